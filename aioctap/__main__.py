@@ -1,0 +1,5 @@
+"""``python -m aioctap``: the command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,296 @@
+"""COSE keys (RFC 9052/9053) as used by WebAuthn and CTAP2.
+
+A :class:`CoseKey` is a ``dict`` of COSE key parameters (integer labels) with ``verify``.
+``CoseKey.parse`` picks the class by the ``alg`` (3) member; malformed keys raise
+:class:`CoseError`, never ``KeyError``/``TypeError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+from . import cbor
+
+__all__ = [
+    "ES256",
+    "ES384",
+    "ES512",
+    "RS1",
+    "RS256",
+    "PS256",
+    "CoseError",
+    "CoseKey",
+    "EcdhEsHkdf256",
+    "EdDSA",
+    "UnsupportedKey",
+]
+
+
+class CoseError(ValueError):
+    """A COSE key is malformed or a signature does not verify."""
+
+
+PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
+
+
+class CoseKey(dict[int, Any]):
+    """A COSE_Key map. Subclasses exist per algorithm; ``ALGORITHM`` is the COSE alg id."""
+
+    ALGORITHM: ClassVar[int] = 0
+    _registry: ClassVar[dict[int, type[CoseKey]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.ALGORITHM:
+            CoseKey._registry[cls.ALGORITHM] = cls
+
+    def verify(self, message: bytes, signature: bytes) -> None:
+        """Verify ``signature`` over ``message``; raise :class:`CoseError` if it does not verify."""
+        raise CoseError(f"verification not supported for COSE algorithm {self.get(3)!r}")
+
+    def public_key(self) -> PublicKey:
+        """The key as a ``cryptography`` public key object."""
+        raise CoseError(f"no public key form for COSE algorithm {self.get(3)!r}")
+
+    @classmethod
+    def from_cryptography_key(cls, public_key: Any) -> CoseKey:
+        raise CoseError(f"{cls.__name__} cannot be built from {type(public_key).__name__}")
+
+    @classmethod
+    def for_alg(cls, alg: int) -> type[CoseKey]:
+        """The class for COSE algorithm ``alg`` (:class:`UnsupportedKey` if unknown)."""
+        return CoseKey._registry.get(alg, UnsupportedKey)
+
+    @classmethod
+    def supported_algorithms(cls) -> list[int]:
+        """Signature algorithms this module can verify, in preference order."""
+        return [a for a in (-7, -8, -35, -36, -37, -257, -65535) if a in CoseKey._registry]
+
+    @staticmethod
+    def parse(cose: Any) -> CoseKey:
+        """Build the right :class:`CoseKey` subclass from a decoded COSE_Key map."""
+        if not isinstance(cose, dict):
+            raise CoseError("COSE key must be a CBOR map")
+        alg = cose.get(3)
+        if not isinstance(alg, int) or isinstance(alg, bool):
+            raise CoseError("COSE key has no integer alg (3) member")
+        key = CoseKey.for_alg(alg)(cose)
+        key._validate()
+        return key
+
+    @staticmethod
+    def from_bytes(data: bytes) -> CoseKey:
+        """Parse a CBOR-encoded COSE_Key."""
+        try:
+            return CoseKey.parse(cbor.loads(data, strict=False))
+        except cbor.CborError as e:
+            raise CoseError(f"COSE key is not valid CBOR: {e}") from None
+
+    def _validate(self) -> None:
+        """Check member types; subclasses check their parameters."""
+
+    def _member(self, label: int, kind: type, name: str, length: int | None = None) -> Any:
+        value = self.get(label)
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            raise CoseError(f"COSE key member {name} ({label}) missing or not {kind.__name__}")
+        if length is not None and len(value) != length:
+            raise CoseError(f"COSE key member {name} ({label}) must be {length} bytes, got {len(value)}")
+        return value
+
+
+class UnsupportedKey(CoseKey):
+    """A COSE key with an algorithm this library does not implement."""
+
+
+class _EcKey(CoseKey):
+    _CURVE: ClassVar[type[ec.EllipticCurve]] = ec.SECP256R1
+    _CRV: ClassVar[int] = 1
+    _HASH: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA256
+    _SIZE: ClassVar[int] = 32
+
+    def _validate(self) -> None:
+        if self.get(1) != 2:
+            raise CoseError("EC2 COSE key must have kty (1) = 2")
+        if self.get(-1) != self._CRV:
+            raise CoseError(f"COSE key for alg {self.ALGORITHM} must use crv {self._CRV}, got {self.get(-1)!r}")
+        self._member(-2, bytes, "x", self._SIZE)
+        self._member(-3, bytes, "y", self._SIZE)
+
+    def public_key(self) -> ec.EllipticCurvePublicKey:
+        try:
+            return ec.EllipticCurvePublicNumbers(
+                int.from_bytes(self[-2], "big"), int.from_bytes(self[-3], "big"), self._CURVE()
+            ).public_key()
+        except (ValueError, KeyError, TypeError) as e:
+            raise CoseError(f"invalid EC public key: {e}") from None
+
+    def verify(self, message: bytes, signature: bytes) -> None:
+        try:
+            self.public_key().verify(signature, message, ec.ECDSA(self._HASH()))
+        except InvalidSignature:
+            raise CoseError("signature does not verify") from None
+        except ValueError as e:  # malformed DER
+            raise CoseError(f"malformed ECDSA signature: {e}") from None
+
+    @classmethod
+    def from_cryptography_key(cls, public_key: Any) -> CoseKey:
+        if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, cls._CURVE):
+            raise CoseError(f"{cls.__name__} needs an EC key on {cls._CURVE.name}")
+        pn = public_key.public_numbers()
+        return cls(
+            {
+                1: 2,
+                3: cls.ALGORITHM,
+                -1: cls._CRV,
+                -2: pn.x.to_bytes(cls._SIZE, "big"),
+                -3: pn.y.to_bytes(cls._SIZE, "big"),
+            }
+        )
+
+    @classmethod
+    def from_raw(cls, raw: bytes) -> CoseKey:
+        """From an uncompressed SEC1 point (0x04 || x || y), as in U2F."""
+        if len(raw) != 1 + 2 * cls._SIZE or raw[0] != 4:
+            raise CoseError(f"expected a {1 + 2 * cls._SIZE}-byte uncompressed EC point")
+        return cls({1: 2, 3: cls.ALGORITHM, -1: cls._CRV, -2: raw[1 : 1 + cls._SIZE], -3: raw[1 + cls._SIZE :]})
+
+    def to_raw(self) -> bytes:
+        """The uncompressed SEC1 point."""
+        return b"\x04" + self[-2] + self[-3]
+
+
+class ES256(_EcKey):
+    """ECDSA with SHA-256 on P-256."""
+
+    ALGORITHM = -7
+
+
+class ES384(_EcKey):
+    """ECDSA with SHA-384 on P-384."""
+
+    ALGORITHM = -35
+    _CURVE = ec.SECP384R1
+    _CRV = 2
+    _HASH = hashes.SHA384
+    _SIZE = 48
+
+
+class ES512(_EcKey):
+    """ECDSA with SHA-512 on P-521."""
+
+    ALGORITHM = -36
+    _CURVE = ec.SECP521R1
+    _CRV = 3
+    _HASH = hashes.SHA512
+    _SIZE = 66
+
+
+class EcdhEsHkdf256(_EcKey):
+    """ECDH-ES + HKDF-256 P-256 key: the CTAP2 PIN/UV key agreement key (alg -25)."""
+
+    ALGORITHM = -25
+
+    def verify(self, message: bytes, signature: bytes) -> None:
+        raise CoseError("ECDH-ES+HKDF-256 keys do not sign")
+
+
+class EdDSA(CoseKey):
+    """EdDSA with Ed25519 (OKP, crv 6)."""
+
+    ALGORITHM = -8
+
+    def _validate(self) -> None:
+        if self.get(1) != 1 or self.get(-1) != 6:
+            raise CoseError("EdDSA COSE key must have kty (1) = 1 (OKP) and crv (-1) = 6 (Ed25519)")
+        self._member(-2, bytes, "x", 32)
+
+    def public_key(self) -> ed25519.Ed25519PublicKey:
+        return ed25519.Ed25519PublicKey.from_public_bytes(self[-2])
+
+    def verify(self, message: bytes, signature: bytes) -> None:
+        try:
+            self.public_key().verify(signature, message)
+        except InvalidSignature:
+            raise CoseError("signature does not verify") from None
+
+    @classmethod
+    def from_cryptography_key(cls, public_key: Any) -> CoseKey:
+        if not isinstance(public_key, ed25519.Ed25519PublicKey):
+            raise CoseError("EdDSA needs an Ed25519 key")
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+        return cls({1: 1, 3: cls.ALGORITHM, -1: 6, -2: public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)})
+
+
+class _RsaKey(CoseKey):
+    _HASH: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA256
+
+    def _validate(self) -> None:
+        if self.get(1) != 3:
+            raise CoseError("RSA COSE key must have kty (1) = 3")
+        n = self._member(-1, bytes, "n")
+        e = self._member(-2, bytes, "e")
+        if not n or not e or len(n) > 2048:
+            raise CoseError("RSA COSE key has an empty or oversized modulus/exponent")
+
+    def public_key(self) -> rsa.RSAPublicKey:
+        try:
+            return rsa.RSAPublicNumbers(int.from_bytes(self[-2], "big"), int.from_bytes(self[-1], "big")).public_key()
+        except ValueError as e:
+            raise CoseError(f"invalid RSA public key: {e}") from None
+
+    def _padding(self) -> padding.AsymmetricPadding:
+        return padding.PKCS1v15()
+
+    def verify(self, message: bytes, signature: bytes) -> None:
+        try:
+            self.public_key().verify(signature, message, self._padding(), self._HASH())
+        except InvalidSignature:
+            raise CoseError("signature does not verify") from None
+
+    @classmethod
+    def from_cryptography_key(cls, public_key: Any) -> CoseKey:
+        if not isinstance(public_key, rsa.RSAPublicKey):
+            raise CoseError(f"{cls.__name__} needs an RSA key")
+        pn = public_key.public_numbers()
+        return cls(
+            {
+                1: 3,
+                3: cls.ALGORITHM,
+                -1: pn.n.to_bytes((pn.n.bit_length() + 7) // 8, "big"),
+                -2: pn.e.to_bytes((pn.e.bit_length() + 7) // 8, "big"),
+            }
+        )
+
+
+class RS256(_RsaKey):
+    """RSASSA-PKCS1-v1_5 with SHA-256."""
+
+    ALGORITHM = -257
+
+
+class PS256(_RsaKey):
+    """RSASSA-PSS with SHA-256."""
+
+    ALGORITHM = -37
+
+    def _padding(self) -> padding.AsymmetricPadding:
+        return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.MAX_LENGTH)
+
+
+class RS1(_RsaKey):
+    """RSASSA-PKCS1-v1_5 with SHA-1 (legacy TPM attestations only)."""
+
+    ALGORITHM = -65535
+    _HASH = hashes.SHA1
+
+
+def der_signature_from_raw(raw: bytes) -> bytes:
+    """Convert an IEEE P1363 (r||s) ECDSA signature to DER."""
+    half = len(raw) // 2
+    return encode_dss_signature(int.from_bytes(raw[:half], "big"), int.from_bytes(raw[half:], "big"))

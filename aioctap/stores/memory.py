@@ -1,0 +1,93 @@
+"""In-process store (``memory://``): for tests, the demo and single-process services."""
+
+from __future__ import annotations
+
+import time
+
+from .base import ConflictError, Record, validate_name
+
+__all__ = ["MemoryStore"]
+
+
+class MemoryStore:
+    """A :class:`~aioctap.stores.base.Store` in a dict.
+
+    Every method runs without awaiting in between its read and its write, so each is atomic
+    with respect to other tasks on the event loop.
+    """
+
+    def __init__(self) -> None:
+        self._data: dict[tuple[str, str], tuple[bytes, int, float | None]] = {}
+        self._versions: dict[tuple[str, str], int] = {}
+
+    def _live(self, k: tuple[str, str]) -> tuple[bytes, int, float | None] | None:
+        item = self._data.get(k)
+        if item is not None and item[2] is not None and item[2] <= time.monotonic():
+            del self._data[k]
+            return None
+        return item
+
+    async def get(self, namespace: str, key: str) -> Record | None:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+        item = self._live((namespace, key))
+        return None if item is None else Record(item[0], item[1])
+
+    async def put(
+        self,
+        namespace: str,
+        key: str,
+        value: bytes,
+        *,
+        expected_version: int | None = None,
+        ttl: float | None = None,
+    ) -> int:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+        k = (namespace, key)
+        item = self._live(k)
+        current = 0 if item is None else item[1]
+        if expected_version is not None and current != expected_version:
+            raise ConflictError(namespace, key, expected_version, current)
+        # versions keep growing across delete/re-create so an old version never matches again
+        version = max(current, self._versions.get(k, 0)) + 1
+        self._versions[k] = version
+        self._data[k] = (bytes(value), version, None if ttl is None else time.monotonic() + ttl)
+        return version
+
+    async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+        k = (namespace, key)
+        item = self._live(k)
+        if item is None:
+            return False
+        if expected_version is not None and item[1] != expected_version:
+            raise ConflictError(namespace, key, expected_version, item[1])
+        del self._data[k]
+        return True
+
+    async def take(self, namespace: str, key: str) -> bytes | None:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+        k = (namespace, key)
+        item = self._live(k)
+        if item is None:
+            return None
+        del self._data[k]
+        return item[0]
+
+    async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
+        validate_name("namespace", namespace)
+        out: list[tuple[str, Record]] = []
+        for ns, key in sorted(self._data):
+            if ns == namespace and key.startswith(prefix):
+                item = self._live((ns, key))
+                if item is not None:
+                    out.append((key, Record(item[0], item[1])))
+                    if limit is not None and len(out) >= limit:
+                        break
+        return out
+
+    async def aclose(self) -> None:
+        self._data.clear()

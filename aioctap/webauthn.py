@@ -1,0 +1,282 @@
+"""WebAuthn Level 3 data model shared by the client, the relying party and the software authenticator.
+
+Binary structures (§6.1 authenticator data, §6.5.1 attested credential data) parse from bytes
+with :class:`WebAuthnDataError` for anything malformed. The JSON (``toJSON``) forms of the
+options and credentials live further down in this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import struct
+import uuid
+from dataclasses import dataclass
+from enum import IntFlag
+from typing import Any
+
+from . import cbor
+from .cose import CoseError, CoseKey
+
+__all__ = [
+    "Aaguid",
+    "AttestedCredentialData",
+    "AuthenticatorData",
+    "CollectedClientData",
+    "WebAuthnDataError",
+    "websafe_decode",
+    "websafe_encode",
+]
+
+
+class WebAuthnDataError(ValueError):
+    """WebAuthn data (authenticator data, client data, base64url, JSON member) is malformed."""
+
+
+def websafe_encode(data: bytes) -> str:
+    """base64url without padding (RFC 4648 §5), as WebAuthn JSON uses."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def websafe_decode(data: str | bytes) -> bytes:
+    """Decode base64url with or without padding; :class:`WebAuthnDataError` on bad input."""
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("ascii")
+        except UnicodeDecodeError:
+            raise WebAuthnDataError("base64url value is not ASCII") from None
+    if not isinstance(data, str):
+        raise WebAuthnDataError(f"expected a base64url string, got {type(data).__name__}")
+    stripped = data.rstrip("=")
+    if len(stripped) % 4 == 1 or any(c not in _B64URL for c in stripped):
+        raise WebAuthnDataError("value is not valid base64url")
+    try:
+        return base64.urlsafe_b64decode(stripped + "=" * (-len(stripped) % 4))
+    except (binascii.Error, ValueError):
+        raise WebAuthnDataError("value is not valid base64url") from None
+
+
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+class Aaguid(bytes):
+    """The 16-byte Authenticator Attestation GUID."""
+
+    NONE: Aaguid
+
+    def __new__(cls, data: bytes) -> Aaguid:
+        if len(data) != 16:
+            raise WebAuthnDataError(f"AAGUID must be 16 bytes, got {len(data)}")
+        return super().__new__(cls, data)
+
+    def __bool__(self) -> bool:
+        return self != b"\0" * 16
+
+    def __str__(self) -> str:
+        return str(uuid.UUID(bytes=bytes(self)))
+
+    def __repr__(self) -> str:
+        return f"Aaguid({str(self)!r})"
+
+    @classmethod
+    def parse(cls, value: str) -> Aaguid:
+        """From the UUID string form."""
+        try:
+            return cls(uuid.UUID(value).bytes)
+        except ValueError:
+            raise WebAuthnDataError(f"not a UUID: {value!r}") from None
+
+
+Aaguid.NONE = Aaguid(b"\0" * 16)
+
+
+@dataclass(frozen=True, slots=True)
+class AttestedCredentialData:
+    """§6.5.1: aaguid || credentialIdLength (u16) || credentialId || credentialPublicKey (COSE)."""
+
+    aaguid: Aaguid
+    credential_id: bytes
+    public_key: CoseKey
+
+    def __bytes__(self) -> bytes:
+        return (
+            bytes(self.aaguid)
+            + struct.pack(">H", len(self.credential_id))
+            + self.credential_id
+            + cbor.dumps(dict(self.public_key))
+        )
+
+    @classmethod
+    def create(cls, aaguid: bytes, credential_id: bytes, public_key: CoseKey) -> AttestedCredentialData:
+        return cls(Aaguid(aaguid), credential_id, public_key)
+
+    @classmethod
+    def unpack_from(cls, data: bytes) -> tuple[AttestedCredentialData, bytes]:
+        """Parse from the start of ``data``; return it and the remaining bytes."""
+        if len(data) < 18:
+            raise WebAuthnDataError("attested credential data shorter than 18 bytes")
+        (cred_len,) = struct.unpack_from(">H", data, 16)
+        if len(data) < 18 + cred_len:
+            raise WebAuthnDataError("credential ID runs past the end of the attested credential data")
+        if cred_len > 1023:
+            raise WebAuthnDataError(f"credential ID of {cred_len} bytes exceeds 1023")
+        cred_id = data[18 : 18 + cred_len]
+        try:
+            key_obj, rest = cbor.decode_from(data[18 + cred_len :], strict=False)
+            key = CoseKey.parse(key_obj)
+        except (cbor.CborError, CoseError) as e:
+            raise WebAuthnDataError(f"invalid credential public key: {e}") from None
+        return cls(Aaguid(data[:16]), cred_id, key), rest
+
+
+class AuthenticatorData(bytes):
+    """§6.1 authenticator data: rpIdHash (32) || flags (1) || signCount (u32) || [attested cred] || [ext]."""
+
+    class FLAG(IntFlag):
+        UP = 0x01
+        UV = 0x04
+        BE = 0x08
+        BS = 0x10
+        AT = 0x40
+        ED = 0x80
+
+        # python-fido2 aliases
+        USER_PRESENT = 0x01
+        USER_VERIFIED = 0x04
+        BACKUP_ELIGIBILITY = 0x08
+        BACKUP_STATE = 0x10
+        ATTESTED = 0x40
+        EXTENSION_DATA = 0x80
+
+    rp_id_hash: bytes
+    flags: int
+    counter: int
+    credential_data: AttestedCredentialData | None
+    extensions: dict[str, Any] | None
+
+    def __new__(cls, data: bytes) -> AuthenticatorData:
+        obj = super().__new__(cls, data)
+        if len(data) < 37:
+            raise WebAuthnDataError(f"authenticator data must be at least 37 bytes, got {len(data)}")
+        obj.rp_id_hash = data[:32]
+        obj.flags = data[32]
+        (obj.counter,) = struct.unpack_from(">I", data, 33)
+        rest = data[37:]
+        obj.credential_data = None
+        obj.extensions = None
+        if obj.flags & cls.FLAG.AT:
+            obj.credential_data, rest = AttestedCredentialData.unpack_from(rest)
+        if obj.flags & cls.FLAG.ED:
+            try:
+                ext, rest = cbor.decode_from(rest, strict=False)
+            except cbor.CborError as e:
+                raise WebAuthnDataError(f"invalid extensions in authenticator data: {e}") from None
+            if not isinstance(ext, dict) or not all(isinstance(k, str) for k in ext):
+                raise WebAuthnDataError("authenticator data extensions must be a map with text keys")
+            obj.extensions = ext
+        if rest:
+            raise WebAuthnDataError(f"{len(rest)} unexpected trailing bytes in authenticator data")
+        return obj
+
+    @classmethod
+    def create(
+        cls,
+        rp_id_hash: bytes,
+        flags: int,
+        counter: int,
+        credential_data: bytes | AttestedCredentialData = b"",
+        extensions: dict[str, Any] | None = None,
+    ) -> AuthenticatorData:
+        """Build authenticator data; AT/ED flags must agree with what is given."""
+        data = rp_id_hash + struct.pack(">BI", flags, counter) + bytes(credential_data)
+        if extensions is not None:
+            data += cbor.dumps(extensions)
+        return cls(data)
+
+    def is_user_present(self) -> bool:
+        return bool(self.flags & self.FLAG.UP)
+
+    def is_user_verified(self) -> bool:
+        return bool(self.flags & self.FLAG.UV)
+
+    def is_backup_eligible(self) -> bool:
+        return bool(self.flags & self.FLAG.BE)
+
+    def is_backed_up(self) -> bool:
+        return bool(self.flags & self.FLAG.BS)
+
+    def is_attested(self) -> bool:
+        return bool(self.flags & self.FLAG.AT)
+
+    def has_extension_data(self) -> bool:
+        return bool(self.flags & self.FLAG.ED)
+
+    def __repr__(self) -> str:
+        return (
+            f"AuthenticatorData(rp_id_hash={self.rp_id_hash.hex()}, flags=0x{self.flags:02x}, "
+            f"counter={self.counter}, credential_data={self.credential_data!r}, extensions={self.extensions!r})"
+        )
+
+
+class CollectedClientData(bytes):
+    """§5.8.1 client data: the exact JSON bytes, with parsed members."""
+
+    class TYPE:
+        CREATE = "webauthn.create"
+        GET = "webauthn.get"
+
+    type: str
+    challenge: bytes
+    origin: str
+    cross_origin: bool
+    top_origin: str | None
+    data: dict[str, Any]
+
+    def __new__(cls, data: bytes) -> CollectedClientData:
+        obj = super().__new__(cls, data)
+        try:
+            parsed = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+            raise WebAuthnDataError(f"clientDataJSON is not valid UTF-8 JSON: {e}") from None
+        if not isinstance(parsed, dict):
+            raise WebAuthnDataError("clientDataJSON must be a JSON object")
+        for member in ("type", "challenge", "origin"):
+            if not isinstance(parsed.get(member), str):
+                raise WebAuthnDataError(f"clientDataJSON member {member!r} missing or not a string")
+        cross = parsed.get("crossOrigin", False)
+        if not isinstance(cross, bool):
+            raise WebAuthnDataError("clientDataJSON member 'crossOrigin' must be a boolean")
+        top = parsed.get("topOrigin")
+        if top is not None and not isinstance(top, str):
+            raise WebAuthnDataError("clientDataJSON member 'topOrigin' must be a string")
+        obj.type = parsed["type"]
+        obj.challenge = websafe_decode(parsed["challenge"])
+        obj.origin = parsed["origin"]
+        obj.cross_origin = cross
+        obj.top_origin = top
+        obj.data = parsed
+        return obj
+
+    @classmethod
+    def create(
+        cls, type: str, challenge: bytes, origin: str, cross_origin: bool = False, **kwargs: Any
+    ) -> CollectedClientData:
+        """Serialize as a browser does (members in the order of §5.8.1.1)."""
+        members: dict[str, Any] = {
+            "type": type,
+            "challenge": websafe_encode(challenge),
+            "origin": origin,
+            "crossOrigin": cross_origin,
+        }
+        members.update(kwargs)
+        return cls(json.dumps(members, separators=(",", ":")).encode())
+
+    @property
+    def hash(self) -> bytes:
+        """SHA-256 of the JSON bytes (clientDataHash)."""
+        return hashlib.sha256(self).digest()
+
+    def __repr__(self) -> str:
+        return f"CollectedClientData({bytes(self).decode('utf-8', 'replace')!r})"
