@@ -20,9 +20,9 @@ __all__ = [
     "ES256",
     "ES384",
     "ES512",
+    "PS256",
     "RS1",
     "RS256",
-    "PS256",
     "CoseError",
     "CoseKey",
     "EcdhEsHkdf256",
@@ -96,9 +96,9 @@ class CoseKey(dict[int, Any]):
 
     def _member(self, label: int, kind: type, name: str, length: int | None = None) -> Any:
         value = self.get(label)
-        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             raise CoseError(f"COSE key member {name} ({label}) missing or not {kind.__name__}")
-        if length is not None and len(value) != length:
+        if length is not None and isinstance(value, bytes) and len(value) != length:
             raise CoseError(f"COSE key member {name} ({label}) must be {length} bytes, got {len(value)}")
         return value
 
@@ -161,7 +161,7 @@ class _EcKey(CoseKey):
 
     def to_raw(self) -> bytes:
         """The uncompressed SEC1 point."""
-        return b"\x04" + self[-2] + self[-3]
+        return b"\x04" + bytes(self[-2]) + bytes(self[-3])
 
 
 class ES256(_EcKey):

@@ -28,7 +28,7 @@ KeepaliveCallback = Callable[[STATUS], object]
 class CtapError(Exception):
     """Error status returned by an authenticator (CTAP 2.1 §8.2 "Status codes")."""
 
-    class UNKNOWN_ERR(int):  # noqa: N801 - python-fido2's name
+    class UNKNOWN_ERR(int):
         """A status code this library does not know; the value is kept."""
 
         name = "UNKNOWN_ERR"
