@@ -11,7 +11,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import importlib
+from typing import Any
 
 from .ctap import STATUS, CtapDevice, CtapError, TransportError
 
@@ -19,14 +20,8 @@ __version__ = "0.1.0"
 
 __all__ = ["STATUS", "CtapDevice", "CtapError", "TransportError", "__version__", "open_device"]
 
-if TYPE_CHECKING:
-    from .hid.address import open_device
-
-
 def __getattr__(name: str) -> Any:
     # open_device pulls in the transport (and, for "virtual", the authenticator): import lazily
     if name == "open_device":
-        from .hid.address import open_device
-
-        return open_device
+        return importlib.import_module("aioctap.hid.address").open_device
     raise AttributeError(f"module 'aioctap' has no attribute {name!r}")
