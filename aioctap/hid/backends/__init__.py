@@ -1,0 +1,1 @@
+"""CTAPHID packet transports: ``memory``, ``udp`` and ``hidapi``."""

@@ -1,0 +1,175 @@
+"""``CtapHidDevice``: one CTAPHID channel on a :class:`~aioctap.hid.router.HidConnection`."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+
+from ..ctap import STATUS, CtapDevice, CtapError, KeepaliveCallback, TransportError
+from .protocol import CAPABILITY, CTAPHID, CtapHidProtocolError, InitResponse
+from .router import DEFAULT_TIMEOUT, HidConnection
+
+__all__ = ["CallStream", "CtapHidDevice", "HidDescriptor"]
+
+BUSY_RETRY_DELAY = 0.02
+
+
+@dataclass(frozen=True)
+class HidDescriptor:
+    """What enumeration tells about a HID device before it is opened."""
+
+    path: str
+    vid: int = 0
+    pid: int = 0
+    report_size_in: int = 64
+    report_size_out: int = 64
+    product_name: str | None = None
+    serial_number: str | None = None
+
+
+class CtapHidDevice(CtapDevice):
+    """A CTAPHID device channel (CTAP 2.1 §11.2).
+
+    Several ``CtapHidDevice`` objects may share one connection, each with its own channel; each
+    runs one transaction at a time, and different channels run concurrently. Create one with
+    :meth:`open` (allocates a channel with CTAPHID_INIT) or through :func:`aioctap.open_device`.
+    """
+
+    def __init__(
+        self,
+        connection: HidConnection,
+        init: InitResponse,
+        descriptor: HidDescriptor | None = None,
+        *,
+        on_close: Callable[[], Awaitable[Any]] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.connection = connection
+        self.descriptor = descriptor
+        self._init = init
+        self._lock = anyio.Lock()
+        self._on_close = on_close
+        self.timeout = timeout
+
+    @classmethod
+    async def open(
+        cls, connection: HidConnection, descriptor: HidDescriptor | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> CtapHidDevice:
+        """Allocate a new channel on ``connection``."""
+        init = await connection.allocate_channel(timeout)
+        return cls(connection, init, descriptor, timeout=timeout)
+
+    @property
+    def channel_id(self) -> int:
+        return self._init.channel_id
+
+    @property
+    def capabilities(self) -> int:
+        return self._init.capabilities
+
+    @property
+    def version(self) -> int:
+        """CTAPHID protocol version."""
+        return self._init.protocol_version
+
+    @property
+    def device_version(self) -> tuple[int, int, int]:
+        return self._init.device_version
+
+    def __repr__(self) -> str:
+        return f"CtapHidDevice(channel=0x{self.channel_id:08x}, capabilities=0x{self.capabilities:02x})"
+
+    async def call(
+        self,
+        cmd: int,
+        data: bytes = b"",
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
+    ) -> bytes:
+        async with self._lock:
+            deadline = anyio.current_time() + self.timeout
+            while True:
+                try:
+                    return await self.connection.transact(
+                        self.channel_id, cmd, data, on_keepalive=on_keepalive, timeout=self.timeout
+                    )
+                except CtapError as e:
+                    # another channel holds the device: CTAPHID says to retry later (§11.2.9.1.6)
+                    if e.code != CtapError.ERR.CHANNEL_BUSY or anyio.current_time() >= deadline:
+                        raise
+                await anyio.sleep(BUSY_RETRY_DELAY)
+
+    def stream_call(self, cmd: int, data: bytes = b"") -> CallStream:
+        """Run ``call`` and iterate over its keep-alive statuses; the response is in ``.result`` after."""
+        return CallStream(self, cmd, data)
+
+    async def ping(self, msg: bytes = b"Hello FIDO") -> bytes:
+        """CTAPHID_PING: the device echoes ``msg``."""
+        response = await self.call(CTAPHID.PING, msg)
+        if response != msg:
+            raise CtapHidProtocolError("PING response differs from the request")
+        return response
+
+    async def wink(self) -> None:
+        """CTAPHID_WINK: ask the device to identify itself (blink)."""
+        if not self.capabilities & CAPABILITY.WINK:
+            raise CtapHidProtocolError("device does not support WINK")
+        await self.call(CTAPHID.WINK)
+
+    async def lock(self, lock_time: int = 10) -> None:
+        """CTAPHID_LOCK: lock the device to this channel for ``lock_time`` seconds (0 releases)."""
+        if not 0 <= lock_time <= 10:
+            raise ValueError("lock_time must be 0..10 seconds")
+        await self.call(CTAPHID.LOCK, struct.pack(">B", lock_time))
+
+    async def aclose(self) -> None:
+        if self._on_close is not None:
+            callback, self._on_close = self._on_close, None
+            await callback()
+
+    @classmethod
+    async def list_devices(cls) -> AsyncIterator[CtapDevice]:
+        """Async iterator over plugged-in FIDO HID devices (opened; close each when done)."""
+        from .backends.hidapi import list_descriptors, open_hid_device
+
+        for descriptor in await list_descriptors():
+            try:
+                device = await open_hid_device(descriptor)
+            except (OSError, TransportError):
+                continue
+            yield device
+
+
+class CallStream:
+    """Async iterator over the keep-alive statuses of one call (``async for status in ...``).
+
+    Ends when the device answers; the answer is then in :attr:`result` (or its error is raised).
+    """
+
+    def __init__(self, device: CtapHidDevice, cmd: int, data: bytes) -> None:
+        self._device = device
+        self._cmd = cmd
+        self._data = data
+        self.result: bytes | None = None
+
+    async def __aiter__(self) -> AsyncIterator[STATUS]:
+        send, receive = anyio.create_memory_object_stream[STATUS](16)
+        error: list[BaseException] = []
+
+        async def run() -> None:
+            async with send:
+                try:
+                    self.result = await self._device.call(self._cmd, self._data, on_keepalive=send.send_nowait)
+                except Exception as e:
+                    error.append(e)
+
+        async with anyio.create_task_group() as tg, receive:
+            tg.start_soon(run)
+            async for status in receive:
+                yield status
+        if error:
+            raise error[0]

@@ -1,0 +1,226 @@
+"""CTAPHID framing (CTAP 2.1 §11.2): the sans-IO core shared by host and device sides.
+
+Pure functions and small state machines: no I/O, no clock. A message is split into one
+initialization packet (CID u32, CMD|0x80, BCNT u16, data) and up to 128 continuation packets
+(CID u32, SEQ 0..127, data). At the usual 64-byte report size the largest message is
+57 + 128 * 59 = 7609 bytes.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from enum import IntEnum, IntFlag
+
+__all__ = [
+    "BROADCAST_CID",
+    "CAPABILITY",
+    "CTAPHID",
+    "HIDERR",
+    "CtapHidProtocolError",
+    "InitResponse",
+    "Message",
+    "Packet",
+    "Reassembler",
+    "error_payload",
+    "frame",
+    "max_message_size",
+    "parse_init_response",
+    "parse_packet",
+]
+
+BROADCAST_CID = 0xFFFFFFFF
+DEFAULT_PACKET_SIZE = 64
+
+
+class CTAPHID(IntEnum):
+    """CTAPHID commands (§11.2.9)."""
+
+    PING = 0x01
+    MSG = 0x03
+    LOCK = 0x04
+    INIT = 0x06
+    WINK = 0x08
+    CBOR = 0x10
+    CANCEL = 0x11
+    KEEPALIVE = 0x3B
+    ERROR = 0x3F
+    VENDOR_FIRST = 0x40
+    VENDOR_LAST = 0x7F
+
+
+class CAPABILITY(IntFlag):
+    """Capability flags of the INIT response (§11.2.9.1.3)."""
+
+    WINK = 0x01
+    LOCK = 0x02  # deprecated, kept for completeness
+    CBOR = 0x04
+    NMSG = 0x08
+
+
+class HIDERR(IntEnum):
+    """CTAPHID_ERROR codes (§11.2.9.1.6)."""
+
+    INVALID_CMD = 0x01
+    INVALID_PAR = 0x02
+    INVALID_LEN = 0x03
+    INVALID_SEQ = 0x04
+    MSG_TIMEOUT = 0x05
+    CHANNEL_BUSY = 0x06
+    LOCK_REQUIRED = 0x0A
+    INVALID_CHANNEL = 0x0B
+    OTHER = 0x7F
+
+
+class CtapHidProtocolError(ValueError):
+    """A CTAPHID packet or message is malformed (bad length, sequence, nonce...)."""
+
+    def __init__(self, message: str, hid_error: HIDERR = HIDERR.OTHER) -> None:
+        super().__init__(message)
+        self.hid_error = hid_error
+
+
+def max_message_size(packet_size: int = DEFAULT_PACKET_SIZE) -> int:
+    """Largest payload one message can carry at ``packet_size``."""
+    return (packet_size - 7) + 128 * (packet_size - 5)
+
+
+def frame(cid: int, cmd: int, data: bytes, packet_size: int = DEFAULT_PACKET_SIZE) -> list[bytes]:
+    """Split one message into packets of exactly ``packet_size`` bytes (zero padded)."""
+    if not 0 <= cid <= 0xFFFFFFFF:
+        raise CtapHidProtocolError(f"channel id {cid} out of range")
+    if not 0 <= cmd <= 0x7F:
+        raise CtapHidProtocolError(f"command 0x{cmd:x} out of range 0..0x7f")
+    if packet_size < 8:
+        raise CtapHidProtocolError(f"packet size {packet_size} is too small")
+    if len(data) > max_message_size(packet_size):
+        raise CtapHidProtocolError(
+            f"message of {len(data)} bytes exceeds the {max_message_size(packet_size)}-byte maximum",
+            HIDERR.INVALID_LEN,
+        )
+    first = packet_size - 7
+    rest = packet_size - 5
+    packets = [struct.pack(">IBH", cid, 0x80 | cmd, len(data)) + data[:first]]
+    offset = first
+    seq = 0
+    while offset < len(data):
+        packets.append(struct.pack(">IB", cid, seq) + data[offset : offset + rest])
+        offset += rest
+        seq += 1
+    return [p.ljust(packet_size, b"\0") for p in packets]
+
+
+@dataclass(frozen=True, slots=True)
+class Packet:
+    """One parsed report: an init packet (``cmd`` set) or a continuation (``seq`` set)."""
+
+    cid: int
+    cmd: int | None
+    seq: int | None
+    length: int  # BCNT of an init packet, 0 for continuations
+    data: bytes
+
+
+def parse_packet(packet: bytes) -> Packet:
+    """Parse the header of one report."""
+    if len(packet) < 5:
+        raise CtapHidProtocolError(f"packet of {len(packet)} bytes is shorter than a header")
+    cid, b = struct.unpack_from(">IB", packet)
+    if b & 0x80:
+        if len(packet) < 7:
+            raise CtapHidProtocolError("init packet shorter than 7 bytes")
+        (length,) = struct.unpack_from(">H", packet, 5)
+        return Packet(cid, b & 0x7F, None, length, packet[7:])
+    return Packet(cid, None, b, 0, packet[5:])
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A complete, reassembled CTAPHID message."""
+
+    cid: int
+    cmd: int
+    data: bytes
+
+
+class Reassembler:
+    """Reassembles the packets of one channel into a message, checking lengths and sequence numbers.
+
+    ``feed`` returns the :class:`Message` once complete, ``None`` while more is needed, and raises
+    :class:`CtapHidProtocolError` for a continuation without init, a wrong sequence number or a
+    length past the maximum. After an error or a message the reassembler is ready for a new one.
+    """
+
+    def __init__(self, packet_size: int = DEFAULT_PACKET_SIZE) -> None:
+        self.packet_size = packet_size
+        self._cmd: int | None = None
+        self._cid = 0
+        self._length = 0
+        self._buf = bytearray()
+        self._seq = 0
+
+    @property
+    def in_progress(self) -> bool:
+        """True between an init packet and the end of its message."""
+        return self._cmd is not None
+
+    def reset(self) -> None:
+        self._cmd = None
+        self._buf.clear()
+
+    def feed(self, packet: Packet) -> Message | None:
+        if packet.cmd is not None:
+            if packet.length > max_message_size(self.packet_size):
+                self.reset()
+                raise CtapHidProtocolError(
+                    f"message length {packet.length} exceeds the {max_message_size(self.packet_size)}-byte maximum",
+                    HIDERR.INVALID_LEN,
+                )
+            self._cmd, self._cid, self._length, self._seq = packet.cmd, packet.cid, packet.length, 0
+            self._buf = bytearray(packet.data[: packet.length])
+        else:
+            if self._cmd is None:
+                raise CtapHidProtocolError("continuation packet without an init packet", HIDERR.INVALID_SEQ)
+            if packet.seq != self._seq:
+                expected = self._seq
+                self.reset()
+                raise CtapHidProtocolError(
+                    f"continuation sequence {packet.seq} where {expected} was expected", HIDERR.INVALID_SEQ
+                )
+            self._seq += 1
+            self._buf += packet.data[: self._length - len(self._buf)]
+        if len(self._buf) >= self._length:
+            assert self._cmd is not None
+            msg = Message(self._cid, self._cmd, bytes(self._buf))
+            self.reset()
+            return msg
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class InitResponse:
+    """Payload of a CTAPHID_INIT response (§11.2.9.1.3)."""
+
+    nonce: bytes
+    channel_id: int
+    protocol_version: int
+    device_version: tuple[int, int, int]
+    capabilities: int
+
+    def to_bytes(self) -> bytes:
+        return self.nonce + struct.pack(
+            ">IB3BB", self.channel_id, self.protocol_version, *self.device_version, self.capabilities
+        )
+
+
+def parse_init_response(payload: bytes) -> InitResponse:
+    """Parse a 17-byte INIT response; the caller matches the nonce."""
+    if len(payload) < 17:
+        raise CtapHidProtocolError(f"INIT response of {len(payload)} bytes, expected 17", HIDERR.INVALID_LEN)
+    cid, proto, major, minor, build, caps = struct.unpack_from(">IB3BB", payload, 8)
+    return InitResponse(payload[:8], cid, proto, (major, minor, build), caps)
+
+
+def error_payload(code: int) -> bytes:
+    """Payload of a CTAPHID_ERROR message."""
+    return bytes([code & 0xFF])

@@ -1,0 +1,265 @@
+"""The host-side CTAPHID shell: one reader task per transport routes packets to transactions.
+
+:class:`HidConnection` owns a :class:`~aioctap.hid.transport.PacketTransport` and the only task
+that reads from it. Each pending transaction is registered by channel id; the reader reassembles
+its response with the sans-IO :class:`~aioctap.hid.protocol.Reassembler`, passes KEEPALIVE
+packets to its callback (once per change of status, and each one extends the timeout), fails it
+on ERROR packets, and counts and drops packets for channels nobody waits on. INIT responses on
+the broadcast channel are matched by their nonce. When the transport ends, every pending
+transaction fails with :class:`~aioctap.ctap.TransportError` and later ones fail fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import anyio
+from anyio.abc import TaskGroup
+
+from ..ctap import STATUS, CtapError, KeepaliveCallback, TransportError
+from .protocol import (
+    BROADCAST_CID,
+    CTAPHID,
+    CtapHidProtocolError,
+    InitResponse,
+    Reassembler,
+    frame,
+    parse_init_response,
+    parse_packet,
+)
+from .transport import PacketTransport
+
+__all__ = ["CtapHidTimeout", "HidConnection"]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 5.0  # seconds without any packet (keepalives extend it)
+CANCEL_WAIT = 1.0  # how long a cancelled call waits for the device's answer
+
+
+class CtapHidTimeout(TimeoutError):
+    """The device did not answer (nor send a keepalive) within the timeout."""
+
+
+@dataclass(eq=False)
+class _Pending:
+    cid: int
+    cmd: int
+    reassembler: Reassembler
+    on_keepalive: KeepaliveCallback | None
+    timeout: float
+    deadline: float
+    done: anyio.Event = field(default_factory=anyio.Event)
+    result: bytes | None = None
+    error: BaseException | None = None
+    last_status: int | None = None
+
+    def finish(self, result: bytes | None = None, error: BaseException | None = None) -> None:
+        if not self.done.is_set():
+            self.result, self.error = result, error
+            self.done.set()
+
+
+class HidConnection:
+    """One packet transport, its reader task, and the transactions waiting on it."""
+
+    def __init__(self, transport: PacketTransport, task_group: TaskGroup) -> None:
+        self.transport = transport
+        self.packet_size = transport.packet_size
+        self._tg = task_group
+        self._pending: dict[int, _Pending] = {}
+        self._init_waiters: dict[bytes, _Pending] = {}
+        self._broadcast = Reassembler(self.packet_size)
+        self._closed: TransportError | None = None
+        self._send_lock = anyio.Lock()
+        #: packets dropped because no transaction waited on their channel, or they were malformed
+        self.dropped_packets = 0
+
+    @classmethod
+    @asynccontextmanager
+    async def open(cls, transport: PacketTransport) -> AsyncIterator[HidConnection]:
+        """Start the reader task; on exit stop it and close the transport."""
+        async with anyio.create_task_group() as tg:
+            conn = cls(transport, tg)
+            tg.start_soon(conn._reader)
+            try:
+                yield conn
+            finally:
+                await conn.aclose()
+                tg.cancel_scope.cancel()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed is not None
+
+    async def aclose(self) -> None:
+        """Close the transport and fail every pending transaction."""
+        if self._closed is None:
+            self._fail_all(TransportError("connection closed"))
+        with anyio.CancelScope(shield=True):
+            await self.transport.aclose()
+
+    def _fail_all(self, error: TransportError) -> None:
+        self._closed = error
+        for pending in [*self._pending.values(), *self._init_waiters.values()]:
+            pending.finish(error=error)
+        self._pending.clear()
+        self._init_waiters.clear()
+
+    # -- the reader task ----------------------------------------------------------------------
+
+    async def _reader(self) -> None:
+        try:
+            while True:
+                for packet in await self.transport.receive_packets():
+                    self._route(packet)
+        except TransportError as e:
+            self._fail_all(TransportError(f"transport lost: {e}"))
+        except anyio.get_cancelled_exc_class():
+            if self._closed is None:
+                self._fail_all(TransportError("connection closed"))
+            raise
+        except Exception as e:  # a backend failing in an unexpected way still ends every call cleanly
+            log.warning("CTAPHID transport failed: %s", type(e).__name__)
+            self._fail_all(TransportError(f"transport failed: {type(e).__name__}: {e}"))
+
+    def _drop(self, reason: str) -> None:
+        self.dropped_packets += 1
+        log.debug("dropped CTAPHID packet: %s", reason)
+
+    def _route(self, raw: bytes) -> None:
+        try:
+            packet = parse_packet(raw)
+        except CtapHidProtocolError as e:
+            self._drop(str(e))
+            return
+        if packet.cid == BROADCAST_CID:
+            self._route_broadcast(raw)
+            return
+        pending = self._pending.get(packet.cid)
+        if pending is None:
+            self._drop(f"no transaction on channel 0x{packet.cid:08x}")
+            return
+        if packet.cmd == CTAPHID.KEEPALIVE:
+            pending.deadline = anyio.current_time() + pending.timeout
+            status = packet.data[0] if packet.data else 0
+            if status != pending.last_status:
+                pending.last_status = status
+                if pending.on_keepalive is not None:
+                    try:
+                        pending.on_keepalive(STATUS(status))
+                    except ValueError:
+                        log.debug("unknown keepalive status %d", status)
+                    except Exception:  # a failing callback must not kill the reader
+                        log.exception("on_keepalive callback failed")
+            return
+        if packet.cmd == CTAPHID.ERROR:
+            code = packet.data[0] if packet.data else 0x7F
+            pending.reassembler.reset()
+            pending.finish(error=CtapError(code))
+            return
+        try:
+            message = pending.reassembler.feed(packet)
+        except CtapHidProtocolError as e:
+            pending.finish(error=e)
+            return
+        if message is None:
+            pending.deadline = anyio.current_time() + pending.timeout
+            return
+        if message.cmd != pending.cmd:
+            pending.finish(
+                error=CtapHidProtocolError(f"response command 0x{message.cmd:02x}, expected 0x{pending.cmd:02x}")
+            )
+        else:
+            pending.finish(result=message.data)
+
+    def _route_broadcast(self, raw: bytes) -> None:
+        try:
+            message = self._broadcast.feed(parse_packet(raw))
+        except CtapHidProtocolError as e:
+            self._drop(str(e))
+            return
+        if message is None:
+            return
+        if message.cmd == CTAPHID.INIT and len(message.data) >= 8:
+            waiter = self._init_waiters.pop(message.data[:8], None)
+            if waiter is not None:
+                waiter.finish(result=message.data)
+                return
+        self._drop("broadcast message nobody waits for")
+
+    # -- transactions -------------------------------------------------------------------------
+
+    async def _send(self, cid: int, cmd: int, data: bytes) -> None:
+        packets = frame(cid, cmd, data, self.packet_size)
+        async with self._send_lock:  # packets of one message must not interleave with another's
+            for p in packets:
+                await self.transport.send_packet(p)
+
+    async def _wait(self, pending: _Pending) -> bytes:
+        while not pending.done.is_set():
+            remaining = pending.deadline - anyio.current_time()
+            if remaining <= 0:
+                raise CtapHidTimeout(f"no answer from the device within {pending.timeout:g} s")
+            with anyio.move_on_after(remaining):
+                await pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        assert pending.result is not None
+        return pending.result
+
+    async def allocate_channel(self, timeout: float = DEFAULT_TIMEOUT) -> InitResponse:
+        """CTAPHID_INIT on the broadcast channel; return the device's answer (matched by nonce)."""
+        if self._closed is not None:
+            raise self._closed
+        nonce = os.urandom(8)
+        pending = _Pending(
+            BROADCAST_CID, CTAPHID.INIT, Reassembler(self.packet_size), None, timeout, anyio.current_time() + timeout
+        )
+        self._init_waiters[nonce] = pending
+        try:
+            await self._send(BROADCAST_CID, CTAPHID.INIT, nonce)
+            response = parse_init_response(await self._wait(pending))
+        finally:
+            self._init_waiters.pop(nonce, None)
+        return response
+
+    async def transact(
+        self,
+        cid: int,
+        cmd: int,
+        data: bytes = b"",
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> bytes:
+        """Send one message on ``cid`` and wait for its response.
+
+        Only one transaction per channel at a time (the caller's lock ensures it). Cancelling the
+        awaiting task sends CTAPHID_CANCEL on the channel and waits (at most ``CANCEL_WAIT`` s,
+        shielded) for the device to answer, so the channel is clean for the next call.
+        """
+        if self._closed is not None:
+            raise self._closed
+        if cid in self._pending:
+            raise RuntimeError(f"channel 0x{cid:08x} already has a transaction in flight")
+        pending = _Pending(
+            cid, cmd, Reassembler(self.packet_size), on_keepalive, timeout, anyio.current_time() + timeout
+        )
+        self._pending[cid] = pending
+        try:
+            await self._send(cid, cmd, data)
+            return await self._wait(pending)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_WAIT):
+                if self._closed is None and not pending.done.is_set():
+                    await self._send(cid, CTAPHID.CANCEL, b"")
+                    await pending.done.wait()
+            raise
+        finally:
+            if self._pending.get(cid) is pending:
+                del self._pending[cid]
