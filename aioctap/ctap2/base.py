@@ -1,0 +1,466 @@
+"""Async CTAP2 (CTAP 2.1 §6): ``Ctap2`` and its response types ``Info``, ``AttestationResponse``, ``AssertionResponse``.
+
+Names follow python-fido2's ``fido2.ctap2`` (seed 001); every device call is a coroutine, and
+``get_assertions`` is an async iterator that fetches each next assertion lazily.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from enum import IntEnum, unique
+from typing import Any
+
+from .. import cbor
+from ..cose import CoseKey
+from ..ctap import CtapDevice, CtapError, KeepaliveCallback
+from ..hid.protocol import CTAPHID
+from ..webauthn import Aaguid, AuthenticatorData, WebAuthnDataError
+
+__all__ = ["AssertionResponse", "AttestationResponse", "Ctap2", "CtapResponseError", "Info", "args"]
+
+class CtapResponseError(ValueError):
+    """The authenticator's response is malformed (bad CBOR, missing or mistyped member)."""
+
+def args(*params: Any) -> dict[int, Any]:
+    """Build a CTAP2 parameter map with keys 1, 2, ... skipping None values (python-fido2's helper)."""
+    return {i: v for i, v in enumerate(params, 1) if v is not None}
+
+def _get(data: Mapping[int, Any], key: int, kind: type | tuple[type, ...], name: str, required: bool = False) -> Any:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise CtapResponseError(f"response member {name} ({key}) is missing")
+        return None
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        raise CtapResponseError(f"response member {name} ({key}) must be {expected}, got {type(value).__name__}")
+    return value
+
+def _str_list(data: Mapping[int, Any], key: int, name: str, required: bool = False) -> list[str]:
+    value = _get(data, key, list, name, required) or []
+    if not all(isinstance(v, str) for v in value):
+        raise CtapResponseError(f"response member {name} ({key}) must be a list of strings")
+    return list(value)
+
+def _int_list(data: Mapping[int, Any], key: int, name: str) -> list[int]:
+    value = _get(data, key, list, name) or []
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise CtapResponseError(f"response member {name} ({key}) must be a list of integers")
+    return list(value)
+
+@dataclass(frozen=True)
+class Info:
+    """authenticatorGetInfo response (§6.4)."""
+
+    versions: list[str]
+    extensions: list[str] = field(default_factory=list)
+    aaguid: Aaguid = Aaguid.NONE
+    options: dict[str, bool] = field(default_factory=dict)
+    max_msg_size: int = 1024
+    pin_uv_protocols: list[int] = field(default_factory=list)
+    max_creds_in_list: int | None = None
+    max_cred_id_length: int | None = None
+    transports: list[str] = field(default_factory=list)
+    algorithms: list[dict[str, Any]] | None = None
+    max_large_blob: int | None = None
+    force_pin_change: bool = False
+    min_pin_length: int = 4
+    firmware_version: int | None = None
+    max_cred_blob_length: int | None = None
+    max_rpids_for_min_pin: int = 0
+    preferred_platform_uv_attempts: int | None = None
+    uv_modality: int | None = None
+    certifications: dict[str, Any] | None = None
+    remaining_disc_creds: int | None = None
+    vendor_prototype_config_commands: list[int] | None = None
+    data: dict[int, Any] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[int, Any]) -> Info:
+        """Parse the CBOR map; :class:`CtapResponseError` for missing or mistyped members."""
+        if not isinstance(data, Mapping):
+            raise CtapResponseError("getInfo response must be a CBOR map")
+        aaguid = _get(data, 3, bytes, "aaguid", True)
+        if len(aaguid) != 16:
+            raise CtapResponseError("getInfo aaguid must be 16 bytes")
+        options = _get(data, 4, dict, "options") or {}
+        if not all(isinstance(k, str) and isinstance(v, bool) for k, v in options.items()):
+            raise CtapResponseError("getInfo options must map text to booleans")
+        algorithms = _get(data, 10, list, "algorithms")
+        if algorithms is not None and not all(isinstance(a, dict) for a in algorithms):
+            raise CtapResponseError("getInfo algorithms must be a list of maps")
+        vendor = _get(data, 21, list, "vendorPrototypeConfigCommands")
+        return cls(
+            versions=_str_list(data, 1, "versions", True),
+            extensions=_str_list(data, 2, "extensions"),
+            aaguid=Aaguid(aaguid),
+            options=dict(options),
+            max_msg_size=_get(data, 5, int, "maxMsgSize") or 1024,
+            pin_uv_protocols=_int_list(data, 6, "pinUvAuthProtocols"),
+            max_creds_in_list=_get(data, 7, int, "maxCredentialCountInList"),
+            max_cred_id_length=_get(data, 8, int, "maxCredentialIdLength"),
+            transports=_str_list(data, 9, "transports"),
+            algorithms=algorithms,
+            max_large_blob=_get(data, 11, int, "maxSerializedLargeBlobArray"),
+            force_pin_change=bool(_get(data, 12, bool, "forcePINChange")),
+            min_pin_length=_get(data, 13, int, "minPINLength") or 4,
+            firmware_version=_get(data, 14, int, "firmwareVersion"),
+            max_cred_blob_length=_get(data, 15, int, "maxCredBlobLength"),
+            max_rpids_for_min_pin=_get(data, 16, int, "maxRPIDsForSetMinPINLength") or 0,
+            preferred_platform_uv_attempts=_get(data, 17, int, "preferredPlatformUvAttempts"),
+            uv_modality=_get(data, 18, int, "uvModality"),
+            certifications=_get(data, 19, dict, "certifications"),
+            remaining_disc_creds=_get(data, 20, int, "remainingDiscoverableCredentials"),
+            vendor_prototype_config_commands=list(vendor) if vendor is not None else None,
+            data=dict(data),
+        )
+
+def _auth_data(raw: Any) -> AuthenticatorData:
+    if not isinstance(raw, bytes):
+        raise CtapResponseError("authData must be a byte string")
+    try:
+        return AuthenticatorData(raw)
+    except WebAuthnDataError as e:
+        raise CtapResponseError(f"invalid authData: {e}") from None
+
+@dataclass(frozen=True)
+class AttestationResponse:
+    """authenticatorMakeCredential response (§6.1): the attestation object's members."""
+
+    fmt: str
+    auth_data: AuthenticatorData
+    att_stmt: dict[str, Any]
+    ep_att: bool | None = None
+    large_blob_key: bytes | None = None
+    unsigned_extension_outputs: dict[str, Any] | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[int, Any]) -> AttestationResponse:
+        if not isinstance(data, Mapping):
+            raise CtapResponseError("makeCredential response must be a CBOR map")
+        att_stmt = _get(data, 3, dict, "attStmt", True)
+        return cls(
+            fmt=_get(data, 1, str, "fmt", True),
+            auth_data=_auth_data(_get(data, 2, bytes, "authData", True)),
+            att_stmt=dict(att_stmt),
+            ep_att=_get(data, 4, bool, "epAtt"),
+            large_blob_key=_get(data, 5, bytes, "largeBlobKey"),
+            unsigned_extension_outputs=_get(data, 6, dict, "unsignedExtensionOutputs"),
+        )
+
+    def attestation_object(self) -> bytes:
+        """The WebAuthn attestation object (CBOR map with text keys fmt, attStmt, authData)."""
+        return cbor.dumps({"fmt": self.fmt, "attStmt": self.att_stmt, "authData": bytes(self.auth_data)})
+
+@dataclass(frozen=True)
+class AssertionResponse:
+    """authenticatorGetAssertion / GetNextAssertion response (§6.2)."""
+
+    credential: dict[str, Any]
+    auth_data: AuthenticatorData
+    signature: bytes
+    user: dict[str, Any] | None = None
+    number_of_credentials: int | None = None
+    user_selected: bool | None = None
+    large_blob_key: bytes | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[int, Any]) -> AssertionResponse:
+        if not isinstance(data, Mapping):
+            raise CtapResponseError("getAssertion response must be a CBOR map")
+        credential = _get(data, 1, dict, "credential", True)
+        if not isinstance(credential.get("id"), bytes):
+            raise CtapResponseError("assertion credential has no byte-string id")
+        return cls(
+            credential=dict(credential),
+            auth_data=_auth_data(_get(data, 2, bytes, "authData", True)),
+            signature=_get(data, 3, bytes, "signature", True),
+            user=_get(data, 4, dict, "user"),
+            number_of_credentials=_get(data, 5, int, "numberOfCredentials"),
+            user_selected=_get(data, 6, bool, "userSelected"),
+            large_blob_key=_get(data, 7, bytes, "largeBlobKey"),
+        )
+
+    def verify(self, client_param: bytes, public_key: CoseKey | Mapping[int, Any]) -> None:
+        """Verify the signature over authData || clientDataHash; raises ``CoseError`` if invalid."""
+        key = public_key if isinstance(public_key, CoseKey) else CoseKey.parse(dict(public_key))
+        key.verify(bytes(self.auth_data) + client_param, self.signature)
+
+    @classmethod
+    def from_ctap1(cls, app_param: bytes, credential: Mapping[str, Any], authentication: bytes) -> AssertionResponse:
+        """From a U2F authentication response (user presence byte, counter u32, signature)."""
+        if len(authentication) < 6:
+            raise CtapResponseError("U2F authentication response too short")
+        flags, counter = struct.unpack_from(">BI", authentication)
+        return cls(
+            credential=dict(credential),
+            auth_data=AuthenticatorData.create(app_param, flags, counter),
+            signature=authentication[5:],
+        )
+
+class Ctap2:
+    """CTAP2 commands over a :class:`~aioctap.ctap.CtapDevice` (§6).
+
+    Create with ``await Ctap2.create(device)`` (fetches ``info``) or ``Ctap2(device)`` followed by
+    ``await ctap.get_info()``.
+    """
+
+    @unique
+    class CMD(IntEnum):
+        MAKE_CREDENTIAL = 0x01
+        GET_ASSERTION = 0x02
+        GET_INFO = 0x04
+        CLIENT_PIN = 0x06
+        RESET = 0x07
+        GET_NEXT_ASSERTION = 0x08
+        BIO_ENROLLMENT = 0x09
+        CREDENTIAL_MGMT = 0x0A
+        SELECTION = 0x0B
+        LARGE_BLOBS = 0x0C
+        CONFIG = 0x0D
+        BIO_ENROLLMENT_PRE = 0x40
+        CREDENTIAL_MGMT_PRE = 0x41
+
+    def __init__(self, device: CtapDevice, strict_cbor: bool = True) -> None:
+        self.device = device
+        self._strict_cbor = strict_cbor
+        self._info: Info | None = None
+
+    @classmethod
+    async def create(cls, device: CtapDevice, strict_cbor: bool = True) -> Ctap2:
+        """A ``Ctap2`` with its ``info`` fetched."""
+        ctap = cls(device, strict_cbor)
+        await ctap.get_info()
+        return ctap
+
+    @property
+    def info(self) -> Info:
+        """The cached getInfo response (call :meth:`get_info` or use :meth:`create` first)."""
+        if self._info is None:
+            raise RuntimeError("Ctap2.info is not known yet: use 'await Ctap2.create(device)'")
+        return self._info
+
+    async def send_cbor(
+        self,
+        cmd: int,
+        data: Mapping[int, Any] | None = None,
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
+    ) -> dict[Any, Any]:
+        """Send one CTAP2 command and decode the CBOR response map; a non-zero status raises ``CtapError``."""
+        request = struct.pack(">B", cmd)
+        if data is not None:
+            request += cbor.dumps(dict(data))
+        response = await self.device.call(CTAPHID.CBOR, request, on_keepalive=on_keepalive)
+        if not response:
+            raise CtapResponseError("empty CTAP2 response")
+        if response[0] != 0:
+            raise CtapError(response[0])
+        if len(response) == 1:
+            return {}
+        try:
+            decoded = cbor.loads(response[1:], strict=self._strict_cbor)
+        except cbor.CborError as e:
+            raise CtapResponseError(f"authenticator sent invalid CBOR: {e}") from None
+        if not isinstance(decoded, dict):
+            raise CtapResponseError("CTAP2 response must be a CBOR map")
+        return decoded
+
+    async def get_info(self) -> Info:
+        """authenticatorGetInfo."""
+        self._info = Info.from_dict(await self.send_cbor(Ctap2.CMD.GET_INFO))
+        return self._info
+
+    async def client_pin(
+        self,
+        pin_uv_protocol: int,
+        sub_cmd: int,
+        key_agreement: Mapping[int, Any] | None = None,
+        pin_uv_param: bytes | None = None,
+        new_pin_enc: bytes | None = None,
+        pin_hash_enc: bytes | None = None,
+        permissions: int | None = None,
+        permissions_rpid: str | None = None,
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
+    ) -> dict[Any, Any]:
+        """authenticatorClientPIN (used by :class:`~aioctap.ctap2.pin.ClientPin`)."""
+        return await self.send_cbor(
+            Ctap2.CMD.CLIENT_PIN,
+            args(
+                pin_uv_protocol,
+                sub_cmd,
+                dict(key_agreement) if key_agreement is not None else None,
+                pin_uv_param,
+                new_pin_enc,
+                pin_hash_enc,
+                None,
+                None,
+                permissions,
+                permissions_rpid,
+            ),
+            on_keepalive=on_keepalive,
+        )
+
+    async def reset(self, *, on_keepalive: KeepaliveCallback | None = None) -> None:
+        """authenticatorReset: erase every credential and the PIN."""
+        await self.send_cbor(Ctap2.CMD.RESET, on_keepalive=on_keepalive)
+
+    async def make_credential(
+        self,
+        client_data_hash: bytes,
+        rp: Mapping[str, Any],
+        user: Mapping[str, Any],
+        key_params: list[Mapping[str, Any]],
+        exclude_list: list[Mapping[str, Any]] | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        options: Mapping[str, bool] | None = None,
+        pin_uv_param: bytes | None = None,
+        pin_uv_protocol: int | None = None,
+        enterprise_attestation: int | None = None,
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
+    ) -> AttestationResponse:
+        """authenticatorMakeCredential (§6.1)."""
+        data = await self.send_cbor(
+            Ctap2.CMD.MAKE_CREDENTIAL,
+            args(
+                client_data_hash,
+                dict(rp),
+                dict(user),
+                [dict(k) for k in key_params],
+                [dict(c) for c in exclude_list] if exclude_list else None,
+                dict(extensions) if extensions else None,
+                dict(options) if options else None,
+                pin_uv_param,
+                pin_uv_protocol,
+                enterprise_attestation,
+            ),
+            on_keepalive=on_keepalive,
+        )
+        return AttestationResponse.from_dict(data)
+
+    async def get_assertion(
+        self,
+        rp_id: str,
+        client_data_hash: bytes,
+        allow_list: list[Mapping[str, Any]] | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        options: Mapping[str, bool] | None = None,
+        pin_uv_param: bytes | None = None,
+        pin_uv_protocol: int | None = None,
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
+    ) -> AssertionResponse:
+        """authenticatorGetAssertion (§6.2)."""
+        data = await self.send_cbor(
+            Ctap2.CMD.GET_ASSERTION,
+            args(
+                rp_id,
+                client_data_hash,
+                [dict(c) for c in allow_list] if allow_list else None,
+                dict(extensions) if extensions else None,
+                dict(options) if options else None,
+                pin_uv_param,
+                pin_uv_protocol,
+            ),
+            on_keepalive=on_keepalive,
+        )
+        return AssertionResponse.from_dict(data)
+
+    async def get_next_assertion(self) -> AssertionResponse:
+        """authenticatorGetNextAssertion (§6.3)."""
+        return AssertionResponse.from_dict(await self.send_cbor(Ctap2.CMD.GET_NEXT_ASSERTION))
+
+    async def get_assertions(self, *args_: Any, **kwargs: Any) -> AsyncIterator[AssertionResponse]:
+        """Async iterator over every assertion: getAssertion, then getNextAssertion as the caller iterates."""
+        first = await self.get_assertion(*args_, **kwargs)
+        yield first
+        for _ in range(1, first.number_of_credentials or 1):
+            yield await self.get_next_assertion()
+
+    async def credential_mgmt(
+        self,
+        sub_cmd: int,
+        sub_cmd_params: Mapping[int, Any] | None = None,
+        pin_uv_protocol: int | None = None,
+        pin_uv_param: bytes | None = None,
+    ) -> dict[Any, Any]:
+        """authenticatorCredentialManagement (§6.8); the preview code when only that is advertised."""
+        cmd = Ctap2.CMD.CREDENTIAL_MGMT
+        if self._info is not None and not self._info.options.get("credMgmt") and self._info.options.get(
+            "credentialMgmtPreview"
+        ):
+            cmd = Ctap2.CMD.CREDENTIAL_MGMT_PRE
+        return await self.send_cbor(
+            cmd, args(sub_cmd, dict(sub_cmd_params) if sub_cmd_params else None, pin_uv_protocol, pin_uv_param)
+        )
+
+    async def bio_enrollment(
+        self,
+        modality: int | None = None,
+        sub_cmd: int | None = None,
+        sub_cmd_params: Mapping[int, Any] | None = None,
+        pin_uv_protocol: int | None = None,
+        pin_uv_param: bytes | None = None,
+        get_modality: bool | None = None,
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
+    ) -> dict[Any, Any]:
+        """authenticatorBioEnrollment (§6.7)."""
+        cmd = Ctap2.CMD.BIO_ENROLLMENT
+        if self._info is not None and "bioEnroll" not in self._info.options and (
+            "userVerificationMgmtPreview" in self._info.options
+        ):
+            cmd = Ctap2.CMD.BIO_ENROLLMENT_PRE
+        return await self.send_cbor(
+            cmd,
+            args(
+                modality,
+                sub_cmd,
+                dict(sub_cmd_params) if sub_cmd_params else None,
+                pin_uv_protocol,
+                pin_uv_param,
+                get_modality,
+            ),
+            on_keepalive=on_keepalive,
+        )
+
+    async def selection(self, *, on_keepalive: KeepaliveCallback | None = None) -> None:
+        """authenticatorSelection (§6.9): wait for a touch."""
+        await self.send_cbor(Ctap2.CMD.SELECTION, on_keepalive=on_keepalive)
+
+    async def large_blobs(
+        self,
+        offset: int,
+        get: int | None = None,
+        set: bytes | None = None,
+        length: int | None = None,
+        pin_uv_param: bytes | None = None,
+        pin_uv_protocol: int | None = None,
+    ) -> dict[Any, Any]:
+        """authenticatorLargeBlobs (§6.10)."""
+        return await self.send_cbor(
+            Ctap2.CMD.LARGE_BLOBS, args(get, set, offset, length, pin_uv_param, pin_uv_protocol)
+        )
+
+    async def config(
+        self,
+        sub_cmd: int,
+        sub_cmd_params: Mapping[int, Any] | None = None,
+        pin_uv_protocol: int | None = None,
+        pin_uv_param: bytes | None = None,
+    ) -> dict[Any, Any]:
+        """authenticatorConfig (§6.11)."""
+        return await self.send_cbor(
+            Ctap2.CMD.CONFIG,
+            args(sub_cmd, dict(sub_cmd_params) if sub_cmd_params else None, pin_uv_protocol, pin_uv_param),
+        )
+
+def rp_id_hash(rp_id: str) -> bytes:
+    """SHA-256 of the RP ID."""
+    return hashlib.sha256(rp_id.encode("utf-8")).digest()
+

@@ -1,0 +1,324 @@
+"""PIN/UV auth protocols 1 and 2 (CTAP 2.1 §6.5.6, §6.5.7) and the ClientPin command (§6.5).
+
+``PinProtocolV1``/``PinProtocolV2`` are the pure crypto of each protocol, used by the host
+(:class:`ClientPin`) and by the software authenticator alike. Neither the PIN nor a
+pinUvAuthToken ever appears in a repr, a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+import hmac
+import os
+from enum import IntEnum, IntFlag, unique
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from ..cose import CoseError, CoseKey, EcdhEsHkdf256
+
+if TYPE_CHECKING:
+    from .base import Ctap2
+
+__all__ = ["ClientPin", "PinProtocol", "PinProtocolError", "PinProtocolV1", "PinProtocolV2"]
+
+
+class PinProtocolError(ValueError):
+    """Malformed input to a PIN/UV protocol operation (wrong lengths, bad key)."""
+
+
+class PinProtocol(abc.ABC):
+    """Base of the PIN/UV auth protocols."""
+
+    VERSION: ClassVar[int] = 0
+
+    @abc.abstractmethod
+    def kdf(self, z: bytes) -> bytes:
+        """See the protocol classes."""
+
+    @abc.abstractmethod
+    def encrypt(self, key: bytes, plaintext: bytes) -> bytes:
+        """See the protocol classes."""
+
+    @abc.abstractmethod
+    def decrypt(self, key: bytes, ciphertext: bytes) -> bytes:
+        """See the protocol classes."""
+
+    @abc.abstractmethod
+    def authenticate(self, key: bytes, message: bytes) -> bytes:
+        """See the protocol classes."""
+
+    @abc.abstractmethod
+    def validate_token(self, token: bytes) -> bytes:
+        """See the protocol classes."""
+
+    def verify(self, key: bytes, message: bytes, signature: bytes) -> bool:
+        """Constant-time check of ``signature == authenticate(key, message)`` (authenticator side)."""
+        return hmac.compare_digest(self.authenticate(key, message), signature)
+
+    def encapsulate(self, peer_cose_key: dict[int, Any]) -> tuple[dict[int, Any], bytes]:
+        """Generate an ephemeral P-256 key; return (our COSE key to send, shared secret)."""
+        private = ec.generate_private_key(ec.SECP256R1())
+        return dict(EcdhEsHkdf256.from_cryptography_key(private.public_key())), self.ecdh(private, peer_cose_key)
+
+    def ecdh(self, private_key: ec.EllipticCurvePrivateKey, peer_cose_key: dict[int, Any]) -> bytes:
+        """``kdf(ECDH(private_key, peer))``: the shared secret seen from either side (§6.5.6 ecdh)."""
+        try:
+            peer = CoseKey.parse({**peer_cose_key, 3: -25} if isinstance(peer_cose_key, dict) else peer_cose_key)
+            if not isinstance(peer, EcdhEsHkdf256):
+                raise PinProtocolError("key agreement key must be a P-256 EC2 key")
+            z = private_key.exchange(ec.ECDH(), peer.public_key())
+        except CoseError as e:
+            raise PinProtocolError(f"invalid key agreement key: {e}") from None
+        return self.kdf(z)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _aes_cbc(key: bytes, iv: bytes, data: bytes, encrypt: bool) -> bytes:
+    if len(data) % 16:
+        raise PinProtocolError("data length is not a multiple of the AES block size")
+    if len(key) not in (16, 24, 32):
+        raise PinProtocolError("AES key has the wrong length")
+    cipher = Cipher(algorithms.AES(key), modes.CBC(iv))
+    op = cipher.encryptor() if encrypt else cipher.decryptor()
+    return op.update(data) + op.finalize()
+
+
+class PinProtocolV1(PinProtocol):
+    """PIN/UV auth protocol 1: SHA-256 KDF, AES-256-CBC with a zero IV, 16-byte HMAC-SHA-256 tags."""
+
+    VERSION = 1
+    IV = b"\x00" * 16
+
+    def kdf(self, z: bytes) -> bytes:
+        return hashlib.sha256(z).digest()
+
+    def encrypt(self, key: bytes, plaintext: bytes) -> bytes:
+        return _aes_cbc(key, self.IV, plaintext, True)
+
+    def decrypt(self, key: bytes, ciphertext: bytes) -> bytes:
+        return _aes_cbc(key, self.IV, ciphertext, False)
+
+    def authenticate(self, key: bytes, message: bytes) -> bytes:
+        return hmac.new(key, message, hashlib.sha256).digest()[:16]
+
+    def validate_token(self, token: bytes) -> bytes:
+        if len(token) not in (16, 32):
+            raise PinProtocolError("pinUvAuthToken must be 16 or 32 bytes")
+        return token
+
+
+class PinProtocolV2(PinProtocolV1):
+    """PIN/UV auth protocol 2: HKDF-SHA-256 split keys, random IVs, full 32-byte HMAC tags."""
+
+    VERSION = 2
+    HKDF_SALT = b"\x00" * 32
+    HKDF_INFO_HMAC = b"CTAP2 HMAC key"
+    HKDF_INFO_AES = b"CTAP2 AES key"
+
+    def kdf(self, z: bytes) -> bytes:
+        def hkdf(info: bytes) -> bytes:
+            return HKDF(hashes.SHA256(), 32, self.HKDF_SALT, info).derive(z)
+
+        return hkdf(self.HKDF_INFO_HMAC) + hkdf(self.HKDF_INFO_AES)
+
+    def encrypt(self, key: bytes, plaintext: bytes) -> bytes:
+        iv = os.urandom(16)
+        return iv + _aes_cbc(key[32:], iv, plaintext, True)
+
+    def decrypt(self, key: bytes, ciphertext: bytes) -> bytes:
+        if len(ciphertext) < 16:
+            raise PinProtocolError("ciphertext shorter than its IV")
+        return _aes_cbc(key[32:], ciphertext[:16], ciphertext[16:], False)
+
+    def authenticate(self, key: bytes, message: bytes) -> bytes:
+        return hmac.new(key[:32], message, hashlib.sha256).digest()
+
+    def validate_token(self, token: bytes) -> bytes:
+        if len(token) != 32:
+            raise PinProtocolError("pinUvAuthToken must be 32 bytes")
+        return token
+
+
+def protocol_for_version(version: int) -> PinProtocol:
+    """The protocol object for version 1 or 2."""
+    if version == 1:
+        return PinProtocolV1()
+    if version == 2:
+        return PinProtocolV2()
+    raise PinProtocolError(f"unknown PIN/UV auth protocol {version}")
+
+
+class ClientPin:
+    """authenticatorClientPIN (§6.5.5): PIN management and pinUvAuthTokens.
+
+    ``ClientPin(ctap, protocol=None)`` picks the authenticator's preferred supported protocol.
+    """
+
+    @unique
+    class CMD(IntEnum):
+        GET_PIN_RETRIES = 0x01
+        GET_KEY_AGREEMENT = 0x02
+        SET_PIN = 0x03
+        CHANGE_PIN = 0x04
+        GET_TOKEN_USING_PIN_LEGACY = 0x05
+        GET_TOKEN_USING_UV = 0x06
+        GET_UV_RETRIES = 0x07
+        GET_TOKEN_USING_PIN = 0x09
+
+    @unique
+    class RESULT(IntEnum):
+        KEY_AGREEMENT = 0x01
+        PIN_UV_TOKEN = 0x02
+        PIN_RETRIES = 0x03
+        POWER_CYCLE_STATE = 0x04
+        UV_RETRIES = 0x05
+
+    class PERMISSION(IntFlag):
+        MAKE_CREDENTIAL = 0x01
+        GET_ASSERTION = 0x02
+        CREDENTIAL_MGMT = 0x04
+        BIO_ENROLL = 0x08
+        LARGE_BLOB_WRITE = 0x10
+        AUTHENTICATOR_CFG = 0x20
+
+    PROTOCOLS: ClassVar[tuple[type[PinProtocol], ...]] = (PinProtocolV2, PinProtocolV1)
+
+    @staticmethod
+    def is_supported(info: Any) -> bool:
+        return "clientPin" in info.options
+
+    @staticmethod
+    def is_token_supported(info: Any) -> bool:
+        return bool(info.options.get("pinUvAuthToken"))
+
+    def __init__(self, ctap: Ctap2, protocol: PinProtocol | None = None) -> None:
+        self.ctap = ctap
+        if protocol is None:
+            for proto in self.PROTOCOLS:
+                if proto.VERSION in ctap.info.pin_uv_protocols:
+                    protocol = proto()
+                    break
+            else:
+                raise PinProtocolError("the authenticator supports no known PIN/UV auth protocol")
+        self.protocol = protocol
+
+    def __repr__(self) -> str:
+        return f"ClientPin(protocol={self.protocol.VERSION})"
+
+    async def _get_shared_secret(self) -> tuple[dict[int, Any], bytes]:
+        resp = await self.ctap.client_pin(self.protocol.VERSION, ClientPin.CMD.GET_KEY_AGREEMENT)
+        peer = resp.get(ClientPin.RESULT.KEY_AGREEMENT)
+        if not isinstance(peer, dict):
+            raise PinProtocolError("authenticator returned no keyAgreement key")
+        return self.protocol.encapsulate(peer)
+
+    def _pin_bytes(self, pin: str) -> bytes:
+        data = pin.encode("utf-8")
+        if len(data) > 63:
+            raise PinProtocolError("PIN must be at most 63 bytes of UTF-8")
+        if len(pin) < 4:
+            raise PinProtocolError("PIN must be at least 4 characters")
+        return data
+
+    async def get_pin_token(
+        self,
+        pin: str,
+        permissions: ClientPin.PERMISSION | None = None,
+        permissions_rpid: str | None = None,
+    ) -> bytes:
+        """getPinToken (without permissions) or getPinUvAuthTokenUsingPinWithPermissions."""
+        key_agreement, shared = await self._get_shared_secret()
+        pin_hash = hashlib.sha256(pin.encode("utf-8")).digest()[:16]
+        pin_hash_enc = self.protocol.encrypt(shared, pin_hash)
+        if permissions is not None and self.is_token_supported(self.ctap.info):
+            cmd = ClientPin.CMD.GET_TOKEN_USING_PIN
+            perms: int | None = int(permissions)
+            rpid = permissions_rpid
+        else:
+            cmd, perms, rpid = ClientPin.CMD.GET_TOKEN_USING_PIN_LEGACY, None, None
+        resp = await self.ctap.client_pin(
+            self.protocol.VERSION,
+            cmd,
+            key_agreement=key_agreement,
+            pin_hash_enc=pin_hash_enc,
+            permissions=perms,
+            permissions_rpid=rpid,
+        )
+        return self._decrypt_token(shared, resp)
+
+    def _decrypt_token(self, shared: bytes, resp: dict[int, Any]) -> bytes:
+        enc = resp.get(ClientPin.RESULT.PIN_UV_TOKEN)
+        if not isinstance(enc, bytes):
+            raise PinProtocolError("authenticator returned no pinUvAuthToken")
+        return self.protocol.validate_token(self.protocol.decrypt(shared, enc))
+
+    async def get_uv_token(
+        self, permissions: ClientPin.PERMISSION, permissions_rpid: str | None = None, *, on_keepalive: Any = None
+    ) -> bytes:
+        """getPinUvAuthTokenUsingUvWithPermissions (built-in user verification)."""
+        key_agreement, shared = await self._get_shared_secret()
+        resp = await self.ctap.client_pin(
+            self.protocol.VERSION,
+            ClientPin.CMD.GET_TOKEN_USING_UV,
+            key_agreement=key_agreement,
+            permissions=int(permissions),
+            permissions_rpid=permissions_rpid,
+            on_keepalive=on_keepalive,
+        )
+        return self._decrypt_token(shared, resp)
+
+    async def get_pin_retries(self) -> tuple[int, bool | None]:
+        """(PIN retries left, whether a power cycle is needed before the next attempt)."""
+        resp = await self.ctap.client_pin(self.protocol.VERSION, ClientPin.CMD.GET_PIN_RETRIES)
+        retries = resp.get(ClientPin.RESULT.PIN_RETRIES)
+        if not isinstance(retries, int):
+            raise PinProtocolError("authenticator returned no pinRetries")
+        return retries, resp.get(ClientPin.RESULT.POWER_CYCLE_STATE)
+
+    async def get_uv_retries(self) -> int:
+        resp = await self.ctap.client_pin(self.protocol.VERSION, ClientPin.CMD.GET_UV_RETRIES)
+        retries = resp.get(ClientPin.RESULT.UV_RETRIES)
+        if not isinstance(retries, int):
+            raise PinProtocolError("authenticator returned no uvRetries")
+        return retries
+
+    def _pad_pin(self, pin: str) -> bytes:
+        return self._pin_bytes(pin).ljust(64, b"\0")
+
+    async def set_pin(self, pin: str) -> None:
+        """setPIN: only when no PIN is set."""
+        padded = self._pad_pin(pin)
+        key_agreement, shared = await self._get_shared_secret()
+        new_pin_enc = self.protocol.encrypt(shared, padded)
+        pin_uv_param = self.protocol.authenticate(shared, new_pin_enc)
+        await self.ctap.client_pin(
+            self.protocol.VERSION,
+            ClientPin.CMD.SET_PIN,
+            key_agreement=key_agreement,
+            new_pin_enc=new_pin_enc,
+            pin_uv_param=pin_uv_param,
+        )
+
+    async def change_pin(self, old_pin: str, new_pin: str) -> None:
+        """changePIN."""
+        padded = self._pad_pin(new_pin)
+        key_agreement, shared = await self._get_shared_secret()
+        pin_hash = hashlib.sha256(old_pin.encode("utf-8")).digest()[:16]
+        new_pin_enc = self.protocol.encrypt(shared, padded)
+        pin_hash_enc = self.protocol.encrypt(shared, pin_hash)
+        pin_uv_param = self.protocol.authenticate(shared, new_pin_enc + pin_hash_enc)
+        await self.ctap.client_pin(
+            self.protocol.VERSION,
+            ClientPin.CMD.CHANGE_PIN,
+            key_agreement=key_agreement,
+            pin_hash_enc=pin_hash_enc,
+            new_pin_enc=new_pin_enc,
+            pin_uv_param=pin_uv_param,
+        )
