@@ -16,6 +16,13 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold PINs and keys
 )
 
+
+
+@app.callback()
+def _root() -> None:
+    """aioctap: asyncio-native FIDO2 stack."""
+
+
 for _module in (devices, ctap_cmds, virtual_cmds, server_cmds, otp_cmds, demo):
     _module.register(app)
 

@@ -1,9 +1,47 @@
-"""Command group (registered by aioctap.cli)."""
+"""``aioctap virtual``: the software authenticator as a process, over UDP."""
 
 from __future__ import annotations
 
+import logging
+import signal
+
+import anyio
 import typer
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``aioctap virtual``."""
+
+    @app.command()
+    def virtual(
+        udp: str = typer.Option("127.0.0.1:8111", "--udp", help="HOST:PORT to listen on"),
+        state: str | None = typer.Option(None, "--state", help="state file (created if missing)"),
+        quiet: bool = typer.Option(False, "--quiet", help="log warnings only"),
+    ) -> None:
+        """Run the software CTAP 2.1 authenticator over UDP (one 64-byte report per datagram).
+
+        SIGUSR1 simulates unplugging and plugging it in again.
+        """
+        from ..hid.device_side import CtapHidServer
+        from ..virtual import VirtualAuthenticator
+
+        host, sep, port = udp.rpartition(":")
+        if not sep or not port.isdigit():
+            raise typer.BadParameter("expected HOST:PORT", param_hint="--udp")
+        logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
+        server = CtapHidServer(VirtualAuthenticator(state))
+
+        async def main() -> None:
+            async with anyio.create_task_group() as tg:
+                bound = await tg.start(server.serve_udp, host.strip("[]"), int(port))
+                logging.getLogger("aioctap.virtual").warning("software authenticator listening on udp:%s:%s", *bound)
+                with anyio.open_signal_receiver(signal.SIGUSR1, signal.SIGTERM, signal.SIGINT) as signals:
+                    async for signum in signals:
+                        if signum == signal.SIGUSR1:
+                            logging.getLogger("aioctap.virtual").warning("power cycle (SIGUSR1)")
+                            server.power_cycle()
+                        else:
+                            tg.cancel_scope.cancel()
+                            return
+
+        anyio.run(main)

@@ -1,0 +1,279 @@
+"""Authenticator side of authenticatorClientPIN (CTAP 2.1 §6.5) and pinUvAuthToken checks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ..cose import EcdhEsHkdf256
+from ..ctap import STATUS
+from ..ctap2.pin import PinProtocol, PinProtocolError, PinProtocolV1, PinProtocolV2
+from .common import ERR, FingerprintSensor, fail, opt_param, req_param
+from .state import AuthenticatorState
+
+__all__ = ["PERM", "PinState"]
+
+TOKEN_LIFETIME = 600.0  # maximum usage time period of a pinUvAuthToken (seconds)
+
+
+class PERM:
+    MC = 0x01
+    GA = 0x02
+    CM = 0x04
+    BE = 0x08
+    LBW = 0x10
+    ACFG = 0x20
+    ALL = 0x3F
+
+
+@dataclass
+class _Token:
+    value: bytes
+    permissions: int
+    rp_id: str | None
+    issued: float
+    user_verified: bool
+    user_present: bool = False
+
+    def __repr__(self) -> str:
+        return f"_Token(permissions=0x{self.permissions:02x}, rp_id={self.rp_id!r})"
+
+
+class PinState:
+    """The volatile PIN/UV state of one power-up: key agreement key, token, failure counter."""
+
+    PROTOCOLS: dict[int, PinProtocol] = {1: PinProtocolV1(), 2: PinProtocolV2()}
+
+    def __init__(self, state: AuthenticatorState, clock: Callable[[], float], sensor: FingerprintSensor) -> None:
+        self.state = state
+        self.clock = clock
+        self.sensor = sensor
+        self.power_cycle()
+
+    def power_cycle(self) -> None:
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self.token: _Token | None = None
+        self.consecutive_failures = 0
+        self.uv_consecutive_failures = 0
+
+    def __repr__(self) -> str:
+        return f"PinState(token={'set' if self.token else 'none'}, failures={self.consecutive_failures})"
+
+    def protocol(self, version: Any) -> PinProtocol:
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+        proto = self.PROTOCOLS.get(version)
+        if proto is None:
+            raise fail(ERR.INVALID_PARAMETER)
+        return proto
+
+    def _shared(self, proto: PinProtocol, key_agreement: Mapping[int, Any]) -> bytes:
+        try:
+            return proto.ecdh(self._key, dict(key_agreement))
+        except PinProtocolError:
+            raise fail(ERR.INVALID_PARAMETER) from None
+
+    def _decrypt(self, proto: PinProtocol, shared: bytes, data: bytes) -> bytes:
+        try:
+            return proto.decrypt(shared, data)
+        except PinProtocolError:
+            raise fail(ERR.PIN_AUTH_INVALID) from None
+
+    def _new_token(self, permissions: int, rp_id: str | None, uv: bool) -> bytes:
+        self.token = _Token(os.urandom(32), permissions, rp_id, self.clock(), uv)
+        return self.token.value
+
+    # -- token use by other commands ----------------------------------------------------------
+
+    def verify_token(
+        self, protocol_version: Any, param: bytes, message: bytes, permission: int, rp_id: str | None = None
+    ) -> None:
+        """Check a pinUvAuthParam made with the current token: HMAC, permission, RP ID, expiry (§6.5.5.7)."""
+        proto = self.protocol(protocol_version)
+        token = self.token
+        if token is None:
+            raise fail(ERR.PIN_AUTH_INVALID)
+        if self.clock() - token.issued > TOKEN_LIFETIME:
+            self.token = None
+            raise fail(ERR.PIN_TOKEN_EXPIRED)
+        if not hmac.compare_digest(proto.authenticate(token.value, message), param):
+            raise fail(ERR.PIN_AUTH_INVALID)
+        if not token.permissions & permission:
+            raise fail(ERR.PIN_AUTH_INVALID)
+        if rp_id is not None:
+            if token.rp_id is None:
+                token.rp_id = rp_id  # the first use binds a token without an RP ID
+            elif token.rp_id != rp_id:
+                raise fail(ERR.PIN_AUTH_INVALID)
+
+    def token_rp_id(self) -> str | None:
+        return self.token.rp_id if self.token else None
+
+    def clear_permissions_except_lbw(self) -> None:
+        """After makeCredential/getAssertion UP, only largeBlobWrite stays usable (§6.5.5.7)."""
+        if self.token is not None:
+            self.token.permissions &= PERM.LBW
+
+    # -- the command ----------------------------------------------------------------------------
+
+    async def handle(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> dict[int, Any]:
+        sub = req_param(params, 2, int)
+        if sub == 0x01:  # getPINRetries
+            return {3: self.state.pin_retries, 4: self.consecutive_failures >= 3}
+        if sub == 0x07:  # getUVRetries
+            return {5: self.state.uv_retries}
+        proto = self.protocol(req_param(params, 1, int))
+        if sub == 0x02:  # getKeyAgreement
+            return {1: dict(EcdhEsHkdf256.from_cryptography_key(self._key.public_key()))}
+        if sub == 0x03:
+            return self._set_pin(proto, params)
+        if sub == 0x04:
+            return self._change_pin(proto, params)
+        if sub == 0x05:
+            return self._get_token_with_pin(proto, params, legacy=True)
+        if sub == 0x09:
+            return self._get_token_with_pin(proto, params, legacy=False)
+        if sub == 0x06:
+            return await self._get_token_with_uv(proto, params, set_status)
+        raise fail(ERR.INVALID_SUBCOMMAND)
+
+    def _check_new_pin(self, proto: PinProtocol, shared: bytes, new_pin_enc: bytes) -> bytes:
+        expected = 64 if proto.VERSION == 1 else 80
+        if len(new_pin_enc) != expected:
+            raise fail(ERR.INVALID_PARAMETER)
+        padded = self._decrypt(proto, shared, new_pin_enc)
+        pin = padded.rstrip(b"\0")
+        if len(padded) != 64 or b"\0" in pin:
+            raise fail(ERR.PIN_POLICY_VIOLATION)
+        try:
+            code_points = len(pin.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise fail(ERR.PIN_POLICY_VIOLATION) from None
+        if code_points < self.state.min_pin_length or len(pin) > 63:
+            raise fail(ERR.PIN_POLICY_VIOLATION)
+        return pin
+
+    def _set_pin(self, proto: PinProtocol, params: Mapping[int, Any]) -> dict[int, Any]:
+        key_agreement = req_param(params, 3, dict)
+        param = req_param(params, 4, bytes)
+        new_pin_enc = req_param(params, 5, bytes)
+        if self.state.pin_hash is not None:
+            raise fail(ERR.NOT_ALLOWED)
+        shared = self._shared(proto, key_agreement)
+        if not proto.verify(shared, new_pin_enc, param):
+            raise fail(ERR.PIN_AUTH_INVALID)
+        pin = self._check_new_pin(proto, shared, new_pin_enc)
+        self._store_pin(pin)
+        return {}
+
+    def _store_pin(self, pin: bytes) -> None:
+        self.state.pin_hash = hashlib.sha256(pin).digest()[:16]
+        self.state.pin_code_points = len(pin.decode("utf-8"))
+        self.state.pin_retries = 8
+        self.state.force_pin_change = False
+
+    def _verify_pin_hash(self, proto: PinProtocol, shared: bytes, pin_hash_enc: bytes) -> None:
+        """Decrement retries, compare, and on failure regenerate the key and count (§6.5.5.5 steps)."""
+        assert self.state.pin_hash is not None
+        self.state.pin_retries -= 1
+        pin_hash = self._decrypt(proto, shared, pin_hash_enc)
+        if not hmac.compare_digest(pin_hash, self.state.pin_hash):
+            self._key = ec.generate_private_key(ec.SECP256R1())
+            self.consecutive_failures += 1
+            if self.state.pin_retries <= 0:
+                raise fail(ERR.PIN_BLOCKED)
+            if self.consecutive_failures >= 3:
+                raise fail(ERR.PIN_AUTH_BLOCKED)
+            raise fail(ERR.PIN_INVALID)
+        self.state.pin_retries = 8
+        self.consecutive_failures = 0
+
+    def _pin_preconditions(self) -> None:
+        if self.state.pin_hash is None:
+            raise fail(ERR.PIN_NOT_SET)
+        if self.state.pin_retries <= 0:
+            raise fail(ERR.PIN_BLOCKED)
+        if self.consecutive_failures >= 3:
+            raise fail(ERR.PIN_AUTH_BLOCKED)
+
+    def _change_pin(self, proto: PinProtocol, params: Mapping[int, Any]) -> dict[int, Any]:
+        key_agreement = req_param(params, 3, dict)
+        param = req_param(params, 4, bytes)
+        new_pin_enc = req_param(params, 5, bytes)
+        pin_hash_enc = req_param(params, 6, bytes)
+        self._pin_preconditions()
+        shared = self._shared(proto, key_agreement)
+        if not proto.verify(shared, new_pin_enc + pin_hash_enc, param):
+            raise fail(ERR.PIN_AUTH_INVALID)
+        self._verify_pin_hash(proto, shared, pin_hash_enc)
+        pin = self._check_new_pin(proto, shared, new_pin_enc)
+        if self.state.force_pin_change and hashlib.sha256(pin).digest()[:16] == self.state.pin_hash:
+            raise fail(ERR.PIN_POLICY_VIOLATION)
+        self._store_pin(pin)
+        self.token = None
+        return {}
+
+    def _get_token_with_pin(self, proto: PinProtocol, params: Mapping[int, Any], legacy: bool) -> dict[int, Any]:
+        key_agreement = req_param(params, 3, dict)
+        pin_hash_enc = req_param(params, 6, bytes)
+        permissions = opt_param(params, 9, int)
+        rp_id = opt_param(params, 10, str)
+        if legacy:
+            if permissions is not None or rp_id is not None:
+                raise fail(ERR.INVALID_PARAMETER)
+            permissions = PERM.MC | PERM.GA
+        else:
+            if permissions is None:
+                raise fail(ERR.MISSING_PARAMETER)
+            if permissions == 0:
+                raise fail(ERR.INVALID_PARAMETER)
+            if permissions & ~PERM.ALL:
+                raise fail(ERR.UNAUTHORIZED_PERMISSION)
+            if permissions & (PERM.MC | PERM.GA) and rp_id is None:
+                raise fail(ERR.MISSING_PARAMETER)
+        self._pin_preconditions()
+        shared = self._shared(proto, key_agreement)
+        self._verify_pin_hash(proto, shared, pin_hash_enc)
+        if self.state.force_pin_change:
+            raise fail(ERR.PIN_POLICY_VIOLATION)
+        token = self._new_token(permissions, rp_id, uv=True)
+        return {2: proto.encrypt(shared, token)}
+
+    async def _get_token_with_uv(
+        self, proto: PinProtocol, params: Mapping[int, Any], set_status: Callable[[STATUS], None]
+    ) -> dict[int, Any]:
+        key_agreement = req_param(params, 3, dict)
+        permissions = req_param(params, 9, int)
+        rp_id = opt_param(params, 10, str)
+        if permissions == 0:
+            raise fail(ERR.INVALID_PARAMETER)
+        if permissions & ~PERM.ALL:
+            raise fail(ERR.UNAUTHORIZED_PERMISSION)
+        if permissions & (PERM.MC | PERM.GA) and rp_id is None:
+            raise fail(ERR.MISSING_PARAMETER)
+        if not self.state.templates:
+            raise fail(ERR.NOT_ALLOWED)
+        shared = self._shared(proto, key_agreement)
+        await self.verify_user(set_status)
+        token = self._new_token(permissions, rp_id, uv=True)
+        if self.token is not None:
+            self.token.user_present = True
+        return {2: proto.encrypt(shared, token)}
+
+    async def verify_user(self, set_status: Callable[[STATUS], None]) -> None:
+        """Built-in UV with a fingerprint: UV_BLOCKED when out of retries, UV_INVALID on a mismatch."""
+        if self.state.uv_retries <= 0:
+            raise fail(ERR.UV_BLOCKED)
+        if await self.sensor.match(set_status):
+            self.state.uv_retries = 8
+            return
+        self.state.uv_retries -= 1
+        if self.state.uv_retries <= 0:
+            raise fail(ERR.UV_BLOCKED)
+        raise fail(ERR.UV_INVALID)

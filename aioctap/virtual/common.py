@@ -1,0 +1,156 @@
+"""Shared pieces of the software authenticator: strict parameter checks, user policies, the clock."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+import anyio
+
+from ..ctap import STATUS, CtapError
+
+__all__ = [
+    "ERR",
+    "ApproveAll",
+    "DenyAll",
+    "FingerprintSensor",
+    "UserPolicy",
+    "WaitForTouch",
+    "fail",
+    "opt_param",
+    "req_param",
+]
+
+ERR = CtapError.ERR
+USER_ACTION_TIMEOUT = 30.0
+
+
+def fail(code: CtapError.ERR) -> CtapError:
+    """The CtapError for ``code`` (raise it)."""
+    return CtapError(code)
+
+
+def _check_type(value: Any, kind: type | tuple[type, ...]) -> None:
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
+        raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+
+
+def req_param(params: Mapping[Any, Any], key: Any, kind: type | tuple[type, ...]) -> Any:
+    """A required request member: MISSING_PARAMETER if absent, CBOR_UNEXPECTED_TYPE if mistyped."""
+    if key not in params:
+        raise fail(ERR.MISSING_PARAMETER)
+    value = params[key]
+    _check_type(value, kind)
+    return value
+
+
+def opt_param(params: Mapping[Any, Any], key: Any, kind: type | tuple[type, ...]) -> Any:
+    """An optional request member: None if absent, CBOR_UNEXPECTED_TYPE if mistyped."""
+    if key not in params:
+        return None
+    value = params[key]
+    _check_type(value, kind)
+    return value
+
+
+class UserPolicy(Protocol):
+    """How the simulated user answers requests for presence (a touch)."""
+
+    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool:
+        """Return True when the user touched, False when they refused."""
+        ...
+
+
+class ApproveAll:
+    """The user touches at once (the default)."""
+
+    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool:
+        return True
+
+
+class DenyAll:
+    """The user always refuses."""
+
+    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool:
+        return False
+
+
+class WaitForTouch:
+    """The authenticator waits (sending UPNEEDED keepalives) until :meth:`touch` or :meth:`refuse`."""
+
+    def __init__(self) -> None:
+        self._event = anyio.Event()
+        self._answer = True
+        self.waiting = False
+
+    def touch(self) -> None:
+        self._answer = True
+        self._event.set()
+
+    def refuse(self) -> None:
+        self._answer = False
+        self._event.set()
+
+    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool:
+        set_status(STATUS.UPNEEDED)
+        self.waiting = True
+        try:
+            await self._event.wait()
+        finally:
+            self.waiting = False
+            set_status(STATUS.PROCESSING)
+        self._event = anyio.Event()
+        return self._answer
+
+
+class FEEDBACK(enum.IntEnum):
+    """lastEnrollSampleStatus values (CTAP 2.1 §6.7.4)."""
+
+    FP_GOOD = 0x00
+    FP_TOO_HIGH = 0x01
+    FP_TOO_LOW = 0x02
+    FP_TOO_LEFT = 0x03
+    FP_TOO_RIGHT = 0x04
+    FP_TOO_FAST = 0x05
+    FP_TOO_SLOW = 0x06
+    FP_POOR_QUALITY = 0x07
+    FP_TOO_SKEWED = 0x08
+    FP_TOO_SHORT = 0x09
+    FP_MERGE_FAILURE = 0x0A
+    FP_EXISTS = 0x0B
+    NO_USER_ACTIVITY = 0x0D
+    NO_UP_TRANSITION = 0x0E
+
+
+class FingerprintSensor:
+    """A simulated fingerprint sensor.
+
+    Tests and users script what the next touches do: ``script(FEEDBACK.FP_TOO_HIGH, "timeout",
+    FEEDBACK.FP_GOOD)``; unscripted captures are good. ``match_results`` scripts UV matches
+    (True by default when a template is enrolled).
+    """
+
+    samples_required = 4
+
+    def __init__(self) -> None:
+        self._script: list[FEEDBACK | str] = []
+        self.match_results: list[bool] = []
+
+    def script(self, *samples: FEEDBACK | str) -> None:
+        self._script.extend(samples)
+
+    async def capture(self, set_status: Callable[[STATUS], None]) -> FEEDBACK | None:
+        """One touch: its feedback, or None when the user did not touch in time."""
+        set_status(STATUS.UPNEEDED)
+        await anyio.sleep(0)
+        sample = self._script.pop(0) if self._script else FEEDBACK.FP_GOOD
+        set_status(STATUS.PROCESSING)
+        return None if isinstance(sample, str) else sample
+
+    async def match(self, set_status: Callable[[STATUS], None]) -> bool:
+        """A touch for user verification: does it match an enrolled template?"""
+        set_status(STATUS.UPNEEDED)
+        await anyio.sleep(0)
+        set_status(STATUS.PROCESSING)
+        return self.match_results.pop(0) if self.match_results else True

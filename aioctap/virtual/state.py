@@ -1,0 +1,356 @@
+"""Persistent state of the software authenticator, and how it is kept at rest.
+
+The state file is the whole state as CBOR, encrypted with AES-256-GCM under a wrapping key taken
+from the environment variable ``AIOCTAP_VIRTUAL_KEY`` (64 hex digits) or from a key file beside the
+state (``STATE.key``, created with mode 0600). It is written atomically: a temporary file in the
+same directory, fsync, rename, fsync of the directory; a crash mid-write leaves the old file.
+
+Credentials are stateless where the spec allows: a credential ID is the credential's private key
+and attributes sealed with AES-GCM under the authenticator's master key, bound to the RP ID hash.
+Discoverable credentials additionally keep their user and RP entities in the state.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import os
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.x509.oid import NameOID, ObjectIdentifier
+
+from .. import cbor
+from ..cose import ES256, CoseKey, EdDSA
+
+__all__ = ["AuthenticatorState", "CredentialKey", "ResidentCredential", "StateError", "load_state", "save_state"]
+
+STATE_MAGIC = b"AIOCTAP-VA1"
+CRED_VERSION = 1
+AAGUID_OID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
+EMPTY_LARGE_BLOB_ARRAY = bytes.fromhex("80") + hashlib.sha256(bytes.fromhex("80")).digest()[:16]
+SUPPORTED_ALGORITHMS = (-7, -8)
+
+
+class StateError(Exception):
+    """The state file cannot be read (wrong wrapping key, corrupt, not a state file)."""
+
+
+@dataclass
+class CredentialKey:
+    """What a credential ID seals: the private key and the attributes needed at assertion time."""
+
+    alg: int
+    private: bytes  # P-256 scalar (32 bytes) or Ed25519 seed (32 bytes)
+    cred_protect: int = 1
+    hmac_secret: bool = False
+    resident: bool = False
+
+    def private_key(self) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey:
+        if self.alg == -8:
+            return ed25519.Ed25519PrivateKey.from_private_bytes(self.private)
+        return ec.derive_private_key(int.from_bytes(self.private, "big"), ec.SECP256R1())
+
+    def public_key(self) -> CoseKey:
+        cls = EdDSA if self.alg == -8 else ES256
+        return cls.from_cryptography_key(self.private_key().public_key())
+
+    def sign(self, message: bytes) -> bytes:
+        key = self.private_key()
+        if isinstance(key, ed25519.Ed25519PrivateKey):
+            return key.sign(message)
+        return key.sign(message, ec.ECDSA(hashes.SHA256()))
+
+    @classmethod
+    def generate(cls, alg: int, **attrs: Any) -> CredentialKey:
+        if alg == -8:
+            seed = ed25519.Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+            )
+            return cls(alg, seed, **attrs)
+        scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
+        return cls(alg, scalar.to_bytes(32, "big"), **attrs)
+
+    def __repr__(self) -> str:
+        return f"CredentialKey(alg={self.alg}, cred_protect={self.cred_protect}, resident={self.resident})"
+
+
+@dataclass
+class ResidentCredential:
+    """A discoverable credential's entities and per-credential data (its key is in its ID)."""
+
+    credential_id: bytes
+    rp_id: str
+    rp: dict[str, Any]
+    user: dict[str, Any]
+    created: int
+    cred_protect: int = 1
+    cred_blob: bytes | None = None
+    large_blob_key: bytes | None = None
+    public_key: dict[int, Any] = field(default_factory=dict)
+
+    @property
+    def rp_id_hash(self) -> bytes:
+        return hashlib.sha256(self.rp_id.encode()).digest()
+
+    def to_cbor(self) -> dict[int, Any]:
+        return {
+            1: self.credential_id,
+            2: self.rp_id,
+            3: self.rp,
+            4: self.user,
+            5: self.created,
+            6: self.cred_protect,
+            7: self.cred_blob,
+            8: self.large_blob_key,
+            9: self.public_key,
+        }
+
+    @classmethod
+    def from_cbor(cls, d: dict[int, Any]) -> ResidentCredential:
+        return cls(d[1], d[2], d[3], d[4], d[5], d[6], d.get(7), d.get(8), d.get(9) or {})
+
+
+def _make_attestation(aaguid: bytes) -> tuple[bytes, bytes, bytes]:
+    """Generate (attestation private key PKCS8, attestation cert DER, root cert DER) meeting WebAuthn §8.2.1."""
+    now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
+    root_key = ec.generate_private_key(ec.SECP256R1())
+    root_name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "aioctap"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "aioctap Virtual Authenticator Root CA"),
+        ]
+    )
+    root = (
+        x509.CertificateBuilder()
+        .subject_name(root_name)
+        .issuer_name(root_name)
+        .public_key(root_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=365 * 20))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
+        )
+        .sign(root_key, hashes.SHA256())
+    )
+    att_key = ec.generate_private_key(ec.SECP256R1())
+    att = (
+        x509.CertificateBuilder()
+        .subject_name(
+            x509.Name(
+                [
+                    x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "aioctap"),
+                    x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Authenticator Attestation"),
+                    x509.NameAttribute(NameOID.COMMON_NAME, "aioctap Virtual Authenticator"),
+                ]
+            )
+        )
+        .issuer_name(root_name)
+        .public_key(att_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=365 * 10))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.UnrecognizedExtension(AAGUID_OID, b"\x04\x10" + aaguid), critical=False)
+        .sign(root_key, hashes.SHA256())
+    )
+    pkcs8 = att_key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return pkcs8, att.public_bytes(serialization.Encoding.DER), root.public_bytes(serialization.Encoding.DER)
+
+
+@dataclass
+class AuthenticatorState:
+    """Everything that survives a power cycle."""
+
+    aaguid: bytes
+    master_key: bytes
+    attestation_key: bytes
+    attestation_cert: bytes
+    attestation_root: bytes
+    sign_count: int = 0
+    credential_seq: int = 0
+    credentials: list[ResidentCredential] = field(default_factory=list)
+    pin_hash: bytes | None = None
+    pin_code_points: int = 0
+    pin_retries: int = 8
+    uv_retries: int = 8
+    min_pin_length: int = 4
+    min_pin_length_rp_ids: list[str] = field(default_factory=list)
+    force_pin_change: bool = False
+    always_uv: bool = False
+    ep_enabled: bool = False
+    large_blob_array: bytes = EMPTY_LARGE_BLOB_ARRAY
+    templates: dict[bytes, str] = field(default_factory=dict)
+
+    @classmethod
+    def new(cls) -> AuthenticatorState:
+        aaguid = uuid.uuid4().bytes
+        key, cert, root = _make_attestation(aaguid)
+        return cls(aaguid, os.urandom(32), key, cert, root)
+
+    def __repr__(self) -> str:
+        return (
+            f"AuthenticatorState(aaguid={self.aaguid.hex()}, credentials={len(self.credentials)}, "
+            f"pin_set={self.pin_hash is not None}, templates={len(self.templates)})"
+        )
+
+    def reset(self) -> None:
+        """authenticatorReset: new master key (every credential ID stops working), no PIN, defaults."""
+        keep = (self.aaguid, self.attestation_key, self.attestation_cert, self.attestation_root)
+        fresh = AuthenticatorState(*keep[:1], os.urandom(32), *keep[1:])
+        self.__dict__.update(fresh.__dict__)
+
+    # -- credential IDs --------------------------------------------------------------------------
+
+    def seal_credential(self, key: CredentialKey, rp_id_hash: bytes) -> bytes:
+        nonce = os.urandom(12)
+        payload = cbor.dumps({1: key.alg, 2: key.private, 3: key.cred_protect, 4: key.hmac_secret, 5: key.resident})
+        return bytes([CRED_VERSION]) + nonce + AESGCM(self.master_key).encrypt(nonce, payload, rp_id_hash)
+
+    def open_credential(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
+        """The key sealed in ``credential_id`` for this RP, or None if it is not one of ours."""
+        if len(credential_id) < 1 + 12 + 16 or credential_id[0] != CRED_VERSION:
+            return None
+        try:
+            payload = AESGCM(self.master_key).decrypt(credential_id[1:13], credential_id[13:], rp_id_hash)
+            d = cbor.loads(payload)
+            key = CredentialKey(d[1], d[2], d[3], d[4], d[5])
+        except Exception:  # any failure means: not a credential of this authenticator
+            return None
+        if key.resident and self.find_resident(credential_id) is None:
+            return None  # a deleted discoverable credential
+        return key
+
+    def find_resident(self, credential_id: bytes) -> ResidentCredential | None:
+        for c in self.credentials:
+            if c.credential_id == credential_id:
+                return c
+        return None
+
+    def cred_random(self, credential_id: bytes, with_uv: bool) -> bytes:
+        """hmac-secret CredRandomWithUV / CredRandomWithoutUV, derived so non-resident credentials need no state."""
+        label = b"hmac-secret-uv" if with_uv else b"hmac-secret-nouv"
+        return hmac.new(self.master_key, label + credential_id, hashlib.sha256).digest()
+
+    def next_sign_count(self) -> int:
+        self.sign_count += 1
+        return self.sign_count
+
+    # -- serialization ----------------------------------------------------------------------------
+
+    def to_bytes(self) -> bytes:
+        return cbor.dumps(
+            {
+                1: self.aaguid,
+                2: self.master_key,
+                3: self.attestation_key,
+                4: self.attestation_cert,
+                5: self.attestation_root,
+                6: self.sign_count,
+                7: self.credential_seq,
+                8: [c.to_cbor() for c in self.credentials],
+                9: self.pin_hash,
+                10: self.pin_code_points,
+                11: self.pin_retries,
+                12: self.uv_retries,
+                13: self.min_pin_length,
+                14: self.min_pin_length_rp_ids,
+                15: self.force_pin_change,
+                16: self.always_uv,
+                17: self.ep_enabled,
+                18: self.large_blob_array,
+                19: [[k, v] for k, v in self.templates.items()],
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> AuthenticatorState:
+        try:
+            d = cbor.loads(data, strict=False)
+            return cls(
+                d[1], d[2], d[3], d[4], d[5], d[6], d[7],
+                [ResidentCredential.from_cbor(c) for c in d[8]],
+                d.get(9), d[10], d[11], d[12], d[13], list(d[14]), d[15], d[16], d[17], d[18],
+                {bytes(k): str(v) for k, v in d[19]},
+            )  # fmt: skip
+        except (cbor.CborError, KeyError, TypeError, ValueError, IndexError) as e:
+            raise StateError(f"state is not a valid authenticator state: {type(e).__name__}") from None
+
+
+def _wrapping_key(path: Path) -> bytes:
+    env = os.environ.get("AIOCTAP_VIRTUAL_KEY")
+    if env:
+        try:
+            key = bytes.fromhex(env)
+        except ValueError:
+            key = b""
+        if len(key) != 32:
+            raise StateError("AIOCTAP_VIRTUAL_KEY must be 64 hexadecimal digits (a 256-bit key)")
+        return key
+    key_path = path.with_name(path.name + ".key")
+    if key_path.exists():
+        key = key_path.read_bytes()
+        if len(key) != 32:
+            raise StateError(f"key file {key_path} must hold exactly 32 bytes")
+        return key
+    key = os.urandom(32)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(key)
+        f.flush()
+        os.fsync(f.fileno())
+    return key
+
+
+def load_state(path: str | os.PathLike[str]) -> AuthenticatorState:
+    """Load the state from ``path``, or create (and save) a new one if the file does not exist."""
+    p = Path(path)
+    if not p.exists():
+        state = AuthenticatorState.new()
+        save_state(state, p)
+        return state
+    blob = p.read_bytes()
+    if not blob.startswith(STATE_MAGIC) or len(blob) < len(STATE_MAGIC) + 12 + 16:
+        raise StateError(f"{p} is not an aioctap authenticator state file")
+    nonce = blob[len(STATE_MAGIC) : len(STATE_MAGIC) + 12]
+    try:
+        plain = AESGCM(_wrapping_key(p)).decrypt(nonce, blob[len(STATE_MAGIC) + 12 :], STATE_MAGIC)
+    except Exception:
+        raise StateError(f"cannot decrypt {p}: wrong wrapping key or corrupted file") from None
+    return AuthenticatorState.from_bytes(plain)
+
+
+def save_state(state: AuthenticatorState, path: str | os.PathLike[str]) -> None:
+    """Encrypt and write atomically (temporary file, fsync, rename, fsync the directory)."""
+    p = Path(path)
+    nonce = os.urandom(12)
+    blob = STATE_MAGIC + nonce + AESGCM(_wrapping_key(p)).encrypt(nonce, state.to_bytes(), STATE_MAGIC)
+    fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=".tmp", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(blob)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(p.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

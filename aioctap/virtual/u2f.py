@@ -1,0 +1,123 @@
+"""CTAP1/U2F over CTAPHID_MSG (FIDO U2F Raw Message Formats): register, authenticate, version.
+
+Key handles are sealed the same way as CTAP2 credential IDs (bound to the application parameter),
+so a U2F registration is usable from CTAP2 with the appid extension and vice versa.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ..ctap import STATUS
+from .state import CredentialKey
+
+if TYPE_CHECKING:
+    from .engine import VirtualAuthenticator
+
+__all__ = ["SW", "handle", "parse_apdu"]
+
+
+class SW:
+    NO_ERROR = 0x9000
+    CONDITIONS_NOT_SATISFIED = 0x6985
+    WRONG_DATA = 0x6A80
+    WRONG_LENGTH = 0x6700
+    INS_NOT_SUPPORTED = 0x6D00
+    CLA_NOT_SUPPORTED = 0x6E00
+
+
+class ApduError(ValueError):
+    def __init__(self, sw: int) -> None:
+        super().__init__(f"APDU error 0x{sw:04x}")
+        self.sw = sw
+
+
+def parse_apdu(apdu: bytes) -> tuple[int, int, int, int, bytes]:
+    """(cla, ins, p1, p2, data) of a short or extended-length command APDU; ApduError(WRONG_LENGTH) if malformed."""
+    if len(apdu) < 4:
+        raise ApduError(SW.WRONG_LENGTH)
+    cla, ins, p1, p2 = apdu[:4]
+    body = apdu[4:]
+    if not body:
+        return cla, ins, p1, p2, b""
+    if body[0] == 0 and len(body) >= 3:  # extended length
+        (lc,) = struct.unpack_from(">H", body, 1)
+        data = body[3 : 3 + lc]
+        rest = len(body) - 3 - lc
+        if len(data) != lc or rest not in (0, 2):
+            raise ApduError(SW.WRONG_LENGTH)
+        return cla, ins, p1, p2, data
+    if len(body) == 1:  # Le only
+        return cla, ins, p1, p2, b""
+    lc = body[0]
+    data = body[1 : 1 + lc]
+    if len(data) != lc or len(body) - 1 - lc not in (0, 1):
+        raise ApduError(SW.WRONG_LENGTH)
+    return cla, ins, p1, p2, data
+
+
+def _sw(sw: int) -> bytes:
+    return struct.pack(">H", sw)
+
+
+async def handle(auth: VirtualAuthenticator, apdu: bytes, set_status: Callable[[STATUS], None]) -> bytes:
+    try:
+        cla, ins, p1, _p2, data = parse_apdu(apdu)
+        if cla != 0:
+            raise ApduError(SW.CLA_NOT_SUPPORTED)
+        if ins == 0x03:
+            return b"U2F_V2" + _sw(SW.NO_ERROR)
+        if ins == 0x01:
+            return await _register(auth, data, set_status)
+        if ins == 0x02:
+            return await _authenticate(auth, p1, data, set_status)
+        raise ApduError(SW.INS_NOT_SUPPORTED)
+    except ApduError as e:
+        return _sw(e.sw)
+
+
+async def _register(auth: VirtualAuthenticator, data: bytes, set_status: Callable[[STATUS], None]) -> bytes:
+    if len(data) != 64:
+        raise ApduError(SW.WRONG_LENGTH)
+    challenge, app = data[:32], data[32:]
+    if not await auth.policy.user_presence(set_status):
+        raise ApduError(SW.CONDITIONS_NOT_SATISFIED)
+    key = CredentialKey.generate(-7)
+    handle_ = auth.state.seal_credential(key, app)
+    public = key.private_key().public_key().public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    att_key = serialization.load_der_private_key(auth.state.attestation_key, None)
+    assert isinstance(att_key, ec.EllipticCurvePrivateKey)
+    signature = att_key.sign(b"\x00" + app + challenge + handle_ + public, ec.ECDSA(hashes.SHA256()))
+    body = b"\x05" + public + bytes([len(handle_)]) + handle_ + auth.state.attestation_cert + signature
+    return body + _sw(SW.NO_ERROR)
+
+
+async def _authenticate(
+    auth: VirtualAuthenticator, p1: int, data: bytes, set_status: Callable[[STATUS], None]
+) -> bytes:
+    if len(data) < 65 or len(data) != 65 + data[64]:
+        raise ApduError(SW.WRONG_LENGTH)
+    challenge, app, handle_ = data[:32], data[32:64], data[65:]
+    key = auth.state.open_credential(handle_, app)
+    if key is None:
+        raise ApduError(SW.WRONG_DATA)
+    if p1 == 0x07:  # check-only
+        raise ApduError(SW.CONDITIONS_NOT_SATISFIED)
+    if p1 == 0x03:  # enforce-user-presence-and-sign
+        if not await auth.policy.user_presence(set_status):
+            raise ApduError(SW.CONDITIONS_NOT_SATISFIED)
+        presence = 1
+    elif p1 == 0x08:  # dont-enforce-user-presence-and-sign
+        presence = 0
+    else:
+        raise ApduError(SW.WRONG_DATA)
+    counter = auth.state.next_sign_count()
+    signed = app + bytes([presence]) + struct.pack(">I", counter) + challenge
+    return bytes([presence]) + struct.pack(">I", counter) + key.sign(signed) + _sw(SW.NO_ERROR)
