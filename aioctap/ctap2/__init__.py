@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from .base import AssertionResponse, AttestationResponse, Ctap2, CtapResponseError, Info
+from .bio import CaptureError, CaptureSample, FPBioEnrollment
+from .blob import LargeBlobs
+from .config import Config
+from .credman import CredentialManagement
 from .pin import ClientPin, PinProtocol, PinProtocolV1, PinProtocolV2
 
 __all__ = [
     "AssertionResponse",
     "AttestationResponse",
+    "CaptureError",
+    "CaptureSample",
     "ClientPin",
+    "Config",
+    "CredentialManagement",
     "Ctap2",
     "CtapResponseError",
+    "FPBioEnrollment",
     "Info",
+    "LargeBlobs",
     "PinProtocol",
     "PinProtocolV1",
     "PinProtocolV2",

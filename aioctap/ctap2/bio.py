@@ -1,0 +1,234 @@
+"""FPBioEnrollment (CTAP 2.1 §6.7): fingerprint enrollment as an async iterator of capture samples."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from enum import IntEnum, unique
+from typing import Any
+
+import anyio
+
+from .. import cbor
+from ..ctap import KeepaliveCallback
+from .base import Ctap2, CtapResponseError
+from .pin import PinProtocol
+
+__all__ = ["CaptureError", "CaptureSample", "FPBioEnrollment"]
+
+
+class CaptureError(Exception):
+    """A capture sample was not good (``code`` is the FEEDBACK value)."""
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+        try:
+            name = FPBioEnrollment.FEEDBACK(code).name
+        except ValueError:
+            name = f"0x{code:02x}"
+        super().__init__(f"fingerprint capture error: {name}")
+
+
+@dataclass(frozen=True)
+class CaptureSample:
+    """One touch during enrollment: its feedback, how many good samples remain, and at the end the template id."""
+
+    feedback: int
+    remaining: int
+    template_id: bytes | None = None
+
+    @property
+    def good(self) -> bool:
+        return self.feedback == FPBioEnrollment.FEEDBACK.FP_GOOD
+
+    @property
+    def done(self) -> bool:
+        return self.remaining == 0
+
+    def raise_for_status(self) -> None:
+        """Raise :class:`CaptureError` unless the sample was good."""
+        if not self.good:
+            raise CaptureError(self.feedback)
+
+
+class FPBioEnrollment:
+    """``FPBioEnrollment(ctap, pin_uv_protocol, pin_uv_token)``; the token needs the be permission.
+
+    ``get_fingerprint_sensor_info`` works without a token (pass None for both).
+    """
+
+    @unique
+    class CMD(IntEnum):
+        ENROLL_BEGIN = 0x01
+        ENROLL_CAPTURE_NEXT = 0x02
+        ENROLL_CANCEL = 0x03
+        ENUMERATE_ENROLLMENTS = 0x04
+        SET_NAME = 0x05
+        REMOVE_ENROLLMENT = 0x06
+        GET_SENSOR_INFO = 0x07
+
+    @unique
+    class PARAM(IntEnum):
+        TEMPLATE_ID = 0x01
+        TEMPLATE_NAME = 0x02
+        TIMEOUT_MS = 0x03
+
+    @unique
+    class RESULT(IntEnum):
+        MODALITY = 0x01
+        FINGERPRINT_KIND = 0x02
+        MAX_SAMPLES_REQUIRED = 0x03
+        TEMPLATE_ID = 0x04
+        LAST_SAMPLE_STATUS = 0x05
+        REMAINING_SAMPLES = 0x06
+        TEMPLATE_INFOS = 0x07
+        MAX_TEMPLATE_FRIENDLY_NAME = 0x08
+
+    @unique
+    class TEMPLATE_INFO(IntEnum):
+        ID = 0x01
+        NAME = 0x02
+
+    @unique
+    class FEEDBACK(IntEnum):
+        FP_GOOD = 0x00
+        FP_TOO_HIGH = 0x01
+        FP_TOO_LOW = 0x02
+        FP_TOO_LEFT = 0x03
+        FP_TOO_RIGHT = 0x04
+        FP_TOO_FAST = 0x05
+        FP_TOO_SLOW = 0x06
+        FP_POOR_QUALITY = 0x07
+        FP_TOO_SKEWED = 0x08
+        FP_TOO_SHORT = 0x09
+        FP_MERGE_FAILURE = 0x0A
+        FP_EXISTS = 0x0B
+        FP_DATABASE_FULL = 0x0C
+        NO_USER_ACTIVITY = 0x0D
+        NO_UP_TRANSITION = 0x0E
+
+        def __str__(self) -> str:
+            return f"0x{self.value:02X} - {self.name}"
+
+    MODALITY_FINGERPRINT = 0x01
+
+    @staticmethod
+    def is_supported(info: Any) -> bool:
+        return "bioEnroll" in info.options or "userVerificationMgmtPreview" in info.options
+
+    def __init__(self, ctap: Ctap2, pin_uv_protocol: PinProtocol | None, pin_uv_token: bytes | None) -> None:
+        self.ctap = ctap
+        self.pin_uv_protocol = pin_uv_protocol
+        self.pin_uv_token = pin_uv_token
+
+    def __repr__(self) -> str:
+        return "FPBioEnrollment()"
+
+    async def _call(
+        self,
+        sub_cmd: int,
+        params: Mapping[int, Any] | None = None,
+        auth: bool = True,
+        on_keepalive: KeepaliveCallback | None = None,
+    ) -> dict[Any, Any]:
+        modality = self.MODALITY_FINGERPRINT
+        if not auth:
+            return await self.ctap.bio_enrollment(modality, sub_cmd, params, on_keepalive=on_keepalive)
+        if self.pin_uv_protocol is None or self.pin_uv_token is None:
+            raise ValueError("this bio enrollment command needs a pinUvAuthToken with the be permission")
+        message = bytes([modality, sub_cmd]) + (cbor.dumps(dict(params)) if params else b"")
+        return await self.ctap.bio_enrollment(
+            modality,
+            sub_cmd,
+            params,
+            self.pin_uv_protocol.VERSION,
+            self.pin_uv_protocol.authenticate(self.pin_uv_token, message),
+            on_keepalive=on_keepalive,
+        )
+
+    async def get_fingerprint_sensor_info(self) -> dict[Any, Any]:
+        """FINGERPRINT_KIND and MAX_SAMPLES_REQUIRED."""
+        return await self._call(FPBioEnrollment.CMD.GET_SENSOR_INFO, auth=False)
+
+    async def enroll_begin(
+        self, timeout: int | None = None, on_keepalive: KeepaliveCallback | None = None
+    ) -> tuple[bytes, int, int]:
+        """(template id, sample feedback, remaining samples)."""
+        params: dict[int, Any] | None = {FPBioEnrollment.PARAM.TIMEOUT_MS: timeout} if timeout else None
+        r = await self._call(FPBioEnrollment.CMD.ENROLL_BEGIN, params, on_keepalive=on_keepalive)
+        template_id = r.get(FPBioEnrollment.RESULT.TEMPLATE_ID)
+        if not isinstance(template_id, bytes):
+            raise CtapResponseError("enrollBegin response has no templateId")
+        return template_id, self._int(r, FPBioEnrollment.RESULT.LAST_SAMPLE_STATUS), self._int(
+            r, FPBioEnrollment.RESULT.REMAINING_SAMPLES
+        )
+
+    @staticmethod
+    def _int(r: Mapping[Any, Any], key: int) -> int:
+        value = r.get(key)
+        if not isinstance(value, int):
+            raise CtapResponseError(f"bio enrollment response member {key} missing or not an integer")
+        return value
+
+    async def enroll_capture_next(
+        self, template_id: bytes, timeout: int | None = None, on_keepalive: KeepaliveCallback | None = None
+    ) -> tuple[int, int]:
+        """(sample feedback, remaining samples)."""
+        params: dict[int, Any] = {FPBioEnrollment.PARAM.TEMPLATE_ID: template_id}
+        if timeout:
+            params[FPBioEnrollment.PARAM.TIMEOUT_MS] = timeout
+        r = await self._call(FPBioEnrollment.CMD.ENROLL_CAPTURE_NEXT, params, on_keepalive=on_keepalive)
+        return self._int(r, FPBioEnrollment.RESULT.LAST_SAMPLE_STATUS), self._int(
+            r, FPBioEnrollment.RESULT.REMAINING_SAMPLES
+        )
+
+    async def enroll_cancel(self) -> None:
+        """Cancel an ongoing enrollment."""
+        await self._call(FPBioEnrollment.CMD.ENROLL_CANCEL, auth=False)
+
+    async def enroll(
+        self, timeout: int | None = None, *, on_keepalive: KeepaliveCallback | None = None
+    ) -> AsyncIterator[CaptureSample]:
+        """Async iterator of capture samples; the last one (``done``) carries the template id.
+
+        Abandoning the iteration (``break``, an exception, cancellation) cancels the enrollment on the device;
+        wrap the iterator in ``contextlib.aclosing`` to make that happen at once rather than when it is collected.
+        """
+        template_id, feedback, remaining = await self.enroll_begin(timeout, on_keepalive)
+        finished = False
+        try:
+            while True:
+                done = remaining == 0
+                yield CaptureSample(feedback, remaining, template_id if done else None)
+                if done:
+                    finished = True
+                    return
+                feedback, remaining = await self.enroll_capture_next(template_id, timeout, on_keepalive)
+        finally:
+            if not finished:
+                with anyio.CancelScope(shield=True), anyio.move_on_after(2):
+                    await self.enroll_cancel()
+
+    async def enumerate_enrollments(self) -> dict[bytes, str | None]:
+        """template id -> friendly name."""
+        from ..ctap import CtapError
+
+        try:
+            r = await self._call(FPBioEnrollment.CMD.ENUMERATE_ENROLLMENTS)
+        except CtapError as e:
+            if e.code == CtapError.ERR.INVALID_OPTION:  # no enrollments
+                return {}
+            raise
+        infos = r.get(FPBioEnrollment.RESULT.TEMPLATE_INFOS)
+        if not isinstance(infos, list) or not all(isinstance(t, dict) for t in infos):
+            raise CtapResponseError("enumerateEnrollments response has no templateInfos list")
+        return {t[FPBioEnrollment.TEMPLATE_INFO.ID]: t.get(FPBioEnrollment.TEMPLATE_INFO.NAME) for t in infos}
+
+    async def set_name(self, template_id: bytes, name: str) -> None:
+        await self._call(
+            FPBioEnrollment.CMD.SET_NAME,
+            {FPBioEnrollment.PARAM.TEMPLATE_ID: template_id, FPBioEnrollment.PARAM.TEMPLATE_NAME: name},
+        )
+
+    async def remove_enrollment(self, template_id: bytes) -> None:
+        await self._call(FPBioEnrollment.CMD.REMOVE_ENROLLMENT, {FPBioEnrollment.PARAM.TEMPLATE_ID: template_id})

@@ -1,0 +1,73 @@
+"""Config (CTAP 2.1 §6.11): authenticatorConfig subcommands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import IntEnum, unique
+from typing import Any
+
+from .. import cbor
+from .base import Ctap2
+from .pin import PinProtocol
+
+__all__ = ["Config"]
+
+
+class Config:
+    """``Config(ctap, pin_uv_protocol=None, pin_uv_token=None)``; a token with acfg when a PIN is set."""
+
+    @unique
+    class CMD(IntEnum):
+        ENABLE_ENTERPRISE_ATT = 0x01
+        TOGGLE_ALWAYS_UV = 0x02
+        SET_MIN_PIN_LENGTH = 0x03
+        VENDOR_PROTOTYPE = 0xFF
+
+    @unique
+    class PARAM(IntEnum):
+        NEW_MIN_PIN_LENGTH = 0x01
+        MIN_PIN_LENGTH_RPIDS = 0x02
+        FORCE_CHANGE_PIN = 0x03
+
+    @staticmethod
+    def is_supported(info: Any) -> bool:
+        return bool(info.options.get("authnrCfg"))
+
+    def __init__(
+        self, ctap: Ctap2, pin_uv_protocol: PinProtocol | None = None, pin_uv_token: bytes | None = None
+    ) -> None:
+        self.ctap = ctap
+        self.pin_uv = (pin_uv_protocol, pin_uv_token) if pin_uv_protocol and pin_uv_token else None
+
+    def __repr__(self) -> str:
+        return "Config()"
+
+    async def _call(self, sub_cmd: int, params: Mapping[int, Any] | None = None) -> None:
+        if self.pin_uv is None:
+            await self.ctap.config(sub_cmd, params)
+            return
+        protocol, token = self.pin_uv
+        assert protocol is not None and token is not None
+        message = b"\xff" * 32 + b"\x0d" + bytes([sub_cmd]) + (cbor.dumps(dict(params)) if params else b"")
+        await self.ctap.config(sub_cmd, params, protocol.VERSION, protocol.authenticate(token, message))
+
+    async def enable_enterprise_attestation(self) -> None:
+        """Enable enterprise attestation (ignored if already enabled)."""
+        await self._call(Config.CMD.ENABLE_ENTERPRISE_ATT)
+
+    async def toggle_always_uv(self) -> None:
+        """Flip the alwaysUv setting."""
+        await self._call(Config.CMD.TOGGLE_ALWAYS_UV)
+
+    async def set_min_pin_length(
+        self, min_pin_length: int | None = None, rp_ids: list[str] | None = None, force_change_pin: bool = False
+    ) -> None:
+        """Raise the minimum PIN length, name RPs that may read it, and/or force a PIN change."""
+        params: dict[int, Any] = {}
+        if min_pin_length is not None:
+            params[Config.PARAM.NEW_MIN_PIN_LENGTH] = min_pin_length
+        if rp_ids is not None:
+            params[Config.PARAM.MIN_PIN_LENGTH_RPIDS] = list(rp_ids)
+        if force_change_pin:
+            params[Config.PARAM.FORCE_CHANGE_PIN] = True
+        await self._call(Config.CMD.SET_MIN_PIN_LENGTH, params or None)

@@ -1,0 +1,142 @@
+"""CredentialManagement (CTAP 2.1 §6.8): discoverable credentials, enumerated with async iterators."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from enum import IntEnum, unique
+from typing import Any
+
+from .. import cbor
+from .base import Ctap2, CtapResponseError
+from .pin import PinProtocol
+
+__all__ = ["CredentialManagement"]
+
+
+class CredentialManagement:
+    """``CredentialManagement(ctap, pin_uv_protocol, pin_uv_token)``; the token needs the cm permission."""
+
+    @unique
+    class CMD(IntEnum):
+        GET_CREDS_METADATA = 0x01
+        ENUMERATE_RPS_BEGIN = 0x02
+        ENUMERATE_RPS_NEXT = 0x03
+        ENUMERATE_CREDS_BEGIN = 0x04
+        ENUMERATE_CREDS_NEXT = 0x05
+        DELETE_CREDENTIAL = 0x06
+        UPDATE_USER_INFO = 0x07
+
+    @unique
+    class PARAM(IntEnum):
+        RP_ID_HASH = 0x01
+        CREDENTIAL_ID = 0x02
+        USER = 0x03
+
+    @unique
+    class RESULT(IntEnum):
+        EXISTING_CRED_COUNT = 0x01
+        MAX_REMAINING_COUNT = 0x02
+        RP = 0x03
+        RP_ID_HASH = 0x04
+        TOTAL_RPS = 0x05
+        USER = 0x06
+        CREDENTIAL_ID = 0x07
+        PUBLIC_KEY = 0x08
+        TOTAL_CREDENTIALS = 0x09
+        CRED_PROTECT = 0x0A
+        LARGE_BLOB_KEY = 0x0B
+
+    @staticmethod
+    def is_supported(info: Any) -> bool:
+        return bool(info.options.get("credMgmt") or info.options.get("credentialMgmtPreview"))
+
+    @staticmethod
+    def is_update_supported(info: Any) -> bool:
+        return bool(info.options.get("credMgmt"))
+
+    def __init__(self, ctap: Ctap2, pin_uv_protocol: PinProtocol, pin_uv_token: bytes) -> None:
+        self.ctap = ctap
+        self.pin_uv = (pin_uv_protocol, pin_uv_token)
+
+    def __repr__(self) -> str:
+        return f"CredentialManagement(protocol={self.pin_uv[0].VERSION})"
+
+    async def _call(self, sub_cmd: int, params: Mapping[int, Any] | None = None, auth: bool = True) -> dict[Any, Any]:
+        if not auth:
+            return await self.ctap.credential_mgmt(sub_cmd)
+        protocol, token = self.pin_uv
+        message = bytes([sub_cmd]) + (cbor.dumps(dict(params)) if params else b"")
+        return await self.ctap.credential_mgmt(sub_cmd, params, protocol.VERSION, protocol.authenticate(token, message))
+
+    async def get_metadata(self) -> dict[Any, Any]:
+        """EXISTING_CRED_COUNT and MAX_REMAINING_COUNT."""
+        return await self._call(CredentialManagement.CMD.GET_CREDS_METADATA)
+
+    async def enumerate_rps_begin(self) -> dict[Any, Any]:
+        return await self._call(CredentialManagement.CMD.ENUMERATE_RPS_BEGIN)
+
+    async def enumerate_rps_next(self) -> dict[Any, Any]:
+        return await self._call(CredentialManagement.CMD.ENUMERATE_RPS_NEXT, auth=False)
+
+    async def rps(self) -> AsyncIterator[dict[Any, Any]]:
+        """Async iterator over the RPs with discoverable credentials (begin/next as the caller iterates)."""
+        from ..ctap import CtapError
+
+        try:
+            first = await self.enumerate_rps_begin()
+        except CtapError as e:
+            if e.code == CtapError.ERR.NO_CREDENTIALS:
+                return
+            raise
+        total = first.get(CredentialManagement.RESULT.TOTAL_RPS)
+        if not isinstance(total, int):
+            raise CtapResponseError("enumerateRPsBegin response has no totalRPs")
+        yield first
+        for _ in range(1, total):
+            yield await self.enumerate_rps_next()
+
+    async def enumerate_rps(self) -> list[dict[Any, Any]]:
+        """Every RP, as a list (python-fido2's method)."""
+        return [rp async for rp in self.rps()]
+
+    async def enumerate_creds_begin(self, rp_id_hash: bytes) -> dict[Any, Any]:
+        return await self._call(
+            CredentialManagement.CMD.ENUMERATE_CREDS_BEGIN, {CredentialManagement.PARAM.RP_ID_HASH: rp_id_hash}
+        )
+
+    async def enumerate_creds_next(self) -> dict[Any, Any]:
+        return await self._call(CredentialManagement.CMD.ENUMERATE_CREDS_NEXT, auth=False)
+
+    async def credentials(self, rp_id_hash: bytes) -> AsyncIterator[dict[Any, Any]]:
+        """Async iterator over the discoverable credentials of one RP (by SHA-256 of its ID)."""
+        from ..ctap import CtapError
+
+        try:
+            first = await self.enumerate_creds_begin(rp_id_hash)
+        except CtapError as e:
+            if e.code == CtapError.ERR.NO_CREDENTIALS:
+                return
+            raise
+        total = first.get(CredentialManagement.RESULT.TOTAL_CREDENTIALS)
+        if not isinstance(total, int):
+            raise CtapResponseError("enumerateCredentialsBegin response has no totalCredentials")
+        yield first
+        for _ in range(1, total):
+            yield await self.enumerate_creds_next()
+
+    async def enumerate_creds(self, rp_id_hash: bytes) -> list[dict[Any, Any]]:
+        """Every credential of one RP, as a list."""
+        return [c async for c in self.credentials(rp_id_hash)]
+
+    async def delete_cred(self, cred_id: Mapping[str, Any]) -> None:
+        """Delete a discoverable credential (by its PublicKeyCredentialDescriptor)."""
+        await self._call(
+            CredentialManagement.CMD.DELETE_CREDENTIAL, {CredentialManagement.PARAM.CREDENTIAL_ID: dict(cred_id)}
+        )
+
+    async def update_user_info(self, cred_id: Mapping[str, Any], user_info: Mapping[str, Any]) -> None:
+        """Replace the user entity (name, displayName) of a discoverable credential."""
+        await self._call(
+            CredentialManagement.CMD.UPDATE_USER_INFO,
+            {CredentialManagement.PARAM.CREDENTIAL_ID: dict(cred_id), CredentialManagement.PARAM.USER: dict(user_info)},
+        )
