@@ -23,6 +23,20 @@ async def open_store(url: str) -> AsyncIterator[Store]:
     store: Store
     if scheme == "memory":
         store = MemoryStore()
+    elif scheme == "sqlite":
+        from .sqlite import SQLiteStore
+
+        if not url.startswith("sqlite:///") or len(url) <= len("sqlite:///"):
+            raise StoreError(f"bad SQLite URL {url!r}: use sqlite:///relative/path or sqlite:////absolute/path")
+        store = SQLiteStore(url[len("sqlite:///") :])
+    elif scheme == "redis":
+        from .redis import RedisStore
+
+        store = await RedisStore.connect(url)
+    elif scheme in ("postgresql", "postgres"):
+        from .postgresql import PostgresStore
+
+        store = await PostgresStore.connect(url)
     else:
         raise StoreError(
             f"unsupported store URL scheme {scheme!r}: use memory://, sqlite:///path, redis://… or postgresql://…"

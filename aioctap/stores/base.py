@@ -30,9 +30,7 @@ class ConflictError(StoreError):
         self.key = key
         self.expected = expected
         self.actual = actual
-        super().__init__(
-            f"record {namespace}/{key} changed concurrently (expected version {expected}, found {actual})"
-        )
+        super().__init__(f"record {namespace}/{key} changed concurrently (expected version {expected}, found {actual})")
 
 
 @dataclass(frozen=True, slots=True)

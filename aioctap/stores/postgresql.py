@@ -1,0 +1,168 @@
+"""PostgreSQL store (``postgresql://user:pass@host:port/db``): shared relational storage.
+
+Compare-and-set is one conditional ``UPDATE``/``INSERT ... ON CONFLICT`` statement, take is
+``DELETE ... RETURNING``: each atomic in the database. Versions come from a sequence.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import ConflictError, Record, StoreError, validate_name
+
+__all__ = ["PostgresStore"]
+
+SCHEMA = """
+CREATE SEQUENCE IF NOT EXISTS aioctap_version_seq;
+CREATE TABLE IF NOT EXISTS aioctap_records (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BYTEA NOT NULL,
+    version BIGINT NOT NULL,
+    expires TIMESTAMPTZ,
+    PRIMARY KEY (namespace, key)
+);
+"""
+LIVE = "(expires IS NULL OR expires > now())"
+
+
+class PostgresStore:
+    """A :class:`~aioctap.stores.base.Store` in a PostgreSQL table."""
+
+    def __init__(self, pool: Any) -> None:
+        self._pool = pool
+
+    @classmethod
+    async def connect(cls, url: str) -> PostgresStore:
+        try:
+            import asyncpg
+        except ImportError:
+            raise StoreError("the postgresql store needs asyncpg: pip install 'aioctap[postgresql]'") from None
+        try:
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=10)
+            async with pool.acquire() as conn:
+                await conn.execute("SELECT pg_advisory_lock(74112)")
+                try:
+                    await conn.execute(SCHEMA)
+                finally:
+                    await conn.execute("SELECT pg_advisory_unlock(74112)")
+        except Exception as e:
+            raise StoreError(f"cannot open the PostgreSQL store: {type(e).__name__}: {e}") from None
+        return cls(pool)
+
+    def __repr__(self) -> str:
+        return "PostgresStore()"
+
+    async def _fetch(self, query: str, *args: Any) -> Any:
+        try:
+            return await self._pool.fetchrow(query, *args)
+        except Exception as e:
+            raise StoreError(f"PostgreSQL store failed: {type(e).__name__}: {e}") from None
+
+    async def get(self, namespace: str, key: str) -> Record | None:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+        row = await self._fetch(
+            f"SELECT value, version FROM aioctap_records WHERE namespace = $1 AND key = $2 AND {LIVE}", namespace, key
+        )
+        return None if row is None else Record(bytes(row["value"]), int(row["version"]))
+
+    async def _actual(self, namespace: str, key: str) -> int:
+        record = await self.get(namespace, key)
+        return 0 if record is None else record.version
+
+    async def put(
+        self,
+        namespace: str,
+        key: str,
+        value: bytes,
+        *,
+        expected_version: int | None = None,
+        ttl: float | None = None,
+    ) -> int:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+        expires = "NULL" if ttl is None else "now() + make_interval(secs => $4)"
+        args: list[Any] = [namespace, key, bytes(value)]
+        if ttl is not None:
+            args.append(float(ttl))
+        if expected_version is None:
+            row = await self._fetch(
+                f"INSERT INTO aioctap_records VALUES ($1, $2, $3, nextval('aioctap_version_seq'), {expires}) "
+                "ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, "
+                "expires = EXCLUDED.expires RETURNING version",
+                *args,
+            )
+        elif expected_version == 0:
+            row = await self._fetch(
+                f"INSERT INTO aioctap_records VALUES ($1, $2, $3, nextval('aioctap_version_seq'), {expires}) "
+                "ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, "
+                "expires = EXCLUDED.expires WHERE aioctap_records.expires IS NOT NULL "
+                "AND aioctap_records.expires <= now() RETURNING version",
+                *args,
+            )
+        else:
+            n = len(args) + 1
+            row = await self._fetch(
+                f"UPDATE aioctap_records SET value = $3, version = nextval('aioctap_version_seq'), expires = {expires} "
+                f"WHERE namespace = $1 AND key = $2 AND version = ${n} AND {LIVE} RETURNING version",
+                *args,
+                expected_version,
+            )
+        if row is None:
+            assert expected_version is not None
+            raise ConflictError(namespace, key, expected_version, await self._actual(namespace, key))
+        return int(row["version"])
+
+    async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+        if expected_version is None:
+            row = await self._fetch(
+                "DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 "
+                "RETURNING expires IS NULL OR expires > now()",
+                namespace,
+                key,
+            )
+            return bool(row is not None and row[0])
+        row = await self._fetch(
+            f"DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 AND version = $3 AND {LIVE} RETURNING 1",
+            namespace,
+            key,
+            expected_version,
+        )
+        if row is not None:
+            return True
+        actual = await self._actual(namespace, key)
+        if actual == 0:
+            return False
+        raise ConflictError(namespace, key, expected_version, actual)
+
+    async def take(self, namespace: str, key: str) -> bytes | None:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+        row = await self._fetch(
+            "DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 "
+            "RETURNING value, (expires IS NULL OR expires > now()) AS live",
+            namespace,
+            key,
+        )
+        return bytes(row["value"]) if row is not None and row["live"] else None
+
+    async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
+        validate_name("namespace", namespace)
+        try:
+            rows = await self._pool.fetch(
+                f"SELECT key, value, version FROM aioctap_records WHERE namespace = $1 AND left(key, $2) = $3 "
+                f'AND {LIVE} ORDER BY key COLLATE "C" LIMIT $4',
+                namespace,
+                len(prefix),
+                prefix,
+                limit,
+            )
+        except Exception as e:
+            raise StoreError(f"PostgreSQL store failed: {type(e).__name__}: {e}") from None
+        return [(str(r["key"]), Record(bytes(r["value"]), int(r["version"]))) for r in rows]
+
+    async def aclose(self) -> None:
+        await self._pool.close()

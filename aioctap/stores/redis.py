@@ -1,0 +1,158 @@
+"""Redis store (``redis://host:port/db``): shared state for several server instances.
+
+Each compare-and-set, delete and take is one server-side Lua script, so it is atomic on the
+server. Records are hashes (``v`` value, ``ver`` version); versions come from one ``INCR``
+counter so they never repeat; a sorted set per namespace keeps keys ordered for ``scan``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import ConflictError, Record, StoreError, validate_name
+
+__all__ = ["RedisStore"]
+
+PREFIX = "aioctap:"
+
+PUT = """
+local cur = redis.call('HGET', KEYS[1], 'ver')
+local actual = 0
+if cur then actual = tonumber(cur) end
+if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= actual then return {-1, actual} end
+local ver = redis.call('INCR', KEYS[2])
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], 'v', ARGV[1], 'ver', ver)
+if ARGV[3] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+redis.call('ZADD', KEYS[3], 0, ARGV[4])
+return {1, ver}
+"""
+
+DELETE = """
+local cur = redis.call('HGET', KEYS[1], 'ver')
+if not cur then redis.call('ZREM', KEYS[2], ARGV[2]) return {0, 0} end
+if ARGV[1] ~= '' and tonumber(ARGV[1]) ~= tonumber(cur) then return {-1, tonumber(cur)} end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return {1, 0}
+"""
+
+TAKE = """
+local v = redis.call('HGET', KEYS[1], 'v')
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+return v
+"""
+
+
+def _missing_extra() -> StoreError:
+    return StoreError("the redis store needs the 'redis' package: pip install 'aioctap[redis]'")
+
+
+class RedisStore:
+    """A :class:`~aioctap.stores.base.Store` on a Redis server."""
+
+    def __init__(self, client: Any) -> None:
+        self._r = client
+        self._put = client.register_script(PUT)
+        self._delete = client.register_script(DELETE)
+        self._take = client.register_script(TAKE)
+
+    @classmethod
+    async def connect(cls, url: str) -> RedisStore:
+        try:
+            import redis.asyncio as aioredis
+        except ImportError:
+            raise _missing_extra() from None
+        try:
+            client = aioredis.from_url(url)
+            await client.ping()
+        except Exception as e:
+            raise StoreError(f"cannot connect to Redis at {url.split('@')[-1]}: {type(e).__name__}: {e}") from None
+        return cls(client)
+
+    def __repr__(self) -> str:
+        return "RedisStore()"
+
+    @staticmethod
+    def _keys(namespace: str, key: str) -> tuple[str, str]:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+        return f"{PREFIX}r:{namespace}\x00{key}", f"{PREFIX}idx:{namespace}"
+
+    async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await script(keys=keys, args=args)
+        except Exception as e:
+            raise StoreError(f"Redis store failed: {type(e).__name__}: {e}") from None
+
+    async def get(self, namespace: str, key: str) -> Record | None:
+        rkey, _ = self._keys(namespace, key)
+        try:
+            value, version = await self._r.hmget(rkey, "v", "ver")
+        except Exception as e:
+            raise StoreError(f"Redis store failed: {type(e).__name__}: {e}") from None
+        if value is None or version is None:
+            return None
+        return Record(bytes(value), int(version))
+
+    async def put(
+        self,
+        namespace: str,
+        key: str,
+        value: bytes,
+        *,
+        expected_version: int | None = None,
+        ttl: float | None = None,
+    ) -> int:
+        rkey, idx = self._keys(namespace, key)
+        args = [
+            bytes(value),
+            "" if expected_version is None else str(expected_version),
+            "" if ttl is None else str(max(1, int(ttl * 1000))),
+            key,
+        ]
+        status, version = await self._call(self._put, [rkey, f"{PREFIX}seq", idx], args)
+        if int(status) < 0:
+            assert expected_version is not None
+            raise ConflictError(namespace, key, expected_version, int(version))
+        return int(version)
+
+    async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
+        rkey, idx = self._keys(namespace, key)
+        args = ["" if expected_version is None else str(expected_version), key]
+        status, actual = await self._call(self._delete, [rkey, idx], args)
+        if int(status) < 0:
+            assert expected_version is not None
+            raise ConflictError(namespace, key, expected_version, int(actual))
+        return int(status) == 1
+
+    async def take(self, namespace: str, key: str) -> bytes | None:
+        rkey, idx = self._keys(namespace, key)
+        value = await self._call(self._take, [rkey, idx], [key])
+        return None if value is None else bytes(value)
+
+    async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
+        validate_name("namespace", namespace)
+        idx = f"{PREFIX}idx:{namespace}"
+        try:
+            start = b"[" + prefix.encode() if prefix else b"-"
+            members = await self._r.zrangebylex(idx, start, b"+")
+        except Exception as e:
+            raise StoreError(f"Redis store failed: {type(e).__name__}: {e}") from None
+        out: list[tuple[str, Record]] = []
+        for m in members:
+            key = m.decode()
+            if not key.startswith(prefix):
+                break
+            record = await self.get(namespace, key)
+            if record is None:  # expired: drop it from the index
+                await self._r.zrem(idx, m)
+                continue
+            out.append((key, record))
+            if limit is not None and len(out) >= limit:
+                break
+        return out
+
+    async def aclose(self) -> None:
+        await self._r.aclose()

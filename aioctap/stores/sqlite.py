@@ -1,0 +1,157 @@
+"""SQLite store (``sqlite:///path``): the embedded default, standard library only.
+
+One connection per store, used from one worker thread at a time (anyio's to_thread with a
+capacity limiter of 1). Every compare-and-set and take is a single ``BEGIN IMMEDIATE``
+transaction, so concurrent processes sharing the file cannot interleave a read and a write.
+Versions come from a per-store sequence table, so a deleted and re-created record never gets
+an old version back.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.to_thread
+
+from .base import ConflictError, Record, StoreError, validate_name
+
+__all__ = ["SQLiteStore"]
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    namespace TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    version INTEGER NOT NULL,
+    expires REAL,
+    PRIMARY KEY (namespace, key)
+);
+CREATE TABLE IF NOT EXISTS sequence (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+INSERT OR IGNORE INTO sequence (id, value) VALUES (1, 0);
+"""
+
+
+class SQLiteStore:
+    """A :class:`~aioctap.stores.base.Store` in one SQLite file."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._limiter = anyio.CapacityLimiter(1)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error as e:
+            raise StoreError(f"cannot open SQLite store {self.path}: {e}") from None
+
+    def __repr__(self) -> str:
+        return f"SQLiteStore({self.path!r})"
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        try:
+            return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+        except sqlite3.Error as e:
+            raise StoreError(f"SQLite store failed: {e}") from None
+
+    def _tx(self, fn: Any) -> Any:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            result = fn()
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+        return result
+
+    def _current(self, namespace: str, key: str, now: float) -> tuple[bytes, int] | None:
+        row = self._db.execute(
+            "SELECT value, version FROM records WHERE namespace = ? AND key = ? AND (expires IS NULL OR expires > ?)",
+            (namespace, key, now),
+        ).fetchone()
+        return None if row is None else (bytes(row[0]), int(row[1]))
+
+    async def get(self, namespace: str, key: str) -> Record | None:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+        row = await self._run(self._current, namespace, key, time.time())
+        return None if row is None else Record(row[0], row[1])
+
+    async def put(
+        self,
+        namespace: str,
+        key: str,
+        value: bytes,
+        *,
+        expected_version: int | None = None,
+        ttl: float | None = None,
+    ) -> int:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+
+        def work() -> int:
+            now = time.time()
+            current = self._current(namespace, key, now)
+            actual = 0 if current is None else current[1]
+            if expected_version is not None and actual != expected_version:
+                raise ConflictError(namespace, key, expected_version, actual)
+            self._db.execute("UPDATE sequence SET value = value + 1 WHERE id = 1")
+            (version,) = self._db.execute("SELECT value FROM sequence WHERE id = 1").fetchone()
+            self._db.execute(
+                "INSERT OR REPLACE INTO records (namespace, key, value, version, expires) VALUES (?, ?, ?, ?, ?)",
+                (namespace, key, bytes(value), version, None if ttl is None else now + ttl),
+            )
+            return int(version)
+
+        return int(await self._run(self._tx, work))
+
+    async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+
+        def work() -> bool:
+            current = self._current(namespace, key, time.time())
+            if current is None:
+                return False
+            if expected_version is not None and current[1] != expected_version:
+                raise ConflictError(namespace, key, expected_version, current[1])
+            self._db.execute("DELETE FROM records WHERE namespace = ? AND key = ?", (namespace, key))
+            return True
+
+        return bool(await self._run(self._tx, work))
+
+    async def take(self, namespace: str, key: str) -> bytes | None:
+        validate_name("namespace", namespace)
+        validate_name("key", key)
+
+        def work() -> bytes | None:
+            current = self._current(namespace, key, time.time())
+            self._db.execute("DELETE FROM records WHERE namespace = ? AND key = ?", (namespace, key))
+            return None if current is None else current[0]
+
+        result = await self._run(self._tx, work)
+        return None if result is None else bytes(result)
+
+    async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
+        validate_name("namespace", namespace)
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+        def work() -> list[tuple[str, Record]]:
+            rows = self._db.execute(
+                "SELECT key, value, version FROM records WHERE namespace = ? AND key LIKE ? ESCAPE '\\' "
+                "AND (expires IS NULL OR expires > ?) ORDER BY key LIMIT ?",
+                (namespace, escaped + "%", time.time(), -1 if limit is None else limit),
+            ).fetchall()
+            return [(str(k), Record(bytes(v), int(ver))) for k, v, ver in rows if str(k).startswith(prefix)]
+
+        return list(await self._run(work))
+
+    async def aclose(self) -> None:
+        async with self._limiter:
+            self._db.close()
