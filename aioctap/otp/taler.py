@@ -1,0 +1,120 @@
+"""GNU Taler POS confirmation codes, computed as the Taler merchant backend does.
+
+``pos_confirmation(key, algorithm, time, price=None)``: five 8-digit HMAC-SHA1 TOTP codes (30 s
+steps, for the steps t-2 ... t+2) joined by newlines. With algorithm 2 the HOTP key is first
+replaced by 64 bytes of GNUnet's KDF (HKDF: extract HMAC-SHA512 keyed with the amount in network
+byte order, expand HMAC-SHA256, empty context), binding the code to the price.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import struct
+from dataclasses import dataclass
+
+from .core import hotp
+from .errors import KeyFormatError
+
+__all__ = ["AmountError", "TalerAmount", "parse_algorithm", "pos_confirmation"]
+
+ALGORITHMS = {"NONE": 0, "TOTP_WITHOUT_PRICE": 1, "TOTP_WITH_PRICE": 2}
+MAX_AMOUNT_VALUE = 1 << 52
+FRACTION_BASE = 100_000_000
+_AMOUNT = re.compile(r"^([A-Z]{1,11}):([0-9]+)(?:\.([0-9]{1,8}))?$")
+
+
+class AmountError(KeyFormatError):
+    """A Taler amount string is malformed."""
+
+
+@dataclass(frozen=True)
+class TalerAmount:
+    """``CUR:VALUE[.FRACTION]``: currency 1-11 letters A-Z, value <= 2^52, fraction in units of 10^-8."""
+
+    currency: str
+    value: int
+    fraction: int
+
+    @classmethod
+    def parse(cls, text: str) -> TalerAmount:
+        if not isinstance(text, str):
+            raise AmountError("amount must be a string like 'EUR:1.50'")
+        m = _AMOUNT.match(text)
+        if m is None:
+            raise AmountError(
+                "amount must be CURRENCY:VALUE[.FRACTION] with 1-11 letters A-Z and at most 8 fraction digits"
+            )
+        value = int(m.group(2))
+        if value > MAX_AMOUNT_VALUE:
+            raise AmountError("amount value exceeds 2^52")
+        fraction = int((m.group(3) or "").ljust(8, "0"))
+        return cls(m.group(1), value, fraction)
+
+    def to_nbo(self) -> bytes:
+        """TALER_AmountNBO: u64 value, u32 fraction, 12-byte zero-padded currency (24 bytes)."""
+        return struct.pack(">QI", self.value, self.fraction) + self.currency.encode().ljust(12, b"\0")
+
+    def __str__(self) -> str:
+        frac = f"{self.fraction:08d}".rstrip("0")
+        return f"{self.currency}:{self.value}" + (f".{frac}" if frac else "")
+
+
+def parse_algorithm(algorithm: int | str) -> int:
+    """0/1/2 or "NONE"/"TOTP_WITHOUT_PRICE"/"TOTP_WITH_PRICE"."""
+    if isinstance(algorithm, str):
+        if algorithm in ALGORITHMS:
+            return ALGORITHMS[algorithm]
+        if algorithm.isdigit():
+            algorithm = int(algorithm)
+        else:
+            raise KeyFormatError(f"unknown OTP algorithm {algorithm!r}")
+    if isinstance(algorithm, bool) or algorithm not in (0, 1, 2):
+        raise KeyFormatError(f"unknown OTP algorithm {algorithm!r}: use 0, 1 or 2")
+    return int(algorithm)
+
+
+def decode_key(key: str) -> bytes:
+    """RFC 3548 base32 (not Crockford), case-insensitive, at most a trailing '=' or '=='."""
+    if not isinstance(key, str) or not key:
+        raise KeyFormatError("OTP key must be a non-empty base32 string")
+    stripped = key.rstrip("=")
+    if len(key) - len(stripped) > 2:
+        raise KeyFormatError("OTP key has more than two '=' padding characters")
+    upper = stripped.upper()
+    if not re.fullmatch(r"[A-Z2-7]+", upper):
+        raise KeyFormatError("OTP key is not RFC 3548 base32 (letters A-Z and digits 2-7)")
+    try:
+        return base64.b32decode(upper + "=" * (-len(upper) % 8))
+    except binascii.Error:
+        raise KeyFormatError("OTP key has an impossible base32 length") from None
+
+
+def _gnunet_kdf(key: bytes, salt: bytes, length: int = 64) -> bytes:
+    """GNUNET_CRYPTO_kdf: HKDF with HMAC-SHA512 extract and HMAC-SHA256 expand, empty context."""
+    prk = hmac.new(salt, key, hashlib.sha512).digest()
+    out, block, counter = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(prk, block + bytes([counter]), hashlib.sha256).digest()
+        out += block
+        counter += 1
+    return out[:length]
+
+
+def pos_confirmation(key: str, algorithm: int | str, time: int | float, price: str | None = None) -> str | None:
+    """The confirmation string a Taler POS shows, or None where the algorithm gives no code."""
+    algo = parse_algorithm(algorithm)
+    if algo == 0:
+        return None
+    raw = decode_key(key)
+    if algo == 2:
+        if price is None:
+            return None
+        raw = _gnunet_kdf(raw, TalerAmount.parse(price).to_nbo())
+    if isinstance(time, bool) or not isinstance(time, int | float) or time < 0:
+        raise KeyFormatError("time must be a non-negative number of seconds")
+    step = int(time) // 30
+    return "\n".join(hotp(raw, c, 8, "sha1") for c in range(step - 2, step + 3) if c >= 0)

@@ -1,0 +1,69 @@
+"""GNU Taler POS confirmation codes and amounts."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aioctap.otp import KeyFormatError, TalerAmount, pos_confirmation
+
+KEY = base64.b32encode(b"12345678901234567890").decode()
+
+
+def test_algorithm_1_middle_code_is_rfc6238() -> None:
+    codes = pos_confirmation(KEY, 1, 1111111109)
+    assert codes is not None
+    lines = codes.split("\n")
+    assert len(lines) == 5 and lines[2] == "07081804"  # RFC 6238 SHA1 8 digits at T=1111111109
+    assert lines[3] == "14050471"  # the next step (RFC's T=1111111111 is in step t+1)
+    assert pos_confirmation(KEY.lower(), "TOTP_WITHOUT_PRICE", 1111111109) == codes
+
+
+def test_algorithm_2_binds_the_price() -> None:
+    a = pos_confirmation(KEY, 2, 1111111109, "EUR:1.5")
+    b = pos_confirmation(KEY, "TOTP_WITH_PRICE", 1111111109, "EUR:1.50000000")
+    c = pos_confirmation(KEY, 2, 1111111109, "EUR:1.51")
+    assert a == b and a != c and a != pos_confirmation(KEY, 1, 1111111109)
+    assert a is not None and all(len(x) == 8 and x.isdigit() for x in a.split("\n"))
+    assert pos_confirmation(KEY, 2, 1111111109) is None  # no price: no code
+    assert pos_confirmation(KEY, 0, 1111111109, "EUR:1") is None
+    assert pos_confirmation(KEY, "NONE", 0) is None
+
+
+def test_amount_parsing() -> None:
+    a = TalerAmount.parse("KUDOS:10.5")
+    assert (a.currency, a.value, a.fraction) == ("KUDOS", 10, 50000000)
+    assert a.to_nbo() == (10).to_bytes(8, "big") + (50000000).to_bytes(4, "big") + b"KUDOS" + b"\0" * 7
+    assert str(a) == "KUDOS:10.5"
+    assert TalerAmount.parse(f"EUR:{2**52}").value == 2**52
+
+
+@pytest.mark.parametrize(
+    "bad", ["EUR", "eur:1", "EUR:", "EUR:1.", "EUR:1.123456789", f"EUR:{2**52 + 1}", "ABCDEFGHIJKL:1", ":1", "EUR:-1"]
+)
+def test_bad_amounts(bad: str) -> None:
+    with pytest.raises(KeyFormatError):
+        TalerAmount.parse(bad)
+
+
+@pytest.mark.parametrize("bad_key", ["", "ABC1", KEY + "===", "ÄÖ"])
+def test_bad_keys(bad_key: str) -> None:
+    with pytest.raises(KeyFormatError):
+        pos_confirmation(bad_key, 1, 0)
+
+
+def test_padding_allowed_up_to_two() -> None:
+    key = base64.b32encode(b"1234").decode()  # 'GEZDGNA='
+    assert pos_confirmation(key, 1, 100) == pos_confirmation(key.rstrip("="), 1, 100)
+
+
+@settings(max_examples=300)
+@given(st.text(max_size=40))
+def test_amount_parser_any_text(text: str) -> None:
+    try:
+        TalerAmount.parse(text)
+    except KeyFormatError:
+        pass

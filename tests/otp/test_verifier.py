@@ -1,0 +1,91 @@
+"""OtpVerifier on every store: replay protection under concurrency, throttling, drift, encryption."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from aioctap.otp import (
+    TOTP,
+    BaseOTP,
+    InvalidTokenError,
+    OTPContext,
+    OtpVerifier,
+    ThrottledError,
+    UnknownAccountError,
+    UsedTokenError,
+)
+from aioctap.stores import open_store
+
+T = 1_700_000_000
+
+
+async def test_100_concurrent_verifications_one_success(store_url: str) -> None:
+    async with open_store(store_url) as store:
+        verifier = OtpVerifier(store)
+        uri = await verifier.enroll("alice", issuer="ACME")
+        token = BaseOTP.from_uri(uri)
+        assert isinstance(token, TOTP)
+        code = token.generate(T).token
+        ok, used, other = [], [], []
+
+        async def attempt() -> None:
+            try:
+                ok.append(await verifier.verify("alice", code, time=T))
+            except UsedTokenError:
+                used.append(1)
+            except Exception as e:
+                other.append(e)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(100):
+                tg.start_soon(attempt)
+        assert (len(ok), len(used), other) == (1, 99, [])
+        with pytest.raises(UsedTokenError):
+            await verifier.verify("alice", code, time=T + 5)
+        assert (await verifier.verify("alice", token.generate(T + 30).token, time=T + 30)).counter == (T + 30) // 30
+
+
+async def test_throttling_and_unknown_accounts() -> None:
+    now = [float(T)]
+    async with open_store("memory://") as store:
+        verifier = OtpVerifier(store, max_failures=2, clock=lambda: now[0])
+        uri = await verifier.enroll("bob", key="JBSWY3DPEHPK3PXP")
+        assert "secret=JBSWY3DPEHPK3PXP" in uri
+        for _ in range(2):
+            with pytest.raises(InvalidTokenError):
+                await verifier.verify("bob", "000000")
+        with pytest.raises(ThrottledError) as e:
+            await verifier.verify("bob", "000000")
+        assert 0 < e.value.retry_after <= 1
+        now[0] += 1.5
+        good = TOTP("JBSWY3DPEHPK3PXP").generate(now[0]).token
+        assert (await verifier.verify("bob", good)).counter == int(now[0]) // 30
+        with pytest.raises(UnknownAccountError):
+            await verifier.verify("nobody", "123456")
+
+
+async def test_encrypted_keys_at_rest(tmp_path: object) -> None:
+    ctx = OTPContext({"1": "an application secret of enough length"}, encrypt_cost=8)
+    async with open_store(f"sqlite:///{tmp_path}/otp.db") as store:
+        verifier = OtpVerifier(store, context=ctx)
+        uri = await verifier.enroll("carol", key="JBSWY3DPEHPK3PXP")
+        record = await store.get("otp", "carol")
+        assert record is not None and b"JBSWY3DPEHPK3PXP" not in record.value
+        code = BaseOTP.from_uri(uri)
+        assert isinstance(code, TOTP)
+        await verifier.verify("carol", code.generate(T).token, time=T)
+
+
+async def test_drift_is_tracked() -> None:
+    async with open_store("memory://") as store:
+        verifier = OtpVerifier(store)
+        uri = await verifier.enroll("dave")
+        totp = BaseOTP.from_uri(uri)
+        assert isinstance(totp, TOTP)
+        for i in range(5):
+            t = T + 300 * i
+            match = await verifier.verify("dave", totp.generate(t + 30).token, time=t)  # client 30 s ahead
+            assert match.counter == (t + 30) // 30
+        record = await store.get("otp", "dave")
+        assert record is not None and b'"drift":' in record.value and b'"drift":0.0' not in record.value
