@@ -122,12 +122,17 @@ class _EcKey(CoseKey):
         self._member(-3, bytes, "y", self._SIZE)
 
     def public_key(self) -> ec.EllipticCurvePublicKey:
+        cached = self.__dict__.get("_pub")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         try:
-            return ec.EllipticCurvePublicNumbers(
+            pub = ec.EllipticCurvePublicNumbers(
                 int.from_bytes(self[-2], "big"), int.from_bytes(self[-3], "big"), self._CURVE()
             ).public_key()
         except (ValueError, KeyError, TypeError) as e:
             raise CoseError(f"invalid EC public key: {e}") from None
+        self.__dict__["_pub"] = pub
+        return pub
 
     def verify(self, message: bytes, signature: bytes) -> None:
         try:

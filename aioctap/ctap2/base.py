@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, unique
 from typing import Any
@@ -314,8 +314,8 @@ class Ctap2:
         client_data_hash: bytes,
         rp: Mapping[str, Any],
         user: Mapping[str, Any],
-        key_params: list[Mapping[str, Any]],
-        exclude_list: list[Mapping[str, Any]] | None = None,
+        key_params: Sequence[Mapping[str, Any]],
+        exclude_list: Sequence[Mapping[str, Any]] | None = None,
         extensions: Mapping[str, Any] | None = None,
         options: Mapping[str, bool] | None = None,
         pin_uv_param: bytes | None = None,
@@ -347,7 +347,7 @@ class Ctap2:
         self,
         rp_id: str,
         client_data_hash: bytes,
-        allow_list: list[Mapping[str, Any]] | None = None,
+        allow_list: Sequence[Mapping[str, Any]] | None = None,
         extensions: Mapping[str, Any] | None = None,
         options: Mapping[str, bool] | None = None,
         pin_uv_param: bytes | None = None,

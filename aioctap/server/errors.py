@@ -1,8 +1,25 @@
-"""Typed verification errors of the relying party: one class per failed check."""
+"""Typed verification errors of the relying party: one class per failed check (WebAuthn L3 §7.1, §7.2)."""
 
 from __future__ import annotations
 
-__all__ = ["VerificationError"]
+__all__ = [
+    "AttestationError",
+    "BackupFlagsError",
+    "ChallengeMismatchError",
+    "ClientDataTypeError",
+    "CredentialIdError",
+    "CrossOriginError",
+    "InvalidSignatureError",
+    "MalformedResponseError",
+    "OriginMismatchError",
+    "RpIdHashMismatchError",
+    "SignCountError",
+    "UnsupportedAlgorithmError",
+    "UntrustedAttestationError",
+    "UserPresenceError",
+    "UserVerificationError",
+    "VerificationError",
+]
 
 
 class VerificationError(Exception):
@@ -10,3 +27,63 @@ class VerificationError(Exception):
 
     The message says which check failed; subclasses name the check.
     """
+
+
+class MalformedResponseError(VerificationError):
+    """The credential JSON, client data, attestation object or authenticator data cannot be parsed."""
+
+
+class ClientDataTypeError(VerificationError):
+    """clientDataJSON.type is not "webauthn.create" / "webauthn.get" as the ceremony needs."""
+
+
+class ChallengeMismatchError(VerificationError):
+    """clientDataJSON.challenge is not the challenge the server issued."""
+
+
+class OriginMismatchError(VerificationError):
+    """clientDataJSON.origin is not an expected origin."""
+
+
+class CrossOriginError(VerificationError):
+    """The response came from a cross-origin iframe (crossOrigin/topOrigin) and that is not allowed."""
+
+
+class RpIdHashMismatchError(VerificationError):
+    """authenticatorData.rpIdHash is not SHA-256 of the expected RP ID."""
+
+
+class UserPresenceError(VerificationError):
+    """The UP flag is not set."""
+
+
+class UserVerificationError(VerificationError):
+    """User verification was required and the UV flag is not set."""
+
+
+class BackupFlagsError(VerificationError):
+    """BS (backup state) is set while BE (backup eligible) is not."""
+
+
+class CredentialIdError(VerificationError):
+    """The credential ID is missing, too long, or differs from rawId / an allowed credential."""
+
+
+class UnsupportedAlgorithmError(VerificationError):
+    """The credential public key's algorithm is not one the server accepts."""
+
+
+class InvalidSignatureError(VerificationError):
+    """The assertion signature does not verify with the stored public key."""
+
+
+class SignCountError(VerificationError):
+    """The signature counter did not increase: the authenticator may have been cloned."""
+
+
+class AttestationError(VerificationError):
+    """The attestation statement is malformed or its signature or certificates are invalid."""
+
+
+class UntrustedAttestationError(AttestationError):
+    """The attestation chain does not lead to a trust anchor the server was given."""

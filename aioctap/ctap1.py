@@ -1,0 +1,150 @@
+"""Async CTAP1/U2F over CTAPHID_MSG (FIDO U2F Raw Message Formats), python-fido2's ``fido2.ctap1`` names."""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from enum import IntEnum, unique
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from .ctap import CtapDevice
+from .hid.protocol import CTAPHID
+
+__all__ = ["APDU", "ApduError", "Ctap1", "RegistrationData", "SignatureData"]
+
+
+@unique
+class APDU(IntEnum):
+    """Status words."""
+
+    OK = 0x9000
+    USE_NOT_SATISFIED = 0x6985
+    WRONG_DATA = 0x6A80
+    WRONG_LENGTH = 0x6700
+    INS_NOT_SUPPORTED = 0x6D00
+    CLA_NOT_SUPPORTED = 0x6E00
+
+
+class ApduError(Exception):
+    """A U2F command failed with status word ``code``."""
+
+    def __init__(self, code: int, data: bytes = b"") -> None:
+        self.code = code
+        self.data = data
+        try:
+            name = APDU(code).name
+        except ValueError:
+            name = "UNKNOWN"
+        super().__init__(f"APDU error: 0x{code:04X} {name}")
+
+
+class U2fResponseError(ValueError):
+    """A U2F response is malformed."""
+
+
+@dataclass(frozen=True)
+class RegistrationData:
+    """U2F registration response: public key, key handle, attestation certificate, signature."""
+
+    public_key: bytes
+    key_handle: bytes
+    certificate: bytes
+    signature: bytes
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> RegistrationData:
+        if len(data) < 67 or data[0] != 0x05:
+            raise U2fResponseError("U2F registration response must start with 0x05 and hold a 65-byte key")
+        public_key = data[1:66]
+        kh_len = data[66]
+        if len(data) < 67 + kh_len + 4:
+            raise U2fResponseError("U2F registration response is truncated")
+        key_handle = data[67 : 67 + kh_len]
+        rest = data[67 + kh_len :]
+        if rest[0] != 0x30:
+            raise U2fResponseError("attestation certificate is not DER")
+        if rest[1] & 0x80:
+            n = rest[1] & 0x7F
+            if n == 0 or n > 3 or len(rest) < 2 + n:
+                raise U2fResponseError("attestation certificate has an invalid DER length")
+            cert_len = 2 + n + int.from_bytes(rest[2 : 2 + n], "big")
+        else:
+            cert_len = 2 + rest[1]
+        if len(rest) <= cert_len:
+            raise U2fResponseError("U2F registration response has no signature")
+        return cls(public_key, key_handle, rest[:cert_len], rest[cert_len:])
+
+    def verify(self, app_param: bytes, client_param: bytes) -> None:
+        """Check the attestation signature; raises ``InvalidSignature``."""
+        cert = x509.load_der_x509_certificate(self.certificate)
+        key = cert.public_key()
+        if not isinstance(key, ec.EllipticCurvePublicKey):
+            raise InvalidSignature("U2F attestation key must be EC")
+        message = b"\x00" + app_param + client_param + self.key_handle + self.public_key
+        key.verify(self.signature, message, ec.ECDSA(hashes.SHA256()))
+
+
+@dataclass(frozen=True)
+class SignatureData:
+    """U2F authentication response: user presence, counter, signature."""
+
+    user_presence: int
+    counter: int
+    signature: bytes
+    raw: bytes
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SignatureData:
+        if len(data) < 6:
+            raise U2fResponseError("U2F authentication response too short")
+        up, counter = struct.unpack_from(">BI", data)
+        return cls(up, counter, data[5:], data)
+
+    def verify(self, app_param: bytes, client_param: bytes, public_key: bytes) -> None:
+        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
+        message = app_param + self.raw[:5] + client_param
+        key.verify(self.signature, message, ec.ECDSA(hashes.SHA256()))
+
+
+class Ctap1:
+    """U2F commands over a CTAP device."""
+
+    @unique
+    class INS(IntEnum):
+        REGISTER = 0x01
+        AUTHENTICATE = 0x02
+        VERSION = 0x03
+
+    def __init__(self, device: CtapDevice) -> None:
+        self.device = device
+
+    async def send_apdu(self, cla: int = 0, ins: int = 0, p1: int = 0, p2: int = 0, data: bytes = b"") -> bytes:
+        """Send an extended-length APDU; status words other than 0x9000 raise :class:`ApduError`."""
+        apdu = struct.pack(">BBBB", cla, ins, p1, p2)
+        if data:
+            apdu += struct.pack(">BH", 0, len(data)) + data
+        apdu += b"\x00\x00"
+        response = await self.device.call(CTAPHID.MSG, apdu)
+        if len(response) < 2:
+            raise U2fResponseError("U2F response shorter than a status word")
+        (status,) = struct.unpack(">H", response[-2:])
+        if status != APDU.OK:
+            raise ApduError(status, response[:-2])
+        return response[:-2]
+
+    async def get_version(self) -> str:
+        return (await self.send_apdu(ins=Ctap1.INS.VERSION)).decode("ascii", "replace")
+
+    async def register(self, client_param: bytes, app_param: bytes) -> RegistrationData:
+        return RegistrationData.from_bytes(await self.send_apdu(ins=Ctap1.INS.REGISTER, data=client_param + app_param))
+
+    async def authenticate(
+        self, client_param: bytes, app_param: bytes, key_handle: bytes, check_only: bool = False
+    ) -> SignatureData:
+        data = client_param + app_param + bytes([len(key_handle)]) + key_handle
+        p1 = 0x07 if check_only else 0x03
+        return SignatureData.from_bytes(await self.send_apdu(ins=Ctap1.INS.AUTHENTICATE, p1=p1, data=data))
