@@ -1,0 +1,229 @@
+"""Fido2Server: sans-IO registration and authentication ceremonies (python-fido2's names).
+
+``register_begin`` / ``authenticate_begin`` return the options (WebAuthn JSON) and a state that
+holds the challenge and its expiry; the caller keeps the state server-side (in a store, consumed
+once) and passes it back to ``register_complete`` / ``authenticate_complete``. Time is a parameter.
+"""
+
+from __future__ import annotations
+
+import os
+import time as _time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ..webauthn import websafe_decode, websafe_encode
+from .attestation import TrustAnchors
+from .errors import ChallengeMismatchError, CredentialIdError, MalformedResponseError
+from .verify import (
+    DEFAULT_ALGORITHMS,
+    AuthenticationResult,
+    RegistrationResult,
+    parse_credential,
+    verify_authentication,
+    verify_registration,
+)
+
+__all__ = ["CeremonyState", "Fido2Server", "StoredCredential"]
+
+CHALLENGE_BYTES = 32
+
+
+@dataclass(frozen=True)
+class StoredCredential:
+    """What the relying party keeps per credential."""
+
+    credential_id: bytes
+    public_key: bytes
+    sign_count: int
+    user_handle: bytes
+    transports: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CeremonyState:
+    """Server-side state of one ceremony: the challenge, its expiry, and what the options required."""
+
+    kind: str  # "registration" | "authentication"
+    challenge: bytes
+    expires: float
+    user_verification: str
+    user_handle: bytes | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "challenge": websafe_encode(self.challenge),
+            "expires": self.expires,
+            "user_verification": self.user_verification,
+            "user_handle": websafe_encode(self.user_handle) if self.user_handle is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> CeremonyState:
+        try:
+            return cls(
+                str(d["kind"]),
+                websafe_decode(d["challenge"]),
+                float(d["expires"]),
+                str(d["user_verification"]),
+                websafe_decode(d["user_handle"]) if d.get("user_handle") else None,
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise MalformedResponseError(f"ceremony state is corrupt: {type(e).__name__}") from None
+
+
+class Fido2Server:
+    """``Fido2Server(rp_id, origins, rp_name=None, timeout=300)``."""
+
+    def __init__(
+        self,
+        rp_id: str,
+        origins: str | Sequence[str],
+        rp_name: str | None = None,
+        *,
+        timeout: float = 300.0,
+        algorithms: Sequence[int] = DEFAULT_ALGORITHMS,
+        trust_anchors: TrustAnchors | None = None,
+        reject_possible_clone: bool = True,
+    ) -> None:
+        self.rp_id = rp_id
+        self.origins = [origins] if isinstance(origins, str) else list(origins)
+        self.rp_name = rp_name or rp_id
+        self.timeout = timeout
+        self.algorithms = list(algorithms)
+        self.trust_anchors = trust_anchors
+        self.reject_possible_clone = reject_possible_clone
+
+    def __repr__(self) -> str:
+        return f"Fido2Server(rp_id={self.rp_id!r}, origins={self.origins!r})"
+
+    def _state(self, kind: str, uv: str, now: float | None, user_handle: bytes | None = None) -> CeremonyState:
+        t = _time.time() if now is None else now
+        return CeremonyState(kind, os.urandom(CHALLENGE_BYTES), t + self.timeout, uv, user_handle)
+
+    @staticmethod
+    def _descriptor(c: StoredCredential) -> dict[str, Any]:
+        d: dict[str, Any] = {"type": "public-key", "id": websafe_encode(c.credential_id)}
+        if c.transports:
+            d["transports"] = list(c.transports)
+        return d
+
+    def register_begin(
+        self,
+        user: Mapping[str, Any],
+        credentials: Sequence[StoredCredential] = (),
+        *,
+        resident_key_requirement: str | None = None,
+        user_verification: str | None = None,
+        authenticator_attachment: str | None = None,
+        attestation: str = "none",
+        extensions: Mapping[str, Any] | None = None,
+        now: float | None = None,
+    ) -> tuple[dict[str, Any], CeremonyState]:
+        """PublicKeyCredentialCreationOptions (JSON form) and the state to keep. ``user`` has id (bytes), name."""
+        user_id = user.get("id")
+        if not isinstance(user_id, bytes) or not 1 <= len(user_id) <= 64:
+            raise ValueError("user.id must be 1 to 64 bytes")
+        uv = user_verification or "preferred"
+        state = self._state("registration", uv, now, user_id)
+        selection: dict[str, Any] = {"userVerification": uv}
+        if resident_key_requirement:
+            selection["residentKey"] = resident_key_requirement
+            selection["requireResidentKey"] = resident_key_requirement == "required"
+        if authenticator_attachment:
+            selection["authenticatorAttachment"] = authenticator_attachment
+        options: dict[str, Any] = {
+            "rp": {"id": self.rp_id, "name": self.rp_name},
+            "user": {
+                "id": websafe_encode(user_id),
+                "name": str(user.get("name", "")),
+                "displayName": str(user.get("displayName", user.get("name", ""))),
+            },
+            "challenge": websafe_encode(state.challenge),
+            "pubKeyCredParams": [{"type": "public-key", "alg": a} for a in self.algorithms],
+            "timeout": int(self.timeout * 1000),
+            "excludeCredentials": [self._descriptor(c) for c in credentials],
+            "authenticatorSelection": selection,
+            "attestation": attestation,
+        }
+        if extensions:
+            options["extensions"] = dict(extensions)
+        return options, state
+
+    def register_complete(
+        self, state: CeremonyState, response: Mapping[str, Any] | str, *, now: float | None = None
+    ) -> RegistrationResult:
+        """Verify the registration response against the state (challenge single use is the caller's store)."""
+        self._check_state(state, "registration", now)
+        return verify_registration(
+            response,
+            expected_challenge=state.challenge,
+            expected_origin=self.origins,
+            expected_rp_id=self.rp_id,
+            require_user_verification=state.user_verification == "required",
+            trust_anchors=self.trust_anchors,
+            supported_algorithms=self.algorithms,
+        )
+
+    def authenticate_begin(
+        self,
+        credentials: Sequence[StoredCredential] = (),
+        *,
+        user_verification: str | None = None,
+        extensions: Mapping[str, Any] | None = None,
+        now: float | None = None,
+    ) -> tuple[dict[str, Any], CeremonyState]:
+        """PublicKeyCredentialRequestOptions (JSON form); no credentials: a discoverable-credential sign-in."""
+        uv = user_verification or "preferred"
+        state = self._state("authentication", uv, now)
+        options: dict[str, Any] = {
+            "challenge": websafe_encode(state.challenge),
+            "timeout": int(self.timeout * 1000),
+            "rpId": self.rp_id,
+            "allowCredentials": [self._descriptor(c) for c in credentials],
+            "userVerification": uv,
+        }
+        if extensions:
+            options["extensions"] = dict(extensions)
+        return options, state
+
+    def authenticate_complete(
+        self,
+        state: CeremonyState,
+        credentials: Sequence[StoredCredential],
+        response: Mapping[str, Any] | str,
+        *,
+        now: float | None = None,
+    ) -> tuple[AuthenticationResult, StoredCredential]:
+        """Verify an assertion made with one of ``credentials``; returns the result and the matched credential."""
+        self._check_state(state, "authentication", now)
+        cred = parse_credential(response)
+        try:
+            raw_id = websafe_decode(cred.get("rawId", ""))
+        except ValueError:
+            raise MalformedResponseError("credential.rawId is not valid base64url") from None
+        match = next((c for c in credentials if c.credential_id == raw_id), None)
+        if match is None:
+            raise CredentialIdError("the credential is not one of the allowed credentials")
+        result = verify_authentication(
+            cred,
+            expected_challenge=state.challenge,
+            expected_origin=self.origins,
+            expected_rp_id=self.rp_id,
+            credential_public_key=match.public_key,
+            credential_current_sign_count=match.sign_count,
+            require_user_verification=state.user_verification == "required",
+            reject_possible_clone=self.reject_possible_clone,
+        )
+        if result.user_handle is not None and result.user_handle != match.user_handle:
+            raise CredentialIdError("userHandle does not belong to the credential's user")
+        return result, match
+
+    def _check_state(self, state: CeremonyState, kind: str, now: float | None) -> None:
+        if state.kind != kind:
+            raise ChallengeMismatchError(f"the ceremony state is for {state.kind}, not {kind}")
+        t = _time.time() if now is None else now
+        if t > state.expires:
+            raise ChallengeMismatchError("the challenge has expired")
