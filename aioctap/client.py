@@ -1,14 +1,18 @@
 """An async WebAuthn client: WebAuthn options in, credentials in the browser's ``toJSON()`` form out.
 
 ``WebAuthnClient(devices, origin, pin=...)`` turns ``PublicKeyCredentialCreationOptions`` /
-``PublicKeyCredentialRequestOptions`` (their WebAuthn JSON form, as a dict or a string) into
-CTAP2 calls (CTAP1/U2F for U2F-only devices), collecting client data and checking the origin
-against the RP ID as a browser does. With several devices it asks all of them at once and takes
-the first that answers; the others are cancelled (CTAPHID_CANCEL).
+``PublicKeyCredentialRequestOptions`` (a dataclass such as python-fido2's, or their WebAuthn JSON
+form as a dict or a string) into CTAP2 calls (CTAP1/U2F for U2F-only devices), collecting client
+data and checking the origin against the RP ID as a browser does. Client extensions (prf,
+hmacCreateSecret/hmacGetSecret, largeBlob, credBlob/getCredBlob, credProtect, minPinLength, credProps)
+go through :mod:`aioctap.ctap2.extensions`. With several devices it asks all of them at once and
+takes the first that answers (the user's touch); the others are cancelled (CTAPHID_CANCEL).
 """
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import hashlib
 import json
 import logging
@@ -17,16 +21,30 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
+import anyio.abc
 from cryptography.hazmat.primitives import serialization
 
-from . import cbor
 from .cose import ES256
-from .ctap import CtapDevice, CtapError
-from .ctap1 import ApduError, Ctap1
-from .ctap2.base import AssertionResponse, Ctap2
-from .ctap2.pin import ClientPin
+from .ctap import CtapDevice, CtapError, TransportError
+from .ctap1 import APDU, ApduError, Ctap1
+from .ctap2.base import AssertionResponse, AttestationResponse, Ctap2, CtapResponseError
+from .ctap2.extensions import (
+    AuthenticationExtensionProcessor,
+    Ctap2Extension,
+    ExtensionError,
+    RegistrationExtensionProcessor,
+    default_extensions,
+)
+from .ctap2.pin import ClientPin, PinProtocol, PinProtocolError
 from .hid.protocol import CAPABILITY
-from .webauthn import AttestedCredentialData, AuthenticatorData, CollectedClientData, websafe_decode, websafe_encode
+from .webauthn import (
+    AttestedCredentialData,
+    AuthenticatorData,
+    CollectedClientData,
+    WebAuthnDataError,
+    websafe_decode,
+    websafe_encode,
+)
 
 __all__ = ["ClientError", "WebAuthnClient", "verify_rp_id"]
 
@@ -43,9 +61,9 @@ def verify_rp_id(rp_id: str, origin: str) -> bool:
     """WebAuthn's rule: the RP ID is the origin's effective domain or a registrable suffix of it."""
     try:
         parts = urlsplit(origin)
+        host = (parts.hostname or "").lower()
     except ValueError:
         return False
-    host = (parts.hostname or "").lower()
     # a secure context: https, or http on the loopback host (potentially trustworthy origins)
     secure = parts.scheme == "https" or (parts.scheme == "http" and host in ("localhost", "127.0.0.1"))
     rp_id = rp_id.lower()
@@ -54,14 +72,38 @@ def verify_rp_id(rp_id: str, origin: str) -> bool:
     return host == rp_id or host.endswith("." + rp_id)
 
 
-def _options(options: Mapping[str, Any] | str) -> dict[str, Any]:
-    if isinstance(options, str):
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(p.title() for p in rest)
+
+
+def _jsonish(value: Any) -> Any:
+    """A dataclass (python-fido2's options, or the caller's own) as its WebAuthn JSON-shaped dict."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            member = getattr(value, f.name)
+            if member is not None:
+                out[f.metadata.get("name") or _camel(f.name)] = _jsonish(member)
+        return out
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {k: _jsonish(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonish(v) for v in value]
+    return value
+
+
+def _options(options: Any) -> dict[str, Any]:
+    if isinstance(options, str | bytes):
         try:
             options = json.loads(options)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):
             raise ClientError("options are not valid JSON") from None
+    options = _jsonish(options)
     if not isinstance(options, Mapping):
-        raise ClientError("options must be a JSON object")
+        raise ClientError("options must be a JSON object or a dataclass")
     inner = options.get("publicKey", options)
     if not isinstance(inner, Mapping):
         raise ClientError("options.publicKey must be an object")
@@ -71,36 +113,65 @@ def _options(options: Mapping[str, Any] | str) -> dict[str, Any]:
 def _b64(value: Any, what: str) -> bytes:
     if isinstance(value, bytes):
         return value
+    if not isinstance(value, str):
+        raise ClientError(f"{what} is missing or not base64url")
     try:
         return websafe_decode(value)
-    except Exception:
+    except (WebAuthnDataError, ValueError):
         raise ClientError(f"{what} is not valid base64url") from None
 
 
-def _descriptors(items: Any) -> list[dict[str, Any]]:
+def _descriptors(items: Any, what: str) -> list[dict[str, Any]]:
+    if items is None:
+        return []
+    if not isinstance(items, list):
+        raise ClientError(f"{what} must be a list")
     out = []
-    for d in items or []:
-        if not isinstance(d, Mapping) or d.get("type", "public-key") != "public-key":
-            continue
-        out.append({"type": "public-key", "id": _b64(d.get("id"), "credential descriptor id")})
+    for d in items:
+        if not isinstance(d, Mapping):
+            raise ClientError(f"{what} items must be objects")
+        if d.get("type", "public-key") == "public-key":
+            out.append({"type": "public-key", "id": _b64(d.get("id"), f"{what} id")})
+    return out
+
+
+def _pin_protocol(ctap: Ctap2) -> PinProtocol | None:
+    for proto in ClientPin.PROTOCOLS:
+        if proto.VERSION in ctap.info.pin_uv_protocols:
+            return proto()
+    return None
+
+
+def _merge(parts: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for part in parts:
+        if part:
+            out.update(part)
     return out
 
 
 class WebAuthnClient:
-    """``WebAuthnClient(devices, origin, *, pin=None)``.
+    """``WebAuthnClient(devices, origin, *, pin=None, extensions=None)``.
 
     ``devices``: one :class:`~aioctap.ctap.CtapDevice` or several; ``pin``: the PIN, or a (possibly
-    async) callable asked only when a PIN is needed.
+    async) callable asked only when a PIN is needed; ``extensions``: the client extensions to process
+    (default :func:`~aioctap.ctap2.extensions.default_extensions`).
     """
 
     def __init__(
-        self, devices: CtapDevice | Sequence[CtapDevice], origin: str, *, pin: str | PinProvider | None = None
-    ):
+        self,
+        devices: CtapDevice | Sequence[CtapDevice],
+        origin: str,
+        *,
+        pin: str | PinProvider | None = None,
+        extensions: Sequence[Ctap2Extension] | None = None,
+    ) -> None:
         self.devices = [devices] if isinstance(devices, CtapDevice) else list(devices)
         if not self.devices:
             raise ClientError("no device given")
         self.origin = origin
         self._pin = pin
+        self.extensions = list(default_extensions() if extensions is None else extensions)
 
     def __repr__(self) -> str:
         return f"WebAuthnClient(origin={self.origin!r}, devices={len(self.devices)})"
@@ -113,139 +184,195 @@ class WebAuthnClient:
         value = self._pin()
         return value if isinstance(value, str) else await value
 
-    def _check_rp(self, rp_id: str) -> None:
-        if not verify_rp_id(rp_id, self.origin):
+    def _check_rp(self, rp_id: Any) -> str:
+        if not isinstance(rp_id, str) or not verify_rp_id(rp_id, self.origin):
             raise ClientError(f"RP ID {rp_id!r} is not valid for origin {self.origin!r}")
+        return rp_id
 
-    async def _first(self, op: Callable[[CtapDevice], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
-        """Run ``op`` on every device at once; the first success wins and cancels the rest."""
-        if len(self.devices) == 1:
-            return await op(self.devices[0])
+    async def _first(
+        self, op: Callable[[CtapDevice], Awaitable[dict[str, Any]]], timeout_ms: Any = None
+    ) -> dict[str, Any]:
+        """Run ``op`` on every device at once; the first success wins and cancels the rest.
+
+        A device failing (an error status, a malformed answer, a lost transport) does not stop the others;
+        when all fail, the last error is raised. ``timeout_ms`` (the options' ``timeout``) cancels them all.
+        """
         result: list[dict[str, Any]] = []
-        errors: list[BaseException] = []
+        errors: list[Exception] = []
 
         async def run(device: CtapDevice, tg: anyio.abc.TaskGroup) -> None:
             try:
                 value = await op(device)
-            except (CtapError, ClientError, ApduError) as e:
+            except (CtapError, ClientError, ApduError, CtapResponseError, PinProtocolError, TransportError) as e:
                 errors.append(e)
                 return
             if not result:
                 result.append(value)
                 tg.cancel_scope.cancel()
 
-        async with anyio.create_task_group() as tg:
-            for device in self.devices:
-                tg.start_soon(run, device, tg)
+        timeout = timeout_ms / 1000 if isinstance(timeout_ms, int | float) and timeout_ms > 0 else None
+        with anyio.move_on_after(timeout) as deadline:
+            if len(self.devices) == 1:
+                return await op(self.devices[0])
+            async with anyio.create_task_group() as tg:
+                for device in self.devices:
+                    tg.start_soon(run, device, tg)
         if result:
             return result[0]
+        if deadline.cancelled_caught:
+            raise ClientError(f"timed out after {timeout_ms} ms: no authenticator was used")
         raise errors[-1] if errors else ClientError("no device answered")
 
     async def _token(
-        self, ctap: Ctap2, permission: ClientPin.PERMISSION, rp_id: str, uv_requirement: str, rk: bool
-    ) -> tuple[bytes | None, int | None, bool]:
-        """(pinUvAuthParam key token, protocol, use built-in uv option) for this request."""
-        info = ctap.info
-        pin_set = bool(info.options.get("clientPin"))
-        uv_set = bool(info.options.get("uv"))
+        self,
+        ctap: Ctap2,
+        protocol: PinProtocol | None,
+        permissions: ClientPin.PERMISSION,
+        rp_id: str,
+        uv_requirement: str,
+        rk: bool,
+        allow_uv: bool = True,
+    ) -> tuple[bytes | None, bool]:
+        """(pinUvAuthToken or None, use the built-in uv option) for this request.
+
+        Built-in UV is preferred; when it is blocked (UV_BLOCKED) the PIN is used instead, as python-fido2 does.
+        """
+        options = ctap.info.options
+        pin_set = bool(options.get("clientPin"))
+        uv_set = bool(options.get("uv")) and allow_uv
+        extra = permissions & ~(ClientPin.PERMISSION.MAKE_CREDENTIAL | ClientPin.PERMISSION.GET_ASSERTION)
         wanted = (
             uv_requirement == "required"
             or (uv_requirement == "preferred" and (pin_set or uv_set))
             or (rk and pin_set)
-            or info.options.get("alwaysUv")
+            or bool(options.get("alwaysUv"))
+            or (bool(extra) and (pin_set or uv_set))
         )
         if not wanted:
-            return None, None, False
-        if uv_set and info.options.get("pinUvAuthToken"):
-            cp = ClientPin(ctap)
-            return await cp.get_uv_token(permission, rp_id), cp.protocol.VERSION, False
-        if uv_set:
-            return None, None, True
-        if pin_set:
-            cp = ClientPin(ctap)
-            token = await cp.get_pin_token(await self._get_pin(), permission, rp_id)
-            return token, cp.protocol.VERSION, False
+            return None, False
+        if uv_set and protocol is not None and ClientPin.is_token_supported(ctap.info):
+            try:
+                return await ClientPin(ctap, protocol).get_uv_token(permissions, rp_id), False
+            except CtapError as e:
+                if e.code != CtapError.ERR.UV_BLOCKED or not pin_set:
+                    raise
+                uv_set = False
+        if uv_set and not extra:
+            return None, True
+        if pin_set and protocol is not None:
+            return await ClientPin(ctap, protocol).get_pin_token(await self._get_pin(), permissions, rp_id), False
         if uv_requirement == "required":
             raise ClientError("user verification is required but the authenticator has no PIN or built-in UV")
-        return None, None, False
+        return None, False
+
+    async def _processors(
+        self, ctap: Ctap2, opts: Mapping[str, Any], protocol: PinProtocol | None, create: bool
+    ) -> list[Any]:
+        out: list[Any] = []
+        try:
+            for ext in self.extensions:
+                if create:
+                    proc: Any = await ext.make_credential(ctap, opts, protocol)
+                else:
+                    proc = await ext.get_assertion(ctap, opts, protocol)
+                if proc is not None:
+                    out.append(proc)
+        except ExtensionError as e:
+            raise ClientError(str(e)) from None
+        return out
 
     # -- create -----------------------------------------------------------------------------------
 
-    async def create(self, options: Mapping[str, Any] | str) -> dict[str, Any]:
+    async def create(self, options: Any) -> dict[str, Any]:
         """navigator.credentials.create(): returns the RegistrationResponseJSON."""
         opts = _options(options)
         rp = opts.get("rp")
         user = opts.get("user")
         if not isinstance(rp, Mapping) or not isinstance(user, Mapping):
             raise ClientError("options need rp and user objects")
-        rp_id = rp.get("id") or urlsplit(self.origin).hostname or ""
-        self._check_rp(rp_id)
+        rp_id = self._check_rp(rp.get("id") or urlsplit(self.origin).hostname or "")
         challenge = _b64(opts.get("challenge"), "challenge")
         client_data = CollectedClientData.create(CollectedClientData.TYPE.CREATE, challenge, self.origin)
         params = [
             {"type": "public-key", "alg": p.get("alg")}
             for p in opts.get("pubKeyCredParams") or [{"type": "public-key", "alg": -7}]
-            if isinstance(p, Mapping) and p.get("type") == "public-key"
+            if isinstance(p, Mapping) and p.get("type") == "public-key" and isinstance(p.get("alg"), int)
         ]
+        if not params:
+            raise ClientError("pubKeyCredParams names no public-key algorithm")
         selection = opts.get("authenticatorSelection") or {}
-        rk = selection.get("residentKey") == "required" or bool(selection.get("requireResidentKey"))
-        rk = rk or selection.get("residentKey") == "preferred"
+        if not isinstance(selection, Mapping):
+            raise ClientError("authenticatorSelection must be an object")
+        resident_key = selection.get("residentKey") or ("required" if selection.get("requireResidentKey") else None)
         uv_req = selection.get("userVerification", "preferred")
-        ext_in = opts.get("extensions") or {}
-        ctap_user = {"id": _b64(user.get("id"), "user.id")}
+        ctap_user: dict[str, Any] = {"id": _b64(user.get("id"), "user.id")}
         for k in ("name", "displayName"):
             if isinstance(user.get(k), str):
                 ctap_user[k] = user[k]
         ctap_rp = {"id": rp_id, **({"name": rp["name"]} if isinstance(rp.get("name"), str) else {})}
-        exclude = _descriptors(opts.get("excludeCredentials"))
+        exclude = _descriptors(opts.get("excludeCredentials"), "excludeCredentials")
+        opts["excludeCredentials"] = exclude
 
         async def op(device: CtapDevice) -> dict[str, Any]:
             if not device.capabilities & CAPABILITY.CBOR:
                 return await self._create_u2f(device, rp_id, client_data, exclude)
             ctap = await Ctap2.create(device)
-            extensions: dict[str, Any] = {}
-            if ext_in.get("credProtect") or ext_in.get("credentialProtectionPolicy"):
-                policy = ext_in.get("credentialProtectionPolicy") or ext_in.get("credProtect")
-                levels = {"userVerificationOptional": 1, "userVerificationOptionalWithCredentialIDList": 2,
-                          "userVerificationRequired": 3}  # fmt: skip
-                extensions["credProtect"] = levels.get(policy, policy) if isinstance(policy, str) else policy
-            if ext_in.get("hmacCreateSecret") or ext_in.get("prf") is not None:
-                extensions["hmac-secret"] = True
-            rk_here = rk and bool(ctap.info.options.get("rk"))
-            token, proto, builtin_uv = await self._token(
-                ctap, ClientPin.PERMISSION.MAKE_CREDENTIAL, rp_id, uv_req, rk_here
-            )
-            options_map: dict[str, bool] = {}
-            if rk_here:
-                options_map["rk"] = True
-            if builtin_uv:
-                options_map["uv"] = True
-            att = await ctap.make_credential(
-                client_data.hash,
-                ctap_rp,
-                ctap_user,
-                params,
-                exclude_list=exclude or None,
-                extensions=extensions or None,
-                options=options_map or None,
-                pin_uv_param=None if token is None or proto is None else _authenticate(proto, token, client_data.hash),
-                pin_uv_protocol=proto,
-            )
+            protocol = _pin_protocol(ctap)
+            can_rk = bool(ctap.info.options.get("rk"))
+            if resident_key == "required" and not can_rk:
+                raise ClientError("a discoverable credential is required and the authenticator cannot store one")
+            rk = resident_key == "required" or (resident_key == "preferred" and can_rk)
+            processors: list[RegistrationExtensionProcessor] = await self._processors(ctap, opts, protocol, True)
+            permissions = ClientPin.PERMISSION.MAKE_CREDENTIAL
+            if exclude:  # for the pre-flight that finds an excluded credential
+                permissions |= ClientPin.PERMISSION.GET_ASSERTION
+            for p in processors:
+                permissions |= p.permissions
+            requirement, allow_uv = uv_req, True
+            while True:
+                token, builtin_uv = await self._token(ctap, protocol, permissions, rp_id, requirement, rk, allow_uv)
+                # the request fails after the touch if the device holds one: still ask for it, as browsers do
+                excluded = await self._select(ctap, rp_id, exclude, protocol, token, always=True) if exclude else None
+                try:
+                    ext_inputs = _merge([await p.prepare_inputs(token) for p in processors])
+                except ExtensionError as e:
+                    raise ClientError(str(e)) from None
+                options_map = {k: True for k, on in (("rk", rk), ("uv", builtin_uv)) if on}
+                ep = 1 if opts.get("attestation") == "enterprise" and ctap.info.options.get("ep") else None
+                try:
+                    att = await ctap.make_credential(
+                        client_data.hash,
+                        ctap_rp,
+                        ctap_user,
+                        params,
+                        exclude_list=[excluded] if excluded else None,
+                        extensions=ext_inputs or None,
+                        options=options_map or None,
+                        pin_uv_param=None if token is None or protocol is None
+                        else protocol.authenticate(token, client_data.hash),
+                        pin_uv_protocol=None if token is None or protocol is None else protocol.VERSION,
+                        enterprise_attestation=ep,
+                    )  # fmt: skip
+                except CtapError as e:
+                    # alwaysUv or a protected authenticator may still want UV though the RP discouraged it
+                    if e.code == CtapError.ERR.PUAT_REQUIRED and requirement != "required":
+                        requirement = "required"
+                        continue
+                    if e.code == CtapError.ERR.UV_BLOCKED and builtin_uv and allow_uv:
+                        allow_uv = False  # built-in UV blocked: once more with the PIN
+                        continue
+                    raise
+                break
             cred = att.auth_data.credential_data
             if cred is None:
                 raise ClientError("the authenticator returned no credential")
-            ext_out: dict[str, Any] = {}
-            if ext_in.get("credProps"):
-                ext_out["credProps"] = {"rk": rk_here}
-            if "hmac-secret" in extensions:
-                created = bool((att.auth_data.extensions or {}).get("hmac-secret"))
-                if ext_in.get("hmacCreateSecret"):
-                    ext_out["hmacCreateSecret"] = created
-                if ext_in.get("prf") is not None:
-                    ext_out["prf"] = {"enabled": created}
-            return _registration_json(client_data, att.attestation_object(), att.auth_data, cred, ext_out)
+            try:
+                ext_out = _merge([await p.prepare_outputs(att, token) for p in processors])
+            except ExtensionError as e:
+                raise ClientError(str(e)) from None
+            return _registration_json(client_data, att, cred, ext_out)
 
-        return await self._first(op)
+        return await self._first(op, opts.get("timeout"))
 
     async def _create_u2f(
         self, device: CtapDevice, rp_id: str, client_data: CollectedClientData, exclude: list[dict[str, Any]]
@@ -256,51 +383,117 @@ class WebAuthnClient:
             try:
                 await ctap1.authenticate(client_data.hash, app_param, d["id"], check_only=True)
             except ApduError as e:
-                if e.code == 0x6985:
+                if e.code == APDU.USE_NOT_SATISFIED:
                     raise ClientError("an excluded credential is on this authenticator") from None
         reg = await _retry_touch(lambda: ctap1.register(client_data.hash, app_param))
         key = ES256.from_raw(reg.public_key)
         cred = AttestedCredentialData.create(b"\0" * 16, reg.key_handle, key)
         auth_data = AuthenticatorData.create(app_param, AuthenticatorData.FLAG.UP | AuthenticatorData.FLAG.AT, 0, cred)
-        att_obj = cbor.dumps(
-            {
-                "fmt": "fido-u2f",
-                "attStmt": {"sig": reg.signature, "x5c": [reg.certificate]},
-                "authData": bytes(auth_data),
-            }
-        )
-        return _registration_json(client_data, att_obj, auth_data, cred, {})
+        att = AttestationResponse("fido-u2f", auth_data, {"sig": reg.signature, "x5c": [reg.certificate]})
+        return _registration_json(client_data, att, cred, {})
 
     # -- get --------------------------------------------------------------------------------------
 
-    async def get(self, options: Mapping[str, Any] | str) -> dict[str, Any]:
+    async def get(self, options: Any) -> dict[str, Any]:
         """navigator.credentials.get(): returns the AuthenticationResponseJSON."""
         opts = _options(options)
-        rp_id = opts.get("rpId") or urlsplit(self.origin).hostname or ""
-        self._check_rp(rp_id)
+        rp_id = self._check_rp(opts.get("rpId") or urlsplit(self.origin).hostname or "")
         challenge = _b64(opts.get("challenge"), "challenge")
         client_data = CollectedClientData.create(CollectedClientData.TYPE.GET, challenge, self.origin)
-        allow = _descriptors(opts.get("allowCredentials"))
+        allow = _descriptors(opts.get("allowCredentials"), "allowCredentials")
+        opts["allowCredentials"] = allow
         uv_req = opts.get("userVerification", "preferred")
 
         async def op(device: CtapDevice) -> dict[str, Any]:
             if not device.capabilities & CAPABILITY.CBOR:
                 return await self._get_u2f(device, rp_id, client_data, allow)
             ctap = await Ctap2.create(device)
-            token, proto, builtin_uv = await self._token(ctap, ClientPin.PERMISSION.GET_ASSERTION, rp_id, uv_req, False)
-            assertion: AssertionResponse = await ctap.get_assertion(
-                rp_id,
-                client_data.hash,
-                allow_list=allow or None,
-                options={"uv": True} if builtin_uv else None,
-                pin_uv_param=None if token is None or proto is None else _authenticate(proto, token, client_data.hash),
-                pin_uv_protocol=proto,
-            )
+            protocol = _pin_protocol(ctap)
+            processors: list[AuthenticationExtensionProcessor] = await self._processors(ctap, opts, protocol, False)
+            permissions = ClientPin.PERMISSION.GET_ASSERTION
+            for p in processors:
+                permissions |= p.permissions
+            requirement, allow_uv = uv_req, True
+            while True:
+                token, builtin_uv = await self._token(ctap, protocol, permissions, rp_id, requirement, False, allow_uv)
+                pin_uv_param = (
+                    None if token is None or protocol is None else protocol.authenticate(token, client_data.hash)
+                )
+                pin_uv_protocol = None if pin_uv_param is None or protocol is None else protocol.VERSION
+                selected = await self._select(ctap, rp_id, allow, protocol, token)
+                try:
+                    ext_inputs = _merge([await p.prepare_inputs(selected, token) for p in processors])
+                except ExtensionError as e:
+                    raise ClientError(str(e)) from None
+                try:
+                    assertion: AssertionResponse = await ctap.get_assertion(
+                        rp_id,
+                        client_data.hash,
+                        # none held: still ask (with one of them), so the user's touch says "not here"
+                        allow_list=[selected] if selected else allow[:1] or None,
+                        extensions=ext_inputs or None,
+                        options={"uv": True} if builtin_uv else None,
+                        pin_uv_param=pin_uv_param,
+                        pin_uv_protocol=pin_uv_protocol,
+                    )
+                except CtapError as e:
+                    if e.code == CtapError.ERR.PUAT_REQUIRED and requirement != "required":
+                        requirement = "required"
+                        continue
+                    if e.code == CtapError.ERR.UV_BLOCKED and builtin_uv and allow_uv:
+                        allow_uv = False  # built-in UV blocked: once more with the PIN
+                        continue
+                    raise
+                break
+            try:
+                ext_out = _merge([await p.prepare_outputs(assertion, token) for p in processors])
+            except ExtensionError as e:
+                raise ClientError(str(e)) from None
             return _authentication_json(
-                client_data, assertion.credential["id"], bytes(assertion.auth_data), assertion.signature, assertion.user
-            )
+                client_data, assertion.credential["id"], bytes(assertion.auth_data), assertion.signature,
+                assertion.user, ext_out,
+            )  # fmt: skip
 
-        return await self._first(op)
+        return await self._first(op, opts.get("timeout"))
+
+    @staticmethod
+    async def _select(
+        ctap: Ctap2,
+        rp_id: str,
+        creds: list[dict[str, Any]],
+        protocol: PinProtocol | None,
+        token: bytes | None,
+        always: bool = False,
+    ) -> dict[str, Any] | None:
+        """Which of ``creds`` the device holds: silent up=false pre-flights in chunks of maxCredentialCountInList.
+
+        With one credential and not ``always``, that one is taken without asking (the real request says).
+        """
+        if len(creds) == 1 and not always:
+            return creds[0]
+        max_id = ctap.info.max_cred_id_length
+        candidates = [c for c in creds if max_id is None or len(c["id"]) <= max_id]
+        chunk = max(ctap.info.max_creds_in_list or 1, 1)
+        dummy_hash = b"\0" * 32
+        pin_uv_param = pin_uv_protocol = None
+        if token is not None and protocol is not None:
+            pin_uv_param, pin_uv_protocol = protocol.authenticate(token, dummy_hash), protocol.VERSION
+        for start in range(0, len(candidates), chunk):
+            try:
+                found = await ctap.get_assertion(
+                    rp_id,
+                    dummy_hash,
+                    allow_list=candidates[start : start + chunk],
+                    options={"up": False},
+                    pin_uv_param=pin_uv_param,
+                    pin_uv_protocol=pin_uv_protocol,
+                )
+            except CtapError as e:
+                if e.code == CtapError.ERR.NO_CREDENTIALS:
+                    continue
+                raise
+            return {"type": "public-key", "id": found.credential["id"]}
+        return None
 
     async def _get_u2f(
         self, device: CtapDevice, rp_id: str, client_data: CollectedClientData, allow: list[dict[str, Any]]
@@ -313,11 +506,11 @@ class WebAuthnClient:
             try:
                 sig = await _retry_touch(lambda d=d: ctap1.authenticate(client_data.hash, app_param, d["id"]))  # type: ignore[misc]
             except ApduError as e:
-                if e.code == 0x6A80:
+                if e.code == APDU.WRONG_DATA:
                     continue
                 raise
             auth = AssertionResponse.from_ctap1(app_param, d, sig.raw)
-            return _authentication_json(client_data, d["id"], bytes(auth.auth_data), auth.signature, None)
+            return _authentication_json(client_data, d["id"], bytes(auth.auth_data), auth.signature, None, {})
         raise ClientError("none of the allowed credentials is on this authenticator")
 
 
@@ -328,28 +521,21 @@ async def _retry_touch(fn: Callable[[], Awaitable[Any]], timeout: float = 30.0) 
             try:
                 return await fn()
             except ApduError as e:
-                if e.code != 0x6985:
+                if e.code != APDU.USE_NOT_SATISFIED:
                     raise
             await anyio.sleep(0.1)
 
 
-def _authenticate(proto: int, token: bytes, message: bytes) -> bytes:
-    from .ctap2.pin import protocol_for_version
-
-    return protocol_for_version(proto).authenticate(token, message)
-
-
 def _registration_json(
     client_data: CollectedClientData,
-    attestation_object: bytes,
-    auth_data: AuthenticatorData,
+    att: AttestationResponse,
     cred: AttestedCredentialData,
     ext_out: dict[str, Any],
 ) -> dict[str, Any]:
     response: dict[str, Any] = {
         "clientDataJSON": websafe_encode(bytes(client_data)),
-        "attestationObject": websafe_encode(attestation_object),
-        "authenticatorData": websafe_encode(bytes(auth_data)),
+        "attestationObject": websafe_encode(att.attestation_object()),
+        "authenticatorData": websafe_encode(bytes(att.auth_data)),
         "transports": ["usb"],
         "publicKeyAlgorithm": cred.public_key.get(3),
     }
@@ -376,6 +562,7 @@ def _authentication_json(
     auth_data: bytes,
     signature: bytes,
     user: Mapping[str, Any] | None,
+    ext_out: dict[str, Any],
 ) -> dict[str, Any]:
     response: dict[str, Any] = {
         "clientDataJSON": websafe_encode(bytes(client_data)),
@@ -390,5 +577,5 @@ def _authentication_json(
         "type": "public-key",
         "authenticatorAttachment": "cross-platform",
         "response": response,
-        "clientExtensionResults": {},
+        "clientExtensionResults": ext_out,
     }

@@ -46,7 +46,9 @@ class CoseKey(dict[int, Any]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if cls.ALGORITHM:
+        # only classes that name their own algorithm register: a subclass of ES256 (say, a test double)
+        # must not take over parsing of every ES256 key
+        if "ALGORITHM" in cls.__dict__ and cls.ALGORITHM:
             CoseKey._registry[cls.ALGORITHM] = cls
 
     def verify(self, message: bytes, signature: bytes) -> None:
@@ -121,6 +123,14 @@ class _EcKey(CoseKey):
         self._member(-2, bytes, "x", self._SIZE)
         self._member(-3, bytes, "y", self._SIZE)
 
+    @classmethod
+    def _ecdsa(cls) -> ec.ECDSA:
+        algorithm: ec.ECDSA | None = cls.__dict__.get("_ECDSA")
+        if algorithm is None:
+            algorithm = ec.ECDSA(cls._HASH())
+            cls._ECDSA = algorithm  # type: ignore[attr-defined]
+        return algorithm
+
     def public_key(self) -> ec.EllipticCurvePublicKey:
         cached = self.__dict__.get("_pub")
         if cached is not None:
@@ -136,7 +146,7 @@ class _EcKey(CoseKey):
 
     def verify(self, message: bytes, signature: bytes) -> None:
         try:
-            self.public_key().verify(signature, message, ec.ECDSA(self._HASH()))
+            self.public_key().verify(signature, message, self._ecdsa())
         except InvalidSignature:
             raise CoseError("signature does not verify") from None
         except ValueError as e:  # malformed DER
@@ -215,7 +225,15 @@ class EdDSA(CoseKey):
         self._member(-2, bytes, "x", 32)
 
     def public_key(self) -> ed25519.Ed25519PublicKey:
-        return ed25519.Ed25519PublicKey.from_public_bytes(self[-2])
+        cached = self.__dict__.get("_pub")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        try:
+            pub = ed25519.Ed25519PublicKey.from_public_bytes(self[-2])
+        except (ValueError, KeyError, TypeError) as e:
+            raise CoseError(f"invalid Ed25519 public key: {e}") from None
+        self.__dict__["_pub"] = pub
+        return pub
 
     def verify(self, message: bytes, signature: bytes) -> None:
         try:
@@ -244,10 +262,15 @@ class _RsaKey(CoseKey):
             raise CoseError("RSA COSE key has an empty or oversized modulus/exponent")
 
     def public_key(self) -> rsa.RSAPublicKey:
+        cached = self.__dict__.get("_pub")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
         try:
-            return rsa.RSAPublicNumbers(int.from_bytes(self[-2], "big"), int.from_bytes(self[-1], "big")).public_key()
-        except ValueError as e:
+            pub = rsa.RSAPublicNumbers(int.from_bytes(self[-2], "big"), int.from_bytes(self[-1], "big")).public_key()
+        except (ValueError, KeyError, TypeError) as e:
             raise CoseError(f"invalid RSA public key: {e}") from None
+        self.__dict__["_pub"] = pub
+        return pub
 
     def _padding(self) -> padding.AsymmetricPadding:
         return padding.PKCS1v15()
@@ -257,6 +280,8 @@ class _RsaKey(CoseKey):
             self.public_key().verify(signature, message, self._padding(), self._HASH())
         except InvalidSignature:
             raise CoseError("signature does not verify") from None
+        except ValueError as e:
+            raise CoseError(f"malformed RSA signature: {e}") from None
 
     @classmethod
     def from_cryptography_key(cls, public_key: Any) -> CoseKey:
@@ -285,7 +310,8 @@ class PS256(_RsaKey):
     ALGORITHM = -37
 
     def _padding(self) -> padding.AsymmetricPadding:
-        return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.MAX_LENGTH)
+        # verification accepts any salt length (signers use the digest length or the maximum)
+        return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
 
 
 class RS1(_RsaKey):

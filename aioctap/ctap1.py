@@ -14,7 +14,19 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from .ctap import CtapDevice
 from .hid.protocol import CTAPHID
 
-__all__ = ["APDU", "ApduError", "Ctap1", "RegistrationData", "SignatureData"]
+__all__ = [
+    "APDU",
+    "ApduError",
+    "ClaNotSupportedError",
+    "Ctap1",
+    "InsNotSupportedError",
+    "RegistrationData",
+    "SignatureData",
+    "U2fResponseError",
+    "UseNotSatisfiedError",
+    "WrongDataError",
+    "WrongLengthError",
+]
 
 
 @unique
@@ -30,7 +42,11 @@ class APDU(IntEnum):
 
 
 class ApduError(Exception):
-    """A U2F command failed with status word ``code``."""
+    """A U2F command failed with status word ``code``.
+
+    :meth:`send_apdu <Ctap1.send_apdu>` raises the subclass for the known status words
+    (:class:`UseNotSatisfiedError`, :class:`WrongDataError`, ...), all catchable as ``ApduError``.
+    """
 
     def __init__(self, code: int, data: bytes = b"") -> None:
         self.code = code
@@ -40,6 +56,40 @@ class ApduError(Exception):
         except ValueError:
             name = "UNKNOWN"
         super().__init__(f"APDU error: 0x{code:04X} {name}")
+
+    @staticmethod
+    def for_status(code: int, data: bytes = b"") -> ApduError:
+        """The typed error for a status word (plain :class:`ApduError` for unknown ones)."""
+        return _APDU_ERRORS.get(code, ApduError)(code, data)
+
+
+class UseNotSatisfiedError(ApduError):
+    """0x6985: test of user presence required (touch the key), or for check-only: the key handle is ours."""
+
+
+class WrongDataError(ApduError):
+    """0x6A80: the key handle was not created by this authenticator for this application, or bad data."""
+
+
+class WrongLengthError(ApduError):
+    """0x6700: the request has the wrong length."""
+
+
+class InsNotSupportedError(ApduError):
+    """0x6D00: the instruction is not supported."""
+
+
+class ClaNotSupportedError(ApduError):
+    """0x6E00: the class byte is not supported."""
+
+
+_APDU_ERRORS: dict[int, type[ApduError]] = {
+    APDU.USE_NOT_SATISFIED: UseNotSatisfiedError,
+    APDU.WRONG_DATA: WrongDataError,
+    APDU.WRONG_LENGTH: WrongLengthError,
+    APDU.INS_NOT_SUPPORTED: InsNotSupportedError,
+    APDU.CLA_NOT_SUPPORTED: ClaNotSupportedError,
+}
 
 
 class U2fResponseError(ValueError):
@@ -79,9 +129,11 @@ class RegistrationData:
         return cls(public_key, key_handle, rest[:cert_len], rest[cert_len:])
 
     def verify(self, app_param: bytes, client_param: bytes) -> None:
-        """Check the attestation signature; raises ``InvalidSignature``."""
-        cert = x509.load_der_x509_certificate(self.certificate)
-        key = cert.public_key()
+        """Check the attestation signature: ``InvalidSignature``, or :class:`U2fResponseError` for a bad certificate."""
+        try:
+            key = x509.load_der_x509_certificate(self.certificate).public_key()
+        except ValueError as e:
+            raise U2fResponseError(f"attestation certificate is not a valid DER X.509 certificate: {e}") from None
         if not isinstance(key, ec.EllipticCurvePublicKey):
             raise InvalidSignature("U2F attestation key must be EC")
         message = b"\x00" + app_param + client_param + self.key_handle + self.public_key
@@ -105,7 +157,11 @@ class SignatureData:
         return cls(up, counter, data[5:], data)
 
     def verify(self, app_param: bytes, client_param: bytes, public_key: bytes) -> None:
-        key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
+        """Check the signature with the raw P-256 key: ``InvalidSignature`` or :class:`U2fResponseError`."""
+        try:
+            key = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), public_key)
+        except ValueError:
+            raise U2fResponseError("U2F public key is not a valid P-256 point") from None
         message = app_param + self.raw[:5] + client_param
         key.verify(self.signature, message, ec.ECDSA(hashes.SHA256()))
 
@@ -133,7 +189,7 @@ class Ctap1:
             raise U2fResponseError("U2F response shorter than a status word")
         (status,) = struct.unpack(">H", response[-2:])
         if status != APDU.OK:
-            raise ApduError(status, response[:-2])
+            raise ApduError.for_status(status, response[:-2])
         return response[:-2]
 
     async def get_version(self) -> str:

@@ -1,9 +1,583 @@
-"""Command group (registered by aioctap.cli)."""
+"""Security key management: ``aioctap info|reset``, ``pin``, ``creds``, ``bio``, ``blobs`` and ``config``.
+
+Every command takes ``--device ADDRESS`` (``AIOCTAP_DEVICE``; default: the first FIDO HID device). A PIN
+comes from ``--pin`` or ``AIOCTAP_PIN`` for scripts, otherwise it is asked for without echo, and only
+when the command needs one. PINs and tokens are never printed, not even in error messages.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import fields
+from pathlib import Path
+from typing import Annotated, Any
+
+import anyio
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+
+from ..ctap import STATUS, CtapError, TransportError
+from ..ctap1 import ApduError, Ctap1
+from ..ctap2 import ClientPin, Config, CredentialManagement, Ctap2, FPBioEnrollment, LargeBlobs
+from ..ctap2.base import CtapResponseError
+from ..ctap2.pin import PinProtocol, PinProtocolError
+from ..hid.protocol import CAPABILITY
+from ..webauthn import WebAuthnDataError, websafe_decode, websafe_encode
+from .devices import DEVICE_ENV, NoDeviceError, resolve_address
+
+PIN_ENV = "AIOCTAP_PIN"
+NEW_PIN_ENV = "AIOCTAP_NEW_PIN"
+
+DeviceOpt = Annotated[
+    str | None,
+    typer.Option("--device", "-d", envvar=DEVICE_ENV, help="udp:HOST:PORT, hid:PATH, virtual or virtual:STATE_FILE"),
+]
+PinOpt = Annotated[
+    str | None,
+    typer.Option("--pin", envvar=PIN_ENV, show_default=False, help="the PIN (asked without echo when needed)"),
+]
+NewPinOpt = Annotated[
+    str | None,
+    typer.Option("--new-pin", envvar=NEW_PIN_ENV, show_default=False, help="the new PIN (asked when not given)"),
+]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+class CliError(Exception):
+    """A failure explained to the user (exit status 1)."""
+
+
+HINTS = {
+    CtapError.ERR.PIN_INVALID: "wrong PIN",
+    CtapError.ERR.PIN_BLOCKED: "the PIN is blocked: only 'aioctap reset' helps now (it erases everything)",
+    CtapError.ERR.PIN_AUTH_BLOCKED: "too many wrong PINs: unplug and plug in the authenticator, then retry",
+    CtapError.ERR.PIN_NOT_SET: "no PIN is set: use 'aioctap pin set'",
+    CtapError.ERR.PIN_POLICY_VIOLATION: "the new PIN does not meet the authenticator's PIN policy",
+    CtapError.ERR.PUAT_REQUIRED: "this needs a PIN: set one with 'aioctap pin set'",
+    CtapError.ERR.NOT_ALLOWED: "not allowed now (reset works only shortly after plugging in)",
+    CtapError.ERR.OPERATION_DENIED: "the user refused",
+    CtapError.ERR.USER_ACTION_TIMEOUT: "nobody touched the authenticator in time",
+    CtapError.ERR.NO_CREDENTIALS: "no such credential",
+    CtapError.ERR.KEEPALIVE_CANCEL: "cancelled",
+}
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(1)
+
+
+class Session:
+    """One command's device, its CTAP2 layer, and the PIN source."""
+
+    def __init__(self, ctap: Ctap2, pin: str | None) -> None:
+        self.ctap = ctap
+        self._pin = pin
+        self._told_to_touch = False
+
+    def __repr__(self) -> str:
+        return f"Session({self.ctap.device!r})"
+
+    def on_keepalive(self, status: STATUS) -> None:
+        if status == STATUS.UPNEEDED and not self._told_to_touch:
+            self._told_to_touch = True
+            err_console.print("Touch your authenticator...", highlight=False)
+
+    def pin(self) -> str:
+        if self._pin is None:
+            self._pin = typer.prompt("PIN", hide_input=True)
+        return self._pin
+
+    async def token(
+        self, permissions: ClientPin.PERMISSION, rp_id: str | None = None, required: bool = True
+    ) -> tuple[PinProtocol, bytes] | None:
+        """A pinUvAuthToken (PIN, else built-in UV); None when the authenticator is unprotected and not ``required``."""
+        info = self.ctap.info
+        if info.options.get("clientPin"):
+            cp = ClientPin(self.ctap)
+            return cp.protocol, await cp.get_pin_token(self.pin(), permissions, rp_id)
+        if info.options.get("uv") and ClientPin.is_token_supported(info):
+            cp = ClientPin(self.ctap)
+            return cp.protocol, await cp.get_uv_token(permissions, rp_id, on_keepalive=self.on_keepalive)
+        if required:
+            raise CliError("this needs a PIN and the authenticator has none: set one with 'aioctap pin set'")
+        return None
+
+
+def run(address: str | None, pin: str | None, body: Callable[[Session], Awaitable[None]]) -> None:
+    """Open the device, run ``body``, and turn failures into one clear line and exit status 1."""
+    from ..hid.address import open_device
+
+    async def main() -> None:
+        resolved = await resolve_address(address)
+        async with open_device(resolved) as device:
+            if not device.capabilities & CAPABILITY.CBOR:
+                version = await Ctap1(device).get_version()
+                raise CliError(f"{resolved} is a U2F-only ({version}) authenticator: this command needs CTAP2")
+            await body(Session(await Ctap2.create(device), pin))
+
+    try:
+        anyio.run(main)
+    except Exception as raised:
+        e = _unwrap(raised)
+        if type(e).__module__.partition(".")[0] in ("typer", "click"):
+            raise e from None  # Abort at a prompt (Ctrl-C, end of input), a bad parameter: typer reports it
+        if isinstance(e, CtapError):
+            hint = HINTS.get(e.code) if isinstance(e.code, CtapError.ERR) else None
+            raise _fail(f"the authenticator answered {e.code}" + (f": {hint}" if hint else "")) from None
+        if isinstance(e, CliError | NoDeviceError | TransportError | CtapResponseError | PinProtocolError | ApduError):
+            raise _fail(str(e)) from None
+        if isinstance(e, ValueError | OSError | TimeoutError):  # bad address, unreachable device, bad input
+            raise _fail(f"{type(e).__name__}: {e}") from None
+        raise
+
+
+def _cred_id(value: str) -> bytes:
+    try:
+        return websafe_decode(value)
+    except (WebAuthnDataError, ValueError):
+        raise typer.BadParameter("expected a base64url credential id (as 'aioctap creds list' shows)") from None
+
+
+def _template_id(value: str) -> bytes:
+    try:
+        return bytes.fromhex(value)
+    except ValueError:
+        raise typer.BadParameter("expected a hex template id (as 'aioctap bio list' shows)") from None
+
+
+def _new_pin(value: str | None) -> str:
+    return value or typer.prompt("New PIN", hide_input=True, confirmation_prompt=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to ``app``."""
+    """Add ``info``, ``reset``, and the ``pin``, ``creds``, ``bio``, ``blobs`` and ``config`` groups."""
+    _register_basic(app)
+    _register_pin(app)
+    _register_creds(app)
+    _register_bio(app)
+    _register_blobs(app)
+    _register_config(app)
+
+
+def _register_basic(app: typer.Typer) -> None:
+    @app.command()
+    def info(device: DeviceOpt = None) -> None:
+        """Show what the authenticator supports (authenticatorGetInfo)."""
+
+        async def body(s: Session) -> None:
+            info = s.ctap.info
+            table = Table("field", "value", title="authenticatorGetInfo")
+            for f in fields(info):
+                value: Any = getattr(info, f.name)
+                if f.name == "data" or value is None or value == []:
+                    continue
+                if f.name == "options":
+                    value = " ".join(f"{k}={'yes' if v else 'no'}" for k, v in sorted(value.items()))
+                elif f.name == "algorithms":
+                    value = ", ".join(str(a.get("alg")) for a in value)
+                elif f.name == "aaguid":
+                    value = str(value)
+                elif isinstance(value, list):
+                    value = ", ".join(map(str, value))
+                table.add_row(f.name, str(value))
+            if info.options.get("clientPin"):
+                retries, _ = await ClientPin(s.ctap).get_pin_retries()
+                table.add_row("pin_retries", str(retries))
+            console.print(table)
+
+        run(device, None, body)
+
+    @app.command()
+    def reset(
+        device: DeviceOpt = None, yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation")
+    ) -> None:
+        """Erase every credential, the PIN and all settings (authenticatorReset)."""
+        if not yes:
+            typer.confirm("Reset the authenticator? All its credentials are lost", abort=True)
+
+        async def body(s: Session) -> None:
+            await s.ctap.reset(on_keepalive=s.on_keepalive)
+            console.print("The authenticator was reset.")
+
+        run(device, None, body)
+
+
+def _register_pin(app: typer.Typer) -> None:
+    pin_app = typer.Typer(name="pin", help="Set, change and inspect the PIN.", no_args_is_help=True)
+    app.add_typer(pin_app)
+
+    def check_length(s: Session, new: str) -> None:
+        if len(new) < s.ctap.info.min_pin_length:
+            raise CliError(f"the PIN must have at least {s.ctap.info.min_pin_length} characters")
+
+    @pin_app.command("set")
+    def set_pin(device: DeviceOpt = None, new_pin: NewPinOpt = None) -> None:
+        """Set the PIN of an authenticator that has none."""
+
+        async def body(s: Session) -> None:
+            if s.ctap.info.options.get("clientPin"):
+                raise CliError("a PIN is already set: use 'aioctap pin change'")
+            if "clientPin" not in s.ctap.info.options:
+                raise CliError("the authenticator does not support a PIN")
+            new = _new_pin(new_pin)
+            check_length(s, new)
+            await ClientPin(s.ctap).set_pin(new)
+            console.print("PIN set.")
+
+        run(device, None, body)
+
+    @pin_app.command("change")
+    def change_pin(device: DeviceOpt = None, pin: PinOpt = None, new_pin: NewPinOpt = None) -> None:
+        """Change the PIN."""
+
+        async def body(s: Session) -> None:
+            if not s.ctap.info.options.get("clientPin"):
+                raise CliError("no PIN is set: use 'aioctap pin set'")
+            old = s.pin()
+            new = _new_pin(new_pin)
+            check_length(s, new)
+            await ClientPin(s.ctap).change_pin(old, new)
+            console.print("PIN changed.")
+
+        run(device, pin, body)
+
+    @pin_app.command("retries")
+    def retries(device: DeviceOpt = None) -> None:
+        """How many PIN (and built-in UV) attempts are left."""
+
+        async def body(s: Session) -> None:
+            if not s.ctap.info.options.get("clientPin"):
+                raise CliError("no PIN is set")
+            cp = ClientPin(s.ctap)
+            left, power_cycle = await cp.get_pin_retries()
+            note = " (unplug and plug in the authenticator before the next attempt)" if power_cycle else ""
+            console.print(f"PIN retries left: {left}{note}", highlight=False)
+            if s.ctap.info.options.get("uv"):
+                console.print(f"UV retries left: {await cp.get_uv_retries()}", highlight=False)
+
+        run(device, None, body)
+
+
+async def _credman(s: Session, extra: ClientPin.PERMISSION | None = None) -> CredentialManagement:
+    if not CredentialManagement.is_supported(s.ctap.info):
+        raise CliError("the authenticator does not support credential management")
+    permissions = ClientPin.PERMISSION.CREDENTIAL_MGMT
+    token = await s.token(permissions | extra if extra is not None else permissions)
+    assert token is not None
+    return CredentialManagement(s.ctap, *token)
+
+
+async def _find_credential(cm: CredentialManagement, cred_id: bytes) -> tuple[str, dict[Any, Any]]:
+    """(RP ID, enumerateCredentials entry) of a discoverable credential."""
+    R = CredentialManagement.RESULT
+    async for rp in cm.rps():
+        async for cred in cm.credentials(rp[R.RP_ID_HASH]):
+            if cred[R.CREDENTIAL_ID].get("id") == cred_id:
+                return str(rp[R.RP].get("id")), cred
+    raise CliError("no discoverable credential with that id on the authenticator")
+
+
+def _register_creds(app: typer.Typer) -> None:
+    creds_app = typer.Typer(name="creds", help="Discoverable credentials (passkeys).", no_args_is_help=True)
+    app.add_typer(creds_app)
+    R = CredentialManagement.RESULT
+
+    @creds_app.command("list")
+    def list_creds(device: DeviceOpt = None, pin: PinOpt = None) -> None:
+        """List the discoverable credentials, by RP."""
+
+        async def body(s: Session) -> None:
+            cm = await _credman(s)
+            meta = await cm.get_metadata()
+            table = Table("RP", "user", "display name", "credential id", "credProtect")
+            async for rp in cm.rps():
+                async for cred in cm.credentials(rp[R.RP_ID_HASH]):
+                    user = cred.get(R.USER) or {}
+                    table.add_row(
+                        str(rp[R.RP].get("id")),
+                        str(user.get("name", "")),
+                        str(user.get("displayName", "")),
+                        websafe_encode(cred[R.CREDENTIAL_ID]["id"]),
+                        str(cred.get(R.CRED_PROTECT, "")),
+                    )
+            console.print(table)
+            console.print(
+                f"{meta.get(R.EXISTING_CRED_COUNT, 0)} discoverable credentials, "
+                f"room for {meta.get(R.MAX_REMAINING_COUNT, '?')} more",
+                highlight=False,
+            )
+
+        run(device, pin, body)
+
+    @creds_app.command("delete")
+    def delete(
+        credential_id: str,
+        device: DeviceOpt = None,
+        pin: PinOpt = None,
+        yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
+    ) -> None:
+        """Delete a discoverable credential (CREDENTIAL_ID as 'creds list' shows it)."""
+        cred_id = _cred_id(credential_id)
+        if not yes:
+            typer.confirm("Delete the credential? The account it signs in to may become unreachable", abort=True)
+
+        async def body(s: Session) -> None:
+            cm = await _credman(s)
+            await cm.delete_cred({"type": "public-key", "id": cred_id})
+            console.print("Credential deleted.")
+
+        run(device, pin, body)
+
+    @creds_app.command("update")
+    def update(
+        credential_id: str,
+        name: str | None = typer.Option(None, "--name", help="new user name"),
+        display_name: str | None = typer.Option(None, "--display-name", help="new display name"),
+        device: DeviceOpt = None,
+        pin: PinOpt = None,
+    ) -> None:
+        """Change the user name and/or display name stored with a discoverable credential."""
+        cred_id = _cred_id(credential_id)
+        if name is None and display_name is None:
+            raise typer.BadParameter("give --name and/or --display-name")
+
+        async def body(s: Session) -> None:
+            if not CredentialManagement.is_update_supported(s.ctap.info):
+                raise CliError("the authenticator cannot update user information")
+            cm = await _credman(s)
+            _, cred = await _find_credential(cm, cred_id)
+            user = dict(cred.get(R.USER) or {})
+            if name is not None:
+                user["name"] = name
+            if display_name is not None:
+                user["displayName"] = display_name
+            await cm.update_user_info({"type": "public-key", "id": cred_id}, user)
+            console.print("User information updated.")
+
+        run(device, pin, body)
+
+
+async def _bio(s: Session) -> FPBioEnrollment:
+    if not FPBioEnrollment.is_supported(s.ctap.info):
+        raise CliError("the authenticator has no fingerprint enrollment")
+    token = await s.token(ClientPin.PERMISSION.BIO_ENROLL)
+    assert token is not None
+    return FPBioEnrollment(s.ctap, *token)
+
+
+def _register_bio(app: typer.Typer) -> None:
+    bio_app = typer.Typer(name="bio", help="Fingerprint enrollments.", no_args_is_help=True)
+    app.add_typer(bio_app)
+
+    @bio_app.command("enroll")
+    def enroll(
+        name: str | None = typer.Option(None, "--name", help="a friendly name for the fingerprint"),
+        timeout: int | None = typer.Option(None, "--timeout", help="per-sample timeout in milliseconds"),
+        device: DeviceOpt = None,
+        pin: PinOpt = None,
+    ) -> None:
+        """Enroll a fingerprint, showing each sample as you touch the sensor."""
+
+        async def body(s: Session) -> None:
+            bio = await _bio(s)
+            sensor = await bio.get_fingerprint_sensor_info()
+            total = sensor.get(FPBioEnrollment.RESULT.MAX_SAMPLES_REQUIRED)
+            template_id = None
+            columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"))
+            with Progress(*columns, console=console) as progress:
+                task = progress.add_task("Touch the sensor", total=total if isinstance(total, int) else None)
+                async for sample in bio.enroll(timeout):
+                    try:
+                        feedback = FPBioEnrollment.FEEDBACK(sample.feedback).name
+                    except ValueError:
+                        feedback = f"0x{sample.feedback:02x}"
+                    if progress.tasks[task].total is None:
+                        progress.update(task, total=sample.remaining + 1)
+                    done = (progress.tasks[task].total or 0) - sample.remaining
+                    progress.update(task, completed=done, description=f"sample: {feedback}; touch again")
+                    progress.console.print(f"sample {feedback}: {sample.remaining} more needed", highlight=False)
+                    if sample.done:
+                        template_id = sample.template_id
+                        progress.update(task, description="enrolled")
+            if template_id is None:
+                raise CliError("the enrollment ended without a template id")
+            if name:
+                await bio.set_name(template_id, name)
+            console.print(f"Fingerprint enrolled: template id {template_id.hex()}", highlight=False)
+
+        run(device, pin, body)
+
+    @bio_app.command("list")
+    def list_enrollments(device: DeviceOpt = None, pin: PinOpt = None) -> None:
+        """List the enrolled fingerprints."""
+
+        async def body(s: Session) -> None:
+            table = Table("template id", "name")
+            for template_id, friendly in (await (await _bio(s)).enumerate_enrollments()).items():
+                table.add_row(template_id.hex(), friendly or "")
+            console.print(table)
+
+        run(device, pin, body)
+
+    @bio_app.command("rename")
+    def rename(template_id: str, name: str, device: DeviceOpt = None, pin: PinOpt = None) -> None:
+        """Give an enrolled fingerprint a new friendly name."""
+        tid = _template_id(template_id)
+
+        async def body(s: Session) -> None:
+            await (await _bio(s)).set_name(tid, name)
+            console.print("Fingerprint renamed.")
+
+        run(device, pin, body)
+
+    @bio_app.command("delete")
+    def delete(template_id: str, device: DeviceOpt = None, pin: PinOpt = None) -> None:
+        """Remove an enrolled fingerprint."""
+        tid = _template_id(template_id)
+
+        async def body(s: Session) -> None:
+            await (await _bio(s)).remove_enrollment(tid)
+            console.print("Fingerprint removed.")
+
+        run(device, pin, body)
+
+
+async def _blob_key(s: Session, cred_id: bytes, write: bool) -> tuple[LargeBlobs, bytes]:
+    """The LargeBlobs handle (with a write token when needed) and the credential's largeBlobKey."""
+    if not LargeBlobs.is_supported(s.ctap.info):
+        raise CliError("the authenticator has no large blob storage")
+    cm = await _credman(s, ClientPin.PERMISSION.LARGE_BLOB_WRITE if write else None)
+    _, cred = await _find_credential(cm, cred_id)
+    key = cred.get(CredentialManagement.RESULT.LARGE_BLOB_KEY)
+    if not isinstance(key, bytes):
+        raise CliError("the credential has no largeBlobKey (it was not created with the largeBlob extension)")
+    protocol, token = cm.pin_uv
+    return (LargeBlobs(s.ctap, protocol, token) if write else LargeBlobs(s.ctap)), key
+
+
+def _register_blobs(app: typer.Typer) -> None:
+    blobs_app = typer.Typer(name="blobs", help="Large blobs stored for credentials.", no_args_is_help=True)
+    app.add_typer(blobs_app)
+
+    @blobs_app.command("get")
+    def get(
+        credential_id: str,
+        output: Annotated[
+            Path | None, typer.Option("--output", "-o", help="write here instead of standard output")
+        ] = None,
+        device: DeviceOpt = None,
+        pin: PinOpt = None,
+    ) -> None:
+        """Read the large blob of a discoverable credential."""
+        cred_id = _cred_id(credential_id)
+
+        async def body(s: Session) -> None:
+            blobs, key = await _blob_key(s, cred_id, write=False)
+            data = await blobs.get_blob(key)
+            if data is None:
+                raise CliError("no large blob is stored for this credential")
+            if output is None:
+                sys.stdout.buffer.write(data)
+                sys.stdout.buffer.flush()
+            else:
+                output.write_bytes(data)
+                err_console.print(f"{len(data)} bytes written to {output}", highlight=False)
+
+        run(device, pin, body)
+
+    @blobs_app.command("put")
+    def put(credential_id: str, source: str, device: DeviceOpt = None, pin: PinOpt = None) -> None:
+        """Store SOURCE (a file, or - for standard input) as the large blob of a discoverable credential."""
+        cred_id = _cred_id(credential_id)
+        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+
+        async def body(s: Session) -> None:
+            blobs, key = await _blob_key(s, cred_id, write=True)
+            await blobs.put_blob(key, data)
+            console.print(f"{len(data)} bytes stored.", highlight=False)
+
+        run(device, pin, body)
+
+    @blobs_app.command("delete")
+    def delete(credential_id: str, device: DeviceOpt = None, pin: PinOpt = None) -> None:
+        """Delete the large blob of a discoverable credential."""
+        cred_id = _cred_id(credential_id)
+
+        async def body(s: Session) -> None:
+            blobs, key = await _blob_key(s, cred_id, write=True)
+            await blobs.delete_blob(key)
+            console.print("Large blob deleted.")
+
+        run(device, pin, body)
+
+
+async def _config(s: Session) -> Config:
+    if not Config.is_supported(s.ctap.info):
+        raise CliError("the authenticator does not support authenticatorConfig")
+    token = await s.token(ClientPin.PERMISSION.AUTHENTICATOR_CFG, required=False)
+    return Config(s.ctap, *token) if token else Config(s.ctap)
+
+
+def _register_config(app: typer.Typer) -> None:
+    config_app = typer.Typer(name="config", help="Authenticator settings (authenticatorConfig).", no_args_is_help=True)
+    app.add_typer(config_app)
+
+    @config_app.command("always-uv")
+    def always_uv(
+        state: str = typer.Argument(..., help="on or off"), device: DeviceOpt = None, pin: PinOpt = None
+    ) -> None:
+        """Require user verification (PIN or fingerprint) for every operation, or not."""
+        if state not in ("on", "off"):
+            raise typer.BadParameter("expected 'on' or 'off'", param_hint="STATE")
+
+        async def body(s: Session) -> None:
+            if "alwaysUv" not in s.ctap.info.options:
+                raise CliError("the authenticator has no alwaysUv setting")
+            if bool(s.ctap.info.options.get("alwaysUv")) != (state == "on"):
+                await (await _config(s)).toggle_always_uv()
+            console.print(f"alwaysUv is {state}.", highlight=False)
+
+        run(device, pin, body)
+
+    @config_app.command("min-pin-length")
+    def min_pin_length(
+        length: int | None = typer.Argument(None, help="the new minimum (it can only grow)"),
+        rp_id: Annotated[
+            list[str] | None, typer.Option("--rp-id", help="an RP allowed to read it (minPinLength extension)")
+        ] = None,
+        force_change: bool = typer.Option(False, "--force-change", help="require a PIN change before next use"),
+        device: DeviceOpt = None,
+        pin: PinOpt = None,
+    ) -> None:
+        """Raise the minimum PIN length, name RPs that may read it, and/or force a PIN change."""
+
+        async def body(s: Session) -> None:
+            await (await _config(s)).set_min_pin_length(length, rp_id or None, force_change)
+            info = await s.ctap.get_info()
+            console.print(f"Minimum PIN length: {info.min_pin_length}", highlight=False)
+
+        run(device, pin, body)
+
+    @config_app.command("enterprise-attestation")
+    def enterprise_attestation(device: DeviceOpt = None, pin: PinOpt = None) -> None:
+        """Enable enterprise attestation."""
+
+        async def body(s: Session) -> None:
+            if "ep" not in s.ctap.info.options:
+                raise CliError("the authenticator does not support enterprise attestation")
+            await (await _config(s)).enable_enterprise_attestation()
+            console.print("Enterprise attestation enabled.")
+
+        run(device, pin, body)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, unique
 from typing import Any
@@ -21,12 +21,15 @@ from ..webauthn import Aaguid, AuthenticatorData, WebAuthnDataError
 
 __all__ = ["AssertionResponse", "AttestationResponse", "Ctap2", "CtapResponseError", "Info", "args"]
 
+
 class CtapResponseError(ValueError):
     """The authenticator's response is malformed (bad CBOR, missing or mistyped member)."""
+
 
 def args(*params: Any) -> dict[int, Any]:
     """Build a CTAP2 parameter map with keys 1, 2, ... skipping None values (python-fido2's helper)."""
     return {i: v for i, v in enumerate(params, 1) if v is not None}
+
 
 def _get(data: Mapping[int, Any], key: int, kind: type | tuple[type, ...], name: str, required: bool = False) -> Any:
     value = data.get(key)
@@ -39,17 +42,20 @@ def _get(data: Mapping[int, Any], key: int, kind: type | tuple[type, ...], name:
         raise CtapResponseError(f"response member {name} ({key}) must be {expected}, got {type(value).__name__}")
     return value
 
+
 def _str_list(data: Mapping[int, Any], key: int, name: str, required: bool = False) -> list[str]:
     value = _get(data, key, list, name, required) or []
     if not all(isinstance(v, str) for v in value):
         raise CtapResponseError(f"response member {name} ({key}) must be a list of strings")
     return list(value)
 
+
 def _int_list(data: Mapping[int, Any], key: int, name: str) -> list[int]:
     value = _get(data, key, list, name) or []
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         raise CtapResponseError(f"response member {name} ({key}) must be a list of integers")
     return list(value)
+
 
 @dataclass(frozen=True)
 class Info:
@@ -76,6 +82,17 @@ class Info:
     certifications: dict[str, Any] | None = None
     remaining_disc_creds: int | None = None
     vendor_prototype_config_commands: list[int] | None = None
+    # CTAP 2.2 members (python-fido2 2.x names)
+    attestation_formats: list[str] = field(default_factory=lambda: ["packed"])
+    uv_count_since_pin: int | None = None
+    long_touch_for_reset: bool = False
+    enc_identifier: bytes | None = None
+    transports_for_reset: list[str] = field(default_factory=list)
+    pin_complexity_policy: bool | None = None
+    pin_complexity_policy_url: bytes | None = None
+    max_pin_length: int = 63
+    enc_cred_store_state: bytes | None = None
+    authenticator_config_commands: list[int] | None = None
     data: dict[int, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -92,7 +109,7 @@ class Info:
         algorithms = _get(data, 10, list, "algorithms")
         if algorithms is not None and not all(isinstance(a, dict) for a in algorithms):
             raise CtapResponseError("getInfo algorithms must be a list of maps")
-        vendor = _get(data, 21, list, "vendorPrototypeConfigCommands")
+        vendor = _int_list(data, 21, "vendorPrototypeConfigCommands") if data.get(21) is not None else None
         return cls(
             versions=_str_list(data, 1, "versions", True),
             extensions=_str_list(data, 2, "extensions"),
@@ -114,9 +131,22 @@ class Info:
             uv_modality=_get(data, 18, int, "uvModality"),
             certifications=_get(data, 19, dict, "certifications"),
             remaining_disc_creds=_get(data, 20, int, "remainingDiscoverableCredentials"),
-            vendor_prototype_config_commands=list(vendor) if vendor is not None else None,
+            vendor_prototype_config_commands=vendor,
+            attestation_formats=_str_list(data, 22, "attestationFormats") if data.get(22) is not None else ["packed"],
+            uv_count_since_pin=_get(data, 23, int, "uvCountSinceLastPinEntry"),
+            long_touch_for_reset=bool(_get(data, 24, bool, "longTouchForReset")),
+            enc_identifier=_get(data, 25, bytes, "encIdentifier"),
+            transports_for_reset=_str_list(data, 26, "transportsForReset"),
+            pin_complexity_policy=_get(data, 27, bool, "pinComplexityPolicy"),
+            pin_complexity_policy_url=_get(data, 28, bytes, "pinComplexityPolicyURL"),
+            max_pin_length=_get(data, 29, int, "maxPINLength") or 63,
+            enc_cred_store_state=_get(data, 30, bytes, "encCredStoreState"),
+            authenticator_config_commands=_int_list(data, 31, "authenticatorConfigCommands")
+            if data.get(31) is not None
+            else None,
             data=dict(data),
         )
+
 
 def _auth_data(raw: Any) -> AuthenticatorData:
     if not isinstance(raw, bytes):
@@ -125,6 +155,7 @@ def _auth_data(raw: Any) -> AuthenticatorData:
         return AuthenticatorData(raw)
     except WebAuthnDataError as e:
         raise CtapResponseError(f"invalid authData: {e}") from None
+
 
 @dataclass(frozen=True)
 class AttestationResponse:
@@ -154,6 +185,7 @@ class AttestationResponse:
     def attestation_object(self) -> bytes:
         """The WebAuthn attestation object (CBOR map with text keys fmt, attStmt, authData)."""
         return cbor.dumps({"fmt": self.fmt, "attStmt": self.att_stmt, "authData": bytes(self.auth_data)})
+
 
 @dataclass(frozen=True)
 class AssertionResponse:
@@ -200,6 +232,7 @@ class AssertionResponse:
             auth_data=AuthenticatorData.create(app_param, flags, counter),
             signature=authentication[5:],
         )
+
 
 class Ctap2:
     """CTAP2 commands over a :class:`~aioctap.ctap.CtapDevice` (§6).
@@ -269,9 +302,9 @@ class Ctap2:
             raise CtapResponseError("CTAP2 response must be a CBOR map")
         return decoded
 
-    async def get_info(self) -> Info:
+    async def get_info(self, *, on_keepalive: KeepaliveCallback | None = None) -> Info:
         """authenticatorGetInfo."""
-        self._info = Info.from_dict(await self.send_cbor(Ctap2.CMD.GET_INFO))
+        self._info = Info.from_dict(await self.send_cbor(Ctap2.CMD.GET_INFO, on_keepalive=on_keepalive))
         return self._info
 
     async def client_pin(
@@ -371,16 +404,22 @@ class Ctap2:
         )
         return AssertionResponse.from_dict(data)
 
-    async def get_next_assertion(self) -> AssertionResponse:
+    async def get_next_assertion(self, *, on_keepalive: KeepaliveCallback | None = None) -> AssertionResponse:
         """authenticatorGetNextAssertion (§6.3)."""
-        return AssertionResponse.from_dict(await self.send_cbor(Ctap2.CMD.GET_NEXT_ASSERTION))
+        return AssertionResponse.from_dict(
+            await self.send_cbor(Ctap2.CMD.GET_NEXT_ASSERTION, on_keepalive=on_keepalive)
+        )
 
-    async def get_assertions(self, *args_: Any, **kwargs: Any) -> AsyncIterator[AssertionResponse]:
-        """Async iterator over every assertion: getAssertion, then getNextAssertion as the caller iterates."""
+    async def get_assertions(self, *args_: Any, **kwargs: Any) -> AsyncGenerator[AssertionResponse, None]:
+        """Async iterator over every assertion: getAssertion, then getNextAssertion as the caller iterates.
+
+        Takes :meth:`get_assertion`'s arguments (python-fido2's ``get_assertions`` returns a list instead).
+        """
         first = await self.get_assertion(*args_, **kwargs)
         yield first
+        on_keepalive = kwargs.get("on_keepalive")
         for _ in range(1, first.number_of_credentials or 1):
-            yield await self.get_next_assertion()
+            yield await self.get_next_assertion(on_keepalive=on_keepalive)
 
     async def credential_mgmt(
         self,
@@ -388,15 +427,21 @@ class Ctap2:
         sub_cmd_params: Mapping[int, Any] | None = None,
         pin_uv_protocol: int | None = None,
         pin_uv_param: bytes | None = None,
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
     ) -> dict[Any, Any]:
         """authenticatorCredentialManagement (§6.8); the preview code when only that is advertised."""
         cmd = Ctap2.CMD.CREDENTIAL_MGMT
-        if self._info is not None and not self._info.options.get("credMgmt") and self._info.options.get(
-            "credentialMgmtPreview"
+        if (
+            self._info is not None
+            and not self._info.options.get("credMgmt")
+            and self._info.options.get("credentialMgmtPreview")
         ):
             cmd = Ctap2.CMD.CREDENTIAL_MGMT_PRE
         return await self.send_cbor(
-            cmd, args(sub_cmd, dict(sub_cmd_params) if sub_cmd_params else None, pin_uv_protocol, pin_uv_param)
+            cmd,
+            args(sub_cmd, dict(sub_cmd_params) if sub_cmd_params else None, pin_uv_protocol, pin_uv_param),
+            on_keepalive=on_keepalive,
         )
 
     async def bio_enrollment(
@@ -412,8 +457,10 @@ class Ctap2:
     ) -> dict[Any, Any]:
         """authenticatorBioEnrollment (§6.7)."""
         cmd = Ctap2.CMD.BIO_ENROLLMENT
-        if self._info is not None and "bioEnroll" not in self._info.options and (
-            "userVerificationMgmtPreview" in self._info.options
+        if (
+            self._info is not None
+            and "bioEnroll" not in self._info.options
+            and ("userVerificationMgmtPreview" in self._info.options)
         ):
             cmd = Ctap2.CMD.BIO_ENROLLMENT_PRE
         return await self.send_cbor(
@@ -441,10 +488,14 @@ class Ctap2:
         length: int | None = None,
         pin_uv_param: bytes | None = None,
         pin_uv_protocol: int | None = None,
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
     ) -> dict[Any, Any]:
         """authenticatorLargeBlobs (§6.10)."""
         return await self.send_cbor(
-            Ctap2.CMD.LARGE_BLOBS, args(get, set, offset, length, pin_uv_param, pin_uv_protocol)
+            Ctap2.CMD.LARGE_BLOBS,
+            args(get, set, offset, length, pin_uv_param, pin_uv_protocol),
+            on_keepalive=on_keepalive,
         )
 
     async def config(
@@ -453,14 +504,17 @@ class Ctap2:
         sub_cmd_params: Mapping[int, Any] | None = None,
         pin_uv_protocol: int | None = None,
         pin_uv_param: bytes | None = None,
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
     ) -> dict[Any, Any]:
         """authenticatorConfig (§6.11)."""
         return await self.send_cbor(
             Ctap2.CMD.CONFIG,
             args(sub_cmd, dict(sub_cmd_params) if sub_cmd_params else None, pin_uv_protocol, pin_uv_param),
+            on_keepalive=on_keepalive,
         )
+
 
 def rp_id_hash(rp_id: str) -> bytes:
     """SHA-256 of the RP ID."""
     return hashlib.sha256(rp_id.encode("utf-8")).digest()
-

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from enum import IntEnum, unique
 from typing import Any
@@ -110,7 +110,11 @@ class FPBioEnrollment:
         def __str__(self) -> str:
             return f"0x{self.value:02X} - {self.name}"
 
-    MODALITY_FINGERPRINT = 0x01
+    @unique
+    class MODALITY(IntEnum):
+        FINGERPRINT = 0x01
+
+    MODALITY_FINGERPRINT = MODALITY.FINGERPRINT
 
     @staticmethod
     def is_supported(info: Any) -> bool:
@@ -146,6 +150,11 @@ class FPBioEnrollment:
             on_keepalive=on_keepalive,
         )
 
+    async def get_modality(self) -> int:
+        """The authenticator's biometric modality (:class:`MODALITY`)."""
+        r = await self.ctap.bio_enrollment(get_modality=True)
+        return self._int(r, FPBioEnrollment.RESULT.MODALITY)
+
     async def get_fingerprint_sensor_info(self) -> dict[Any, Any]:
         """FINGERPRINT_KIND and MAX_SAMPLES_REQUIRED."""
         return await self._call(FPBioEnrollment.CMD.GET_SENSOR_INFO, auth=False)
@@ -159,8 +168,10 @@ class FPBioEnrollment:
         template_id = r.get(FPBioEnrollment.RESULT.TEMPLATE_ID)
         if not isinstance(template_id, bytes):
             raise CtapResponseError("enrollBegin response has no templateId")
-        return template_id, self._int(r, FPBioEnrollment.RESULT.LAST_SAMPLE_STATUS), self._int(
-            r, FPBioEnrollment.RESULT.REMAINING_SAMPLES
+        return (
+            template_id,
+            self._int(r, FPBioEnrollment.RESULT.LAST_SAMPLE_STATUS),
+            self._int(r, FPBioEnrollment.RESULT.REMAINING_SAMPLES),
         )
 
     @staticmethod
@@ -188,7 +199,7 @@ class FPBioEnrollment:
 
     async def enroll(
         self, timeout: int | None = None, *, on_keepalive: KeepaliveCallback | None = None
-    ) -> AsyncIterator[CaptureSample]:
+    ) -> AsyncGenerator[CaptureSample, None]:
         """Async iterator of capture samples; the last one (``done``) carries the template id.
 
         Abandoning the iteration (``break``, an exception, cancellation) cancels the enrollment on the device;
@@ -222,7 +233,13 @@ class FPBioEnrollment:
         infos = r.get(FPBioEnrollment.RESULT.TEMPLATE_INFOS)
         if not isinstance(infos, list) or not all(isinstance(t, dict) for t in infos):
             raise CtapResponseError("enumerateEnrollments response has no templateInfos list")
-        return {t[FPBioEnrollment.TEMPLATE_INFO.ID]: t.get(FPBioEnrollment.TEMPLATE_INFO.NAME) for t in infos}
+        out: dict[bytes, str | None] = {}
+        for t in infos:
+            template_id, name = t.get(FPBioEnrollment.TEMPLATE_INFO.ID), t.get(FPBioEnrollment.TEMPLATE_INFO.NAME)
+            if not isinstance(template_id, bytes) or not (name is None or isinstance(name, str)):
+                raise CtapResponseError("templateInfo needs a byte-string templateId and a text friendly name")
+            out[template_id] = name
+        return out
 
     async def set_name(self, template_id: bytes, name: str) -> None:
         await self._call(

@@ -28,6 +28,7 @@ class Config:
         NEW_MIN_PIN_LENGTH = 0x01
         MIN_PIN_LENGTH_RPIDS = 0x02
         FORCE_CHANGE_PIN = 0x03
+        PIN_COMPLEXITY_POLICY = 0x04
 
     @staticmethod
     def is_supported(info: Any) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from enum import IntEnum, unique
 from typing import Any
 
@@ -45,6 +45,7 @@ class CredentialManagement:
         TOTAL_CREDENTIALS = 0x09
         CRED_PROTECT = 0x0A
         LARGE_BLOB_KEY = 0x0B
+        THIRD_PARTY_PAYMENT = 0x0C
 
     @staticmethod
     def is_supported(info: Any) -> bool:
@@ -53,6 +54,11 @@ class CredentialManagement:
     @staticmethod
     def is_update_supported(info: Any) -> bool:
         return bool(info.options.get("credMgmt"))
+
+    @staticmethod
+    def is_readonly_supported(info: Any) -> bool:
+        """Whether a token with the pcmr (persistent read-only credential management) permission works."""
+        return bool(info.options.get("perCredMgmtRO"))
 
     def __init__(self, ctap: Ctap2, pin_uv_protocol: PinProtocol, pin_uv_token: bytes) -> None:
         self.ctap = ctap
@@ -72,13 +78,34 @@ class CredentialManagement:
         """EXISTING_CRED_COUNT and MAX_REMAINING_COUNT."""
         return await self._call(CredentialManagement.CMD.GET_CREDS_METADATA)
 
+    @staticmethod
+    def _check_rp(r: dict[Any, Any]) -> dict[Any, Any]:
+        R = CredentialManagement.RESULT
+        if not isinstance(r.get(R.RP), dict) or not isinstance(r[R.RP].get("id"), str):
+            raise CtapResponseError("RP enumeration response has no rp entity with an id")
+        if not isinstance(r.get(R.RP_ID_HASH), bytes):
+            raise CtapResponseError("RP enumeration response has no rpIDHash")
+        return r
+
+    @staticmethod
+    def _check_cred(r: dict[Any, Any]) -> dict[Any, Any]:
+        R = CredentialManagement.RESULT
+        if not isinstance(r.get(R.USER), dict) or not isinstance(r[R.USER].get("id"), bytes):
+            raise CtapResponseError("credential enumeration response has no user entity with an id")
+        cred_id = r.get(R.CREDENTIAL_ID)
+        if not isinstance(cred_id, dict) or not isinstance(cred_id.get("id"), bytes):
+            raise CtapResponseError("credential enumeration response has no credential descriptor")
+        if not isinstance(r.get(R.PUBLIC_KEY), dict):
+            raise CtapResponseError("credential enumeration response has no publicKey")
+        return r
+
     async def enumerate_rps_begin(self) -> dict[Any, Any]:
-        return await self._call(CredentialManagement.CMD.ENUMERATE_RPS_BEGIN)
+        return self._check_rp(await self._call(CredentialManagement.CMD.ENUMERATE_RPS_BEGIN))
 
     async def enumerate_rps_next(self) -> dict[Any, Any]:
-        return await self._call(CredentialManagement.CMD.ENUMERATE_RPS_NEXT, auth=False)
+        return self._check_rp(await self._call(CredentialManagement.CMD.ENUMERATE_RPS_NEXT, auth=False))
 
-    async def rps(self) -> AsyncIterator[dict[Any, Any]]:
+    async def rps(self) -> AsyncGenerator[dict[Any, Any], None]:
         """Async iterator over the RPs with discoverable credentials (begin/next as the caller iterates)."""
         from ..ctap import CtapError
 
@@ -100,14 +127,16 @@ class CredentialManagement:
         return [rp async for rp in self.rps()]
 
     async def enumerate_creds_begin(self, rp_id_hash: bytes) -> dict[Any, Any]:
-        return await self._call(
-            CredentialManagement.CMD.ENUMERATE_CREDS_BEGIN, {CredentialManagement.PARAM.RP_ID_HASH: rp_id_hash}
+        return self._check_cred(
+            await self._call(
+                CredentialManagement.CMD.ENUMERATE_CREDS_BEGIN, {CredentialManagement.PARAM.RP_ID_HASH: rp_id_hash}
+            )
         )
 
     async def enumerate_creds_next(self) -> dict[Any, Any]:
-        return await self._call(CredentialManagement.CMD.ENUMERATE_CREDS_NEXT, auth=False)
+        return self._check_cred(await self._call(CredentialManagement.CMD.ENUMERATE_CREDS_NEXT, auth=False))
 
-    async def credentials(self, rp_id_hash: bytes) -> AsyncIterator[dict[Any, Any]]:
+    async def credentials(self, rp_id_hash: bytes) -> AsyncGenerator[dict[Any, Any], None]:
         """Async iterator over the discoverable credentials of one RP (by SHA-256 of its ID)."""
         from ..ctap import CtapError
 

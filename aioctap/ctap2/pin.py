@@ -187,6 +187,7 @@ class ClientPin:
         BIO_ENROLL = 0x08
         LARGE_BLOB_WRITE = 0x10
         AUTHENTICATOR_CFG = 0x20
+        PERSISTENT_CREDENTIAL_MGMT = 0x40
 
     PROTOCOLS: ClassVar[tuple[type[PinProtocol], ...]] = (PinProtocolV2, PinProtocolV1)
 
@@ -280,7 +281,10 @@ class ClientPin:
         retries = resp.get(ClientPin.RESULT.PIN_RETRIES)
         if not isinstance(retries, int):
             raise PinProtocolError("authenticator returned no pinRetries")
-        return retries, resp.get(ClientPin.RESULT.POWER_CYCLE_STATE)
+        power_cycle = resp.get(ClientPin.RESULT.POWER_CYCLE_STATE)
+        if power_cycle is not None and not isinstance(power_cycle, bool):
+            raise PinProtocolError("authenticator returned a non-boolean powerCycleState")
+        return retries, power_cycle
 
     async def get_uv_retries(self) -> int:
         resp = await self.ctap.client_pin(self.protocol.VERSION, ClientPin.CMD.GET_UV_RETRIES)

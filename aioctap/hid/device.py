@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from ..ctap import STATUS, CtapDevice, CtapError, KeepaliveCallback, TransportError
 from .protocol import CAPABILITY, CTAPHID, CtapHidProtocolError, InitResponse
 from .router import DEFAULT_TIMEOUT, HidConnection
+
+if TYPE_CHECKING:
+    from .backends.hidapi import DeviceChange
 
 __all__ = ["CallStream", "CtapHidDevice", "HidDescriptor"]
 
@@ -51,7 +55,7 @@ class CtapHidDevice(CtapDevice):
         self.connection = connection
         self.descriptor = descriptor
         self._init = init
-        self._lock = anyio.Lock()
+        self._lock = connection.new_lock()
         self._on_close = on_close
         self.timeout = timeout
 
@@ -91,7 +95,7 @@ class CtapHidDevice(CtapDevice):
         on_keepalive: KeepaliveCallback | None = None,
     ) -> bytes:
         async with self._lock:
-            deadline = anyio.current_time() + self.timeout
+            deadline: float | None = None
             while True:
                 try:
                     return await self.connection.transact(
@@ -99,7 +103,12 @@ class CtapHidDevice(CtapDevice):
                     )
                 except CtapError as e:
                     # another channel holds the device: CTAPHID says to retry later (§11.2.9.1.6)
-                    if e.code != CtapError.ERR.CHANNEL_BUSY or anyio.current_time() >= deadline:
+                    if e.code != CtapError.ERR.CHANNEL_BUSY:
+                        raise
+                    now = anyio.current_time()
+                    if deadline is None:
+                        deadline = now + self.timeout
+                    elif now >= deadline:
                         raise
                 await anyio.sleep(BUSY_RETRY_DELAY)
 
@@ -143,11 +152,25 @@ class CtapHidDevice(CtapDevice):
                 continue
             yield device
 
+    @classmethod
+    def watch_devices(cls, interval: float = 0.5) -> AsyncIterator[DeviceChange]:
+        """Hot-plug events of FIDO HID devices: ``(event, descriptor)`` with event ``added``/``removed``.
+
+        Devices present at the start come first as ``added``. See
+        :func:`aioctap.hid.backends.hidapi.watch_devices`.
+        """
+        from .backends.hidapi import watch_devices
+
+        return watch_devices(interval)
+
 
 class CallStream:
     """Async iterator over the keep-alive statuses of one call (``async for status in ...``).
 
-    Ends when the device answers; the answer is then in :attr:`result` (or its error is raised).
+    Each status is yielded once per change (as ``on_keepalive`` sees it). Iteration ends when the
+    device answers; the answer is then in :attr:`result`, or the call's error is raised. Leaving
+    the loop early (``break``, an exception, or closing the iterator) cancels the call on the
+    device. The call runs in the connection's task group, so no cancel scope spans a ``yield``.
     """
 
     def __init__(self, device: CtapHidDevice, cmd: int, data: bytes) -> None:
@@ -156,20 +179,41 @@ class CallStream:
         self._data = data
         self.result: bytes | None = None
 
-    async def __aiter__(self) -> AsyncIterator[STATUS]:
-        send, receive = anyio.create_memory_object_stream[STATUS](16)
+    def __aiter__(self) -> AsyncIterator[STATUS]:
+        return self._statuses()
+
+    async def _statuses(self) -> AsyncIterator[STATUS]:
+        send, receive = anyio.create_memory_object_stream[STATUS](math.inf)
         error: list[BaseException] = []
+        scope = anyio.CancelScope()
+        finished = anyio.Event()
+
+        def on_keepalive(status: STATUS) -> None:
+            try:
+                send.send_nowait(status)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                pass  # the iterator was left: nobody listens any more
 
         async def run() -> None:
-            async with send:
-                try:
-                    self.result = await self._device.call(self._cmd, self._data, on_keepalive=send.send_nowait)
-                except Exception as e:
-                    error.append(e)
+            try:
+                with send, scope:
+                    try:
+                        self.result = await self._device.call(self._cmd, self._data, on_keepalive=on_keepalive)
+                    except Exception as e:
+                        error.append(e)
+            finally:
+                finished.set()
 
-        async with anyio.create_task_group() as tg, receive:
-            tg.start_soon(run)
-            async for status in receive:
-                yield status
+        self._device.connection.start_soon(run)
+        try:
+            with receive:
+                async for status in receive:
+                    yield status
+        finally:
+            if not finished.is_set():  # abandoned midway: cancel the call (it sends CTAPHID_CANCEL)
+                scope.cancel()
+        await finished.wait()
         if error:
             raise error[0]
+        if self.result is None:  # the connection's task group ended the call
+            raise TransportError("connection closed before the device answered")

@@ -20,6 +20,7 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from ..ctap import STATUS
+from .backends.udp import set_buffer_sizes
 from .protocol import (
     BROADCAST_CID,
     CAPABILITY,
@@ -155,6 +156,11 @@ class DeviceCore:
         if cid == 0 or (cid != BROADCAST_CID and cid not in self._channels):
             return self._error(cid, HIDERR.INVALID_CHANNEL), []
         if cmd == CTAPHID.INIT:
+            if packet.length == 8 and len(packet.data) < 8:  # a report too small for the nonce
+                reassembler = Reassembler(self.packet_size)
+                reassembler.feed(packet)
+                self._assembling[cid] = _Assembly(reassembler, now)
+                return [], []
             return self._init(cid, packet.data, packet.length)
         if cid == BROADCAST_CID:
             return self._error(cid, HIDERR.INVALID_CHANNEL), []
@@ -202,6 +208,8 @@ class DeviceCore:
     ) -> tuple[list[bytes], list[Request | Cancel | Wink]]:
         if cmd == CTAPHID.PING:
             return self._reply(cid, cmd, data), []
+        if cmd == CTAPHID.INIT:  # its nonce spanned several (small) reports
+            return self._init(cid, data, len(data))
         if cmd == CTAPHID.WINK:
             if not self.capabilities & CAPABILITY.WINK:
                 return self._error(cid, HIDERR.INVALID_CMD), []
@@ -290,6 +298,7 @@ class CtapHidServer:
         """
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_DGRAM)
+        set_buffer_sizes(sock)
         sock.setblocking(False)
         sock.bind((host, port))
         size = self.core.packet_size

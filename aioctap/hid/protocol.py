@@ -25,12 +25,16 @@ __all__ = [
     "error_payload",
     "frame",
     "max_message_size",
+    "packet_header",
     "parse_init_response",
     "parse_packet",
 ]
 
 BROADCAST_CID = 0xFFFFFFFF
 DEFAULT_PACKET_SIZE = 64
+
+_INIT_HEADER = struct.Struct(">IBH")
+_CONT_HEADER = struct.Struct(">IB")
 
 
 class CTAPHID(IntEnum):
@@ -100,14 +104,11 @@ def frame(cid: int, cmd: int, data: bytes, packet_size: int = DEFAULT_PACKET_SIZ
         )
     first = packet_size - 7
     rest = packet_size - 5
-    packets = [struct.pack(">IBH", cid, 0x80 | cmd, len(data)) + data[:first]]
-    offset = first
-    seq = 0
-    while offset < len(data):
-        packets.append(struct.pack(">IB", cid, seq) + data[offset : offset + rest])
-        offset += rest
-        seq += 1
-    return [p.ljust(packet_size, b"\0") for p in packets]
+    packets = [(_INIT_HEADER.pack(cid, 0x80 | cmd, len(data)) + data[:first]).ljust(packet_size, b"\0")]
+    pack = _CONT_HEADER.pack
+    for seq, offset in enumerate(range(first, len(data), rest)):
+        packets.append((pack(cid, seq) + data[offset : offset + rest]).ljust(packet_size, b"\0"))
+    return packets
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,16 +122,23 @@ class Packet:
     data: bytes
 
 
+def packet_header(packet: bytes) -> tuple[int, int]:
+    """``(channel id, type byte)`` of a report: the type byte is ``0x80 | cmd`` or a sequence number."""
+    if len(packet) < 5:
+        raise CtapHidProtocolError(f"packet of {len(packet)} bytes is shorter than a header")
+    cid, kind = _CONT_HEADER.unpack_from(packet)
+    return cid, kind
+
+
 def parse_packet(packet: bytes) -> Packet:
     """Parse the header of one report."""
     if len(packet) < 5:
         raise CtapHidProtocolError(f"packet of {len(packet)} bytes is shorter than a header")
-    cid, b = struct.unpack_from(">IB", packet)
+    cid, b = _CONT_HEADER.unpack_from(packet)
     if b & 0x80:
         if len(packet) < 7:
             raise CtapHidProtocolError("init packet shorter than 7 bytes")
-        (length,) = struct.unpack_from(">H", packet, 5)
-        return Packet(cid, b & 0x7F, None, length, packet[7:])
+        return Packet(cid, b & 0x7F, None, (packet[5] << 8) | packet[6], packet[7:])
     return Packet(cid, None, b, 0, packet[5:])
 
 
@@ -153,6 +161,7 @@ class Reassembler:
 
     def __init__(self, packet_size: int = DEFAULT_PACKET_SIZE) -> None:
         self.packet_size = packet_size
+        self._max = max_message_size(packet_size)
         self._cmd: int | None = None
         self._cid = 0
         self._length = 0
@@ -168,14 +177,40 @@ class Reassembler:
         self._cmd = None
         self._buf.clear()
 
+    def feed_continuation(self, packet: bytes) -> Message | None:
+        """:meth:`feed` for one raw continuation report (at least 5 bytes, type byte < 0x80).
+
+        The hot path of long messages: no intermediate :class:`Packet`.
+        """
+        if len(packet) < 5 or packet[4] & 0x80:
+            raise CtapHidProtocolError("not a continuation packet")
+        if self._cmd is None:
+            raise CtapHidProtocolError("continuation packet without an init packet", HIDERR.INVALID_SEQ)
+        seq = packet[4]
+        if seq != self._seq:
+            expected = self._seq
+            self.reset()
+            raise CtapHidProtocolError(f"continuation sequence {seq} where {expected} was expected", HIDERR.INVALID_SEQ)
+        self._seq += 1
+        buf = self._buf
+        buf += packet[5 : 5 + self._length - len(buf)]
+        if len(buf) >= self._length:
+            msg = Message(self._cid, self._cmd, bytes(buf))
+            self.reset()
+            return msg
+        return None
+
     def feed(self, packet: Packet) -> Message | None:
         if packet.cmd is not None:
-            if packet.length > max_message_size(self.packet_size):
+            if packet.length > self._max:
                 self.reset()
                 raise CtapHidProtocolError(
-                    f"message length {packet.length} exceeds the {max_message_size(self.packet_size)}-byte maximum",
-                    HIDERR.INVALID_LEN,
+                    f"message length {packet.length} exceeds the {self._max}-byte maximum", HIDERR.INVALID_LEN
                 )
+            if packet.length <= len(packet.data):  # a one-packet message (the common case)
+                if self._cmd is not None:
+                    self.reset()
+                return Message(packet.cid, packet.cmd, packet.data[: packet.length])
             self._cmd, self._cid, self._length, self._seq = packet.cmd, packet.cid, packet.length, 0
             self._buf = bytearray(packet.data[: packet.length])
         else:

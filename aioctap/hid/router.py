@@ -11,11 +11,13 @@ transaction fails with :class:`~aioctap.ctap.TransportError` and later ones fail
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import anyio
 from anyio.abc import TaskGroup
@@ -28,6 +30,7 @@ from .protocol import (
     InitResponse,
     Reassembler,
     frame,
+    packet_header,
     parse_init_response,
     parse_packet,
 )
@@ -45,7 +48,41 @@ class CtapHidTimeout(TimeoutError):
     """The device did not answer (nor send a keepalive) within the timeout."""
 
 
-@dataclass(eq=False)
+class _Event(Protocol):
+    """What ``_Pending`` needs of an event: ``anyio.Event`` and :class:`_FutureEvent` fit."""
+
+    def set(self) -> object: ...
+    def wait(self) -> Awaitable[object]: ...
+
+
+def _anyio_lock() -> Lock:
+    return anyio.Lock()
+
+
+def _asyncio_lock() -> Lock:
+    return asyncio.Lock()
+
+
+class _FutureEvent:
+    """A one-shot event on a bare asyncio future: the cheapest thing a task can wait on."""
+
+    __slots__ = ("_future",)
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._future: asyncio.Future[None] = loop.create_future()
+
+    def set(self) -> None:
+        if not self._future.done():
+            self._future.set_result(None)
+
+    def wait(self) -> Awaitable[None]:
+        return self._future
+
+
+Lock = AbstractAsyncContextManager[Any]  # an async lock: asyncio.Lock on asyncio, anyio.Lock elsewhere
+
+
+@dataclass(eq=False, slots=True)
 class _Pending:
     cid: int
     cmd: int
@@ -53,13 +90,15 @@ class _Pending:
     on_keepalive: KeepaliveCallback | None
     timeout: float
     deadline: float
-    done: anyio.Event = field(default_factory=anyio.Event)
+    done: _Event
+    finished: bool = False
     result: bytes | None = None
     error: BaseException | None = None
     last_status: int | None = None
 
     def finish(self, result: bytes | None = None, error: BaseException | None = None) -> None:
-        if not self.done.is_set():
+        if not self.finished:
+            self.finished = True
             self.result, self.error = result, error
             self.done.set()
 
@@ -74,8 +113,30 @@ class HidConnection:
         self._pending: dict[int, _Pending] = {}
         self._init_waiters: dict[bytes, _Pending] = {}
         self._broadcast = Reassembler(self.packet_size)
+        self._reassemblers: dict[int, Reassembler] = {}
         self._closed: TransportError | None = None
-        self._send_lock = anyio.Lock()
+        self._watchdog: asyncio.TimerHandle | None = None
+        # On asyncio the hot path uses the loop directly: one watchdog timer per connection instead
+        # of a cancel scope per wait, bare futures instead of events, asyncio locks (measured in
+        # benchmarks/bench_transport.py). Other anyio backends take the generic path.
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._clock: Callable[[], float] = anyio.current_time
+        self._new_event: Callable[[], _Event] = anyio.Event
+        self.new_lock: Callable[[], Lock] = _anyio_lock
+        try:
+            self._loop = asyncio.get_running_loop()
+        except RuntimeError:  # another anyio backend (trio)
+            pass
+        else:
+            self._clock = self._loop.time
+            loop = self._loop
+            self._new_event = lambda: _FutureEvent(loop)
+            self.new_lock = _asyncio_lock  # anyio's lock checks for cancellation even when free: costly
+        self._send_lock = self.new_lock()
+        # optional extension of PacketTransport: send a whole message's reports in one call
+        self._send_packets: Callable[[Sequence[bytes]], Awaitable[None]] | None = getattr(
+            transport, "send_packets", None
+        )
         #: packets dropped because no transaction waited on their channel, or they were malformed
         self.dropped_packets = 0
 
@@ -92,6 +153,10 @@ class HidConnection:
                 await conn.aclose()
                 tg.cancel_scope.cancel()
 
+    def start_soon(self, func: Callable[[], Coroutine[Any, Any, object]]) -> None:
+        """Run ``func`` in the connection's task group (cancelled when the connection closes)."""
+        self._tg.start_soon(func)
+
     @property
     def closed(self) -> bool:
         return self._closed is not None
@@ -105,6 +170,9 @@ class HidConnection:
 
     def _fail_all(self, error: TransportError) -> None:
         self._closed = error
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         for pending in [*self._pending.values(), *self._init_waiters.values()]:
             pending.finish(error=error)
         self._pending.clear()
@@ -133,49 +201,55 @@ class HidConnection:
 
     def _route(self, raw: bytes) -> None:
         try:
-            packet = parse_packet(raw)
+            cid, kind = packet_header(raw)
         except CtapHidProtocolError as e:
             self._drop(str(e))
             return
-        if packet.cid == BROADCAST_CID:
+        if cid == BROADCAST_CID:
             self._route_broadcast(raw)
             return
-        pending = self._pending.get(packet.cid)
+        pending = self._pending.get(cid)
         if pending is None:
-            self._drop(f"no transaction on channel 0x{packet.cid:08x}")
-            return
-        if packet.cmd == CTAPHID.KEEPALIVE:
-            pending.deadline = anyio.current_time() + pending.timeout
-            status = packet.data[0] if packet.data else 0
-            if status != pending.last_status:
-                pending.last_status = status
-                if pending.on_keepalive is not None:
-                    try:
-                        pending.on_keepalive(STATUS(status))
-                    except ValueError:
-                        log.debug("unknown keepalive status %d", status)
-                    except Exception:  # a failing callback must not kill the reader
-                        log.exception("on_keepalive callback failed")
-            return
-        if packet.cmd == CTAPHID.ERROR:
-            code = packet.data[0] if packet.data else 0x7F
-            pending.reassembler.reset()
-            pending.finish(error=CtapError(code))
+            self._drop(f"no transaction on channel 0x{cid:08x}")
             return
         try:
-            message = pending.reassembler.feed(packet)
+            if kind & 0x80:
+                packet = parse_packet(raw)
+                if packet.cmd == CTAPHID.KEEPALIVE:
+                    self._keepalive(pending, packet.data[0] if packet.data else 0)
+                    return
+                if packet.cmd == CTAPHID.ERROR:
+                    pending.reassembler.reset()
+                    pending.finish(error=CtapError(packet.data[0] if packet.data else 0x7F))
+                    return
+                message = pending.reassembler.feed(packet)
+            else:  # continuation: the hot path of long messages
+                message = pending.reassembler.feed_continuation(raw)
         except CtapHidProtocolError as e:
             pending.finish(error=e)
             return
         if message is None:
-            pending.deadline = anyio.current_time() + pending.timeout
-            return
-        if message.cmd != pending.cmd:
+            pending.deadline = self._clock() + pending.timeout
+        elif message.cmd != pending.cmd:
             pending.finish(
                 error=CtapHidProtocolError(f"response command 0x{message.cmd:02x}, expected 0x{pending.cmd:02x}")
             )
         else:
             pending.finish(result=message.data)
+
+    def _keepalive(self, pending: _Pending, status: int) -> None:
+        """A KEEPALIVE extends the deadline; its status goes to the callback once per change."""
+        pending.deadline = self._clock() + pending.timeout
+        if status == pending.last_status:
+            return
+        pending.last_status = status
+        if pending.on_keepalive is not None:
+            try:
+                pending.on_keepalive(STATUS(status))
+            except ValueError:
+                log.debug("unknown keepalive status %d", status)
+            except Exception:  # a failing callback must not kill the reader
+                log.exception("on_keepalive callback failed")
 
     def _route_broadcast(self, raw: bytes) -> None:
         try:
@@ -197,16 +271,60 @@ class HidConnection:
     async def _send(self, cid: int, cmd: int, data: bytes) -> None:
         packets = frame(cid, cmd, data, self.packet_size)
         async with self._send_lock:  # packets of one message must not interleave with another's
-            for p in packets:
-                await self.transport.send_packet(p)
+            if self._send_packets is not None:
+                await self._send_packets(packets)
+            else:
+                for p in packets:
+                    await self.transport.send_packet(p)
+
+    def _new_pending(self, cid: int, cmd: int, on_keepalive: KeepaliveCallback | None, timeout: float) -> _Pending:
+        reassembler = self._reassemblers.get(cid)
+        if reassembler is None:  # one per channel, reused: transactions on a channel are sequential
+            reassembler = self._reassemblers[cid] = Reassembler(self.packet_size)
+        else:
+            reassembler.reset()
+        return _Pending(cid, cmd, reassembler, on_keepalive, timeout, self._clock() + timeout, self._new_event())
+
+    def _arm_watchdog(self, deadline: float) -> None:
+        """(asyncio) One timer per connection, at the earliest deadline of its transactions."""
+        assert self._loop is not None
+        if self._watchdog is None or deadline < self._watchdog.when():
+            if self._watchdog is not None:
+                self._watchdog.cancel()
+            self._watchdog = self._loop.call_at(deadline, self._on_watchdog)
+
+    def _on_watchdog(self) -> None:
+        """Fail the transactions whose deadline passed; re-arm for the next one.
+
+        Keepalives and packets only move a deadline forward, so a transaction that finishes
+        costs nothing here: no timer is created or cancelled per transaction.
+        """
+        assert self._loop is not None
+        self._watchdog = None
+        now = self._loop.time()
+        next_deadline: float | None = None
+        for pending in [*self._pending.values(), *self._init_waiters.values()]:
+            if pending.finished:
+                continue
+            if now >= pending.deadline:
+                pending.finish(error=CtapHidTimeout(f"no answer from the device within {pending.timeout:g} s"))
+            elif next_deadline is None or pending.deadline < next_deadline:
+                next_deadline = pending.deadline
+        if next_deadline is not None:
+            self._arm_watchdog(next_deadline)
 
     async def _wait(self, pending: _Pending) -> bytes:
-        while not pending.done.is_set():
-            remaining = pending.deadline - anyio.current_time()
-            if remaining <= 0:
-                raise CtapHidTimeout(f"no answer from the device within {pending.timeout:g} s")
-            with anyio.move_on_after(remaining):
+        if self._loop is not None:
+            if not pending.finished:
+                self._arm_watchdog(pending.deadline)
                 await pending.done.wait()
+        else:
+            while not pending.finished:
+                remaining = pending.deadline - anyio.current_time()
+                if remaining <= 0:
+                    raise CtapHidTimeout(f"no answer from the device within {pending.timeout:g} s")
+                with anyio.move_on_after(remaining):
+                    await pending.done.wait()
         if pending.error is not None:
             raise pending.error
         assert pending.result is not None
@@ -217,9 +335,7 @@ class HidConnection:
         if self._closed is not None:
             raise self._closed
         nonce = os.urandom(8)
-        pending = _Pending(
-            BROADCAST_CID, CTAPHID.INIT, Reassembler(self.packet_size), None, timeout, anyio.current_time() + timeout
-        )
+        pending = self._new_pending(BROADCAST_CID, CTAPHID.INIT, None, timeout)
         self._init_waiters[nonce] = pending
         try:
             await self._send(BROADCAST_CID, CTAPHID.INIT, nonce)
@@ -247,16 +363,15 @@ class HidConnection:
             raise self._closed
         if cid in self._pending:
             raise RuntimeError(f"channel 0x{cid:08x} already has a transaction in flight")
-        pending = _Pending(
-            cid, cmd, Reassembler(self.packet_size), on_keepalive, timeout, anyio.current_time() + timeout
-        )
+        pending = self._new_pending(cid, cmd, on_keepalive, timeout)
         self._pending[cid] = pending
         try:
             await self._send(cid, cmd, data)
             return await self._wait(pending)
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_WAIT):
-                if self._closed is None and not pending.done.is_set():
+                if self._closed is None and not pending.finished:
+                    pending.done = self._new_event()  # the cancelled wait may have consumed the old one
                     await self._send(cid, CTAPHID.CANCEL, b"")
                     await pending.done.wait()
             raise

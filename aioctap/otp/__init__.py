@@ -16,9 +16,12 @@ from .errors import (
 from .taler import TalerAmount, pos_confirmation
 from .verifier import OtpVerifier
 
+AppWallet = OTPContext  # passlib 1.7's name for OTPContext
+
 __all__ = [
     "HOTP",
     "TOTP",
+    "AppWallet",
     "BaseOTP",
     "HotpMatch",
     "InvalidTokenError",

@@ -17,14 +17,13 @@ import re
 import secrets
 import struct
 import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from .context import OTPContext
 from .errors import InvalidTokenError, KeyFormatError, MalformedTokenError, UsedTokenError
-
-if TYPE_CHECKING:
-    from .context import OTPContext
 
 __all__ = [
     "HOTP",
@@ -44,9 +43,18 @@ _CLEAN = re.compile(r"[\s-]")
 _B32 = re.compile(r"^[A-Z2-7]*$")
 
 
-def generate_secret(entropy: int = 256) -> str:
-    """A random application secret for :class:`~aioctap.otp.OTPContext` (url-safe, ``entropy`` bits)."""
-    return secrets.token_urlsafe(math.ceil(entropy / 8))
+_SECRET_CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def generate_secret(entropy: int = 256, charset: str = _SECRET_CHARSET) -> str:
+    """A random application secret for :class:`~aioctap.otp.OTPContext`: ``entropy`` bits drawn from ``charset``."""
+    alphabet = "".join(dict.fromkeys(charset))  # distinct characters, order kept
+    if len(alphabet) < 2:
+        raise ValueError("charset needs at least two distinct characters")
+    if not isinstance(entropy, int) or entropy < 1:
+        raise ValueError("entropy must be a positive number of bits")
+    count = math.ceil(entropy / math.log2(len(alphabet)))
+    return "".join(secrets.choice(alphabet) for _ in range(count))
 
 
 def b32encode(key: bytes) -> str:
@@ -69,17 +77,43 @@ def b32decode(text: str) -> bytes:
         raise KeyFormatError("key is not valid base32") from None
 
 
+_PACK_COUNTER = struct.Struct(">Q").pack
+_UNPACK_U32 = struct.Struct(">I").unpack_from
+_POW10 = [10**n for n in range(11)]
+_ZERO_PADDED: list[str] = [f"%0{n}d" for n in range(11)]  # printf formats: "%06d" for 6 digits
+
+
 def hotp(key: bytes, counter: int, digits: int = 6, alg: str = "sha1") -> str:
     """RFC 4226 §5.3: HMAC, dynamic truncation, modulo 10^digits, zero padded."""
     if counter < 0 or counter >= 1 << 64:
         raise ValueError("counter must fit in an unsigned 64-bit integer")
-    digest = hmac.new(key, struct.pack(">Q", counter), ALGORITHMS[alg]).digest()
-    offset = digest[-1] & 0x0F
-    (value,) = struct.unpack_from(">I", digest, offset)
-    return str((value & 0x7FFFFFFF) % 10**digits).zfill(digits)
+    if alg not in ALGORITHMS:
+        raise KeyFormatError(f"unsupported algorithm {alg!r}: use sha1, sha256 or sha512")
+    digest = hmac.digest(key, _PACK_COUNTER(counter), alg)  # one-shot OpenSSL HMAC: the fastest path
+    value = _UNPACK_U32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF
+    return str(value % _POW10[digits]).zfill(digits)
+
+
+def _keyed_pads(key: bytes, alg: str) -> tuple[Any, Any]:
+    """HMAC's inner and outer hash states after the padded key (RFC 2104), computed once per key.
+
+    Copying them costs a fraction of a fresh ``hmac.new`` (which sets up OpenSSL every time).
+    """
+    factory = ALGORITHMS[alg]
+    block = factory().block_size
+    if len(key) > block:
+        key = factory(key).digest()
+    key = key.ljust(block, b"\0")
+    return factory(key.translate(_IPAD)), factory(key.translate(_OPAD))
+
+
+_IPAD = bytes(x ^ 0x36 for x in range(256))
+_OPAD = bytes(x ^ 0x5C for x in range(256))
 
 
 def _normalize_time(time: float | int | None) -> int:
+    if type(time) is int:
+        return time
     if time is None:
         return int(_time.time())
     if isinstance(time, bool) or not isinstance(time, int | float):
@@ -92,6 +126,15 @@ class BaseOTP:
 
     KIND: ClassVar[str] = ""
     MIN_KEY_SIZE = 10
+    #: defaults of this class (see :meth:`using`)
+    digits_default: ClassVar[int] = 6
+    alg_default: ClassVar[str] = "sha1"
+    issuer_default: ClassVar[str | None] = None
+    #: the OTPContext (passlib: wallet) that to_dict/to_json/from_json use when none is passed
+    context: ClassVar[OTPContext | None] = None
+    #: the serialization format version written, and the oldest one read
+    json_version: ClassVar[int] = 1
+    min_json_version: ClassVar[int] = 1
 
     def __init__(
         self,
@@ -99,13 +142,20 @@ class BaseOTP:
         format: str = "base32",
         *,
         new: bool = False,
-        digits: int = 6,
-        alg: str = "sha1",
+        digits: int | None = None,
+        alg: str | None = None,
         label: str | None = None,
         issuer: str | None = None,
         size: int | None = None,
+        changed: bool = False,
     ) -> None:
-        if alg.lower() not in ALGORITHMS:
+        digits = self.digits_default if digits is None else digits
+        alg = self.alg_default if alg is None else alg
+        issuer = self.issuer_default if issuer is None else issuer
+        #: True when the stored form should be written again (e.g. its key needs re-encryption)
+        self.changed = changed
+        self._pads: tuple[bytes, str, Any, Any] | None = None
+        if not isinstance(alg, str) or alg.lower() not in ALGORITHMS:
             raise KeyFormatError(f"unsupported algorithm {alg!r}: use sha1, sha256 or sha512")
         self.alg = alg.lower()
         if not isinstance(digits, int) or not 6 <= digits <= 10:
@@ -141,6 +191,11 @@ class BaseOTP:
         )
 
     @property
+    def wallet(self) -> OTPContext | None:
+        """passlib's name for the class's :attr:`context`."""
+        return type(self).context
+
+    @property
     def base32_key(self) -> str:
         return b32encode(self.key)
 
@@ -155,6 +210,8 @@ class BaseOTP:
 
     def normalize_token(self, token: str | int | bytes) -> str:
         """Digits only, exactly ``digits`` of them (spaces and dashes dropped)."""
+        if type(token) is str and len(token) == self.digits and token.isascii() and token.isdigit():
+            return token  # the common case, without the regular expression
         if isinstance(token, bool):
             raise MalformedTokenError("Token must be a string of digits")
         if isinstance(token, int):
@@ -176,7 +233,20 @@ class BaseOTP:
         return token
 
     def _generate(self, counter: int) -> str:
-        return hotp(self.key, counter, self.digits, self.alg)
+        if not 0 <= counter < 1 << 64:
+            raise ValueError("counter must fit in an unsigned 64-bit integer")
+        pads = self._pads
+        if pads is None or pads[0] is not self.key or pads[1] is not self.alg:
+            pads = self._pads = (self.key, self.alg, *_keyed_pads(self.key, self.alg))
+        inner = pads[2].copy()
+        inner.update(_PACK_COUNTER(counter))
+        outer = pads[3].copy()
+        outer.update(inner.digest())
+        digest = outer.digest()
+        value: int = _UNPACK_U32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF
+        digits = self.digits
+        code: str = _ZERO_PADDED[digits] % (value % _POW10[digits])
+        return code
 
     # -- otpauth URIs -------------------------------------------------------------------------------
 
@@ -201,8 +271,8 @@ class BaseOTP:
         query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
         return f"otpauth://{self.KIND}/{path}?{query}"
 
-    @staticmethod
-    def from_uri(uri: str) -> TOTP | HOTP:
+    @classmethod
+    def from_uri(cls, uri: str) -> TOTP | HOTP:
         """Parse an otpauth URI (``totp`` or ``hotp``); :class:`KeyFormatError` says what is wrong."""
         if not isinstance(uri, str):
             raise KeyFormatError("otpauth URI must be a string")
@@ -232,7 +302,7 @@ class BaseOTP:
         issuer = params.get("issuer") or issuer_prefix or None
         if issuer_prefix and params.get("issuer") and params["issuer"] != issuer_prefix:
             raise KeyFormatError("issuer parameter and label prefix disagree")
-        kwds: dict[str, Any] = {"label": label or None, "issuer": issuer}
+        kwds: dict[str, Any] = {"label": label or None, "issuer": issuer, "alg": "sha1", "digits": 6}
         if "algorithm" in params:
             kwds["alg"] = params["algorithm"].lower()
         if "digits" in params:
@@ -244,15 +314,23 @@ class BaseOTP:
                 if not params["period"].isdigit() or int(params["period"]) < 1:
                     raise KeyFormatError("period must be a positive number of seconds")
                 kwds["period"] = int(params["period"])
-            return TOTP(params["secret"], **kwds)
+            return (cls if issubclass(cls, TOTP) else TOTP)(params["secret"], **kwds)
         if "counter" not in params or not params["counter"].isdigit():
             raise KeyFormatError("an hotp URI needs a numeric counter")
-        return HOTP(params["secret"], counter=int(params["counter"]), **kwds)
+        return (cls if issubclass(cls, HOTP) else HOTP)(params["secret"], counter=int(params["counter"]), **kwds)
 
     # -- serialization --------------------------------------------------------------------------------
 
-    def to_dict(self, context: OTPContext | None = None, encrypt: bool | None = None) -> dict[str, Any]:
-        """A JSON-able dict; the key is encrypted when a context that can encrypt is given."""
+    def to_dict(self, encrypt: bool | OTPContext | None = None, context: OTPContext | None = None) -> dict[str, Any]:
+        """A JSON-able dict (passlib's ``to_dict(encrypt=None)``).
+
+        The key is encrypted when a context that can encrypt is at hand (``context``, an OTPContext
+        passed as the first argument, or the class's :attr:`context`) unless ``encrypt=False``;
+        ``encrypt=True`` without one raises :class:`KeyFormatError`.
+        """
+        if isinstance(encrypt, OTPContext):
+            encrypt, context = None, encrypt
+        context = context if context is not None else type(self).context
         d: dict[str, Any] = {"type": self.KIND, "v": 1}
         if self.alg != "sha1":
             d["alg"] = self.alg
@@ -271,50 +349,74 @@ class BaseOTP:
             d["key"] = self.base32_key
         return d
 
+    @property
+    def encrypted_key(self) -> dict[str, Any]:
+        """The key encrypted with the class's :attr:`context` (passlib's ``encrypted_key``)."""
+        context = type(self).context
+        if context is None or not context.can_encrypt:
+            raise KeyFormatError("no OTPContext with an application secret: use TOTP.using(secrets=...)")
+        return context.encrypt_key(self.key)
+
     def _extra_dict(self) -> dict[str, Any]:
         return {}
 
-    def to_json(self, context: OTPContext | None = None, encrypt: bool | None = None) -> str:
-        return json.dumps(self.to_dict(context, encrypt), separators=(",", ":"), sort_keys=True)
+    def to_json(self, encrypt: bool | OTPContext | None = None, context: OTPContext | None = None) -> str:
+        """:meth:`to_dict` as compact JSON."""
+        return json.dumps(self.to_dict(encrypt, context), separators=(",", ":"), sort_keys=True)
 
-    @staticmethod
-    def from_dict(d: Any, context: OTPContext | None = None) -> TOTP | HOTP:
+    @classmethod
+    def from_dict(cls, d: Any, context: OTPContext | None = None) -> TOTP | HOTP:
+        """Load :meth:`to_dict`'s output; ``changed`` is set when it should be stored again
+        (its key was encrypted under an old tag or cost, or is in clear though the context can encrypt)."""
+        context = context if context is not None else cls.context
         if not isinstance(d, dict) or d.get("v") != 1 or d.get("type") not in ("totp", "hotp"):
             raise KeyFormatError("not a serialized OTP (expected a dict with type totp/hotp and v=1)")
-        kwds: dict[str, Any] = {k: d[k] for k in ("alg", "digits", "label", "issuer") if k in d}
+        kwds: dict[str, Any] = {k: d[k] for k in ("label", "issuer") if k in d}
+        kwds.update(alg=d.get("alg", "sha1"), digits=d.get("digits", 6))
         if "enckey" in d:
             if context is None:
                 raise KeyFormatError("this OTP's key is encrypted: an OTPContext is needed")
-            key, _ = context.decrypt_key(d["enckey"])
-            kwds.update(key=key, format="raw")
+            key, changed = context.decrypt_key(d["enckey"])
+            kwds.update(key=key, format="raw", changed=changed)
         elif isinstance(d.get("key"), str):
-            kwds["key"] = d["key"]
+            kwds.update(key=d["key"], changed=context is not None and context.can_encrypt)
         else:
             raise KeyFormatError("serialized OTP has no key")
+        target: type[TOTP] | type[HOTP] = TOTP if d["type"] == "totp" else HOTP
+        if issubclass(cls, target):
+            target = cls
         try:
-            if d["type"] == "totp":
-                return TOTP(**kwds, **{k: d[k] for k in ("period", "t0") if k in d})
-            return HOTP(**kwds, counter=int(d.get("counter", 0)))
-        except TypeError as e:
-            raise KeyFormatError(f"serialized OTP has a mistyped member: {e}") from None
+            if target is not HOTP and issubclass(target, TOTP):
+                return target(**kwds, period=d.get("period", 30), t0=d.get("t0", 0))
+            assert issubclass(target, HOTP)
+            return target(**kwds, counter=d.get("counter", 0))
+        except (TypeError, AttributeError) as e:
+            raise KeyFormatError(f"serialized OTP has a mistyped member: {type(e).__name__}") from None
 
-    @staticmethod
-    def from_json(source: str | bytes, context: OTPContext | None = None) -> TOTP | HOTP:
+    @classmethod
+    def from_json(cls, source: str | bytes, context: OTPContext | None = None) -> TOTP | HOTP:
+        """Load :meth:`to_json`'s output."""
         try:
-            return BaseOTP.from_dict(json.loads(source), context)
+            data = json.loads(source)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             raise KeyFormatError("serialized OTP is not valid JSON") from None
+        return cls.from_dict(data, context)
 
-    @staticmethod
-    def from_source(source: str | dict[str, Any] | BaseOTP, context: OTPContext | None = None) -> BaseOTP:
+    @classmethod
+    def from_source(cls, source: str | bytes | dict[str, Any] | BaseOTP, context: OTPContext | None = None) -> BaseOTP:
         """From an otpauth URI, a JSON string, a dict, or an OTP object."""
         if isinstance(source, BaseOTP):
             return source
         if isinstance(source, dict):
-            return BaseOTP.from_dict(source, context)
-        if isinstance(source, str) and source.startswith("otpauth://"):
-            return BaseOTP.from_uri(source)
-        return BaseOTP.from_json(source, context)
+            return cls.from_dict(source, context)
+        if isinstance(source, str) and source.strip().lower().startswith("otpauth://"):
+            return cls.from_uri(source)
+        return cls.from_json(source, context)
+
+    @classmethod
+    def new(cls, **kwds: Any) -> Any:
+        """A new random key (passlib's ``TOTP.new()``): ``cls(new=True, **kwds)``."""
+        return cls(new=True, **kwds)
 
 
 @dataclass(frozen=True)
@@ -349,7 +451,7 @@ class TotpToken:
         return f"<TotpToken token='{self.token}' expire_time={self.expire_time}>"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class TotpMatch:
     """A successful TOTP match (passlib.totp.TotpMatch); acts as the tuple (counter, time)."""
 
@@ -398,17 +500,83 @@ class TOTP(BaseOTP):
     """RFC 6238 time-based OTP: ``TOTP(key=None, format="base32", *, new=False, period=30, t0=0, ...)``."""
 
     KIND = "totp"
+    period_default: ClassVar[int] = 30
+    #: the clock :meth:`now` reads (passlib's ``now``); set with :meth:`using`
+    clock: ClassVar[Callable[[], float]] = staticmethod(_time.time)
 
     def __init__(
-        self, key: str | bytes | None = None, format: str = "base32", *, period: int = 30, t0: int = 0, **kwds: Any
+        self,
+        key: str | bytes | None = None,
+        format: str = "base32",
+        *,
+        period: int | None = None,
+        t0: int = 0,
+        **kwds: Any,
     ) -> None:
         super().__init__(key, format, **kwds)
+        period = self.period_default if period is None else period
         if not isinstance(period, int) or isinstance(period, bool) or period < 1:
             raise KeyFormatError("period must be a positive whole number of seconds")
         if not isinstance(t0, int) or isinstance(t0, bool):
             raise KeyFormatError("t0 must be an integer")
         self.period = period
         self.t0 = t0
+
+    @classmethod
+    def using(
+        cls,
+        digits: int | None = None,
+        alg: str | None = None,
+        period: int | None = None,
+        issuer: str | None = None,
+        wallet: OTPContext | None = None,
+        now: Callable[[], float] | None = None,
+        *,
+        context: OTPContext | None = None,
+        secrets: dict[str | int, str | bytes] | None = None,
+        default_tag: str | int | None = None,
+        encrypt_cost: int | None = None,
+    ) -> type[TOTP]:
+        """A subclass with these defaults and this OTPContext (passlib's ``TOTP.using``).
+
+        ``TotpFactory = TOTP.using(issuer="ACME", secrets={"1": generate_secret()})``; then
+        ``TotpFactory.new()`` makes keys whose ``to_json()`` is encrypted, and
+        ``TotpFactory.from_json(...)`` decrypts them. ``wallet`` is passlib's name for ``context``.
+        """
+        namespace: dict[str, Any] = {}
+        probe: dict[str, Any] = {"key": b"\0" * cls.MIN_KEY_SIZE, "format": "raw"}
+        if digits is not None:
+            namespace["digits_default"] = cls(**probe, digits=digits).digits
+        if alg is not None:
+            namespace["alg_default"] = cls(**probe, alg=alg).alg
+        if period is not None:
+            namespace["period_default"] = cls(**probe, period=period).period
+        if issuer is not None:
+            namespace["issuer_default"] = cls(**probe, issuer=issuer).issuer
+        ctx = context or wallet
+        if secrets is not None:
+            if ctx is not None:
+                raise TypeError("give either secrets or a context/wallet, not both")
+            ctx = OTPContext(secrets, default_tag, encrypt_cost if encrypt_cost is not None else 14)
+        elif encrypt_cost is not None or default_tag is not None:
+            raise TypeError("encrypt_cost and default_tag go with secrets")
+        if ctx is not None:
+            namespace["context"] = ctx
+        if now is not None:
+            if not callable(now):
+                raise TypeError("now must be a callable returning seconds since the epoch")
+            namespace["clock"] = staticmethod(now)
+        return type(cls.__name__, (cls,), namespace)
+
+    @classmethod
+    def now(cls) -> int:
+        """The current time from the class's clock, in whole seconds."""
+        return _normalize_time(cls.clock())
+
+    @classmethod
+    def normalize_time(cls, time: float | int | None) -> int:
+        """Whole seconds since the epoch; None means :meth:`now`."""
+        return cls.now() if time is None else _normalize_time(time)
 
     def _time_to_counter(self, time: int) -> int:
         return (time - self.t0) // self.period
@@ -429,7 +597,7 @@ class TOTP(BaseOTP):
 
     def generate(self, time: float | int | None = None) -> TotpToken:
         """The token for ``time`` (default: now)."""
-        t = _normalize_time(time)
+        t = self.normalize_time(time)
         counter = self._time_to_counter(t)
         if counter < 0:
             raise ValueError("time is before T0")
@@ -449,32 +617,62 @@ class TOTP(BaseOTP):
         Counters at or before ``last_counter`` never match: the last one raises
         :class:`UsedTokenError` (unless ``reuse``), earlier ones are outside the search.
         """
-        token = self.normalize_token(token)
-        if not isinstance(window, int) or window < 0:
+        digits = self.digits
+        if not (type(token) is str and len(token) == digits and token.isascii() and token.isdigit()):
+            token = self.normalize_token(token)
+        if type(window) is not int or window < 0:
             raise ValueError("window must be a non-negative integer")
-        t = _normalize_time(time)
-        client_time = t + int(skew)
+        t = time if type(time) is int else self.normalize_time(time)
+        client_time = t + skew if type(skew) is int else t + int(skew)
         last = -1 if last_counter is None else last_counter
-        start = max(last, self._time_to_counter(client_time - window), 0)
-        end = self._time_to_counter(client_time + window) + 1
-        counter = self._find_match(token, start, end)
+        period, t0 = self.period, self.t0
+        start = (client_time - window - t0) // period
+        if start < last:
+            start = last
+        if start < 0:
+            start = 0
+        end = (client_time + window - t0) // period + 1
+        expected = (client_time - t0) // period
+        pads = self._pads
+        if start <= expected < end and pads is not None and pads[0] is self.key and pads[1] is self.alg:
+            # the common case inline: the token of the expected step (what _generate computes)
+            inner = pads[2].copy()
+            inner.update(_PACK_COUNTER(expected))
+            outer = pads[3].copy()
+            outer.update(inner.digest())
+            digest = outer.digest()
+            value = _UNPACK_U32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF
+            if hmac.compare_digest(token, _ZERO_PADDED[digits] % (value % _POW10[digits])):
+                counter = expected
+            else:
+                counter = self._find_match(token, start, end, expected, skip_expected=True)
+        else:
+            counter = self._find_match(token, start, end, expected)
         if counter == last and not reuse:
             raise UsedTokenError(expire_time=self._counter_to_time(last + 1))
         return TotpMatch(self, counter, t, window)
 
-    def _find_match(self, token: str, start: int, end: int) -> int:
-        found = None
-        for counter in range(start, end):
-            # compare every candidate, keep the first match: the time taken does not depend on where it matched
-            if hmac.compare_digest(token, self._generate(counter)) and found is None:
-                found = counter
-        if found is None:
-            raise InvalidTokenError()
-        return found
+    def _find_match(self, token: str, start: int, end: int, expected: int, skip_expected: bool = False) -> int:
+        """The counter in [start, end) whose code is ``token``: the expected one first, then in order.
 
-    def verify(self, token: str | int | bytes, time: float | int | None = None, **kwds: Any) -> TotpMatch:
-        """Alias of :meth:`match`."""
-        return self.match(token, time, **kwds)
+        Each comparison is constant-time; where the search stops tells only which step the
+        caller's own token came from, nothing about the key.
+        """
+        generate, compare = self._generate, hmac.compare_digest
+        if not skip_expected and start <= expected < end and compare(token, generate(expected)):
+            return expected
+        for counter in range(start, min(end, 1 << 64)):
+            if counter != expected and compare(token, generate(counter)):
+                return counter
+        raise InvalidTokenError()
+
+    @classmethod
+    def verify(cls, token: str | int | bytes, source: str | bytes | dict[str, Any] | BaseOTP, **kwds: Any) -> TotpMatch:
+        """passlib's ``TOTP.verify(token, source, **kwds)``: :meth:`from_source` then :meth:`match`."""
+        otp = cls.from_source(source)
+        if not isinstance(otp, TOTP):
+            raise KeyFormatError("TOTP.verify needs a TOTP source, not an HOTP one")
+        return otp.match(token, **kwds)
 
 
 @dataclass(frozen=True)
@@ -524,13 +722,10 @@ class HOTP(BaseOTP):
         """Look ahead from ``counter`` (default: the expected one) up to ``window`` steps; never backwards."""
         token = self.normalize_token(token)
         expected = self.counter if counter is None else counter
-        found = None
-        for c in range(expected, expected + window + 1):
-            if hmac.compare_digest(token, self._generate(c)) and found is None:
-                found = c
-        if found is None:
-            raise InvalidTokenError()
-        return HotpMatch(self, found, expected)
+        for c in range(expected, min(expected + window + 1, 1 << 64)):
+            if hmac.compare_digest(token, self._generate(c)):
+                return HotpMatch(self, c, expected)
+        raise InvalidTokenError()
 
     def advance(self, match: HotpMatch) -> None:
         """Move the expected counter past a match (so the token cannot be used again)."""

@@ -9,15 +9,15 @@ at rest (an :class:`OTPContext`); decryption runs in a worker thread and is cach
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time as _time
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import anyio.to_thread
 
-from ..stores.base import ConflictError, Record, Store
+from ..stores.base import ConflictError, Store
 from .context import OTPContext
 from .core import HOTP, TOTP, BaseOTP, HotpMatch, TotpMatch
 from .errors import InvalidTokenError, KeyFormatError, ThrottledError, UnknownAccountError, UsedTokenError
@@ -27,34 +27,57 @@ __all__ = ["OtpVerifier"]
 NAMESPACE = "otp"
 
 
-@dataclass
+@dataclass(slots=True)
 class _State:
-    otp: dict[str, Any]
+    """One account's record: ``otp1 <last_counter> <failures> <throttled_until> <drift>\n<OTP JSON>``.
+
+    The mutable numbers come first on one line, so that the hot path parses a few numbers and
+    never the JSON: the serialized OTP (:meth:`BaseOTP.to_json`, its key possibly encrypted) is
+    kept as bytes and doubles as the key-cache tag.
+    """
+
+    otp_blob: bytes
     last_counter: int = -1
     failures: int = 0
     throttled_until: float = 0.0
     drift: float = 0.0
 
     def dumps(self) -> bytes:
-        return json.dumps(self.__dict__, separators=(",", ":")).encode()
+        head = b"otp1 %d %d %r %r\n" % (self.last_counter, self.failures, self.throttled_until, self.drift)
+        return head + self.otp_blob
 
     @classmethod
     def loads(cls, data: bytes) -> _State:
+        head, _, blob = data.partition(b"\n")
         try:
-            d = json.loads(data)
-            return cls(
-                d["otp"], int(d["last_counter"]), int(d["failures"]), float(d["throttled_until"]), float(d["drift"])
-            )
-        except (ValueError, KeyError, TypeError) as e:
-            raise KeyFormatError(f"stored OTP record is corrupt: {type(e).__name__}") from None
+            magic, last, failures, throttled, drift = head.split(b" ")
+            if magic != b"otp1" or not blob:
+                raise ValueError
+            return cls(blob, int(last), int(failures), float(throttled), float(drift))
+        except ValueError:
+            raise KeyFormatError("stored OTP record is corrupt: bad header") from None
+
+    def otp_dict(self) -> dict[str, Any]:
+        try:
+            d = json.loads(self.otp_blob)
+        except (ValueError, RecursionError):
+            raise KeyFormatError("stored OTP record is corrupt: bad OTP JSON") from None
+        if not isinstance(d, dict):
+            raise KeyFormatError("stored OTP record is corrupt: the OTP is not an object")
+        return d
+
+
+def _blob(otp_dict: dict[str, Any]) -> bytes:
+    return json.dumps(otp_dict, separators=(",", ":"), sort_keys=True).encode()
 
 
 class OtpVerifier:
-    """``OtpVerifier(store, *, context=None, window=30, max_failures=3, max_delay=300)``.
+    """``OtpVerifier(store, *, context=None, window=30, max_failures=3, max_delay=300, cache_size=10000)``.
 
     ``window``: seconds either side of now that a TOTP token may come from. After
     ``max_failures`` consecutive failures, each further failure doubles a delay (1 s, 2 s, 4 s ...
     up to ``max_delay``) during which :meth:`verify` raises :class:`ThrottledError`.
+    ``cache_size``: how many accounts' decrypted OTPs and last written records are kept in memory.
     """
 
     def __init__(
@@ -66,6 +89,7 @@ class OtpVerifier:
         max_failures: int = 3,
         max_delay: float = 300.0,
         clock: Any = None,
+        cache_size: int = 10_000,
     ) -> None:
         self.store = store
         self.context = context
@@ -73,7 +97,10 @@ class OtpVerifier:
         self.max_failures = max_failures
         self.max_delay = max_delay
         self._clock = clock or _time.time
-        self._cache: dict[str, tuple[bytes, BaseOTP]] = {}
+        self.cache_size = max(1, cache_size)
+        self._cache: dict[str, tuple[bytes, BaseOTP]] = {}  # account -> (serialized OTP, decrypted OTP)
+        # account -> (value written, its version, its state, the OTP): what this verifier last wrote
+        self._states: dict[str, tuple[bytes, int, _State, BaseOTP]] = {}
 
     def __repr__(self) -> str:
         return f"OtpVerifier(store={self.store!r})"
@@ -90,7 +117,10 @@ class OtpVerifier:
     ) -> str:
         """Create a TOTP for ``account`` (a given base32 ``key`` is used as is) and return its otpauth URI."""
         totp = TOTP(key, new=key is None, issuer=issuer, label=label or account, **kwds)
-        state = _State(totp.to_dict(self.context))
+        if self.context is not None and self.context.can_encrypt:  # PBKDF2: off the event loop
+            state = _State(_blob(await anyio.to_thread.run_sync(lambda: totp.to_dict(context=self.context))))
+        else:
+            state = _State(_blob(totp.to_dict()))
         try:
             await self.store.put(NAMESPACE, account, state.dumps(), expected_version=None if replace else 0)
         except ConflictError:
@@ -98,68 +128,110 @@ class OtpVerifier:
         return totp.to_uri()
 
     async def remove(self, account: str) -> bool:
+        """Delete the account's OTP; True if there was one."""
+        self._cache.pop(account, None)
+        self._states.pop(account, None)
         return await self.store.delete(NAMESPACE, account)
 
     async def _otp(self, account: str, state: _State) -> BaseOTP:
-        blob = json.dumps(state.otp, sort_keys=True).encode()
-        digest = hashlib.sha256(blob).digest()
         cached = self._cache.get(account)
-        if cached is not None and cached[0] == digest:
+        if cached is not None and cached[0] == state.otp_blob:
             return cached[1]
-        if "enckey" in state.otp:
-            otp: BaseOTP = await anyio.to_thread.run_sync(BaseOTP.from_dict, state.otp, self.context)
+        d = state.otp_dict()
+        if "enckey" in d:
+            otp: BaseOTP = await anyio.to_thread.run_sync(BaseOTP.from_dict, d, self.context)
         else:
-            otp = BaseOTP.from_dict(state.otp, self.context)
-        self._cache[account] = (digest, otp)
+            otp = BaseOTP.from_dict(d, self.context)
+        if len(self._cache) >= self.cache_size:
+            self._cache.pop(next(iter(self._cache)))  # the oldest entry
+        self._cache[account] = (state.otp_blob, otp)
         return otp
 
-    async def _load(self, account: str) -> tuple[Record, _State]:
-        record = await self.store.get(NAMESPACE, account)
-        if record is None:
-            raise UnknownAccountError()
-        return record, _State.loads(record.value)
-
     async def verify(self, account: str, token: str | int, *, time: float | None = None) -> TotpMatch | HotpMatch:
-        """Check ``token`` for ``account`` and mark its counter used; raises a TokenError subclass otherwise."""
+        """Check ``token`` for ``account`` and mark its counter used; raises a TokenError subclass otherwise.
+
+        The record as this verifier last wrote it (value, version, parsed state) is remembered, so
+        a success costs one compare-and-set and no read when nobody else wrote in between; if
+        someone did, the compare-and-set fails and the token is judged again on a fresh read.
+        Refusals are only ever decided on a fresh read.
+        """
         now = self._clock() if time is None else time
+        store, cache, states = self.store, self._cache, self._states
+        trust_memory = True
         while True:
-            record, state = await self._load(account)
-            wall = self._clock()
-            if state.throttled_until > wall:
-                raise ThrottledError(state.throttled_until - wall)
-            otp = await self._otp(account, state)
+            written = states.get(account) if trust_memory else None
+            if written is not None:
+                _, version, state, otp = written
+            else:
+                record = await store.get(NAMESPACE, account)
+                if record is None:
+                    raise UnknownAccountError()
+                state, version = _State.loads(record.value), record.version
+                cached = cache.get(account)
+                if cached is not None and cached[0] == state.otp_blob:
+                    otp = cached[1]
+                else:
+                    otp = await self._otp(account, state)
+            if state.throttled_until:
+                wall = self._clock()
+                if state.throttled_until > wall:
+                    if written is not None:
+                        trust_memory = False
+                        continue
+                    raise ThrottledError(state.throttled_until - wall)
             match: TotpMatch | HotpMatch
             try:
-                if isinstance(otp, TOTP):
-                    match = otp.match(token, now, self.window, round(state.drift), state.last_counter)
+                if type(otp) is TOTP or isinstance(otp, TOTP):
+                    drift = state.drift
+                    match = otp.match(token, now, self.window, round(drift) if drift else 0, state.last_counter)
                 else:
                     assert isinstance(otp, HOTP)
                     match = otp.match(token, max(otp.counter, state.last_counter + 1))
-            except UsedTokenError:
-                raise  # a replay of the last accepted code: refused, but not a guessing attempt
-            except InvalidTokenError:
-                if await self._record_failure(account, record, state):
+            except (UsedTokenError, InvalidTokenError) as e:
+                if written is not None:
+                    trust_memory = False  # decide a refusal on the stored state, not on memory
+                    continue
+                if isinstance(e, UsedTokenError):
+                    raise  # a replay of the last accepted code: refused, but not a guessing attempt
+                if await self._record_failure(account, version, state):
                     raise
                 continue  # the record changed under us: judge again with the new state
+            states.pop(account, None)  # about to change the state object: it no longer matches any stored bytes
             state.last_counter = match.counter
+            recrypted = None
+            if otp.changed and self.context is not None and self.context.can_encrypt:
+                # stored under an old tag or cost, or in clear: write it back encrypted with the current one
+                recrypted = _blob(await anyio.to_thread.run_sync(partial(otp.to_dict, context=self.context)))
+                state.otp_blob = recrypted
             state.failures = 0
             state.throttled_until = 0.0
-            if isinstance(match, TotpMatch) and isinstance(otp, TOTP):
-                state.drift = 0.7 * state.drift + 0.3 * match.skipped * otp.period
+            if type(match) is TotpMatch:
+                period = match.totp.period
+                skipped = match.counter - (match.time - match.totp.t0) // period
+                state.drift = 0.7 * state.drift + 0.3 * skipped * period
+            value = state.dumps()
             try:
-                await self.store.put(NAMESPACE, account, state.dumps(), expected_version=record.version)
+                new_version = await store.put(NAMESPACE, account, value, expected_version=version)
             except ConflictError:
+                trust_memory = False
                 continue  # someone else changed the account first: re-read (a replay now fails as used)
+            if len(states) >= self.cache_size:
+                states.pop(next(iter(states)))
+            states[account] = (value, new_version, state, otp)
+            if recrypted is not None:
+                otp.changed = False
+                cache[account] = (recrypted, otp)
             return match
 
-    async def _record_failure(self, account: str, record: Record, state: _State) -> bool:
+    async def _record_failure(self, account: str, version: int, state: _State) -> bool:
         """Count a failure; False if the record changed concurrently (the caller re-checks)."""
+        self._states.pop(account, None)
         state.failures += 1
         if state.failures >= self.max_failures:
             delay = min(self.max_delay, 2.0 ** (state.failures - self.max_failures))
             state.throttled_until = self._clock() + delay
         try:
-            await self.store.put(NAMESPACE, account, state.dumps(), expected_version=record.version)
+            await self.store.put(NAMESPACE, account, state.dumps(), expected_version=version)
         except ConflictError:
             return False
         return True

@@ -28,6 +28,7 @@ from .verify import (
 __all__ = ["CeremonyState", "Fido2Server", "StoredCredential"]
 
 CHALLENGE_BYTES = 32
+USER_VERIFICATION = ("required", "preferred", "discouraged")
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,8 @@ class Fido2Server:
         if not isinstance(user_id, bytes) or not 1 <= len(user_id) <= 64:
             raise ValueError("user.id must be 1 to 64 bytes")
         uv = user_verification or "preferred"
+        if uv not in USER_VERIFICATION:
+            raise ValueError("user_verification must be required, preferred or discouraged")
         state = self._state("registration", uv, now, user_id)
         selection: dict[str, Any] = {"userVerification": uv}
         if resident_key_requirement:
@@ -173,11 +176,18 @@ class Fido2Server:
         *,
         user_verification: str | None = None,
         extensions: Mapping[str, Any] | None = None,
+        user_handle: bytes | None = None,
         now: float | None = None,
     ) -> tuple[dict[str, Any], CeremonyState]:
-        """PublicKeyCredentialRequestOptions (JSON form); no credentials: a discoverable-credential sign-in."""
+        """PublicKeyCredentialRequestOptions (JSON form); no credentials: a discoverable-credential sign-in.
+
+        ``user_handle``: the user the sign-in is for, when known; the assertion must then come from
+        one of that user's credentials.
+        """
         uv = user_verification or "preferred"
-        state = self._state("authentication", uv, now)
+        if uv not in USER_VERIFICATION:
+            raise ValueError("user_verification must be required, preferred or discouraged")
+        state = self._state("authentication", uv, now, user_handle)
         options: dict[str, Any] = {
             "challenge": websafe_encode(state.challenge),
             "timeout": int(self.timeout * 1000),
@@ -219,6 +229,8 @@ class Fido2Server:
         )
         if result.user_handle is not None and result.user_handle != match.user_handle:
             raise CredentialIdError("userHandle does not belong to the credential's user")
+        if state.user_handle is not None and match.user_handle != state.user_handle:
+            raise CredentialIdError("the credential does not belong to the user this sign-in was started for")
         return result, match
 
     def _check_state(self, state: CeremonyState, kind: str, now: float | None) -> None:

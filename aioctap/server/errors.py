@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 __all__ = [
+    "AttestationCertificateError",
     "AttestationError",
+    "AttestationSignatureError",
+    "AuthenticatorStatusError",
     "BackupFlagsError",
     "ChallengeMismatchError",
     "ClientDataTypeError",
     "CredentialIdError",
     "CrossOriginError",
     "InvalidSignatureError",
+    "MalformedAttestationError",
     "MalformedResponseError",
+    "MetadataError",
     "OriginMismatchError",
     "RpIdHashMismatchError",
     "SignCountError",
     "UnsupportedAlgorithmError",
+    "UnsupportedAttestationFormatError",
     "UntrustedAttestationError",
+    "UserHandleError",
     "UserPresenceError",
     "UserVerificationError",
     "VerificationError",
@@ -87,3 +94,31 @@ class AttestationError(VerificationError):
 
 class UntrustedAttestationError(AttestationError):
     """The attestation chain does not lead to a trust anchor the server was given."""
+
+
+class UnsupportedAttestationFormatError(AttestationError):
+    """attestationObject.fmt names a format this relying party does not implement (§7.1 step 20)."""
+
+
+class MalformedAttestationError(AttestationError):
+    """The attestation statement or a structure inside it (TPM, ASN.1, JWS) cannot be parsed."""
+
+
+class AttestationSignatureError(AttestationError):
+    """The attestation signature does not verify, or signs other data than the ceremony's (nonce, challenge)."""
+
+
+class AttestationCertificateError(AttestationError):
+    """An attestation certificate breaks its format's requirements, is expired, or the chain is broken."""
+
+
+class AuthenticatorStatusError(UntrustedAttestationError):
+    """FIDO metadata reports the authenticator model as revoked or compromised."""
+
+
+class UserHandleError(VerificationError):
+    """The assertion's userHandle is not the handle of the user that owns the credential."""
+
+
+class MetadataError(VerificationError):
+    """A FIDO MDS3 metadata blob is malformed, expired, or its signature or chain does not verify."""

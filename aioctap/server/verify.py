@@ -7,17 +7,23 @@ check, with a message that names it.
 
 from __future__ import annotations
 
+import binascii
 import datetime
 import hashlib
 import hmac
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from .. import cbor
-from ..cose import CoseError, CoseKey
+from ..cose import ES256, CoseError, CoseKey
 from ..webauthn import Aaguid, AuthenticatorData, CollectedClientData, WebAuthnDataError, websafe_decode
 from .attestation import AttestationResult, AttestationType, TrustAnchors, verify_attestation
 from .errors import (
@@ -28,14 +34,18 @@ from .errors import (
     CredentialIdError,
     CrossOriginError,
     InvalidSignatureError,
+    MalformedAttestationError,
     MalformedResponseError,
     OriginMismatchError,
     RpIdHashMismatchError,
     SignCountError,
     UnsupportedAlgorithmError,
+    UntrustedAttestationError,
+    UserHandleError,
     UserPresenceError,
     UserVerificationError,
 )
+from .mds import REJECTED_STATUSES, MetadataBlob
 
 __all__ = [
     "AuthenticationResult",
@@ -70,9 +80,9 @@ class RegistrationResult:
     alg: int
 
 
-@dataclass(frozen=True)
-class AuthenticationResult:
-    """A verified assertion."""
+class AuthenticationResult(NamedTuple):
+    """A verified assertion (an immutable value; a NamedTuple because it is built once per sign-in and a
+    frozen dataclass costs a few microseconds more on that hot path)."""
 
     credential_id: bytes
     new_sign_count: int
@@ -85,20 +95,22 @@ class AuthenticationResult:
     extensions: dict[str, Any] | None = None
 
 
-def parse_credential(credential: Mapping[str, Any] | str | bytes) -> dict[str, Any]:
+def parse_credential(credential: Mapping[str, Any] | str | bytes) -> Mapping[str, Any]:
     """The credential JSON as a dict; :class:`MalformedResponseError` if it is not a PublicKeyCredential."""
-    if isinstance(credential, str | bytes):
+    if isinstance(credential, (str, bytes)):
         try:
             credential = json.loads(credential)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
             raise MalformedResponseError("credential is not valid JSON") from None
-    if not isinstance(credential, Mapping):
+    # type(...) is dict first: an ABC isinstance check costs more than the rest of this function
+    if type(credential) is not dict and not isinstance(credential, Mapping):
         raise MalformedResponseError("credential must be a JSON object")
     if credential.get("type") != "public-key":
         raise MalformedResponseError("credential.type must be 'public-key'")
-    if not isinstance(credential.get("response"), Mapping):
+    response = credential.get("response")
+    if type(response) is not dict and not isinstance(response, Mapping):
         raise MalformedResponseError("credential.response must be an object")
-    return dict(credential)
+    return credential
 
 
 def _b64(obj: Mapping[str, Any], name: str, where: str = "response", required: bool = True) -> bytes | None:
@@ -114,6 +126,13 @@ def _b64(obj: Mapping[str, Any], name: str, where: str = "response", required: b
 
 
 def _ids(credential: Mapping[str, Any]) -> bytes:
+    """credential.rawId, decoded, after checking that credential.id names the same bytes."""
+    raw_str, cid = credential.get("rawId"), credential.get("id")
+    if type(raw_str) is str and raw_str == cid:  # the usual case: one decode
+        try:
+            return websafe_decode(raw_str)
+        except WebAuthnDataError:
+            raise MalformedResponseError("credential.rawId is not valid base64url") from None
     raw_id = _b64(credential, "rawId", "credential")
     assert raw_id is not None
     cid = credential.get("id")
@@ -134,6 +153,7 @@ def _check_client_data(
     expected_challenge: bytes,
     expected_origin: str | Sequence[str],
     allow_cross_origin: bool,
+    expected_top_origin: str | Sequence[str] | None = None,
 ) -> CollectedClientData:
     try:
         client_data = CollectedClientData(raw)
@@ -148,7 +168,89 @@ def _check_client_data(
         raise OriginMismatchError(f"clientDataJSON.origin {client_data.origin!r} is not an expected origin")
     if (client_data.cross_origin or client_data.top_origin is not None) and not allow_cross_origin:
         raise CrossOriginError("the ceremony ran in a cross-origin iframe, which this relying party does not allow")
+    if client_data.top_origin is not None and expected_top_origin is not None:
+        tops = [expected_top_origin] if isinstance(expected_top_origin, str) else list(expected_top_origin)
+        if client_data.top_origin not in tops:
+            raise CrossOriginError(f"clientDataJSON.topOrigin {client_data.top_origin!r} is not an expected top origin")
     return client_data
+
+
+_json_decode = json.JSONDecoder().decode
+_STD_TO_URL = bytes.maketrans(b"+/", b"-_")
+# members whose presence after the prefix sends a response to the full JSON parse
+_PREFIX_MEMBERS = (b'"type"', b'"challenge"', b'"origin"', b'"crossOrigin"', b'"topOrigin"', b"\\")
+
+
+@lru_cache(maxsize=256)
+def _json_string(value: str) -> bytes | None:
+    """The JSON serialization of ``value`` as browsers write it (CCDToString), or None if it needs escapes."""
+    encoded = json.dumps(value, ensure_ascii=False).encode("utf-8")
+    return encoded if encoded == b'"' + value.encode("utf-8") + b'"' else None
+
+
+def _matches_limited_verification(raw: bytes, expected_challenge: bytes, expected_origin: str | Sequence[str]) -> bool:
+    """WebAuthn L3 §5.8.1.2 limited verification: the client data starts with exactly the bytes a browser
+    writes for this type, challenge and origin, with crossOrigin false, and nothing later redefines them.
+
+    True means the full checks would pass; False means "not sure": the caller runs the full JSON checks.
+    """
+    origins = (expected_origin,) if isinstance(expected_origin, str) else expected_origin
+    challenge = binascii.b2a_base64(expected_challenge, newline=False).translate(_STD_TO_URL).rstrip(b"=")
+    head = b'{"type":"webauthn.get","challenge":"' + challenge + b'","origin":'
+    if not raw.startswith(head):
+        return False
+    for origin in origins:
+        quoted = _json_string(origin)
+        if quoted is None:
+            continue
+        prefix = head + quoted + b',"crossOrigin":false'
+        if raw.startswith(prefix):
+            rest = raw[len(prefix) :]
+            if rest == b"}":
+                return True
+            return rest[:1] == b"," and rest.endswith(b"}") and not any(m in rest for m in _PREFIX_MEMBERS)
+    return False
+
+
+def _check_get_client_data(
+    raw: bytes,
+    expected_challenge: bytes,
+    expected_origin: str | Sequence[str],
+    allow_cross_origin: bool,
+    expected_top_origin: str | Sequence[str] | None,
+) -> None:
+    """§7.2 steps 10-13 without building a CollectedClientData (the assertion hot path)."""
+    if _matches_limited_verification(raw, expected_challenge, expected_origin):
+        return
+    try:
+        parsed = _json_decode(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise MalformedResponseError("clientDataJSON is not valid UTF-8 JSON") from None
+    if not isinstance(parsed, dict):
+        raise MalformedResponseError("clientDataJSON must be a JSON object")
+    typ, challenge, origin = parsed.get("type"), parsed.get("challenge"), parsed.get("origin")
+    if not isinstance(typ, str) or not isinstance(challenge, str) or not isinstance(origin, str):
+        raise MalformedResponseError("clientDataJSON needs string members type, challenge and origin")
+    if typ != "webauthn.get":
+        raise ClientDataTypeError(f"clientDataJSON.type is {typ!r}, expected 'webauthn.get'")
+    try:
+        challenge_bytes = websafe_decode(challenge)
+    except WebAuthnDataError:
+        raise MalformedResponseError("clientDataJSON.challenge is not valid base64url") from None
+    if not hmac.compare_digest(challenge_bytes, expected_challenge):
+        raise ChallengeMismatchError("clientDataJSON.challenge does not match the expected challenge")
+    if origin != expected_origin and (isinstance(expected_origin, str) or origin not in expected_origin):
+        raise OriginMismatchError(f"clientDataJSON.origin {origin!r} is not an expected origin")
+    cross, top = parsed.get("crossOrigin", False), parsed.get("topOrigin")
+    if cross is not False or top is not None:
+        if not isinstance(cross, bool) or (top is not None and not isinstance(top, str)):
+            raise MalformedResponseError("clientDataJSON.crossOrigin must be a boolean and topOrigin a string")
+        if not allow_cross_origin:
+            raise CrossOriginError("the ceremony ran in a cross-origin iframe, which this relying party does not allow")
+        if top is not None and expected_top_origin is not None:
+            tops = [expected_top_origin] if isinstance(expected_top_origin, str) else list(expected_top_origin)
+            if top not in tops:
+                raise CrossOriginError(f"clientDataJSON.topOrigin {top!r} is not an expected top origin")
 
 
 @lru_cache(maxsize=64)
@@ -156,18 +258,31 @@ def _rp_hash(rp_id: str) -> bytes:
     return hashlib.sha256(rp_id.encode("utf-8")).digest()
 
 
+_UP, _UV, _BE, _BS = 0x01, 0x04, 0x08, 0x10
+_sha256 = hashlib.sha256
+
+
+def _check_flags(
+    rp_id_hash: bytes, flags: int, expected_rp_id: str | Iterable[str], require_uv: bool, require_up: bool
+) -> None:
+    """§7.1 steps 13-16 / §7.2 steps 15-18: rpIdHash, UP, UV, and BS only with BE."""
+    if isinstance(expected_rp_id, str):
+        if not hmac.compare_digest(rp_id_hash, _rp_hash(expected_rp_id)):
+            raise RpIdHashMismatchError("authenticatorData.rpIdHash is not SHA-256 of the expected RP ID")
+    elif not any(hmac.compare_digest(rp_id_hash, _rp_hash(r)) for r in expected_rp_id):
+        raise RpIdHashMismatchError("authenticatorData.rpIdHash is not SHA-256 of any expected RP ID")
+    if require_up and not flags & _UP:
+        raise UserPresenceError("the authenticator did not report user presence (UP flag)")
+    if require_uv and not flags & _UV:
+        raise UserVerificationError("user verification is required but the UV flag is not set")
+    if flags & _BS and not flags & _BE:
+        raise BackupFlagsError("the BS flag is set while BE is not")
+
+
 def _check_auth_data(
     auth_data: AuthenticatorData, expected_rp_id: str | Iterable[str], require_uv: bool, require_up: bool
 ) -> None:
-    rp_ids = [expected_rp_id] if isinstance(expected_rp_id, str) else list(expected_rp_id)
-    if not any(hmac.compare_digest(auth_data.rp_id_hash, _rp_hash(r)) for r in rp_ids):
-        raise RpIdHashMismatchError("authenticatorData.rpIdHash is not SHA-256 of the expected RP ID")
-    if require_up and not auth_data.is_user_present():
-        raise UserPresenceError("the authenticator did not report user presence (UP flag)")
-    if require_uv and not auth_data.is_user_verified():
-        raise UserVerificationError("user verification is required but the UV flag is not set")
-    if auth_data.is_backed_up() and not auth_data.is_backup_eligible():
-        raise BackupFlagsError("the BS flag is set while BE is not")
+    _check_flags(auth_data.rp_id_hash, auth_data.flags, expected_rp_id, require_uv, require_up)
 
 
 def verify_registration(
@@ -182,8 +297,20 @@ def verify_registration(
     now: datetime.datetime | None = None,
     supported_algorithms: Sequence[int] = DEFAULT_ALGORITHMS,
     allow_cross_origin: bool = False,
+    expected_top_origin: str | Sequence[str] | None = None,
+    metadata: MetadataBlob | None = None,
+    rejected_statuses: frozenset[str] = REJECTED_STATUSES,
+    require_attestation: bool = False,
+    safetynet_max_age: datetime.timedelta = datetime.timedelta(seconds=60),
+    android_key_tee_only: bool = False,
 ) -> RegistrationResult:
-    """Verify a registration response (WebAuthn L3 §7.1 "Registering a New Credential")."""
+    """Verify a registration response (WebAuthn L3 §7.1 "Registering a New Credential").
+
+    ``trust_anchors`` (per format and AAGUID) and ``metadata`` (a verified FIDO MDS3 BLOB, whose roots are
+    added to the anchors of the AAGUID and whose revoked/compromised statuses are rejected) make a chain that
+    reaches no anchor an :class:`UntrustedAttestationError`; ``require_attestation`` also rejects none and
+    self attestation. ``now`` is the time for certificate validity (default: the current time).
+    """
     cred = parse_credential(credential)
     raw_id = _ids(cred)
     response = cred["response"]
@@ -191,7 +318,7 @@ def verify_registration(
     att_obj_raw = _b64(response, "attestationObject")
     assert client_data_raw is not None and att_obj_raw is not None
     client_data = _check_client_data(
-        client_data_raw, "webauthn.create", expected_challenge, expected_origin, allow_cross_origin
+        client_data_raw, "webauthn.create", expected_challenge, expected_origin, allow_cross_origin, expected_top_origin
     )
     try:
         att_obj = cbor.loads(att_obj_raw, strict=False)
@@ -217,14 +344,30 @@ def verify_registration(
     alg = cred_data.public_key.get(3)
     if alg not in supported_algorithms or alg not in CoseKey.supported_algorithms():
         raise UnsupportedAlgorithmError(f"credential public key algorithm {alg} is not accepted")
+    when = now or datetime.datetime.now(datetime.UTC)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=datetime.UTC)
+    if metadata is not None:
+        entry = metadata.entry_for(cred_data.aaguid, _leaf_certificate(att_stmt))
+        if entry is not None:
+            metadata.check_status(entry, when.date(), rejected_statuses)
+            mds_anchors = metadata.trust_anchors(entry)
+            trust_anchors = mds_anchors if trust_anchors is None else trust_anchors.merged(mds_anchors)
+        elif trust_anchors is None:
+            trust_anchors = TrustAnchors()  # in metadata mode, an unknown authenticator is untrusted
     try:
         att: AttestationResult = verify_attestation(
-            fmt, att_stmt, auth_data, client_data.hash, trust_anchors=trust_anchors, now=now
-        )
+            fmt, att_stmt, auth_data, client_data.hash, trust_anchors=trust_anchors, now=when,
+            safetynet_max_age=safetynet_max_age, android_key_tee_only=android_key_tee_only,
+        )  # fmt: skip
     except AttestationError:
         raise
-    except (ValueError, TypeError, KeyError) as e:  # defensive: a format parser must never leak these
-        raise AttestationError(f"attestation statement is malformed: {type(e).__name__}") from None
+    except (ValueError, TypeError, KeyError, IndexError) as e:  # defensive: a format parser must never leak these
+        raise MalformedAttestationError(f"attestation statement is malformed: {type(e).__name__}") from None
+    if require_attestation and att.type in (AttestationType.NONE, AttestationType.SELF):
+        raise UntrustedAttestationError(
+            f"{att.type.value} attestation is not accepted: a trusted attestation is required"
+        )
     transports = response.get("transports") or []
     if not isinstance(transports, list) or not all(isinstance(t, str) for t in transports):
         raise MalformedResponseError("response.transports must be an array of strings")
@@ -247,9 +390,42 @@ def verify_registration(
     )
 
 
+def _leaf_certificate(att_stmt: Mapping[str, Any]) -> x509.Certificate | None:
+    x5c = att_stmt.get("x5c")
+    if isinstance(x5c, list) and x5c and isinstance(x5c[0], bytes):
+        try:
+            return x509.load_der_x509_certificate(x5c[0])
+        except ValueError:
+            return None  # the format verifier reports it
+    return None
+
+
 @lru_cache(maxsize=4096)
 def _parse_key(cose: bytes) -> CoseKey:
     return CoseKey.from_bytes(cose)
+
+
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
+@lru_cache(maxsize=4096)
+def _stored_key(cose: bytes) -> tuple[CoseKey, Callable[[bytes, bytes, ec.ECDSA], None] | None]:
+    """A stored COSE key, parsed once, and for ES256 the bound ``verify`` of its cryptography key, which the
+    hot path calls directly instead of going through :meth:`CoseKey.verify`."""
+    key = CoseKey.from_bytes(cose)
+    if type(key) is ES256:
+        pub = key.public_key()  # raises CoseError for a point not on the curve
+        return key, pub.verify
+    return key, None
+
+
+def _assertion_members(response: Mapping[str, Any]) -> tuple[bytes, bytes, bytes, bytes | None]:
+    """The decoded members of an AuthenticatorAssertionResponse, each failure with its own message."""
+    client_data_raw = _b64(response, "clientDataJSON")
+    auth_data_raw = _b64(response, "authenticatorData")
+    signature = _b64(response, "signature")
+    assert client_data_raw is not None and auth_data_raw is not None and signature is not None
+    return client_data_raw, auth_data_raw, signature, _b64(response, "userHandle", required=False)
 
 
 def verify_authentication(
@@ -264,52 +440,78 @@ def verify_authentication(
     require_user_presence: bool = True,
     allow_cross_origin: bool = False,
     reject_possible_clone: bool = True,
+    expected_top_origin: str | Sequence[str] | None = None,
+    allowed_credential_ids: Sequence[bytes] | None = None,
+    expected_user_handle: bytes | None = None,
+    credential_backup_eligible: bool | None = None,
 ) -> AuthenticationResult:
     """Verify an assertion (WebAuthn L3 §7.2 "Verifying an Authentication Assertion").
 
     A signature counter that does not increase while either side is non-zero is a possible clone:
     rejected with :class:`SignCountError` (default), or flagged in ``possible_clone``.
+    ``allowed_credential_ids`` is the request's allowCredentials (step 5), ``expected_user_handle`` the
+    handle of the user that owns the credential (step 6), ``credential_backup_eligible`` the stored BE flag.
     """
     cred = parse_credential(credential)
     raw_id = _ids(cred)
     response = cred["response"]
-    client_data_raw = _b64(response, "clientDataJSON")
-    auth_data_raw = _b64(response, "authenticatorData")
-    signature = _b64(response, "signature")
-    user_handle = _b64(response, "userHandle", required=False)
-    assert client_data_raw is not None and auth_data_raw is not None and signature is not None
-    _check_client_data(client_data_raw, "webauthn.get", expected_challenge, expected_origin, allow_cross_origin)
+    try:  # the common case in one go; on any problem, member by member for a precise message
+        client_data_raw = websafe_decode(response["clientDataJSON"])
+        auth_data_raw = websafe_decode(response["authenticatorData"])
+        signature = websafe_decode(response["signature"])
+        uh = response.get("userHandle")
+        user_handle = None if uh is None else websafe_decode(uh)
+    except (KeyError, WebAuthnDataError):
+        client_data_raw, auth_data_raw, signature, user_handle = _assertion_members(response)
+    if allowed_credential_ids is not None and raw_id not in allowed_credential_ids:
+        raise CredentialIdError("the credential is not one of the allowCredentials of the request")
+    if expected_user_handle is not None and user_handle is not None and user_handle != expected_user_handle:
+        raise UserHandleError("response.userHandle is not the handle of the credential's owner")
+    _check_get_client_data(
+        client_data_raw, expected_challenge, expected_origin, allow_cross_origin, expected_top_origin
+    )
+    # §6.1 authenticator data; an assertion usually carries no extensions: 37 bytes, parsed inline
+    if len(auth_data_raw) == 37 and not auth_data_raw[32] & 0xC0:
+        flags = auth_data_raw[32]
+        new_count = int.from_bytes(auth_data_raw[33:37], "big")
+        extensions = None
+    else:
+        try:
+            auth_data = AuthenticatorData(auth_data_raw)
+        except WebAuthnDataError as e:
+            raise MalformedResponseError(f"authenticatorData: {e}") from None
+        flags, new_count, extensions = auth_data.flags, auth_data.counter, auth_data.extensions
+    _check_flags(auth_data_raw[:32], flags, expected_rp_id, require_user_verification, require_user_presence)
+    if credential_backup_eligible is not None and bool(flags & _BE) != credential_backup_eligible:
+        raise BackupFlagsError("the BE flag differs from the credential's stored backup eligibility")
     try:
-        auth_data = AuthenticatorData(auth_data_raw)
-    except WebAuthnDataError as e:
-        raise MalformedResponseError(f"authenticatorData: {e}") from None
-    _check_auth_data(auth_data, expected_rp_id, require_user_verification, require_user_presence)
-    try:
-        key = (
-            credential_public_key
-            if isinstance(credential_public_key, CoseKey)
-            else _parse_key(bytes(credential_public_key))
-        )
+        if isinstance(credential_public_key, CoseKey):
+            key, ec_verify = credential_public_key, None
+        else:
+            key, ec_verify = _stored_key(bytes(credential_public_key))
     except CoseError as e:
         raise MalformedResponseError(f"stored credential public key is invalid: {e}") from None
+    message = auth_data_raw + _sha256(client_data_raw).digest()
     try:
-        key.verify(auth_data_raw + hashlib.sha256(client_data_raw).digest(), signature)
-    except CoseError:
+        if ec_verify is not None:
+            ec_verify(signature, message, _ECDSA_SHA256)
+        else:
+            key.verify(message, signature)
+    except (CoseError, InvalidSignature, ValueError):
         raise InvalidSignatureError("the assertion signature does not verify with the credential public key") from None
-    new_count = auth_data.counter
     clone = (new_count != 0 or credential_current_sign_count != 0) and new_count <= credential_current_sign_count
     if clone and reject_possible_clone:
         raise SignCountError(
             f"signature counter {new_count} did not increase past {credential_current_sign_count}: possible clone"
         )
-    return AuthenticationResult(
-        credential_id=raw_id,
-        new_sign_count=new_count,
-        user_verified=auth_data.is_user_verified(),
-        user_present=auth_data.is_user_present(),
-        backup_eligible=auth_data.is_backup_eligible(),
-        backup_state=auth_data.is_backed_up(),
-        user_handle=user_handle,
-        possible_clone=clone,
-        extensions=auth_data.extensions,
+    return AuthenticationResult(  # positional: the field order of AuthenticationResult
+        raw_id,
+        new_count,
+        bool(flags & _UV),
+        bool(flags & _UP),
+        bool(flags & _BE),
+        bool(flags & _BS),
+        user_handle,
+        clone,
+        extensions,
     )

@@ -8,6 +8,8 @@ from .base import ConflictError, Record, validate_name
 
 __all__ = ["MemoryStore"]
 
+SWEEP_INTERVAL = 60.0  # seconds between sweeps of expired records
+
 
 class MemoryStore:
     """A :class:`~aioctap.stores.base.Store` in a dict.
@@ -18,7 +20,10 @@ class MemoryStore:
 
     def __init__(self) -> None:
         self._data: dict[tuple[str, str], tuple[bytes, int, float | None]] = {}
-        self._versions: dict[tuple[str, str], int] = {}
+        # one counter for every record (as the other stores' sequences): a deleted and re-created
+        # record never gets an old version back, without remembering every key ever written
+        self._sequence = 0
+        self._next_sweep = time.monotonic() + SWEEP_INTERVAL
 
     def _live(self, k: tuple[str, str]) -> tuple[bytes, int, float | None] | None:
         item = self._data.get(k)
@@ -49,11 +54,18 @@ class MemoryStore:
         current = 0 if item is None else item[1]
         if expected_version is not None and current != expected_version:
             raise ConflictError(namespace, key, expected_version, current)
-        # versions keep growing across delete/re-create so an old version never matches again
-        version = max(current, self._versions.get(k, 0)) + 1
-        self._versions[k] = version
-        self._data[k] = (bytes(value), version, None if ttl is None else time.monotonic() + ttl)
-        return version
+        self._sequence += 1
+        now = time.monotonic()
+        self._data[k] = (bytes(value), self._sequence, None if ttl is None else now + ttl)
+        if now >= self._next_sweep:
+            self._sweep(now)
+        return self._sequence
+
+    def _sweep(self, now: float) -> None:
+        """Drop expired records nobody read again (abandoned ceremonies), so memory stays bounded."""
+        self._next_sweep = now + SWEEP_INTERVAL
+        for k in [k for k, item in self._data.items() if item[2] is not None and item[2] <= now]:
+            del self._data[k]
 
     async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
         validate_name("namespace", namespace)

@@ -6,6 +6,7 @@ Compare-and-set is one conditional ``UPDATE``/``INSERT ... ON CONFLICT`` stateme
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from .base import ConflictError, Record, StoreError, validate_name
@@ -24,6 +25,7 @@ CREATE TABLE IF NOT EXISTS aioctap_records (
 );
 """
 LIVE = "(expires IS NULL OR expires > now())"
+SWEEP_INTERVAL = 60.0  # seconds between deletions of expired records
 
 
 class PostgresStore:
@@ -31,6 +33,7 @@ class PostgresStore:
 
     def __init__(self, pool: Any) -> None:
         self._pool = pool
+        self._next_sweep = time.monotonic() + SWEEP_INTERVAL
 
     @classmethod
     async def connect(cls, url: str) -> PostgresStore:
@@ -112,6 +115,9 @@ class PostgresStore:
         if row is None:
             assert expected_version is not None
             raise ConflictError(namespace, key, expected_version, await self._actual(namespace, key))
+        if time.monotonic() >= self._next_sweep:  # drop expired records nobody read again
+            self._next_sweep = time.monotonic() + SWEEP_INTERVAL
+            await self._fetch("DELETE FROM aioctap_records WHERE expires IS NOT NULL AND expires <= now()")
         return int(row["version"])
 
     async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:

@@ -21,6 +21,8 @@ from .base import ConflictError, Record, StoreError, validate_name
 
 __all__ = ["SQLiteStore"]
 
+SWEEP_INTERVAL = 60.0  # seconds between deletions of expired records
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     namespace TEXT NOT NULL,
@@ -43,6 +45,7 @@ class SQLiteStore:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._limiter = anyio.CapacityLimiter(1)
+        self._next_sweep = time.time() + SWEEP_INTERVAL
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -107,6 +110,9 @@ class SQLiteStore:
                 "INSERT OR REPLACE INTO records (namespace, key, value, version, expires) VALUES (?, ?, ?, ?, ?)",
                 (namespace, key, bytes(value), version, None if ttl is None else now + ttl),
             )
+            if now >= self._next_sweep:  # drop expired records nobody read again (abandoned ceremonies)
+                self._next_sweep = now + SWEEP_INTERVAL
+                self._db.execute("DELETE FROM records WHERE expires IS NOT NULL AND expires <= ?", (now,))
             return int(version)
 
         return int(await self._run(self._tx, work))
@@ -140,15 +146,15 @@ class SQLiteStore:
 
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
         validate_name("namespace", namespace)
-        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
         def work() -> list[tuple[str, Record]]:
+            # substr compares exactly (LIKE would fold ASCII case before the LIMIT applies)
             rows = self._db.execute(
-                "SELECT key, value, version FROM records WHERE namespace = ? AND key LIKE ? ESCAPE '\\' "
+                "SELECT key, value, version FROM records WHERE namespace = ? AND substr(key, 1, ?) = ? "
                 "AND (expires IS NULL OR expires > ?) ORDER BY key LIMIT ?",
-                (namespace, escaped + "%", time.time(), -1 if limit is None else limit),
+                (namespace, len(prefix), prefix, time.time(), -1 if limit is None else limit),
             ).fetchall()
-            return [(str(k), Record(bytes(v), int(ver))) for k, v, ver in rows if str(k).startswith(prefix)]
+            return [(str(k), Record(bytes(v), int(ver))) for k, v, ver in rows]
 
         return list(await self._run(work))
 

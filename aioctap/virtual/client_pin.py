@@ -65,6 +65,11 @@ class PinState:
     def __repr__(self) -> str:
         return f"PinState(token={'set' if self.token else 'none'}, failures={self.consecutive_failures})"
 
+    @property
+    def key_agreement_key(self) -> ec.EllipticCurvePrivateKey:
+        """The authenticator's key agreement key of this power-up (regenerated after a wrong PIN)."""
+        return self._key
+
     def protocol(self, version: Any) -> PinProtocol:
         if not isinstance(version, int) or isinstance(version, bool):
             raise fail(ERR.CBOR_UNEXPECTED_TYPE)
@@ -255,6 +260,8 @@ class PinState:
             raise fail(ERR.INVALID_PARAMETER)
         if permissions & ~PERM.ALL:
             raise fail(ERR.UNAUTHORIZED_PERMISSION)
+        if permissions & (PERM.BE | PERM.ACFG):
+            raise fail(ERR.UNAUTHORIZED_PERMISSION)  # no uvBioEnroll / uvAcfg: those need the PIN
         if permissions & (PERM.MC | PERM.GA) and rp_id is None:
             raise fail(ERR.MISSING_PARAMETER)
         if not self.state.templates:
@@ -270,7 +277,10 @@ class PinState:
         """Built-in UV with a fingerprint: UV_BLOCKED when out of retries, UV_INVALID on a mismatch."""
         if self.state.uv_retries <= 0:
             raise fail(ERR.UV_BLOCKED)
-        if await self.sensor.match(set_status):
+        matched = await self.sensor.match(set_status)
+        if matched is None:
+            raise fail(ERR.USER_ACTION_TIMEOUT)  # no touch: not a failed attempt
+        if matched:
             self.state.uv_retries = 8
             return
         self.state.uv_retries -= 1

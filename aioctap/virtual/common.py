@@ -57,31 +57,36 @@ def opt_param(params: Mapping[Any, Any], key: Any, kind: type | tuple[type, ...]
 class UserPolicy(Protocol):
     """How the simulated user answers requests for presence (a touch)."""
 
-    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool:
-        """Return True when the user touched, False when they refused."""
+    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool | None:
+        """True when the user touched, False when they refused, None when they did nothing in time."""
         ...
 
 
 class ApproveAll:
     """The user touches at once (the default)."""
 
-    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool:
+    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool | None:
         return True
 
 
 class DenyAll:
     """The user always refuses."""
 
-    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool:
+    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool | None:
         return False
 
 
 class WaitForTouch:
-    """The authenticator waits (sending UPNEEDED keepalives) until :meth:`touch` or :meth:`refuse`."""
+    """The authenticator waits (sending UPNEEDED keepalives) until :meth:`touch` or :meth:`refuse`.
 
-    def __init__(self) -> None:
+    After ``timeout`` seconds without an answer the request fails with USER_ACTION_TIMEOUT
+    (CTAPHID_CANCEL ends the wait earlier, with KEEPALIVE_CANCEL).
+    """
+
+    def __init__(self, timeout: float | None = USER_ACTION_TIMEOUT) -> None:
         self._event = anyio.Event()
         self._answer = True
+        self.timeout = timeout
         self.waiting = False
 
     def touch(self) -> None:
@@ -92,14 +97,17 @@ class WaitForTouch:
         self._answer = False
         self._event.set()
 
-    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool:
+    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool | None:
         set_status(STATUS.UPNEEDED)
         self.waiting = True
         try:
-            await self._event.wait()
+            with anyio.move_on_after(self.timeout):
+                await self._event.wait()
         finally:
             self.waiting = False
             set_status(STATUS.PROCESSING)
+        if not self._event.is_set():
+            return None
         self._event = anyio.Event()
         return self._answer
 
@@ -127,15 +135,15 @@ class FingerprintSensor:
     """A simulated fingerprint sensor.
 
     Tests and users script what the next touches do: ``script(FEEDBACK.FP_TOO_HIGH, "timeout",
-    FEEDBACK.FP_GOOD)``; unscripted captures are good. ``match_results`` scripts UV matches
-    (True by default when a template is enrolled).
+    FEEDBACK.FP_GOOD)``; unscripted captures are good. ``match_results`` scripts the touches for user
+    verification: True (a match, the default), False (no match) or "timeout" (no touch in time).
     """
 
     samples_required = 4
 
     def __init__(self) -> None:
         self._script: list[FEEDBACK | str] = []
-        self.match_results: list[bool] = []
+        self.match_results: list[bool | str] = []
 
     def script(self, *samples: FEEDBACK | str) -> None:
         self._script.extend(samples)
@@ -148,9 +156,10 @@ class FingerprintSensor:
         set_status(STATUS.PROCESSING)
         return None if isinstance(sample, str) else sample
 
-    async def match(self, set_status: Callable[[STATUS], None]) -> bool:
-        """A touch for user verification: does it match an enrolled template?"""
+    async def match(self, set_status: Callable[[STATUS], None]) -> bool | None:
+        """A touch for user verification: does it match an enrolled template? None: nobody touched."""
         set_status(STATUS.UPNEEDED)
         await anyio.sleep(0)
         set_status(STATUS.PROCESSING)
-        return self.match_results.pop(0) if self.match_results else True
+        result = self.match_results.pop(0) if self.match_results else True
+        return None if isinstance(result, str) else result

@@ -15,6 +15,7 @@ from .. import cbor
 from ..ctap import STATUS
 from .client_pin import PERM
 from .common import ERR, FEEDBACK, fail, opt_param, req_param
+from .credentials import MAX_RESIDENT
 from .state import ResidentCredential
 
 if TYPE_CHECKING:
@@ -24,6 +25,8 @@ __all__ = ["Management"]
 
 MAX_TEMPLATES = 5
 MAX_TEMPLATE_NAME = 32
+VENDOR_WINK = 0x616F0001  # authenticatorConfig vendorPrototype: identify the authenticator (counts a wink)
+VENDOR_COMMANDS = (VENDOR_WINK,)
 
 
 @dataclass
@@ -40,11 +43,15 @@ class Management:
         self.power_cycle()
 
     def power_cycle(self) -> None:
-        self._rps: list[tuple[dict[str, Any], bytes]] = []
-        self._creds: list[ResidentCredential] = []
+        self.end_enumerations()
         self._enrollment: _Enrollment | None = None
         self._blob_buffer: bytearray | None = None
         self._blob_expected_length = 0
+
+    def end_enumerations(self) -> None:
+        """Another command came: the enumerateRPs / enumerateCredentials state is gone."""
+        self._rps: list[tuple[dict[str, Any], bytes]] = []
+        self._creds: list[ResidentCredential] = []
 
     # -- credentialManagement --------------------------------------------------------------------
 
@@ -65,7 +72,7 @@ class Management:
         if sub == 0x01:
             if bound is not None:
                 raise fail(ERR.PIN_AUTH_INVALID)
-            return {1: len(state.credentials), 2: 50 - len(state.credentials)}
+            return {1: len(state.credentials), 2: MAX_RESIDENT - len(state.credentials)}
         if sub == 0x02:
             if bound is not None:
                 raise fail(ERR.PIN_AUTH_INVALID)
@@ -100,7 +107,7 @@ class Management:
         if bound is not None and bound != cred.rp_id:
             raise fail(ERR.PIN_AUTH_INVALID)
         if sub == 0x06:
-            state.credentials.remove(cred)
+            state.delete_resident(cred)
             return {}
         user = req_param(sub_params, 3, dict)
         if user.get("id") != cred.user.get("id"):
@@ -147,7 +154,7 @@ class Management:
         sub_params = opt_param(params, 3, dict)
         if sub not in range(1, 7):
             raise fail(ERR.INVALID_SUBCOMMAND)
-        if sub != 0x03 and not (sub == 0x02 and self._enrollment is not None and 5 not in params):
+        if sub != 0x03:  # every subcommand but enrollCancel (and the sensor info above) is authenticated
             param = opt_param(params, 5, bytes)
             if param is None:
                 raise fail(ERR.PUAT_REQUIRED)
@@ -296,4 +303,9 @@ class Management:
             if force:
                 state.force_pin_change = True
             return {}
-        raise fail(ERR.INVALID_SUBCOMMAND)  # includes vendorPrototype (0xFF): none defined
+        if sub == 0xFF:  # vendorPrototype
+            if req_param(sub_params or {}, 1, int) not in VENDOR_COMMANDS:
+                raise fail(ERR.INVALID_PARAMETER)
+            self.auth.wink()
+            return {}
+        raise fail(ERR.INVALID_SUBCOMMAND)

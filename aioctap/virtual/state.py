@@ -24,12 +24,12 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from .. import cbor
-from ..cose import ES256, CoseKey, EdDSA
+from ..cose import ES256, RS256, CoseKey, EdDSA
 
 __all__ = ["AuthenticatorState", "CredentialKey", "ResidentCredential", "StateError", "load_state", "save_state"]
 
@@ -37,7 +37,8 @@ STATE_MAGIC = b"AIOCTAP-VA1"
 CRED_VERSION = 1
 AAGUID_OID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 EMPTY_LARGE_BLOB_ARRAY = bytes.fromhex("80") + hashlib.sha256(bytes.fromhex("80")).digest()[:16]
-SUPPORTED_ALGORITHMS = (-7, -8)
+SUPPORTED_ALGORITHMS = (-7, -8, -257)  # ES256, EdDSA, RS256
+KEY_CACHE_SIZE = 256
 
 
 class StateError(Exception):
@@ -46,38 +47,64 @@ class StateError(Exception):
 
 @dataclass
 class CredentialKey:
-    """What a credential ID seals: the private key and the attributes needed at assertion time."""
+    """What a credential ID seals: the private key and the attributes needed at assertion time.
+
+    ``private`` is the P-256 scalar or the Ed25519 seed (32 bytes each), or for RS256 the PKCS#8 DER of
+    the RSA key (which is too long for a credential ID, so the ID seals a handle to it in the state).
+    """
 
     alg: int
-    private: bytes  # P-256 scalar (32 bytes) or Ed25519 seed (32 bytes)
+    private: bytes
     cred_protect: int = 1
     hmac_secret: bool = False
     resident: bool = False
+    _key: Any = field(default=None, repr=False, compare=False)
 
-    def private_key(self) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey:
+    def private_key(self) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey:
+        if self._key is not None:
+            return self._key  # type: ignore[no-any-return]
+        key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
         if self.alg == -8:
-            return ed25519.Ed25519PrivateKey.from_private_bytes(self.private)
-        return ec.derive_private_key(int.from_bytes(self.private, "big"), ec.SECP256R1())
+            key = ed25519.Ed25519PrivateKey.from_private_bytes(self.private)
+        elif self.alg == -257:
+            loaded = serialization.load_der_private_key(self.private, None)
+            if not isinstance(loaded, rsa.RSAPrivateKey):
+                raise StateError("RS256 credential key is not an RSA key")
+            key = loaded
+        else:
+            key = ec.derive_private_key(int.from_bytes(self.private, "big"), ec.SECP256R1())
+        self._key = key
+        return key
 
     def public_key(self) -> CoseKey:
-        cls = EdDSA if self.alg == -8 else ES256
+        cls: type[CoseKey] = EdDSA if self.alg == -8 else RS256 if self.alg == -257 else ES256
         return cls.from_cryptography_key(self.private_key().public_key())
 
     def sign(self, message: bytes) -> bytes:
         key = self.private_key()
         if isinstance(key, ed25519.Ed25519PrivateKey):
             return key.sign(message)
+        if isinstance(key, rsa.RSAPrivateKey):
+            return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
         return key.sign(message, ec.ECDSA(hashes.SHA256()))
 
     @classmethod
     def generate(cls, alg: int, **attrs: Any) -> CredentialKey:
+        key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
         if alg == -8:
-            seed = ed25519.Ed25519PrivateKey.generate().private_bytes(
+            key = ed25519.Ed25519PrivateKey.generate()
+            private = key.private_bytes(
                 serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
             )
-            return cls(alg, seed, **attrs)
-        scalar = ec.generate_private_key(ec.SECP256R1()).private_numbers().private_value
-        return cls(alg, scalar.to_bytes(32, "big"), **attrs)
+        elif alg == -257:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            private = key.private_bytes(
+                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        else:
+            key = ec.generate_private_key(ec.SECP256R1())
+            private = key.private_numbers().private_value.to_bytes(32, "big")
+        return cls(alg, private, _key=key, **attrs)
 
     def __repr__(self) -> str:
         return f"CredentialKey(alg={self.alg}, cred_protect={self.cred_protect}, resident={self.resident})"
@@ -139,9 +166,7 @@ def _make_attestation(aaguid: bytes) -> tuple[bytes, bytes, bytes]:
         .not_valid_before(now)
         .not_valid_after(now + datetime.timedelta(days=365 * 20))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
-        )
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .sign(root_key, hashes.SHA256())
     )
     att_key = ec.generate_private_key(ec.SECP256R1())
@@ -195,6 +220,8 @@ class AuthenticatorState:
     ep_enabled: bool = False
     large_blob_array: bytes = EMPTY_LARGE_BLOB_ARRAY
     templates: dict[bytes, str] = field(default_factory=dict)
+    rsa_keys: dict[bytes, bytes] = field(default_factory=dict)  # handle -> PKCS#8 DER of RS256 credentials
+    _key_cache: dict[bytes, CredentialKey] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def new(cls) -> AuthenticatorState:
@@ -217,23 +244,54 @@ class AuthenticatorState:
     # -- credential IDs --------------------------------------------------------------------------
 
     def seal_credential(self, key: CredentialKey, rp_id_hash: bytes) -> bytes:
+        """A new credential ID sealing ``key`` for this RP (an RS256 key itself is kept in the state)."""
+        private = key.private
+        if key.alg == -257:
+            private = os.urandom(16)
+            self.rsa_keys[private] = key.private
         nonce = os.urandom(12)
-        payload = cbor.dumps({1: key.alg, 2: key.private, 3: key.cred_protect, 4: key.hmac_secret, 5: key.resident})
+        payload = cbor.dumps({1: key.alg, 2: private, 3: key.cred_protect, 4: key.hmac_secret, 5: key.resident})
         return bytes([CRED_VERSION]) + nonce + AESGCM(self.master_key).encrypt(nonce, payload, rp_id_hash)
 
     def open_credential(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
         """The key sealed in ``credential_id`` for this RP, or None if it is not one of ours."""
+        cache_key = rp_id_hash + credential_id
+        key = self._key_cache.get(cache_key)
+        if key is None:
+            key = self._unseal(credential_id, rp_id_hash)
+            if key is None:
+                return None
+            if len(self._key_cache) >= KEY_CACHE_SIZE:
+                del self._key_cache[next(iter(self._key_cache))]
+            self._key_cache[cache_key] = key
+        if key.resident and self.find_resident(credential_id) is None:
+            return None  # a deleted discoverable credential
+        return key
+
+    def _unseal(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
         if len(credential_id) < 1 + 12 + 16 or credential_id[0] != CRED_VERSION:
             return None
         try:
             payload = AESGCM(self.master_key).decrypt(credential_id[1:13], credential_id[13:], rp_id_hash)
             d = cbor.loads(payload)
-            key = CredentialKey(d[1], d[2], d[3], d[4], d[5])
+            private = d[2]
+            if d[1] == -257:
+                private = self.rsa_keys[private]
+            return CredentialKey(d[1], private, d[3], d[4], d[5])
         except Exception:  # any failure means: not a credential of this authenticator
             return None
-        if key.resident and self.find_resident(credential_id) is None:
-            return None  # a deleted discoverable credential
-        return key
+
+    def delete_resident(self, credential: ResidentCredential) -> None:
+        """Forget a discoverable credential (and its RSA key, if it is an RS256 one)."""
+        self.credentials.remove(credential)
+        self._key_cache.clear()
+        try:
+            nonce, sealed = credential.credential_id[1:13], credential.credential_id[13:]
+            d = cbor.loads(AESGCM(self.master_key).decrypt(nonce, sealed, credential.rp_id_hash))
+        except Exception:
+            return
+        if d.get(1) == -257:
+            self.rsa_keys.pop(d.get(2), None)
 
     def find_resident(self, credential_id: bytes) -> ResidentCredential | None:
         for c in self.credentials:
@@ -274,6 +332,7 @@ class AuthenticatorState:
                 17: self.ep_enabled,
                 18: self.large_blob_array,
                 19: [[k, v] for k, v in self.templates.items()],
+                20: [[k, v] for k, v in self.rsa_keys.items()],
             }
         )
 
@@ -286,6 +345,7 @@ class AuthenticatorState:
                 [ResidentCredential.from_cbor(c) for c in d[8]],
                 d.get(9), d[10], d[11], d[12], d[13], list(d[14]), d[15], d[16], d[17], d[18],
                 {bytes(k): str(v) for k, v in d[19]},
+                {bytes(k): bytes(v) for k, v in d.get(20, [])},
             )  # fmt: skip
         except (cbor.CborError, KeyError, TypeError, ValueError, IndexError) as e:
             raise StateError(f"state is not a valid authenticator state: {type(e).__name__}") from None
@@ -327,8 +387,9 @@ def load_state(path: str | os.PathLike[str]) -> AuthenticatorState:
     if not blob.startswith(STATE_MAGIC) or len(blob) < len(STATE_MAGIC) + 12 + 16:
         raise StateError(f"{p} is not an aioctap authenticator state file")
     nonce = blob[len(STATE_MAGIC) : len(STATE_MAGIC) + 12]
+    wrapping_key = _wrapping_key(p)
     try:
-        plain = AESGCM(_wrapping_key(p)).decrypt(nonce, blob[len(STATE_MAGIC) + 12 :], STATE_MAGIC)
+        plain = AESGCM(wrapping_key).decrypt(nonce, blob[len(STATE_MAGIC) + 12 :], STATE_MAGIC)
     except Exception:
         raise StateError(f"cannot decrypt {p}: wrong wrapping key or corrupted file") from None
     return AuthenticatorState.from_bytes(plain)

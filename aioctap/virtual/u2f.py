@@ -19,7 +19,9 @@ from .state import CredentialKey
 if TYPE_CHECKING:
     from .engine import VirtualAuthenticator
 
-__all__ = ["SW", "handle", "parse_apdu"]
+__all__ = ["SW", "command_name", "handle", "parse_apdu"]
+
+INS_NAMES = {0x01: "register", 0x02: "authenticate", 0x03: "version"}
 
 
 class SW:
@@ -61,6 +63,11 @@ def parse_apdu(apdu: bytes) -> tuple[int, int, int, int, bytes]:
     return cla, ins, p1, p2, data
 
 
+def command_name(apdu: bytes) -> str:
+    """The U2F command an APDU carries, for the log."""
+    return INS_NAMES.get(apdu[1], "unknown") if len(apdu) >= 2 else "malformed"
+
+
 def _sw(sw: int) -> bytes:
     return struct.pack(">H", sw)
 
@@ -72,6 +79,8 @@ async def handle(auth: VirtualAuthenticator, apdu: bytes, set_status: Callable[[
             raise ApduError(SW.CLA_NOT_SUPPORTED)
         if ins == 0x03:
             return b"U2F_V2" + _sw(SW.NO_ERROR)
+        if ins in (0x01, 0x02) and auth.state.always_uv:
+            raise ApduError(SW.INS_NOT_SUPPORTED)  # alwaysUv: U2F cannot verify the user, so it is disabled
         if ins == 0x01:
             return await _register(auth, data, set_status)
         if ins == 0x02:
@@ -85,16 +94,17 @@ async def _register(auth: VirtualAuthenticator, data: bytes, set_status: Callabl
     if len(data) != 64:
         raise ApduError(SW.WRONG_LENGTH)
     challenge, app = data[:32], data[32:]
-    if not await auth.policy.user_presence(set_status):
+    if not await auth.policy.user_presence(set_status):  # refused or timed out
         raise ApduError(SW.CONDITIONS_NOT_SATISFIED)
     key = CredentialKey.generate(-7)
     handle_ = auth.state.seal_credential(key, app)
-    public = key.private_key().public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    public = (
+        key.private_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     )
-    att_key = serialization.load_der_private_key(auth.state.attestation_key, None)
-    assert isinstance(att_key, ec.EllipticCurvePrivateKey)
-    signature = att_key.sign(b"\x00" + app + challenge + handle_ + public, ec.ECDSA(hashes.SHA256()))
+    to_sign = b"\x00" + app + challenge + handle_ + public
+    signature = auth.attestation_private_key().sign(to_sign, ec.ECDSA(hashes.SHA256()))
     body = b"\x05" + public + bytes([len(handle_)]) + handle_ + auth.state.attestation_cert + signature
     return body + _sw(SW.NO_ERROR)
 
@@ -106,8 +116,8 @@ async def _authenticate(
         raise ApduError(SW.WRONG_LENGTH)
     challenge, app, handle_ = data[:32], data[32:64], data[65:]
     key = auth.state.open_credential(handle_, app)
-    if key is None:
-        raise ApduError(SW.WRONG_DATA)
+    if key is None or key.alg != -7 or key.cred_protect == 3:
+        raise ApduError(SW.WRONG_DATA)  # not ours, not P-256, or needs user verification U2F cannot give
     if p1 == 0x07:  # check-only
         raise ApduError(SW.CONDITIONS_NOT_SATISFIED)
     if p1 == 0x03:  # enforce-user-presence-and-sign

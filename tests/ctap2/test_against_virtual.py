@@ -189,6 +189,7 @@ async def test_bio_enrollment_iterator_with_feedback(kind: str) -> None:
         token = await cp.get_pin_token(PIN, ClientPin.PERMISSION.BIO_ENROLL)
         bio = FPBioEnrollment(ctap, cp.protocol, token)
         info = await bio.get_fingerprint_sensor_info()
+        assert await bio.get_modality() == FPBioEnrollment.MODALITY.FINGERPRINT
         assert info[FPBioEnrollment.RESULT.MAX_SAMPLES_REQUIRED] == 4
         samples = [s async for s in bio.enroll()]
         assert [s.feedback for s in samples] == [1, 0, 7, 0, 0, 0]
@@ -240,15 +241,28 @@ async def test_large_blobs_and_config(kind: str) -> None:
         assert e.value.code == CtapError.ERR.PUAT_REQUIRED
 
 
-async def test_cancel_while_waiting_for_touch() -> None:
+@pytest.mark.parametrize("kind", KINDS)
+async def test_cancel_while_waiting_for_touch(kind: str) -> None:
     policy = WaitForTouch()
-    async with device("memory", VirtualAuthenticator(policy=policy)) as dev:
+    auth = VirtualAuthenticator(policy=policy)
+    async with device(kind, auth) as dev:
         ctap = await Ctap2.create(dev)
         statuses: list[Any] = []
         with anyio.move_on_after(0.4):
             await ctap.make_credential(CDH, RP, {"id": b"u"}, ES256, on_keepalive=statuses.append)
         assert statuses and statuses[0] == 2  # UPNEEDED
         assert not policy.waiting
+        # cancelling the awaiting task from outside, mid-command, cancels it on the device too
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(ctap.make_credential, CDH, RP, {"id": b"v", "name": "v"}, ES256, None, None, {"rk": True})
+            with anyio.fail_after(5):
+                while not policy.waiting:
+                    await anyio.sleep(0.01)
+            tg.cancel_scope.cancel()
+        with anyio.fail_after(5):
+            while policy.waiting:
+                await anyio.sleep(0.01)
+        assert auth.state.credentials == []  # the cancelled request left nothing behind
         async with anyio.create_task_group() as tg:
             tg.start_soon(ctap.selection)
             while not policy.waiting:
@@ -281,3 +295,84 @@ async def test_errors_for_bad_requests() -> None:
         assert raw == bytes([CtapError.ERR.CBOR_UNEXPECTED_TYPE])
         raw = await dev.call(0x10, b"\x55")
         assert raw == bytes([CtapError.ERR.INVALID_COMMAND])
+
+
+async def test_abandoned_iterations_leave_the_device_usable() -> None:
+    async with device("memory") as dev:
+        auth: VirtualAuthenticator = dev.authenticator  # type: ignore[attr-defined]
+        ctap = await Ctap2.create(dev)
+        cp = ClientPin(ctap)
+        await cp.set_pin(PIN)
+        for rp_id in ("a.example", "b.example", "c.example"):
+            token = await cp.get_pin_token(PIN, ClientPin.PERMISSION.MAKE_CREDENTIAL, rp_id)
+            await ctap.make_credential(
+                CDH, {"id": rp_id}, {"id": b"u"}, ES256, options={"rk": True},
+                pin_uv_param=cp.protocol.authenticate(token, CDH), pin_uv_protocol=cp.protocol.VERSION,
+            )  # fmt: skip
+        cm = CredentialManagement(ctap, cp.protocol, await cp.get_pin_token(PIN, ClientPin.PERMISSION.CREDENTIAL_MGMT))
+        async with aclosing(cm.rps()) as rps:
+            async for rp in rps:
+                assert rp[CredentialManagement.RESULT.TOTAL_RPS] == 3
+                break
+        assert len(await cm.enumerate_rps()) == 3  # a fresh enumeration after the abandoned one
+        # an abandoned enrollment is cancelled on the device at once (aclosing), not just dropped
+        bio = FPBioEnrollment(ctap, cp.protocol, await cp.get_pin_token(PIN, ClientPin.PERMISSION.BIO_ENROLL))
+        async with aclosing(bio.enroll()) as samples:
+            async for sample in samples:
+                assert auth.manage._enrollment is not None and sample.remaining == 3
+                break
+        assert auth.manage._enrollment is None
+
+
+async def test_large_blob_fragments_and_python_fido2_entries() -> None:
+    from fido2.ctap2 import blob as their_blob
+
+    async with device("memory") as dev:
+        ctap = await Ctap2.create(dev)
+        att = await ctap.make_credential(
+            CDH, RP, {"id": b"u"}, ES256, options={"rk": True}, extensions={"largeBlobKey": True}
+        )
+        key = att.large_blob_key
+        assert key is not None
+        blobs = LargeBlobs(ctap)
+        blobs.max_fragment_length = 100  # force many fragments each way
+        data = hashlib.sha512(b"x").digest() * 20  # compressible, still several fragments encrypted
+        random_data = bytes(range(256)) + hashlib.sha256(b"y").digest() * 8
+        await blobs.put_blob(key, random_data)
+        assert await blobs.get_blob(key) == random_data
+        await blobs.put_blob(key, data)
+        assert await blobs.get_blob(key) == data
+        array = await blobs.read_blob_array()
+        assert len(array) == 1 and set(array[0]) == {1, 2, 3}
+        # entries are python-fido2's format both ways
+        compressed, size = their_blob._lb_unpack(key, array[0])
+        assert their_blob._decompress(compressed) == data and size == len(data)
+        await blobs.write_blob_array([their_blob._lb_pack(key, b"from python-fido2")])
+        assert await blobs.get_blob(key) == b"from python-fido2"
+        assert await blobs.get_blob(b"\x01" * 32) is None
+
+
+def test_no_secret_in_reprs() -> None:
+    from aioctap.ctap2.pin import PinProtocolError
+
+    token = bytes(range(32))
+
+    class Dummy:
+        info = type("I", (), {"pin_uv_protocols": [2], "options": {}, "max_msg_size": 1024})()
+
+    ctap: Any = Dummy()
+    objects = [
+        ClientPin(ctap),
+        CredentialManagement(ctap, PinProtocolV2(), token),
+        FPBioEnrollment(ctap, PinProtocolV2(), token),
+        LargeBlobs(ctap, PinProtocolV2(), token),
+        Config(ctap, PinProtocolV2(), token),
+        PinProtocolV1(),
+    ]
+    for obj in objects:
+        text = repr(obj)
+        assert token.hex() not in text and repr(token) not in text and "\\x00\\x01" not in text
+    try:
+        PinProtocolV2().validate_token(b"secret-ish-token")
+    except PinProtocolError as e:
+        assert "secret" not in str(e)

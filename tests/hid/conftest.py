@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import socket
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import anyio
@@ -13,7 +14,11 @@ from aioctap.hid.protocol import CAPABILITY, CTAPHID
 
 
 class EchoApp:
-    """CBOR: echoes the payload. A first byte of 0xFE waits forever while sending UPNEEDED keepalives."""
+    """CBOR: echoes the payload behind a 0x00 status.
+
+    A first byte of 0xFE waits forever while sending UPNEEDED keepalives; 0xFD answers after 0.35 s
+    of PROCESSING keepalives; 0xFC goes UPNEEDED then PROCESSING (0.25 s each) before answering.
+    """
 
     capabilities = CAPABILITY.WINK | CAPABILITY.CBOR
 
@@ -23,6 +28,11 @@ class EchoApp:
         self.cancelled = 0
 
     async def handle(self, cmd: int, payload: bytes, set_status: Callable[[STATUS], None]) -> bytes:
+        if cmd == CTAPHID.CBOR and payload[:1] == b"\xfc":  # two changes of status, each repeated
+            set_status(STATUS.UPNEEDED)
+            await anyio.sleep(0.25)
+            set_status(STATUS.PROCESSING)
+            await anyio.sleep(0.25)
         if cmd == CTAPHID.CBOR and payload[:1] == b"\xfe":
             set_status(STATUS.UPNEEDED)
             try:
@@ -61,3 +71,54 @@ async def serve_udp(app: EchoApp) -> AsyncIterator[tuple[str, int]]:
 def udp_server() -> Callable[[EchoApp], AbstractAsyncContextManager[tuple[str, int]]]:
     """``async with udp_server(app) as (host, port)``: app served over real UDP sockets."""
     return serve_udp
+
+
+class UdpDeviceEnd:
+    """The device end of a UDP link as a packet transport, for scripted (misbehaving) devices.
+
+    Listens on 127.0.0.1 (a free port); replies go to the address of the last datagram received.
+    """
+
+    packet_size = 64
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self.address: tuple[str, int] = self.sock.getsockname()
+        self._peer: tuple[str, int] | None = None
+        self._closed = False
+
+    async def send_packet(self, packet: bytes) -> None:
+        from aioctap.hid.transport import TransportClosed
+
+        if self._closed:
+            raise TransportClosed("device end closed")
+        if self._peer is not None:
+            self.sock.sendto(packet, self._peer)
+
+    async def receive_packets(self) -> Sequence[bytes]:
+        from aioctap.hid.transport import TransportClosed
+
+        while True:
+            if self._closed:
+                raise TransportClosed("device end closed")
+            try:
+                await anyio.wait_readable(self.sock)
+            except (anyio.ClosedResourceError, OSError):
+                raise TransportClosed("device end closed") from None
+            out = []
+            while True:
+                try:
+                    data, self._peer = self.sock.recvfrom(2048)
+                except BlockingIOError:
+                    break
+                out.append(data)
+            if out:
+                return out
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            anyio.notify_closing(self.sock)
+            self.sock.close()

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import struct
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 import anyio
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import aioctap
 from aioctap.ctap import STATUS, CtapError, TransportError
 from aioctap.hid.backends.memory import memory_pair
+from aioctap.hid.backends.udp import UdpTransport
 from aioctap.hid.device import CtapHidDevice
 from aioctap.hid.device_side import CtapHidServer
-from aioctap.hid.protocol import CTAPHID, frame
+from aioctap.hid.protocol import BROADCAST_CID, CTAPHID, CtapHidProtocolError, Reassembler, frame, parse_packet
 from aioctap.hid.router import CtapHidTimeout, HidConnection
+from aioctap.hid.transport import PacketTransport
+
+from .conftest import UdpDeviceEnd
+
+BACKENDS = ["memory", "udp"]
 
 
 @asynccontextmanager
@@ -28,6 +36,39 @@ async def memory_link(app: Any) -> AsyncIterator[tuple[HidConnection, CtapHidSer
         async with HidConnection.open(host) as conn:
             yield conn, server
         tg.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def echo_link(kind: str, app: Any) -> AsyncIterator[tuple[HidConnection, CtapHidServer]]:
+    """``app`` behind the device-side server, reached through the real reader task over ``kind``."""
+    if kind == "memory":
+        async with memory_link(app) as link:
+            yield link
+        return
+    server = CtapHidServer(app)
+    async with anyio.create_task_group() as tg:
+        host, port = await tg.start(server.serve_udp, "127.0.0.1", 0)
+        async with HidConnection.open(UdpTransport(host, port)) as conn:
+            yield conn, server
+        tg.cancel_scope.cancel()
+
+
+@asynccontextmanager
+async def raw_link(kind: str) -> AsyncIterator[tuple[HidConnection, PacketTransport]]:
+    """A host connection and the bare device end of its transport, for scripted devices."""
+    dev_side: PacketTransport
+    if kind == "memory":
+        host, dev_side = memory_pair()
+        transport: PacketTransport = host
+    else:
+        end = UdpDeviceEnd()
+        dev_side = end
+        transport = UdpTransport(*end.address)
+    try:
+        async with HidConnection.open(transport) as conn:
+            yield conn, dev_side
+    finally:
+        await dev_side.aclose()
 
 
 @pytest.mark.parametrize("size", [0, 1, 57, 58, 1024, 7609])
@@ -46,22 +87,45 @@ async def test_ping_sizes_udp(udp_server: Any, echo_app: Any, size: int) -> None
         assert await dev.call(CTAPHID.CBOR, b"\x04") == b"\x00\x04"
 
 
-async def test_64_channels_on_one_transport(echo_app: Any) -> None:
-    async with memory_link(echo_app) as (conn, _):
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_64_channels_on_one_transport(echo_app: Any, kind: str) -> None:
+    async with echo_link(kind, echo_app) as (conn, _):
         devices = [await CtapHidDevice.open(conn) for _ in range(64)]
         assert len({d.channel_id for d in devices}) == 64
         results: dict[int, bytes] = {}
 
         async def work(i: int, d: CtapHidDevice) -> None:
-            results[i] = await d.ping(bytes([i]) * 300)
+            for _ in range(3):
+                results[i] = await d.ping(bytes([i]) * 300)
 
-        async with anyio.create_task_group() as tg:
-            for i, d in enumerate(devices):
-                tg.start_soon(work, i, d)
+        with anyio.fail_after(10):
+            async with anyio.create_task_group() as tg:
+                for i, d in enumerate(devices):
+                    tg.start_soon(work, i, d)
         assert results == {i: bytes([i]) * 300 for i in range(64)}
+        assert conn.dropped_packets == 0
 
 
-async def test_16_devices_over_udp(echo_app: Any) -> None:
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_16_devices_at_once(echo_app: Any, kind: str) -> None:
+    apps = [type(echo_app)() for _ in range(16)]
+    results: list[bytes] = []
+
+    async def work(app: Any, i: int) -> None:
+        async with echo_link(kind, app) as (conn, _):
+            dev = await CtapHidDevice.open(conn)
+            for _ in range(5):
+                results.append(await dev.call(CTAPHID.CBOR, bytes([i]) * 100))
+            assert await dev.ping(bytes([i]) * 1024) == bytes([i]) * 1024
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as hosts:
+            for i, app in enumerate(apps):
+                hosts.start_soon(work, app, i)
+    assert sorted(results) == sorted(b"\x00" + bytes([i]) * 100 for i in range(16) for _ in range(5))
+
+
+async def test_16_devices_through_open_device(echo_app: Any) -> None:
     apps = [type(echo_app)() for _ in range(16)]
     servers = [CtapHidServer(a) for a in apps]
     async with anyio.create_task_group() as tg:
@@ -80,14 +144,15 @@ async def test_16_devices_over_udp(echo_app: Any) -> None:
         tg.cancel_scope.cancel()
 
 
-async def test_cancel_while_keepalives_then_next_call_works(echo_app: Any) -> None:
-    async with memory_link(echo_app) as (conn, _):
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_cancel_while_keepalives_then_next_call_works(echo_app: Any, kind: str) -> None:
+    async with echo_link(kind, echo_app) as (conn, _):
         dev = await CtapHidDevice.open(conn)
         statuses: list[STATUS] = []
         with anyio.move_on_after(0.5) as scope:
             await dev.call(CTAPHID.CBOR, b"\xfe", on_keepalive=statuses.append)
         assert scope.cancelled_caught
-        assert statuses == [STATUS.UPNEEDED]  # once per change of status
+        assert statuses == [STATUS.UPNEEDED]  # repeated every 0.1 s, reported once per change of status
         assert echo_app.cancelled == 1
         assert await dev.call(CTAPHID.CBOR, b"\x01") == b"\x00\x01"
 
@@ -133,9 +198,9 @@ async def silent_device(dev_side: Any) -> None:
                 await dev_side.send_packet(frame(cid, CTAPHID.INIT, payload)[0])
 
 
-async def test_transport_loss_fails_all_pending() -> None:
-    host, dev_side = memory_pair()
-    async with HidConnection.open(host) as conn, anyio.create_task_group() as outer:
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_transport_loss_fails_all_pending(kind: str) -> None:
+    async with raw_link(kind) as (conn, dev_side), anyio.create_task_group() as outer:
         outer.start_soon(silent_device, dev_side)
         devices = [await CtapHidDevice.open(conn) for _ in range(10)]
         errors: list[BaseException] = []
@@ -143,28 +208,42 @@ async def test_transport_loss_fails_all_pending() -> None:
         async def work(d: CtapHidDevice) -> None:
             try:
                 await d.call(CTAPHID.CBOR, b"\xfe")
-            except TransportError as e:
+            except Exception as e:
                 errors.append(e)
 
-        async with anyio.create_task_group() as tg:
-            for d in devices:
-                tg.start_soon(work, d)
-            await anyio.sleep(0.2)
-            await dev_side.aclose()
+        with anyio.fail_after(3):
+            async with anyio.create_task_group() as tg:
+                for d in devices:
+                    tg.start_soon(work, d)
+                await anyio.sleep(0.2)
+                # memory: the device end goes away; UDP: the host's socket is closed under the reader
+                await (dev_side.aclose() if kind == "memory" else conn.transport.aclose())
         assert len(errors) == 10
+        assert all(type(e) is TransportError for e in errors)
+        assert len({str(e) for e in errors}) == 1  # one clear error, the same for every call
+        assert conn.closed
+        t0 = anyio.current_time()
+        for d in devices[:3]:
+            with pytest.raises(TransportError):
+                await d.ping(b"late")
         with pytest.raises(TransportError):
-            await devices[0].ping(b"late")
+            await CtapHidDevice.open(conn)
+        assert anyio.current_time() - t0 < 0.1  # later calls fail fast
         outer.cancel_scope.cancel()
 
 
-async def test_unknown_channel_packets_are_dropped() -> None:
-    host, dev_side = memory_pair()
-    async with HidConnection.open(host) as conn, anyio.create_task_group() as tg:
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_unknown_channel_packets_are_dropped(kind: str) -> None:
+    async with raw_link(kind) as (conn, dev_side), anyio.create_task_group() as tg:
 
         async def fake_device() -> None:
+            reassembler = Reassembler()
             while True:
                 for p in await dev_side.receive_packets():
                     cid, cmd = struct.unpack_from(">IB", p)
+                    message = reassembler.feed(parse_packet(p))
+                    if message is None:
+                        continue
                     if cmd & 0x7F == CTAPHID.INIT:
                         nonce = p[7:15]
                         payload = nonce + struct.pack(">IB3BB", 7, 2, 1, 0, 0, 5)
@@ -173,22 +252,30 @@ async def test_unknown_channel_packets_are_dropped() -> None:
                         await dev_side.send_packet(frame(99, CTAPHID.PING, b"noise")[0])
                         await dev_side.send_packet(frame(cid, CTAPHID.INIT, payload)[0])
                     else:
-                        await dev_side.send_packet(frame(99, CTAPHID.PING, b"noise")[0])
-                        await dev_side.send_packet(b"\x00\x00\x00\x63\x05" + b"\0" * 59)  # stray continuation
-                        for q in frame(cid, CTAPHID.PING, b"real"):
+                        # real traffic interleaved with packets for channels nobody uses
+                        real = frame(cid, CTAPHID.PING, message.data)
+                        noise = frame(99, CTAPHID.PING, b"n" * 200)
+                        for q, r in zip(real, noise, strict=False):
+                            await dev_side.send_packet(r)
+                            await dev_side.send_packet(b"\x00\x00\x00\x63\x05" + b"\0" * 59)  # stray continuation
+                            await dev_side.send_packet(q)
+                        for q in real[len(noise) :]:
                             await dev_side.send_packet(q)
 
         tg.start_soon(fake_device)
-        dev = await CtapHidDevice.open(conn)
-        assert dev.channel_id == 7
-        assert await dev.ping(b"real") == b"real"
-        assert conn.dropped_packets >= 3
+        with anyio.fail_after(3):
+            dev = await CtapHidDevice.open(conn)
+            assert dev.channel_id == 7
+            assert await dev.ping(b"real") == b"real"
+            long = bytes(range(256)) * 4
+            assert await dev.ping(long) == long
+        assert conn.dropped_packets >= 2 + 2 + 4 * 2
         tg.cancel_scope.cancel()
 
 
-async def test_garbage_from_device_fails_only_that_call() -> None:
-    host, dev_side = memory_pair()
-    async with HidConnection.open(host) as conn, anyio.create_task_group() as tg:
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_garbage_from_device_fails_only_that_call(kind: str) -> None:
+    async with raw_link(kind) as (conn, dev_side), anyio.create_task_group() as tg:
         mode = ["init"]
 
         async def fake_device() -> None:
@@ -196,8 +283,13 @@ async def test_garbage_from_device_fails_only_that_call() -> None:
                 for p in await dev_side.receive_packets():
                     cid, cmd = struct.unpack_from(">IB", p)
                     if cmd & 0x7F == CTAPHID.INIT:
-                        payload = p[7:15] + struct.pack(">IB3BB", 7, 2, 1, 0, 0, 5)
+                        # channel 7 for the device under test, 8 for a bystander
+                        n = 7 if mode[0] == "init" else 8
+                        payload = p[7:15] + struct.pack(">IB3BB", n, 2, 1, 0, 0, 5)
                         await dev_side.send_packet(frame(cid, CTAPHID.INIT, payload)[0])
+                    elif cid == 8 or mode[0] == "ok":
+                        for q in frame(cid, CTAPHID.PING, p[7 : 7 + 2]):
+                            await dev_side.send_packet(q)
                     elif mode[0] == "badseq":
                         packets = frame(cid, CTAPHID.PING, b"y" * 200)
                         await dev_side.send_packet(packets[0])
@@ -206,28 +298,108 @@ async def test_garbage_from_device_fails_only_that_call() -> None:
                         await dev_side.send_packet(struct.pack(">IBH", cid, 0x81, 7610) + b"\0" * 57)
                     elif mode[0] == "contnoinit":
                         await dev_side.send_packet(struct.pack(">IB", cid, 0) + b"\0" * 59)
+                    elif mode[0] == "wrongcmd":
+                        await dev_side.send_packet(frame(cid, CTAPHID.WINK, b"")[0])
                     elif mode[0] == "error":
-                        await dev_side.send_packet(frame(cid, CTAPHID.ERROR, b"\x06")[0])
-                    elif mode[0] == "ok":
-                        for q in frame(cid, CTAPHID.PING, p[7 : 7 + 2]):
-                            await dev_side.send_packet(q)
+                        await dev_side.send_packet(frame(cid, CTAPHID.ERROR, b"\x0b")[0])
 
         tg.start_soon(fake_device)
         dev = await CtapHidDevice.open(conn, timeout=0.3)
-        for bad in ("badseq", "toolong", "contnoinit"):
+        mode[0] = "bystander"
+        bystander = await CtapHidDevice.open(conn, timeout=0.3)
+        assert bystander.channel_id == 8
+        for bad, message in [
+            ("badseq", "sequence"),
+            ("toolong", "exceeds"),
+            ("contnoinit", "without an init"),
+            ("wrongcmd", "response command"),
+        ]:
             mode[0] = bad
-            with pytest.raises(ValueError):  # CtapHidProtocolError
+            with anyio.fail_after(1), pytest.raises(CtapHidProtocolError, match=message):
                 await dev.ping(b"yy")
+            assert await bystander.ping(b"ok") == b"ok"  # only the affected call failed
         mode[0] = "error"
         with pytest.raises(CtapError) as e:
             await dev.ping(b"zz")
-        assert e.value.code == CtapError.ERR.CHANNEL_BUSY
+        assert e.value.code == CtapError.ERR.INVALID_CHANNEL
         mode[0] = "silent"
-        with pytest.raises(CtapHidTimeout):
+        t0 = anyio.current_time()
+        with anyio.fail_after(1), pytest.raises(CtapHidTimeout):
             await dev.ping(b"zz")
+        assert 0.25 <= anyio.current_time() - t0 < 0.6  # no hang past the call's timeout
         mode[0] = "ok"
         assert await dev.ping(b"ok") == b"ok"
         tg.cancel_scope.cancel()
+
+
+async def test_init_with_wrong_nonce_or_no_answer_times_out() -> None:
+    async with raw_link("memory") as (conn, dev_side), anyio.create_task_group() as tg:
+
+        async def wrong_nonce_device() -> None:
+            while True:
+                for _ in await dev_side.receive_packets():
+                    payload = b"wrongnon" + struct.pack(">IB3BB", 5, 2, 1, 0, 0, 5)
+                    await dev_side.send_packet(frame(BROADCAST_CID, CTAPHID.INIT, payload)[0])
+
+        tg.start_soon(wrong_nonce_device)
+        t0 = anyio.current_time()
+        with anyio.fail_after(1), pytest.raises(CtapHidTimeout):
+            await CtapHidDevice.open(conn, timeout=0.2)
+        assert anyio.current_time() - t0 < 0.5
+        assert conn.dropped_packets >= 1
+        tg.cancel_scope.cancel()
+    async with raw_link("udp") as (conn, _):  # a UDP port where nothing answers at all
+        with anyio.fail_after(1), pytest.raises(CtapHidTimeout):
+            await CtapHidDevice.open(conn, timeout=0.2)
+
+
+class ScriptedTransport:
+    """Host-side transport whose device answers every message with the packets a test scripts.
+
+    Unlike the real backends it lets any bytes through (short, long, empty reports).
+    """
+
+    packet_size = 64
+
+    def __init__(self, script: list[list[bytes]]) -> None:
+        self.script = script
+        self._send, self._receive = anyio.create_memory_object_stream[list[bytes]](100)
+
+    async def send_packet(self, packet: bytes) -> None:
+        cid, cmd = struct.unpack_from(">IB", packet)
+        if cmd & 0x80:
+            if cmd & 0x7F == CTAPHID.INIT:
+                payload = packet[7:15] + struct.pack(">IB3BB", 7, 2, 1, 0, 0, 5)
+                await self._send.send(frame(cid, CTAPHID.INIT, payload))
+            elif self.script:
+                await self._send.send(self.script.pop(0))
+
+    async def receive_packets(self) -> list[bytes]:
+        try:
+            return await self._receive.receive()
+        except (anyio.EndOfStream, anyio.ClosedResourceError):
+            raise TransportError("closed") from None
+
+    async def aclose(self) -> None:
+        self._send.close()
+        self._receive.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(st.binary(max_size=80), max_size=5), min_size=1, max_size=4))
+async def test_any_device_bytes_give_a_result_or_a_typed_error(script: list[list[bytes]]) -> None:
+    transport = ScriptedTransport([list(s) for s in script] + [frame(7, CTAPHID.PING, b"ok")])
+    async with HidConnection.open(transport) as conn:
+        dev = await CtapHidDevice.open(conn, timeout=0.02)
+        for _ in script:
+            with anyio.fail_after(1):
+                try:
+                    await dev.call(CTAPHID.PING, b"ok")
+                except (CtapHidProtocolError, CtapError, CtapHidTimeout):
+                    pass
+        # the reader task survived: the last scripted answer is a good one
+        with anyio.fail_after(1):
+            assert await dev.call(CTAPHID.PING, b"ok") == b"ok"
 
 
 async def test_wink_and_lock(echo_app: Any) -> None:
@@ -262,3 +434,106 @@ def test_bad_addresses() -> None:
             parse_address(bad)
     assert parse_address("udp:127.0.0.1:8111") == ("udp", "127.0.0.1:8111")
     assert parse_address("virtual:/tmp/x") == ("virtual", "/tmp/x")
+
+
+# -- keepalives -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_on_keepalive_once_per_change_of_status(echo_app: Any, kind: str) -> None:
+    async with echo_link(kind, echo_app) as (conn, _):
+        dev = await CtapHidDevice.open(conn, timeout=0.2)  # shorter than the call: keepalives extend it
+        statuses: list[STATUS] = []
+        assert await dev.call(CTAPHID.CBOR, b"\xfc", on_keepalive=statuses.append) == b"\x00\xfc"
+        assert statuses == [STATUS.UPNEEDED, STATUS.PROCESSING]
+
+
+async def test_keepalive_iterator_yields_each_change(echo_app: Any) -> None:
+    async with memory_link(echo_app) as (conn, _):
+        dev = await CtapHidDevice.open(conn)
+        stream = dev.stream_call(CTAPHID.CBOR, b"\xfc")
+        assert [s async for s in stream] == [STATUS.UPNEEDED, STATUS.PROCESSING]
+        assert stream.result == b"\x00\xfc"
+
+
+async def test_keepalive_iterator_left_midway_cancels_the_call(echo_app: Any) -> None:
+    async with memory_link(echo_app) as (conn, _):
+        dev = await CtapHidDevice.open(conn)
+        async with aclosing(aiter(dev.stream_call(CTAPHID.CBOR, b"\xfe"))) as statuses:
+            async for status in statuses:
+                assert status == STATUS.UPNEEDED
+                break
+        with anyio.fail_after(2):
+            while echo_app.cancelled == 0:
+                await anyio.sleep(0.01)
+        assert await dev.call(CTAPHID.CBOR, b"\x03") == b"\x00\x03"
+
+
+async def test_keepalive_iterator_raises_the_call_error(echo_app: Any) -> None:
+    async with memory_link(echo_app) as (conn, server):
+        dev = await CtapHidDevice.open(conn)
+        server.power_cycle()  # the channel is gone: INVALID_CHANNEL
+        with pytest.raises(CtapError) as e:
+            async for _ in dev.stream_call(CTAPHID.CBOR, b"\x01"):
+                pass
+        assert e.value.code == CtapError.ERR.INVALID_CHANNEL
+
+
+# -- device side through its shell ----------------------------------------------------------------
+
+
+async def test_device_channel_busy_while_another_channel_runs(echo_app: Any) -> None:
+    async with memory_link(echo_app) as (conn, _):
+        a = await CtapHidDevice.open(conn)
+        b = await CtapHidDevice.open(conn, timeout=0.2)
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(a.call, CTAPHID.CBOR, b"\xfe")
+            await anyio.sleep(0.05)
+            with pytest.raises(CtapError) as e:
+                await conn.transact(b.channel_id, CTAPHID.PING, b"x")
+            assert e.value.code == CtapError.ERR.CHANNEL_BUSY
+            with pytest.raises(CtapError) as e:  # CtapHidDevice.call retries BUSY until its timeout
+                await b.ping(b"x")
+            assert e.value.code == CtapError.ERR.CHANNEL_BUSY
+            tg.cancel_scope.cancel()
+        assert await b.ping(b"x") == b"x"
+
+
+async def raw_init(host: Any) -> int:
+    await host.send_packet(frame(BROADCAST_CID, CTAPHID.INIT, b"12345678")[0])
+    (answer,) = await host.receive_packets()
+    return int(struct.unpack_from(">I", answer, 15)[0])
+
+
+async def test_device_msg_timeout_and_invalid_seq(echo_app: Any) -> None:
+    host, dev = memory_pair()
+    server = CtapHidServer(echo_app)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve, dev)
+        cid = await raw_init(host)
+        packets = frame(cid, CTAPHID.PING, b"z" * 200)
+        # a message left incomplete: MSG_TIMEOUT after the device's message timeout (0.5 s)
+        await host.send_packet(packets[0])
+        t0 = anyio.current_time()
+        with anyio.fail_after(2):
+            (answer,) = await host.receive_packets()
+        assert answer[:7] == struct.pack(">IBH", cid, 0x80 | CTAPHID.ERROR, 1)
+        assert answer[7] == 0x05  # ERR_MSG_TIMEOUT
+        assert anyio.current_time() - t0 >= 0.4
+        # a continuation out of sequence: INVALID_SEQ at once
+        await host.send_packet(packets[0])
+        await host.send_packet(packets[2])
+        with anyio.fail_after(1):
+            (answer,) = await host.receive_packets()
+        assert answer[4] == 0x80 | CTAPHID.ERROR and answer[7] == 0x04  # ERR_INVALID_SEQ
+        # and the channel works afterwards
+        for p in packets:
+            await host.send_packet(p)
+        got = Reassembler()
+        message = None
+        with anyio.fail_after(1):
+            while message is None:
+                for p in await host.receive_packets():
+                    message = got.feed(parse_packet(p))
+        assert message.data == b"z" * 200
+        tg.cancel_scope.cancel()

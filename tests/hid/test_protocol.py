@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -147,3 +149,128 @@ def test_device_core_never_crashes(packets: list[bytes]) -> None:
     for raw in packets:
         out, _ = core.receive(a.to_bytes(4, "big") + raw[4:] if len(raw) > 8 else raw, 0.0)
         assert all(len(p) == 64 for p in out)
+
+
+# -- properties over the whole message range -------------------------------------------------------
+
+
+def payload(n: int, seed: int) -> bytes:
+    return random.Random(seed).randbytes(n)
+
+
+@settings(max_examples=150)
+@given(st.integers(8, 128), st.data())
+def test_framing_identity_any_report_size_and_length(size: int, data: st.DataObject) -> None:
+    limit = max_message_size(size)
+    n = data.draw(st.one_of(st.integers(0, limit), st.sampled_from([0, 1, size - 7, size - 6, limit])))
+    message = payload(n, n)
+    packets = frame(0xCAFE0001, CTAPHID.CBOR, message, size)
+    assert all(len(p) == size for p in packets)
+    assert len(packets) <= 129
+    assert reassemble(packets, size) == message
+
+
+@settings(max_examples=60)
+@given(st.integers(0, 7609), st.integers(0, 2**32 - 1))
+def test_framing_identity_at_64_bytes(n: int, seed: int) -> None:
+    message = payload(n, seed)
+    assert reassemble(frame(1, CTAPHID.PING, message)) == message
+
+
+@settings(max_examples=60)
+@given(st.integers(8, 128), st.data())
+def test_device_core_echoes_any_ping(size: int, data: st.DataObject) -> None:
+    """Host framing -> device core -> device framing -> host reassembly is the identity."""
+    n = data.draw(st.integers(0, max_message_size(size)))
+    core = DeviceCore(packet_size=size)
+    nonce = b"\x01" * 8
+    out: list[bytes] = []
+    for p in frame(BROADCAST_CID, CTAPHID.INIT, nonce, size):
+        out += core.receive(p, 0.0)[0]
+    cid = parse_init_response(reassemble(out, size)).channel_id
+    message = payload(n, size)
+    out = []
+    for p in frame(cid, CTAPHID.PING, message, size):
+        out += core.receive(p, 0.0)[0]
+    assert all(len(p) == size for p in out)
+    assert reassemble(out, size) == message
+
+
+@settings(max_examples=300)
+@given(st.lists(st.binary(max_size=70), max_size=8), st.sampled_from([8, 64]))
+def test_host_core_any_bytes_message_or_typed_error(packets: list[bytes], size: int) -> None:
+    r = Reassembler(size)
+    for raw in packets:
+        try:
+            message = r.feed(parse_packet(raw))
+        except CtapHidProtocolError as e:
+            assert isinstance(e.hid_error, HIDERR)
+            assert str(e)
+            continue
+        if message is not None:
+            assert len(message.data) <= max_message_size(size)
+            assert 0 <= message.cmd <= 0x7F
+            assert not r.in_progress
+
+
+@given(st.binary(max_size=40))
+def test_init_response_parser_any_bytes(raw: bytes) -> None:
+    try:
+        response = parse_init_response(raw)
+    except CtapHidProtocolError as e:
+        assert len(raw) < 17 and "INIT response" in str(e)
+    else:
+        assert response.to_bytes() == raw[:17]
+
+
+@settings(max_examples=300)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["own", "other", "broadcast", "raw"]), st.binary(max_size=70), st.floats(0, 2)),
+        max_size=12,
+    )
+)
+def test_device_core_any_bytes_answer_or_ignore(steps: list[tuple[str, bytes, float]]) -> None:
+    """Whatever arrives, the device core answers with well-formed reports or ignores it; never raises."""
+    core = DeviceCore()
+    own = init(core)
+    now = 0.0
+    for kind, raw, dt in steps:
+        now += dt
+        if kind == "own":
+            raw = own.to_bytes(4, "big") + raw[4:]
+        elif kind == "other":
+            raw = (own + 1).to_bytes(4, "big") + raw[4:]
+        elif kind == "broadcast":
+            raw = BROADCAST_CID.to_bytes(4, "big") + raw[4:]
+        raw = raw[:64]
+        out, events = core.receive(raw, now)
+        out += core.tick(now)
+        for p in out:
+            assert len(p) == 64
+            parsed = parse_packet(p)
+            if parsed.cmd == CTAPHID.ERROR:
+                assert parsed.data[0] in set(HIDERR)
+        for event in events:
+            if isinstance(event, Request):
+                core.respond(event.cid, event.cmd, b"\x00")
+
+
+@settings(max_examples=200)
+@given(st.lists(st.binary(max_size=70), max_size=8))
+def test_feed_continuation_agrees_with_feed(packets: list[bytes]) -> None:
+    """The raw fast path and the parsed path give the same messages and the same errors."""
+    fast, slow = Reassembler(), Reassembler()
+    for raw in packets:
+        try:
+            expected: object = slow.feed(parse_packet(raw))
+        except CtapHidProtocolError as e:
+            expected = (type(e), e.hid_error)
+        try:
+            if len(raw) >= 5 and not raw[4] & 0x80:
+                got: object = fast.feed_continuation(raw)
+            else:
+                got = fast.feed(parse_packet(raw))
+        except CtapHidProtocolError as e:
+            got = (type(e), e.hid_error)
+        assert got == expected

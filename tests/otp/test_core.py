@@ -105,6 +105,8 @@ def test_codes_agree_with_pyotp_and_passlib(key: bytes, alg: str, digits: int, t
 
     assert ours == pyotp.TOTP(b32, digits=digits, digest=getattr(hashlib, alg), interval=period).at(t)
     assert ours == passlib_totp.TOTP(key=b32, digits=digits, alg=alg, period=period).generate(t).token
+    fresh = TOTP(b32, digits=digits, alg=alg, period=period)  # match before any generate: the other path
+    assert fresh.match(ours, t).counter == t // period == fresh.match(ours, t).counter
 
 
 def test_uri_round_trip_with_pyotp() -> None:

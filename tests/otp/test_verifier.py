@@ -9,6 +9,7 @@ from aioctap.otp import (
     TOTP,
     BaseOTP,
     InvalidTokenError,
+    KeyFormatError,
     OTPContext,
     OtpVerifier,
     ThrottledError,
@@ -88,4 +89,44 @@ async def test_drift_is_tracked() -> None:
             match = await verifier.verify("dave", totp.generate(t + 30).token, time=t)  # client 30 s ahead
             assert match.counter == (t + 30) // 30
         record = await store.get("otp", "dave")
-        assert record is not None and b'"drift":' in record.value and b'"drift":0.0' not in record.value
+        assert record is not None
+        drift = float(record.value.split(b"\n", 1)[0].split()[4])  # header: otp1 last failures throttled drift
+        assert 20 < drift <= 30
+
+
+async def test_two_verifiers_on_one_store_never_accept_a_replay(store_url: str) -> None:
+    async with open_store(store_url) as store:
+        a, b = OtpVerifier(store), OtpVerifier(store)  # e.g. two server processes
+        totp = BaseOTP.from_uri(await a.enroll("erin", key="JBSWY3DPEHPK3PXPJBSWY3DP"))
+        assert isinstance(totp, TOTP)
+        await a.verify("erin", totp.generate(T).token, time=T)  # a remembers what it wrote
+        code = totp.generate(T + 30).token
+        await b.verify("erin", code, time=T + 30)  # b writes behind a's back
+        with pytest.raises(UsedTokenError):
+            await a.verify("erin", code, time=T + 30)  # a's memory is stale: the compare-and-set catches it
+        with pytest.raises(UsedTokenError):
+            await b.verify("erin", code, time=T + 31)
+
+
+async def test_refusals_are_decided_on_the_stored_state() -> None:
+    async with open_store("memory://") as store:
+        a, b = OtpVerifier(store), OtpVerifier(store)
+        key = "JBSWY3DPEHPK3PXPJBSWY3DP"
+        await a.enroll("fred", key=key)
+        code = TOTP(key).generate(T).token
+        await a.verify("fred", code, time=T)
+        assert await b.remove("fred")
+        await b.enroll("fred", key=key)  # re-enrolled elsewhere: the used counter is forgotten
+        assert (await a.verify("fred", code, time=T)).counter == T // 30
+        assert await a.remove("fred") and not await a.remove("fred")
+        with pytest.raises(UnknownAccountError):
+            await a.verify("fred", code, time=T)
+
+
+async def test_corrupt_record_is_a_typed_error() -> None:
+    async with open_store("memory://") as store:
+        verifier = OtpVerifier(store)
+        for bad in (b"", b"otp1 1 2 3\n{}", b"otp1 x 0 0.0 0.0\n{}", b"otp1 1 0 0.0 0.0\n", b"otp1 1 0 0.0 0.0\n[1]"):
+            await store.put("otp", "gina", bad)
+            with pytest.raises(KeyFormatError):
+                await verifier.verify("gina", "123456", time=T)

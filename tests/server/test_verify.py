@@ -166,7 +166,7 @@ async def test_authentication_checks_each_fail(ceremony: Any) -> None:
     ad = websafe_decode(assertion["response"]["authenticatorData"])
 
     def with_ad(data: bytes) -> dict[str, Any]:
-        a = copy.deepcopy(assertion)
+        a: dict[str, Any] = copy.deepcopy(assertion)
         a["response"]["authenticatorData"] = websafe_encode(data)
         return a
 
@@ -217,3 +217,179 @@ async def test_client_rejects_foreign_rp_id() -> None:
         client = WebAuthnClient(dev, "https://evil.example")
         with pytest.raises(ClientError, match="not valid for origin"):
             await client.create(creation_options(b"c" * 32))
+
+
+# ---------------------------------------------------------------- hand-made assertions, every COSE algorithm
+
+
+def make_assertion(
+    private_key: Any, alg: int, challenge: bytes, *, counter: int = 5, flags: int = 0x05, user_handle: bytes = b"u1",
+    origin: str = ORIGIN, credential_id: bytes = b"cred-1", **client: Any,
+) -> dict[str, Any]:  # fmt: skip
+    import hashlib
+    import struct
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec, padding
+
+    client_data = json.dumps({"type": "webauthn.get", "challenge": websafe_encode(challenge), "origin": origin,
+                              **client}).encode()  # fmt: skip
+    auth_data = hashlib.sha256(RP_ID.encode()).digest() + struct.pack(">BI", flags, counter)
+    message = auth_data + hashlib.sha256(client_data).digest()
+    if alg in (-7, -35, -36):
+        h = {-7: hashes.SHA256(), -35: hashes.SHA384(), -36: hashes.SHA512()}[alg]
+        signature = private_key.sign(message, ec.ECDSA(h))
+    elif alg == -8:
+        signature = private_key.sign(message)
+    elif alg == -37:
+        signature = private_key.sign(message, padding.PSS(padding.MGF1(hashes.SHA256()), 32), hashes.SHA256())
+    else:
+        h = hashes.SHA1() if alg == -65535 else hashes.SHA256()
+        signature = private_key.sign(message, padding.PKCS1v15(), h)
+    return {
+        "id": websafe_encode(credential_id), "rawId": websafe_encode(credential_id), "type": "public-key",
+        "response": {"clientDataJSON": websafe_encode(client_data), "authenticatorData": websafe_encode(auth_data),
+                     "signature": websafe_encode(signature), "userHandle": websafe_encode(user_handle)},
+    }  # fmt: skip
+
+
+RSA_KEY: Any = None
+
+
+def _key_for(alg: int) -> tuple[Any, bytes]:
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+    from aioctap.cose import CoseKey
+
+    global RSA_KEY
+    if alg in (-7, -35, -36):
+        private: Any = ec.generate_private_key({-7: ec.SECP256R1(), -35: ec.SECP384R1(), -36: ec.SECP521R1()}[alg])
+    elif alg == -8:
+        private = ed25519.Ed25519PrivateKey.generate()
+    else:
+        RSA_KEY = RSA_KEY or rsa.generate_private_key(65537, 2048)
+        private = RSA_KEY
+    return private, cbor.dumps(dict(CoseKey.for_alg(alg).from_cryptography_key(private.public_key())))
+
+
+@pytest.mark.parametrize("alg", [-7, -35, -36, -8, -257, -37, -65535])
+def test_assertion_with_every_cose_algorithm(alg: int) -> None:
+    private, cose = _key_for(alg)
+    challenge = os.urandom(32)
+    assertion = make_assertion(private, alg, challenge)
+    kw: dict[str, Any] = {"expected_challenge": challenge, "expected_origin": ORIGIN, "expected_rp_id": RP_ID,
+                          "credential_public_key": cose, "credential_current_sign_count": 4}  # fmt: skip
+    result = verify_authentication(json.dumps(assertion), **kw)
+    assert result.new_sign_count == 5 and result.user_verified and result.user_handle == b"u1"
+    other, _ = _key_for(alg) if alg not in (-257, -37, -65535) else (None, b"")
+    if other is not None:
+        with pytest.raises(InvalidSignatureError):
+            verify_authentication(make_assertion(other, alg, challenge), **kw)
+    with pytest.raises(InvalidSignatureError):
+        verify_authentication(_flip_signature(assertion), **kw)
+
+
+def _flip_signature(assertion: dict[str, Any]) -> dict[str, Any]:
+    a = copy.deepcopy(assertion)
+    sig = bytearray(websafe_decode(a["response"]["signature"]))
+    sig[len(sig) // 2] ^= 1
+    a["response"]["signature"] = websafe_encode(bytes(sig))
+    return a
+
+
+def test_assertion_options_of_section_7_2() -> None:
+    from aioctap.server.errors import UserHandleError
+
+    private, cose = _key_for(-7)
+    challenge = os.urandom(32)
+    kw: dict[str, Any] = {"expected_challenge": challenge, "expected_origin": ORIGIN, "expected_rp_id": RP_ID,
+                          "credential_public_key": cose, "credential_current_sign_count": 0}  # fmt: skip
+    a = make_assertion(private, -7, challenge)
+    # step 5: allowCredentials
+    assert verify_authentication(a, allowed_credential_ids=[b"x", b"cred-1"], **kw).credential_id == b"cred-1"
+    with pytest.raises(CredentialIdError, match="allowCredentials"):
+        verify_authentication(a, allowed_credential_ids=[b"x"], **kw)
+    # step 6: the user handle names the credential's owner
+    assert verify_authentication(a, expected_user_handle=b"u1", **kw).user_handle == b"u1"
+    with pytest.raises(UserHandleError):
+        verify_authentication(a, expected_user_handle=b"u2", **kw)
+    # step 12: topOrigin; crossOrigin allowed only when asked for
+    framed = make_assertion(private, -7, challenge, crossOrigin=True, topOrigin="https://shop.example")
+    with pytest.raises(CrossOriginError):
+        verify_authentication(framed, **kw)
+    assert verify_authentication(framed, allow_cross_origin=True, expected_top_origin=["https://shop.example"], **kw)
+    with pytest.raises(CrossOriginError, match="topOrigin"):
+        verify_authentication(framed, allow_cross_origin=True, expected_top_origin="https://other.example", **kw)
+    # step 17-ish: BE must agree with the stored backup eligibility; BS without BE is rejected
+    backed = make_assertion(private, -7, challenge, flags=0x1D)
+    assert verify_authentication(backed, credential_backup_eligible=True, **kw).backup_state
+    with pytest.raises(BackupFlagsError):
+        verify_authentication(backed, credential_backup_eligible=False, **kw)
+    with pytest.raises(BackupFlagsError):
+        verify_authentication(make_assertion(private, -7, challenge, flags=0x15), **kw)
+    # step 21: counters; both zero is fine, equal non-zero is a possible clone
+    assert verify_authentication(make_assertion(private, -7, challenge, counter=0), **kw).new_sign_count == 0
+    with pytest.raises(SignCountError):
+        verify_authentication(
+            make_assertion(private, -7, challenge, counter=3), **{**kw, "credential_current_sign_count": 3}
+        )
+    flagged = verify_authentication(
+        make_assertion(private, -7, challenge, counter=0),
+        **{**kw, "credential_current_sign_count": 3},
+        reject_possible_clone=False,
+    )
+    assert flagged.possible_clone
+    # malformed: missing members, bad stored key, wrong credential type
+    bad: Any
+    for bad in ({**a, "response": {**a["response"], "authenticatorData": None}},
+                {**a, "response": {**a["response"], "signature": None}},
+                {**a, "response": {**a["response"], "authenticatorData": websafe_encode(b"short")}},
+                {**a, "rawId": None}, {**a, "id": 5}, {**a, "response": "x"}, [1, 2], "{"):  # fmt: skip
+        with pytest.raises(MalformedResponseError):
+            verify_authentication(bad, **kw)
+    with pytest.raises(MalformedResponseError, match="stored credential public key"):
+        verify_authentication(a, **{**kw, "credential_public_key": b"\xa1\x01\x02"})
+    with pytest.raises(OriginMismatchError):
+        verify_authentication(make_assertion(private, -7, challenge, origin="https://example.com:8443"), **kw)
+    assert verify_authentication(make_assertion(private, -7, challenge, origin="https://a.example.com"),
+                                 **{**kw, "expected_origin": ["https://a.example.com", ORIGIN]})  # fmt: skip
+    with pytest.raises(RpIdHashMismatchError):
+        verify_authentication(a, **{**kw, "expected_rp_id": ["other.example", "example.org"]})
+    assert verify_authentication(a, **{**kw, "expected_rp_id": ["other.example", RP_ID]})
+
+
+async def test_registration_options_of_section_7_1(ceremony: Any) -> None:
+    from aioctap.server.errors import (
+        AttestationSignatureError,
+        MalformedAttestationError,
+        UnsupportedAttestationFormatError,
+    )
+
+    reg, _, ch, _, _ = ceremony
+    assert register(json.dumps(reg), ch).fmt == "packed"  # a JSON string works as well as a dict
+    with pytest.raises(UnsupportedAttestationFormatError):
+        register(_att_obj(reg, fmt="x-unknown"), ch)
+    with pytest.raises(MalformedAttestationError):
+        register(_att_obj(reg, attStmt={"alg": -7}), ch)
+    with pytest.raises(UntrustedAttestationError, match="none attestation"):
+        register(_att_obj(reg, fmt="none", attStmt={}), ch, require_attestation=True)
+    assert register(_att_obj(reg, fmt="none", attStmt={}), ch).attestation_type is AttestationType.NONE
+    framed = _client_data(reg, crossOrigin=True, topOrigin="https://shop.example")
+    with pytest.raises(CrossOriginError):
+        register(framed, ch)
+    # the origin checks pass; then the attestation signature (over the changed client data) fails
+    with pytest.raises(AttestationSignatureError):
+        register(framed, ch, allow_cross_origin=True, expected_top_origin="https://shop.example")
+    with pytest.raises(CrossOriginError, match="topOrigin"):
+        register(framed, ch, allow_cross_origin=True, expected_top_origin=["https://other.example"])
+    for bad in ({**reg, "response": {**reg["response"], "attestationObject": None}},
+                {**reg, "response": {**reg["response"], "clientDataJSON": "***"}},
+                {**reg, "response": {**reg["response"], "attestationObject": websafe_encode(b"\xff")}},
+                {**reg, "response": {**reg["response"], "attestationObject": websafe_encode(cbor.dumps([1]))}},
+                {**reg, "response": {**reg["response"], "transports": "usb"}},
+                _att_obj(reg, fmt=7)):  # fmt: skip
+        with pytest.raises(MalformedResponseError):
+            register(bad, ch)
+    result = register({**reg, "response": {**reg["response"], "transports": ["usb", "nfc"]}}, ch)
+    assert result.transports == ("usb", "nfc") and result.alg in (-7, -8) and result.sign_count >= 0
+    assert not result.backup_eligible and not result.backup_state and result.user_present

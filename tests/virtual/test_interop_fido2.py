@@ -192,3 +192,47 @@ async def test_ctap1_register_and_authenticate() -> None:
         assert e.value.code == 0x6A80
 
     await run_against_udp(VirtualAuthenticator(), drive)
+
+
+async def test_assertions_with_pin_algorithms_and_management() -> None:
+    def drive(dev: Any) -> None:
+        from fido2.cose import CoseKey as Fido2CoseKey
+
+        ctap = Ctap2(dev)
+        assert {a["alg"] for a in ctap.info.algorithms or []} == {-7, -8, -257}
+        cp = ClientPin(ctap)
+        cp.set_pin(PIN)
+        cdh = b"\x03" * 32
+        keys = {}
+        for i, alg in enumerate((-7, -8, -257)):
+            token = cp.get_pin_token(PIN, ClientPin.PERMISSION.MAKE_CREDENTIAL, "example.com")
+            att = ctap.make_credential(
+                cdh, {"id": "example.com"}, {"id": bytes([i]), "name": f"u{i}", "displayName": f"U{i}"},
+                [{"type": "public-key", "alg": alg}], options={"rk": True},
+                pin_uv_param=cp.protocol.authenticate(token, cdh), pin_uv_protocol=cp.protocol.VERSION,
+            )  # fmt: skip
+            PackedAttestation().verify(att.att_stmt, att.auth_data, cdh)
+            cred = att.auth_data.credential_data
+            keys[cred.credential_id] = Fido2CoseKey.parse(cred.public_key)
+        token = cp.get_pin_token(PIN, ClientPin.PERMISSION.GET_ASSERTION, "example.com")
+        assertions = ctap.get_assertions(
+            "example.com", cdh, pin_uv_param=cp.protocol.authenticate(token, cdh), pin_uv_protocol=cp.protocol.VERSION
+        )
+        assert [a.user["name"] for a in assertions] == ["u2", "u1", "u0"]  # with UV: the whole user entity
+        for a in assertions:
+            assert a.auth_data.is_user_verified()
+            a.verify(cdh, keys[a.credential["id"]])
+        token = cp.get_pin_token(PIN, ClientPin.PERMISSION.CREDENTIAL_MGMT)
+        cm = CredentialManagement(ctap, cp.protocol, token)
+        rp_hash = cm.enumerate_rps()[0][CredentialManagement.RESULT.RP_ID_HASH]
+        creds = cm.enumerate_creds(rp_hash)
+        cm.update_user_info(creds[0][CredentialManagement.RESULT.CREDENTIAL_ID], {"id": b"\x00", "name": "new"})
+        cm.delete_cred(creds[1][CredentialManagement.RESULT.CREDENTIAL_ID])
+        assert sorted(c[CredentialManagement.RESULT.USER]["name"] for c in cm.enumerate_creds(rp_hash)) == [
+            "new", "u2",
+        ]  # fmt: skip
+        ctap.selection()
+        ctap.reset()  # within 10 s of power-up
+        assert not ctap.get_info().options["clientPin"]
+
+    await run_against_udp(VirtualAuthenticator(), drive)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 import anyio
 import anyio.to_thread
@@ -19,7 +18,15 @@ from ..device import CtapHidDevice, HidDescriptor
 from ..router import HidConnection
 from ..transport import TransportClosed
 
-__all__ = ["HidapiTransport", "HotplugEvent", "list_descriptors", "open_hid_device", "watch_devices"]
+__all__ = [
+    "DeviceChange",
+    "HidapiMissing",
+    "HidapiTransport",
+    "HotplugEvent",
+    "list_descriptors",
+    "open_hid_device",
+    "watch_devices",
+]
 
 FIDO_USAGE_PAGE = 0xF1D0
 FIDO_USAGE = 0x01
@@ -132,14 +139,15 @@ async def open_hid_device(descriptor: HidDescriptor) -> CtapHidDevice:
     return device
 
 
-class HotplugEvent(Enum):
+class HotplugEvent(StrEnum):
+    """What happened to a device; compares equal to ``"added"`` / ``"removed"``."""
+
     ADDED = "added"
     REMOVED = "removed"
 
 
-@dataclass(frozen=True)
-class DeviceChange:
-    """One hot-plug event."""
+class DeviceChange(NamedTuple):
+    """One hot-plug event: unpacks as ``(event, descriptor)``."""
 
     event: HotplugEvent
     descriptor: HidDescriptor

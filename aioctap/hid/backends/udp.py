@@ -7,6 +7,7 @@ a whole burst of continuation packets is what keeps the host's CPU cost per repo
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Sequence
 
@@ -15,6 +16,18 @@ import anyio
 from ..transport import TransportClosed
 
 __all__ = ["UdpTransport"]
+
+MAX_BUFFERED = 4096  # reports drained ahead of the reader before the socket is left to the kernel
+SOCKET_BUFFER = 1 << 20  # a burst of 64 channels x 129 reports must not overflow the kernel's queue
+
+
+def set_buffer_sizes(sock: socket.socket, size: int = SOCKET_BUFFER) -> None:
+    """Ask for large socket buffers: UDP drops what does not fit, and CTAPHID has no retransmission."""
+    for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, option, size)
+        except OSError:  # capped or refused by the system: keep its default
+            pass
 
 
 class UdpTransport:
@@ -27,9 +40,16 @@ class UdpTransport:
             raise OSError(f"cannot resolve {host}:{port}")
         family, _, _, _, addr = infos[0]
         self._sock = socket.socket(family, socket.SOCK_DGRAM)
+        set_buffer_sizes(self._sock)
         self._sock.setblocking(False)
         self._sock.connect(addr)
         self._closed = False
+        # asyncio fast path: the socket stays registered with the loop, whose callback drains it
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._ready: list[bytes] = []
+        self._error: TransportClosed | None = None
+        self._paused = False
 
     async def send_packet(self, packet: bytes) -> None:
         if self._closed:
@@ -47,7 +67,86 @@ class UdpTransport:
             except OSError as e:
                 raise TransportClosed(f"UDP send failed: {e}") from None
 
+    async def send_packets(self, packets: Sequence[bytes]) -> None:
+        """Send the reports of one message in one go (waits only if the socket buffer is full)."""
+        if self._closed:
+            raise TransportClosed("UDP transport closed")
+        send = self._sock.send
+        size = self.packet_size
+        for packet in packets:
+            if len(packet) != size:
+                raise ValueError(f"packet must be {size} bytes, got {len(packet)}")
+            while True:
+                try:
+                    send(packet)
+                    break
+                except BlockingIOError:
+                    await anyio.wait_writable(self._sock)
+                except ConnectionRefusedError:
+                    return  # nobody listening (yet): the call times out like a silent device
+                except OSError as e:
+                    raise TransportClosed(f"UDP send failed: {e}") from None
+
+    def _drain(self, packets: list[bytes]) -> None:
+        """Append every datagram ready now to ``packets`` (non-blocking)."""
+        recv = self._sock.recv
+        size = self.packet_size
+        while True:
+            try:
+                data = recv(2048)
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionRefusedError:
+                continue  # an ICMP "port unreachable" for an earlier datagram: the device is not there
+            except OSError as e:
+                raise TransportClosed(f"UDP receive failed: {e}") from None
+            if len(data) == size:
+                packets.append(data)
+
+    def _on_readable(self) -> None:
+        """Loop callback: drain the socket; wake the reader if it waits."""
+        try:
+            self._drain(self._ready)
+        except TransportClosed as e:
+            self._error = e
+            assert self._loop is not None
+            self._loop.remove_reader(self._sock.fileno())
+        waiter = self._waiter
+        if waiter is not None:
+            if not waiter.done() and (self._ready or self._error):
+                waiter.set_result(None)
+        elif len(self._ready) >= MAX_BUFFERED and self._loop is not None and not self._paused:
+            # nobody reads: stop draining and let the kernel buffer (and drop) instead of growing
+            self._paused = True
+            self._loop.remove_reader(self._sock.fileno())
+
     async def receive_packets(self) -> Sequence[bytes]:
+        if self._loop is None:
+            try:
+                self._loop = asyncio.get_running_loop()
+                self._loop.add_reader(self._sock.fileno(), self._on_readable)
+            except (RuntimeError, NotImplementedError):  # not asyncio, or a loop without add_reader
+                self._loop = None
+                return await self._receive_generic()
+        while True:
+            if self._closed:
+                raise TransportClosed("UDP transport closed")
+            if self._error is not None:
+                raise self._error
+            if self._ready:
+                packets, self._ready = self._ready, []
+                if self._paused:
+                    self._paused = False
+                    self._loop.add_reader(self._sock.fileno(), self._on_readable)
+                return packets
+            self._waiter = self._loop.create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    async def _receive_generic(self) -> Sequence[bytes]:
+        # wait for readability, then drain every ready datagram in one go
         while True:
             if self._closed:
                 raise TransportClosed("UDP transport closed")
@@ -56,25 +155,20 @@ class UdpTransport:
             except (anyio.ClosedResourceError, OSError, ValueError):
                 raise TransportClosed("UDP transport closed") from None
             packets: list[bytes] = []
-            while True:
-                try:
-                    data = self._sock.recv(2048)
-                except (BlockingIOError, InterruptedError):
-                    break
-                except ConnectionRefusedError:
-                    continue
-                except OSError as e:
-                    raise TransportClosed(f"UDP receive failed: {e}") from None
-                if len(data) == self.packet_size:
-                    packets.append(data)
+            self._drain(packets)
             if packets:
                 return packets
 
     async def aclose(self) -> None:
         if not self._closed:
             self._closed = True
-            try:
-                anyio.notify_closing(self._sock)
-            except (ValueError, OSError):
-                pass
+            if self._loop is not None:
+                self._loop.remove_reader(self._sock.fileno())
+                if self._waiter is not None and not self._waiter.done():
+                    self._waiter.set_result(None)
+            else:
+                try:
+                    anyio.notify_closing(self._sock)
+                except (ValueError, OSError):
+                    pass
             self._sock.close()

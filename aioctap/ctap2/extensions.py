@@ -1,0 +1,526 @@
+"""Client-side CTAP2 extensions (CTAP 2.1 §12, WebAuthn L3 §10): python-fido2's ``fido2.ctap2.extensions`` names.
+
+A :class:`Ctap2Extension` looks at the WebAuthn options (their JSON form: ``extensions`` members hold
+base64url strings or bytes) and, when it applies, returns a single-use processor. The client asks every
+processor for its pinUvAuthToken ``permissions``, then for the authenticator ``prepare_inputs`` and,
+after the call, for the client extension outputs ``prepare_outputs`` (JSON form: byte strings as
+base64url). Unlike python-fido2, the methods that may talk to the device are coroutines.
+"""
+
+from __future__ import annotations
+
+import abc
+import hashlib
+from collections.abc import Mapping, Sequence
+from enum import Enum, unique
+from typing import Any, ClassVar
+
+from ..webauthn import WebAuthnDataError, websafe_decode, websafe_encode
+from .base import AssertionResponse, AttestationResponse, Ctap2
+from .blob import LargeBlobs
+from .pin import ClientPin, PinProtocol, PinProtocolError
+
+__all__ = [
+    "AuthenticationExtensionProcessor",
+    "CredBlobExtension",
+    "CredPropsExtension",
+    "CredProtectExtension",
+    "Ctap2Extension",
+    "ExtensionError",
+    "ExtensionProcessor",
+    "HmacSecretExtension",
+    "LargeBlobExtension",
+    "MinPinLengthExtension",
+    "RegistrationExtensionProcessor",
+    "default_extensions",
+]
+
+
+class ExtensionError(ValueError):
+    """Extension inputs that cannot be processed (bad type, bad length, unsupported but required)."""
+
+
+def _bytes(value: Any, what: str) -> bytes:
+    """A byte string from the options: bytes as is, or a base64url string (the JSON form)."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        try:
+            return websafe_decode(value)
+        except (WebAuthnDataError, ValueError):
+            raise ExtensionError(f"extension input {what} is not valid base64url") from None
+    raise ExtensionError(f"extension input {what} must be bytes or a base64url string")
+
+
+def _mapping(value: Any, what: str) -> Mapping[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, Mapping):
+        raise ExtensionError(f"extension input {what} must be an object")
+    return value
+
+
+def _client_inputs(options: Mapping[str, Any]) -> Mapping[str, Any]:
+    return _mapping(options.get("extensions"), "extensions") or {}
+
+
+_NO_PERMISSION = ClientPin.PERMISSION(0)
+
+
+class ExtensionProcessor(abc.ABC):  # noqa: B024 - a base holding shared state, not an interface
+    """Processing state of one extension for one request.
+
+    ``permissions``: the pinUvAuthToken permissions the extension needs; ``inputs``/``outputs``: the
+    authenticator inputs and client outputs returned when the prepare methods are not overridden.
+    """
+
+    def __init__(
+        self,
+        permissions: ClientPin.PERMISSION = _NO_PERMISSION,
+        inputs: dict[str, Any] | None = None,
+        outputs: dict[str, Any] | None = None,
+    ) -> None:
+        self.permissions = permissions
+        self._inputs = inputs
+        self._outputs = outputs
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(permissions={self.permissions!r})"
+
+
+class RegistrationExtensionProcessor(ExtensionProcessor):
+    """Extension processing for one makeCredential."""
+
+    async def prepare_inputs(self, pin_token: bytes | None) -> dict[str, Any] | None:
+        """Authenticator extension inputs."""
+        return self._inputs
+
+    async def prepare_outputs(self, response: AttestationResponse, pin_token: bytes | None) -> dict[str, Any] | None:
+        """Client extension outputs (JSON form)."""
+        return self._outputs
+
+
+class AuthenticationExtensionProcessor(ExtensionProcessor):
+    """Extension processing for one getAssertion."""
+
+    async def prepare_inputs(
+        self, selected: Mapping[str, Any] | None, pin_token: bytes | None
+    ) -> dict[str, Any] | None:
+        """Authenticator extension inputs; ``selected`` is the allowed credential the device holds, if known."""
+        return self._inputs
+
+    async def prepare_outputs(self, response: AssertionResponse, pin_token: bytes | None) -> dict[str, Any] | None:
+        """Client extension outputs (JSON form)."""
+        return self._outputs
+
+
+class Ctap2Extension(abc.ABC):
+    """A client-side extension, reusable across requests."""
+
+    NAME: ClassVar[str] = ""
+
+    @abc.abstractmethod
+    def is_supported(self, ctap: Ctap2) -> bool:
+        """Whether the authenticator supports the extension."""
+
+    async def make_credential(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> RegistrationExtensionProcessor | None:
+        """Start processing for a registration (None: the extension does not apply)."""
+        return None
+
+    async def get_assertion(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> AuthenticationExtensionProcessor | None:
+        """Start processing for an authentication (None: the extension does not apply)."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+# -- hmac-secret / prf -------------------------------------------------------------------------------
+
+
+def _prf_salt(secret: bytes) -> bytes:
+    return hashlib.sha256(b"WebAuthn PRF\x00" + secret).digest()
+
+
+def _prf_values(value: Any, what: str) -> tuple[bytes, bytes | None] | None:
+    values = _mapping(value, what)
+    if values is None:
+        return None
+    if "first" not in values:
+        raise ExtensionError(f"extension input {what} has no 'first'")
+    second = values.get("second")
+    return _bytes(values["first"], f"{what}.first"), None if second is None else _bytes(second, f"{what}.second")
+
+
+def _hmac_salts(
+    inputs: Mapping[str, Any],
+    prf: bool,
+    allow_hmac: bool,
+    allow_list: Sequence[Mapping[str, Any]] | None,
+    selected: Mapping[str, Any] | None,
+) -> tuple[bytes, bytes] | None:
+    """The (salt1, salt2 or b"") to send, from prf.eval / evalByCredential or hmacGetSecret."""
+    if prf:
+        prf_in = _mapping(inputs.get("prf"), "prf") or {}
+        secrets = _prf_values(prf_in.get("eval"), "prf.eval")
+        by_cred = _mapping(prf_in.get("evalByCredential"), "prf.evalByCredential")
+        if by_cred:
+            if not allow_list:
+                raise ExtensionError("prf.evalByCredential requires allowCredentials")
+            ids = {websafe_encode(c["id"]) for c in allow_list}
+            if not ids.issuperset(by_cred):
+                raise ExtensionError("prf.evalByCredential names a credential that is not in allowCredentials")
+            if selected is not None:
+                key = websafe_encode(selected["id"])
+                if key in by_cred:
+                    secrets = _prf_values(by_cred[key], "prf.evalByCredential value")
+        if secrets is None:
+            return None
+        salts = _prf_salt(secrets[0]), b"" if secrets[1] is None else _prf_salt(secrets[1])
+    elif allow_hmac and inputs.get("hmacGetSecret") is not None:
+        get_secret = _mapping(inputs.get("hmacGetSecret"), "hmacGetSecret") or {}
+        if "salt1" not in get_secret:
+            raise ExtensionError("extension input hmacGetSecret has no salt1")
+        salt2 = get_secret.get("salt2")
+        salts = (
+            _bytes(get_secret["salt1"], "hmacGetSecret.salt1"),
+            (b"" if salt2 is None else _bytes(salt2, "hmacGetSecret.salt2")),
+        )
+    else:
+        return None
+    if len(salts[0]) != HmacSecretExtension.SALT_LEN or len(salts[1]) not in (0, HmacSecretExtension.SALT_LEN):
+        raise ExtensionError("hmac-secret salts must be 32 bytes each")
+    return salts
+
+
+def _hmac_outputs(enabled: bool | None, decrypted: bytes | None, prf: bool) -> dict[str, Any] | None:
+    salt_len = HmacSecretExtension.SALT_LEN
+    output1 = decrypted[:salt_len] if decrypted else None
+    output2 = decrypted[salt_len:] if decrypted and len(decrypted) > salt_len else None
+    if prf:
+        result: dict[str, Any] = {}
+        if enabled is not None:
+            result["enabled"] = enabled
+        if output1:
+            values = {"first": websafe_encode(output1)}
+            if output2:
+                values["second"] = websafe_encode(output2)
+            result["results"] = values
+        return {"prf": result} if result else None
+    outputs: dict[str, Any] = {}
+    if enabled is not None:
+        outputs["hmacCreateSecret"] = enabled
+    if output1:
+        secret = {"output1": websafe_encode(output1)}
+        if output2:
+            secret["output2"] = websafe_encode(output2)
+        outputs["hmacGetSecret"] = secret
+    return outputs or None
+
+
+def _decrypt_hmac(pin_protocol: PinProtocol, shared: bytes, value: Any) -> bytes:
+    if not isinstance(value, bytes):
+        raise ExtensionError("authenticator's hmac-secret output is not a byte string")
+    try:
+        return pin_protocol.decrypt(shared, value)
+    except PinProtocolError as e:
+        raise ExtensionError(f"authenticator's hmac-secret output cannot be decrypted: {e}") from None
+
+
+class HmacSecretExtension(Ctap2Extension):
+    """prf (WebAuthn L3 §10.1.4) over hmac-secret (CTAP 2.1 §12.5), and hmacCreateSecret/hmacGetSecret.
+
+    ``allow_hmac_secret``: also accept the raw hmacCreateSecret/hmacGetSecret inputs (python-fido2
+    accepts only prf by default).
+    """
+
+    NAME = "hmac-secret"
+    MC_NAME = "hmac-secret-mc"
+    SALT_LEN = 32
+
+    def __init__(self, allow_hmac_secret: bool = False) -> None:
+        self._allow_hmac_secret = allow_hmac_secret
+
+    def __repr__(self) -> str:
+        return f"HmacSecretExtension(allow_hmac_secret={self._allow_hmac_secret})"
+
+    def is_supported(self, ctap: Ctap2) -> bool:
+        return self.NAME in ctap.info.extensions
+
+    async def make_credential(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> RegistrationExtensionProcessor | None:
+        c_inputs = _client_inputs(options)
+        prf = c_inputs.get("prf") is not None
+        hmac = self._allow_hmac_secret and c_inputs.get("hmacCreateSecret") is True
+        if not (pin_protocol and self.is_supported(ctap) and (prf or hmac)):
+            return None
+        inputs: dict[str, Any] = {self.NAME: True}
+        shared: bytes | None = None
+        if self.MC_NAME in ctap.info.extensions:
+            salts = _hmac_salts(c_inputs, prf, hmac, None, None)
+            if salts:
+                key_agreement, shared = await ClientPin(ctap, pin_protocol)._get_shared_secret()
+                salt_enc = pin_protocol.encrypt(shared, salts[0] + salts[1])
+                salt_auth = pin_protocol.authenticate(shared, salt_enc)
+                inputs[self.MC_NAME] = {1: key_agreement, 2: salt_enc, 3: salt_auth, 4: pin_protocol.VERSION}
+        protocol = pin_protocol
+        name, mc_name = self.NAME, self.MC_NAME
+
+        class Processor(RegistrationExtensionProcessor):
+            async def prepare_inputs(self, pin_token: bytes | None) -> dict[str, Any] | None:
+                return inputs
+
+            async def prepare_outputs(
+                self, response: AttestationResponse, pin_token: bytes | None
+            ) -> dict[str, Any] | None:
+                extensions = response.auth_data.extensions or {}
+                enabled = extensions.get(name) is True
+                value = extensions.get(mc_name)
+                decrypted = _decrypt_hmac(protocol, shared, value) if value is not None and shared else None
+                return _hmac_outputs(enabled, decrypted, prf)
+
+        return Processor()
+
+    async def get_assertion(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> AuthenticationExtensionProcessor | None:
+        c_inputs = _client_inputs(options)
+        prf_in = _mapping(c_inputs.get("prf"), "prf")
+        prf = prf_in is not None and (prf_in.get("eval") is not None or bool(prf_in.get("evalByCredential")))
+        hmac = self._allow_hmac_secret and c_inputs.get("hmacGetSecret") is not None
+        if not (pin_protocol and self.is_supported(ctap) and (prf or hmac)):
+            return None
+        allow_list = options.get("allowCredentials") or None
+        _hmac_salts(c_inputs, prf, hmac, allow_list, None)  # reject bad inputs before touching the device
+        key_agreement, shared = await ClientPin(ctap, pin_protocol)._get_shared_secret()
+        protocol = pin_protocol
+        name = self.NAME
+
+        class Processor(AuthenticationExtensionProcessor):
+            async def prepare_inputs(
+                self, selected: Mapping[str, Any] | None, pin_token: bytes | None
+            ) -> dict[str, Any] | None:
+                salts = _hmac_salts(c_inputs, prf, hmac, allow_list, selected)
+                if not salts:
+                    return None
+                salt_enc = protocol.encrypt(shared, salts[0] + salts[1])
+                salt_auth = protocol.authenticate(shared, salt_enc)
+                return {name: {1: key_agreement, 2: salt_enc, 3: salt_auth, 4: protocol.VERSION}}
+
+            async def prepare_outputs(
+                self, response: AssertionResponse, pin_token: bytes | None
+            ) -> dict[str, Any] | None:
+                value = (response.auth_data.extensions or {}).get(name)
+                decrypted = _decrypt_hmac(protocol, shared, value) if value is not None else None
+                return _hmac_outputs(None, decrypted, prf)
+
+        return Processor()
+
+
+# -- largeBlob ------------------------------------------------------------------------------------------
+
+
+class LargeBlobExtension(Ctap2Extension):
+    """largeBlob (WebAuthn L3 §10.1.5) over largeBlobKey (CTAP 2.1 §12.3) and authenticatorLargeBlobs."""
+
+    NAME = "largeBlobKey"
+
+    def is_supported(self, ctap: Ctap2) -> bool:
+        return self.NAME in ctap.info.extensions and bool(ctap.info.options.get("largeBlobs"))
+
+    async def make_credential(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> RegistrationExtensionProcessor | None:
+        data = _mapping(_client_inputs(options).get("largeBlob"), "largeBlob")
+        if data is None:
+            return None
+        if data.get("read") or data.get("write") is not None:
+            raise ExtensionError("largeBlob read/write are not allowed when creating a credential")
+        support = data.get("support", "preferred")
+        if support not in ("required", "preferred"):
+            raise ExtensionError("largeBlob.support must be 'required' or 'preferred'")
+        supported = self.is_supported(ctap)
+        if support == "required" and not supported:
+            raise ExtensionError("the authenticator does not support large blob storage")
+        if not supported:
+            return RegistrationExtensionProcessor(outputs={"largeBlob": {"supported": False}})
+
+        class Processor(RegistrationExtensionProcessor):
+            async def prepare_outputs(
+                self, response: AttestationResponse, pin_token: bytes | None
+            ) -> dict[str, Any] | None:
+                return {"largeBlob": {"supported": response.large_blob_key is not None}}
+
+        return Processor(inputs={self.NAME: True})
+
+    async def get_assertion(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> AuthenticationExtensionProcessor | None:
+        data = _mapping(_client_inputs(options).get("largeBlob"), "largeBlob")
+        if data is None:
+            return None
+        read = data.get("read") is True
+        write = None if data.get("write") is None else _bytes(data["write"], "largeBlob.write")
+        if data.get("support") is not None or (read and write is not None):
+            raise ExtensionError("largeBlob on get takes either read or write")
+        if not self.is_supported(ctap):
+            raise ExtensionError("the authenticator does not support large blob storage")
+
+        class Processor(AuthenticationExtensionProcessor):
+            async def prepare_outputs(
+                self, response: AssertionResponse, pin_token: bytes | None
+            ) -> dict[str, Any] | None:
+                key = response.large_blob_key
+                if read:
+                    blob = await LargeBlobs(ctap).get_blob(key) if key else None
+                    return {"largeBlob": {"blob": websafe_encode(blob)} if blob is not None else {}}
+                if write is not None:
+                    if not key:
+                        return {"largeBlob": {"written": False}}
+                    await LargeBlobs(ctap, pin_protocol, pin_token).put_blob(key, write)
+                    return {"largeBlob": {"written": True}}
+                return None
+
+        permissions = ClientPin.PERMISSION.LARGE_BLOB_WRITE if write is not None else ClientPin.PERMISSION(0)
+        return Processor(permissions, inputs={self.NAME: True})
+
+
+# -- credBlob, credProtect, minPinLength, credProps ----------------------------------------------------------
+
+
+class CredBlobExtension(Ctap2Extension):
+    """credBlob (CTAP 2.1 §12.2): a small blob stored with a discoverable credential; getCredBlob reads it."""
+
+    NAME = "credBlob"
+
+    def is_supported(self, ctap: Ctap2) -> bool:
+        return self.NAME in ctap.info.extensions
+
+    async def make_credential(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> RegistrationExtensionProcessor | None:
+        value = _client_inputs(options).get(self.NAME)
+        if value is None or not self.is_supported(ctap):
+            return None
+        blob = _bytes(value, self.NAME)
+        if len(blob) > (ctap.info.max_cred_blob_length or 0):
+            raise ExtensionError(
+                f"credBlob is {len(blob)} bytes; the authenticator stores at most {ctap.info.max_cred_blob_length or 0}"
+            )
+        name = self.NAME
+
+        class Processor(RegistrationExtensionProcessor):
+            async def prepare_outputs(
+                self, response: AttestationResponse, pin_token: bytes | None
+            ) -> dict[str, Any] | None:
+                return {name: (response.auth_data.extensions or {}).get(name) is True}
+
+        return Processor(inputs={name: blob})
+
+    async def get_assertion(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> AuthenticationExtensionProcessor | None:
+        if _client_inputs(options).get("getCredBlob") is not True or not self.is_supported(ctap):
+            return None
+        name = self.NAME
+
+        class Processor(AuthenticationExtensionProcessor):
+            async def prepare_outputs(
+                self, response: AssertionResponse, pin_token: bytes | None
+            ) -> dict[str, Any] | None:
+                value = (response.auth_data.extensions or {}).get(name)
+                return {"getCredBlob": websafe_encode(value if isinstance(value, bytes) else b"")}
+
+        return Processor(inputs={name: True})
+
+
+class CredProtectExtension(Ctap2Extension):
+    """credProtect (CTAP 2.1 §12.1): ``credentialProtectionPolicy`` and ``enforceCredentialProtectionPolicy``."""
+
+    @unique
+    class POLICY(Enum):
+        OPTIONAL = "userVerificationOptional"
+        OPTIONAL_WITH_LIST = "userVerificationOptionalWithCredentialIDList"
+        REQUIRED = "userVerificationRequired"
+
+        @classmethod
+        def str2int(cls, policy: str) -> int:
+            """1, 2 or 3 (the CTAP value) for a WebAuthn policy string."""
+            return list(cls).index(cls(policy)) + 1
+
+    NAME = "credProtect"
+
+    def is_supported(self, ctap: Ctap2) -> bool:
+        return self.NAME in ctap.info.extensions
+
+    async def make_credential(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> RegistrationExtensionProcessor | None:
+        inputs = _client_inputs(options)
+        policy = inputs.get("credentialProtectionPolicy")
+        if policy is None:
+            return None
+        try:
+            index = self.POLICY.str2int(policy)
+        except ValueError:
+            raise ExtensionError(f"unknown credentialProtectionPolicy {policy!r}") from None
+        if not self.is_supported(ctap):
+            if inputs.get("enforceCredentialProtectionPolicy") is True and index > 1:
+                raise ExtensionError("the authenticator does not support credential protection")
+            return None
+        return RegistrationExtensionProcessor(inputs={self.NAME: index})
+
+
+class MinPinLengthExtension(Ctap2Extension):
+    """minPinLength (CTAP 2.1 §12.4): the authenticator reports its minimum PIN length to allowed RPs."""
+
+    NAME = "minPinLength"
+
+    def is_supported(self, ctap: Ctap2) -> bool:
+        # there is no key in the extensions list for this one
+        return "setMinPINLength" in ctap.info.options
+
+    async def make_credential(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> RegistrationExtensionProcessor | None:
+        if self.is_supported(ctap) and _client_inputs(options).get(self.NAME) is True:
+            return RegistrationExtensionProcessor(inputs={self.NAME: True})
+        return None
+
+
+class CredPropsExtension(Ctap2Extension):
+    """credProps (WebAuthn L3 §10.1.3): tells whether the credential is client-side discoverable."""
+
+    NAME = "credProps"
+
+    def is_supported(self, ctap: Ctap2) -> bool:
+        return True
+
+    async def make_credential(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> RegistrationExtensionProcessor | None:
+        if _client_inputs(options).get(self.NAME) is not True:
+            return None
+        selection = _mapping(options.get("authenticatorSelection"), "authenticatorSelection") or {}
+        resident_key = selection.get("residentKey")
+        if resident_key is None and selection.get("requireResidentKey") is True:
+            resident_key = "required"
+        rk = resident_key == "required" or (resident_key == "preferred" and bool(ctap.info.options.get("rk")))
+        return RegistrationExtensionProcessor(outputs={self.NAME: {"rk": rk}})
+
+
+def default_extensions() -> list[Ctap2Extension]:
+    """The extensions :class:`~aioctap.client.WebAuthnClient` processes unless told otherwise."""
+    return [
+        HmacSecretExtension(allow_hmac_secret=True),
+        LargeBlobExtension(),
+        CredBlobExtension(),
+        CredProtectExtension(),
+        MinPinLengthExtension(),
+        CredPropsExtension(),
+    ]

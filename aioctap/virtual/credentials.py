@@ -1,0 +1,443 @@
+"""authenticatorMakeCredential (§6.1), authenticatorGetAssertion (§6.2), authenticatorGetNextAssertion (§6.3)
+and the extensions they process (§12): hmac-secret, hmac-secret-mc, credProtect, credBlob, largeBlobKey,
+minPinLength. Every check runs before the first state change, so a rejected request changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from ..ctap import STATUS
+from ..ctap2.pin import PinProtocol, PinProtocolError
+from ..webauthn import AttestedCredentialData, AuthenticatorData
+from .client_pin import PERM
+from .common import ERR, fail, opt_param, req_param
+from .state import SUPPORTED_ALGORITHMS, CredentialKey, ResidentCredential
+
+if TYPE_CHECKING:
+    from .engine import VirtualAuthenticator
+
+__all__ = ["CredentialCommands"]
+
+MAX_RESIDENT = 50
+MAX_CRED_BLOB = 32
+MAX_USER_ID = 64
+NEXT_ASSERTION_WINDOW = 30.0
+FLAG = AuthenticatorData.FLAG
+
+Found = tuple[bytes, CredentialKey, ResidentCredential | None]
+
+
+@dataclass
+class _HmacRequest:
+    """A checked hmac-secret input: the shared secret and the decrypted salts."""
+
+    protocol: PinProtocol
+    shared: bytes
+    salts: bytes
+
+
+@dataclass
+class _PendingAssertions:
+    rp_id_hash: bytes
+    client_data_hash: bytes
+    credentials: list[Found]
+    flags: int
+    extensions: Mapping[str, Any]
+    hmac_request: _HmacRequest | None
+    uv: bool
+    started: float
+
+
+def _descriptors(value: Any) -> list[bytes]:
+    """The public-key credential IDs of an excludeList / allowList."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+    ids = []
+    for d in value:
+        if not isinstance(d, dict):
+            raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+        kind = req_param(d, "type", str)
+        cred_id = req_param(d, "id", bytes)
+        if kind == "public-key":
+            ids.append(cred_id)
+    return ids
+
+
+def _options(params: Mapping[int, Any], key: int) -> dict[str, bool]:
+    options = opt_param(params, key, dict) or {}
+    for k, v in options.items():
+        if not isinstance(k, str) or not isinstance(v, bool):
+            raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+    return dict(options)
+
+
+class CredentialCommands:
+    """makeCredential, getAssertion and getNextAssertion of one authenticator."""
+
+    def __init__(self, auth: VirtualAuthenticator) -> None:
+        self.auth = auth
+        self.pending: _PendingAssertions | None = None
+
+    # -- user verification shared by both commands ---------------------------------------------
+
+    async def _user_verification(
+        self,
+        params: Mapping[int, Any],
+        keys: tuple[int, int],
+        client_data_hash: bytes,
+        options: Mapping[str, bool],
+        permission: int,
+        rp_id: str,
+        set_status: Callable[[STATUS], None],
+        up: bool,
+    ) -> bool:
+        """Steps "pinUvAuthParam" / "uv option" / "alwaysUv" of §6.1.2 and §6.2.2: was the user verified?"""
+        auth = self.auth
+        param_key, proto_key = keys
+        param = opt_param(params, param_key, bytes)
+        if param == b"":
+            await auth.require_up(set_status)  # the platform asks the user to pick this authenticator
+            raise fail(ERR.PIN_INVALID if auth.state.pin_hash is not None else ERR.PIN_NOT_SET)
+        if param is not None:
+            if proto_key not in params:
+                raise fail(ERR.MISSING_PARAMETER)
+            auth.pin.verify_token(params[proto_key], param, client_data_hash, permission, rp_id)
+            return True
+        if options.get("uv"):
+            if not auth.state.templates:
+                raise fail(ERR.INVALID_OPTION)  # no built-in UV method enabled
+            await auth.pin.verify_user(set_status)
+            return True
+        if auth.state.always_uv and up:
+            if auth.state.templates:
+                await auth.pin.verify_user(set_status)
+                return True
+            raise fail(ERR.PUAT_REQUIRED)
+        return False
+
+    # -- hmac-secret (§12.5) -------------------------------------------------------------------------
+
+    def _hmac_request(self, ext: Any) -> _HmacRequest:
+        """Check an hmac-secret input and decrypt its salts (nothing is computed yet)."""
+        if not isinstance(ext, dict):
+            raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+        key_agreement = req_param(ext, 1, dict)
+        salt_enc = req_param(ext, 2, bytes)
+        salt_auth = req_param(ext, 3, bytes)
+        proto = self.auth.pin.protocol(ext.get(4, 1))
+        try:
+            shared = proto.ecdh(self.auth.pin.key_agreement_key, key_agreement)
+        except PinProtocolError:
+            raise fail(ERR.INVALID_PARAMETER) from None
+        if not proto.verify(shared, salt_enc, salt_auth):
+            raise fail(ERR.PIN_AUTH_INVALID)
+        try:
+            salts = proto.decrypt(shared, salt_enc)
+        except PinProtocolError:
+            raise fail(ERR.INVALID_LENGTH) from None
+        if len(salts) not in (32, 64):
+            raise fail(ERR.INVALID_LENGTH)
+        return _HmacRequest(proto, shared, salts)
+
+    def _hmac_output(self, request: _HmacRequest, cred_id: bytes, uv: bool) -> bytes:
+        cred_random = self.auth.state.cred_random(cred_id, uv)
+        salts = request.salts
+        output = b"".join(
+            hmac.new(cred_random, salts[i : i + 32], hashlib.sha256).digest() for i in range(0, len(salts), 32)
+        )
+        return request.protocol.encrypt(request.shared, output)
+
+    # -- makeCredential ------------------------------------------------------------------------------
+
+    async def make_credential(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> dict[int, Any]:
+        """authenticatorMakeCredential (§6.1.2)."""
+        auth = self.auth
+        state = auth.state
+        client_data_hash = req_param(params, 1, bytes)
+        rp = req_param(params, 2, dict)
+        user = req_param(params, 3, dict)
+        key_params = req_param(params, 4, list)
+        exclude_ids = _descriptors(params.get(5))
+        extensions = opt_param(params, 6, dict) or {}
+        options = _options(params, 7)
+        opt_param(params, 8, bytes)
+        ep = opt_param(params, 10, int)
+        formats = opt_param(params, 11, list)
+        rp_id = req_param(rp, "id", str)
+        for member in ("name", "icon"):
+            opt_param(rp, member, str)
+        user_id = req_param(user, "id", bytes)
+        for member in ("name", "displayName", "icon"):
+            opt_param(user, member, str)
+        if len(user_id) > MAX_USER_ID or len(client_data_hash) != 32:
+            raise fail(ERR.INVALID_LENGTH)
+        alg = None
+        for p in key_params:
+            if not isinstance(p, dict):
+                raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+            kind = req_param(p, "type", str)
+            candidate = req_param(p, "alg", int)
+            if alg is None and kind == "public-key" and candidate in SUPPORTED_ALGORITHMS:
+                alg = candidate
+        if alg is None:
+            raise fail(ERR.UNSUPPORTED_ALGORITHM)
+        rk = options.get("rk", False)
+        if options.get("up") is False:
+            raise fail(ERR.INVALID_OPTION)
+        uv = await self._user_verification(
+            params, (8, 9), client_data_hash, options, PERM.MC, rp_id, set_status, up=True
+        )
+        if not uv and auth.is_protected() and rk:
+            raise fail(ERR.PUAT_REQUIRED)  # makeCredUvNotRqd covers non-discoverable credentials only
+        enterprise = False
+        if ep is not None:
+            if not (auth.ep_supported and state.ep_enabled):
+                raise fail(ERR.INVALID_PARAMETER)
+            if ep not in (1, 2):
+                raise fail(ERR.INVALID_OPTION)
+            # vendor-facilitated (1): only for the RP IDs the vendor lists; platform-managed (2): always
+            enterprise = ep == 2 or auth.enterprise_rp_ids is None or rp_id in auth.enterprise_rp_ids
+        rp_hash = hashlib.sha256(rp_id.encode()).digest()
+        for cred_id in exclude_ids:
+            key = state.open_credential(cred_id, rp_hash)
+            if key is not None and (key.cred_protect != 3 or uv):
+                await auth.require_up(set_status)
+                raise fail(ERR.CREDENTIAL_EXCLUDED)
+        ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = self._mc_extensions(extensions, rp_id)
+        if want_lbk and not rk:
+            raise fail(ERR.INVALID_OPTION)
+        replaces = [c for c in state.credentials if c.rp_id == rp_id and c.user.get("id") == user_id] if rk else []
+        if rk and not replaces and len(state.credentials) >= MAX_RESIDENT:
+            raise fail(ERR.KEY_STORE_FULL)
+        await auth.require_up(set_status)
+        auth.pin.clear_permissions_except_lbw()
+
+        # from here on nothing fails: the credential is made
+        key = CredentialKey.generate(alg, cred_protect=cred_protect, hmac_secret=hmac_secret, resident=rk)
+        cred_id = state.seal_credential(key, rp_hash)
+        public_key = key.public_key()
+        large_blob_key = os.urandom(32) if want_lbk else None
+        if rk:
+            for old in replaces:
+                state.delete_resident(old)
+            state.credential_seq += 1
+            state.credentials.append(
+                ResidentCredential(
+                    cred_id,
+                    rp_id,
+                    {k: v for k, v in rp.items() if k in ("id", "name")},
+                    {k: v for k, v in user.items() if k in ("id", "name", "displayName")},
+                    state.credential_seq,
+                    cred_protect,
+                    cred_blob if rk else None,
+                    large_blob_key,
+                    dict(public_key),
+                )
+            )
+        if "credBlob" in extensions:
+            ext_out["credBlob"] = cred_blob is not None and rk
+        if mc_hmac is not None:
+            ext_out["hmac-secret-mc"] = self._hmac_output(mc_hmac, cred_id, uv)
+        flags = FLAG.UP | FLAG.AT | (FLAG.UV if uv else 0) | (FLAG.ED if ext_out else 0)
+        auth_data = AuthenticatorData.create(
+            rp_hash,
+            flags,
+            state.next_sign_count(),
+            AttestedCredentialData.create(state.aaguid, cred_id, public_key),
+            ext_out or None,
+        )
+        fmt, att_stmt = self._attest(auth_data, client_data_hash, key, alg, formats, enterprise)
+        response: dict[int, Any] = {1: fmt, 2: bytes(auth_data), 3: att_stmt}
+        if enterprise:
+            response[4] = True
+        if large_blob_key is not None:
+            response[5] = large_blob_key
+        return response
+
+    def _mc_extensions(
+        self, extensions: Mapping[Any, Any], rp_id: str
+    ) -> tuple[dict[str, Any], int, bool, bytes | None, bool, _HmacRequest | None]:
+        out: dict[str, Any] = {}
+        cred_protect = 1
+        if "credProtect" in extensions:
+            level = req_param(extensions, "credProtect", int)
+            if level not in (1, 2, 3):
+                raise fail(ERR.INVALID_OPTION)
+            cred_protect = level
+            out["credProtect"] = level
+        hmac_secret = opt_param(extensions, "hmac-secret", bool) is True
+        if hmac_secret:
+            out["hmac-secret"] = True
+        mc_hmac = None
+        if "hmac-secret-mc" in extensions:
+            if not hmac_secret:
+                raise fail(ERR.INVALID_OPTION)
+            mc_hmac = self._hmac_request(extensions["hmac-secret-mc"])
+        cred_blob = opt_param(extensions, "credBlob", bytes)
+        if cred_blob is not None and len(cred_blob) > MAX_CRED_BLOB:
+            cred_blob = None
+        want_lbk = opt_param(extensions, "largeBlobKey", bool)
+        if want_lbk is False:
+            raise fail(ERR.INVALID_OPTION)
+        min_pin = opt_param(extensions, "minPinLength", bool)
+        if min_pin and rp_id in self.auth.state.min_pin_length_rp_ids:
+            out["minPinLength"] = self.auth.state.min_pin_length
+        return out, cred_protect, hmac_secret, cred_blob, want_lbk is True, mc_hmac
+
+    def _attest(
+        self,
+        auth_data: AuthenticatorData,
+        client_data_hash: bytes,
+        key: CredentialKey,
+        alg: int,
+        formats: list[Any] | None,
+        enterprise: bool,
+    ) -> tuple[str, dict[str, Any]]:
+        """packed with the authenticator's chain (full), packed self attestation, or none (§6.1.2 step 19)."""
+        configured = self.auth.attestation
+        fmt = configured
+        for f in formats or ():
+            if not isinstance(f, str):
+                raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+            if f in ("packed", "none"):
+                fmt = f if f == "none" or configured == "none" else configured
+                break
+        if enterprise:
+            fmt = "packed"  # an enterprise attestation is always the full chain
+        if fmt == "none":
+            return "none", {}
+        to_sign = bytes(auth_data) + client_data_hash
+        if fmt == "self":
+            return "packed", {"alg": alg, "sig": key.sign(to_sign)}
+        att_key = self.auth.attestation_private_key()
+        sig = att_key.sign(to_sign, ec.ECDSA(hashes.SHA256()))
+        return "packed", {"alg": -7, "sig": sig, "x5c": [self.auth.state.attestation_cert]}
+
+    # -- getAssertion ----------------------------------------------------------------------------------
+
+    async def get_assertion(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> dict[int, Any]:
+        """authenticatorGetAssertion (§6.2.2)."""
+        auth = self.auth
+        state = auth.state
+        rp_id = req_param(params, 1, str)
+        client_data_hash = req_param(params, 2, bytes)
+        allow_ids = _descriptors(params.get(3))
+        extensions = opt_param(params, 4, dict) or {}
+        options = _options(params, 5)
+        opt_param(params, 6, bytes)
+        if len(client_data_hash) != 32:
+            raise fail(ERR.INVALID_LENGTH)
+        if "rk" in options:
+            raise fail(ERR.UNSUPPORTED_OPTION)
+        up = options.get("up", True)
+        uv = await self._user_verification(params, (6, 7), client_data_hash, options, PERM.GA, rp_id, set_status, up)
+        hmac_request = self._hmac_request(extensions["hmac-secret"]) if "hmac-secret" in extensions else None
+        for name in ("credBlob", "largeBlobKey"):
+            opt_param(extensions, name, bool)
+        rp_hash = hashlib.sha256(rp_id.encode()).digest()
+        found: list[Found] = []
+        if allow_ids:
+            for cred_id in allow_ids:
+                key = state.open_credential(cred_id, rp_hash)
+                if key is not None and (key.cred_protect != 3 or uv):
+                    found.append((cred_id, key, state.find_resident(cred_id) if key.resident else None))
+                    break
+        else:
+            residents = sorted((c for c in state.credentials if c.rp_id == rp_id), key=lambda c: -c.created)
+            for c in residents:
+                if c.cred_protect == 1 or uv:
+                    key = state.open_credential(c.credential_id, rp_hash)
+                    if key is not None:
+                        found.append((c.credential_id, key, c))
+        if up:
+            await auth.require_up(set_status)
+            auth.pin.clear_permissions_except_lbw()
+        if not found:
+            raise fail(ERR.NO_CREDENTIALS)
+        flags = (FLAG.UP if up else 0) | (FLAG.UV if uv else 0)
+        discoverable = not allow_ids
+        selected = False
+        if discoverable and len(found) > 1 and auth.account_chooser is not None:
+            index = auth.account_chooser([dict(r.user) for _, _, r in found if r is not None])
+            if not isinstance(index, int) or not 0 <= index < len(found):
+                raise fail(ERR.OPERATION_DENIED)
+            found = [found[index]]
+            selected = True
+        response = self._assertion(
+            rp_hash, client_data_hash, found[0], flags, extensions, hmac_request, uv, discoverable
+        )
+        if len(found) > 1:
+            self.pending = _PendingAssertions(
+                rp_hash, client_data_hash, found[1:], flags, extensions, hmac_request, uv, auth.clock()
+            )
+            response[5] = len(found)
+        if selected:
+            response[6] = True
+        return response
+
+    def get_next_assertion(self) -> dict[int, Any]:
+        """authenticatorGetNextAssertion (§6.3)."""
+        pending = self.pending
+        if pending is None or not pending.credentials:
+            raise fail(ERR.NOT_ALLOWED)
+        if self.auth.clock() - pending.started > NEXT_ASSERTION_WINDOW:
+            self.pending = None
+            raise fail(ERR.NOT_ALLOWED)
+        cred = pending.credentials.pop(0)
+        pending.started = self.auth.clock()
+        return self._assertion(
+            pending.rp_id_hash, pending.client_data_hash, cred, pending.flags, pending.extensions,
+            pending.hmac_request, pending.uv, True,
+        )  # fmt: skip
+
+    def _assertion(
+        self,
+        rp_hash: bytes,
+        client_data_hash: bytes,
+        cred: Found,
+        flags: int,
+        extensions: Mapping[str, Any],
+        hmac_request: _HmacRequest | None,
+        uv: bool,
+        discoverable: bool,
+    ) -> dict[int, Any]:
+        cred_id, key, resident = cred
+        ext_out: dict[str, Any] = {}
+        if hmac_request is not None and key.hmac_secret:
+            ext_out["hmac-secret"] = self._hmac_output(hmac_request, cred_id, uv)
+        if extensions.get("credBlob") is True:
+            ext_out["credBlob"] = (resident.cred_blob if resident else None) or b""
+        if ext_out:
+            flags |= FLAG.ED
+        auth_data = AuthenticatorData.create(rp_hash, flags, self.auth.state.next_sign_count(), b"", ext_out or None)
+        response: dict[int, Any] = {
+            1: {"type": "public-key", "id": cred_id},
+            2: bytes(auth_data),
+            3: key.sign(auth_data + client_data_hash),
+        }
+        if resident is not None and discoverable:
+            user = dict(resident.user)
+            # without user verification only the user handle leaves the authenticator (§6.2.2 step 12)
+            response[4] = user if uv else {"id": user["id"]}
+        if extensions.get("largeBlobKey") is True and resident is not None and resident.large_blob_key:
+            response[7] = resident.large_blob_key
+        return response
+
+
+def load_attestation_key(pkcs8: bytes) -> ec.EllipticCurvePrivateKey:
+    """The attestation private key from its PKCS#8 DER."""
+    key = serialization.load_der_private_key(pkcs8, None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey):
+        raise TypeError("the attestation key must be an EC key")
+    return key

@@ -1,0 +1,214 @@
+"""Completed WebAuthn sign-ins per second through the relying party's ASGI app, per store.
+
+    python3 benchmarks/bench_http.py [--quick]
+
+One completed assertion is the whole HTTP flow of the conformance API through the Starlette app (httpx's
+ASGITransport, no socket): ``POST /fido2/assertion/options`` (user lookup, challenge, session written to
+the store), an ES256 signature made in process by a minimal client (``cryptography``), and ``POST
+/fido2/assertion/result`` (session taken, credential read, verification, sign-count compare-and-set).
+Stores: memory, SQLite (a temporary file) and Redis (a ``redis-server`` started on a free port when
+installed). No peer server exists to run the same HTTP flow, so those rows have no peer. The last rows
+compare the in-process ceremony (begin + complete, no HTTP, no store) with python-fido2's ``Fido2Server``
+doing the same work on the same assertions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import anyio  # noqa: E402
+import httpx  # noqa: E402
+from _report import Row, print_rows  # noqa: E402
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+
+from aioctap import cbor  # noqa: E402
+from aioctap.server.app import create_app  # noqa: E402
+from aioctap.server.ceremony import Fido2Server, StoredCredential  # noqa: E402
+from aioctap.stores import open_store  # noqa: E402
+from aioctap.webauthn import websafe_encode  # noqa: E402
+
+RP_ID = "localhost"
+ORIGIN = "http://localhost:8000"
+RP_ID_HASH = hashlib.sha256(RP_ID.encode()).digest()
+
+
+class MiniClient:
+    """The least a browser does: client data, authenticator data and an ES256 signature."""
+
+    def __init__(self) -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.credential_id = os.urandom(32)
+        self.counter = 0
+        nums = self.key.public_key().public_numbers()
+        self.cose = cbor.dumps({1: 2, 3: -7, -1: 1, -2: nums.x.to_bytes(32, "big"), -3: nums.y.to_bytes(32, "big")})
+
+    def _client_data(self, kind: str, challenge: str) -> bytes:
+        return json.dumps({"type": kind, "challenge": challenge, "origin": ORIGIN, "crossOrigin": False}).encode()
+
+    def create(self, options: dict[str, Any]) -> dict[str, Any]:
+        cid = self.credential_id
+        auth_data = RP_ID_HASH + b"\x45" + struct.pack(">I", 0) + bytes(16) + struct.pack(">H", len(cid)) + cid
+        att_obj = cbor.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data + self.cose})
+        return {
+            "id": websafe_encode(cid),
+            "rawId": websafe_encode(cid),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": websafe_encode(self._client_data("webauthn.create", options["challenge"])),
+                "attestationObject": websafe_encode(att_obj),
+            },
+        }
+
+    def get(self, options: dict[str, Any]) -> dict[str, Any]:
+        self.counter += 1
+        client_data = self._client_data("webauthn.get", options["challenge"])
+        auth_data = RP_ID_HASH + b"\x05" + struct.pack(">I", self.counter)
+        signature = self.key.sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
+        return {
+            "id": websafe_encode(self.credential_id),
+            "rawId": websafe_encode(self.credential_id),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": websafe_encode(client_data),
+                "authenticatorData": websafe_encode(auth_data),
+                "signature": websafe_encode(signature),
+            },
+        }
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str | None]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    with tempfile.TemporaryDirectory() as tmp:
+        proc = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(200):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            yield f"redis://127.0.0.1:{port}/0"
+        finally:
+            proc.terminate()
+            proc.wait(10)
+
+
+@contextlib.asynccontextmanager
+async def _app_client(url: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with open_store(url) as store:
+        app = create_app(store, rp_id=RP_ID, origin=ORIGIN, otp_routes=False)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000") as http:
+            yield http
+
+
+async def _http_rate(url: str, seconds: float) -> float:
+    client = MiniClient()
+    async with _app_client(url) as http:
+        r = await http.post("/fido2/attestation/options", json={"username": "bench", "displayName": "Bench"})
+        options = r.json()
+        r = await http.post(
+            "/fido2/attestation/result", json={**client.create(options), "fido2SessionId": options["fido2SessionId"]}
+        )
+        if r.status_code != 200:
+            raise RuntimeError(f"registration failed: {r.text}")
+
+        async def one() -> None:
+            r = await http.post("/fido2/assertion/options", json={"username": "bench"})
+            options = r.json()
+            assertion = {**client.get(options), "fido2SessionId": options["fido2SessionId"]}
+            r = await http.post("/fido2/assertion/result", json=assertion)
+            if r.status_code != 200:
+                raise RuntimeError(f"assertion failed: {r.text}")
+
+        for _ in range(20):  # warm up
+            await one()
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            await one()
+            count += 1
+        return count / (time.perf_counter() - start)
+
+
+def _ceremony_rates(seconds: float) -> tuple[float, float]:
+    """Completed in-process ceremonies per second: aioctap's Fido2Server and python-fido2's on the same data."""
+    from fido2.cose import CoseKey as Fido2CoseKey
+    from fido2.server import Fido2Server as PeerServer
+    from fido2.webauthn import AttestedCredentialData, PublicKeyCredentialRpEntity, UserVerificationRequirement
+
+    client = MiniClient()
+    ours = Fido2Server(RP_ID, ORIGIN)
+    stored = [StoredCredential(client.credential_id, client.cose, 0, b"user")]
+    peer = PeerServer(PublicKeyCredentialRpEntity(name="Bench", id=RP_ID), verify_origin=lambda o: o == ORIGIN)
+    peer_creds = [
+        AttestedCredentialData.create(bytes(16), client.credential_id, Fido2CoseKey.parse(cbor.loads(client.cose)))
+    ]
+
+    def ours_one() -> None:
+        options, state = ours.authenticate_begin(stored, user_verification="discouraged")
+        ours.authenticate_complete(state, stored, client.get(options))
+
+    def peer_one() -> None:
+        options, state = peer.authenticate_begin(peer_creds, user_verification=UserVerificationRequirement.DISCOURAGED)
+        challenge = websafe_encode(options.public_key.challenge)
+        peer.authenticate_complete(state, peer_creds, client.get({"challenge": challenge}))
+
+    rates = []
+    for fn in (ours_one, peer_one):
+        for _ in range(50):
+            fn()
+        count, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            fn()
+            count += 1
+        rates.append(count / (time.perf_counter() - start))
+    return rates[0], rates[1]
+
+
+def run(quick: bool = False) -> list[Row]:
+    seconds = 1.5 if quick else 5.0
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp, redis_server() as redis_url:
+        stores = [("memory", "memory://"), ("SQLite", f"sqlite:///{tmp}/bench.db")]
+        if redis_url is not None:
+            stores.append(("Redis", redis_url))
+        for name, url in stores:
+            rate = anyio.run(_http_rate, url, seconds)
+            rows.append(Row("http", f"completed assertions (options+result), {name}", "1/s", rate))
+        if redis_url is None:
+            print("redis-server not installed: Redis row skipped (apt-get install redis-server)", file=sys.stderr)
+    ours, peer = _ceremony_rates(seconds / 2)
+    rows.append(Row("http", "in-process ceremony begin+complete", "1/s", ours, "python-fido2 Fido2Server", peer))
+    return rows
+
+
+if __name__ == "__main__":
+    print_rows(run("--quick" in sys.argv), "Relying party over HTTP (ASGI app): completed sign-ins per second")

@@ -1,0 +1,213 @@
+"""CTAPHID over UDP: round trips per second and host CPU per round trip, aioctap beside python-fido2.
+
+    python3 benchmarks/bench_transport.py [--quick]
+
+Both hosts talk to the same device process (``benchmarks/_echo_device.py``: N echo devices, each
+aioctap's sans-IO device core on its own UDP port) and send CTAPHID PINGs of 0, 1024 and 7609 bytes
+(1, 18 and 129 reports each way). aioctap runs every device on one event loop (one reader task per
+device); python-fido2 runs one thread per device through a UDP ``CtapHidConnection``
+(:class:`aioctap.interop.UdpCtapHidConnection`). Host CPU is ``time.process_time()`` of this
+process (the device process is not counted), divided by the round trips completed.
+
+The delay cases start the device process with ``--delay-ms 1``: each device sends one report per
+millisecond, like a USB full-speed device. Targets (issue 3): with 16 and 64 devices aioctap's CPU
+per round trip is at most 0.7x python-fido2's, with one device at most 1.3x; with the 1 ms delay
+64 devices give at least 0.95 x 64 x the one-device rate.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import anyio  # noqa: E402
+from _report import Row, print_rows  # noqa: E402
+
+SIZES = (0, 1024, 7609)
+DEVICE_COUNTS = (1, 16, 64)
+
+
+@dataclass(frozen=True)
+class Measure:
+    round_trips: int
+    elapsed: float  # wall-clock seconds
+    cpu: float  # host process CPU seconds
+
+    @property
+    def rate(self) -> float:
+        return self.round_trips / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def cpu_us(self) -> float:
+        return self.cpu / self.round_trips * 1e6 if self.round_trips else float("nan")
+
+
+class DeviceProcess:
+    """``_echo_device.py`` in a subprocess; ``ports`` once started."""
+
+    def __init__(self, devices: int, delay_ms: float) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(HERE / "_echo_device.py"), "--devices", str(devices), "--delay-ms", str(delay_ms)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the echo device process did not start")
+        self.ports: list[int] = json.loads(line)
+
+    def close(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.close()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def __enter__(self) -> DeviceProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def payload(size: int) -> bytes:
+    return bytes(i % 251 for i in range(size))
+
+
+# -- aioctap: one event loop ----------------------------------------------------------------------
+
+
+def run_aioctap(ports: list[int], size: int, duration: float) -> Measure:
+    import aioctap
+
+    data = payload(size)
+
+    async def main() -> Measure:
+        async with AsyncExitStack() as stack:
+            devices = [await stack.enter_async_context(aioctap.open_device(f"udp:127.0.0.1:{p}")) for p in ports]
+            for d in devices:  # warm up
+                await d.ping(data)
+            counts = [0] * len(devices)
+            end_times = [0.0] * len(devices)
+            t0 = time.perf_counter()
+            c0 = time.process_time()
+            deadline = t0 + duration
+
+            async def worker(i: int) -> None:
+                ping = devices[i].ping
+                n = 0
+                while time.perf_counter() < deadline:
+                    await ping(data)
+                    n += 1
+                counts[i] = n
+                end_times[i] = time.perf_counter()
+
+            async with anyio.create_task_group() as tg:
+                for i in range(len(devices)):
+                    tg.start_soon(worker, i)
+            cpu = time.process_time() - c0
+            return Measure(sum(counts), max(end_times) - t0, cpu)
+
+    return anyio.run(main)
+
+
+# -- python-fido2: one thread per device ----------------------------------------------------------
+
+
+def run_fido2(ports: list[int], size: int, duration: float) -> Measure:
+    from aioctap.interop import fido2_udp_device
+
+    data = payload(size)
+    devices = [fido2_udp_device("127.0.0.1", p) for p in ports]
+    try:
+        for d in devices:
+            d.ping(data)
+        counts = [0] * len(devices)
+        end_times = [0.0] * len(devices)
+        barrier = threading.Barrier(len(devices) + 1)
+        start = [0.0]
+
+        def worker(i: int) -> None:
+            ping = devices[i].ping
+            barrier.wait()
+            deadline = start[0] + duration
+            n = 0
+            while time.perf_counter() < deadline:
+                ping(data)
+                n += 1
+            counts[i] = n
+            end_times[i] = time.perf_counter()
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(devices))]
+        for t in threads:
+            t.start()
+        c0 = time.process_time()
+        start[0] = time.perf_counter()
+        barrier.wait()
+        for t in threads:
+            t.join()
+        cpu = time.process_time() - c0
+        return Measure(sum(counts), max(end_times) - start[0], cpu)
+    finally:
+        for d in devices:
+            d.close()
+
+
+# -- the table ------------------------------------------------------------------------------------
+
+
+def run(quick: bool = False) -> list[Row]:
+    duration = 0.25 if quick else 2.0
+    sizes = (0, 1024) if quick else SIZES
+    counts = (1, 16) if quick else DEVICE_COUNTS
+    delay_sizes = (1024,) if quick else SIZES
+    rows: list[Row] = []
+    for delay in (0.0, 1.0):
+        with DeviceProcess(max(counts), delay) as device:
+            for size in sizes if delay == 0 else delay_sizes:
+                one_device_rate: dict[str, float] = {}
+                for n in counts:
+                    # longer runs with the delay: a 7609-byte PING then takes ~130 ms
+                    d = duration * (3 if delay else 1)
+                    ours = run_aioctap(device.ports[:n], size, d)
+                    peer = run_fido2(device.ports[:n], size, d)
+                    case = f"{size} bytes, {n} devices" + (", 1 ms/report" if delay else "")
+                    cpu_target = "" if delay else ("<= 1.3x" if n == 1 else "<= 0.7x")
+                    group = "transport-cpu-delay" if delay else "transport-cpu"
+                    rows.append(Row(group, case, "us/rt", ours.cpu_us, "python-fido2", peer.cpu_us, cpu_target))
+                    rate_target = ""
+                    if delay and n > 1:
+                        want = 0.95 * n * one_device_rate["aioctap"]
+                        rate_target = f">= {want:,.0f} (0.95 x {n} x 1-device)"
+                    rows.append(
+                        Row(
+                            "transport-rate" + ("-delay" if delay else ""),
+                            case,
+                            "rt/s",
+                            ours.rate,
+                            "python-fido2",
+                            peer.rate,
+                            rate_target,
+                        )
+                    )
+                    if n == 1:
+                        one_device_rate = {"aioctap": ours.rate, "fido2": peer.rate}
+    return rows
+
+
+if __name__ == "__main__":
+    print_rows(run(quick="--quick" in sys.argv), "CTAPHID transport over UDP (aioctap vs python-fido2)")

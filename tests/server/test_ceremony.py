@@ -1,0 +1,198 @@
+"""Fido2Server: the sans-IO ceremonies (options, state, expiry, which credential may answer)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import struct
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aioctap import cbor
+from aioctap.client import WebAuthnClient
+from aioctap.server.ceremony import CeremonyState, Fido2Server, StoredCredential
+from aioctap.server.errors import (
+    ChallengeMismatchError,
+    CredentialIdError,
+    MalformedResponseError,
+    SignCountError,
+    UserVerificationError,
+)
+from aioctap.virtual import open_virtual_device
+from aioctap.webauthn import websafe_decode, websafe_encode
+
+RP_ID = "example.com"
+ORIGIN = "https://example.com"
+USER = {"id": b"user-1", "name": "alice", "displayName": "Alice"}
+
+
+class Signer:
+    """A credential held in the test: assertions with any flags and counter."""
+
+    def __init__(self, user_handle: bytes = b"user-1") -> None:
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        self.credential_id = os.urandom(16)
+        self.user_handle = user_handle
+        nums = self.key.public_key().public_numbers()
+        self.cose = cbor.dumps({1: 2, 3: -7, -1: 1, -2: nums.x.to_bytes(32, "big"), -3: nums.y.to_bytes(32, "big")})
+
+    def stored(self, sign_count: int = 0) -> StoredCredential:
+        return StoredCredential(self.credential_id, self.cose, sign_count, self.user_handle)
+
+    def assertion(
+        self, options: dict[str, Any], counter: int = 1, flags: int = 0x05, **response: Any
+    ) -> dict[str, Any]:
+        client_data = json.dumps({"type": "webauthn.get", "challenge": options["challenge"], "origin": ORIGIN}).encode()
+        auth_data = hashlib.sha256(RP_ID.encode()).digest() + bytes([flags]) + struct.pack(">I", counter)
+        sig = self.key.sign(auth_data + hashlib.sha256(client_data).digest(), ec.ECDSA(hashes.SHA256()))
+        return {
+            "id": websafe_encode(self.credential_id),
+            "rawId": websafe_encode(self.credential_id),
+            "type": "public-key",
+            "response": {
+                "clientDataJSON": websafe_encode(client_data),
+                "authenticatorData": websafe_encode(auth_data),
+                "signature": websafe_encode(sig),
+                "userHandle": websafe_encode(self.user_handle),
+                **response,
+            },
+        }
+
+
+def test_register_begin_options() -> None:
+    server = Fido2Server(RP_ID, ORIGIN, "Example", timeout=60)
+    existing = StoredCredential(b"cred", b"", 0, b"user-1", ("usb",))
+    options, state = server.register_begin(
+        USER, [existing], resident_key_requirement="required", user_verification="required",
+        authenticator_attachment="cross-platform", attestation="direct", extensions={"credProps": True}, now=1000.0,
+    )  # fmt: skip
+    assert options["rp"] == {"id": RP_ID, "name": "Example"}
+    assert options["user"] == {"id": websafe_encode(b"user-1"), "name": "alice", "displayName": "Alice"}
+    assert websafe_decode(options["challenge"]) == state.challenge and len(state.challenge) == 32
+    assert options["excludeCredentials"] == [
+        {"type": "public-key", "id": websafe_encode(b"cred"), "transports": ["usb"]}
+    ]
+    assert options["authenticatorSelection"] == {
+        "userVerification": "required", "residentKey": "required", "requireResidentKey": True,
+        "authenticatorAttachment": "cross-platform",
+    }  # fmt: skip
+    assert options["timeout"] == 60_000 and options["extensions"] == {"credProps": True}
+    assert state.kind == "registration" and state.expires == 1060.0 and state.user_handle == b"user-1"
+    assert "user-1" not in repr(server) and RP_ID in repr(server)
+
+
+def test_challenges_are_fresh() -> None:
+    server = Fido2Server(RP_ID, ORIGIN)
+    challenges = {server.authenticate_begin()[1].challenge for _ in range(50)}
+    assert len(challenges) == 50
+
+
+@pytest.mark.parametrize("user_id", [b"", bytes(65), "text"])
+def test_register_begin_rejects_bad_user_ids(user_id: Any) -> None:
+    with pytest.raises(ValueError, match=r"user\.id"):
+        Fido2Server(RP_ID, ORIGIN).register_begin({**USER, "id": user_id})
+
+
+def test_bad_user_verification_is_rejected() -> None:
+    server = Fido2Server(RP_ID, ORIGIN)
+    with pytest.raises(ValueError, match="user_verification"):
+        server.register_begin(USER, user_verification="always")
+    with pytest.raises(ValueError, match="user_verification"):
+        server.authenticate_begin(user_verification="sometimes")
+
+
+def test_state_round_trips() -> None:
+    _, state = Fido2Server(RP_ID, ORIGIN).authenticate_begin(user_handle=b"u", user_verification="required")
+    assert CeremonyState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
+    _, state = Fido2Server(RP_ID, ORIGIN).authenticate_begin()
+    assert CeremonyState.from_dict(state.to_dict()) == state and state.user_handle is None
+
+
+STATE_KEYS = st.sampled_from(["kind", "challenge", "expires", "user_verification", "user_handle", "x"])
+STATE_VALUES = st.none() | st.integers() | st.text(max_size=12) | st.floats() | st.lists(st.integers())
+
+
+@given(st.dictionaries(STATE_KEYS, STATE_VALUES))
+def test_corrupt_state_is_a_typed_error(data: dict[str, Any]) -> None:
+    try:
+        CeremonyState.from_dict(data)
+    except MalformedResponseError as e:
+        assert "corrupt" in str(e)
+
+
+async def test_registration_and_authentication_with_the_software_authenticator() -> None:
+    server = Fido2Server(RP_ID, ORIGIN)
+    async with open_virtual_device() as dev:
+        client = WebAuthnClient(dev, ORIGIN)
+        options, state = server.register_begin(USER, resident_key_requirement="discouraged")
+        reg = server.register_complete(state, await client.create(options))
+        stored = StoredCredential(reg.credential_id, reg.credential_public_key, reg.sign_count, b"user-1")
+        options, state = server.authenticate_begin([stored], user_handle=b"user-1")
+        assert options["allowCredentials"] == [{"type": "public-key", "id": websafe_encode(reg.credential_id)}]
+        result, match = server.authenticate_complete(state, [stored], await client.get(options))
+    assert match == stored and result.new_sign_count > reg.sign_count
+
+
+def test_authentication_checks() -> None:
+    server = Fido2Server(RP_ID, ORIGIN)
+    alice, bob = Signer(b"user-1"), Signer(b"user-2")
+    options, state = server.authenticate_begin([alice.stored()], now=100.0)
+    result, _ = server.authenticate_complete(state, [alice.stored()], alice.assertion(options), now=101.0)
+    assert result.new_sign_count == 1
+    # expired
+    with pytest.raises(ChallengeMismatchError, match="expired"):
+        server.authenticate_complete(state, [alice.stored()], alice.assertion(options), now=100.0 + 301)
+    # a credential that is not allowed
+    with pytest.raises(CredentialIdError, match="allowed"):
+        server.authenticate_complete(state, [alice.stored()], bob.assertion(options), now=101.0)
+    # rawId not base64url
+    bad = alice.assertion(options)
+    bad["rawId"] = "!!"
+    with pytest.raises(MalformedResponseError, match="rawId"):
+        server.authenticate_complete(state, [alice.stored()], bad, now=101.0)
+    # a userHandle that is not the credential's
+    with pytest.raises(CredentialIdError, match="userHandle"):
+        answer = alice.assertion(options, userHandle=websafe_encode(b"user-2"))
+        server.authenticate_complete(state, [alice.stored()], answer, now=101.0)
+    # the counter did not increase
+    with pytest.raises(SignCountError):
+        server.authenticate_complete(state, [alice.stored(5)], alice.assertion(options, counter=5), now=101.0)
+    # a registration state cannot complete an authentication
+    _, reg_state = server.register_begin(USER, now=100.0)
+    with pytest.raises(ChallengeMismatchError, match="registration"):
+        server.authenticate_complete(reg_state, [alice.stored()], alice.assertion(options), now=101.0)
+    with pytest.raises(ChallengeMismatchError, match="authentication"):
+        server.register_complete(state, {}, now=101.0)
+
+
+def test_user_verification_required_by_the_state() -> None:
+    server = Fido2Server(RP_ID, ORIGIN)
+    signer = Signer()
+    options, state = server.authenticate_begin([signer.stored()], user_verification="required")
+    with pytest.raises(UserVerificationError):
+        server.authenticate_complete(state, [signer.stored()], signer.assertion(options, flags=0x01))
+    result, _ = server.authenticate_complete(state, [signer.stored()], signer.assertion(options, flags=0x05))
+    assert result.user_verified
+
+
+def test_sign_in_started_for_a_user_accepts_only_that_users_credentials() -> None:
+    server = Fido2Server(RP_ID, ORIGIN)
+    alice, bob = Signer(b"user-1"), Signer(b"user-2")
+    options, state = server.authenticate_begin([], user_handle=b"user-1")
+    with pytest.raises(CredentialIdError, match="user this sign-in"):
+        server.authenticate_complete(state, [bob.stored()], bob.assertion(options))
+    server.authenticate_complete(state, [alice.stored()], alice.assertion(options))
+
+
+def test_possible_clone_can_be_flagged_instead() -> None:
+    server = Fido2Server(RP_ID, ORIGIN, reject_possible_clone=False)
+    signer = Signer()
+    options, state = server.authenticate_begin([signer.stored(9)])
+    result, _ = server.authenticate_complete(state, [signer.stored(9)], signer.assertion(options, counter=3))
+    assert result.possible_clone and result.new_sign_count == 3

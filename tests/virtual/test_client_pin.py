@@ -1,0 +1,232 @@
+"""authenticatorClientPIN (CTAP 2.1 §6.5) of the software authenticator, protocols 1 and 2."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+
+from aioctap.cose import CoseKey
+from aioctap.ctap import CtapError
+from aioctap.ctap2 import ClientPin, Config, FPBioEnrollment
+
+ERR = CtapError.ERR
+PIN = "4321abcd"
+CDH = hashlib.sha256(b"client data").digest()
+P = ClientPin.PERMISSION
+VERSIONS = [1, 2]
+
+
+async def pin_request(
+    rig: Any, version: int, sub: int, pin: str = PIN, extra: dict[int, Any] | None = None
+) -> CtapError.ERR | int:
+    """A getPinToken-style request made by hand: (status) for sub 0x05 / 0x09 with ``extra`` members."""
+    cp = rig.client_pin(version)
+    key_agreement, shared = await cp._get_shared_secret()
+    params = {
+        1: version,
+        2: sub,
+        3: key_agreement,
+        6: cp.protocol.encrypt(shared, hashlib.sha256(pin.encode()).digest()[:16]),
+    }
+    params.update(extra or {})
+    return await rig.status(0x06, params)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_key_agreement_set_change_and_tokens(make_rig: Any, version: int) -> None:
+    async with make_rig() as rig:
+        status, resp = await rig.raw(0x06, {1: version, 2: 0x02})
+        key = CoseKey.parse(resp[1])
+        assert status == 0 and key[1] == 2 and key[3] == -25 and key[-1] == 1  # EC2, ECDH-ES+HKDF-256, P-256
+        cp = rig.client_pin(version)
+        assert await cp.get_pin_retries() == (8, False)
+        with pytest.raises(CtapError) as e:  # no PIN yet
+            await cp.get_pin_token(PIN)
+        assert e.value.code == ERR.PIN_NOT_SET
+        with pytest.raises(CtapError) as e:
+            await cp.change_pin(PIN, "whatever1")
+        assert e.value.code == ERR.PIN_NOT_SET
+        await cp.set_pin(PIN)
+        token = await cp.get_pin_token(PIN)  # legacy getPinToken: mc + ga, RP bound at first use
+        assert len(token) == 32
+        await cp.change_pin(PIN, "new pin é")
+        with pytest.raises(CtapError) as e:  # changing the PIN ends the token
+            await rig.make(pin_uv_param=cp.protocol.authenticate(token, CDH), pin_uv_protocol=version)
+        assert e.value.code == ERR.PIN_AUTH_INVALID
+        with pytest.raises(CtapError) as e:
+            await cp.get_pin_token(PIN)
+        assert e.value.code == ERR.PIN_INVALID
+        assert await cp.get_pin_retries() == (7, False)
+        token = await cp.get_pin_token("new pin é", P.MAKE_CREDENTIAL, "example.com")
+        assert await cp.get_pin_retries() == (8, False)  # a right PIN restores the retries
+        att = await rig.make(pin_uv_param=cp.protocol.authenticate(token, CDH), pin_uv_protocol=version)
+        assert att.auth_data.is_user_verified()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_set_pin_checks(make_rig: Any, version: int) -> None:
+    async with make_rig() as rig:
+        cp = rig.client_pin(version)
+        proto = cp.protocol
+
+        async def set_pin_raw(padded: bytes, *, bad_auth: bool = False) -> Any:
+            key_agreement, shared = await cp._get_shared_secret()
+            enc = proto.encrypt(shared, padded)
+            auth = proto.authenticate(shared if not bad_auth else b"\x00" * 32, enc)
+            return await rig.status(0x06, {1: version, 2: 0x03, 3: key_agreement, 4: auth, 5: enc})
+
+        assert await set_pin_raw(b"abc".ljust(64, b"\0")) == ERR.PIN_POLICY_VIOLATION  # 3 < 4 code points
+        assert await set_pin_raw("éèà".encode().ljust(64, b"\0")) == ERR.PIN_POLICY_VIOLATION  # 6 bytes, 3 points
+        assert await set_pin_raw(b"x" * 64) == ERR.PIN_POLICY_VIOLATION  # no terminating zero: 64 bytes
+        assert await set_pin_raw(b"\xff\xfe\xfd\xfc".ljust(64, b"\0")) == ERR.PIN_POLICY_VIOLATION  # not UTF-8
+        assert await set_pin_raw(b"abcd".ljust(80, b"\0")) == ERR.INVALID_PARAMETER  # wrong padded length
+        assert await set_pin_raw(b"abcd".ljust(64, b"\0"), bad_auth=True) == ERR.PIN_AUTH_INVALID
+        assert rig.auth.state.pin_hash is None
+        assert await set_pin_raw("éèàù".encode().ljust(64, b"\0")) == ERR.SUCCESS
+        assert await set_pin_raw(b"abcd".ljust(64, b"\0")) == ERR.NOT_ALLOWED  # already set
+        assert await rig.status(0x06, {1: version, 2: 0x03, 3: {}}) == ERR.MISSING_PARAMETER
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_permissions_parameters(make_rig: Any, version: int) -> None:
+    async with make_rig() as rig:
+        await rig.set_pin(version=version)
+        assert await pin_request(rig, version, 0x05, extra={9: 1, 10: "example.com"}) == ERR.INVALID_PARAMETER
+        assert await pin_request(rig, version, 0x09) == ERR.MISSING_PARAMETER  # no permissions
+        assert await pin_request(rig, version, 0x09, extra={9: 0}) == ERR.INVALID_PARAMETER
+        assert await pin_request(rig, version, 0x09, extra={9: 0x80}) == ERR.UNAUTHORIZED_PERMISSION
+        assert await pin_request(rig, version, 0x09, extra={9: P.MAKE_CREDENTIAL}) == ERR.MISSING_PARAMETER  # no rpId
+        assert await pin_request(rig, version, 0x09, extra={9: P.CREDENTIAL_MGMT}) == ERR.SUCCESS
+        assert await rig.status(0x06, {1: 3, 2: 0x02}) == ERR.INVALID_PARAMETER  # unknown protocol
+        assert await rig.status(0x06, {1: version, 2: 0x08}) == ERR.INVALID_SUBCOMMAND
+        assert await rig.status(0x06, {1: version}) == ERR.MISSING_PARAMETER
+        assert await rig.status(0x06, {1: "2", 2: 0x02}) == ERR.CBOR_UNEXPECTED_TYPE
+        # failures above did not count as wrong PINs
+        assert await rig.client_pin(version).get_pin_retries() == (8, False)
+
+
+async def test_legacy_token_binds_to_first_rp(make_rig: Any) -> None:
+    async with make_rig() as rig:
+        cp = await rig.set_pin()
+        token = await cp.get_pin_token(PIN)  # getPinToken: no RP ID until its first use
+        param = cp.protocol.authenticate(token, CDH)
+        att = await rig.make(b"u", rp_id="first.example", pin_uv_param=param, pin_uv_protocol=2)
+        assert att.auth_data.is_user_verified()
+        token = await cp.get_pin_token(PIN)
+        request = {2: CDH, 5: {"up": False}, 6: cp.protocol.authenticate(token, CDH), 7: 2}
+        # verified (and bound to first.example), but nothing discoverable there
+        assert await rig.status(0x02, {1: "first.example", **request}) == ERR.NO_CREDENTIALS
+        assert await rig.status(0x02, {1: "second.example", **request}) == ERR.PIN_AUTH_INVALID
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_three_wrong_pins_block_until_power_cycle_eight_block_for_good(make_rig: Any, version: int) -> None:
+    async with make_rig() as rig:
+        await rig.set_pin(version=version)
+        codes = []
+        for attempt in range(9):
+            if attempt and attempt % 3 == 0:
+                assert await rig.client_pin(version).get_pin_retries() == (8 - attempt, True)
+                await rig.power_cycle()
+            codes.append(await pin_request(rig, version, 0x05, pin="wrong-pin"))
+        assert codes == [ERR.PIN_INVALID, ERR.PIN_INVALID, ERR.PIN_AUTH_BLOCKED] * 2 + [
+            ERR.PIN_INVALID, ERR.PIN_BLOCKED, ERR.PIN_BLOCKED,
+        ]  # fmt: skip
+        assert rig.auth.state.pin_retries == 0
+        assert await pin_request(rig, version, 0x05) == ERR.PIN_BLOCKED  # even the right PIN
+        await rig.power_cycle()
+        assert await pin_request(rig, version, 0x05) == ERR.PIN_BLOCKED
+
+
+async def test_auth_blocked_refuses_the_right_pin_until_power_cycle(make_rig: Any) -> None:
+    async with make_rig() as rig:
+        await rig.set_pin()
+        for _ in range(3):
+            await pin_request(rig, 2, 0x05, pin="wrong-pin")
+        assert await pin_request(rig, 2, 0x05) == ERR.PIN_AUTH_BLOCKED
+        assert rig.auth.state.pin_retries == 5  # the refused attempt did not count
+        await rig.power_cycle()
+        assert await pin_request(rig, 2, 0x05) == ERR.SUCCESS
+        assert await rig.client_pin().get_pin_retries() == (8, False)
+
+
+async def test_token_expiry(make_rig: Any) -> None:
+    async with make_rig() as rig:
+        await rig.set_pin()
+        proto, token = await rig.token(P.CREDENTIAL_MGMT)
+        from aioctap.ctap2 import CredentialManagement
+
+        cm = CredentialManagement(rig.ctap, proto, token)
+        await cm.get_metadata()
+        rig.clock.now += 601  # past the 10 minute maximum usage time
+        with pytest.raises(CtapError) as e:
+            await cm.get_metadata()
+        assert e.value.code == ERR.PIN_TOKEN_EXPIRED
+        with pytest.raises(CtapError) as e:
+            await cm.get_metadata()
+        assert e.value.code == ERR.PIN_AUTH_INVALID
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_force_pin_change_and_min_pin_length(make_rig: Any, version: int) -> None:
+    async with make_rig() as rig:
+        cp = await rig.set_pin(PIN, version)
+        proto, token = await rig.token(P.AUTHENTICATOR_CFG, version=version)
+        await Config(rig.ctap, proto, token).set_min_pin_length(min_pin_length=10)
+        info = await rig.ctap.get_info()
+        assert info.min_pin_length == 10 and info.force_pin_change  # the current PIN is shorter than 10
+        with pytest.raises(CtapError) as e:
+            await cp.get_pin_token(PIN, P.MAKE_CREDENTIAL, "example.com")
+        assert e.value.code == ERR.PIN_POLICY_VIOLATION
+        with pytest.raises(CtapError) as e:
+            await cp.change_pin(PIN, "123456789")  # 9 < 10
+        assert e.value.code == ERR.PIN_POLICY_VIOLATION
+        with pytest.raises(CtapError) as e:
+            await cp.change_pin(PIN, PIN)
+        assert e.value.code == ERR.PIN_POLICY_VIOLATION
+        await cp.change_pin(PIN, "0123456789")
+        assert not (await rig.ctap.get_info()).force_pin_change
+        token = await cp.get_pin_token("0123456789", P.AUTHENTICATOR_CFG)
+        config = Config(rig.ctap, cp.protocol, token)
+        await config.set_min_pin_length(force_change_pin=True)
+        assert (await rig.ctap.get_info()).force_pin_change
+        with pytest.raises(CtapError) as e:  # the same PIN again is not a change
+            await cp.change_pin("0123456789", "0123456789")
+        assert e.value.code == ERR.PIN_POLICY_VIOLATION
+        await cp.change_pin("0123456789", "abcdefghij")
+        assert not (await rig.ctap.get_info()).force_pin_change
+
+
+async def test_uv_token_and_retries(make_rig: Any) -> None:
+    async with make_rig() as rig:
+        cp = rig.client_pin()
+        assert await cp.get_uv_retries() == 8
+        with pytest.raises(CtapError) as e:  # nothing enrolled
+            await cp.get_uv_token(P.GET_ASSERTION, "example.com")
+        assert e.value.code == ERR.NOT_ALLOWED
+        await rig.set_pin()
+        proto, token = await rig.token(P.BIO_ENROLL)
+        async for _ in FPBioEnrollment(rig.ctap, proto, token).enroll():
+            pass
+        token = await cp.get_uv_token(P.GET_ASSERTION | P.MAKE_CREDENTIAL, "example.com")
+        att = await rig.make(
+            b"u", options={"rk": True}, pin_uv_param=cp.protocol.authenticate(token, CDH), pin_uv_protocol=2
+        )
+        assert att.auth_data.is_user_verified()
+        for perms in (P.BIO_ENROLL, P.AUTHENTICATOR_CFG):  # no uvBioEnroll / uvAcfg
+            with pytest.raises(CtapError) as e:
+                await cp.get_uv_token(perms)
+            assert e.value.code == ERR.UNAUTHORIZED_PERMISSION
+        with pytest.raises(CtapError) as e:
+            await cp.get_uv_token(P.GET_ASSERTION)  # ga needs an RP ID
+        assert e.value.code == ERR.MISSING_PARAMETER
+        rig.auth.sensor.match_results[:] = [False, False]
+        for _ in range(2):
+            with pytest.raises(CtapError) as e:
+                await cp.get_uv_token(P.CREDENTIAL_MGMT)
+            assert e.value.code == ERR.UV_INVALID
+        assert await cp.get_uv_retries() == 6
+        await cp.get_uv_token(P.CREDENTIAL_MGMT)
+        assert await cp.get_uv_retries() == 8
