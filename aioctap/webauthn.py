@@ -25,6 +25,7 @@ __all__ = [
     "AttestedCredentialData",
     "AuthenticatorData",
     "CollectedClientData",
+    "CredentialIdLengthError",
     "WebAuthnDataError",
     "websafe_decode",
     "websafe_encode",
@@ -33,6 +34,10 @@ __all__ = [
 
 class WebAuthnDataError(ValueError):
     """WebAuthn data (authenticator data, client data, base64url, JSON member) is malformed."""
+
+
+class CredentialIdLengthError(WebAuthnDataError):
+    """An attested credential ID is longer than the 1023 bytes WebAuthn allows (L3 §7.1 step 24)."""
 
 
 def websafe_encode(data: bytes) -> str:
@@ -123,7 +128,7 @@ class AttestedCredentialData:
         if len(data) < 18 + cred_len:
             raise WebAuthnDataError("credential ID runs past the end of the attested credential data")
         if cred_len > 1023:
-            raise WebAuthnDataError(f"credential ID of {cred_len} bytes exceeds 1023")
+            raise CredentialIdLengthError(f"credential ID of {cred_len} bytes exceeds 1023")
         cred_id = data[18 : 18 + cred_len]
         try:
             key_obj, rest = cbor.decode_from(data[18 + cred_len :], strict=False)

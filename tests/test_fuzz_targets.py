@@ -6,7 +6,6 @@ strict xfails: they flip to failures (to be removed from KNOWN_CRASHES) once the
 
 from __future__ import annotations
 
-import base64
 import functools
 import sys
 from pathlib import Path
@@ -16,9 +15,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 FUZZ = Path(__file__).resolve().parent.parent / "fuzz"
-sys.path.insert(0, str(FUZZ))
-
-from targets import TARGETS, Target, TargetUnavailable, join_records, split_records  # noqa: E402
+sys.path.insert(0, str(FUZZ))  # only while importing the harness: fuzz/ holds generic module names
+try:
+    import run as fuzz_run
+    from targets import TARGETS, Target, TargetUnavailable, join_records, split_records
+finally:
+    sys.path.remove(str(FUZZ))
 
 
 @functools.cache
@@ -60,33 +62,67 @@ def _mutated(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
     return bytes(data)
 
 
-# Crashes found by fuzz/run.py in modules owned elsewhere, replayed until fixed: (target, base64 input, reason).
-KNOWN_CRASHES: list[tuple[str, str, str]] = [
-    (
-        "attestation_certificate",
-        "MIIBmjCCAUGgAwIBAgIBAjAKBggqhkjOPQQDAjAcMRowGAYDVQQDDBFhaW9jdGFwIGZ1enogcm9vdDAeFw0yMDAxMDEwMDAwMDBaFw0z"
-        "OTEyMjcwMDAwMDBaMF0xCzAJBgNVBAYTAlVTMQ0wCwYDVQQKDARGdXp6MRswGQYDVQQDDBJmdXp6IGF1dGhlbnRpY2F0b3IxIjAgBgNV"
-        "BAsMGUF1dGhlbnRpY2F0b3IgQXR0ZXN0YXRpb24wWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAXpsnupPGbGXhfLcwQVY2E4bBmNP47b"
-        "stVL2JPgm6ksmr8XQ3H6FgJaomhGPJdwP2QnLMRAy/Hfvl+sI62dEa7CozMwMTAMBgNVHRMBAf8EAjAAMCEGCysGAQQBguUcAQEEBBIE"
-        "EAICAgICAgICAgICAgICAgIwCgYIKoZIzj0EAwIDRwAwRAIgZ1f/NC/wCNKGtm4CufPFbFZeObS5eZaYNtHOBLRadZ8CIDIzbOm3wOYE"
-        "nF5vGfrtxB1zNIFJG3RMP/MANSfuelVp",
-        "aioctap/server/attestation/_common.py verify_with_cert: cert.public_key() raises a bare ValueError for a"
-        " certificate whose SubjectPublicKeyInfo is not a valid key (here an EC point of type 0x05)",
+# Crashes fuzz/run.py found in modules owned elsewhere, replayed from fuzz/known_crashes/<target>-<what> until
+# fixed: file name -> (where it is raised as ExceptionType@file, what is wrong).
+KNOWN_CRASHES: dict[str, tuple[str, str]] = {
+    "ctap1_response-unsupported-key": (
+        "UnsupportedAlgorithm@aioctap/ctap1.py",
+        "RegistrationData.verify: cert.public_key() raises cryptography's UnsupportedAlgorithm for an unknown"
+        " SubjectPublicKeyInfo algorithm; only ValueError is turned into U2fResponseError",
     ),
-]
+    "large_blob_array-negative-size": (
+        "error@aioctap/ctap2/blob.py",
+        "LargeBlobs._decrypt: _aad(struct.pack('<Q', origSize)) raises struct.error for a negative (or >= 2**64)"
+        " origSize in a large-blob array entry",
+    ),
+    "fido2_api-nul-username": (
+        "ValueError@aioctap/stores/base.py",
+        "/fido2/attestation/options with a username holding NUL: the store rejects the key with ValueError -> 500",
+    ),
+    "fido2_api-nul-username-assertion": (
+        "ValueError@aioctap/stores/base.py",
+        "/fido2/assertion/options with a username holding NUL: same store ValueError -> 500",
+    ),
+    "fido2_api-surrogate-display-name": (
+        "UnicodeEncodeError@aioctap/server/app.py",
+        'a displayName with a lone surrogate ("\\ud800" in the JSON) is echoed into the options and the JSON'
+        " response cannot be encoded -> 500",
+    ),
+    "otpauth-surrogate-label": (
+        "UnicodeEncodeError@aioctap/otp/core.py",
+        "BaseOTP.from_uri accepts a label holding lone surrogates (a str from JSON can) and to_uri then raises"
+        " UnicodeEncodeError instead of from_uri raising KeyFormatError",
+    ),
+    "ctap1_response-invalid-version": (
+        "InvalidVersion@aioctap/ctap1.py",
+        "RegistrationData.verify: x509.load_der_x509_certificate raises InvalidVersion (not a ValueError) for a"
+        " certificate version field other than v1..v3",
+    ),
+    "fido2_api-infinite-extension": (
+        "ValueError@aioctap/server/app.py",
+        '/fido2/attestation/options echoes the request\'s "extensions"; a number like 1e400 parses as inf and'
+        " the JSON response cannot be encoded (allow_nan=False) -> 500",
+    ),
+    "otpauth-hotp-counter-overflow": (
+        "ValueError@aioctap/otp/core.py",
+        "BaseOTP.from_uri accepts an hotp counter >= 2**64; generate() then raises a bare ValueError",
+    ),
+    "taler-unicode-digit-algorithm": (
+        "ValueError@aioctap/otp/taler.py",
+        'parse_algorithm("\u00b2"): str.isdigit() is true for superscript digits but int() rejects them ->'
+        " bare ValueError instead of KeyFormatError",
+    ),
+}
 
-# Where the known crashes are raised (ExceptionType@file, the line left out as the file is being edited),
-# so the seed and hypothesis runs do not fail on them meanwhile.
-KNOWN_SIGNATURES: frozenset[str] = frozenset({"ValueError@aioctap/server/attestation/_common.py"})
+# So the seed and hypothesis runs do not fail on the known crashes meanwhile.
+KNOWN_SIGNATURES: frozenset[str] = frozenset(signature for signature, _ in KNOWN_CRASHES.values())
 
 
 def _check_unless_known(target: Target, data: bytes) -> None:
-    from run import crash_signature
-
     try:
         _check(target, data)
     except Exception as e:
-        if crash_signature(e).rpartition(":")[0] not in KNOWN_SIGNATURES:
+        if fuzz_run.crash_signature(e).rpartition(":")[0] not in KNOWN_SIGNATURES:
             raise
 
 
@@ -125,13 +161,25 @@ def test_generated_inputs(name: str, data: st.DataObject) -> None:
     _check_unless_known(target, data.draw(strategy))
 
 
-@pytest.mark.parametrize(
-    ("name", "data", "reason"),
-    [pytest.param(n, base64.b64decode(d), r, id=f"{n}-{i}") for i, (n, d, r) in enumerate(KNOWN_CRASHES)],
-)
-@pytest.mark.xfail(strict=True, reason="a crash the fuzzer found; fixed when this test passes")
-def test_known_crash(name: str, data: bytes, reason: str) -> None:
-    _check(_target(name), data)
+class KnownCrash(Exception):
+    """The recorded crash happened, where it was recorded."""
+
+
+@pytest.mark.parametrize("crash", sorted(KNOWN_CRASHES))
+@pytest.mark.xfail(strict=True, raises=KnownCrash, reason="a crash the fuzzer found; fixed when this test passes")
+def test_known_crash(crash: str) -> None:
+    data = (FUZZ / "known_crashes" / crash).read_bytes()
+    try:
+        _check(_target(crash.split("-")[0]), data)
+    except Exception as e:
+        signature = fuzz_run.crash_signature(e)
+        if signature.rpartition(":")[0] != KNOWN_CRASHES[crash][0]:
+            raise  # some other failure: report it as such
+        raise KnownCrash(f"{signature}: {KNOWN_CRASHES[crash][1]}") from e
+
+
+def test_known_crash_files_are_listed() -> None:
+    assert sorted(p.name for p in (FUZZ / "known_crashes").glob("*")) == sorted(KNOWN_CRASHES)
 
 
 def test_records_framing() -> None:
@@ -151,15 +199,11 @@ def test_oracle_reports_unexpected_errors() -> None:
 
 
 def test_run_helpers() -> None:
-    from run import _escape, _execs, crash_signature
+    from aioctap import cbor
 
-    try:
-        from aioctap import cbor
-
+    with pytest.raises(cbor.CborError) as error:
         cbor.dumps(object())
-    except Exception as e:
-        signature = crash_signature(e)
-    assert signature.startswith("CborError@aioctap/cbor.py:")
-    assert _escape(b'a"\\\x00\xff') == 'a\\x22\\x5c\\x00\\xff'
-    assert _execs("#12\tNEW cov\nFUZZ-EXECS: 345\n") == 345
-    assert _execs("#7\tpulse\n#9\tDONE\n") == 9
+    assert fuzz_run.crash_signature(error.value).startswith("CborError@aioctap/cbor.py:")
+    assert fuzz_run._escape(b'a"\\\x00\xff') == "a\\x22\\x5c\\x00\\xff"
+    assert fuzz_run._execs("#12\tNEW cov\nFUZZ-EXECS: 345\n") == 345
+    assert fuzz_run._execs("#7\tpulse\n#9\tDONE\n") == 9

@@ -17,24 +17,39 @@ def register(app: typer.Typer) -> None:
         udp: str = typer.Option("127.0.0.1:8111", "--udp", help="HOST:PORT to listen on"),
         state: str | None = typer.Option(None, "--state", help="state file (created if missing)"),
         quiet: bool = typer.Option(False, "--quiet", help="log warnings only"),
+        attestation: str = typer.Option("packed", "--attestation", help="packed (with a chain), self or none"),
+        reset_window: float = typer.Option(
+            10.0, "--reset-window", help="seconds after power-up authenticatorReset is allowed (negative: always)"
+        ),
     ) -> None:
         """Run the software CTAP 2.1 authenticator over UDP (one 64-byte report per datagram).
 
         SIGUSR1 simulates unplugging and plugging it in again.
         """
         from ..hid.device_side import CtapHidServer
-        from ..virtual import VirtualAuthenticator
+        from ..virtual import StateError, VirtualAuthenticator
 
         host, sep, port = udp.rpartition(":")
         if not sep or not port.isdigit():
             raise typer.BadParameter("expected HOST:PORT", param_hint="--udp")
+        if attestation not in ("packed", "self", "none"):
+            raise typer.BadParameter("expected packed, self or none", param_hint="--attestation")
         logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
-        server = CtapHidServer(VirtualAuthenticator(state))
+        try:
+            authenticator = VirtualAuthenticator(
+                state, attestation=attestation, reset_window=None if reset_window < 0 else reset_window
+            )
+        except StateError as e:
+            raise typer.BadParameter(str(e), param_hint="--state") from None
+        server = CtapHidServer(authenticator)
 
         async def main() -> None:
             async with anyio.create_task_group() as tg:
                 bound = await tg.start(server.serve_udp, host.strip("[]"), int(port))
-                logging.getLogger("aioctap.virtual").warning("software authenticator listening on udp:%s:%s", *bound)
+                where = f"state in {state}" if state else "no --state: credentials in memory only"
+                logging.getLogger("aioctap.virtual").warning(
+                    "software authenticator listening on udp:%s:%s (%s)", *bound, where
+                )
                 with anyio.open_signal_receiver(signal.SIGUSR1, signal.SIGTERM, signal.SIGINT) as signals:
                     async for signum in signals:
                         if signum == signal.SIGUSR1:

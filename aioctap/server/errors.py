@@ -19,6 +19,7 @@ __all__ = [
     "OriginMismatchError",
     "RpIdHashMismatchError",
     "SignCountError",
+    "UnexpectedExtensionError",
     "UnsupportedAlgorithmError",
     "UnsupportedAttestationFormatError",
     "UntrustedAttestationError",
@@ -122,3 +123,7 @@ class UserHandleError(VerificationError):
 
 class MetadataError(VerificationError):
     """A FIDO MDS3 metadata blob is malformed, expired, or its signature or chain does not verify."""
+
+
+class UnexpectedExtensionError(VerificationError):
+    """An extension output (client or authenticator) the relying party did not ask for (§7.1 step 19, §7.2 step 20)."""

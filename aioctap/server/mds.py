@@ -139,7 +139,7 @@ class MetadataEntry:
             raise MetadataError("attestationRootCertificates must be an array of base64 strings")
         try:
             roots = tuple(x509.load_der_x509_certificate(base64.b64decode(r, validate=True)) for r in roots_b64)
-        except (binascii.Error, ValueError):
+        except (binascii.Error, ValueError, x509.InvalidVersion):
             raise MetadataError("attestationRootCertificates holds an invalid certificate") from None
         reports = obj.get("statusReports")
         if not isinstance(reports, list):

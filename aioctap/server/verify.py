@@ -12,7 +12,7 @@ import datetime
 import hashlib
 import hmac
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -24,7 +24,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .. import cbor
 from ..cose import ES256, CoseError, CoseKey
-from ..webauthn import Aaguid, AuthenticatorData, CollectedClientData, WebAuthnDataError, websafe_decode
+from ..webauthn import (
+    Aaguid,
+    AuthenticatorData,
+    CollectedClientData,
+    CredentialIdLengthError,
+    WebAuthnDataError,
+    websafe_decode,
+)
 from .attestation import AttestationResult, AttestationType, TrustAnchors, verify_attestation
 from .errors import (
     AttestationError,
@@ -39,6 +46,7 @@ from .errors import (
     OriginMismatchError,
     RpIdHashMismatchError,
     SignCountError,
+    UnexpectedExtensionError,
     UnsupportedAlgorithmError,
     UntrustedAttestationError,
     UserHandleError,
@@ -176,6 +184,9 @@ def _check_client_data(
 
 
 _json_decode = json.JSONDecoder().decode
+_a2b = binascii.a2b_base64
+_PAD = ("", "", "==", "=")
+_URL_TO_STD = bytes.maketrans(b"-_+/", b"+/!!")  # as in webauthn.websafe_decode: "+/" are not base64url
 _STD_TO_URL = bytes.maketrans(b"+/", b"-_")
 # members whose presence after the prefix sends a response to the full JSON parse
 _PREFIX_MEMBERS = (b'"type"', b'"challenge"', b'"origin"', b'"crossOrigin"', b'"topOrigin"', b"\\")
@@ -204,6 +215,8 @@ def _matches_limited_verification(raw: bytes, expected_challenge: bytes, expecte
         if quoted is None:
             continue
         prefix = head + quoted + b',"crossOrigin":false'
+        if raw == prefix + b"}":  # exactly what browsers send
+            return True
         if raw.startswith(prefix):
             rest = raw[len(prefix) :]
             if rest == b"}":
@@ -219,9 +232,7 @@ def _check_get_client_data(
     allow_cross_origin: bool,
     expected_top_origin: str | Sequence[str] | None,
 ) -> None:
-    """§7.2 steps 10-13 without building a CollectedClientData (the assertion hot path)."""
-    if _matches_limited_verification(raw, expected_challenge, expected_origin):
-        return
+    """§7.2 steps 10-13 with a JSON parse (when the limited verification prefix did not match)."""
     try:
         parsed = _json_decode(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
@@ -266,10 +277,11 @@ def _check_flags(
     rp_id_hash: bytes, flags: int, expected_rp_id: str | Iterable[str], require_uv: bool, require_up: bool
 ) -> None:
     """§7.1 steps 13-16 / §7.2 steps 15-18: rpIdHash, UP, UV, and BS only with BE."""
+    # rpIdHash is public (SHA-256 of the RP ID): a plain comparison is fine here
     if isinstance(expected_rp_id, str):
-        if not hmac.compare_digest(rp_id_hash, _rp_hash(expected_rp_id)):
+        if rp_id_hash != _rp_hash(expected_rp_id):
             raise RpIdHashMismatchError("authenticatorData.rpIdHash is not SHA-256 of the expected RP ID")
-    elif not any(hmac.compare_digest(rp_id_hash, _rp_hash(r)) for r in expected_rp_id):
+    elif not any(rp_id_hash == _rp_hash(r) for r in expected_rp_id):
         raise RpIdHashMismatchError("authenticatorData.rpIdHash is not SHA-256 of any expected RP ID")
     if require_up and not flags & _UP:
         raise UserPresenceError("the authenticator did not report user presence (UP flag)")
@@ -303,6 +315,7 @@ def verify_registration(
     require_attestation: bool = False,
     safetynet_max_age: datetime.timedelta = datetime.timedelta(seconds=60),
     android_key_tee_only: bool = False,
+    allowed_extensions: Collection[str] | None = None,
 ) -> RegistrationResult:
     """Verify a registration response (WebAuthn L3 §7.1 "Registering a New Credential").
 
@@ -310,6 +323,7 @@ def verify_registration(
     added to the anchors of the AAGUID and whose revoked/compromised statuses are rejected) make a chain that
     reaches no anchor an :class:`UntrustedAttestationError`; ``require_attestation`` also rejects none and
     self attestation. ``now`` is the time for certificate validity (default: the current time).
+    ``allowed_extensions``, when given, names the extensions whose outputs may appear (step 19).
     """
     cred = parse_credential(credential)
     raw_id = _ids(cred)
@@ -331,6 +345,8 @@ def verify_registration(
         raise MalformedResponseError("attestationObject needs text fmt, map attStmt and byte-string authData")
     try:
         auth_data = AuthenticatorData(auth_data_raw)
+    except CredentialIdLengthError as e:
+        raise CredentialIdError(f"authenticatorData: {e}") from None
     except WebAuthnDataError as e:
         raise MalformedResponseError(f"authenticatorData: {e}") from None
     _check_auth_data(auth_data, expected_rp_id, require_user_verification, require_user_presence)
@@ -341,6 +357,8 @@ def verify_registration(
         raise CredentialIdError(f"credential ID longer than {MAX_CREDENTIAL_ID} bytes")
     if cred_data.credential_id != raw_id:
         raise CredentialIdError("the attested credential ID differs from credential.rawId")
+    if allowed_extensions is not None:
+        _check_extensions(cred, auth_data.extensions, allowed_extensions)
     alg = cred_data.public_key.get(3)
     if alg not in supported_algorithms or alg not in CoseKey.supported_algorithms():
         raise UnsupportedAlgorithmError(f"credential public key algorithm {alg} is not accepted")
@@ -390,12 +408,27 @@ def verify_registration(
     )
 
 
+def _check_extensions(
+    credential: Mapping[str, Any], authenticator: Mapping[str, Any] | None, allowed: Collection[str]
+) -> None:
+    """§7.1 step 19 / §7.2 step 20: every extension output is one the relying party asked for."""
+    client = credential.get("clientExtensionResults")
+    if client is None:
+        client = {}
+    if not isinstance(client, Mapping):
+        raise MalformedResponseError("credential.clientExtensionResults must be an object")
+    for where, outputs in (("clientExtensionResults", client), ("authenticator data", authenticator or {})):
+        unexpected = sorted(str(k) for k in outputs if k not in allowed)
+        if unexpected:
+            raise UnexpectedExtensionError(f"{where} holds extension outputs that were not requested: {unexpected}")
+
+
 def _leaf_certificate(att_stmt: Mapping[str, Any]) -> x509.Certificate | None:
     x5c = att_stmt.get("x5c")
     if isinstance(x5c, list) and x5c and isinstance(x5c[0], bytes):
         try:
             return x509.load_der_x509_certificate(x5c[0])
-        except ValueError:
+        except (ValueError, x509.InvalidVersion):
             return None  # the format verifier reports it
     return None
 
@@ -444,32 +477,40 @@ def verify_authentication(
     allowed_credential_ids: Sequence[bytes] | None = None,
     expected_user_handle: bytes | None = None,
     credential_backup_eligible: bool | None = None,
+    allowed_extensions: Collection[str] | None = None,
 ) -> AuthenticationResult:
     """Verify an assertion (WebAuthn L3 §7.2 "Verifying an Authentication Assertion").
 
     A signature counter that does not increase while either side is non-zero is a possible clone:
     rejected with :class:`SignCountError` (default), or flagged in ``possible_clone``.
     ``allowed_credential_ids`` is the request's allowCredentials (step 5), ``expected_user_handle`` the
-    handle of the user that owns the credential (step 6), ``credential_backup_eligible`` the stored BE flag.
+    handle of the user that owns the credential (step 6), ``credential_backup_eligible`` the stored BE flag,
+    ``allowed_extensions`` the extensions whose outputs may appear (step 20).
     """
     cred = parse_credential(credential)
     raw_id = _ids(cred)
     response = cred["response"]
-    try:  # the common case in one go; on any problem, member by member for a precise message
-        client_data_raw = websafe_decode(response["clientDataJSON"])
-        auth_data_raw = websafe_decode(response["authenticatorData"])
-        signature = websafe_decode(response["signature"])
+    try:  # the common case in one go, websafe_decode inlined; on any problem, member by member for the message
+        cd, ad, sig, uh = response["clientDataJSON"], response["authenticatorData"], response["signature"], None
+        client_data_raw = _a2b((cd + _PAD[len(cd) & 3]).encode("ascii").translate(_URL_TO_STD), strict_mode=True)
+        auth_data_raw = _a2b((ad + _PAD[len(ad) & 3]).encode("ascii").translate(_URL_TO_STD), strict_mode=True)
+        signature = _a2b((sig + _PAD[len(sig) & 3]).encode("ascii").translate(_URL_TO_STD), strict_mode=True)
         uh = response.get("userHandle")
-        user_handle = None if uh is None else websafe_decode(uh)
-    except (KeyError, WebAuthnDataError):
+        user_handle = (
+            None
+            if uh is None
+            else _a2b((uh + _PAD[len(uh) & 3]).encode("ascii").translate(_URL_TO_STD), strict_mode=True)
+        )
+    except (KeyError, TypeError, AttributeError, ValueError):  # binascii.Error and UnicodeError are ValueErrors
         client_data_raw, auth_data_raw, signature, user_handle = _assertion_members(response)
     if allowed_credential_ids is not None and raw_id not in allowed_credential_ids:
         raise CredentialIdError("the credential is not one of the allowCredentials of the request")
     if expected_user_handle is not None and user_handle is not None and user_handle != expected_user_handle:
         raise UserHandleError("response.userHandle is not the handle of the credential's owner")
-    _check_get_client_data(
-        client_data_raw, expected_challenge, expected_origin, allow_cross_origin, expected_top_origin
-    )
+    if not _matches_limited_verification(client_data_raw, expected_challenge, expected_origin):
+        _check_get_client_data(
+            client_data_raw, expected_challenge, expected_origin, allow_cross_origin, expected_top_origin
+        )
     # §6.1 authenticator data; an assertion usually carries no extensions: 37 bytes, parsed inline
     if len(auth_data_raw) == 37 and not auth_data_raw[32] & 0xC0:
         flags = auth_data_raw[32]
@@ -484,6 +525,8 @@ def verify_authentication(
     _check_flags(auth_data_raw[:32], flags, expected_rp_id, require_user_verification, require_user_presence)
     if credential_backup_eligible is not None and bool(flags & _BE) != credential_backup_eligible:
         raise BackupFlagsError("the BE flag differs from the credential's stored backup eligibility")
+    if allowed_extensions is not None:
+        _check_extensions(cred, extensions, allowed_extensions)
     try:
         if isinstance(credential_public_key, CoseKey):
             key, ec_verify = credential_public_key, None

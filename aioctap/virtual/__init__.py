@@ -2,6 +2,12 @@
 
 ``aioctap.open_device("virtual")`` / ``"virtual:STATE_FILE"`` use :func:`open_virtual_device`;
 ``aioctap virtual --udp HOST:PORT`` serves one over UDP.
+
+The simulated user is pluggable: ``policy=`` :class:`ApproveAll` (default), :class:`DenyAll` or
+:class:`WaitForTouch` (UPNEEDED keepalives until ``touch()``/``refuse()``, CTAPHID_CANCEL or a timeout);
+``sensor=`` :class:`FingerprintSensor` scripts enrollment feedback (``FEEDBACK.FP_TOO_HIGH``, ``"timeout"``)
+and UV matches; ``account_chooser=`` simulates a display for picking among discoverable credentials.
+A state file is encrypted with ``AIOCTAP_VIRTUAL_KEY`` (64 hex digits) or a key file ``STATE_FILE.key``.
 """
 
 from __future__ import annotations

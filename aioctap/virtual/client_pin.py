@@ -20,6 +20,8 @@ from .state import AuthenticatorState
 __all__ = ["PERM", "PinState"]
 
 TOKEN_LIFETIME = 600.0  # maximum usage time period of a pinUvAuthToken (seconds)
+INITIAL_USAGE_LIMIT = 30.0  # a token not used within this (USB's default) stops being usable
+USER_PRESENT_LIMIT = 30.0  # how long a token obtained with built-in UV stands for a touch
 
 
 class PERM:
@@ -40,6 +42,7 @@ class _Token:
     issued: float
     user_verified: bool
     user_present: bool = False
+    used: bool = False
 
     def __repr__(self) -> str:
         return f"_Token(permissions=0x{self.permissions:02x}, rp_id={self.rp_id!r})"
@@ -104,8 +107,9 @@ class PinState:
         token = self.token
         if token is None:
             raise fail(ERR.PIN_AUTH_INVALID)
-        if self.clock() - token.issued > TOKEN_LIFETIME:
-            self.token = None
+        age = self.clock() - token.issued
+        if age > TOKEN_LIFETIME or (age > INITIAL_USAGE_LIMIT and not token.used):
+            self.token = None  # stopUsingPinUvAuthToken
             raise fail(ERR.PIN_TOKEN_EXPIRED)
         if not hmac.compare_digest(proto.authenticate(token.value, message), param):
             raise fail(ERR.PIN_AUTH_INVALID)
@@ -116,14 +120,23 @@ class PinState:
                 token.rp_id = rp_id  # the first use binds a token without an RP ID
             elif token.rp_id != rp_id:
                 raise fail(ERR.PIN_AUTH_INVALID)
+        token.used = True
+
+    def token_user_present(self) -> bool:
+        """getUserPresentFlagValue(): does the token still stand for a touch (built-in UV just happened)?"""
+        token = self.token
+        return token is not None and token.user_present and self.clock() - token.issued <= USER_PRESENT_LIMIT
 
     def token_rp_id(self) -> str | None:
         return self.token.rp_id if self.token else None
 
     def clear_permissions_except_lbw(self) -> None:
-        """After makeCredential/getAssertion UP, only largeBlobWrite stays usable (§6.5.5.7)."""
+        """After a touch in makeCredential/getAssertion: clearUserPresentFlag(), clearUserVerifiedFlag() and
+        clearPinUvAuthTokenPermissionsExceptLbw() (only largeBlobWrite stays usable)."""
         if self.token is not None:
             self.token.permissions &= PERM.LBW
+            self.token.user_present = False
+            self.token.user_verified = False
 
     # -- the command ----------------------------------------------------------------------------
 

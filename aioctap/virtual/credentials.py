@@ -44,6 +44,9 @@ class _HmacRequest:
     shared: bytes
     salts: bytes
 
+    def __repr__(self) -> str:
+        return f"_HmacRequest(protocol={self.protocol.VERSION}, salts={len(self.salts) // 32})"
+
 
 @dataclass
 class _PendingAssertions:
@@ -101,8 +104,12 @@ class CredentialCommands:
         rp_id: str,
         set_status: Callable[[STATUS], None],
         up: bool,
-    ) -> bool:
-        """Steps "pinUvAuthParam" / "uv option" / "alwaysUv" of §6.1.2 and §6.2.2: was the user verified?"""
+    ) -> tuple[bool, bool]:
+        """Steps "pinUvAuthParam" / "uv option" / "alwaysUv" of §6.1.2 and §6.2.2.
+
+        Returns (user verified, user present already): a touch for built-in UV, or a token obtained with
+        built-in UV moments ago (its userPresent flag), stands for the touch user presence needs.
+        """
         auth = self.auth
         param_key, proto_key = keys
         param = opt_param(params, param_key, bytes)
@@ -113,18 +120,18 @@ class CredentialCommands:
             if proto_key not in params:
                 raise fail(ERR.MISSING_PARAMETER)
             auth.pin.verify_token(params[proto_key], param, client_data_hash, permission, rp_id)
-            return True
+            return True, auth.pin.token_user_present()
         if options.get("uv"):
             if not auth.state.templates:
                 raise fail(ERR.INVALID_OPTION)  # no built-in UV method enabled
             await auth.pin.verify_user(set_status)
-            return True
+            return True, True
         if auth.state.always_uv and up:
             if auth.state.templates:
                 await auth.pin.verify_user(set_status)
-                return True
+                return True, True
             raise fail(ERR.PUAT_REQUIRED)
-        return False
+        return False, False
 
     # -- hmac-secret (§12.5) -------------------------------------------------------------------------
 
@@ -195,7 +202,7 @@ class CredentialCommands:
         rk = options.get("rk", False)
         if options.get("up") is False:
             raise fail(ERR.INVALID_OPTION)
-        uv = await self._user_verification(
+        uv, touched = await self._user_verification(
             params, (8, 9), client_data_hash, options, PERM.MC, rp_id, set_status, up=True
         )
         if not uv and auth.is_protected() and rk:
@@ -220,7 +227,8 @@ class CredentialCommands:
         replaces = [c for c in state.credentials if c.rp_id == rp_id and c.user.get("id") == user_id] if rk else []
         if rk and not replaces and len(state.credentials) >= MAX_RESIDENT:
             raise fail(ERR.KEY_STORE_FULL)
-        await auth.require_up(set_status)
+        if not touched:
+            await auth.require_up(set_status)
         auth.pin.clear_permissions_except_lbw()
 
         # from here on nothing fails: the credential is made
@@ -341,7 +349,9 @@ class CredentialCommands:
         if "rk" in options:
             raise fail(ERR.UNSUPPORTED_OPTION)
         up = options.get("up", True)
-        uv = await self._user_verification(params, (6, 7), client_data_hash, options, PERM.GA, rp_id, set_status, up)
+        uv, touched = await self._user_verification(
+            params, (6, 7), client_data_hash, options, PERM.GA, rp_id, set_status, up
+        )
         hmac_request = self._hmac_request(extensions["hmac-secret"]) if "hmac-secret" in extensions else None
         for name in ("credBlob", "largeBlobKey"):
             opt_param(extensions, name, bool)
@@ -361,7 +371,8 @@ class CredentialCommands:
                     if key is not None:
                         found.append((c.credential_id, key, c))
         if up:
-            await auth.require_up(set_status)
+            if not touched:
+                await auth.require_up(set_status)
             auth.pin.clear_permissions_except_lbw()
         if not found:
             raise fail(ERR.NO_CREDENTIALS)
@@ -374,9 +385,7 @@ class CredentialCommands:
                 raise fail(ERR.OPERATION_DENIED)
             found = [found[index]]
             selected = True
-        response = self._assertion(
-            rp_hash, client_data_hash, found[0], flags, extensions, hmac_request, uv, discoverable
-        )
+        response = self._assertion(rp_hash, client_data_hash, found[0], flags, extensions, hmac_request, uv)
         if len(found) > 1:
             self.pending = _PendingAssertions(
                 rp_hash, client_data_hash, found[1:], flags, extensions, hmac_request, uv, auth.clock()
@@ -398,7 +407,7 @@ class CredentialCommands:
         pending.started = self.auth.clock()
         return self._assertion(
             pending.rp_id_hash, pending.client_data_hash, cred, pending.flags, pending.extensions,
-            pending.hmac_request, pending.uv, True,
+            pending.hmac_request, pending.uv,
         )  # fmt: skip
 
     def _assertion(
@@ -410,7 +419,6 @@ class CredentialCommands:
         extensions: Mapping[str, Any],
         hmac_request: _HmacRequest | None,
         uv: bool,
-        discoverable: bool,
     ) -> dict[int, Any]:
         cred_id, key, resident = cred
         ext_out: dict[str, Any] = {}
@@ -426,7 +434,7 @@ class CredentialCommands:
             2: bytes(auth_data),
             3: key.sign(auth_data + client_data_hash),
         }
-        if resident is not None and discoverable:
+        if resident is not None:  # a discoverable credential: its user handle, found through an allowList too
             user = dict(resident.user)
             # without user verification only the user handle leaves the authenticator (§6.2.2 step 12)
             response[4] = user if uv else {"id": user["id"]}

@@ -39,6 +39,7 @@ AAGUID_OID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 EMPTY_LARGE_BLOB_ARRAY = bytes.fromhex("80") + hashlib.sha256(bytes.fromhex("80")).digest()[:16]
 SUPPORTED_ALGORITHMS = (-7, -8, -257)  # ES256, EdDSA, RS256
 KEY_CACHE_SIZE = 256
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
 class StateError(Exception):
@@ -86,7 +87,7 @@ class CredentialKey:
             return key.sign(message)
         if isinstance(key, rsa.RSAPrivateKey):
             return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
-        return key.sign(message, ec.ECDSA(hashes.SHA256()))
+        return key.sign(message, _ECDSA_SHA256)
 
     @classmethod
     def generate(cls, alg: int, **attrs: Any) -> CredentialKey:
@@ -127,6 +128,9 @@ class ResidentCredential:
     @property
     def rp_id_hash(self) -> bytes:
         return hashlib.sha256(self.rp_id.encode()).digest()
+
+    def __repr__(self) -> str:
+        return f"ResidentCredential(rp_id={self.rp_id!r}, created={self.created}, cred_protect={self.cred_protect})"
 
     def to_cbor(self) -> dict[int, Any]:
         return {

@@ -537,3 +537,51 @@ async def test_device_msg_timeout_and_invalid_seq(echo_app: Any) -> None:
                     message = got.feed(parse_packet(p))
         assert message.data == b"z" * 200
         tg.cancel_scope.cancel()
+
+
+# -- the generic (non-asyncio) path of the shell --------------------------------------------------
+
+
+@pytest.fixture
+def generic_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the router and the UDP backend believe no asyncio loop runs: they take the anyio path
+    (events, a cancel scope per wait, ``wait_readable``) that other anyio backends use."""
+    import types
+
+    from aioctap.hid import router
+    from aioctap.hid.backends import udp
+
+    def no_loop() -> None:
+        raise RuntimeError("no running event loop")
+
+    stub = types.SimpleNamespace(get_running_loop=no_loop)
+    monkeypatch.setattr(router, "asyncio", stub)
+    monkeypatch.setattr(udp, "asyncio", stub)
+
+
+@pytest.mark.usefixtures("generic_path")
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_transport_generic_anyio_path(kind: str) -> None:
+    from .conftest import EchoApp
+
+    app = EchoApp()
+    async with echo_link(kind, app) as (conn, _):
+        assert conn._loop is None
+        dev = await CtapHidDevice.open(conn, timeout=0.3)
+        assert await dev.ping(bytes(range(256)) * 4) == bytes(range(256)) * 4
+        statuses: list[STATUS] = []
+        assert await dev.call(CTAPHID.CBOR, b"\xfd", on_keepalive=statuses.append) == b"\x00\xfd"
+        assert statuses == [STATUS.PROCESSING]
+        with anyio.move_on_after(0.3):
+            await dev.call(CTAPHID.CBOR, b"\xfe")
+        assert app.cancelled == 1
+        assert await dev.call(CTAPHID.CBOR, b"\x01") == b"\x00\x01"
+    async with raw_link(kind) as (conn, dev_side), anyio.create_task_group() as tg:
+        tg.start_soon(silent_device, dev_side)
+        dev = await CtapHidDevice.open(conn, timeout=0.2)
+        with anyio.fail_after(1), pytest.raises(CtapHidTimeout):
+            await dev.ping(b"nobody answers")
+        await (dev_side.aclose() if kind == "memory" else conn.transport.aclose())
+        with anyio.fail_after(1), pytest.raises(TransportError):
+            await dev.ping(b"gone")
+        tg.cancel_scope.cancel()

@@ -630,3 +630,15 @@ def test_certificate_with_an_invalid_public_key_is_a_typed_error() -> None:
     for fmt in ("packed", "fido-u2f", "android-key", "apple", "tpm"):
         with pytest.raises(AttestationError):
             verify(fmt, {**stmt, "ver": "2.0"}, trust_anchors=ANCHORS)
+
+
+def test_certificate_with_an_invalid_version_is_a_typed_error() -> None:
+    """cryptography raises x509.InvalidVersion (not a ValueError) for a version field outside v1..v3."""
+    key, leaf = packed_leaf()
+    raw = der(leaf)
+    version = b"\xa0\x03\x02\x01\x02"
+    assert raw.count(version) == 1
+    stmt = {**packed_stmt(key, [leaf]), "x5c": [raw.replace(version, b"\xa0\x03\x02\x01\x5a")]}
+    for fmt in ("packed", "fido-u2f", "android-key", "apple"):
+        with pytest.raises(MalformedAttestationError, match="invalid certificate"):
+            verify(fmt, stmt)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -14,14 +15,15 @@ from cryptography import x509
 from webauthn.helpers import known_root_certs
 
 from aioctap import cbor
-from aioctap.server import AttestationType, TrustAnchors, verify_registration
+from aioctap.server import AttestationType, TrustAnchors, verify_attestation, verify_registration
 from aioctap.server.errors import (
     AttestationCertificateError,
+    AttestationError,
     AttestationSignatureError,
     ChallengeMismatchError,
     UntrustedAttestationError,
 )
-from aioctap.webauthn import websafe_decode, websafe_encode
+from aioctap.webauthn import AuthenticatorData, websafe_decode, websafe_encode
 
 DATA = Path(__file__).parent / "data"
 
@@ -107,3 +109,49 @@ def test_apple_passkey_chains_to_apple_root() -> None:
     google_root = x509.load_pem_x509_certificate(known_root_certs.globalsign_root_ca)
     with pytest.raises(UntrustedAttestationError):
         register(v, trust_anchors=TrustAnchors(by_format={"apple": [google_root]}))
+
+
+def test_android_safetynet_chrome_chains_to_globalsign() -> None:
+    # the source publishes no RP ID for this one (py_webauthn also checks only the statement), so the
+    # statement goes straight to verify_attestation with the clientDataHash of the published clientDataJSON
+    v = load("android_safetynet_chrome")
+    obj = att_obj(v)
+    auth_data = AuthenticatorData(obj["authData"])
+    cdh = hashlib.sha256(websafe_decode(v["credential"]["response"]["clientDataJSON"])).digest()
+    now = datetime.datetime.fromisoformat(v["now"])
+
+    def check(stmt: dict[str, Any] | None = None, **kw: Any) -> Any:
+        kw.setdefault("now", now)
+        return verify_attestation("android-safetynet", stmt or obj["attStmt"], auth_data, cdh, **kw)
+
+    globalsign = x509.load_pem_x509_certificate(known_root_certs.globalsign_root_ca)
+    res = check(trust_anchors=TrustAnchors(by_format={"android-safetynet": [globalsign]}))
+    assert res.type is AttestationType.BASIC and res.trusted
+    assert res.trust_path[0].subject.rfc4514_string() == "CN=attest.android.com"
+    # the JWS is only fresh for a minute after timestampMs (configurable)
+    late = datetime.datetime(2021, 9, 3, 21, 30, tzinfo=datetime.UTC)
+    with pytest.raises(AttestationSignatureError, match="timestampMs"):
+        check(now=late)
+    assert not check(now=late, safetynet_max_age=datetime.timedelta(hours=1)).trusted
+    apple_root = x509.load_pem_x509_certificate(known_root_certs.apple_webauthn_root_ca)
+    with pytest.raises(UntrustedAttestationError):
+        check(trust_anchors=TrustAnchors(roots=[apple_root]))
+    with pytest.raises(AttestationSignatureError, match="nonce"):
+        verify_attestation("android-safetynet", obj["attStmt"], auth_data, b"\0" * 32, now=now)
+    head, payload, sig = obj["attStmt"]["response"].split(b".")
+    forged = head + b"." + payload[:-4] + b"AAAA." + sig
+    with pytest.raises(AttestationError):
+        check({**obj["attStmt"], "response": forged})
+
+
+def test_fido_u2f_yubikey_through_firefox() -> None:
+    v = load("fido_u2f_yubikey")
+    res = register(v)
+    assert res.fmt == "fido-u2f" and res.attestation_type is AttestationType.BASIC and not res.attestation_trusted
+    assert res.aaguid == bytes(16) and res.credential_id == websafe_decode(v["credential"]["rawId"])
+    leaf = res.trust_path[0]
+    assert "Yubico U2F EE" in leaf.subject.rfc4514_string()
+    assert register(v, trust_anchors=TrustAnchors(by_format={"fido-u2f": [leaf]})).attestation_trusted  # pinned
+    sig = att_obj(v)["attStmt"]["sig"]
+    with pytest.raises(AttestationSignatureError):
+        register(v, with_att_stmt(v, sig=sig[:-2] + bytes([sig[-2] ^ 1, sig[-1]])))

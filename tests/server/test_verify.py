@@ -327,6 +327,13 @@ def test_assertion_options_of_section_7_2() -> None:
         verify_authentication(backed, credential_backup_eligible=False, **kw)
     with pytest.raises(BackupFlagsError):
         verify_authentication(make_assertion(private, -7, challenge, flags=0x15), **kw)
+    # step 20: extension outputs (client and authenticator) must have been asked for
+    from aioctap.server.errors import UnexpectedExtensionError
+
+    with_ext = {**a, "clientExtensionResults": {"appid": False}}
+    assert verify_authentication(with_ext, allowed_extensions=["appid"], **kw)
+    with pytest.raises(UnexpectedExtensionError, match="appid"):
+        verify_authentication(with_ext, allowed_extensions=[], **kw)
     # step 21: counters; both zero is fine, equal non-zero is a possible clone
     assert verify_authentication(make_assertion(private, -7, challenge, counter=0), **kw).new_sign_count == 0
     with pytest.raises(SignCountError):
@@ -390,6 +397,67 @@ async def test_registration_options_of_section_7_1(ceremony: Any) -> None:
                 _att_obj(reg, fmt=7)):  # fmt: skip
         with pytest.raises(MalformedResponseError):
             register(bad, ch)
+    # step 19: extension outputs must have been asked for
+    from aioctap.server.errors import UnexpectedExtensionError
+
+    with_ext = {**reg, "clientExtensionResults": {"credProps": {"rk": False}}}
+    assert register(with_ext, ch, allowed_extensions={"credProps"}).fmt == "packed"
+    with pytest.raises(UnexpectedExtensionError, match="credProps"):
+        register(with_ext, ch, allowed_extensions=set())
+    with pytest.raises(MalformedResponseError):
+        register({**reg, "clientExtensionResults": []}, ch, allowed_extensions=set())
+    # step 24: a credential ID over 1023 bytes
+    ad = _auth_data(reg)
+    old_len = int.from_bytes(ad[53:55], "big")
+    too_long = ad[:53] + (1024).to_bytes(2, "big") + b"\x07" * 1024 + ad[55 + old_len :]
+    with pytest.raises(CredentialIdError, match="1023"):
+        register(_att_obj(reg, auth_data=too_long), ch)
     result = register({**reg, "response": {**reg["response"], "transports": ["usb", "nfc"]}}, ch)
     assert result.transports == ("usb", "nfc") and result.alg in (-7, -8) and result.sign_count >= 0
     assert not result.backup_eligible and not result.backup_state and result.user_present
+
+
+def test_client_data_limited_verification_and_full_parse_agree() -> None:
+    """§5.8.1.2: the browser's exact serialization is checked by prefix; anything else by a JSON parse, so
+    a member repeated or escaped after the prefix cannot slip past."""
+    import hashlib
+    import struct
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    private, cose = _key_for(-7)
+    challenge = os.urandom(32)
+    kw: dict[str, Any] = {"expected_challenge": challenge, "expected_origin": ORIGIN, "expected_rp_id": RP_ID,
+                          "credential_public_key": cose, "credential_current_sign_count": 0}  # fmt: skip
+    head = f'{{"type":"webauthn.get","challenge":"{websafe_encode(challenge)}","origin":"{ORIGIN}","crossOrigin":false'
+
+    def signed(client_data: str) -> dict[str, Any]:
+        auth_data = hashlib.sha256(RP_ID.encode()).digest() + struct.pack(">BI", 0x01, 1)
+        raw = client_data.encode()
+        sig = private.sign(auth_data + hashlib.sha256(raw).digest(), ec.ECDSA(hashes.SHA256()))
+        return {"id": "Y3JlZA", "rawId": "Y3JlZA", "type": "public-key",
+                "response": {"clientDataJSON": websafe_encode(raw), "authenticatorData": websafe_encode(auth_data),
+                             "signature": websafe_encode(sig)}}  # fmt: skip
+
+    accepted = [
+        head + "}",
+        head + ',"other_keys_can_be_added_here":"do not compare clientDataJSON against a template"}',
+        f'{{"origin":"{ORIGIN}","challenge":"{websafe_encode(challenge)}","type":"webauthn.get"}}',  # other order
+        head.replace('"crossOrigin":false', '"crossOrigin": false') + "}",
+    ]
+    for client_data in accepted:
+        assert verify_authentication(signed(client_data), **kw).new_sign_count == 1
+    rejected: list[tuple[str, type[VerificationError]]] = [
+        (head + ',"type":"webauthn.create"}', ClientDataTypeError),  # the last duplicate wins in a JSON parse
+        (head + ',"t\\u0079pe":"webauthn.create"}', ClientDataTypeError),  # an escaped duplicate
+        (head + ',"origin":"https://evil.example"}', OriginMismatchError),
+        (head + ',"topOrigin":"https://evil.example"}', CrossOriginError),
+        (head + ',"challenge":"AAAA"}', ChallengeMismatchError),
+        (head + ",", MalformedResponseError),
+        (head.replace(ORIGIN, "https://evil.example") + "}", OriginMismatchError),
+        (head.replace("webauthn.get", "webauthn.create") + "}", ClientDataTypeError),
+    ]
+    for client_data, error in rejected:
+        with pytest.raises(error):
+            verify_authentication(signed(client_data), **kw)

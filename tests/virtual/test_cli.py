@@ -108,3 +108,15 @@ async def test_udp_process_logs_power_cycles_and_reloads(tmp_path: Path) -> None
                 "example.com", CDH, pin_uv_param=cp.protocol.authenticate(token, CDH), pin_uv_protocol=2
             )
             assert assertion.user is not None and assertion.user["name"] == "alice"
+
+
+def test_unreadable_state_file_is_a_clear_error(tmp_path: Path) -> None:
+    state = tmp_path / "auth.state"
+    state.write_bytes(b"not a state file")
+    result = subprocess.run(
+        [sys.executable, "-m", "aioctap", "virtual", "--udp", "127.0.0.1:0", "--state", str(state)],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert result.returncode != 0
+    message = " ".join(result.stderr.replace("│", " ").split())  # rich wraps it in a box
+    assert "not an aioctap authenticator state file" in message

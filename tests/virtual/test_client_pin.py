@@ -230,3 +230,68 @@ async def test_uv_token_and_retries(make_rig: Any) -> None:
         assert await cp.get_uv_retries() == 6
         await cp.get_uv_token(P.CREDENTIAL_MGMT)
         assert await cp.get_uv_retries() == 8
+
+
+async def test_token_initial_usage_limit_and_user_present_flag(make_rig: Any) -> None:
+    async with make_rig() as rig:
+        await rig.set_pin()
+        proto, token = await rig.token(P.MAKE_CREDENTIAL, "example.com")
+        rig.clock.now += 31  # not used within the initial usage time limit (30 s on USB)
+        with pytest.raises(CtapError) as e:
+            await rig.make(pin_uv_param=proto.authenticate(token, CDH), pin_uv_protocol=2)
+        assert e.value.code == ERR.PIN_TOKEN_EXPIRED
+        proto, token = await rig.token(P.BIO_ENROLL)
+        async for _ in FPBioEnrollment(rig.ctap, proto, token).enroll():
+            pass
+        from aioctap.virtual import DenyAll
+
+        rig.auth.policy = DenyAll()  # the user would refuse any further touch
+        cp = rig.client_pin()
+        token = await cp.get_uv_token(P.MAKE_CREDENTIAL, "example.com")
+        # the fingerprint touch that made the token stands for user presence (once)
+        att = await rig.make(b"u", pin_uv_param=cp.protocol.authenticate(token, CDH), pin_uv_protocol=2)
+        assert att.auth_data.is_user_present() and att.auth_data.is_user_verified()
+        token = await cp.get_uv_token(P.MAKE_CREDENTIAL, "example.com")
+        rig.clock.now += 20
+        await rig.ctap.get_info()
+        att = await rig.make(b"u", pin_uv_param=cp.protocol.authenticate(token, CDH), pin_uv_protocol=2)
+        assert att.auth_data.is_user_present()
+        token = await cp.get_uv_token(P.MAKE_CREDENTIAL | P.GET_ASSERTION, "example.com")
+        rig.clock.now += 29
+        # a first use within 30 s keeps the token alive, but the touch it stood for is gone after 30 s
+        silent = {1: "example.com", 2: CDH, 5: {"up": False}, 6: cp.protocol.authenticate(token, CDH), 7: 2}
+        assert await rig.status(0x02, silent) == ERR.NO_CREDENTIALS  # verified; nothing discoverable
+        rig.clock.now += 2
+        with pytest.raises(CtapError) as e:
+            await rig.make(b"u", pin_uv_param=cp.protocol.authenticate(token, CDH), pin_uv_protocol=2)
+        assert e.value.code == ERR.OPERATION_DENIED
+        # a PIN token never stands for a touch
+        proto, token = await rig.token(P.MAKE_CREDENTIAL, "example.com")
+        with pytest.raises(CtapError) as e:
+            await rig.make(b"u", pin_uv_param=proto.authenticate(token, CDH), pin_uv_protocol=2)
+        assert e.value.code == ERR.OPERATION_DENIED
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_pin_protocol_steps_agree_with_the_host(make_rig: Any, version: int) -> None:
+    """Key agreement, shared secret, encrypt/decrypt and authenticate, host side against authenticator side."""
+    async with make_rig() as rig:
+        cp = rig.client_pin(version)
+        status, resp = await rig.raw(0x06, {1: version, 2: 0x02})
+        assert status == 0
+        host_public, host_shared = cp.protocol.encapsulate(resp[1])
+        device_protocol = rig.auth.pin.protocol(version)
+        device_shared = device_protocol.ecdh(rig.auth.pin.key_agreement_key, host_public)
+        assert device_shared == host_shared and len(device_shared) == (32 if version == 1 else 64)
+        message = b"m" * 64
+        assert device_protocol.decrypt(device_shared, cp.protocol.encrypt(host_shared, message)) == message
+        assert cp.protocol.decrypt(host_shared, device_protocol.encrypt(device_shared, message)) == message
+        tag = cp.protocol.authenticate(host_shared, message)
+        assert len(tag) == (16 if version == 1 else 32) and device_protocol.verify(device_shared, message, tag)
+        assert not device_protocol.verify(device_shared, message + b"x", tag)
+        # a wrong PIN makes the authenticator generate a new key agreement key
+        await rig.set_pin(version=version)
+        before = rig.auth.pin.key_agreement_key
+        with pytest.raises(CtapError):
+            await cp.get_pin_token("wrong-pin")
+        assert rig.auth.pin.key_agreement_key is not before

@@ -93,7 +93,10 @@ async def test_allow_list(make_rig: Any) -> None:
         att2 = await rig.make(b"2", options={"rk": True})
         unknown = {"type": "public-key", "id": b"\x01" + b"\x00" * 60}
         a = await rig.ctap.get_assertion("example.com", CDH, [unknown, desc(att2), desc(att1)])
-        assert a.credential["id"] == desc(att2)["id"] and a.number_of_credentials is None and a.user is None
+        assert a.credential["id"] == desc(att2)["id"] and a.number_of_credentials is None
+        assert a.user == {"id": b"2"}  # a discoverable credential gives its user handle
+        a = await rig.ctap.get_assertion("example.com", CDH, [desc(att1)])
+        assert a.user is None  # a non-discoverable one has none
         with pytest.raises(CtapError) as e:  # credential IDs are bound to their RP
             await rig.ctap.get_assertion("other.example", CDH, [desc(att1)])
         assert e.value.code == ERR.NO_CREDENTIALS

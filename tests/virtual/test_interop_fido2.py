@@ -236,3 +236,30 @@ async def test_assertions_with_pin_algorithms_and_management() -> None:
         assert not ctap.get_info().options["clientPin"]
 
     await run_against_udp(VirtualAuthenticator(), drive)
+
+
+async def test_waiting_for_touch_with_keepalives() -> None:
+    """python-fido2 sees UPNEEDED keepalives while the simulated user waits, then the (multi-packet) answer."""
+    from aioctap.virtual import WaitForTouch
+
+    policy = WaitForTouch(timeout=5)
+    statuses: list[int] = []
+
+    def drive(dev: Any) -> Any:
+        ctap = Ctap2(dev)
+        return ctap.make_credential(
+            b"\x04" * 32, {"id": "example.com"}, {"id": b"u"}, [{"type": "public-key", "alg": -7}],
+            on_keepalive=statuses.append,
+        )  # fmt: skip
+
+    async def touch_soon() -> None:
+        while not policy.waiting:
+            await anyio.sleep(0.01)
+        await anyio.sleep(0.25)  # long enough for a few keepalives
+        policy.touch()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(touch_soon)
+        att = await run_against_udp(VirtualAuthenticator(policy=policy), drive)
+    assert att.fmt == "packed" and att.auth_data.is_user_present()
+    assert statuses and statuses[0] == 2  # STATUS_UPNEEDED

@@ -185,6 +185,12 @@ def test_random_cbor_maps(code: int, params: dict[int, Any]) -> None:
     check(CTAPHID.CBOR, bytes([code]) + cbor.dumps(params))
 
 
+@FAST
+@given(st.binary(max_size=300))
+def test_random_u2f_messages(apdu: bytes) -> None:
+    check(CTAPHID.MSG, apdu)
+
+
 @st.composite
 def mutated(draw: st.DrawFn) -> tuple[int, bytes]:
     requests = recorded().requests

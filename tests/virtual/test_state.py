@@ -136,3 +136,21 @@ async def test_written_only_when_changed(tmp_path: Path, monkeypatch: pytest.Mon
         await ctap.make_credential(CDH, {"id": "example.com"}, {"id": b"u"}, [{"type": "public-key", "alg": -7}])
         assert len(writes) == 1
     assert load_state(path).sign_count == 1
+
+
+async def test_no_secret_in_reprs(make_rig: Any) -> None:
+    async with make_rig() as rig:
+        await rig.set_pin()
+        proto, token = await rig.token(P.MAKE_CREDENTIAL, "example.com")
+        att = await rig.make(
+            b"u", options={"rk": True}, extensions={"largeBlobKey": True, "credBlob": b"secret-blob"},
+            pin_uv_param=proto.authenticate(token, CDH), pin_uv_protocol=2,
+        )  # fmt: skip
+        auth = rig.auth
+        cred_id = att.auth_data.credential_data.credential_id
+        key = auth.state.open_credential(cred_id, hashlib.sha256(b"example.com").digest())
+        texts = [repr(x) for x in (auth, auth.state, auth.pin, auth.pin.token, key, *auth.state.credentials)]
+        secrets = [token, auth.state.master_key, att.large_blob_key, b"secret-blob", key.private, auth.state.pin_hash]
+        for text in texts:
+            for secret in secrets:
+                assert secret.hex() not in text and repr(secret) not in text, text

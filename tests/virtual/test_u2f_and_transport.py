@@ -162,3 +162,52 @@ async def test_u2f_malformed_never_crash(payload: bytes) -> None:
     auth = VirtualAuthenticator()
     response = await auth.handle(CTAPHID.MSG, payload, lambda s: None)
     assert response == b"\x67\x00"
+
+
+async def test_several_udp_hosts_at_once() -> None:
+    import aioctap
+    from aioctap.ctap2 import Ctap2
+
+    auth = VirtualAuthenticator()
+    server = CtapHidServer(auth)
+    async with anyio.create_task_group() as tg:
+        host, port = await tg.start(server.serve_udp, "127.0.0.1", 0)
+
+        async def client(i: int) -> None:
+            async with aioctap.open_device(f"udp:{host}:{port}") as dev:  # each host its own socket and channel
+                ctap = await Ctap2.create(dev)
+                for j in range(4):
+                    await ctap.make_credential(
+                        CDH, {"id": "example.com"}, {"id": bytes([i, j])}, [{"type": "public-key", "alg": -8}],
+                        options={"rk": True},
+                    )  # fmt: skip
+
+        async with anyio.create_task_group() as clients:
+            for i in range(4):
+                clients.start_soon(client, i)
+        tg.cancel_scope.cancel()
+    assert sorted(c.user["id"] for c in auth.state.credentials) == [bytes([i, j]) for i in range(4) for j in range(4)]
+
+
+async def test_power_cycle_forgets_channels_and_volatile_state() -> None:
+    import aioctap
+    from aioctap.ctap2 import Ctap2
+
+    async with aioctap.open_device("virtual") as dev:
+        ctap = await Ctap2.create(dev)
+        for i in range(2):
+            await ctap.make_credential(
+                CDH,
+                {"id": "example.com"},
+                {"id": bytes([i])},
+                [{"type": "public-key", "alg": -7}],
+                options={"rk": True},
+            )
+        await ctap.get_assertion("example.com", CDH)
+        dev.power_cycle()  # type: ignore[attr-defined]
+        with pytest.raises(CtapError) as e:  # the channel is gone
+            await ctap.get_info()
+        assert e.value.code == CtapError.ERR.INVALID_CHANNEL
+        auth = dev.authenticator  # type: ignore[attr-defined]
+        assert auth.credentials.pending is None and auth.pin.token is None
+        assert len(auth.state.credentials) == 2  # the persistent state stays

@@ -2,7 +2,10 @@
 
 The device listens on a port (127.0.0.1:8111 by default) and replies to the sender's address.
 The reader waits for readability and then drains every ready datagram in one go: one wake-up for
-a whole burst of continuation packets is what keeps the host's CPU cost per report low.
+a whole burst of continuation packets is what keeps the host's CPU cost per report low. On asyncio
+the socket stays registered with the loop (no add/remove of a reader per wait) and the loop's
+callback does the draining; on other anyio backends ``anyio.wait_readable`` is used.
+``send_packets`` sends the reports of one message without a coroutine per report.
 """
 
 from __future__ import annotations

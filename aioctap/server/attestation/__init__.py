@@ -12,6 +12,7 @@ import datetime
 from collections.abc import Mapping
 from typing import Any
 
+from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
 from ...webauthn import AuthenticatorData
@@ -103,7 +104,7 @@ def verify_attestation(
         res = verifier(ctx)
     except AttestationError:
         raise
-    except (ValueError, TypeError, UnsupportedAlgorithm) as e:
+    except (ValueError, TypeError, UnsupportedAlgorithm, x509.InvalidVersion) as e:
         # cryptography parses certificate fields lazily; a malformed field surfaces as one of these
         raise MalformedAttestationError(f"{fmt} attestation statement is malformed: {e}") from None
     if trust_anchors is not None and res.type not in (AttestationType.SELF, AttestationType.NONE) and not res.trusted:

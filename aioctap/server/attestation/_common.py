@@ -144,7 +144,7 @@ def cert_chain(att_stmt: Mapping[str, Any], name: str = "x5c") -> list[x509.Cert
 def load_der(der: bytes, where: str) -> x509.Certificate:
     try:
         return x509.load_der_x509_certificate(der)
-    except ValueError as e:
+    except (ValueError, x509.InvalidVersion) as e:  # InvalidVersion is not a ValueError
         raise MalformedAttestationError(f"{where} holds an invalid certificate: {e}") from None
 
 
