@@ -2,18 +2,37 @@
 
 CTAP2 uses a restricted CBOR profile: definite lengths only, shortest integer encodings,
 map keys sorted by the CTAP2 canonical order (length first, then bytewise; cbor2's
-``canonical=True`` implements exactly that), no tags, no floats on the wire. ``loads``
-rejects anything outside the profile with :class:`CborError` when ``strict`` is set.
+``canonical=True`` implements exactly that), no duplicate map keys, no tags, no floats or
+simple values other than false/true/null, map keys of type integer, text or byte string,
+at most 16 levels of nesting. ``loads`` rejects anything outside the profile with
+:class:`CborError` (canonical form only when ``strict`` is set; the types, the nesting and
+trailing bytes always).
+
+How the strict checks stay cheap (the per-item work runs in cbor2's compiled code, but for a short
+Python loop over each map's entries and a set of item types per array):
+
+* tags are refused at their header: the decoder looks every tag number up in
+  ``semantic_decoders``, and :class:`_NoTags` answers every lookup with an error;
+* the decoder's ``object_hook`` sees each map as it was on the wire (a dict keeps the order
+  in which its keys came): it checks the types of the keys and of the values (and of the
+  items of the arrays among them), and that the keys come in CTAP2 canonical order;
+* everything else the canonical form asks for (shortest heads, definite lengths, no
+  duplicate keys) holds exactly when cbor2's plain encoder, which writes shortest heads and
+  definite lengths and keeps dict order, gives back the input bytes. Those bytes then also
+  span the whole input (a CBOR item delimits itself), so there are no trailing bytes either.
 """
 
 from __future__ import annotations
 
 import io
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
 import cbor2
 
-__all__ = ["CborError", "decode_from", "dumps", "loads"]
+__all__ = ["MAX_DEPTH", "CborError", "decode_from", "dumps", "loads"]
+
+MAX_DEPTH = 16  # an item may sit inside at most this many containers
 
 
 class CborError(ValueError):
@@ -28,50 +47,201 @@ def dumps(obj: Any) -> bytes:
         raise CborError(f"cannot encode value as CBOR: {e}") from None
 
 
-_ALLOWED = (int, bytes, str, bool, type(None), list, dict)
+# -- the hooks that keep decoded values inside the CTAP2 profile --------------------------------------
 
 
-def _check_types(obj: Any, depth: int = 0) -> None:
-    if depth > 16:
-        raise CborError("CBOR nesting deeper than 16 levels")
-    if isinstance(obj, float) or not isinstance(obj, _ALLOWED):
-        raise CborError(f"CBOR item of type {type(obj).__name__} is not allowed in CTAP2")
-    if isinstance(obj, list):
-        for item in obj:
-            _check_types(item, depth + 1)
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            if not isinstance(k, int | str | bytes) or isinstance(k, bool):
-                raise CborError(f"CBOR map key of type {type(k).__name__} is not allowed in CTAP2")
-            _check_types(v, depth + 1)
+class _NoTags(dict[int, Any]):
+    """``semantic_decoders`` for cbor2's decoder: refuses every tag number (CTAP2 has no tags).
+
+    Empty, so every lookup goes to ``__missing__`` (a dict, since cbor2 takes dicts fastest).
+    """
+
+    def __missing__(self, tag: int) -> NoReturn:
+        raise CborError(f"CBOR tag {tag} is not allowed in CTAP2")
+
+
+def _reject_tag(tag: cbor2.CBORTag, immutable: bool) -> NoReturn:
+    raise CborError(f"CBOR tag {tag.tag} is not allowed in CTAP2")
+
+
+_KEY_TYPES = frozenset((int, str, bytes))
+_VALUE_TYPES = frozenset((int, str, bytes, bool, type(None), list, dict))
+
+
+def _not_allowed(values: Any) -> CborError:
+    bad = next(v for v in values if type(v) not in _VALUE_TYPES)
+    return CborError(f"CBOR item of type {type(bad).__name__} is not allowed in CTAP2")
+
+
+def _check_array(items: list[Any]) -> None:
+    """The items of an array (maps among them were checked as they were decoded)."""
+    types = set(map(type, items))
+    if not types <= _VALUE_TYPES:
+        raise _not_allowed(items)
+    if list in types:
+        for item in items:
+            if type(item) is list:
+                _check_array(item)
+
+
+def _check_values(obj: Mapping[Any, Any]) -> None:
+    key_types = set(map(type, obj))
+    if not key_types <= _KEY_TYPES or bool in key_types:
+        bad = next(k for k in obj if type(k) not in _KEY_TYPES)
+        raise CborError(f"CBOR map key of type {type(bad).__name__} is not allowed in CTAP2")
+    values = obj.values()
+    types = set(map(type, values))
+    if not types <= _VALUE_TYPES:
+        raise _not_allowed(values)
+    if list in types:
+        for value in values:
+            if type(value) is list:
+                _check_array(value)
+
+
+def _sort_key(key: Any) -> tuple[int, int, Any]:
+    """Where a map key goes in CTAP2 canonical order: (encoded length, major type, value).
+
+    Keys of the same encoded length and major type have the same head, so their encodings
+    compare as their values do (text strings: code point order is UTF-8 byte order).
+    """
+    kind = type(key)
+    if kind is int:
+        major, n = (0, key) if key >= 0 else (1, -1 - key)
+        return (1 if n < 24 else 2 if n < 0x100 else 3 if n < 0x10000 else 5 if n < 0x100000000 else 9), major, n
+    if kind is str:
+        length = len(key) if key.isascii() else len(key.encode())
+        major = 3
+    elif kind is bytes:
+        length = len(key)
+        major = 2
+    else:
+        raise CborError(f"CBOR map key of type {kind.__name__} is not allowed in CTAP2")
+    head = 1 if length < 24 else 2 if length < 0x100 else 3 if length < 0x10000 else 5 if length < 0x100000000 else 9
+    return head + length, major, key
+
+
+_SCALAR_TYPES = frozenset((int, str, bytes, bool, type(None)))
+
+
+def _check_map_strict(obj: Mapping[Any, Any], immutable: bool) -> Any:
+    """A decoded map, its keys in the order they came: key and value types, canonical key order."""
+    fast, last = True, -1  # fast path: keys 0..23 (one byte each) in increasing order, as in CTAP2 commands
+    previous: tuple[int, int, Any] | None = None
+    for key, value in obj.items():
+        if fast and type(key) is int and last < key < 24:
+            last = key
+        else:
+            if fast:
+                fast = False
+                previous = (1, 0, last) if last >= 0 else None
+            # short ASCII text keys, as in CTAP2's own string-keyed maps, inline; any other key through _sort_key
+            ascii_key = type(key) is str and len(key) < 24 and key.isascii()
+            current = (1 + len(key), 3, key) if ascii_key else _sort_key(key)
+            if previous is not None and not previous < current:
+                raise CborError("CBOR is not in CTAP2 canonical form: map keys out of order")
+            previous = current
+        kind = type(value)
+        if kind not in _SCALAR_TYPES:
+            if kind is list:
+                _check_array(value)
+            elif kind is not dict:
+                raise _not_allowed((value,))
+    return obj
+
+
+def _check_map(obj: Mapping[Any, Any], immutable: bool) -> Any:
+    _check_values(obj)
+    return obj
+
+
+def _check_root(obj: Any) -> None:
+    kind = type(obj)
+    if kind is list:
+        _check_array(obj)
+    elif kind not in _VALUE_TYPES:
+        raise _not_allowed((obj,))
+
+
+_NO_TAGS = _NoTags()
+
+
+def _decode(fp: io.BytesIO | None, data: bytes, strict: bool) -> Any:
+    """Decode one item (from ``fp`` when given, else from the start of ``data``), refusing non-CTAP2 items."""
+    hook = _check_map_strict if strict else _check_map
+    try:
+        if fp is None:
+            obj = cbor2.loads(
+                data,
+                tag_hook=_reject_tag,
+                object_hook=hook,
+                semantic_decoders=_NO_TAGS,
+                max_depth=MAX_DEPTH,
+                allow_indefinite=not strict,
+                allow_duplicate_keys=not strict,
+            )
+        else:
+            obj = cbor2.CBORDecoder(
+                fp,
+                tag_hook=_reject_tag,
+                object_hook=hook,
+                semantic_decoders=_NO_TAGS,
+                max_depth=MAX_DEPTH,
+                allow_indefinite=not strict,
+                allow_duplicate_keys=not strict,
+            ).decode()
+    except CborError:
+        raise
+    except Exception as e:  # cbor2 raises a range of exception types on malformed input; all mean "invalid"
+        raise _decode_error(e) from None
+    _check_root(obj)
+    return obj
+
+
+def _decode_error(e: Exception) -> CborError:
+    cause = e.__cause__
+    if isinstance(cause, CborError):  # one of the hooks above refused an item
+        return CborError(str(cause))
+    text = str(e)
+    if "nesting depth" in text:
+        return CborError(f"CBOR nesting deeper than {MAX_DEPTH} levels")
+    if "indefinite length" in text or "Duplicate map key" in text:
+        return CborError(f"CBOR is not in CTAP2 canonical form: {text}")
+    return CborError(f"invalid CBOR: {type(e).__name__}: {text}")
+
+
+def _encode(obj: Any) -> bytes:
+    """The encoding of a decoded value with shortest heads, definite lengths and maps in dict order."""
+    try:
+        return cbor2.dumps(obj)
+    except Exception as e:
+        raise CborError(f"cannot re-encode CBOR item: {type(e).__name__}: {e}") from None
 
 
 def decode_from(data: bytes, *, strict: bool = True) -> tuple[Any, bytes]:
     """Decode one CBOR item from the start of ``data``; return it and the rest.
 
-    With ``strict``, the item must be in the CTAP2 canonical form (re-encoding gives the
-    same bytes) and contain only CTAP2 types.
+    With ``strict``, the item must be in the CTAP2 canonical form. Either way it may contain
+    only CTAP2 types, nested at most 16 deep.
     """
-    try:
-        # cbor2 raises a range of exception types on malformed input; all mean "invalid".
-        fp = io.BytesIO(data)
-        obj = cbor2.CBORDecoder(fp).decode()
-        used = fp.tell()
-    except CborError:
-        raise
-    except Exception as e:
-        raise CborError(f"invalid CBOR: {type(e).__name__}: {e}") from None
-    _check_types(obj)
-    if strict:
-        encoded = dumps(obj)
-        if encoded != data[:used]:
-            raise CborError("CBOR is not in CTAP2 canonical form")
+    fp = io.BytesIO(data)
+    obj = _decode(fp, data, strict)
+    used = fp.tell()
+    if strict and _encode(obj) != data[:used]:
+        raise CborError("CBOR is not in CTAP2 canonical form")
     return obj, data[used:]
 
 
 def loads(data: bytes, *, strict: bool = True) -> Any:
     """Decode exactly one CBOR item; trailing bytes are an error."""
-    obj, rest = decode_from(data, strict=strict)
+    if strict:
+        obj = _decode(None, data, True)
+        if _encode(obj) == data:
+            return obj
+        # not canonical, or trailing bytes: find out which (only on this error path)
+        obj, rest = decode_from(data, strict=True)
+    else:
+        obj, rest = decode_from(data, strict=False)
     if rest:
         raise CborError(f"{len(rest)} trailing bytes after CBOR item")
     return obj

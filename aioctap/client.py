@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import hashlib
+import ipaddress
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -23,6 +25,7 @@ from urllib.parse import urlsplit
 import anyio
 import anyio.abc
 from cryptography.hazmat.primitives import serialization
+from publicsuffixlist import PublicSuffixList
 
 from .cose import ES256
 from .ctap import CtapDevice, CtapError, TransportError
@@ -57,19 +60,60 @@ class ClientError(Exception):
     """The WebAuthn operation failed on the client side (bad options, origin, no device answered)."""
 
 
+@functools.cache
+def _public_suffix_list() -> PublicSuffixList:
+    """The public suffix list (ICANN and private sections, as browsers apply it), loaded on first use."""
+    return PublicSuffixList()
+
+
+def _ip_address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return None
+
+
+def _secure_context(scheme: str, host: str) -> bool:
+    """HTML's potentially trustworthy origin: https, or http on localhost, *.localhost or a loopback address."""
+    if scheme == "https":
+        return True
+    if scheme != "http":
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    ip = _ip_address(host)
+    return ip is not None and ip.is_loopback
+
+
 def verify_rp_id(rp_id: str, origin: str) -> bool:
-    """WebAuthn's rule: the RP ID is the origin's effective domain or a registrable suffix of it."""
+    """Whether *rp_id* may be used from *origin* (WebAuthn L3 §5.1.3 step 8, §5.1.4.1 step 8).
+
+    The origin must be a secure context, and the RP ID must be "a registrable domain suffix of or equal to" its
+    host (HTML): the host itself, or, for a domain host, a dot-suffix of it that is not a public suffix (``com``,
+    ``co.uk``, ``github.io``). An IP address only ever matches itself.
+    """
     try:
         parts = urlsplit(origin)
         host = (parts.hostname or "").lower()
     except ValueError:
         return False
-    # a secure context: https, or http on the loopback host (potentially trustworthy origins)
-    secure = parts.scheme == "https" or (parts.scheme == "http" and host in ("localhost", "127.0.0.1"))
     rp_id = rp_id.lower()
-    if not secure or not host or not rp_id:
+    if not host or not rp_id or not _secure_context(parts.scheme, host):
         return False
-    return host == rp_id or host.endswith("." + rp_id)
+    host_ip = _ip_address(host)
+    rp_ip = _ip_address(rp_id)
+    if host_ip is not None or rp_ip is not None:
+        return host_ip is not None and host_ip == rp_ip
+    if host == rp_id:
+        return True
+    if not host.endswith("." + rp_id):
+        return False
+    psl = _public_suffix_list()
+    if psl.is_public(rp_id):
+        return False
+    # HTML: nor may the RP ID be a dot-suffix of the host's own public suffix
+    host_suffix = psl.publicsuffix(host)
+    return not (isinstance(host_suffix, str) and (host_suffix == rp_id or host_suffix.endswith("." + rp_id)))
 
 
 def _camel(name: str) -> str:
@@ -148,6 +192,35 @@ def _merge(parts: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
         if part:
             out.update(part)
     return out
+
+
+async def _run_extensions(
+    steps: Sequence[Callable[..., Awaitable[dict[str, Any] | None]]], *args: Any
+) -> dict[str, Any]:
+    """Call one step of every extension processor in turn and merge their maps (a bad input: ClientError)."""
+    try:
+        return _merge([await step(*args) for step in steps])
+    except ExtensionError as e:
+        raise ClientError(str(e)) from None
+
+
+def _pin_uv_auth(
+    protocol: PinProtocol | None, token: bytes | None, client_data_hash: bytes
+) -> tuple[bytes | None, int | None]:
+    """pinUvAuthParam and pinUvAuthProtocol of a request (CTAP 2.1 §6.1.2 / §6.2.2), None without a token."""
+    if token is None or protocol is None:
+        return None, None
+    return protocol.authenticate(token, client_data_hash), protocol.VERSION
+
+
+def _retry_after(e: CtapError, requirement: str, builtin_uv: bool, allow_uv: bool) -> tuple[str, bool] | None:
+    """How to try a request again after ``e``: the new (requirement, allow_uv), or None to raise ``e``."""
+    # alwaysUv or a protected authenticator may still want UV though the RP discouraged it
+    if e.code == CtapError.ERR.PUAT_REQUIRED and requirement != "required":
+        return "required", allow_uv
+    if e.code == CtapError.ERR.UV_BLOCKED and builtin_uv and allow_uv:
+        return requirement, False  # built-in UV blocked: once more with the PIN
+    return None
 
 
 class WebAuthnClient:
@@ -290,8 +363,12 @@ class WebAuthnClient:
         user = opts.get("user")
         if not isinstance(rp, Mapping) or not isinstance(user, Mapping):
             raise ClientError("options need rp and user objects")
+        user_id = _b64(user.get("id"), "user.id")
+        if not 1 <= len(user_id) <= 64:  # §5.1.3 step 5: a TypeError in the browser, before any authenticator
+            raise ClientError(f"user.id must be 1 to 64 bytes, got {len(user_id)}")
         rp_id = self._check_rp(rp.get("id") or urlsplit(self.origin).hostname or "")
         challenge = _b64(opts.get("challenge"), "challenge")
+        conveyance = opts.get("attestation")
         client_data = CollectedClientData.create(CollectedClientData.TYPE.CREATE, challenge, self.origin)
         params = [
             {"type": "public-key", "alg": p.get("alg")}
@@ -305,7 +382,7 @@ class WebAuthnClient:
             raise ClientError("authenticatorSelection must be an object")
         resident_key = selection.get("residentKey") or ("required" if selection.get("requireResidentKey") else None)
         uv_req = selection.get("userVerification", "preferred")
-        ctap_user: dict[str, Any] = {"id": _b64(user.get("id"), "user.id")}
+        ctap_user: dict[str, Any] = {"id": user_id}
         for k in ("name", "displayName"):
             if isinstance(user.get(k), str):
                 ctap_user[k] = user[k]
@@ -315,7 +392,7 @@ class WebAuthnClient:
 
         async def op(device: CtapDevice) -> dict[str, Any]:
             if not device.capabilities & CAPABILITY.CBOR:
-                return await self._create_u2f(device, rp_id, client_data, exclude)
+                return await self._create_u2f(device, rp_id, client_data, exclude, conveyance)
             ctap = await Ctap2.create(device)
             protocol = _pin_protocol(ctap)
             can_rk = bool(ctap.info.options.get("rk"))
@@ -333,12 +410,10 @@ class WebAuthnClient:
                 token, builtin_uv = await self._token(ctap, protocol, permissions, rp_id, requirement, rk, allow_uv)
                 # the request fails after the touch if the device holds one: still ask for it, as browsers do
                 excluded = await self._select(ctap, rp_id, exclude, protocol, token, always=True) if exclude else None
-                try:
-                    ext_inputs = _merge([await p.prepare_inputs(token) for p in processors])
-                except ExtensionError as e:
-                    raise ClientError(str(e)) from None
+                ext_inputs = await _run_extensions([p.prepare_inputs for p in processors], token)
                 options_map = {k: True for k, on in (("rk", rk), ("uv", builtin_uv)) if on}
                 ep = 1 if opts.get("attestation") == "enterprise" and ctap.info.options.get("ep") else None
+                pin_uv_param, pin_uv_protocol = _pin_uv_auth(protocol, token, client_data.hash)
                 try:
                     att = await ctap.make_credential(
                         client_data.hash,
@@ -348,34 +423,32 @@ class WebAuthnClient:
                         exclude_list=[excluded] if excluded else None,
                         extensions=ext_inputs or None,
                         options=options_map or None,
-                        pin_uv_param=None if token is None or protocol is None
-                        else protocol.authenticate(token, client_data.hash),
-                        pin_uv_protocol=None if token is None or protocol is None else protocol.VERSION,
+                        pin_uv_param=pin_uv_param,
+                        pin_uv_protocol=pin_uv_protocol,
                         enterprise_attestation=ep,
-                    )  # fmt: skip
+                    )
                 except CtapError as e:
-                    # alwaysUv or a protected authenticator may still want UV though the RP discouraged it
-                    if e.code == CtapError.ERR.PUAT_REQUIRED and requirement != "required":
-                        requirement = "required"
-                        continue
-                    if e.code == CtapError.ERR.UV_BLOCKED and builtin_uv and allow_uv:
-                        allow_uv = False  # built-in UV blocked: once more with the PIN
-                        continue
-                    raise
+                    retry = _retry_after(e, requirement, builtin_uv, allow_uv)
+                    if retry is None:
+                        raise
+                    requirement, allow_uv = retry
+                    continue
                 break
             cred = att.auth_data.credential_data
             if cred is None:
                 raise ClientError("the authenticator returned no credential")
-            try:
-                ext_out = _merge([await p.prepare_outputs(att, token) for p in processors])
-            except ExtensionError as e:
-                raise ClientError(str(e)) from None
-            return _registration_json(client_data, att, cred, ext_out)
+            ext_out = await _run_extensions([p.prepare_outputs for p in processors], att, token)
+            return _registration_json(client_data, _conveyed(att, conveyance), cred, ext_out)
 
         return await self._first(op, opts.get("timeout"))
 
     async def _create_u2f(
-        self, device: CtapDevice, rp_id: str, client_data: CollectedClientData, exclude: list[dict[str, Any]]
+        self,
+        device: CtapDevice,
+        rp_id: str,
+        client_data: CollectedClientData,
+        exclude: list[dict[str, Any]],
+        conveyance: Any,
     ) -> dict[str, Any]:
         ctap1 = Ctap1(device)
         app_param = hashlib.sha256(rp_id.encode()).digest()
@@ -390,7 +463,7 @@ class WebAuthnClient:
         cred = AttestedCredentialData.create(b"\0" * 16, reg.key_handle, key)
         auth_data = AuthenticatorData.create(app_param, AuthenticatorData.FLAG.UP | AuthenticatorData.FLAG.AT, 0, cred)
         att = AttestationResponse("fido-u2f", auth_data, {"sig": reg.signature, "x5c": [reg.certificate]})
-        return _registration_json(client_data, att, cred, {})
+        return _registration_json(client_data, _conveyed(att, conveyance), cred, {})
 
     # -- get --------------------------------------------------------------------------------------
 
@@ -416,15 +489,9 @@ class WebAuthnClient:
             requirement, allow_uv = uv_req, True
             while True:
                 token, builtin_uv = await self._token(ctap, protocol, permissions, rp_id, requirement, False, allow_uv)
-                pin_uv_param = (
-                    None if token is None or protocol is None else protocol.authenticate(token, client_data.hash)
-                )
-                pin_uv_protocol = None if pin_uv_param is None or protocol is None else protocol.VERSION
+                pin_uv_param, pin_uv_protocol = _pin_uv_auth(protocol, token, client_data.hash)
                 selected = await self._select(ctap, rp_id, allow, protocol, token)
-                try:
-                    ext_inputs = _merge([await p.prepare_inputs(selected, token) for p in processors])
-                except ExtensionError as e:
-                    raise ClientError(str(e)) from None
+                ext_inputs = await _run_extensions([p.prepare_inputs for p in processors], selected, token)
                 try:
                     assertion: AssertionResponse = await ctap.get_assertion(
                         rp_id,
@@ -437,18 +504,13 @@ class WebAuthnClient:
                         pin_uv_protocol=pin_uv_protocol,
                     )
                 except CtapError as e:
-                    if e.code == CtapError.ERR.PUAT_REQUIRED and requirement != "required":
-                        requirement = "required"
-                        continue
-                    if e.code == CtapError.ERR.UV_BLOCKED and builtin_uv and allow_uv:
-                        allow_uv = False  # built-in UV blocked: once more with the PIN
-                        continue
-                    raise
+                    retry = _retry_after(e, requirement, builtin_uv, allow_uv)
+                    if retry is None:
+                        raise
+                    requirement, allow_uv = retry
+                    continue
                 break
-            try:
-                ext_out = _merge([await p.prepare_outputs(assertion, token) for p in processors])
-            except ExtensionError as e:
-                raise ClientError(str(e)) from None
+            ext_out = await _run_extensions([p.prepare_outputs for p in processors], assertion, token)
             return _authentication_json(
                 client_data, assertion.credential["id"], bytes(assertion.auth_data), assertion.signature,
                 assertion.user, ext_out,
@@ -524,6 +586,23 @@ async def _retry_touch(fn: Callable[[], Awaitable[Any]], timeout: float = 30.0) 
                 if e.code != APDU.USE_NOT_SATISFIED:
                     raise
             await anyio.sleep(0.1)
+
+
+def _conveyed(att: AttestationResponse, conveyance: Any) -> AttestationResponse:
+    """The attestation statement as the RP asked for it (WebAuthn L3 §5.1.3 step 22, §5.4.7).
+
+    "direct" and "enterprise" convey the statement unaltered, and so does "indirect" (the client MAY anonymize
+    it; this one does not). "none" -- the default, which an unknown value also means -- replaces it with a
+    "none" statement (fmt "none", attStmt {}), unless it is already self attestation (packed, no x5c, zero
+    AAGUID). L3 keeps the AAGUID (L2 zeroed it).
+    """
+    if conveyance in ("direct", "enterprise", "indirect"):
+        return att
+    cred = att.auth_data.credential_data
+    zero_aaguid = cred is None or bytes(cred.aaguid) == bytes(16)
+    if zero_aaguid and att.fmt == "packed" and "x5c" not in att.att_stmt:  # self attestation: nothing to hide
+        return att
+    return dataclasses.replace(att, fmt="none", att_stmt={})
 
 
 def _registration_json(

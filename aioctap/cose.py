@@ -61,6 +61,7 @@ class CoseKey(dict[int, Any]):
 
     @classmethod
     def from_cryptography_key(cls, public_key: Any) -> CoseKey:
+        """The COSE key (RFC 9052 §7) of a ``cryptography`` public key; a key of the wrong type raises CoseError."""
         raise CoseError(f"{cls.__name__} cannot be built from {type(public_key).__name__}")
 
     @classmethod
@@ -211,6 +212,7 @@ class EcdhEsHkdf256(_EcKey):
     ALGORITHM = -25
 
     def verify(self, message: bytes, signature: bytes) -> None:
+        """Always raises CoseError: a key agreement key does not sign."""
         raise CoseError("ECDH-ES+HKDF-256 keys do not sign")
 
 
@@ -225,6 +227,7 @@ class EdDSA(CoseKey):
         self._member(-2, bytes, "x", 32)
 
     def public_key(self) -> ed25519.Ed25519PublicKey:
+        """The key as a ``cryptography`` Ed25519 public key (cached)."""
         cached = self.__dict__.get("_pub")
         if cached is not None:
             return cached  # type: ignore[no-any-return]
@@ -236,6 +239,7 @@ class EdDSA(CoseKey):
         return pub
 
     def verify(self, message: bytes, signature: bytes) -> None:
+        """Verify an Ed25519 ``signature`` over ``message`` (RFC 8032); raise CoseError if it does not verify."""
         try:
             self.public_key().verify(signature, message)
         except InvalidSignature:
@@ -243,6 +247,7 @@ class EdDSA(CoseKey):
 
     @classmethod
     def from_cryptography_key(cls, public_key: Any) -> CoseKey:
+        """The OKP COSE key (RFC 9053 §7.2) of an Ed25519 public key."""
         if not isinstance(public_key, ed25519.Ed25519PublicKey):
             raise CoseError("EdDSA needs an Ed25519 key")
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat

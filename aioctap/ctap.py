@@ -35,6 +35,7 @@ class CtapError(Exception):
 
         @property
         def value(self) -> int:
+            """The status code, as an ``ERR`` member's ``value`` would be."""
             return int(self)
 
         def __repr__(self) -> str:

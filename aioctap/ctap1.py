@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import IntEnum, unique
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -107,6 +107,8 @@ class RegistrationData:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RegistrationData:
+        """Parse a U2F registration response message (FIDO U2F Raw Message Formats §4.3); bad bytes raise
+        U2fResponseError."""
         if len(data) < 67 or data[0] != 0x05:
             raise U2fResponseError("U2F registration response must start with 0x05 and hold a 65-byte key")
         public_key = data[1:66]
@@ -132,7 +134,7 @@ class RegistrationData:
         """Check the attestation signature: ``InvalidSignature``, or :class:`U2fResponseError` for a bad certificate."""
         try:
             key = x509.load_der_x509_certificate(self.certificate).public_key()
-        except ValueError as e:
+        except (ValueError, x509.InvalidVersion, UnsupportedAlgorithm) as e:  # neither is a ValueError
             raise U2fResponseError(f"attestation certificate is not a valid DER X.509 certificate: {e}") from None
         if not isinstance(key, ec.EllipticCurvePublicKey):
             raise InvalidSignature("U2F attestation key must be EC")
@@ -151,6 +153,8 @@ class SignatureData:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SignatureData:
+        """Parse a U2F authentication response message (FIDO U2F Raw Message Formats §5.4); bad bytes raise
+        U2fResponseError."""
         if len(data) < 6:
             raise U2fResponseError("U2F authentication response too short")
         up, counter = struct.unpack_from(">BI", data)
@@ -171,6 +175,7 @@ class Ctap1:
 
     @unique
     class INS(IntEnum):
+        """U2F instruction codes (FIDO U2F Raw Message Formats §4-§6)."""
         REGISTER = 0x01
         AUTHENTICATE = 0x02
         VERSION = 0x03
@@ -193,14 +198,17 @@ class Ctap1:
         return response[:-2]
 
     async def get_version(self) -> str:
+        """U2F_VERSION: the protocol version string (``"U2F_V2"``)."""
         return (await self.send_apdu(ins=Ctap1.INS.VERSION)).decode("ascii", "replace")
 
     async def register(self, client_param: bytes, app_param: bytes) -> RegistrationData:
+        """U2F_REGISTER: create a key pair for ``app_param`` (needs a touch; raises ApduError until touched)."""
         return RegistrationData.from_bytes(await self.send_apdu(ins=Ctap1.INS.REGISTER, data=client_param + app_param))
 
     async def authenticate(
         self, client_param: bytes, app_param: bytes, key_handle: bytes, check_only: bool = False
     ) -> SignatureData:
+        """U2F_AUTHENTICATE: sign with ``key_handle`` (``check_only``: only ask whether it is this device's)."""
         data = client_param + app_param + bytes([len(key_handle)]) + key_handle
         p1 = 0x07 if check_only else 0x03
         return SignatureData.from_bytes(await self.send_apdu(ins=Ctap1.INS.AUTHENTICATE, p1=p1, data=data))

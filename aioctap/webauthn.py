@@ -117,6 +117,7 @@ class AttestedCredentialData:
 
     @classmethod
     def create(cls, aaguid: bytes, credential_id: bytes, public_key: CoseKey) -> AttestedCredentialData:
+        """Build from its parts (WebAuthn L3 §6.5.1): AAGUID, credential ID and COSE public key."""
         return cls(Aaguid(aaguid), credential_id, public_key)
 
     @classmethod
@@ -142,6 +143,7 @@ class AuthenticatorData(bytes):
     """§6.1 authenticator data: rpIdHash (32) || flags (1) || signCount (u32) || [attested cred] || [ext]."""
 
     class FLAG(IntFlag):
+        """The flags byte's bits (WebAuthn L3 §6.1): UP, UV, BE, BS, AT, ED."""
         UP = 0x01
         UV = 0x04
         BE = 0x08
@@ -203,21 +205,27 @@ class AuthenticatorData(bytes):
         return cls(data)
 
     def is_user_present(self) -> bool:
+        """The UP flag (WebAuthn L3 §6.1): the user was present."""
         return bool(self.flags & 0x01)
 
     def is_user_verified(self) -> bool:
+        """The UV flag (WebAuthn L3 §6.1): the user was verified."""
         return bool(self.flags & 0x04)
 
     def is_backup_eligible(self) -> bool:
+        """The BE flag (WebAuthn L3 §6.1): the credential may be backed up (a multi-device credential)."""
         return bool(self.flags & 0x08)
 
     def is_backed_up(self) -> bool:
+        """The BS flag (WebAuthn L3 §6.1): the credential is backed up now."""
         return bool(self.flags & 0x10)
 
     def is_attested(self) -> bool:
+        """The AT flag (WebAuthn L3 §6.1): attested credential data follows the counter."""
         return bool(self.flags & 0x40)
 
     def has_extension_data(self) -> bool:
+        """The ED flag (WebAuthn L3 §6.1): extension outputs (a CBOR map) end the data."""
         return bool(self.flags & 0x80)
 
     def __repr__(self) -> str:
@@ -231,6 +239,7 @@ class CollectedClientData(bytes):
     """§5.8.1 client data: the exact JSON bytes, with parsed members."""
 
     class TYPE:
+        """The ``type`` member's values (WebAuthn L3 §5.8.1)."""
         CREATE = "webauthn.create"
         GET = "webauthn.get"
 

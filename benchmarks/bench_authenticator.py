@@ -12,6 +12,10 @@ Two more rows say where the time goes: "engine only" calls ``VirtualAuthenticato
 the same request bytes (no CTAPHID, no transport), and "CTAPHID PING" is a round trip of a request and a
 response of getAssertion's sizes through the same in-memory transport with no authenticator work at all:
 the floor under any command through that transport.
+
+The "cbor" rows time ``aioctap.cbor.loads(data, strict=True)`` (the authenticator's strict canonical decoding
+of every request, and the client's of every response) on a typical getAssertion request and response, beside
+cbor2's own ``loads`` with no checks at all.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import sys
 import time
+import timeit
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -26,6 +31,7 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import anyio  # noqa: E402
+import cbor2  # noqa: E402
 from _report import Row, print_rows  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519  # noqa: E402
@@ -113,9 +119,30 @@ async def _ctap_rates(alg: int, seconds: float) -> tuple[float, float]:
         return make_rate, count / elapsed
 
 
+def _per_call_us(fn: object, seconds: float) -> float:
+    timer = timeit.Timer(fn)  # type: ignore[arg-type]
+    number, _ = timer.autorange()
+    repeat = max(3, int(seconds / max(timer.timeit(number), 1e-3)))
+    return min(timer.repeat(repeat=min(repeat, 15), number=number)) / number * 1e6
+
+
+def _cbor_rows(seconds: float) -> list[Row]:
+    cred_id = bytes(range(64))
+    request = cbor.dumps({1: RP["id"], 2: CDH, 3: [{"type": "public-key", "id": cred_id}], 5: {"up": True}})
+    response = cbor.dumps(
+        {1: {"type": "public-key", "id": cred_id}, 2: bytes(37), 3: bytes(71), 4: {"id": b"user-id-1234"}}
+    )
+    rows = []
+    for name, data in (("getAssertion request", request), ("getAssertion response", response)):
+        ours = _per_call_us(lambda data=data: cbor.loads(data, strict=True), seconds / 4)
+        peer = _per_call_us(lambda data=data: cbor2.loads(data), seconds / 4)
+        rows.append(Row("cbor", f"strict loads, {name} ({len(data)} B)", "us", ours, "cbor2.loads, no checks", peer))
+    return rows
+
+
 def run(quick: bool = False) -> list[Row]:
     seconds = 0.7 if quick else 3.0
-    rows: list[Row] = []
+    rows: list[Row] = _cbor_rows(seconds)
     for name, alg in ALGORITHMS.items():
         make_rate, get_rate = anyio.run(_ctap_rates, alg, seconds)
         raw = _raw_sign_rate(name, seconds)

@@ -1,6 +1,9 @@
 """CTAPHID over UDP: round trips per second and host CPU per round trip, aioctap beside python-fido2.
 
-    python3 benchmarks/bench_transport.py [--quick]
+    python3 benchmarks/bench_transport.py [--quick] [--memory]
+
+``--memory`` runs only the in-memory rows (:func:`run_memory`: the transport under the software
+authenticator, wall-clock microseconds per round trip, no device process).
 
 Both hosts talk to the same device process (``benchmarks/_echo_device.py``: N echo devices on their
 own UDP ports; INIT through aioctap's sans-IO device core, PINGs on a cheap echo path so the device
@@ -169,6 +172,80 @@ def run_fido2(ports: list[int], size: int, duration: float) -> Measure:
             d.close()
 
 
+# -- in memory: the path of the software authenticator ---------------------------------------------
+
+
+class _MemoryEcho:
+    """CBOR echo behind the device-side server (the shape of the software authenticator)."""
+
+    capabilities = 0x05  # WINK | CBOR
+
+    async def handle(self, cmd: int, payload: bytes, set_status: object) -> bytes:
+        return b"\x00" + payload
+
+    def wink(self) -> None:
+        pass
+
+    def power_cycle(self) -> None:
+        pass
+
+
+def run_memory(quick: bool = False) -> list[Row]:
+    """Wall-clock us per round trip through the in-memory transport, reader task and device shell.
+
+    Round 1 (memory object streams, a task per request): about 96-175 us per 160-byte PING (about
+    10 event-loop turns); now the packets are delivered synchronously and a PING costs one turn.
+    """
+    from aioctap.hid.backends.memory import memory_pair
+    from aioctap.hid.device import CtapHidDevice
+    from aioctap.hid.device_side import CtapHidServer
+    from aioctap.hid.protocol import CTAPHID
+    from aioctap.hid.router import HidConnection
+
+    n = 3000 if quick else 20000
+    rows: list[Row] = []
+
+    async def timed(call: object, repeats: int) -> float:
+        assert callable(call)
+        for _ in range(200):
+            await call()
+        best = float("inf")
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            for _ in range(n):
+                await call()
+            best = min(best, (time.perf_counter() - t0) / n * 1e6)
+        return best
+
+    async def main() -> None:
+        host, dev = memory_pair()
+        server = CtapHidServer(_MemoryEcho())
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server.serve, dev)
+            async with HidConnection.open(host) as conn:
+                device = await CtapHidDevice.open(conn)
+                for size in (0, 160, 1024):
+                    data = payload(size)
+                    us = await timed(lambda data=data: device.ping(data), 1 if quick else 3)
+                    rows.append(Row("transport-memory", f"PING {size} bytes", "us/rt", us))
+                data = payload(160)
+                us = await timed(lambda: device.call(CTAPHID.CBOR, data), 1 if quick else 3)
+                rows.append(Row("transport-memory", "CBOR echo 160 bytes", "us/rt", us))
+            tg.cancel_scope.cancel()
+        try:
+            import aioctap
+
+            async with aioctap.open_device("virtual") as virtual:
+                data = payload(160)
+                us = await timed(lambda: virtual.ping(data), 1 if quick else 3)
+                rows.append(Row("transport-memory", 'PING 160 bytes, open_device("virtual")', "us/rt", us))
+        except ImportError:  # the software authenticator is optional here
+            pass
+
+    anyio.run(main)
+    return rows
+
+
 # -- the table ------------------------------------------------------------------------------------
 
 
@@ -193,7 +270,7 @@ def run(quick: bool = False) -> list[Row]:
     sizes = (0, 1024) if quick else SIZES
     counts = (1, 16) if quick else DEVICE_COUNTS
     delay_sizes = (1024,) if quick else SIZES
-    rows: list[Row] = []
+    rows: list[Row] = run_memory(quick)
     for delay in (0.0, 1.0):
         with DeviceProcess(max(counts), delay) as device:
             for size in sizes if delay == 0 else delay_sizes:
@@ -219,4 +296,7 @@ def run(quick: bool = False) -> list[Row]:
 
 
 if __name__ == "__main__":
-    print_rows(run(quick="--quick" in sys.argv), "CTAPHID transport over UDP (aioctap vs python-fido2)")
+    if "--memory" in sys.argv:
+        print_rows(run_memory(quick="--quick" in sys.argv), "CTAPHID transport in memory")
+    else:
+        print_rows(run(quick="--quick" in sys.argv), "CTAPHID transport: in memory, and over UDP (vs python-fido2)")

@@ -90,11 +90,13 @@ class Session:
         return f"Session({self.ctap.device!r})"
 
     def on_keepalive(self, status: STATUS) -> None:
+        """Keepalive callback: tell the user to touch the authenticator, once per command."""
         if status == STATUS.UPNEEDED and not self._told_to_touch:
             self._told_to_touch = True
             err_console.print("Touch your authenticator...", highlight=False)
 
     def pin(self) -> str:
+        """The PIN from ``--pin``, else asked for once (hidden input)."""
         if self._pin is None:
             self._pin = typer.prompt("PIN", hide_input=True)
         return self._pin

@@ -44,16 +44,17 @@ def register(app: typer.Typer) -> None:
         server = CtapHidServer(authenticator)
 
         async def main() -> None:
-            async with anyio.create_task_group() as tg:
-                bound = await tg.start(server.serve_udp, host.strip("[]"), int(port))
-                where = f"state in {state}" if state else "no --state: credentials in memory only"
-                logging.getLogger("aioctap.virtual").warning(
-                    "software authenticator listening on udp:%s:%s (%s)", *bound, where
-                )
-                with anyio.open_signal_receiver(signal.SIGUSR1, signal.SIGTERM, signal.SIGINT) as signals:
+            log = logging.getLogger("aioctap.virtual")
+            # the handlers are in place before the "listening" line: a SIGUSR1 sent as soon as it is read is a
+            # power cycle, never the default action (which ends the process)
+            with anyio.open_signal_receiver(signal.SIGUSR1, signal.SIGTERM, signal.SIGINT) as signals:
+                async with anyio.create_task_group() as tg:
+                    bound = await tg.start(server.serve_udp, host.strip("[]"), int(port))
+                    where = f"state in {state}" if state else "no --state: credentials in memory only"
+                    log.warning("software authenticator listening on udp:%s:%s (%s)", *bound, where)
                     async for signum in signals:
                         if signum == signal.SIGUSR1:
-                            logging.getLogger("aioctap.virtual").warning("power cycle (SIGUSR1)")
+                            log.warning("power cycle (SIGUSR1)")
                             server.power_cycle()
                         else:
                             tg.cancel_scope.cancel()

@@ -31,6 +31,16 @@ def args(*params: Any) -> dict[int, Any]:
     return {i: v for i, v in enumerate(params, 1) if v is not None}
 
 
+def _map_or_none(value: Mapping[Any, Any] | None) -> dict[Any, Any] | None:
+    """``value`` as a plain dict for CBOR, or None when it is absent or empty (so ``args`` drops it)."""
+    return dict(value) if value else None
+
+
+def _maps_or_none(values: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """A list of plain dicts for CBOR, or None when ``values`` is absent or empty."""
+    return [dict(v) for v in values] if values else None
+
+
 def _get(data: Mapping[int, Any], key: int, kind: type | tuple[type, ...], name: str, required: bool = False) -> Any:
     value = data.get(key)
     if value is None:
@@ -170,6 +180,7 @@ class AttestationResponse:
 
     @classmethod
     def from_dict(cls, data: Mapping[int, Any]) -> AttestationResponse:
+        """Parse the authenticatorMakeCredential response map (CTAP 2.1 §6.1); CtapResponseError when malformed."""
         if not isinstance(data, Mapping):
             raise CtapResponseError("makeCredential response must be a CBOR map")
         att_stmt = _get(data, 3, dict, "attStmt", True)
@@ -201,6 +212,7 @@ class AssertionResponse:
 
     @classmethod
     def from_dict(cls, data: Mapping[int, Any]) -> AssertionResponse:
+        """Parse the authenticatorGetAssertion response map (CTAP 2.1 §6.2); CtapResponseError when malformed."""
         if not isinstance(data, Mapping):
             raise CtapResponseError("getAssertion response must be a CBOR map")
         credential = _get(data, 1, dict, "credential", True)
@@ -243,6 +255,7 @@ class Ctap2:
 
     @unique
     class CMD(IntEnum):
+        """CTAP2 command bytes (CTAP 2.1 §6), the 2.1 preview ones included."""
         MAKE_CREDENTIAL = 0x01
         GET_ASSERTION = 0x02
         GET_INFO = 0x04
@@ -365,9 +378,9 @@ class Ctap2:
                 dict(rp),
                 dict(user),
                 [dict(k) for k in key_params],
-                [dict(c) for c in exclude_list] if exclude_list else None,
-                dict(extensions) if extensions else None,
-                dict(options) if options else None,
+                _maps_or_none(exclude_list),
+                _map_or_none(extensions),
+                _map_or_none(options),
                 pin_uv_param,
                 pin_uv_protocol,
                 enterprise_attestation,
@@ -394,9 +407,9 @@ class Ctap2:
             args(
                 rp_id,
                 client_data_hash,
-                [dict(c) for c in allow_list] if allow_list else None,
-                dict(extensions) if extensions else None,
-                dict(options) if options else None,
+                _maps_or_none(allow_list),
+                _map_or_none(extensions),
+                _map_or_none(options),
                 pin_uv_param,
                 pin_uv_protocol,
             ),
@@ -438,11 +451,7 @@ class Ctap2:
             and self._info.options.get("credentialMgmtPreview")
         ):
             cmd = Ctap2.CMD.CREDENTIAL_MGMT_PRE
-        return await self.send_cbor(
-            cmd,
-            args(sub_cmd, dict(sub_cmd_params) if sub_cmd_params else None, pin_uv_protocol, pin_uv_param),
-            on_keepalive=on_keepalive,
-        )
+        return await self._sub_command(cmd, sub_cmd, sub_cmd_params, pin_uv_protocol, pin_uv_param, on_keepalive)
 
     async def bio_enrollment(
         self,
@@ -468,7 +477,7 @@ class Ctap2:
             args(
                 modality,
                 sub_cmd,
-                dict(sub_cmd_params) if sub_cmd_params else None,
+                _map_or_none(sub_cmd_params),
                 pin_uv_protocol,
                 pin_uv_param,
                 get_modality,
@@ -508,9 +517,23 @@ class Ctap2:
         on_keepalive: KeepaliveCallback | None = None,
     ) -> dict[Any, Any]:
         """authenticatorConfig (§6.11)."""
+        return await self._sub_command(
+            Ctap2.CMD.CONFIG, sub_cmd, sub_cmd_params, pin_uv_protocol, pin_uv_param, on_keepalive
+        )
+
+    async def _sub_command(
+        self,
+        cmd: int,
+        sub_cmd: int,
+        sub_cmd_params: Mapping[int, Any] | None,
+        pin_uv_protocol: int | None,
+        pin_uv_param: bytes | None,
+        on_keepalive: KeepaliveCallback | None,
+    ) -> dict[Any, Any]:
+        """Send a command whose map is {subCommand, subCommandParams, pinUvAuthProtocol, pinUvAuthParam}."""
         return await self.send_cbor(
-            Ctap2.CMD.CONFIG,
-            args(sub_cmd, dict(sub_cmd_params) if sub_cmd_params else None, pin_uv_protocol, pin_uv_param),
+            cmd,
+            args(sub_cmd, _map_or_none(sub_cmd_params), pin_uv_protocol, pin_uv_param),
             on_keepalive=on_keepalive,
         )
 

@@ -39,10 +39,12 @@ class CaptureSample:
 
     @property
     def good(self) -> bool:
+        """True when the sensor reported FP_GOOD for this sample."""
         return self.feedback == FPBioEnrollment.FEEDBACK.FP_GOOD
 
     @property
     def done(self) -> bool:
+        """True when no more samples are needed: the enrollment is complete."""
         return self.remaining == 0
 
     def raise_for_status(self) -> None:
@@ -59,6 +61,7 @@ class FPBioEnrollment:
 
     @unique
     class CMD(IntEnum):
+        """authenticatorBioEnrollment subCommand values (CTAP 2.1 §6.7)."""
         ENROLL_BEGIN = 0x01
         ENROLL_CAPTURE_NEXT = 0x02
         ENROLL_CANCEL = 0x03
@@ -69,12 +72,14 @@ class FPBioEnrollment:
 
     @unique
     class PARAM(IntEnum):
+        """subCommandParams keys (CTAP 2.1 §6.7)."""
         TEMPLATE_ID = 0x01
         TEMPLATE_NAME = 0x02
         TIMEOUT_MS = 0x03
 
     @unique
     class RESULT(IntEnum):
+        """authenticatorBioEnrollment response map keys (CTAP 2.1 §6.7)."""
         MODALITY = 0x01
         FINGERPRINT_KIND = 0x02
         MAX_SAMPLES_REQUIRED = 0x03
@@ -86,11 +91,13 @@ class FPBioEnrollment:
 
     @unique
     class TEMPLATE_INFO(IntEnum):
+        """templateInfo map keys (CTAP 2.1 §6.7.4)."""
         ID = 0x01
         NAME = 0x02
 
     @unique
     class FEEDBACK(IntEnum):
+        """lastEnrollSampleStatus values (CTAP 2.1 §6.7.2)."""
         FP_GOOD = 0x00
         FP_TOO_HIGH = 0x01
         FP_TOO_LOW = 0x02
@@ -112,12 +119,14 @@ class FPBioEnrollment:
 
     @unique
     class MODALITY(IntEnum):
+        """Bio modalities (CTAP 2.1 §6.7.1); fingerprint is the only one defined."""
         FINGERPRINT = 0x01
 
     MODALITY_FINGERPRINT = MODALITY.FINGERPRINT
 
     @staticmethod
     def is_supported(info: Any) -> bool:
+        """True when authenticatorGetInfo ``info`` advertises bioEnroll (or the 2.1 preview's option)."""
         return "bioEnroll" in info.options or "userVerificationMgmtPreview" in info.options
 
     def __init__(self, ctap: Ctap2, pin_uv_protocol: PinProtocol | None, pin_uv_token: bytes | None) -> None:
@@ -242,10 +251,12 @@ class FPBioEnrollment:
         return out
 
     async def set_name(self, template_id: bytes, name: str) -> None:
+        """setFriendlyName (CTAP 2.1 §6.7.5): name the template ``template_id``."""
         await self._call(
             FPBioEnrollment.CMD.SET_NAME,
             {FPBioEnrollment.PARAM.TEMPLATE_ID: template_id, FPBioEnrollment.PARAM.TEMPLATE_NAME: name},
         )
 
     async def remove_enrollment(self, template_id: bytes) -> None:
+        """removeEnrollment (CTAP 2.1 §6.7.6): delete the template ``template_id``."""
         await self._call(FPBioEnrollment.CMD.REMOVE_ENROLLMENT, {FPBioEnrollment.PARAM.TEMPLATE_ID: template_id})

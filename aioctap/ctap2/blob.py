@@ -28,6 +28,7 @@ class LargeBlobs:
 
     @staticmethod
     def is_supported(info: Any) -> bool:
+        """True when authenticatorGetInfo ``info`` has the largeBlobs option (CTAP 2.1 §6.10)."""
         return bool(info.options.get("largeBlobs"))
 
     def __init__(
@@ -93,7 +94,8 @@ class LargeBlobs:
         ciphertext, nonce, orig_size = entry.get(1), entry.get(2), entry.get(3)
         if not isinstance(ciphertext, bytes) or not isinstance(nonce, bytes) or not isinstance(orig_size, int):
             return None
-        if len(nonce) != 12:
+        # origSize is an unsigned 64-bit integer in the AAD (§6.10.3): any other value is no entry of ours
+        if len(nonce) != 12 or isinstance(orig_size, bool) or not 0 <= orig_size < 2**64:
             return None
         try:
             compressed = AESGCM(key).decrypt(nonce, ciphertext, _aad(orig_size))

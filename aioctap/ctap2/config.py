@@ -18,6 +18,7 @@ class Config:
 
     @unique
     class CMD(IntEnum):
+        """authenticatorConfig subCommand values (CTAP 2.1 §6.11)."""
         ENABLE_ENTERPRISE_ATT = 0x01
         TOGGLE_ALWAYS_UV = 0x02
         SET_MIN_PIN_LENGTH = 0x03
@@ -25,6 +26,7 @@ class Config:
 
     @unique
     class PARAM(IntEnum):
+        """setMinPINLength subCommandParams keys (CTAP 2.1 §6.11.4)."""
         NEW_MIN_PIN_LENGTH = 0x01
         MIN_PIN_LENGTH_RPIDS = 0x02
         FORCE_CHANGE_PIN = 0x03
@@ -32,6 +34,7 @@ class Config:
 
     @staticmethod
     def is_supported(info: Any) -> bool:
+        """True when authenticatorGetInfo ``info`` advertises authnrCfg."""
         return bool(info.options.get("authnrCfg"))
 
     def __init__(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from enum import IntEnum, unique
 from typing import Any
 
@@ -18,6 +18,7 @@ class CredentialManagement:
 
     @unique
     class CMD(IntEnum):
+        """authenticatorCredentialManagement subCommand values (CTAP 2.1 §6.8)."""
         GET_CREDS_METADATA = 0x01
         ENUMERATE_RPS_BEGIN = 0x02
         ENUMERATE_RPS_NEXT = 0x03
@@ -28,12 +29,14 @@ class CredentialManagement:
 
     @unique
     class PARAM(IntEnum):
+        """subCommandParams keys (CTAP 2.1 §6.8)."""
         RP_ID_HASH = 0x01
         CREDENTIAL_ID = 0x02
         USER = 0x03
 
     @unique
     class RESULT(IntEnum):
+        """authenticatorCredentialManagement response map keys (CTAP 2.1 §6.8)."""
         EXISTING_CRED_COUNT = 0x01
         MAX_REMAINING_COUNT = 0x02
         RP = 0x03
@@ -49,10 +52,12 @@ class CredentialManagement:
 
     @staticmethod
     def is_supported(info: Any) -> bool:
+        """True when authenticatorGetInfo ``info`` advertises credMgmt (or the 2.1 preview's option)."""
         return bool(info.options.get("credMgmt") or info.options.get("credentialMgmtPreview"))
 
     @staticmethod
     def is_update_supported(info: Any) -> bool:
+        """True when ``info`` advertises credMgmt, so updateUserInformation (CTAP 2.1 §6.8.6) exists."""
         return bool(info.options.get("credMgmt"))
 
     @staticmethod
@@ -100,33 +105,29 @@ class CredentialManagement:
         return r
 
     async def enumerate_rps_begin(self) -> dict[Any, Any]:
+        """enumerateRPsBegin (CTAP 2.1 §6.8.2): the first RP and totalRPs; no credentials raises CtapError."""
         return self._check_rp(await self._call(CredentialManagement.CMD.ENUMERATE_RPS_BEGIN))
 
     async def enumerate_rps_next(self) -> dict[Any, Any]:
+        """enumerateRPsGetNextRP (CTAP 2.1 §6.8.2): the next RP."""
         return self._check_rp(await self._call(CredentialManagement.CMD.ENUMERATE_RPS_NEXT, auth=False))
 
     async def rps(self) -> AsyncGenerator[dict[Any, Any], None]:
         """Async iterator over the RPs with discoverable credentials (begin/next as the caller iterates)."""
-        from ..ctap import CtapError
-
-        try:
-            first = await self.enumerate_rps_begin()
-        except CtapError as e:
-            if e.code == CtapError.ERR.NO_CREDENTIALS:
-                return
-            raise
-        total = first.get(CredentialManagement.RESULT.TOTAL_RPS)
-        if not isinstance(total, int):
-            raise CtapResponseError("enumerateRPsBegin response has no totalRPs")
-        yield first
-        for _ in range(1, total):
-            yield await self.enumerate_rps_next()
+        async for rp in _enumerate(
+            self.enumerate_rps_begin(),
+            self.enumerate_rps_next,
+            CredentialManagement.RESULT.TOTAL_RPS,
+            "enumerateRPsBegin response has no totalRPs",
+        ):
+            yield rp
 
     async def enumerate_rps(self) -> list[dict[Any, Any]]:
         """Every RP, as a list (python-fido2's method)."""
         return [rp async for rp in self.rps()]
 
     async def enumerate_creds_begin(self, rp_id_hash: bytes) -> dict[Any, Any]:
+        """enumerateCredentialsBegin (CTAP 2.1 §6.8.3): the first credential of the RP and totalCredentials."""
         return self._check_cred(
             await self._call(
                 CredentialManagement.CMD.ENUMERATE_CREDS_BEGIN, {CredentialManagement.PARAM.RP_ID_HASH: rp_id_hash}
@@ -134,24 +135,18 @@ class CredentialManagement:
         )
 
     async def enumerate_creds_next(self) -> dict[Any, Any]:
+        """enumerateCredentialsGetNextCredential (CTAP 2.1 §6.8.3): the next credential."""
         return self._check_cred(await self._call(CredentialManagement.CMD.ENUMERATE_CREDS_NEXT, auth=False))
 
     async def credentials(self, rp_id_hash: bytes) -> AsyncGenerator[dict[Any, Any], None]:
         """Async iterator over the discoverable credentials of one RP (by SHA-256 of its ID)."""
-        from ..ctap import CtapError
-
-        try:
-            first = await self.enumerate_creds_begin(rp_id_hash)
-        except CtapError as e:
-            if e.code == CtapError.ERR.NO_CREDENTIALS:
-                return
-            raise
-        total = first.get(CredentialManagement.RESULT.TOTAL_CREDENTIALS)
-        if not isinstance(total, int):
-            raise CtapResponseError("enumerateCredentialsBegin response has no totalCredentials")
-        yield first
-        for _ in range(1, total):
-            yield await self.enumerate_creds_next()
+        async for cred in _enumerate(
+            self.enumerate_creds_begin(rp_id_hash),
+            self.enumerate_creds_next,
+            CredentialManagement.RESULT.TOTAL_CREDENTIALS,
+            "enumerateCredentialsBegin response has no totalCredentials",
+        ):
+            yield cred
 
     async def enumerate_creds(self, rp_id_hash: bytes) -> list[dict[Any, Any]]:
         """Every credential of one RP, as a list."""
@@ -169,3 +164,26 @@ class CredentialManagement:
             CredentialManagement.CMD.UPDATE_USER_INFO,
             {CredentialManagement.PARAM.CREDENTIAL_ID: dict(cred_id), CredentialManagement.PARAM.USER: dict(user_info)},
         )
+
+
+async def _enumerate(
+    begin: Awaitable[dict[Any, Any]],
+    get_next: Callable[[], Awaitable[dict[Any, Any]]],
+    total_key: int,
+    missing_total: str,
+) -> AsyncGenerator[dict[Any, Any], None]:
+    """A begin/getNext enumeration (CTAP 2.1 §6.8.2, §6.8.3): nothing when the device holds no credential."""
+    from ..ctap import CtapError
+
+    try:
+        first = await begin
+    except CtapError as e:
+        if e.code == CtapError.ERR.NO_CREDENTIALS:
+            return
+        raise
+    total = first.get(total_key)
+    if not isinstance(total, int):
+        raise CtapResponseError(missing_total)
+    yield first
+    for _ in range(1, total):
+        yield await get_next()

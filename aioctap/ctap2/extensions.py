@@ -114,14 +114,14 @@ class AuthenticationExtensionProcessor(ExtensionProcessor):
         return self._outputs
 
 
-class Ctap2Extension(abc.ABC):
+class Ctap2Extension(abc.ABC):  # noqa: B024 - a base with defaults, as python-fido2's
     """A client-side extension, reusable across requests."""
 
     NAME: ClassVar[str] = ""
 
-    @abc.abstractmethod
     def is_supported(self, ctap: Ctap2) -> bool:
-        """Whether the authenticator supports the extension."""
+        """Whether the authenticator supports the extension: by default, it lists :attr:`NAME` in getInfo."""
+        return self.NAME in ctap.info.extensions
 
     async def make_credential(
         self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
@@ -197,29 +197,27 @@ def _hmac_salts(
     return salts
 
 
+_HMAC_OUTPUT_NAMES = ("hmacCreateSecret", "hmacGetSecret", "output1", "output2")
+
+
 def _hmac_outputs(enabled: bool | None, decrypted: bytes | None, prf: bool) -> dict[str, Any] | None:
     salt_len = HmacSecretExtension.SALT_LEN
     output1 = decrypted[:salt_len] if decrypted else None
     output2 = decrypted[salt_len:] if decrypted and len(decrypted) > salt_len else None
-    if prf:
-        result: dict[str, Any] = {}
-        if enabled is not None:
-            result["enabled"] = enabled
-        if output1:
-            values = {"first": websafe_encode(output1)}
-            if output2:
-                values["second"] = websafe_encode(output2)
-            result["results"] = values
-        return {"prf": result} if result else None
+    # the same outputs under prf's names (WebAuthn L3 §10.1.4) or hmac-secret's (CTAP 2.1 §12.5)
+    names = ("enabled", "results", "first", "second") if prf else _HMAC_OUTPUT_NAMES
+    enabled_name, results_name, first_name, second_name = names
     outputs: dict[str, Any] = {}
     if enabled is not None:
-        outputs["hmacCreateSecret"] = enabled
+        outputs[enabled_name] = enabled
     if output1:
-        secret = {"output1": websafe_encode(output1)}
+        values = {first_name: websafe_encode(output1)}
         if output2:
-            secret["output2"] = websafe_encode(output2)
-        outputs["hmacGetSecret"] = secret
-    return outputs or None
+            values[second_name] = websafe_encode(output2)
+        outputs[results_name] = values
+    if not outputs:
+        return None
+    return {"prf": outputs} if prf else outputs
 
 
 def _decrypt_hmac(pin_protocol: PinProtocol, shared: bytes, value: Any) -> bytes:
@@ -248,12 +246,10 @@ class HmacSecretExtension(Ctap2Extension):
     def __repr__(self) -> str:
         return f"HmacSecretExtension(allow_hmac_secret={self._allow_hmac_secret})"
 
-    def is_supported(self, ctap: Ctap2) -> bool:
-        return self.NAME in ctap.info.extensions
-
     async def make_credential(
         self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
+        """Enable hmac-secret for a prf or hmacCreateSecret input; with hmac-secret-mc, evaluate the PRF at creation."""
         c_inputs = _client_inputs(options)
         prf = c_inputs.get("prf") is not None
         hmac = self._allow_hmac_secret and c_inputs.get("hmacCreateSecret") is True
@@ -289,6 +285,7 @@ class HmacSecretExtension(Ctap2Extension):
     async def get_assertion(
         self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
     ) -> AuthenticationExtensionProcessor | None:
+        """Evaluate the PRF (prf.eval / evalByCredential, or hmacGetSecret): salts encrypted to the shared secret."""
         c_inputs = _client_inputs(options)
         prf_in = _mapping(c_inputs.get("prf"), "prf")
         prf = prf_in is not None and (prf_in.get("eval") is not None or bool(prf_in.get("evalByCredential")))
@@ -331,11 +328,13 @@ class LargeBlobExtension(Ctap2Extension):
     NAME = "largeBlobKey"
 
     def is_supported(self, ctap: Ctap2) -> bool:
+        """Whether the authenticator lists largeBlobKey and has the largeBlobs option."""
         return self.NAME in ctap.info.extensions and bool(ctap.info.options.get("largeBlobs"))
 
     async def make_credential(
         self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
+        """largeBlob.support at registration: ask for a largeBlobKey; ``required`` fails when unsupported."""
         data = _mapping(_client_inputs(options).get("largeBlob"), "largeBlob")
         if data is None:
             return None
@@ -361,6 +360,7 @@ class LargeBlobExtension(Ctap2Extension):
     async def get_assertion(
         self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
     ) -> AuthenticationExtensionProcessor | None:
+        """largeBlob.read / largeBlob.write: fetch the largeBlobKey, then read or write the blob array."""
         data = _mapping(_client_inputs(options).get("largeBlob"), "largeBlob")
         if data is None:
             return None
@@ -398,12 +398,10 @@ class CredBlobExtension(Ctap2Extension):
 
     NAME = "credBlob"
 
-    def is_supported(self, ctap: Ctap2) -> bool:
-        return self.NAME in ctap.info.extensions
-
     async def make_credential(
         self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
+        """credBlob at registration: store the blob (at most maxCredBlobLength bytes) with the credential."""
         value = _client_inputs(options).get(self.NAME)
         if value is None or not self.is_supported(ctap):
             return None
@@ -425,6 +423,7 @@ class CredBlobExtension(Ctap2Extension):
     async def get_assertion(
         self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
     ) -> AuthenticationExtensionProcessor | None:
+        """getCredBlob: return the credential's stored blob (base64url)."""
         if _client_inputs(options).get("getCredBlob") is not True or not self.is_supported(ctap):
             return None
         name = self.NAME
@@ -444,6 +443,7 @@ class CredProtectExtension(Ctap2Extension):
 
     @unique
     class POLICY(Enum):
+        """The WebAuthn credentialProtectionPolicy strings, in the order of their CTAP values 1-3."""
         OPTIONAL = "userVerificationOptional"
         OPTIONAL_WITH_LIST = "userVerificationOptionalWithCredentialIDList"
         REQUIRED = "userVerificationRequired"
@@ -455,12 +455,10 @@ class CredProtectExtension(Ctap2Extension):
 
     NAME = "credProtect"
 
-    def is_supported(self, ctap: Ctap2) -> bool:
-        return self.NAME in ctap.info.extensions
-
     async def make_credential(
         self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
+        """Send the credProtect level; fail when it is enforced above "optional" and unsupported."""
         inputs = _client_inputs(options)
         policy = inputs.get("credentialProtectionPolicy")
         if policy is None:
@@ -483,11 +481,13 @@ class MinPinLengthExtension(Ctap2Extension):
 
     def is_supported(self, ctap: Ctap2) -> bool:
         # there is no key in the extensions list for this one
+        """Whether the authenticator supports setMinPINLength (the extension has no getInfo entry of its own)."""
         return "setMinPINLength" in ctap.info.options
 
     async def make_credential(
         self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
+        """minPinLength: true asks the authenticator to report its minimum PIN length (to allowed RPs)."""
         if self.is_supported(ctap) and _client_inputs(options).get(self.NAME) is True:
             return RegistrationExtensionProcessor(inputs={self.NAME: True})
         return None
@@ -499,11 +499,13 @@ class CredPropsExtension(Ctap2Extension):
     NAME = "credProps"
 
     def is_supported(self, ctap: Ctap2) -> bool:
+        """Always true: credProps is answered by the client, not the authenticator."""
         return True
 
     async def make_credential(
         self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
+        """credProps: report ``rk`` (whether the credential is client-side discoverable)."""
         if _client_inputs(options).get(self.NAME) is not True:
             return None
         selection = _mapping(options.get("authenticatorSelection"), "authenticatorSelection") or {}

@@ -97,18 +97,23 @@ class PinProtocolV1(PinProtocol):
     IV = b"\x00" * 16
 
     def kdf(self, z: bytes) -> bytes:
+        """CTAP 2.1 §6.5.6 kdf: SHA-256 of the ECDH x-coordinate ``z``."""
         return hashlib.sha256(z).digest()
 
     def encrypt(self, key: bytes, plaintext: bytes) -> bytes:
+        """CTAP 2.1 §6.5.6 encrypt: AES-256-CBC with a zero IV (``plaintext`` a multiple of 16 bytes)."""
         return _aes_cbc(key, self.IV, plaintext, True)
 
     def decrypt(self, key: bytes, ciphertext: bytes) -> bytes:
+        """CTAP 2.1 §6.5.6 decrypt: AES-256-CBC with a zero IV."""
         return _aes_cbc(key, self.IV, ciphertext, False)
 
     def authenticate(self, key: bytes, message: bytes) -> bytes:
+        """CTAP 2.1 §6.5.6 authenticate: the first 16 bytes of HMAC-SHA-256(key, message)."""
         return hmac.new(key, message, hashlib.sha256).digest()[:16]
 
     def validate_token(self, token: bytes) -> bytes:
+        """Return ``token`` if it is a valid protocol 1 pinUvAuthToken (16 or 32 bytes), else raise PinProtocolError."""
         if len(token) not in (16, 32):
             raise PinProtocolError("pinUvAuthToken must be 16 or 32 bytes")
         return token
@@ -123,24 +128,29 @@ class PinProtocolV2(PinProtocolV1):
     HKDF_INFO_AES = b"CTAP2 AES key"
 
     def kdf(self, z: bytes) -> bytes:
+        """CTAP 2.1 §6.5.7 kdf: HKDF-SHA-256 of ``z`` into an HMAC key and an AES key (64 bytes)."""
         def hkdf(info: bytes) -> bytes:
             return HKDF(hashes.SHA256(), 32, self.HKDF_SALT, info).derive(z)
 
         return hkdf(self.HKDF_INFO_HMAC) + hkdf(self.HKDF_INFO_AES)
 
     def encrypt(self, key: bytes, plaintext: bytes) -> bytes:
+        """CTAP 2.1 §6.5.7 encrypt: a random IV followed by AES-256-CBC under the AES half of ``key``."""
         iv = os.urandom(16)
         return iv + _aes_cbc(key[32:], iv, plaintext, True)
 
     def decrypt(self, key: bytes, ciphertext: bytes) -> bytes:
+        """CTAP 2.1 §6.5.7 decrypt: the first 16 bytes are the IV, the rest AES-256-CBC ciphertext."""
         if len(ciphertext) < 16:
             raise PinProtocolError("ciphertext shorter than its IV")
         return _aes_cbc(key[32:], ciphertext[:16], ciphertext[16:], False)
 
     def authenticate(self, key: bytes, message: bytes) -> bytes:
+        """CTAP 2.1 §6.5.7 authenticate: HMAC-SHA-256 under the HMAC half of ``key`` (32 bytes)."""
         return hmac.new(key[:32], message, hashlib.sha256).digest()
 
     def validate_token(self, token: bytes) -> bytes:
+        """Return ``token`` if it is a valid protocol 2 pinUvAuthToken (32 bytes), else raise PinProtocolError."""
         if len(token) != 32:
             raise PinProtocolError("pinUvAuthToken must be 32 bytes")
         return token
@@ -163,6 +173,7 @@ class ClientPin:
 
     @unique
     class CMD(IntEnum):
+        """authenticatorClientPIN subCommand values (CTAP 2.1 §6.5.5)."""
         GET_PIN_RETRIES = 0x01
         GET_KEY_AGREEMENT = 0x02
         SET_PIN = 0x03
@@ -174,6 +185,7 @@ class ClientPin:
 
     @unique
     class RESULT(IntEnum):
+        """authenticatorClientPIN response map keys (CTAP 2.1 §6.5.5)."""
         KEY_AGREEMENT = 0x01
         PIN_UV_TOKEN = 0x02
         PIN_RETRIES = 0x03
@@ -181,6 +193,7 @@ class ClientPin:
         UV_RETRIES = 0x05
 
     class PERMISSION(IntFlag):
+        """pinUvAuthToken permissions (CTAP 2.1 §6.5.5.7)."""
         MAKE_CREDENTIAL = 0x01
         GET_ASSERTION = 0x02
         CREDENTIAL_MGMT = 0x04
@@ -193,10 +206,12 @@ class ClientPin:
 
     @staticmethod
     def is_supported(info: Any) -> bool:
+        """True when authenticatorGetInfo ``info`` has the clientPin option (set or not)."""
         return "clientPin" in info.options
 
     @staticmethod
     def is_token_supported(info: Any) -> bool:
+        """True when ``info`` advertises pinUvAuthToken (getPinUvAuthTokenUsingPinWithPermissions)."""
         return bool(info.options.get("pinUvAuthToken"))
 
     def __init__(self, ctap: Ctap2, protocol: PinProtocol | None = None) -> None:
@@ -287,6 +302,7 @@ class ClientPin:
         return retries, power_cycle
 
     async def get_uv_retries(self) -> int:
+        """getUVRetries: how many built-in UV attempts remain."""
         resp = await self.ctap.client_pin(self.protocol.VERSION, ClientPin.CMD.GET_UV_RETRIES)
         retries = resp.get(ClientPin.RESULT.UV_RETRIES)
         if not isinstance(retries, int):

@@ -5,19 +5,26 @@ transaction at a time (CHANNEL_BUSY for other channels), reports INVALID_SEQ, IN
 INVALID_CMD, INVALID_LEN and MSG_TIMEOUT (for a message left incomplete), and frames responses and
 keepalives. Time is a parameter. The shell feeds it packets from a transport or a UDP socket and
 runs a :class:`CtapHidApplication` (the software authenticator, or a test echo) for CBOR and MSG.
+
+Every report the shell sends goes through one ordered, synchronous outbox (:class:`_Outbox`):
+an answer's packets are never interleaved with a KEEPALIVE, and a status change after the answer
+is dropped. On the in-memory transport packets are processed in the sender's task as they arrive
+and requests run in one worker task, so a round trip costs one or two event-loop turns.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 import struct
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import anyio
-from anyio.abc import TaskGroup, TaskStatus
+from anyio.abc import TaskStatus
 
 from ..ctap import STATUS
 from .backends.udp import set_buffer_sizes
@@ -32,7 +39,7 @@ from .protocol import (
     frame,
     parse_packet,
 )
-from .transport import PacketTransport, TransportClosed
+from .transport import PacketTransport, TransportClosed, Wakeup
 
 __all__ = ["CtapHidApplication", "CtapHidServer", "DeviceCore", "Request"]
 
@@ -132,17 +139,13 @@ class DeviceCore:
 
     def receive(self, raw: bytes, now: float) -> tuple[list[bytes], list[Request | Cancel | Wink]]:
         """Process one report from the host."""
-        try:
-            packet = parse_packet(raw)
-        except CtapHidProtocolError:
-            return [], []  # too short to even carry a channel id: nothing to answer to
-        cid = packet.cid
-        if packet.cmd is None:  # continuation
+        if len(raw) >= 5 and not raw[4] & 0x80:  # continuation (the hot path of long messages)
+            cid = int.from_bytes(raw[:4], "big")
             assembly = self._assembling.get(cid)
             if assembly is None:
                 return [], []  # spurious continuation packets are ignored (§11.2.4)
             try:
-                message = assembly.reassembler.feed(packet)
+                message = assembly.reassembler.feed_continuation(raw)
             except CtapHidProtocolError as e:
                 del self._assembling[cid]
                 return self._error(cid, e.hid_error), []
@@ -151,8 +154,13 @@ class DeviceCore:
                 return [], []
             del self._assembling[cid]
             return self._dispatch(cid, message.cmd, message.data, now)
-
+        try:
+            packet = parse_packet(raw)
+        except CtapHidProtocolError:
+            return [], []  # too short to even carry a channel id: nothing to answer to
+        cid = packet.cid
         cmd = packet.cmd
+        assert cmd is not None  # an init packet
         if cid == 0 or (cid != BROADCAST_CID and cid not in self._channels):
             return self._error(cid, HIDERR.INVALID_CHANNEL), []
         if cmd == CTAPHID.INIT:
@@ -187,6 +195,39 @@ class DeviceCore:
             self._assembling[cid] = _Assembly(reassembler, now)
             return [], []
         return self._dispatch(cid, message.cmd, message.data, now)
+
+    def receive_many(
+        self, packets: Sequence[bytes], now: float
+    ) -> tuple[list[bytes], list[Request | Cancel | Wink]]:
+        """:meth:`receive` for a batch of reports (a run of continuations of one channel in one step)."""
+        out: list[bytes] = []
+        events: list[Request | Cancel | Wink] = []
+        i, n = 0, len(packets)
+        while i < n:
+            raw = packets[i]
+            if i + 1 < n and len(raw) >= 5 and not raw[4] & 0x80:
+                cid = int.from_bytes(raw[:4], "big")
+                assembly = self._assembling.get(cid)
+                if assembly is not None and assembly.reassembler.in_progress:
+                    try:
+                        message, i = assembly.reassembler.feed_continuations(packets, i)
+                    except CtapHidProtocolError as e:
+                        del self._assembling[cid]
+                        out += self._error(cid, e.hid_error)
+                        i += 1
+                        continue
+                    assembly.last = now
+                    if message is not None:
+                        del self._assembling[cid]
+                        more, new = self._dispatch(cid, message.cmd, message.data, now)
+                        out += more
+                        events += new
+                    continue
+            more, new = self.receive(raw, now)
+            out += more
+            events += new
+            i += 1
+        return out, events
 
     def _init(self, cid: int, data: bytes, length: int) -> tuple[list[bytes], list[Request | Cancel | Wink]]:
         if length != 8 or len(data) < 8:
@@ -252,22 +293,70 @@ class DeviceCore:
 Address = Any  # None for a point-to-point transport, (host, port) for UDP
 
 
+class _Outbox:
+    """The device's reports in the order they were emitted, whatever the transport.
+
+    ``emit`` is synchronous: it sends at once what it can (``send_now`` returns how many of the
+    reports it sent before the transport would block) and queues the rest, and the writer task
+    (:meth:`run`) sends the queue in order. Since every report goes through here synchronously, a
+    message's packets are never interleaved with another report (a KEEPALIVE cannot land between
+    a response's packets).
+    """
+
+    def __init__(
+        self,
+        send_now: Callable[[Sequence[bytes], Address], int] | None,
+        send: Callable[[bytes, Address], Awaitable[None]],
+    ) -> None:
+        self._send_now = send_now
+        self._send = send
+        self._queue: deque[tuple[bytes, Address]] = deque()
+        self._wakeup = Wakeup()
+
+    def emit(self, packets: Sequence[bytes], addr: Address) -> None:
+        queue = self._queue
+        if not queue and self._send_now is not None:
+            sent = self._send_now(packets, addr)
+            if sent >= len(packets):
+                return
+            packets = packets[sent:]
+        queue.extend((p, addr) for p in packets)
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        queue = self._queue
+        while True:
+            while queue:
+                packet, addr = queue[0]
+                await self._send(packet, addr)
+                queue.popleft()
+            await self._wakeup.wait()
+
+
 class CtapHidServer:
-    """Serves a :class:`CtapHidApplication` over CTAPHID (a packet transport or UDP)."""
+    """Serves a :class:`CtapHidApplication` over CTAPHID (a packet transport or UDP).
+
+    Packets are processed synchronously as they arrive (in the sender's task on the in-memory
+    transport); CBOR and MSG requests run one at a time in one worker task, the core guaranteeing
+    that at most one is in flight (CHANNEL_BUSY for the others).
+    """
 
     def __init__(self, app: CtapHidApplication, *, packet_size: int = 64) -> None:
         self.app = app
         self.core = DeviceCore(capabilities=app.capabilities, packet_size=packet_size)
-        self._send: Callable[[bytes, Address], Any] | None = None
+        self._outbox: _Outbox | None = None
         self._addresses: dict[int, Address] = {}
         self._running: dict[int, tuple[anyio.CancelScope, list[STATUS]]] = {}
-        self._tg: TaskGroup | None = None
+        self._requests: deque[tuple[Request, Address]] = deque()
+        self._request_ready = Wakeup()
+        self._clock: Callable[[], float] = anyio.current_time
 
     def power_cycle(self) -> None:
         """Simulate unplugging and plugging in: channels are forgotten, the application restarts."""
         for scope, _ in self._running.values():
             scope.cancel()
         self._running.clear()
+        self._requests.clear()
         self.core.power_cycle()
         self.app.power_cycle()
 
@@ -280,10 +369,31 @@ class CtapHidServer:
             except TransportClosed:
                 pass  # the host went away; the receive side ends the serve loop
 
+        send_packets_nowait: Callable[[Sequence[bytes]], None] | None = getattr(
+            transport, "send_packets_nowait", None
+        )
+        send_now: Callable[[Sequence[bytes], Address], int] | None = None
+        if send_packets_nowait is not None:
+            send_nowait = send_packets_nowait
+
+            def send_now(packets: Sequence[bytes], _addr: Address) -> int:
+                try:
+                    send_nowait(packets)
+                except TransportClosed:
+                    pass  # the host went away; the receive side ends the serve loop
+                return len(packets)
+
         async def receive() -> Sequence[tuple[bytes, Address]]:
             return [(p, None) for p in await transport.receive_packets()]
 
-        await self._serve(send, receive)
+        set_receiver: Callable[[Callable[[Sequence[bytes]], None] | None], None] | None = getattr(
+            transport, "set_receiver", None
+        )
+        try:
+            await self._serve(_Outbox(send_now, send), receive, set_receiver)
+        finally:
+            if set_receiver is not None:
+                set_receiver(None)
 
     async def serve_udp(
         self,
@@ -303,15 +413,20 @@ class CtapHidServer:
         sock.bind((host, port))
         size = self.core.packet_size
 
-        async def send(packet: bytes, addr: Address) -> None:
+        def send_now(packets: Sequence[bytes], addr: Address) -> int:
             if addr is not None:
-                try:
-                    sock.sendto(packet, addr)
-                except BlockingIOError:
-                    await anyio.wait_writable(sock)
-                    sock.sendto(packet, addr)
-                except OSError as e:
-                    log.debug("UDP send failed: %s", e)
+                for i, packet in enumerate(packets):
+                    try:
+                        sock.sendto(packet, addr)
+                    except BlockingIOError:
+                        return i
+                    except OSError as e:
+                        log.debug("UDP send failed: %s", e)
+            return len(packets)
+
+        async def send(packet: bytes, addr: Address) -> None:
+            while not send_now((packet,), addr):
+                await anyio.wait_writable(sock)
 
         async def receive() -> Sequence[tuple[bytes, Address]]:
             while True:
@@ -331,19 +446,27 @@ class CtapHidServer:
 
         task_status.started(sock.getsockname()[:2])
         try:
-            await self._serve(send, receive)
+            await self._serve(_Outbox(send_now, send), receive, None)
         finally:
             sock.close()
 
     async def _serve(
         self,
-        send: Callable[[bytes, Address], Any],
-        receive: Callable[[], Any],
+        outbox: _Outbox,
+        receive: Callable[[], Awaitable[Sequence[tuple[bytes, Address]]]],
+        set_receiver: Callable[[Callable[[Sequence[bytes]], None] | None], None] | None,
     ) -> None:
+        try:
+            self._clock = asyncio.get_running_loop().time
+        except RuntimeError:  # not asyncio
+            self._clock = anyio.current_time
         async with anyio.create_task_group() as tg:
-            self._tg = tg
-            self._send = send
+            self._outbox = outbox
+            tg.start_soon(outbox.run)
             tg.start_soon(self._ticker)
+            tg.start_soon(self._worker)
+            if set_receiver is not None:
+                set_receiver(self._on_memory_packets)
             try:
                 while True:
                     try:
@@ -351,63 +474,105 @@ class CtapHidServer:
                     except TransportClosed:
                         return
                     for packet, addr in batch:
-                        await self._on_packet(packet, addr)
+                        self._on_packet(packet, addr)
             finally:
                 tg.cancel_scope.cancel()
 
-    async def _on_packet(self, packet: bytes, addr: Address) -> None:
-        assert self._send is not None and self._tg is not None
-        out, events = self.core.receive(packet, anyio.current_time())
+    def _emit(self, packets: Sequence[bytes], addr: Address) -> None:
+        assert self._outbox is not None
+        self._outbox.emit(packets, addr)
+
+    def _on_memory_packets(self, packets: Sequence[bytes]) -> None:
+        """Receiver of a point-to-point transport: every channel's host is the one peer."""
+        out, events = self.core.receive_many(packets, self._clock())
+        if out:
+            self._emit(out, None)
+        self._on_events(events, None)
+
+    def _on_packet(self, packet: bytes, addr: Address) -> None:
+        out, events = self.core.receive(packet, self._clock())
         (cid,) = struct.unpack_from(">I", packet) if len(packet) >= 4 else (None,)
         if cid is not None and cid != BROADCAST_CID:
             self._addresses[cid] = addr
-        for p in out:
+        if out:
             # INIT on the broadcast channel is answered to its sender; everything else to the channel's host
-            await self._send(p, addr)
+            self._emit(out, addr)
+        self._on_events(events, addr)
+
+    def _on_events(self, events: list[Request | Cancel | Wink], addr: Address) -> None:
         for event in events:
             if isinstance(event, Request):
-                self._tg.start_soon(self._run, event, addr)
+                self._requests.append((event, addr))
+                self._request_ready.set()
             elif isinstance(event, Cancel):
                 running = self._running.get(event.cid)
                 if running is not None:
                     running[0].cancel()
+                    continue
+                for item in self._requests:  # cancelled before the worker started it
+                    if item[0].cid == event.cid:
+                        self._requests.remove(item)
+                        self._answer(item[0], item[1], None)
+                        break
             else:
-                self.app.wink()
+                try:
+                    self.app.wink()
+                except Exception:
+                    log.exception("wink failed")
 
     async def _ticker(self) -> None:
-        assert self._send is not None
         while True:
             await anyio.sleep(KEEPALIVE_INTERVAL)
-            for p in self.core.tick(anyio.current_time()):
+            for p in self.core.tick(self._clock()):
                 (cid,) = struct.unpack_from(">I", p)
-                await self._send(p, self._addresses.get(cid))
+                self._emit([p], self._addresses.get(cid))
             for cid, (_, status) in list(self._running.items()):
-                await self._send(self.core.keepalive(cid, status[0]), self._addresses.get(cid))
+                self._emit([self.core.keepalive(cid, status[0])], self._addresses.get(cid))
+
+    async def _worker(self) -> None:
+        """Run the queued requests, one at a time."""
+        requests = self._requests
+        while True:
+            while requests:
+                request, addr = requests.popleft()
+                await self._run(request, addr)
+            await self._request_ready.wait()
 
     async def _run(self, request: Request, addr: Address) -> None:
-        assert self._send is not None and self._tg is not None
+        cid = request.cid
         status = [STATUS.PROCESSING]
-        tg = self._tg
-        send = self._send
+        scope = anyio.CancelScope()
+        entry = (scope, status)
 
         def set_status(new: STATUS) -> None:
-            if new != status[0]:
+            # emitted at once, in order: it cannot fall between the packets of the answer, and
+            # once the answer is out (the request no longer running) it is dropped
+            if new != status[0] and self._running.get(cid) is entry:
                 status[0] = new
-                tg.start_soon(send, self.core.keepalive(request.cid, new), addr)
+                self._emit([self.core.keepalive(cid, new)], self._addresses.get(cid, addr))
 
         result: bytes | None = None
-        with anyio.CancelScope() as scope:
-            self._running[request.cid] = (scope, status)
+        with scope:
+            self._running[cid] = entry
             try:
                 result = await self.app.handle(request.cmd, request.data, set_status)
             except Exception:
                 log.exception("authenticator failed on command 0x%02x", request.cmd)
                 result = b"\x7f" if request.cmd == CTAPHID.CBOR else b"\x6f\x00"
-        if self._running.get(request.cid, (None,))[0] is scope:
-            del self._running[request.cid]
+        if self._running.get(cid) is entry:
+            del self._running[cid]
+        self._answer(request, addr, result)
+
+    def _answer(self, request: Request, addr: Address, result: bytes | None) -> None:
+        """Send the answer to ``request`` (``None``: it was cancelled) and end its transaction."""
+        cid = request.cid
         if result is None:  # cancelled by CTAPHID_CANCEL (or INIT resync)
-            if self.core.busy_channel != request.cid:
+            if self.core.busy_channel != cid:
                 return  # power cycle: the channel is gone
             result = b"\x2d" if request.cmd == CTAPHID.CBOR else b"\x69\x85"
-        for p in self.core.respond(request.cid, request.cmd, result):
-            await self._send(p, self._addresses.get(request.cid, addr))
+        try:
+            packets = self.core.respond(cid, request.cmd, result)
+        except CtapHidProtocolError:  # an answer longer than one message can carry
+            log.error("answer of %d bytes to command 0x%02x is too long for CTAPHID", len(result), request.cmd)
+            packets = self.core.respond(cid, request.cmd, b"\x7f" if request.cmd == CTAPHID.CBOR else b"\x6f\x00")
+        self._emit(packets, self._addresses.get(cid, addr))

@@ -9,6 +9,7 @@ initialization packet (CID u32, CMD|0x80, BCNT u16, data) and up to 128 continua
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum, IntFlag
 
@@ -199,6 +200,41 @@ class Reassembler:
             self.reset()
             return msg
         return None
+
+    def feed_continuations(self, packets: Sequence[bytes], start: int) -> tuple[Message | None, int]:
+        """:meth:`feed_continuation` for the run of continuation reports at ``packets[start:]``.
+
+        ``packets[start]`` must be a continuation report; the run ends at the first report that is
+        not a continuation of the same channel, or with the message. Returns the message (or None)
+        and the index of the first report not consumed. Errors as :meth:`feed_continuation`.
+        """
+        first = packets[start]
+        if len(first) < 5 or first[4] & 0x80:
+            raise CtapHidProtocolError("not a continuation packet")
+        cmd = self._cmd
+        if cmd is None:
+            raise CtapHidProtocolError("continuation packet without an init packet", HIDERR.INVALID_SEQ)
+        prefix = first[:4]
+        buf, length, seq = self._buf, self._length, self._seq
+        i, n = start, len(packets)
+        while i < n:
+            packet = packets[i]
+            if len(packet) < 5 or packet[4] & 0x80 or packet[:4] != prefix:
+                break
+            if packet[4] != seq:
+                self.reset()
+                raise CtapHidProtocolError(
+                    f"continuation sequence {packet[4]} where {seq} was expected", HIDERR.INVALID_SEQ
+                )
+            seq += 1
+            i += 1
+            buf += packet[5 : 5 + length - len(buf)]
+            if len(buf) >= length:
+                msg = Message(self._cid, cmd, bytes(buf))
+                self.reset()
+                return msg, i
+        self._seq = seq
+        return None, i
 
     def feed(self, packet: Packet) -> Message | None:
         if packet.cmd is not None:

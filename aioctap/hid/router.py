@@ -7,6 +7,11 @@ packets to its callback (once per change of status, and each one extends the tim
 on ERROR packets, and counts and drops packets for channels nobody waits on. INIT responses on
 the broadcast channel are matched by their nonce. When the transport ends, every pending
 transaction fails with :class:`~aioctap.ctap.TransportError` and later ones fail fast.
+
+A transport that can push packets (``set_receiver``: the in-memory and UDP backends) gets the
+router's ``_route_many`` as its receiver, so a response is routed where it arrives and the waiting
+call wakes without a turn of the reader task; a run of continuation reports of one channel is
+reassembled in one step.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
+import anyio.lowlevel
 from anyio.abc import TaskGroup
 
 from ..ctap import STATUS, CtapError, KeepaliveCallback, TransportError
@@ -28,6 +34,7 @@ from .protocol import (
     CTAPHID,
     CtapHidProtocolError,
     InitResponse,
+    Message,
     Reassembler,
     frame,
     packet_header,
@@ -181,10 +188,16 @@ class HidConnection:
     # -- the reader task ----------------------------------------------------------------------
 
     async def _reader(self) -> None:
+        # optional extension of PacketTransport (the in-memory backend): packets are handed to
+        # ``_route`` in the sender's task as they arrive, and ``receive_packets`` only waits for the end
+        set_receiver: Callable[[Callable[[Sequence[bytes]], None] | None], None] | None = getattr(
+            self.transport, "set_receiver", None
+        )
         try:
+            if set_receiver is not None:
+                set_receiver(self._route_many)
             while True:
-                for packet in await self.transport.receive_packets():
-                    self._route(packet)
+                self._route_many(await self.transport.receive_packets())
         except TransportError as e:
             self._fail_all(TransportError(f"transport lost: {e}"))
         except anyio.get_cancelled_exc_class():
@@ -194,10 +207,32 @@ class HidConnection:
         except Exception as e:  # a backend failing in an unexpected way still ends every call cleanly
             log.warning("CTAPHID transport failed: %s", type(e).__name__)
             self._fail_all(TransportError(f"transport failed: {type(e).__name__}: {e}"))
+        finally:
+            if set_receiver is not None:
+                set_receiver(None)
 
     def _drop(self, reason: str) -> None:
         self.dropped_packets += 1
         log.debug("dropped CTAPHID packet: %s", reason)
+
+    def _route_many(self, packets: Sequence[bytes]) -> None:
+        """Route a batch of reports; a run of continuations of one channel goes in one step."""
+        i, n = 0, len(packets)
+        while i < n:
+            raw = packets[i]
+            if i + 1 < n and len(raw) >= 5 and not raw[4] & 0x80:
+                pending = self._pending.get(int.from_bytes(raw[:4], "big"))
+                if pending is not None and pending.reassembler.in_progress:
+                    try:
+                        message, i = pending.reassembler.feed_continuations(packets, i)
+                    except CtapHidProtocolError as e:
+                        pending.finish(error=e)
+                        i += 1
+                        continue
+                    self._delivered(pending, message)
+                    continue
+            self._route(raw)
+            i += 1
 
     def _route(self, raw: bytes) -> None:
         try:
@@ -228,6 +263,10 @@ class HidConnection:
         except CtapHidProtocolError as e:
             pending.finish(error=e)
             return
+        self._delivered(pending, message)
+
+    def _delivered(self, pending: _Pending, message: Message | None) -> None:
+        """A report of ``pending``'s response was fed: extend its deadline, or finish it."""
         if message is None:
             pending.deadline = self._clock() + pending.timeout
         elif message.cmd != pending.cmd:
@@ -318,7 +357,11 @@ class HidConnection:
             if not pending.finished:
                 self._arm_watchdog(pending.deadline)
                 await pending.done.wait()
+            else:  # answered during the send (in-memory device): still let other tasks run once
+                await asyncio.sleep(0)
         else:
+            if pending.finished:
+                await anyio.lowlevel.checkpoint()
             while not pending.finished:
                 remaining = pending.deadline - anyio.current_time()
                 if remaining <= 0:

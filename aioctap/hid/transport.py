@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Protocol
 
+import anyio
+
 from ..ctap import TransportError
 
-__all__ = ["PacketTransport", "TransportClosed"]
+__all__ = ["PacketTransport", "TransportClosed", "Wakeup"]
 
 
 class TransportClosed(TransportError):
@@ -15,7 +18,15 @@ class TransportClosed(TransportError):
 
 
 class PacketTransport(Protocol):
-    """Moves whole reports: ``packet_size`` bytes each (64 for full-speed USB HID)."""
+    """Moves whole reports: ``packet_size`` bytes each (64 for full-speed USB HID).
+
+    Optional extensions, looked up with ``getattr`` by the router and the device-side server:
+    ``async send_packets(packets)`` (the reports of one message in one call),
+    ``send_packets_nowait(packets)`` (send without waiting; the in-memory backend), and
+    ``set_receiver(callback | None)``: hand arriving reports to ``callback(packets)`` as they
+    arrive (in the sender's task for the in-memory backend, in the loop's readable callback for
+    UDP) instead of returning them from ``receive_packets``, which then mostly waits for the end.
+    """
 
     packet_size: int
 
@@ -30,3 +41,42 @@ class PacketTransport(Protocol):
     async def aclose(self) -> None:
         """Close the transport; a pending ``receive_packets`` raises :class:`TransportClosed`."""
         ...
+
+
+class Wakeup:
+    """A reusable wake-up for one waiting task: ``set()`` from anywhere, ``await wait()`` in the task.
+
+    A ``set()`` with nobody waiting is remembered until the next ``wait()``. On asyncio it waits on a
+    bare future (the cheapest thing a task can wait on); elsewhere on an ``anyio.Event``.
+    """
+
+    __slots__ = ("_flag", "_waiter")
+
+    def __init__(self) -> None:
+        self._flag = False
+        self._waiter: asyncio.Future[None] | anyio.Event | None = None
+
+    def set(self) -> None:
+        self._flag = True
+        waiter = self._waiter
+        if waiter is None:
+            return
+        if isinstance(waiter, asyncio.Future):
+            if not waiter.done():
+                waiter.set_result(None)
+        else:
+            waiter.set()
+
+    async def wait(self) -> None:
+        if not self._flag:
+            waiter: asyncio.Future[None] | anyio.Event
+            try:
+                waiter = asyncio.get_running_loop().create_future()
+            except RuntimeError:  # not asyncio (trio)
+                waiter = anyio.Event()
+            self._waiter = waiter
+            try:
+                await (waiter if isinstance(waiter, asyncio.Future) else waiter.wait())
+            finally:
+                self._waiter = None
+        self._flag = False

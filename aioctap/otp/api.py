@@ -88,6 +88,7 @@ class TalerError(Exception):
         self.hint = hint
 
     def response(self) -> Response:
+        """The error as a Taler ErrorDetail JSON response (``code``, ``hint``), with WWW-Authenticate on 401."""
         headers = {"WWW-Authenticate": 'Bearer realm="aioctap"'} if self.status == 401 else None
         return JSONResponse({"code": self.code, "hint": self.hint}, self.status, headers=headers)
 

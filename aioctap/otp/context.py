@@ -118,10 +118,12 @@ class OTPContext:
 
     @property
     def can_encrypt(self) -> bool:
+        """True when a default application secret is set, so new keys are stored encrypted."""
         return self.default_tag is not None
 
     @property
     def has_secrets(self) -> bool:
+        """True when any application secret is configured (encrypted keys can be read)."""
         return bool(self._secrets)
 
     def get_secret(self, tag: str | int) -> bytes:

@@ -46,6 +46,12 @@ _B32 = re.compile(r"^[A-Z2-7]*$")
 _SECRET_CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
+def _is_ascii_number(text: str) -> bool:
+    """ASCII digits only, at most 20 of them (2**64 has 20): str.isdigit alone also takes "²" or "٣", which
+    int() refuses or reads, and a long run of digits is past int()'s limit for text."""
+    return 0 < len(text) <= 20 and text.isascii() and text.isdigit()
+
+
 def generate_secret(entropy: int = 256, charset: str = _SECRET_CHARSET) -> str:
     """A random application secret for :class:`~aioctap.otp.OTPContext`: ``entropy`` bits drawn from ``charset``."""
     alphabet = "".join(dict.fromkeys(charset))  # distinct characters, order kept
@@ -161,12 +167,19 @@ class BaseOTP:
         if not isinstance(digits, int) or not 6 <= digits <= 10:
             raise KeyFormatError("digits must be 6 to 10")
         self.digits = digits
+        for what, text in (("label", label), ("issuer", issuer)):
+            if text is None:
+                continue
+            if not isinstance(text, str):
+                raise KeyFormatError(f"{what} must be a string")
+            if ":" in text:
+                raise KeyFormatError(f"{what} must not contain ':'")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # lone surrogates: no otpauth URI or JSON document can carry them
+                raise KeyFormatError(f"{what} is not valid Unicode text") from None
         self.label = label
         self.issuer = issuer
-        if label is not None and ":" in label:
-            raise KeyFormatError("label must not contain ':'")
-        if issuer is not None and ":" in issuer:
-            raise KeyFormatError("issuer must not contain ':'")
         if new or key is None:
             if key is not None:
                 raise TypeError("'key' and 'new=True' are mutually exclusive")
@@ -197,10 +210,12 @@ class BaseOTP:
 
     @property
     def base32_key(self) -> str:
+        """The key in base32 without padding (the form of otpauth:// URIs). A secret: never log it."""
         return b32encode(self.key)
 
     @property
     def hex_key(self) -> str:
+        """The key in hexadecimal. A secret: never log it."""
         return self.key.hex()
 
     def pretty_key(self, format: str = "base32", sep: str = "-") -> str:
@@ -306,16 +321,16 @@ class BaseOTP:
         if "algorithm" in params:
             kwds["alg"] = params["algorithm"].lower()
         if "digits" in params:
-            if not params["digits"].isdigit():
+            if not _is_ascii_number(params["digits"]):
                 raise KeyFormatError("digits must be a number")
             kwds["digits"] = int(params["digits"])
         if kind == "totp":
             if "period" in params:
-                if not params["period"].isdigit() or int(params["period"]) < 1:
+                if not _is_ascii_number(params["period"]) or int(params["period"]) < 1:
                     raise KeyFormatError("period must be a positive number of seconds")
                 kwds["period"] = int(params["period"])
             return (cls if issubclass(cls, TOTP) else TOTP)(params["secret"], **kwds)
-        if "counter" not in params or not params["counter"].isdigit():
+        if "counter" not in params or not _is_ascii_number(params["counter"]):
             raise KeyFormatError("an hotp URI needs a numeric counter")
         return (cls if issubclass(cls, HOTP) else HOTP)(params["secret"], counter=int(params["counter"]), **kwds)
 
@@ -430,18 +445,22 @@ class TotpToken:
 
     @property
     def start_time(self) -> int:
+        """Unix time at which this token's time step (RFC 6238 §4.2) begins."""
         return self.totp._counter_to_time(self.counter)
 
     @property
     def expire_time(self) -> int:
+        """Unix time at which this token's time step ends."""
         return self.totp._counter_to_time(self.counter + 1)
 
     @property
     def remaining(self) -> float:
+        """Seconds until the token expires (0.0 once expired), by the wall clock."""
         return max(0.0, self.expire_time - _time.time())
 
     @property
     def valid(self) -> bool:
+        """True while the token has not expired, by the wall clock."""
         return bool(self.remaining)
 
     def __iter__(self) -> Any:
@@ -462,22 +481,27 @@ class TotpMatch:
 
     @property
     def expected_counter(self) -> int:
+        """The time step (RFC 6238 §4.2) of the verification time."""
         return self.totp._time_to_counter(self.time)
 
     @property
     def skipped(self) -> int:
+        """How many steps the matched token is away from the expected one (negative: an older token)."""
         return self.counter - self.expected_counter
 
     @property
     def expire_time(self) -> int:
+        """Unix time at which the matched token's time step ends."""
         return self.totp._counter_to_time(self.counter + 1)
 
     @property
     def cache_seconds(self) -> int:
+        """How long to remember the used counter to block its replay: one period plus the window."""
         return self.totp.period + self.window
 
     @property
     def cache_time(self) -> int:
+        """Unix time until which the used counter must be remembered to block its replay."""
         return self.expire_time + self.window
 
     def __iter__(self) -> Any:
@@ -685,10 +709,12 @@ class HotpMatch:
 
     @property
     def skipped(self) -> int:
+        """How many counter values (RFC 4226 §7.4 look-ahead) the match skipped."""
         return self.counter - self.expected_counter
 
     @property
     def next_counter(self) -> int:
+        """The counter to store: one past the matched one, so the same token never verifies again."""
         return self.counter + 1
 
     def __repr__(self) -> str:
@@ -704,8 +730,8 @@ class HOTP(BaseOTP):
         self, key: str | bytes | None = None, format: str = "base32", *, counter: int = 0, **kwds: Any
     ) -> None:
         super().__init__(key, format, **kwds)
-        if not isinstance(counter, int) or isinstance(counter, bool) or counter < 0:
-            raise KeyFormatError("counter must be a non-negative integer")
+        if not isinstance(counter, int) or isinstance(counter, bool) or not 0 <= counter < 1 << 64:
+            raise KeyFormatError("counter must be an integer from 0 to 2**64 - 1 (RFC 4226: an 8-byte counter)")
         self.counter = counter
 
     def _uri_params(self) -> dict[str, str]:

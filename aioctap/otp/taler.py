@@ -24,7 +24,9 @@ __all__ = ["AmountError", "TalerAmount", "parse_algorithm", "pos_confirmation"]
 ALGORITHMS = {"NONE": 0, "TOTP_WITHOUT_PRICE": 1, "TOTP_WITH_PRICE": 2}
 MAX_AMOUNT_VALUE = 1 << 52
 FRACTION_BASE = 100_000_000
-_AMOUNT = re.compile(r"^([A-Z]{1,11}):([0-9]+)(?:\.([0-9]{1,8}))?$")
+_AMOUNT = re.compile(r"([A-Z]{1,11}):([0-9]+)(?:\.([0-9]{1,8}))?")  # fullmatch; [0-9] and A-Z are ASCII
+# the time steps: the 8-byte HOTP counter of the last code (step + 2) must fit
+_MAX_TIME = ((1 << 64) - 3) * 30
 
 
 class AmountError(KeyFormatError):
@@ -41,14 +43,17 @@ class TalerAmount:
 
     @classmethod
     def parse(cls, text: str) -> TalerAmount:
+        """Parse a Taler amount string ``CURRENCY:VALUE[.FRACTION]`` (Taler docs, "Amounts"); AmountError when
+        malformed."""
         if not isinstance(text, str):
             raise AmountError("amount must be a string like 'EUR:1.50'")
-        m = _AMOUNT.match(text)
+        m = _AMOUNT.fullmatch(text)
         if m is None:
             raise AmountError(
                 "amount must be CURRENCY:VALUE[.FRACTION] with 1-11 letters A-Z and at most 8 fraction digits"
             )
-        value = int(m.group(2))
+        digits = m.group(2).lstrip("0")
+        value = int(digits or "0") if len(digits) <= 16 else MAX_AMOUNT_VALUE + 1  # 2^52 has 16 digits
         if value > MAX_AMOUNT_VALUE:
             raise AmountError("amount value exceeds 2^52")
         fraction = int((m.group(3) or "").ljust(8, "0"))
@@ -68,11 +73,11 @@ def parse_algorithm(algorithm: int | str) -> int:
     if isinstance(algorithm, str):
         if algorithm in ALGORITHMS:
             return ALGORITHMS[algorithm]
-        if algorithm.isdigit():
-            algorithm = int(algorithm)
-        else:
-            raise KeyFormatError(f"unknown OTP algorithm {algorithm!r}")
-    if isinstance(algorithm, bool) or algorithm not in (0, 1, 2):
+        # ASCII digits only: str.isdigit() is also true for "²", which int() refuses
+        if not (algorithm.isascii() and algorithm.isdigit() and len(algorithm) <= 20):
+            raise KeyFormatError(f"unknown OTP algorithm {algorithm[:40]!r}: use 0, 1, 2 or a name")
+        algorithm = int(algorithm)
+    if not isinstance(algorithm, int) or isinstance(algorithm, bool) or algorithm not in (0, 1, 2):
         raise KeyFormatError(f"unknown OTP algorithm {algorithm!r}: use 0, 1 or 2")
     return int(algorithm)
 
@@ -114,7 +119,7 @@ def pos_confirmation(key: str, algorithm: int | str, time: int | float, price: s
         if price is None:
             return None
         raw = _gnunet_kdf(raw, TalerAmount.parse(price).to_nbo())
-    if isinstance(time, bool) or not isinstance(time, int | float) or time < 0:
-        raise KeyFormatError("time must be a non-negative number of seconds")
+    if isinstance(time, bool) or not isinstance(time, int | float) or not 0 <= time <= _MAX_TIME:
+        raise KeyFormatError("time must be a non-negative number of seconds")  # NaN and inf too
     step = int(time) // 30
     return "\n".join(hotp(raw, c, 8, "sha1") for c in range(step - 2, step + 3) if c >= 0)

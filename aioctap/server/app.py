@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -117,6 +118,8 @@ def _username(data: dict[str, Any], *, required: bool) -> str:
         raise ApiError("'username' is required")
     if len(name) > MAX_NAME:
         raise ApiError(f"'username' must be at most {MAX_NAME} characters")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise ApiError("'username' must not contain control characters")
     return name
 
 
@@ -175,6 +178,17 @@ def _credential(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ApiError(f"number {text[:20]!r} is out of range")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ApiError(f"{text} is not valid JSON")
+
+
 async def _body(request: Request) -> dict[str, Any]:
     """The JSON object of the request body, read no further than MAX_BODY bytes."""
     too_large = ApiError(f"request body larger than {MAX_BODY} bytes", 413)
@@ -189,9 +203,13 @@ async def _body(request: Request) -> dict[str, Any]:
         chunks.append(chunk)
     raw = b"".join(chunks)
     try:
-        data = json.loads(raw)
+        data = json.loads(raw, parse_float=_finite_float, parse_constant=_no_constant)
+        # lone surrogates (\ud800) decode but cannot be stored or answered: reject them here
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise ApiError("request body is not valid JSON") from None
+    except UnicodeEncodeError:
+        raise ApiError("request body holds a string that is not valid Unicode (a lone surrogate)") from None
     if not isinstance(data, dict):
         raise ApiError("request body must be a JSON object")
     return data

@@ -53,6 +53,7 @@ class CeremonyState:
     user_handle: bytes | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The state as a JSON-serializable dict (bytes in base64url), for storing between options and result."""
         return {
             "kind": self.kind,
             "challenge": websafe_encode(self.challenge),
@@ -63,6 +64,7 @@ class CeremonyState:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> CeremonyState:
+        """Parse a stored :meth:`to_dict` form; a malformed one raises an error naming the bad member."""
         try:
             return cls(
                 str(d["kind"]),

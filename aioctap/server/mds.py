@@ -96,6 +96,7 @@ class StatusReport:
 
     @classmethod
     def parse(cls, obj: Any) -> StatusReport:
+        """Parse one MDS3 StatusReport object (FIDO Metadata Service §3.1.3); MetadataError when malformed."""
         if not isinstance(obj, Mapping) or not isinstance(obj.get("status"), str):
             raise MetadataError("statusReports entry must be an object with a string status")
         return cls(obj["status"], _date(obj.get("effectiveDate"), "statusReports.effectiveDate"))
@@ -114,6 +115,7 @@ class MetadataEntry:
 
     @classmethod
     def parse(cls, obj: Any) -> MetadataEntry:
+        """Parse one MDS3 MetadataBLOBPayloadEntry (FIDO Metadata Service §3.1.1); MetadataError when malformed."""
         if not isinstance(obj, Mapping):
             raise MetadataError("metadata entry must be an object")
         aaguid: Aaguid | None = None
@@ -177,10 +179,12 @@ class MetadataBlob:
         object.__setattr__(self, "_by_kid", by_kid)
 
     def entry_for_aaguid(self, aaguid: bytes) -> MetadataEntry | None:
+        """The entry of a FIDO2 authenticator model by its AAGUID, or None."""
         found: MetadataEntry | None = self.__dict__["_by_aaguid"].get(bytes(aaguid))
         return found
 
     def entry_for_key_identifier(self, key_id: bytes) -> MetadataEntry | None:
+        """The entry of a U2F authenticator model by attestation certificate key identifier, or None."""
         found: MetadataEntry | None = self.__dict__["_by_kid"].get(bytes(key_id))
         return found
 

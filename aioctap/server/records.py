@@ -218,22 +218,29 @@ class OpenedStore:
         return self.inner
 
     async def get(self, namespace: str, key: str) -> Record | None:
+        """See :meth:`Store.get <aioctap.stores.base.Store.get>` (StoreError before the lifespan opened the store)."""
         return await self._store().get(namespace, key)
 
     async def put(
         self, namespace: str, key: str, value: bytes, *, expected_version: int | None = None, ttl: float | None = None
     ) -> int:
+        """See :meth:`Store.put <aioctap.stores.base.Store.put>` (StoreError before the lifespan opened the store)."""
         return await self._store().put(namespace, key, value, expected_version=expected_version, ttl=ttl)
 
     async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
+        """See :meth:`Store.delete <aioctap.stores.base.Store.delete>` (StoreError before the lifespan opened the
+        store)."""
         return await self._store().delete(namespace, key, expected_version=expected_version)
 
     async def take(self, namespace: str, key: str) -> bytes | None:
+        """See :meth:`Store.take <aioctap.stores.base.Store.take>` (StoreError before the lifespan opened the store)."""
         return await self._store().take(namespace, key)
 
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
+        """See :meth:`Store.scan <aioctap.stores.base.Store.scan>` (StoreError before the lifespan opened the store)."""
         return await self._store().scan(namespace, prefix, limit=limit)
 
     async def aclose(self) -> None:
+        """Close the opened store, if any (the lifespan does this on shutdown)."""
         if self.inner is not None:
             await self.inner.aclose()

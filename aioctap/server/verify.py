@@ -169,8 +169,7 @@ def _check_client_data(
         raise MalformedResponseError(f"clientDataJSON: {e}") from None
     if client_data.type != expected_type:
         raise ClientDataTypeError(f"clientDataJSON.type is {client_data.type!r}, expected {expected_type!r}")
-    if not hmac.compare_digest(client_data.challenge, expected_challenge):
-        raise ChallengeMismatchError("clientDataJSON.challenge does not match the expected challenge")
+    _check_challenge(client_data.data["challenge"], expected_challenge)
     origins = [expected_origin] if isinstance(expected_origin, str) else list(expected_origin)
     if client_data.origin not in origins:
         raise OriginMismatchError(f"clientDataJSON.origin {client_data.origin!r} is not an expected origin")
@@ -190,6 +189,19 @@ _URL_TO_STD = bytes.maketrans(b"-_+/", b"+/!!")  # as in webauthn.websafe_decode
 _STD_TO_URL = bytes.maketrans(b"+/", b"-_")
 # members whose presence after the prefix sends a response to the full JSON parse
 _PREFIX_MEMBERS = (b'"type"', b'"challenge"', b'"origin"', b'"crossOrigin"', b'"topOrigin"', b"\\")
+
+
+def _check_challenge(challenge: str, expected_challenge: bytes) -> None:
+    """§7.1 step 8 / §7.2 step 12: C.challenge equals base64url(expected challenge), spelled exactly so
+    (RFC 4648 §5 without "=" padding, WebAuthn §3): a padded or otherwise re-spelled encoding is refused."""
+    expected = binascii.b2a_base64(expected_challenge, newline=False).translate(_STD_TO_URL).rstrip(b"=")
+    if hmac.compare_digest(challenge.encode("utf-8", "surrogatepass"), expected):
+        return
+    try:
+        websafe_decode(challenge)
+    except WebAuthnDataError:
+        raise MalformedResponseError("clientDataJSON.challenge is not valid base64url") from None
+    raise ChallengeMismatchError("clientDataJSON.challenge does not match the expected challenge")
 
 
 @lru_cache(maxsize=256)
@@ -244,12 +256,7 @@ def _check_get_client_data(
         raise MalformedResponseError("clientDataJSON needs string members type, challenge and origin")
     if typ != "webauthn.get":
         raise ClientDataTypeError(f"clientDataJSON.type is {typ!r}, expected 'webauthn.get'")
-    try:
-        challenge_bytes = websafe_decode(challenge)
-    except WebAuthnDataError:
-        raise MalformedResponseError("clientDataJSON.challenge is not valid base64url") from None
-    if not hmac.compare_digest(challenge_bytes, expected_challenge):
-        raise ChallengeMismatchError("clientDataJSON.challenge does not match the expected challenge")
+    _check_challenge(challenge, expected_challenge)
     if origin != expected_origin and (isinstance(expected_origin, str) or origin not in expected_origin):
         raise OriginMismatchError(f"clientDataJSON.origin {origin!r} is not an expected origin")
     cross, top = parsed.get("crossOrigin", False), parsed.get("topOrigin")

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["ConflictError", "Record", "Store", "StoreError", "validate_name"]
+__all__ = ["ConflictError", "Record", "Store", "StoreError", "check_version", "validate_key", "validate_name"]
 
 
 class StoreError(Exception):
@@ -48,6 +48,19 @@ def validate_name(kind: str, name: str) -> None:
     """Namespaces and keys are non-empty text without NUL, at most 512 characters."""
     if not isinstance(name, str) or not name or len(name) > 512 or "\x00" in name:
         raise ValueError(f"invalid store {kind}: must be 1-512 characters without NUL")
+
+
+def validate_key(namespace: str, key: str) -> None:
+    """Validate a record's address: both ``namespace`` and ``key`` as :func:`validate_name` says."""
+    validate_name("namespace", namespace)
+    validate_name("key", key)
+
+
+def check_version(namespace: str, key: str, expected_version: int | None, actual: int) -> None:
+    """The compare of compare-and-set: raise :class:`ConflictError` unless ``expected_version``
+    is None or equals the record's ``actual`` version (0 when absent)."""
+    if expected_version is not None and actual != expected_version:
+        raise ConflictError(namespace, key, expected_version, actual)
 
 
 @runtime_checkable

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from .base import ConflictError, Record, validate_name
+from .base import Record, check_version, validate_key, validate_name
 
 __all__ = ["MemoryStore"]
 
@@ -33,8 +33,8 @@ class MemoryStore:
         return item
 
     async def get(self, namespace: str, key: str) -> Record | None:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        """See :meth:`Store.get <aioctap.stores.base.Store.get>`."""
+        validate_key(namespace, key)
         item = self._live((namespace, key))
         return None if item is None else Record(item[0], item[1])
 
@@ -47,13 +47,11 @@ class MemoryStore:
         expected_version: int | None = None,
         ttl: float | None = None,
     ) -> int:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        """See :meth:`Store.put <aioctap.stores.base.Store.put>`."""
+        validate_key(namespace, key)
         k = (namespace, key)
         item = self._live(k)
-        current = 0 if item is None else item[1]
-        if expected_version is not None and current != expected_version:
-            raise ConflictError(namespace, key, expected_version, current)
+        check_version(namespace, key, expected_version, 0 if item is None else item[1])
         self._sequence += 1
         now = time.monotonic()
         self._data[k] = (bytes(value), self._sequence, None if ttl is None else now + ttl)
@@ -68,20 +66,19 @@ class MemoryStore:
             del self._data[k]
 
     async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        """See :meth:`Store.delete <aioctap.stores.base.Store.delete>`."""
+        validate_key(namespace, key)
         k = (namespace, key)
         item = self._live(k)
         if item is None:
             return False
-        if expected_version is not None and item[1] != expected_version:
-            raise ConflictError(namespace, key, expected_version, item[1])
+        check_version(namespace, key, expected_version, item[1])
         del self._data[k]
         return True
 
     async def take(self, namespace: str, key: str) -> bytes | None:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        """See :meth:`Store.take <aioctap.stores.base.Store.take>`."""
+        validate_key(namespace, key)
         k = (namespace, key)
         item = self._live(k)
         if item is None:
@@ -90,6 +87,7 @@ class MemoryStore:
         return item[0]
 
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
+        """See :meth:`Store.scan <aioctap.stores.base.Store.scan>`."""
         validate_name("namespace", namespace)
         out: list[tuple[str, Record]] = []
         for ns, key in sorted(self._data):
@@ -102,4 +100,5 @@ class MemoryStore:
         return out
 
     async def aclose(self) -> None:
+        """See :meth:`Store.aclose <aioctap.stores.base.Store.aclose>`."""
         self._data.clear()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from .base import ConflictError, Record, StoreError, validate_name
+from .base import ConflictError, Record, StoreError, validate_key, validate_name
 
 __all__ = ["PostgresStore"]
 
@@ -26,6 +26,12 @@ CREATE TABLE IF NOT EXISTS aioctap_records (
 """
 LIVE = "(expires IS NULL OR expires > now())"
 SWEEP_INTERVAL = 60.0  # seconds between deletions of expired records
+# insert-or-replace; put appends a WHERE to it for "create only" (expected_version=0)
+UPSERT = (
+    "INSERT INTO aioctap_records VALUES ($1, $2, $3, nextval('aioctap_version_seq'), {expires}) "
+    "ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, "
+    "expires = EXCLUDED.expires"
+)
 
 
 class PostgresStore:
@@ -37,6 +43,7 @@ class PostgresStore:
 
     @classmethod
     async def connect(cls, url: str) -> PostgresStore:
+        """Open a connection pool to ``url`` and create the table and sequence if missing."""
         try:
             import asyncpg
         except ImportError:
@@ -63,8 +70,8 @@ class PostgresStore:
             raise StoreError(f"PostgreSQL store failed: {type(e).__name__}: {e}") from None
 
     async def get(self, namespace: str, key: str) -> Record | None:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        """See :meth:`Store.get <aioctap.stores.base.Store.get>`."""
+        validate_key(namespace, key)
         row = await self._fetch(
             f"SELECT value, version FROM aioctap_records WHERE namespace = $1 AND key = $2 AND {LIVE}", namespace, key
         )
@@ -83,24 +90,17 @@ class PostgresStore:
         expected_version: int | None = None,
         ttl: float | None = None,
     ) -> int:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        """See :meth:`Store.put <aioctap.stores.base.Store.put>`."""
+        validate_key(namespace, key)
         expires = "NULL" if ttl is None else "now() + make_interval(secs => $4)"
         args: list[Any] = [namespace, key, bytes(value)]
         if ttl is not None:
             args.append(float(ttl))
         if expected_version is None:
+            row = await self._fetch(UPSERT.format(expires=expires) + " RETURNING version", *args)
+        elif expected_version == 0:  # replace only an expired record
             row = await self._fetch(
-                f"INSERT INTO aioctap_records VALUES ($1, $2, $3, nextval('aioctap_version_seq'), {expires}) "
-                "ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, "
-                "expires = EXCLUDED.expires RETURNING version",
-                *args,
-            )
-        elif expected_version == 0:
-            row = await self._fetch(
-                f"INSERT INTO aioctap_records VALUES ($1, $2, $3, nextval('aioctap_version_seq'), {expires}) "
-                "ON CONFLICT (namespace, key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, "
-                "expires = EXCLUDED.expires WHERE aioctap_records.expires IS NOT NULL "
+                UPSERT.format(expires=expires) + " WHERE aioctap_records.expires IS NOT NULL "
                 "AND aioctap_records.expires <= now() RETURNING version",
                 *args,
             )
@@ -121,8 +121,8 @@ class PostgresStore:
         return int(row["version"])
 
     async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        """See :meth:`Store.delete <aioctap.stores.base.Store.delete>`."""
+        validate_key(namespace, key)
         if expected_version is None:
             row = await self._fetch(
                 "DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 "
@@ -145,8 +145,8 @@ class PostgresStore:
         raise ConflictError(namespace, key, expected_version, actual)
 
     async def take(self, namespace: str, key: str) -> bytes | None:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        """See :meth:`Store.take <aioctap.stores.base.Store.take>`."""
+        validate_key(namespace, key)
         row = await self._fetch(
             "DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 "
             "RETURNING value, (expires IS NULL OR expires > now()) AS live",
@@ -156,6 +156,7 @@ class PostgresStore:
         return bytes(row["value"]) if row is not None and row["live"] else None
 
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
+        """See :meth:`Store.scan <aioctap.stores.base.Store.scan>`."""
         validate_name("namespace", namespace)
         try:
             rows = await self._pool.fetch(
@@ -171,4 +172,5 @@ class PostgresStore:
         return [(str(r["key"]), Record(bytes(r["value"]), int(r["version"]))) for r in rows]
 
     async def aclose(self) -> None:
+        """See :meth:`Store.aclose <aioctap.stores.base.Store.aclose>`."""
         await self._pool.close()

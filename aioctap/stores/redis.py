@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import ConflictError, Record, StoreError, validate_name
+from .base import ConflictError, Record, StoreError, validate_key, validate_name
 
 __all__ = ["RedisStore"]
 
@@ -60,6 +60,7 @@ class RedisStore:
 
     @classmethod
     async def connect(cls, url: str) -> RedisStore:
+        """Connect to the Redis server at ``url`` (``redis://host:port/db``) and check it answers."""
         try:
             import redis.asyncio as aioredis
         except ImportError:
@@ -76,8 +77,7 @@ class RedisStore:
 
     @staticmethod
     def _keys(namespace: str, key: str) -> tuple[str, str]:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        validate_key(namespace, key)
         return f"{PREFIX}r:{namespace}\x00{key}", f"{PREFIX}idx:{namespace}"
 
     async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
@@ -87,6 +87,7 @@ class RedisStore:
             raise StoreError(f"Redis store failed: {type(e).__name__}: {e}") from None
 
     async def get(self, namespace: str, key: str) -> Record | None:
+        """See :meth:`Store.get <aioctap.stores.base.Store.get>`."""
         rkey, _ = self._keys(namespace, key)
         try:
             value, version = await self._r.hmget(rkey, "v", "ver")
@@ -105,6 +106,7 @@ class RedisStore:
         expected_version: int | None = None,
         ttl: float | None = None,
     ) -> int:
+        """See :meth:`Store.put <aioctap.stores.base.Store.put>`."""
         rkey, idx = self._keys(namespace, key)
         args = [
             bytes(value),
@@ -119,6 +121,7 @@ class RedisStore:
         return int(version)
 
     async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
+        """See :meth:`Store.delete <aioctap.stores.base.Store.delete>`."""
         rkey, idx = self._keys(namespace, key)
         args = ["" if expected_version is None else str(expected_version), key]
         status, actual = await self._call(self._delete, [rkey, idx], args)
@@ -128,11 +131,13 @@ class RedisStore:
         return int(status) == 1
 
     async def take(self, namespace: str, key: str) -> bytes | None:
+        """See :meth:`Store.take <aioctap.stores.base.Store.take>`."""
         rkey, idx = self._keys(namespace, key)
         value = await self._call(self._take, [rkey, idx], [key])
         return None if value is None else bytes(value)
 
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
+        """See :meth:`Store.scan <aioctap.stores.base.Store.scan>`."""
         validate_name("namespace", namespace)
         idx = f"{PREFIX}idx:{namespace}"
         try:
@@ -155,4 +160,5 @@ class RedisStore:
         return out
 
     async def aclose(self) -> None:
+        """See :meth:`Store.aclose <aioctap.stores.base.Store.aclose>`."""
         await self._r.aclose()

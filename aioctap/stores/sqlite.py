@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 import anyio.to_thread
 
-from .base import ConflictError, Record, StoreError, validate_name
+from .base import Record, StoreError, check_version, validate_key, validate_name
 
 __all__ = ["SQLiteStore"]
 
@@ -81,8 +81,8 @@ class SQLiteStore:
         return None if row is None else (bytes(row[0]), int(row[1]))
 
     async def get(self, namespace: str, key: str) -> Record | None:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        """See :meth:`Store.get <aioctap.stores.base.Store.get>`."""
+        validate_key(namespace, key)
         row = await self._run(self._current, namespace, key, time.time())
         return None if row is None else Record(row[0], row[1])
 
@@ -95,15 +95,13 @@ class SQLiteStore:
         expected_version: int | None = None,
         ttl: float | None = None,
     ) -> int:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        """See :meth:`Store.put <aioctap.stores.base.Store.put>`."""
+        validate_key(namespace, key)
 
         def work() -> int:
             now = time.time()
             current = self._current(namespace, key, now)
-            actual = 0 if current is None else current[1]
-            if expected_version is not None and actual != expected_version:
-                raise ConflictError(namespace, key, expected_version, actual)
+            check_version(namespace, key, expected_version, 0 if current is None else current[1])
             self._db.execute("UPDATE sequence SET value = value + 1 WHERE id = 1")
             (version,) = self._db.execute("SELECT value FROM sequence WHERE id = 1").fetchone()
             self._db.execute(
@@ -118,23 +116,22 @@ class SQLiteStore:
         return int(await self._run(self._tx, work))
 
     async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        """See :meth:`Store.delete <aioctap.stores.base.Store.delete>`."""
+        validate_key(namespace, key)
 
         def work() -> bool:
             current = self._current(namespace, key, time.time())
             if current is None:
                 return False
-            if expected_version is not None and current[1] != expected_version:
-                raise ConflictError(namespace, key, expected_version, current[1])
+            check_version(namespace, key, expected_version, current[1])
             self._db.execute("DELETE FROM records WHERE namespace = ? AND key = ?", (namespace, key))
             return True
 
         return bool(await self._run(self._tx, work))
 
     async def take(self, namespace: str, key: str) -> bytes | None:
-        validate_name("namespace", namespace)
-        validate_name("key", key)
+        """See :meth:`Store.take <aioctap.stores.base.Store.take>`."""
+        validate_key(namespace, key)
 
         def work() -> bytes | None:
             current = self._current(namespace, key, time.time())
@@ -145,6 +142,7 @@ class SQLiteStore:
         return None if result is None else bytes(result)
 
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
+        """See :meth:`Store.scan <aioctap.stores.base.Store.scan>`."""
         validate_name("namespace", namespace)
 
         def work() -> list[tuple[str, Record]]:
@@ -159,5 +157,6 @@ class SQLiteStore:
         return list(await self._run(work))
 
     async def aclose(self) -> None:
+        """See :meth:`Store.aclose <aioctap.stores.base.Store.aclose>`."""
         async with self._limiter:
             self._db.close()

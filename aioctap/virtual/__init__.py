@@ -5,8 +5,9 @@
 
 The simulated user is pluggable: ``policy=`` :class:`ApproveAll` (default), :class:`DenyAll` or
 :class:`WaitForTouch` (UPNEEDED keepalives until ``touch()``/``refuse()``, CTAPHID_CANCEL or a timeout);
-``sensor=`` :class:`FingerprintSensor` scripts enrollment feedback (``FEEDBACK.FP_TOO_HIGH``, ``"timeout"``)
-and UV matches; ``account_chooser=`` simulates a display for picking among discoverable credentials.
+``sensor=`` :class:`FingerprintSensor` scripts enrollment feedback (``FEEDBACK.FP_TOO_HIGH``, ``"timeout"``,
+a slow touch ``Sample(FEEDBACK.FP_GOOD, after=2.0)`` against bioEnrollment's timeoutMilliseconds) and UV
+matches; ``account_chooser=`` simulates a display for picking among discoverable credentials.
 A state file is encrypted with ``AIOCTAP_VIRTUAL_KEY`` (64 hex digits) or a key file ``STATE_FILE.key``.
 """
 
@@ -22,7 +23,7 @@ from ..hid.backends.memory import memory_pair
 from ..hid.device import CtapHidDevice, HidDescriptor
 from ..hid.device_side import CtapHidServer
 from ..hid.router import HidConnection
-from .common import FEEDBACK, ApproveAll, DenyAll, FingerprintSensor, UserPolicy, WaitForTouch
+from .common import FEEDBACK, ApproveAll, DenyAll, FingerprintSensor, Sample, UserPolicy, WaitForTouch
 from .engine import VirtualAuthenticator
 from .state import AuthenticatorState, StateError
 
@@ -32,6 +33,7 @@ __all__ = [
     "AuthenticatorState",
     "DenyAll",
     "FingerprintSensor",
+    "Sample",
     "StateError",
     "UserPolicy",
     "VirtualAuthenticator",

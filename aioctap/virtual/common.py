@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import anyio
@@ -15,6 +16,7 @@ __all__ = [
     "ApproveAll",
     "DenyAll",
     "FingerprintSensor",
+    "Sample",
     "UserPolicy",
     "WaitForTouch",
     "fail",
@@ -131,30 +133,60 @@ class FEEDBACK(enum.IntEnum):
     NO_UP_TRANSITION = 0x0E
 
 
+@dataclass(frozen=True)
+class Sample:
+    """A scripted touch of the simulated fingerprint sensor: its feedback, and how long (seconds) after the
+    capture starts the finger lands. A touch later than the capture's timeout is no touch at all."""
+
+    feedback: FEEDBACK = FEEDBACK.FP_GOOD
+    after: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.after < 0:
+            raise ValueError("a sample cannot come before the capture starts")
+
+
 class FingerprintSensor:
     """A simulated fingerprint sensor.
 
     Tests and users script what the next touches do: ``script(FEEDBACK.FP_TOO_HIGH, "timeout",
-    FEEDBACK.FP_GOOD)``; unscripted captures are good. ``match_results`` scripts the touches for user
-    verification: True (a match, the default), False (no match) or "timeout" (no touch in time).
+    Sample(FEEDBACK.FP_GOOD, after=2.0), FEEDBACK.FP_GOOD)``; unscripted captures are good and come at once.
+    "timeout" is a capture nobody touches (answered at once, without waiting out the timeout); a
+    :class:`Sample` comes ``after`` seconds into the capture, or, when that is later than the capture's
+    timeout (bioEnrollment's timeoutMilliseconds, else :data:`USER_ACTION_TIMEOUT`), the capture waits the
+    timeout out and gets no touch. ``match_results`` scripts the touches for user verification: True (a
+    match, the default), False (no match) or "timeout" (no touch in time).
     """
 
     samples_required = 4
 
     def __init__(self) -> None:
-        self._script: list[FEEDBACK | str] = []
+        self._script: list[FEEDBACK | str | Sample] = []
         self.match_results: list[bool | str] = []
 
-    def script(self, *samples: FEEDBACK | str) -> None:
+    def script(self, *samples: FEEDBACK | str | Sample) -> None:
         self._script.extend(samples)
 
-    async def capture(self, set_status: Callable[[STATUS], None]) -> FEEDBACK | None:
-        """One touch: its feedback, or None when the user did not touch in time."""
+    async def capture(self, set_status: Callable[[STATUS], None], timeout: float | None = None) -> FEEDBACK | None:
+        """One touch within ``timeout`` seconds (None: the sensor's own): its feedback, or None for no touch."""
         set_status(STATUS.UPNEEDED)
-        await anyio.sleep(0)
         sample = self._script.pop(0) if self._script else FEEDBACK.FP_GOOD
-        set_status(STATUS.PROCESSING)
-        return None if isinstance(sample, str) else sample
+        result: FEEDBACK | None
+        try:
+            if isinstance(sample, Sample):
+                limit = USER_ACTION_TIMEOUT if timeout is None else timeout
+                if sample.after > limit:
+                    await anyio.sleep(limit)  # the finger lands too late: the capture times out
+                    result = None
+                else:
+                    await anyio.sleep(sample.after)
+                    result = sample.feedback
+            else:
+                await anyio.sleep(0)
+                result = None if isinstance(sample, str) else sample
+        finally:
+            set_status(STATUS.PROCESSING)
+        return result
 
     async def match(self, set_status: Callable[[STATUS], None]) -> bool | None:
         """A touch for user verification: does it match an enrolled template? None: nobody touched."""

@@ -25,9 +25,10 @@ from .state import SUPPORTED_ALGORITHMS, CredentialKey, ResidentCredential
 if TYPE_CHECKING:
     from .engine import VirtualAuthenticator
 
-__all__ = ["CredentialCommands"]
+__all__ = ["MAX_CREDS_IN_LIST", "CredentialCommands"]
 
 MAX_RESIDENT = 50
+MAX_CREDS_IN_LIST = 8  # getInfo maxCredentialCountInList: the longest allowList / excludeList taken
 MAX_CRED_BLOB = 32
 MAX_USER_ID = 64
 NEXT_ASSERTION_WINDOW = 30.0
@@ -61,11 +62,18 @@ class _PendingAssertions:
 
 
 def _descriptors(value: Any) -> list[bytes]:
-    """The public-key credential IDs of an excludeList / allowList."""
+    """The public-key credential IDs of an excludeList / allowList.
+
+    A list longer than getInfo's maxCredentialCountInList is refused with LIMIT_EXCEEDED (as
+    Chromium's virtual CTAP2 device does): the platform must split longer lists into chunks of
+    that size and send one request per chunk (python-fido2's client does, in ``_filter_creds``).
+    """
     if value is None:
         return []
     if not isinstance(value, list):
         raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+    if len(value) > MAX_CREDS_IN_LIST:
+        raise fail(ERR.LIMIT_EXCEEDED)
     ids = []
     for d in value:
         if not isinstance(d, dict):

@@ -17,8 +17,6 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
-import anyio
-import anyio.lowlevel
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .. import cbor
@@ -27,7 +25,7 @@ from ..hid.protocol import CAPABILITY, CTAPHID
 from . import manage, u2f
 from .client_pin import PinState
 from .common import ERR, ApproveAll, FingerprintSensor, UserPolicy, fail
-from .credentials import MAX_CRED_BLOB, MAX_RESIDENT, CredentialCommands, load_attestation_key
+from .credentials import MAX_CRED_BLOB, MAX_CREDS_IN_LIST, MAX_RESIDENT, CredentialCommands, load_attestation_key
 from .state import SUPPORTED_ALGORITHMS, AuthenticatorState, load_state, save_state
 
 __all__ = ["VirtualAuthenticator"]
@@ -35,7 +33,6 @@ __all__ = ["VirtualAuthenticator"]
 log = logging.getLogger("aioctap.virtual")
 
 MAX_MSG_SIZE = 7609
-MAX_CREDS_IN_LIST = 8
 MAX_CRED_ID_LENGTH = 128
 MAX_LARGE_BLOB = 4096
 MAX_RPIDS_MIN_PIN = 4
@@ -171,22 +168,9 @@ class VirtualAuthenticator:
 
     async def handle(self, cmd: int, payload: bytes, set_status: Callable[[STATUS], None]) -> bytes:
         """One CTAPHID_CBOR or CTAPHID_MSG request; logs the command and its outcome (never its parameters)."""
-        changed = False
-
-        def track_status(status: STATUS) -> None:
-            nonlocal changed
-            changed = True
-            set_status(status)
-
-        try:
-            return await self._handle(cmd, payload, track_status)
-        finally:
-            if changed:
-                # a KEEPALIVE the shell queued for a status change must leave before the response's first
-                # packet, or it lands between the response's packets; give the queued send a few turns
-                with anyio.CancelScope(shield=True):
-                    for _ in range(4):
-                        await anyio.lowlevel.checkpoint()
+        # KEEPALIVEs for status changes are ordered before the response by the device-side shell itself
+        # (aioctap.hid.device_side emits every report synchronously, in order), so nothing to wait for here
+        return await self._handle(cmd, payload, set_status)
 
     async def _handle(self, cmd: int, payload: bytes, set_status: Callable[[STATUS], None]) -> bytes:
         if cmd == CTAPHID.MSG:

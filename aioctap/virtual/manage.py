@@ -35,6 +35,16 @@ class _Enrollment:
     remaining: int
 
 
+def _capture_timeout(sub_params: Mapping[int, Any] | None) -> float | None:
+    """enrollBegin / enrollCaptureNextSample timeoutMilliseconds (0x03), in seconds (None: the sensor's own)."""
+    milliseconds: int | None = opt_param(sub_params or {}, 3, int)
+    if milliseconds is None:
+        return None
+    if milliseconds < 0:
+        raise fail(ERR.INVALID_PARAMETER)
+    return milliseconds / 1000
+
+
 class Management:
     """State and handlers of the management commands."""
 
@@ -161,17 +171,19 @@ class Management:
             message = bytes([1, sub]) + (cbor.dumps(sub_params) if sub_params is not None else b"")
             self.auth.pin.verify_token(req_param(params, 4, int), param, message, PERM.BE)
         if sub == 0x01:
+            timeout = _capture_timeout(sub_params)
             if len(state.templates) >= MAX_TEMPLATES:
                 raise fail(ERR.FP_DATABASE_FULL)
             self._enrollment = _Enrollment(os.urandom(2), self.auth.sensor.samples_required)
-            return await self._capture(set_status, first=True)
+            return await self._capture(set_status, first=True, timeout=timeout)
         if sub == 0x02:
             if self._enrollment is None:
                 raise fail(ERR.NOT_ALLOWED)
             template_id = req_param(sub_params or {}, 1, bytes)
+            timeout = _capture_timeout(sub_params)
             if template_id != self._enrollment.template_id:
                 raise fail(ERR.INVALID_PARAMETER)
-            return await self._capture(set_status, first=False)
+            return await self._capture(set_status, first=False, timeout=timeout)
         if sub == 0x03:
             self._enrollment = None
             return {}
@@ -191,10 +203,13 @@ class Management:
         del state.templates[template_id]
         return {}
 
-    async def _capture(self, set_status: Callable[[STATUS], None], first: bool) -> dict[int, Any]:
+    async def _capture(
+        self, set_status: Callable[[STATUS], None], first: bool, timeout: float | None
+    ) -> dict[int, Any]:
+        """One sample (§6.7.4): no touch within the timeout is USER_ACTION_TIMEOUT and ends the enrollment."""
         enrollment = self._enrollment
         assert enrollment is not None
-        feedback = await self.auth.sensor.capture(set_status)
+        feedback = await self.auth.sensor.capture(set_status, timeout)
         if feedback is None:
             self._enrollment = None
             raise fail(ERR.USER_ACTION_TIMEOUT)

@@ -191,7 +191,10 @@ async def test_ctap1_fallback_for_u2f_only_devices() -> None:
     async with open_virtual_device(authenticator=auth) as dev:
         assert not dev.capabilities & CAPABILITY.CBOR
         client = WebAuthnClient(dev, ORIGIN)
-        reg = await client.create(create_opts())
+        anonymous = await client.create(create_opts())  # conveyance "none" (the default): no fido-u2f statement
+        att = cbor.loads(websafe_decode(anonymous["response"]["attestationObject"]))
+        assert att["fmt"] == "none" and att["attStmt"] == {}
+        reg = await client.create({**create_opts(), "attestation": "direct"})
         att = cbor.loads(websafe_decode(reg["response"]["attestationObject"]))
         assert att["fmt"] == "fido-u2f" and len(att["attStmt"]["x5c"]) == 1
         got = await client.get(get_opts([websafe_encode(b"\x00" * 64), reg["id"]]))
@@ -319,3 +322,52 @@ async def test_long_allow_and_exclude_lists_are_preflighted_in_chunks() -> None:
         with pytest.raises(CtapError) as e:  # none of them here: the device is still asked, and says so
             await client.get(get_opts(others, uv="required"))
         assert e.value.code == CtapError.ERR.NO_CREDENTIALS
+
+
+@pytest.mark.parametrize(
+    ("authenticator_attestation", "zero_aaguid", "conveyance", "fmt", "x5c"),
+    [
+        ("packed", False, "direct", "packed", True),
+        ("packed", False, "enterprise", "packed", True),  # not granted (no ep): the authenticator's statement
+        ("packed", False, "indirect", "packed", True),  # the client MAY anonymize; this one conveys it as is
+        ("packed", False, "none", "none", False),
+        ("packed", False, None, "none", False),  # absent: "none"
+        ("packed", False, "made-up", "none", False),  # an unknown value is ignored, so "none" (§5.4.7)
+        ("packed", True, "none", "none", False),  # a zero AAGUID does not make an x5c statement self attestation
+        ("self", True, "none", "packed", False),  # self attestation (zero AAGUID, no x5c) is kept
+        ("self", False, "none", "none", False),  # packed without x5c but a real AAGUID: replaced
+        ("self", False, "direct", "packed", False),
+        ("none", False, "direct", "none", False),
+    ],
+)
+async def test_attestation_conveyance(
+    authenticator_attestation: str, zero_aaguid: bool, conveyance: str | None, fmt: str, x5c: bool
+) -> None:
+    """WebAuthn L3 §5.1.3 step 22: the statement the RP gets for each conveyance preference."""
+    auth = VirtualAuthenticator(attestation=authenticator_attestation)
+    if zero_aaguid:
+        auth.state.aaguid = bytes(16)
+    async with open_virtual_device(authenticator=auth) as dev:
+        opts = create_opts()
+        if conveyance is not None:
+            opts["attestation"] = conveyance
+        reg = await WebAuthnClient(dev, ORIGIN).create(opts)
+        att = cbor.loads(websafe_decode(reg["response"]["attestationObject"]))
+        assert att["fmt"] == fmt and ("x5c" in att["attStmt"]) is x5c
+        if fmt == "none":
+            assert att["attStmt"] == {}
+        cred = AuthenticatorData(att["authData"]).credential_data
+        assert cred is not None and bytes(cred.aaguid) == auth.state.aaguid  # L3 keeps the AAGUID (L2 zeroed it)
+        check_assertion(reg, await WebAuthnClient(dev, ORIGIN).get(get_opts([reg["id"]])))
+
+
+@pytest.mark.parametrize("user_id", [b"", b"u" * 65])
+async def test_user_id_must_be_1_to_64_bytes(user_id: bytes) -> None:
+    async with open_virtual_device() as dev:
+        opts = {**create_opts(), "user": {"id": websafe_encode(user_id), "name": "bob"}}
+        with pytest.raises(ClientError, match=r"user\.id must be 1 to 64 bytes"):
+            await WebAuthnClient(dev, ORIGIN).create(opts)
+        assert not dev.authenticator.state.credentials
+    async with open_virtual_device() as dev:  # the bounds themselves are fine
+        for ok in (b"u", b"u" * 64):
+            await WebAuthnClient(dev, ORIGIN).create({**create_opts(), "user": {"id": websafe_encode(ok), "name": "b"}})

@@ -240,3 +240,45 @@ response_maps = st.dictionaries(st.integers(1, 12), values, max_size=6).map(lamb
 @given(responses=st.lists(st.one_of(response_maps, st.binary(max_size=40)), min_size=1, max_size=12))
 async def test_management_parsers_give_only_typed_errors(responses: list[bytes]) -> None:
     await _drive_management(responses)
+
+
+def _blob_array_response(entries: list[Any]) -> bytes:
+    array = cbor.dumps(entries)
+    return b"\x00" + cbor.dumps({1: array + hashlib.sha256(array).digest()[:16]})
+
+
+def _blob_entry(key: bytes, data: bytes, orig_size: Any) -> dict[int, Any]:
+    import zlib
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    compressor = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    compressed = compressor.compress(data) + compressor.flush()
+    nonce = b"\x07" * 12
+    size = orig_size if isinstance(orig_size, int) and 0 <= orig_size < 2**64 else len(data)
+    aad = b"blob" + size.to_bytes(8, "little")
+    return {1: AESGCM(key).encrypt(nonce, compressed, aad), 2: nonce, 3: orig_size}
+
+
+@pytest.mark.parametrize("orig_size", [-1, -(2**64), 2**64 - 1, True, "5", None])
+async def test_large_blob_entry_with_an_impossible_size_is_skipped(orig_size: Any) -> None:
+    """fuzz/known_crashes/large_blob_array-negative-size: an origSize outside uint64 (or not an integer) is an
+    entry that is not ours, not a struct.error; a valid entry after it is still found."""
+    from aioctap.ctap2 import LargeBlobs
+
+    key = b"\x42" * 32
+    entries = [_blob_entry(key, b"hello", orig_size), _blob_entry(key, b"the real blob", 13)]
+    info = b"\x00" + cbor.dumps(GOOD["info"])
+    ctap = await Ctap2.create(ScriptedDevice(info, _blob_array_response(entries)))
+    assert await LargeBlobs(ctap).get_blob(key) == b"the real blob"
+
+
+@SETTINGS
+@given(entries=st.lists(st.dictionaries(st.integers(0, 4), scalars, max_size=4) | values, max_size=4))
+async def test_large_blob_get_blob_on_arbitrary_entries(entries: list[Any]) -> None:
+    """Whatever entries the array holds, get_blob finds none of them for a key that made none."""
+    from aioctap.ctap2 import LargeBlobs
+
+    info = b"\x00" + cbor.dumps(GOOD["info"])
+    ctap = await Ctap2.create(ScriptedDevice(info, _blob_array_response(entries)))
+    assert await LargeBlobs(ctap).get_blob(b"\x42" * 32) is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given, settings
@@ -15,6 +16,7 @@ from aioctap.hid.protocol import (
     CTAPHID,
     HIDERR,
     CtapHidProtocolError,
+    Message,
     Reassembler,
     frame,
     max_message_size,
@@ -274,3 +276,70 @@ def test_feed_continuation_agrees_with_feed(packets: list[bytes]) -> None:
         except CtapHidProtocolError as e:
             got = (type(e), e.hid_error)
         assert got == expected
+
+
+def _outcome(call: Callable[[], object]) -> object:
+    try:
+        return call()
+    except CtapHidProtocolError as e:
+        return (type(e), e.hid_error)
+
+
+_CIDS = st.sampled_from([b"\x00\x00\x00\x01", b"\x00\x00\x00\x02"])
+_REPORT = st.one_of(
+    st.binary(max_size=70),
+    st.builds(lambda cid, seq, body: cid + bytes([seq]) + body, _CIDS, st.integers(0, 3), st.binary(max_size=59)),
+    st.builds(
+        lambda cid, n, body: cid + bytes([0x81, 0, n]) + body, _CIDS, st.integers(0, 200), st.binary(max_size=57)
+    ),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(_REPORT, max_size=12))
+def test_feed_continuations_agrees_with_one_at_a_time(packets: list[bytes]) -> None:
+    """The batch path yields the same messages as single feeds, and fails where they fail."""
+
+    def feed_one(r: Reassembler, raw: bytes) -> object:
+        if len(raw) >= 5 and not raw[4] & 0x80:
+            return _outcome(lambda: r.feed_continuation(raw))
+        return _outcome(lambda: r.feed(parse_packet(raw)))
+
+    single, batch = Reassembler(), Reassembler()
+    expected = [feed_one(single, raw) for raw in packets]
+    got: list[object] = []
+    i = 0
+    while i < len(packets):
+        raw = packets[i]
+        if len(raw) >= 5 and not raw[4] & 0x80 and batch.in_progress:
+            try:
+                message, end = batch.feed_continuations(packets, i)
+            except CtapHidProtocolError as e:
+                got.append((type(e), e.hid_error))
+                i += 1
+                continue
+            assert end > i
+            got.append(message)
+            i = end
+            continue
+        got.append(feed_one(batch, raw))
+        i += 1
+    assert [m for m in got if isinstance(m, Message)] == [m for m in expected if isinstance(m, Message)]
+    assert any(isinstance(m, tuple) for m in got) == any(isinstance(m, tuple) for m in expected)
+
+
+@settings(max_examples=200)
+@given(st.lists(_REPORT, max_size=12))
+def test_device_receive_many_agrees_with_receive(packets: list[bytes]) -> None:
+    """A batch gives the device core the same answers and events as its reports one at a time."""
+    one, many = DeviceCore(), DeviceCore()
+    for core in (one, many):
+        core.receive(frame(BROADCAST_CID, CTAPHID.INIT, b"12345678")[0], 0.0)
+        core.receive(frame(BROADCAST_CID, CTAPHID.INIT, b"abcdefgh")[0], 0.0)
+    out: list[bytes] = []
+    events: list[object] = []
+    for raw in packets:
+        o, e = one.receive(raw, 1.0)
+        out += o
+        events += e
+    assert many.receive_many(packets, 1.0) == (out, events)

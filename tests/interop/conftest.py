@@ -1,11 +1,13 @@
 """Fixtures for the cross-implementation checks.
 
-* ``authenticator`` / ``authenticator_none``: ``aioctap virtual --udp`` as a real process. One process per
-  attestation kind serves the whole session (starting one costs ~0.5 s); before every test it is
-  power-cycled (SIGUSR1) and reset with python-fido2's ``Ctap2.reset()``, so each test sees an empty
-  authenticator with no PIN. The test process creates the state file, so it knows the attestation root.
+* ``authenticator`` / ``authenticator_none`` / ``authenticator_self``: ``aioctap virtual --udp`` as a real
+  process (packed attestation with a chain, "none", packed self attestation). One process per kind serves the
+  whole session (starting one costs ~0.5 s); before every test it is power-cycled (SIGUSR1) and reset with
+  python-fido2's ``Ctap2.reset()``, so each test sees an empty authenticator with no PIN. The test process
+  creates the state file, so it knows the attestation root (and the keys, for re-signing forgeries).
 * ``three_rps``: a relying party whose options come from python-fido2's ``Fido2Server`` and whose every
   response is verified by python-fido2, py_webauthn AND aioctap.server (all must agree).
+* ``u2f_only``: a python-fido2 device without its CBOR capability, so python-fido2's client speaks CTAP1/U2F.
 """
 
 from __future__ import annotations
@@ -91,7 +93,7 @@ class VirtualProcess:
 
     def fresh(self) -> None:
         """Power-cycle (which opens the reset window) and authenticatorReset, with python-fido2."""
-        from fido2.ctap2 import Ctap2
+        from fido2.ctap2.base import Ctap2
 
         if self.pristine:
             self.pristine = False
@@ -154,9 +156,9 @@ class _RootVerifier:
     """python-fido2's AttestationVerifier trusting one root (built lazily: fido2 is imported in tests only)."""
 
     def __new__(cls, root_der: bytes) -> Any:
-        from fido2.attestation import AttestationVerifier
+        from fido2.attestation.base import AttestationVerifier
 
-        class RootVerifier(AttestationVerifier):  # type: ignore[misc]
+        class RootVerifier(AttestationVerifier):
             def ca_lookup(self, attestation_result: Any, auth_data: Any) -> bytes:
                 return root_der
 
@@ -190,16 +192,23 @@ class ThreeRelyingParties:
 
     def __init__(self, root_der: bytes | None, *, attestation: str = "direct", algorithms: tuple[int, ...] = (-7,)):
         from fido2.server import Fido2Server
-        from fido2.webauthn import PublicKeyCredentialParameters
+        from fido2.webauthn import (
+            AttestationConveyancePreference,
+            PublicKeyCredentialParameters,
+            PublicKeyCredentialRpEntity,
+            PublicKeyCredentialType,
+        )
 
         self.root_der = root_der
         self.attestation = attestation
         self.server = Fido2Server(
-            {"id": RP_ID, "name": "Example"},
-            attestation=attestation,
+            PublicKeyCredentialRpEntity(name="Example", id=RP_ID),
+            attestation=AttestationConveyancePreference(attestation),
             verify_attestation=_RootVerifier(root_der) if root_der else None,
         )
-        self.server.allowed_algorithms = [PublicKeyCredentialParameters(type="public-key", alg=a) for a in algorithms]
+        self.server.allowed_algorithms = [
+            PublicKeyCredentialParameters(type=PublicKeyCredentialType.PUBLIC_KEY, alg=a) for a in algorithms
+        ]
         self._state: Any = None
         self._challenge = b""
         self._require_uv = False
@@ -217,11 +226,13 @@ class ThreeRelyingParties:
         extensions: dict[str, Any] | None = None,
     ) -> Any:
         """python-fido2's CredentialCreationOptions (``.public_key`` for Fido2Client, ``dict()`` for JSON)."""
+        from fido2.webauthn import PublicKeyCredentialUserEntity, ResidentKeyRequirement
+
         options, self._state = self.server.register_begin(
-            {"id": user_id, "name": "alice", "displayName": "Alice"},
+            PublicKeyCredentialUserEntity(id=user_id, name="alice", display_name="Alice"),
             [c.fido2_credential for c in self.credentials if c.user_id == user_id] or None,
-            resident_key_requirement=resident_key,
-            user_verification=user_verification,
+            resident_key_requirement=ResidentKeyRequirement(resident_key) if resident_key else None,
+            user_verification=_uv(user_verification),
             extensions=extensions,
         )
         self._challenge = options.public_key.challenge
@@ -303,7 +314,7 @@ class ThreeRelyingParties:
         allowed = [only] if only is not None else self.credentials
         options, self._state = self.server.authenticate_begin(
             None if discoverable else [c.fido2_credential for c in allowed],
-            user_verification=user_verification,
+            user_verification=_uv(user_verification),
             extensions=extensions,
         )
         self._challenge = options.public_key.challenge
@@ -360,8 +371,14 @@ class ThreeRelyingParties:
         return aioctap
 
 
+def _uv(requirement: str | None) -> Any:
+    from fido2.webauthn import UserVerificationRequirement
+
+    return UserVerificationRequirement(requirement) if requirement else None
+
+
 def _py_webauthn_algs() -> list[Any]:
-    from webauthn.helpers.structs import COSEAlgorithmIdentifier
+    from webauthn.helpers.cose import COSEAlgorithmIdentifier
 
     return list(COSEAlgorithmIdentifier)
 
@@ -394,3 +411,34 @@ def authenticator_self(_virtual_processes: dict[str, VirtualProcess]) -> Virtual
     process = _virtual_processes["self"]
     process.fresh()
     return process
+
+
+class U2fOnly:
+    """A python-fido2 device shown as a U2F-only key (no CBOR capability): python-fido2's client speaks CTAP1."""
+
+    def __new__(cls, dev: Any) -> Any:
+        from fido2.ctap import CtapDevice
+        from fido2.hid import CAPABILITY
+
+        class Wrapped(CtapDevice):
+            @property
+            def capabilities(self) -> int:
+                return int(dev.capabilities) & ~int(CAPABILITY.CBOR)
+
+            def call(self, cmd: int, data: bytes = b"", event: Any = None, on_keepalive: Any = None) -> bytes:
+                return bytes(dev.call(cmd, data, event, on_keepalive))
+
+            def close(self) -> None:
+                dev.close()
+
+            @classmethod
+            def list_devices(cls) -> Any:
+                return iter(())
+
+        return Wrapped()
+
+
+@pytest.fixture
+def u2f_only() -> type[U2fOnly]:
+    """``u2f_only(fido2_device)``: the same device without its CBOR capability."""
+    return U2fOnly

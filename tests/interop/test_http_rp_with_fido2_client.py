@@ -15,7 +15,8 @@ import anyio.to_thread
 import httpx
 import pytest
 from fido2.client import DefaultClientDataCollector, Fido2Client, UserInteraction
-from fido2.ctap2 import ClientPin, Ctap2
+from fido2.ctap2.base import Ctap2
+from fido2.ctap2.pin import ClientPin
 from fido2.webauthn import PublicKeyCredentialCreationOptions, PublicKeyCredentialRequestOptions
 
 from aioctap.server.app import create_app
@@ -27,7 +28,7 @@ PIN = "interop-1234"
 SERVER_MEMBERS = ("status", "errorMessage", "fido2SessionId")
 
 
-class PinInteraction(UserInteraction):  # type: ignore[misc]
+class PinInteraction(UserInteraction):
     def __init__(self) -> None:
         self.asked = 0
 
@@ -78,13 +79,14 @@ async def sign_in(http: httpx.AsyncClient, client: Any, username: str, **request
     return {**outcome, "response": response}
 
 
-async def test_register_and_sign_in_without_pin(authenticator: Any, http: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize("over", ["ctap2", "u2f"])
+async def test_register_and_sign_in_without_pin(
+    authenticator: Any, http: httpx.AsyncClient, u2f_only: Any, over: str
+) -> None:
     with authenticator.fido2_device() as dev:
-        client = Fido2Client(dev, DefaultClientDataCollector(ORIGIN))
+        client = Fido2Client(dev if over == "ctap2" else u2f_only(dev), DefaultClientDataCollector(ORIGIN))
         selection = {"userVerification": "discouraged"}
-        registration = await register(
-            http, client, "alice", authenticatorSelection=selection, attestation="direct"
-        )
+        registration = await register(http, client, "alice", authenticatorSelection=selection, attestation="direct")
         for _ in range(2):
             outcome = await sign_in(http, client, "alice", userVerification="discouraged")
             assert outcome["username"] == "alice" and outcome["credentialId"] == registration["id"]
@@ -129,3 +131,17 @@ async def test_second_credential_is_excluded_then_other_user_ok(authenticator: A
             await anyio.to_thread.run_sync(client.make_credential, options)
         assert e.value.code == ClientError.ERR.DEVICE_INELIGIBLE
         await register(http, client, "dave", authenticatorSelection=selection)
+
+
+async def test_authentication_through_the_attestation_endpoints(authenticator: Any, http: httpx.AsyncClient) -> None:
+    """A ServerPublicKeyCredentialGetOptionsRequest sent to /fido2/attestation/options (nevisFIDO style) starts an
+    authentication that /fido2/attestation/result completes, with python-fido2's request-options parser."""
+    with authenticator.fido2_device() as dev:
+        client = Fido2Client(dev, DefaultClientDataCollector(ORIGIN))
+        registration = await register(http, client, "erin", authenticatorSelection={"userVerification": "discouraged"})
+        data = await post(http, "/fido2/attestation/options", {"username": "erin", "userVerification": "discouraged"})
+        options = PublicKeyCredentialRequestOptions.from_dict(options_of(data))
+        assert options.allow_credentials and options.allow_credentials[0].id == websafe_decode(registration["id"])
+        selection = await anyio.to_thread.run_sync(client.get_assertion, options)
+        outcome = await post(http, "/fido2/attestation/result", dict(selection.get_response(0)))
+        assert outcome["username"] == "erin" and outcome["credentialId"] == registration["id"]

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import json
 import warnings
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pyotp
@@ -13,10 +14,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aioctap.otp import HOTP, TOTP, KeyFormatError, OTPContext
+from aioctap.otp import HOTP, TOTP, InvalidTokenError, KeyFormatError, OTPContext, UsedTokenError
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
+    from passlib import exc as passlib_exc
     from passlib import totp as passlib_totp
 
 # pyotp refuses secrets under 112 bits (RFC 4226 wants at least 128); aioctap and passlib accept 80
@@ -122,7 +124,7 @@ def test_our_totp_uri_parses_in_pyotp_and_passlib(
     theirs = pyotp.parse_uri(uri)
     assert isinstance(theirs, pyotp.TOTP)
     assert theirs.byte_secret() == key and theirs.digits == digits and theirs.interval == period
-    assert theirs.digest().name == alg  # type: ignore[operator]
+    assert theirs.digest().name == alg
     assert theirs.name == label and theirs.issuer == issuer
     other = passlib_totp.TOTP.from_uri(uri)
     assert other.key == key and other.alg == alg and other.digits == digits and other.period == period
@@ -198,3 +200,58 @@ def test_passlib_encrypted_json_is_refused_with_a_typed_error() -> None:
     theirs = passlib_totp.TOTP.using(secrets=secrets)(key=b"k" * 20, format="raw")
     with pytest.raises(KeyFormatError):
         TOTP.from_json(theirs.to_json(), OTPContext(secrets))
+
+
+# -- passlib's match() semantics ---------------------------------------------------------------------------
+
+
+def _outcome(match: Any, *args: Any, **kwargs: Any) -> tuple[Any, ...]:
+    """("match", counter, time, expire_time, cache_seconds, skipped) / ("used", expire_time) / ("invalid",)."""
+    try:
+        m = match(*args, **kwargs)
+    except passlib_exc.UsedTokenError as e:
+        return ("used", e.expire_time)
+    except UsedTokenError as e:
+        return ("used", e.expire_time)
+    except (passlib_exc.InvalidTokenError, InvalidTokenError):
+        return ("invalid",)
+    return ("match", m.counter, m.time, m.expire_time, m.cache_seconds, m.skipped)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(
+    key=st.binary(min_size=10, max_size=32),
+    period=st.sampled_from([30, 60, 15]),
+    t=st.integers(10_000, 2**33),
+    offset=st.integers(-150, 150),
+    window=st.integers(0, 90),
+    skew=st.integers(-60, 60),
+    last=st.none() | st.integers(-3, 3),
+)
+def test_match_agrees_with_passlib(
+    key: bytes, period: int, t: int, offset: int, window: int, skew: int, last: int | None
+) -> None:
+    ours = TOTP(key, format="raw", period=period)
+    theirs = passlib_totp.TOTP(key=key, format="raw", period=period)
+    token = ours.generate(t + offset).token
+    last_counter = None if last is None else (t + offset) // period + last
+    a = _outcome(ours.match, token, t, window=window, skew=skew, last_counter=last_counter)
+    b = _outcome(theirs.match, token, t, window=window, skew=skew, last_counter=last_counter)
+    assert a == b
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    key=st.binary(min_size=PYOTP_MIN_KEY, max_size=32),
+    t=st.integers(10_000, 2**33),
+    offset=st.integers(-90, 90),
+    form=st.sampled_from(["uri", "json"]),
+)
+def test_verify_from_source_agrees_with_passlib(key: bytes, t: int, offset: int, form: str) -> None:
+    """passlib's ``TOTP.verify(token, source, time=...)`` with a URI or JSON source, and aioctap's."""
+    ours = TOTP(key, format="raw", label="alice", issuer="ACME")
+    source = ours.to_uri() if form == "uri" else ours.to_json(encrypt=False)
+    token = pyotp_code(key, "sha1", 6, 30, t + offset)
+    a = _outcome(TOTP.verify, token, source, time=t)
+    b = _outcome(passlib_totp.TOTP.verify, token, source, time=t)
+    assert a == b

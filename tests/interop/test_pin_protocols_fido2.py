@@ -5,13 +5,14 @@ host reading what python-fido2 did; plus the protocols' primitives compared func
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from fido2.ctap import CtapError as Fido2CtapError
-from fido2.ctap2 import ClientPin as Fido2ClientPin
-from fido2.ctap2 import Ctap2 as Fido2Ctap2
+from fido2.ctap2.base import Ctap2 as Fido2Ctap2
+from fido2.ctap2.pin import ClientPin as Fido2ClientPin
 from fido2.ctap2.pin import PinProtocolV1 as Fido2V1
 from fido2.ctap2.pin import PinProtocolV2 as Fido2V2
 from hypothesis import given, settings
@@ -26,7 +27,7 @@ from aioctap.ctap2.pin import PinProtocol
 PIN, NEW_PIN = "first-PIN-1234", "second-PIN-5678"
 CDH = hashlib.sha256(b"interop client data").digest()
 RP = {"id": "example.com", "name": "Example"}
-ES256 = [{"type": "public-key", "alg": -7}]
+ES256: list[Mapping[str, Any]] = [{"type": "public-key", "alg": -7}]
 OURS: dict[int, type[PinProtocol]] = {1: PinProtocolV1, 2: PinProtocolV2}
 THEIRS: dict[int, Any] = {1: Fido2V1, 2: Fido2V2}
 FIDO2_ERR = Fido2CtapError.ERR
@@ -120,7 +121,8 @@ async def test_aioctap_sets_pin_python_fido2_uses_it(authenticator: Any) -> None
         await ClientPin(await Ctap2.create(dev), PinProtocolV1()).set_pin(PIN)
     with authenticator.fido2_device() as dev:
         ctap = Fido2Ctap2(dev)
-        for proto in (Fido2V1(), Fido2V2()):
+        protocols: list[Any] = [Fido2V1(), Fido2V2()]
+        for proto in protocols:
             cp = Fido2ClientPin(ctap, proto)
             token = cp.get_pin_token(PIN, Fido2ClientPin.PERMISSION.MAKE_CREDENTIAL, "example.com")
             ctap.make_credential(

@@ -181,3 +181,69 @@ def test_bad_serialized() -> None:
     for bad in ("{", "[]", '{"type":"totp","v":1}', '{"type":"x","v":1,"key":"JBSWY3DPEHPK3PXP"}'):
         with pytest.raises(KeyFormatError):
             BaseOTP.from_json(bad)
+
+
+# -- fuzzer-found inputs (fuzz/known_crashes/otpauth-*) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("counter", [str(2**64), "518446744073709551616", "9" * 5000])
+def test_uri_hotp_counter_past_64_bits_is_a_key_format_error(counter: str) -> None:
+    """fuzz/known_crashes/otpauth-hotp-counter-overflow: RFC 4226's counter is 8 bytes."""
+    with pytest.raises(KeyFormatError, match="counter"):
+        BaseOTP.from_uri(f"otpauth://hotp/ob?secret=JBSWY3DPEHPK3PXP&counter={counter}")
+    with pytest.raises(KeyFormatError, match="counter"):
+        HOTP("JBSWY3DPEHPK3PXP", counter=2**64)
+    last = BaseOTP.from_uri(f"otpauth://hotp/ob?secret=JBSWY3DPEHPK3PXP&counter={2**64 - 1}")
+    assert isinstance(last, HOTP) and last.generate() == hotp(last.key, 2**64 - 1)
+
+
+@pytest.mark.parametrize("member", ["digits", "period", "counter"])
+@pytest.mark.parametrize("number", ["\u00b2", "\u0663", "\uff11"])  # superscript two, Arabic-Indic three, fullwidth one
+def test_uri_numbers_are_ascii_digits(member: str, number: str) -> None:
+    kind = "hotp" if member == "counter" else "totp"
+    extra = "" if member == "counter" else "&counter=1" if kind == "hotp" else ""
+    with pytest.raises(KeyFormatError, match=member):
+        BaseOTP.from_uri(f"otpauth://{kind}/a?secret=JBSWY3DPEHPK3PXP&{member}={number}{extra}")
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "otpauth://totp/Example:\udcff\udcffalice?secret=JBSWY3DPEHPK3PXP",  # the fuzzer's: surrogate-escaped bytes
+        "otpauth://totp/\ud800?secret=JBSWY3DPEHPK3PXP",
+        "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&issuer=\udc80",
+    ],
+)
+def test_uri_with_lone_surrogates_is_a_key_format_error(uri: str) -> None:
+    """fuzz/known_crashes/otpauth-surrogate-label: a str (from JSON, say) may hold lone surrogates; no URI or
+    JSON document can carry them, so the parser refuses them rather than to_uri failing later."""
+    with pytest.raises(KeyFormatError, match="Unicode"):
+        BaseOTP.from_uri(uri)
+    with pytest.raises(KeyFormatError, match="Unicode"):
+        TOTP("JBSWY3DPEHPK3PXP", label="\ud800")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    kind=st.sampled_from(["totp", "hotp"]),
+    label=st.text(max_size=12),
+    params=st.lists(
+        st.tuples(st.sampled_from(["issuer", "algorithm", "digits", "period", "counter"]), st.text(max_size=24)),
+        max_size=4,
+    ),
+)
+def test_whatever_from_uri_accepts_serializes_and_generates(
+    kind: str, label: str, params: list[tuple[str, str]]
+) -> None:
+    """The fuzzer's oracle as a property: an accepted URI round-trips (URI and JSON) and makes a token."""
+    query = "&".join(["secret=JBSWY3DPEHPK3PXP", *(f"{k}={v}" for k, v in params)])
+    try:
+        otp = BaseOTP.from_uri(f"otpauth://{kind}/{label}?{query}")
+    except KeyFormatError:
+        return
+    again = BaseOTP.from_json(otp.to_json())
+    assert again.key == otp.key and again.to_dict() == otp.to_dict()
+    if otp.label:
+        assert BaseOTP.from_uri(otp.to_uri()).to_dict() == otp.to_dict()
+    token = otp.generate(1_700_000_000).token if isinstance(otp, TOTP) else otp.generate()
+    assert len(token) == otp.digits and token.isdigit()

@@ -67,3 +67,34 @@ def test_amount_parser_any_text(text: str) -> None:
         TalerAmount.parse(text)
     except KeyFormatError:
         pass
+
+
+@pytest.mark.parametrize("algorithm", ["\u00b2", "\u0661", "\uff12", "1" * 5000, " 1", "1\n", "-1", "3"])
+def test_algorithm_must_be_ascii_digits_or_a_name(algorithm: str) -> None:
+    """fuzz/known_crashes/taler-unicode-digit-algorithm: str.isdigit() takes "²", which int() refuses."""
+    with pytest.raises(KeyFormatError, match="algorithm"):
+        pos_confirmation(KEY, algorithm, 1111111109)
+
+
+@pytest.mark.parametrize("bad", ["EUR:1\n", "EUR:" + "1" * 5000])
+def test_amounts_that_int_or_a_dollar_anchor_would_mishandle(bad: str) -> None:
+    with pytest.raises(KeyFormatError):
+        TalerAmount.parse(bad)
+
+
+@pytest.mark.parametrize("time", [float("nan"), float("inf"), -1, 10**30])
+def test_time_outside_the_counter_range_is_refused(time: float) -> None:
+    with pytest.raises(KeyFormatError, match="time"):
+        pos_confirmation(KEY, 1, time)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60), st.text(max_size=8), st.integers(0, 2**40), st.none() | st.text(max_size=30))
+def test_pos_confirmation_any_text_gives_only_key_format_errors(
+    key: str, algorithm: str, time: int, price: str | None
+) -> None:
+    try:
+        codes = pos_confirmation(key, algorithm, time, price)
+    except KeyFormatError:
+        return
+    assert codes is None or all(len(c) == 8 and c.isascii() and c.isdigit() for c in codes.split("\n"))

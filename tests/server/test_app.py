@@ -234,6 +234,24 @@ async def test_malformed_json_is_400(raw: bytes) -> None:
             assert_failed(r, 413 if len(raw) > 64 * 1024 else 400)
 
 
+@pytest.mark.parametrize(
+    ("raw", "words"),
+    [
+        (b'{"username": "a\\u0000b", "displayName": "A"}', ["control characters"]),
+        (b'{"username": "a\\u0000b"}', ["control characters"]),
+        (b'{"username": "alice", "displayName": "\\ud800"}', ["surrogate"]),
+        (b'{"username": "alice", "displayName": "A", "extensions": {"x": 1e400}}', ["out of range"]),
+        (b'{"username": "alice", "displayName": "A", "extensions": {"x": NaN}}', ["NaN"]),
+    ],
+)
+async def test_bodies_the_store_or_json_cannot_hold_are_400(raw: bytes, words: list[str]) -> None:
+    """Found by the fido2_api fuzz target: these used to answer 500."""
+    async with rp_env() as rp:
+        for path in ("/fido2/attestation/options", "/fido2/assertion/options"):
+            r = await rp.http.post(path, content=raw, headers={"content-type": "application/json"})
+            assert_failed(r, 400, *words)
+
+
 async def test_streamed_body_is_cut_at_the_limit() -> None:
     async def chunks() -> AsyncIterator[bytes]:
         yield b'{"username": "'

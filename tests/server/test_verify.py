@@ -189,6 +189,31 @@ async def test_authentication_checks_each_fail(ceremony: Any) -> None:
     assert flagged.possible_clone
 
 
+async def test_challenge_must_be_spelled_exactly_as_base64url(ceremony: Any) -> None:
+    """§7.1 step 8 / §7.2 step 12: C.challenge equals base64url(challenge) -- unpadded, url alphabet -- exactly."""
+    import base64
+
+    reg, assertion, rch, ach, _ = ceremony
+    stored = register(reg, rch)
+    kw = {"expected_challenge": ach, "expected_origin": ORIGIN, "expected_rp_id": RP_ID,
+          "credential_public_key": stored.credential_public_key, "credential_current_sign_count": 0}  # fmt: skip
+    assert len(rch) % 3 and len(ach) % 3  # their base64url needs padding
+    for spelling, error in (
+        (lambda c: base64.urlsafe_b64encode(c).decode(), ChallengeMismatchError),  # padded
+        (lambda c: websafe_encode(c) + "=" * 4, MalformedResponseError),  # padding past the end: not base64url
+        (lambda c: base64.b64encode(c).decode().rstrip("="), None),  # standard alphabet, when it has + or /
+    ):
+        for credential, challenge, verify in (
+            (reg, rch, lambda cred: register(cred, rch)),
+            (assertion, ach, lambda cred: verify_authentication(cred, **kw)),
+        ):
+            spelled = spelling(challenge)
+            if spelled == websafe_encode(challenge):
+                continue  # this challenge has no "+" or "/" in standard base64
+            with pytest.raises(error or (ChallengeMismatchError, MalformedResponseError)):
+                verify(_client_data(credential, challenge=spelled))
+
+
 async def test_zero_counters_are_allowed(ceremony: Any) -> None:
     reg, assertion, rch, ach, _ = ceremony
     stored = register(reg, rch)
@@ -210,6 +235,18 @@ def test_rp_id_rules() -> None:
     assert not verify_rp_id("example.com", "http://example.com")
     assert not verify_rp_id("example.com", "https://badexample.com")
     assert not verify_rp_id("login.example.com", "https://example.com")
+    # HTML "is a registrable domain suffix of or is equal to": no public suffix, IP addresses only match themselves
+    assert not verify_rp_id("com", "https://example.com")
+    assert not verify_rp_id("c.kawasaki.jp", "https://a.b.c.kawasaki.jp")  # *.kawasaki.jp: a wildcard rule
+    assert verify_rp_id("b.c.kawasaki.jp", "https://a.b.c.kawasaki.jp")
+    assert verify_rp_id("github.io", "https://github.io")  # equal to the host: allowed even for a public suffix
+    assert verify_rp_id("Example.COM", "https://LOGIN.example.com")
+    assert verify_rp_id("::1", "https://[::1]:8443") and verify_rp_id("[::1]", "https://[::1]")
+    assert not verify_rp_id("0.1", "https://10.0.0.1") and not verify_rp_id("10.0.0.1", "https://host.example")
+    # secure contexts: http only on localhost, *.localhost and loopback addresses
+    assert verify_rp_id("a.localhost", "http://b.a.localhost:8000") and verify_rp_id("127.0.0.1", "http://127.0.0.1")
+    assert verify_rp_id("::1", "http://[::1]:80") and not verify_rp_id("10.0.0.1", "http://10.0.0.1")
+    assert not verify_rp_id("example.com", "ftp://example.com") and not verify_rp_id("example.com", "not a url")
 
 
 async def test_client_rejects_foreign_rp_id() -> None:

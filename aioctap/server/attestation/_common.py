@@ -67,10 +67,12 @@ class TrustAnchors:
     by_aaguid: dict[bytes, list[x509.Certificate]] = field(default_factory=dict)
 
     def for_attestation(self, fmt: str, aaguid: bytes) -> list[x509.Certificate]:
+        """The roots trusted for one attestation: the global ones, those of format ``fmt`` and those of ``aaguid``."""
         return [*self.roots, *self.by_format.get(fmt, []), *self.by_aaguid.get(bytes(aaguid), [])]
 
     @classmethod
     def from_pem(cls, *pems: bytes) -> TrustAnchors:
+        """Anchors trusted for every format, from PEM data (each argument may hold several certificates)."""
         return cls(roots=[c for pem in pems for c in x509.load_pem_x509_certificates(pem)])
 
     def merged(self, other: TrustAnchors) -> TrustAnchors:
@@ -118,6 +120,7 @@ class AttestationContext:
 
     @property
     def credential(self) -> AttestedCredentialData:
+        """The attested credential data; MalformedAttestationError when the authenticator data has none."""
         cred = self.auth_data.credential_data
         if cred is None:
             raise MalformedAttestationError("authenticator data has no attested credential data")
@@ -143,9 +146,13 @@ def cert_chain(att_stmt: Mapping[str, Any], name: str = "x5c") -> list[x509.Cert
 
 def load_der(der: bytes, where: str) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(der)
-    except (ValueError, x509.InvalidVersion) as e:  # InvalidVersion is not a ValueError
+        cert = x509.load_der_x509_certificate(der)
+        # parse the extensions now (cryptography parses them lazily): a certificate with a duplicate or
+        # malformed extension is invalid (RFC 5280 §4.2) and must not crash a later check
+        cert.extensions  # noqa: B018
+    except (ValueError, x509.InvalidVersion, x509.DuplicateExtension, x509.UnsupportedGeneralNameType) as e:
         raise MalformedAttestationError(f"{where} holds an invalid certificate: {e}") from None
+    return cert
 
 
 def require_alg_sig(att_stmt: Mapping[str, Any]) -> tuple[int, bytes]:

@@ -43,6 +43,8 @@ class AuthorizationList:
 
     @classmethod
     def parse(cls, tlv: _der.Tlv, what: str) -> AuthorizationList:
+        """Parse a KeyMint AuthorizationList SEQUENCE (the fields WebAuthn L3 §8.4 checks); ``what`` names it in
+        errors."""
         if tlv.cls != _der.UNIVERSAL or tlv.number != 16:
             raise MalformedAttestationError(f"{what} is not a DER SEQUENCE")
         purpose: tuple[int, ...] | None = None
@@ -76,6 +78,7 @@ class KeyDescription:
 
     @classmethod
     def parse(cls, der: bytes) -> KeyDescription:
+        """Parse the DER KeyDescription of the attestation extension (OID 1.3.6.1.4.1.11129.2.1.17)."""
         top = _der.parse_one(der)
         if top.cls != _der.UNIVERSAL or top.number != 16:
             raise MalformedAttestationError("KeyDescription is not a DER SEQUENCE")

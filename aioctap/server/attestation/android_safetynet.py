@@ -56,6 +56,7 @@ class Jws:
 
     @classmethod
     def parse(cls, token: bytes | str, what: str = "JWS") -> Jws:
+        """Parse a compact JWS (RFC 7515 §7.1) with an x5c header; MalformedAttestationError when malformed."""
         if isinstance(token, bytes):
             try:
                 token = token.decode("ascii")
@@ -82,6 +83,7 @@ class Jws:
         return cls(header, payload, f"{parts[0]}.{parts[1]}".encode("ascii"), signature, alg, certs)
 
     def certificates(self, what: str = "JWS") -> list[x509.Certificate]:
+        """The x5c chain as X.509 certificates, leaf first."""
         return [load_der(c, f"{what} x5c") for c in self.x5c]
 
     def verify(self, cert: x509.Certificate, what: str = "JWS") -> None:
@@ -106,6 +108,8 @@ def _hostname_ok(cert: x509.Certificate) -> bool:
 
 
 def verify_android_safetynet(ctx: AttestationContext) -> FormatResult:
+    """The android-safetynet format (WebAuthn L3 §8.5): a SafetyNet JWS whose nonce binds the data, signed by
+    attest.android.com, fresh."""
     ver, response = ctx.att_stmt.get("ver"), ctx.att_stmt.get("response")
     if not isinstance(ver, str) or not ver:
         raise MalformedAttestationError("android-safetynet attStmt.ver must be a non-empty string")

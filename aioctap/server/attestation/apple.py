@@ -45,6 +45,8 @@ def apple_nonce(cert: x509.Certificate) -> bytes:
 
 
 def verify_apple(ctx: AttestationContext) -> FormatResult:
+    """The apple format (WebAuthn L3 §8.8): the leaf certificate's nonce extension is SHA-256 of authData ||
+    clientDataHash and its key is the credential's."""
     chain = cert_chain(ctx.att_stmt)
     leaf = chain[0]
     nonce = hashlib.sha256(ctx.signed_data).digest()

@@ -14,6 +14,8 @@ __all__ = ["verify_fido_u2f"]
 
 
 def verify_fido_u2f(ctx: AttestationContext) -> FormatResult:
+    """The fido-u2f format (WebAuthn L3 §8.6): a U2F signature by the one attestation certificate over the U2F
+    registration data."""
     sig = ctx.att_stmt.get("sig")
     if not isinstance(sig, bytes):
         raise MalformedAttestationError("attStmt.sig is missing or not a byte string")

@@ -44,6 +44,8 @@ def check_packed_certificate(cert: x509.Certificate, aaguid: bytes) -> None:
 
 
 def verify_packed(ctx: AttestationContext) -> FormatResult:
+    """The packed format (WebAuthn L3 §8.2): full attestation with an x5c chain, or self attestation by the
+    credential key."""
     alg, sig = require_alg_sig(ctx.att_stmt)
     cred = ctx.credential
     if "x5c" not in ctx.att_stmt:

@@ -74,6 +74,7 @@ class TpmAlg(IntEnum):
 
 
 class TpmEccCurve(IntEnum):
+    """TPM_ECC_CURVE identifiers (TPM 2.0 Part 2 §6.4) of the curves WebAuthn uses."""
     NIST_P256 = 0x0003
     NIST_P384 = 0x0004
     NIST_P521 = 0x0005
@@ -140,6 +141,7 @@ class TpmsAttest:
 
     @classmethod
     def parse(cls, data: bytes) -> TpmsAttest:
+        """Parse a TPMS_ATTEST structure (TPM 2.0 Part 2 §10.12.12), the ``certInfo`` of a tpm statement."""
         r = _Reader(data, "certInfo (TPMS_ATTEST)")
         magic, typ = r.u32(), r.u16()
         if typ != TPM_ST_ATTEST_CERTIFY:
@@ -172,6 +174,7 @@ class TpmtPublic:
 
     @classmethod
     def parse(cls, data: bytes) -> TpmtPublic:
+        """Parse a TPMT_PUBLIC structure (TPM 2.0 Part 2 §12.2.4), the ``pubArea`` of a tpm statement."""
         r = _Reader(data, "pubArea (TPMT_PUBLIC)")
         typ, name_alg, attrs, policy = r.u16(), r.u16(), r.u32(), r.tpm2b()
         symmetric = r.u16()
@@ -264,6 +267,8 @@ def check_aik_certificate(cert: x509.Certificate, aaguid: bytes) -> None:
 
 
 def verify_tpm(ctx: AttestationContext) -> FormatResult:
+    """The tpm format (WebAuthn L3 §8.3): the AIK-signed certInfo names pubArea, pubArea holds the credential key,
+    the AIK certificate meets §8.3.1."""
     st = ctx.att_stmt
     if st.get("ver") != "2.0":
         raise MalformedAttestationError("TPM attStmt.ver must be '2.0'")
