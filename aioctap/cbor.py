@@ -1,12 +1,19 @@
 """Canonical CTAP2 CBOR (CTAP 2.1 §8 "Message Encoding") on top of cbor2.
 
 CTAP2 uses a restricted CBOR profile: definite lengths only, shortest integer encodings,
-map keys sorted by the CTAP2 canonical order (length first, then bytewise; cbor2's
-``canonical=True`` implements exactly that), no duplicate map keys, no tags, no floats or
+map keys sorted in the CTAP2 canonical order, no duplicate map keys, no tags, no floats or
 simple values other than false/true/null, map keys of type integer, text or byte string,
 at most 16 levels of nesting. ``loads`` rejects anything outside the profile with
 :class:`CborError` (canonical form only when ``strict`` is set; the types, the nesting and
 trailing bytes always).
+
+The CTAP2 canonical key order (CTAP 2.1 §8 "CTAP2 canonical CBOR encoding form", as python-fido2 and
+Chromium's ``cbor::Value`` implement it): a key of a lower major type first (unsigned integers, then
+negative integers, then byte strings, then text strings), then the key with the shorter encoding, then
+bytewise lexical order of the encodings. That is *not* RFC 7049 §3.9's order (cbor2's ``canonical=True``),
+which compares the lengths first: ``{24: 0, -1: 0}`` is ``a2 1818 00 20 00`` in CTAP2 and ``a2 20 00 1818 00``
+in RFC 7049 order. So ``dumps`` puts every map in CTAP2 order itself and lets cbor2 write the maps in the
+order given.
 
 How the strict checks stay cheap (the per-item work runs in cbor2's compiled code, but for a short
 Python loop over each map's entries and a set of item types per array):
@@ -40,11 +47,92 @@ class CborError(ValueError):
 
 
 def dumps(obj: Any) -> bytes:
-    """Encode ``obj`` as canonical CTAP2 CBOR."""
+    """Encode ``obj`` as canonical CTAP2 CBOR.
+
+    ``obj`` may hold integers (64-bit range), byte strings (also bytearray, memoryview), text strings,
+    booleans, None, sequences (list, tuple) and mappings whose keys are integers, text or byte strings;
+    anything else is a :class:`CborError`.
+    """
     try:
-        return cbor2.dumps(obj, canonical=True)
-    except (cbor2.CBOREncodeError, TypeError, ValueError) as e:
+        return cbor2.dumps(_in_ctap2_order(obj, 0))
+    except CborError:
+        raise
+    except (cbor2.CBOREncodeError, TypeError, ValueError, OverflowError) as e:
         raise CborError(f"cannot encode value as CBOR: {e}") from None
+
+
+_LEAF_TYPES = frozenset((str, bytes, bool, type(None)))  # ints have a range to check
+_INT_LIMIT = 1 << 64  # CBOR major types 0 and 1 carry -2**64 .. 2**64 - 1 (beyond: bignum tags, not CTAP2)
+
+
+def _in_ctap2_order(obj: Any, depth: int) -> Any:
+    """``obj`` with its maps rebuilt as dicts whose keys come in CTAP2 canonical order (and checked for type).
+
+    ``depth`` is the number of containers ``obj`` sits in.
+    """
+    kind = type(obj)
+    if kind is int:
+        if -_INT_LIMIT <= obj < _INT_LIMIT:
+            return obj
+        raise CborError("cannot encode value as CBOR: integer out of the 64-bit range of CBOR")
+    if kind is dict:
+        if depth >= MAX_DEPTH and obj:
+            raise _too_deep()
+        return _map_in_ctap2_order(obj, depth)
+    if kind is list or kind is tuple:
+        if depth >= MAX_DEPTH and obj:
+            raise _too_deep()
+        return [item if type(item) in _LEAF_TYPES else _in_ctap2_order(item, depth + 1) for item in obj]
+    if kind in _LEAF_TYPES:
+        return obj
+    if isinstance(obj, bytes | bytearray | memoryview):  # bytes subclasses (an AAGUID type, say) too
+        return bytes(obj)
+    if isinstance(obj, int) and kind is not bool:  # IntEnum and the like: encoded as what they are
+        return _in_ctap2_order(int(obj), depth)
+    if isinstance(obj, str):
+        return str(obj)
+    if isinstance(obj, list | tuple):
+        return _in_ctap2_order(list(obj), depth)
+    if isinstance(obj, Mapping):
+        return _in_ctap2_order(dict(obj), depth)
+    raise CborError(f"cannot encode value as CBOR: type {kind.__name__} is not allowed in CTAP2")
+
+
+def _too_deep() -> CborError:
+    return CborError(f"CBOR nesting deeper than {MAX_DEPTH} levels")
+
+
+def _map_in_ctap2_order(obj: dict[Any, Any], depth: int) -> dict[Any, Any]:
+    items = [
+        (key, value if type(value) in _LEAF_TYPES else _in_ctap2_order(value, depth + 1)) for key, value in obj.items()
+    ]
+    if len(items) > 1:
+        for key, _ in items:
+            if type(key) is not int or key < 0:
+                items.sort(key=_item_order)
+                break
+        else:  # all keys unsigned integers, as in every CTAP2 command: their order is numeric order
+            items.sort(key=_first)
+            if items[-1][0] >= _INT_LIMIT:
+                _key_order(items[-1][0])  # refuses it
+    elif items and (type(items[0][0]) not in _KEY_TYPES or type(items[0][0]) is int):
+        _key_order(items[0][0])  # refuses a key of a type not allowed (or takes an int or str subclass)
+    return dict(items)
+
+
+def _first(item: tuple[Any, Any]) -> Any:
+    return item[0]
+
+
+def _item_order(item: tuple[Any, Any]) -> tuple[int, int, Any]:
+    key = item[0]
+    kind = type(key)
+    # short ASCII text and one-byte integers, the keys of CTAP2's own maps, inline
+    if kind is str and len(key) < 24 and key.isascii():
+        return 3, 1 + len(key), key
+    if kind is int and -24 <= key < 24:
+        return (0, 1, key) if key >= 0 else (1, 1, -1 - key)
+    return _key_order(key)
 
 
 # -- the hooks that keep decoded values inside the CTAP2 profile --------------------------------------
@@ -99,26 +187,33 @@ def _check_values(obj: Mapping[Any, Any]) -> None:
                 _check_array(value)
 
 
-def _sort_key(key: Any) -> tuple[int, int, Any]:
-    """Where a map key goes in CTAP2 canonical order: (encoded length, major type, value).
+def _key_order(key: Any) -> tuple[int, int, Any]:
+    """Where a map key goes in CTAP2 canonical order: (major type, encoded length, value).
 
-    Keys of the same encoded length and major type have the same head, so their encodings
-    compare as their values do (text strings: code point order is UTF-8 byte order).
+    Keys of the same major type and encoded length have the same head, so their encodings compare
+    as their values do (integers: as ``n`` of the head; text strings: code point order is UTF-8 byte
+    order). Keys of different major types never get to the third item, so it never compares an int
+    with a string.
     """
-    kind = type(key)
-    if kind is int:
+    if isinstance(key, int) and type(key) is not bool:
         major, n = (0, key) if key >= 0 else (1, -1 - key)
-        return (1 if n < 24 else 2 if n < 0x100 else 3 if n < 0x10000 else 5 if n < 0x100000000 else 9), major, n
-    if kind is str:
-        length = len(key) if key.isascii() else len(key.encode())
+        if n >= 0x10000000000000000:
+            raise CborError("CBOR map key out of range: integers must fit in 64 bits")
+        return major, 1 if n < 24 else 2 if n < 0x100 else 3 if n < 0x10000 else 5 if n < 0x100000000 else 9, n
+    if isinstance(key, str):
+        try:
+            length = len(key) if key.isascii() else len(key.encode())
+        except UnicodeEncodeError:
+            raise CborError("CBOR text string map key is not valid UTF-8 text") from None
         major = 3
-    elif kind is bytes:
+    elif isinstance(key, bytes | bytearray | memoryview):
+        key = bytes(key)
         length = len(key)
         major = 2
     else:
-        raise CborError(f"CBOR map key of type {kind.__name__} is not allowed in CTAP2")
+        raise CborError(f"CBOR map key of type {type(key).__name__} is not allowed in CTAP2")
     head = 1 if length < 24 else 2 if length < 0x100 else 3 if length < 0x10000 else 5 if length < 0x100000000 else 9
-    return head + length, major, key
+    return major, head + length, key
 
 
 _SCALAR_TYPES = frozenset((int, str, bytes, bool, type(None)))
@@ -134,10 +229,10 @@ def _check_map_strict(obj: Mapping[Any, Any], immutable: bool) -> Any:
         else:
             if fast:
                 fast = False
-                previous = (1, 0, last) if last >= 0 else None
-            # short ASCII text keys, as in CTAP2's own string-keyed maps, inline; any other key through _sort_key
+                previous = (0, 1, last) if last >= 0 else None
+            # short ASCII text keys, as in CTAP2's own string-keyed maps, inline; any other key through _key_order
             ascii_key = type(key) is str and len(key) < 24 and key.isascii()
-            current = (1 + len(key), 3, key) if ascii_key else _sort_key(key)
+            current = (3, 1 + len(key), key) if ascii_key else _key_order(key)
             if previous is not None and not previous < current:
                 raise CborError("CBOR is not in CTAP2 canonical form: map keys out of order")
             previous = current

@@ -31,15 +31,18 @@ class UdpCtapHidConnection(_base()):  # type: ignore[misc]
         self._sock.connect((host, port))
 
     def read_packet(self) -> bytes:
+        """Receive one report (datagrams of another size are dropped); ``socket.timeout`` after ``timeout``."""
         while True:
             data = self._sock.recv(2048)
             if len(data) == self.packet_size:
                 return data
 
     def write_packet(self, data: bytes) -> None:
+        """Send one report, zero-padded or truncated to ``packet_size``."""
         self._sock.send(data.ljust(self.packet_size, b"\0")[: self.packet_size])
 
     def close(self) -> None:
+        """Close the socket."""
         self._sock.close()
 
 

@@ -35,10 +35,6 @@ import aioctap
 # Modules that run code on import.
 _SKIP_MODULES = {"aioctap.__main__"}
 
-# Modules owned by other engineers while issue 8 is in progress: their test is reported as
-# xfail/xpass (not as an error) until they are documented, then the entry can go.
-_DEFERRED_PREFIXES = ("aioctap.hid", "aioctap.virtual", "aioctap.interop")
-
 
 def _is_public_module(name: str) -> bool:
     return name not in _SKIP_MODULES and not any(part.startswith("_") for part in name.split("."))
@@ -139,17 +135,7 @@ def _undocumented_class(cls: type, qualname: str) -> list[str]:
     return missing
 
 
-def _params() -> list[Any]:
-    params = []
-    for name in _public_modules():
-        marks = []
-        if name.startswith(_DEFERRED_PREFIXES):
-            marks.append(pytest.mark.xfail(reason="owned by another engineer; documented later", strict=False))
-        params.append(pytest.param(name, id=name, marks=marks))
-    return params
-
-
-@pytest.mark.parametrize("module_name", _params())
+@pytest.mark.parametrize("module_name", _public_modules())
 def test_public_names_have_docstrings(module_name: str) -> None:
     missing = _undocumented(module_name)
     assert not missing, f"{len(missing)} undocumented public name(s):\n  " + "\n  ".join(missing)

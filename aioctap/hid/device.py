@@ -69,10 +69,12 @@ class CtapHidDevice(CtapDevice):
 
     @property
     def channel_id(self) -> int:
+        """The CTAPHID channel this device talks on, allocated by CTAPHID_INIT (CTAPHID §11.2.9.1.3)."""
         return self._init.channel_id
 
     @property
     def capabilities(self) -> int:
+        """The CAPABILITY flags from the INIT response (WINK, CBOR, NMSG; CTAPHID §11.2.9.1.3)."""
         return self._init.capabilities
 
     @property
@@ -82,6 +84,7 @@ class CtapHidDevice(CtapDevice):
 
     @property
     def device_version(self) -> tuple[int, int, int]:
+        """The device's ``(major, minor, build)`` version from the INIT response."""
         return self._init.device_version
 
     def __repr__(self) -> str:
@@ -94,6 +97,11 @@ class CtapHidDevice(CtapDevice):
         *,
         on_keepalive: KeepaliveCallback | None = None,
     ) -> bytes:
+        """Send one CTAPHID command on this channel and return the response payload.
+
+        Retries while another channel holds the device (ERR_CHANNEL_BUSY, CTAPHID §11.2.9.1.6)
+        for up to ``timeout`` seconds; ``on_keepalive`` receives each KEEPALIVE status (§11.2.9.1.7).
+        """
         async with self._lock:
             deadline: float | None = None
             while True:
@@ -136,6 +144,7 @@ class CtapHidDevice(CtapDevice):
         await self.call(CTAPHID.LOCK, struct.pack(">B", lock_time))
 
     async def aclose(self) -> None:
+        """Close the device (and the connection it owns, if it opened one); idempotent."""
         if self._on_close is not None:
             callback, self._on_close = self._on_close, None
             await callback()

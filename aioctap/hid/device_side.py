@@ -118,6 +118,7 @@ class DeviceCore:
 
     @property
     def busy_channel(self) -> int | None:
+        """The channel whose request the application is running, or None when idle."""
         return self._busy
 
     def _error(self, cid: int, code: HIDERR) -> list[bytes]:

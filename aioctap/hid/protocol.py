@@ -175,6 +175,7 @@ class Reassembler:
         return self._cmd is not None
 
     def reset(self) -> None:
+        """Drop the message being assembled, if any."""
         self._cmd = None
         self._buf.clear()
 
@@ -237,6 +238,11 @@ class Reassembler:
         return None, i
 
     def feed(self, packet: Packet) -> Message | None:
+        """Add one packet; the :class:`Message` once complete, else None.
+
+        Raises :class:`CtapHidProtocolError` (with the CTAPHID error to reply) for a message over the
+        maximum length, an out-of-order sequence number or a stray continuation (CTAPHID §11.2.4).
+        """
         if packet.cmd is not None:
             if packet.length > self._max:
                 self.reset()
@@ -279,6 +285,7 @@ class InitResponse:
     capabilities: int
 
     def to_bytes(self) -> bytes:
+        """The 17-byte CTAPHID_INIT response payload (CTAPHID §11.2.9.1.3)."""
         return self.nonce + struct.pack(
             ">IB3BB", self.channel_id, self.protocol_version, *self.device_version, self.capabilities
         )

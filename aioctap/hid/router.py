@@ -166,6 +166,7 @@ class HidConnection:
 
     @property
     def closed(self) -> bool:
+        """True once the connection is closed or its transport failed."""
         return self._closed is not None
 
     async def aclose(self) -> None:

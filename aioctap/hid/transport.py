@@ -57,6 +57,7 @@ class Wakeup:
         self._waiter: asyncio.Future[None] | anyio.Event | None = None
 
     def set(self) -> None:
+        """Wake the waiting task, or the next one to ``wait()``; callable from any code in the loop's thread."""
         self._flag = True
         waiter = self._waiter
         if waiter is None:
@@ -68,6 +69,7 @@ class Wakeup:
             waiter.set()
 
     async def wait(self) -> None:
+        """Return once ``set()`` was called since the last ``wait()`` returned."""
         if not self._flag:
             waiter: asyncio.Future[None] | anyio.Event
             try:

@@ -25,6 +25,8 @@ USER_PRESENT_LIMIT = 30.0  # how long a token obtained with built-in UV stands f
 
 
 class PERM:
+    """pinUvAuthToken permission bits (CTAP 2.1 §6.5.5.7): mc, ga, cm, be, lbw, acfg; ALL is their union."""
+
     MC = 0x01
     GA = 0x02
     CM = 0x04
@@ -60,6 +62,7 @@ class PinState:
         self.power_cycle()
 
     def power_cycle(self) -> None:
+        """Start a new power-up: a fresh key agreement key, no token, the failure counters at 0."""
         self._key = ec.generate_private_key(ec.SECP256R1())
         self.token: _Token | None = None
         self.consecutive_failures = 0
@@ -74,6 +77,11 @@ class PinState:
         return self._key
 
     def protocol(self, version: Any) -> PinProtocol:
+        """The PIN/UV auth protocol ``version`` names (CTAP 2.1 §6.5.6, §6.5.7).
+
+        Raises CTAP2_ERR_CBOR_UNEXPECTED_TYPE for a non-integer, CTAP1_ERR_INVALID_PARAMETER for an
+        unsupported version.
+        """
         if not isinstance(version, int) or isinstance(version, bool):
             raise fail(ERR.CBOR_UNEXPECTED_TYPE)
         proto = self.PROTOCOLS.get(version)
@@ -128,6 +136,7 @@ class PinState:
         return token is not None and token.user_present and self.clock() - token.issued <= USER_PRESENT_LIMIT
 
     def token_rp_id(self) -> str | None:
+        """The RP ID the current pinUvAuthToken is bound to, or None (no token, or not bound yet)."""
         return self.token.rp_id if self.token else None
 
     def clear_permissions_except_lbw(self) -> None:
@@ -141,6 +150,7 @@ class PinState:
     # -- the command ----------------------------------------------------------------------------
 
     async def handle(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> dict[int, Any]:
+        """authenticatorClientPIN (CTAP 2.1 §6.5.5): run the subcommand in ``params`` and return the response map."""
         sub = req_param(params, 2, int)
         if sub == 0x01:  # getPINRetries
             return {3: self.state.pin_retries, 4: self.consecutive_failures >= 3}

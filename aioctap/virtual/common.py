@@ -68,6 +68,7 @@ class ApproveAll:
     """The user touches at once (the default)."""
 
     async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool | None:
+        """True: the user touched."""
         return True
 
 
@@ -75,6 +76,7 @@ class DenyAll:
     """The user always refuses."""
 
     async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool | None:
+        """False: the user refused."""
         return False
 
 
@@ -92,14 +94,17 @@ class WaitForTouch:
         self.waiting = False
 
     def touch(self) -> None:
+        """The user touches: the pending (or next) request for presence succeeds."""
         self._answer = True
         self._event.set()
 
     def refuse(self) -> None:
+        """The user refuses: the pending (or next) request for presence is denied."""
         self._answer = False
         self._event.set()
 
     async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool | None:
+        """Send UPNEEDED keepalives until :meth:`touch` (True), :meth:`refuse` (False) or the timeout (None)."""
         set_status(STATUS.UPNEEDED)
         self.waiting = True
         try:
@@ -165,6 +170,7 @@ class FingerprintSensor:
         self.match_results: list[bool | str] = []
 
     def script(self, *samples: FEEDBACK | str | Sample) -> None:
+        """Queue what the next captures give: FEEDBACK values, "timeout" or :class:`Sample` (see the class)."""
         self._script.extend(samples)
 
     async def capture(self, set_status: Callable[[STATUS], None], timeout: float | None = None) -> FEEDBACK | None:

@@ -143,6 +143,7 @@ class VirtualAuthenticator:
     # -- CtapHidApplication ----------------------------------------------------------------------
 
     def wink(self) -> None:
+        """CTAPHID_WINK (CTAPHID §11.2.9.2.1): count it in ``winks`` (there is no LED to blink)."""
         self.winks += 1
 
     def power_cycle(self) -> None:
@@ -244,9 +245,11 @@ class VirtualAuthenticator:
             raise fail(ERR.OPERATION_DENIED)
 
     def is_protected(self) -> bool:
+        """True when a PIN is set or a fingerprint is enrolled (getInfo clientPin / uvBioEnroll: configured)."""
         return self.state.pin_hash is not None or bool(self.state.templates)
 
     def attestation_private_key(self) -> ec.EllipticCurvePrivateKey:
+        """The batch attestation key (P-256) of the state, loaded once; it signs packed and U2F attestations."""
         if self._attestation_key is None:
             self._attestation_key = load_attestation_key(self.state.attestation_key)
         return self._attestation_key

@@ -53,6 +53,7 @@ class Management:
         self.power_cycle()
 
     def power_cycle(self) -> None:
+        """Forget every enumeration, the enrollment in progress and the partial largeBlobs write."""
         self.end_enumerations()
         self._enrollment: _Enrollment | None = None
         self._blob_buffer: bytearray | None = None
@@ -66,6 +67,7 @@ class Management:
     # -- credentialManagement --------------------------------------------------------------------
 
     def credential_management(self, params: Mapping[int, Any]) -> dict[int, Any]:
+        """authenticatorCredentialManagement (CTAP 2.1 §6.8): run the subcommand in ``params``."""
         state = self.auth.state
         sub = req_param(params, 1, int)
         sub_params = opt_param(params, 2, dict)
@@ -150,6 +152,7 @@ class Management:
     # -- bioEnrollment --------------------------------------------------------------------------------
 
     async def bio_enrollment(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> dict[int, Any]:
+        """authenticatorBioEnrollment (CTAP 2.1 §6.7): run the subcommand in ``params`` on the simulated sensor."""
         state = self.auth.state
         if opt_param(params, 6, bool):
             return {1: 1}
@@ -226,6 +229,7 @@ class Management:
     # -- largeBlobs ---------------------------------------------------------------------------------
 
     def large_blobs(self, params: Mapping[int, Any]) -> dict[int, Any]:
+        """authenticatorLargeBlobs (CTAP 2.1 §6.10): read a fragment, or write one of a new serialized array."""
         state = self.auth.state
         get = opt_param(params, 1, int)
         data = opt_param(params, 2, bytes)
@@ -278,6 +282,10 @@ class Management:
     # -- authenticatorConfig -------------------------------------------------------------------------
 
     def config(self, params: Mapping[int, Any]) -> dict[int, Any]:
+        """authenticatorConfig (CTAP 2.1 §6.11).
+
+        Subcommands: enableEnterpriseAttestation, toggleAlwaysUv, setMinPINLength, vendorPrototype.
+        """
         state = self.auth.state
         sub = req_param(params, 1, int)
         sub_params = opt_param(params, 2, dict)

@@ -62,6 +62,7 @@ class CredentialKey:
     _key: Any = field(default=None, repr=False, compare=False)
 
     def private_key(self) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey:
+        """The private key as a ``cryptography`` object (built from ``private`` once, then cached)."""
         if self._key is not None:
             return self._key  # type: ignore[no-any-return]
         key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
@@ -78,10 +79,12 @@ class CredentialKey:
         return key
 
     def public_key(self) -> CoseKey:
+        """The public key as a COSE_Key (ES256, EdDSA or RS256, after ``alg``) for the attested credential data."""
         cls: type[CoseKey] = EdDSA if self.alg == -8 else RS256 if self.alg == -257 else ES256
         return cls.from_cryptography_key(self.private_key().public_key())
 
     def sign(self, message: bytes) -> bytes:
+        """Sign ``message`` with ``alg``: ECDSA P-256/SHA-256 (DER), Ed25519, or RSASSA-PKCS1-v1_5/SHA-256."""
         key = self.private_key()
         if isinstance(key, ed25519.Ed25519PrivateKey):
             return key.sign(message)
@@ -91,6 +94,7 @@ class CredentialKey:
 
     @classmethod
     def generate(cls, alg: int, **attrs: Any) -> CredentialKey:
+        """A new key for COSE algorithm ``alg`` (-7 ES256, -8 EdDSA, -257 RS256); ``attrs`` set the other fields."""
         key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
         if alg == -8:
             key = ed25519.Ed25519PrivateKey.generate()
@@ -127,12 +131,14 @@ class ResidentCredential:
 
     @property
     def rp_id_hash(self) -> bytes:
+        """SHA-256 of the RP ID, as in authenticator data."""
         return hashlib.sha256(self.rp_id.encode()).digest()
 
     def __repr__(self) -> str:
         return f"ResidentCredential(rp_id={self.rp_id!r}, created={self.created}, cred_protect={self.cred_protect})"
 
     def to_cbor(self) -> dict[int, Any]:
+        """The integer-keyed map the state file stores this credential as."""
         return {
             1: self.credential_id,
             2: self.rp_id,
@@ -147,6 +153,7 @@ class ResidentCredential:
 
     @classmethod
     def from_cbor(cls, d: dict[int, Any]) -> ResidentCredential:
+        """The credential :meth:`to_cbor` stored (no validation: :meth:`AuthenticatorState.from_bytes` does it)."""
         return cls(d[1], d[2], d[3], d[4], d[5], d[6], d.get(7), d.get(8), d.get(9) or {})
 
 
@@ -229,6 +236,7 @@ class AuthenticatorState:
 
     @classmethod
     def new(cls) -> AuthenticatorState:
+        """A new authenticator: random AAGUID and master key, a fresh attestation key, certificate and root."""
         aaguid = uuid.uuid4().bytes
         key, cert, root = _make_attestation(aaguid)
         return cls(aaguid, os.urandom(32), key, cert, root)
@@ -298,6 +306,7 @@ class AuthenticatorState:
             self.rsa_keys.pop(d.get(2), None)
 
     def find_resident(self, credential_id: bytes) -> ResidentCredential | None:
+        """The discoverable credential with this ID, or None."""
         for c in self.credentials:
             if c.credential_id == credential_id:
                 return c
@@ -309,12 +318,14 @@ class AuthenticatorState:
         return hmac.new(self.master_key, label + credential_id, hashlib.sha256).digest()
 
     def next_sign_count(self) -> int:
+        """Increment the global signature counter and return it (one counter for every credential)."""
         self.sign_count += 1
         return self.sign_count
 
     # -- serialization ----------------------------------------------------------------------------
 
     def to_bytes(self) -> bytes:
+        """The state as CBOR (unencrypted: :func:`save_state` wraps it); secrets included, keep it private."""
         return cbor.dumps(
             {
                 1: self.aaguid,
@@ -342,6 +353,7 @@ class AuthenticatorState:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> AuthenticatorState:
+        """Parse what :meth:`to_bytes` wrote; :class:`StateError` when it is not a valid state."""
         try:
             d = cbor.loads(data, strict=False)
             return cls(

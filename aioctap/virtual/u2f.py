@@ -25,6 +25,8 @@ INS_NAMES = {0x01: "register", 0x02: "authenticate", 0x03: "version"}
 
 
 class SW:
+    """U2F status words (FIDO U2F Raw Message Formats, status codes), the last two bytes of a response."""
+
     NO_ERROR = 0x9000
     CONDITIONS_NOT_SATISFIED = 0x6985
     WRONG_DATA = 0x6A80
@@ -73,6 +75,10 @@ def _sw(sw: int) -> bytes:
 
 
 async def handle(auth: VirtualAuthenticator, apdu: bytes, set_status: Callable[[STATUS], None]) -> bytes:
+    """Run one U2F request APDU (register, authenticate or version) and return the response APDU.
+
+    Errors come back as a status word (FIDO U2F Raw Message Formats), never as an exception.
+    """
     try:
         cla, ins, p1, _p2, data = parse_apdu(apdu)
         if cla != 0:

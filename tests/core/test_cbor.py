@@ -7,6 +7,7 @@ from typing import Any
 
 import cbor2
 import pytest
+from fido2 import cbor as fido2_cbor
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -84,8 +85,10 @@ def test_round_trip_property(value: object) -> None:
 #
 # ``_oracle_loads`` is the previous implementation of ``cbor.loads``: decode with cbor2's default decoder,
 # walk the value checking every item's type and the nesting depth, and (strict) re-encode it canonically
-# and compare the bytes. One amendment: integers outside the 64-bit range of CBOR's major types 0/1 (which
-# only tags 2/3, bignums, can produce) are refused; the old implementation let a bignum tag through.
+# and compare the bytes. Two amendments: integers outside the 64-bit range of CBOR's major types 0/1 (which
+# only tags 2/3, bignums, can produce) are refused, where the old implementation let a bignum tag through; and
+# the canonical re-encoding sorts map keys in CTAP2 order (major type first, CTAP 2.1 §8), where the old one
+# used cbor2's ``canonical=True`` (RFC 7049 §3.9: encoded length first).
 
 
 def _oracle_check_types(obj: Any, depth: int = 0) -> None:
@@ -105,6 +108,25 @@ def _oracle_check_types(obj: Any, depth: int = 0) -> None:
             _oracle_check_types(v, depth + 1)
 
 
+def _oracle_encode(obj: Any) -> bytes:
+    """Straightforward CTAP2 canonical encoding (CTAP 2.1 §8): each map key encoded on its own, the keys sorted by
+    (major type, encoded length, encoded bytes)."""
+    if obj is None or isinstance(obj, bool):
+        return b"\xf6" if obj is None else b"\xf5" if obj else b"\xf4"
+    if isinstance(obj, int):
+        return _head(0, obj) if obj >= 0 else _head(1, -1 - obj)
+    if isinstance(obj, bytes):
+        return _head(2, len(obj)) + obj
+    if isinstance(obj, str):
+        return _head(3, len(obj.encode())) + obj.encode()
+    if isinstance(obj, list):
+        return _head(4, len(obj)) + b"".join(map(_oracle_encode, obj))
+    assert isinstance(obj, dict)
+    pairs = sorted((_oracle_encode(k), _oracle_encode(v)) for k, v in obj.items())
+    pairs.sort(key=lambda kv: (kv[0][0] >> 5, len(kv[0])))  # stable: bytewise order among equal (major, length)
+    return _head(5, len(pairs)) + b"".join(k + v for k, v in pairs)
+
+
 def _oracle_loads(data: bytes, strict: bool) -> Any:
     try:
         fp = io.BytesIO(data)
@@ -113,7 +135,7 @@ def _oracle_loads(data: bytes, strict: bool) -> Any:
     except Exception as e:
         raise cbor.CborError(f"invalid CBOR: {e}") from None
     _oracle_check_types(obj)
-    if strict and cbor2.dumps(obj, canonical=True) != data[:used]:
+    if strict and _oracle_encode(obj) != data[:used]:
         raise cbor.CborError("CBOR is not in CTAP2 canonical form")
     if data[used:]:
         raise cbor.CborError("trailing bytes")
@@ -174,7 +196,7 @@ def cbor_items(draw: st.DrawFn, depth: int = 0) -> bytes:
         )
     )  # fmt: skip
     if draw(st.integers(0, 3)) > 0:
-        keys = sorted(set(keys), key=lambda k: (len(k), k))  # canonical order, usually
+        keys = sorted(set(keys), key=lambda k: (k[0] >> 5, len(k), k))  # CTAP2 canonical order, usually
     values = [draw(cbor_items(depth + 1)) for _ in keys]
     if draw(st.integers(0, 20)) == 0:
         return b"\xbf" + b"".join(k + v for k, v in zip(keys, values, strict=True)) + b"\xff"
@@ -246,7 +268,10 @@ def test_profile_edges_agree_with_oracle() -> None:
         b"\xa2\x01\x00\x01\x00",  # duplicate key
         b"\xa2\x01\x00\xf5\x00", b"\xa1\xf5\x00", b"\xa1\xf6\x00", b"\xa1\x80\x00", b"\xa1\xa0\x00",
         b"\xa2\x17\x00\x20\x00", b"\xa2\x20\x00\x17\x00",  # 23 before -1 (both one byte: 0x17 < 0x20)
-        b"\xa2\x18\x18\x00\x20\x00", b"\xa2\x20\x00\x18\x18\x00",  # -1 (one byte) before 24 (two bytes)
+        b"\xa2\x18\x18\x00\x20\x00", b"\xa2\x20\x00\x18\x18\x00",  # 24 (major 0) before -1 (major 1)
+        b"\xa2\x19\x01\x00\x00\x61a\x00", b"\xa2\x61a\x00\x19\x01\x00\x00",  # 256 (3 bytes) before "a" (2 bytes)
+        b"\xa2\x38\x63\x00\x40\x00", b"\xa2\x40\x00\x38\x63\x00",  # -100 (major 1) before b"" (major 2)
+        b"\xa2\x17\x00\x18\x18\x00", b"\xa2\x18\x18\x00\x17\x00",  # 23 before 24 (one byte before two)
         b"\xa2\x61a\x00\x41a\x00", b"\xa2\x41a\x00\x61a\x00",  # bytes (major 2) before text (major 3)
         b"\xa2\x62\xc3\xa9\x00\x62zz\x00", b"\xa2\x62zz\x00\x62\xc3\xa9\x00",  # UTF-8 bytewise
         b"\xa2\x62id\x00\x64type\x00", b"\xa2\x64type\x00\x62id\x00",
@@ -272,3 +297,125 @@ def test_messages_say_what_is_wrong() -> None:
     ]:
         with pytest.raises(cbor.CborError, match=message):
             cbor.loads(data)
+
+
+# -- CTAP2 canonical key order (CTAP 2.1 §8): major type first, then encoded length, then bytewise -----------
+#
+# RFC 7049 §3.9 canonical order (cbor2's ``canonical=True``, which ``dumps`` used before) compares the encoded
+# length first, so it differs exactly when a key of a lower major type has a longer encoding.
+
+CTAP2_ORDER_VECTORS = [
+    ({24: "a", -1: "b"}, "a2 1818 6161 20 6162"),  # 24 (major 0, two bytes) before -1 (major 1, one byte)
+    ({256: 1, "a": 2}, "a2 190100 01 6161 02"),  # integers before text, whatever their lengths
+    ({"a": 3, -1: 1, 24: 2}, "a3 1818 02 20 01 6161 03"),
+    ({-25: 0, 23: 0, 0: 0, -1: 0}, "a4 00 00 17 00 20 00 3818 00"),  # all unsigned before all negative
+    ({b"": 1, -300: 2, "": 3, 65536: 4}, "a4 1a00010000 04 39012b 02 40 01 60 03"),  # majors 0, 1, 2, 3
+    ({"bb": 1, "a": 2, "é": 3}, "a3 6161 02 6262 62 01 62c3a9 03"),  # one major: length, then bytewise (UTF-8)
+    ({1: {1000: [], -2: {}}, -1: [{"id": b"\x01", 99: True}]}, "a2 01 a2 1903e8 80 21 a0 20 81 a2 1863 f5 626964 4101"),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), CTAP2_ORDER_VECTORS)
+def test_ctap2_order_vectors(value: dict[Any, Any], expected: str) -> None:
+    canonical = bytes.fromhex(expected.replace(" ", ""))
+    assert fido2_cbor.encode(value) == canonical  # python-fido2 (the reference) agrees with the vector
+    assert cbor.dumps(value) == canonical
+    assert cbor.loads(canonical) == value
+    assert list(cbor.loads(canonical)) == list(cbor.loads(canonical, strict=False))  # keys in wire order
+
+
+@pytest.mark.parametrize(("value", "expected"), [CTAP2_ORDER_VECTORS[i] for i in (0, 1, 2, 4)])
+def test_rfc7049_order_is_not_canonical_but_lenient_decoding_takes_it(value: dict[Any, Any], expected: str) -> None:
+    rfc7049 = cbor2.dumps(value, canonical=True)  # what dumps wrote before: state files written then
+    assert rfc7049 != bytes.fromhex(expected.replace(" ", ""))
+    with pytest.raises(cbor.CborError, match="map keys out of order"):
+        cbor.loads(rfc7049)
+    assert cbor.loads(rfc7049, strict=False) == value
+
+
+def test_dumps_orders_every_kind_of_mapping() -> None:
+    import enum
+    import types
+
+    class Label(enum.IntEnum):
+        BIG = 24
+
+    expected = bytes.fromhex("a218186161206162")
+    assert cbor.dumps(types.MappingProxyType({-1: "b", 24: "a"})) == expected
+    assert cbor.dumps({-1: "b", Label.BIG: "a"}) == expected
+    assert cbor.dumps([({-1: "b", 24: "a"},)]) == bytes.fromhex("8181") + expected
+    assert cbor.dumps({b"k": bytearray(b"v"), 1: memoryview(b"w")}) == bytes.fromhex("a2014177416b4176")
+
+    class Tag(bytes):
+        pass
+
+    class Name(str):
+        pass
+
+    assert cbor.dumps([Tag(b"v"), Name("n"), {Name("k"): Tag(b"")}]) == bytes.fromhex("834176616ea1616b40")
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ({True: 1}, "map key of type bool"),
+        ({1: 2, None: 3}, "map key of type NoneType"),
+        ({(1,): 2}, "map key of type tuple"),
+        ({1: 1.5}, "type float"),
+        ([{1, 2}], "type set"),
+        ({"\ud800": 1, 1: 2}, "not valid UTF-8"),
+        ({2**64: 1, 1: 2}, "out of range"),
+        ({2**64: 1}, "out of range"),
+        ({"a": [-(2**64) - 1]}, "out of the 64-bit range"),
+        ([[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]], "nesting deeper than 16"),
+    ],
+)
+def test_dumps_refuses_values_outside_the_profile(value: Any, message: str) -> None:
+    with pytest.raises(cbor.CborError, match=message):
+        cbor.dumps(value)
+
+
+def test_dumps_nesting_limit_matches_loads() -> None:
+    deepest: Any = 1
+    for _ in range(16):
+        deepest = [deepest]
+    assert cbor.loads(cbor.dumps(deepest)) == deepest
+    cyclic: list[Any] = []
+    cyclic.append(cyclic)
+    with pytest.raises(cbor.CborError, match="nesting"):
+        cbor.dumps(cyclic)
+
+
+# -- against python-fido2's encoder (sorts by first byte, encoded length, bytes: the CTAP2 order) -------------
+
+fido2_keys = st.integers(-(2**64), 2**64 - 1) | st.integers(-30, 300) | st.text(max_size=30) | st.binary(max_size=30)
+fido2_values = st.recursive(
+    st.integers(-(2**64), 2**64 - 1) | st.binary(max_size=30) | st.text(max_size=30) | st.booleans(),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(fido2_keys, children, max_size=6),
+    max_leaves=20,
+)  # python-fido2's encoder has no null
+
+
+@settings(max_examples=300, deadline=None)
+@given(fido2_values)
+def test_dumps_matches_python_fido2(value: Any) -> None:
+    reference = fido2_cbor.encode(value)
+    assert cbor.dumps(value) == reference
+    assert cbor.loads(reference) == value  # strict decoding accepts every canonical encoding
+    assert _oracle_encode(value) == reference
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(fido2_keys, st.integers(0, 3), min_size=2, max_size=8))
+def test_strict_decoding_takes_only_the_ctap2_key_order(value: dict[Any, Any]) -> None:
+    reference = fido2_cbor.encode(value)
+    pairs = sorted((fido2_cbor.encode(k), fido2_cbor.encode(v)) for k, v in value.items())
+    pairs.sort(key=lambda kv: (kv[0][0] >> 5, len(kv[0])))  # stable: (major type, length, bytes)
+    head = _head(5, len(pairs))
+    assert head + b"".join(k + v for k, v in pairs) == reference  # python-fido2 sorts the CTAP2 way
+    assert cbor.loads(reference) == value
+    pairs[0], pairs[1] = pairs[1], pairs[0]
+    disordered = head + b"".join(k + v for k, v in pairs)
+    with pytest.raises(cbor.CborError, match="map keys out of order"):
+        cbor.loads(disordered)
+    assert cbor.loads(disordered, strict=False) == value

@@ -61,10 +61,9 @@ class VirtualProcess:
                 self.close()
                 raise RuntimeError("aioctap virtual did not start listening")
             time.sleep(0.02)
+        # aioctap virtual opens its signal receiver before it logs "listening": a SIGUSR1 sent as soon as the
+        # line is read is a power cycle, never the default action (which would end the process)
         self.port = int(found.group(1))
-        # aioctap virtual logs "listening" before it installs its SIGUSR1 handler: a SIGUSR1 sent at once can
-        # kill it (the default action). A new process needs no reset, so the first fresh() sends no signal.
-        self.pristine = True
 
     @property
     def address(self) -> str:
@@ -82,7 +81,6 @@ class VirtualProcess:
 
     def power_cycle(self) -> None:
         """SIGUSR1, and wait until the process has logged that it handled it."""
-        self.pristine = False
         seen = self.log_file.read_text().count(POWER_CYCLE_LINE)
         self.proc.send_signal(signal.SIGUSR1)
         deadline = time.monotonic() + 10
@@ -95,9 +93,6 @@ class VirtualProcess:
         """Power-cycle (which opens the reset window) and authenticatorReset, with python-fido2."""
         from fido2.ctap2.base import Ctap2
 
-        if self.pristine:
-            self.pristine = False
-            return
         self.power_cycle()
         with self.fido2_device() as dev:
             Ctap2(dev).reset()

@@ -66,11 +66,6 @@ MIXED_KEY_MAPS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aioctap/cbor.py dumps/decode_from use cbor2 canonical=True (RFC 7049 length-first order), not the "
-    "CTAP2 canonical key order of CTAP 2.1 §8 (major type first): wrong bytes out, canonical bytes refused",
-)
 @pytest.mark.parametrize(("value", "expected"), MIXED_KEY_MAPS)
 def test_cbor_mixed_major_type_keys_in_ctap2_order(value: dict[Any, Any], expected: str) -> None:
     canonical = bytes.fromhex(expected)

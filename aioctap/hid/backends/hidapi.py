@@ -81,11 +81,13 @@ class HidapiTransport:
 
     @classmethod
     def open(cls, path: str, packet_size: int = 64) -> HidapiTransport:
+        """Open the HID device at ``path`` (blocking: call it from a worker thread)."""
         handle = _hid().device()
         handle.open_path(path.encode())
         return cls(handle, packet_size)
 
     async def send_packet(self, packet: bytes) -> None:
+        """Send one report, prefixed with report id 0; :class:`TransportClosed` once unplugged or closed."""
         if self._closed.is_set():
             raise TransportClosed("HID device closed")
         try:
@@ -109,12 +111,14 @@ class HidapiTransport:
         raise TransportClosed("HID device closed")
 
     async def receive_packets(self) -> Sequence[bytes]:
+        """Every report ready now, at least one, read in the handle's worker thread."""
         try:
             return await anyio.to_thread.run_sync(self._read, limiter=self._limiter)
         except (OSError, ValueError) as e:
             raise TransportClosed(f"HID read failed (device unplugged?): {e}") from None
 
     async def aclose(self) -> None:
+        """Close the handle once the reader thread has left ``hid.read``; idempotent."""
         if not self._closed.is_set():
             self._closed.set()
             async with self._limiter:  # wait for the reader thread to leave hid.read

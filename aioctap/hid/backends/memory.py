@@ -82,6 +82,7 @@ class MemoryTransport:
         self._peer._deliver(checked)
 
     async def send_packet(self, packet: bytes) -> None:
+        """Send one report to the peer (see :meth:`send_packets`)."""
         await self.send_packets((packet,))
 
     async def send_packets(self, packets: Sequence[bytes]) -> None:
@@ -107,6 +108,7 @@ class MemoryTransport:
             await self._arrived.wait()
 
     async def aclose(self) -> None:
+        """Close this end; both ends' pending waits wake up and raise :class:`TransportClosed`."""
         if self._closed:
             return
         self._closed = True

@@ -79,6 +79,7 @@ class UdpTransport:
         self._receiver = receiver
 
     async def send_packet(self, packet: bytes) -> None:
+        """Send one report as one datagram (see :meth:`send_packets`)."""
         await self.send_packets((packet,))
 
     async def send_packets(self, packets: Sequence[bytes]) -> None:
@@ -146,6 +147,7 @@ class UdpTransport:
             waiter.set_result(None)
 
     async def receive_packets(self) -> Sequence[bytes]:
+        """Every datagram ready now, at least one; raises :class:`TransportClosed` once closed."""
         if self._loop is None:
             try:
                 self._loop = asyncio.get_running_loop()  # own socket: register it on first use
@@ -185,6 +187,7 @@ class UdpTransport:
                 return packets
 
     async def aclose(self) -> None:
+        """Stop reading and close the socket; a pending ``receive_packets`` raises :class:`TransportClosed`."""
         if not self._closed:
             self._closed = True
             if self._loop is not None:
