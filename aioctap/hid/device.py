@@ -107,7 +107,7 @@ class CtapHidDevice(CtapDevice):
             while True:
                 try:
                     return await self.connection.transact(
-                        self.channel_id, cmd, data, on_keepalive=on_keepalive, timeout=self.timeout
+                        self._init.channel_id, cmd, data, on_keepalive=on_keepalive, timeout=self.timeout
                     )
                 except CtapError as e:
                     # another channel holds the device: CTAPHID says to retry later (§11.2.9.1.6)

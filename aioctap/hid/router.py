@@ -11,7 +11,10 @@ transaction fails with :class:`~aioctap.ctap.TransportError` and later ones fail
 A transport that can push packets (``set_receiver``: the in-memory and UDP backends) gets the
 router's ``_route_many`` as its receiver, so a response is routed where it arrives and the waiting
 call wakes without a turn of the reader task; a run of continuation reports of one channel is
-reassembled in one step.
+reassembled in one step. A one-report response is delivered without a Packet or Message object,
+and on asyncio over a transport with ``try_send_packets`` (UDP) ``transact`` sends and waits in
+its own frame, taking the send lock only when the socket buffer is full (bench_transport.py:
+host CPU per 0-byte UDP PING about 53 -> 45 us).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from anyio.abc import TaskGroup
 
 from ..ctap import STATUS, CtapError, KeepaliveCallback, TransportError
 from .protocol import (
+    _CONT_HEADER,
+    _INIT_HEADER,
     BROADCAST_CID,
     CTAPHID,
     CtapHidProtocolError,
@@ -37,7 +42,6 @@ from .protocol import (
     Message,
     Reassembler,
     frame,
-    packet_header,
     parse_init_response,
     parse_packet,
 )
@@ -49,6 +53,10 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 5.0  # seconds without any packet (keepalives extend it)
 CANCEL_WAIT = 1.0  # how long a cancelled call waits for the device's answer
+
+
+_KEEPALIVE = int(CTAPHID.KEEPALIVE)
+_ERROR = int(CTAPHID.ERROR)
 
 
 class CtapHidTimeout(TimeoutError):
@@ -144,6 +152,9 @@ class HidConnection:
         self._send_packets: Callable[[Sequence[bytes]], Awaitable[None]] | None = getattr(
             transport, "send_packets", None
         )
+        # optional extension (UDP): send without waiting, returning how many reports went
+        self._try_send: Callable[[Sequence[bytes]], int] | None = getattr(transport, "try_send_packets", None)
+        self._send_lock_locked: Callable[[], bool] = getattr(self._send_lock, "locked")  # noqa: B009 (Lock is typed without locked())
         #: packets dropped because no transaction waited on their channel, or they were malformed
         self.dropped_packets = 0
 
@@ -218,7 +229,11 @@ class HidConnection:
 
     def _route_many(self, packets: Sequence[bytes]) -> None:
         """Route a batch of reports; a run of continuations of one channel goes in one step."""
-        i, n = 0, len(packets)
+        n = len(packets)
+        if n == 1:  # the common case: one report (a short answer, a keepalive)
+            self._route(packets[0])
+            return
+        i = 0
         while i < n:
             raw = packets[i]
             if i + 1 < n and len(raw) >= 5 and not raw[4] & 0x80:
@@ -236,11 +251,10 @@ class HidConnection:
             i += 1
 
     def _route(self, raw: bytes) -> None:
-        try:
-            cid, kind = packet_header(raw)
-        except CtapHidProtocolError as e:
-            self._drop(str(e))
+        if len(raw) < 5:
+            self._drop(f"packet of {len(raw)} bytes is shorter than a header")
             return
+        cid, kind = _CONT_HEADER.unpack_from(raw)
         if cid == BROADCAST_CID:
             self._route_broadcast(raw)
             return
@@ -250,6 +264,14 @@ class HidConnection:
             return
         try:
             if kind & 0x80:
+                cmd = kind & 0x7F
+                if cmd == pending.cmd and cmd != _KEEPALIVE and cmd != _ERROR and len(raw) >= 7:
+                    length = (raw[5] << 8) | raw[6]
+                    if length <= len(raw) - 7:  # a one-report response (the common case): no Packet
+                        if pending.reassembler.in_progress:
+                            pending.reassembler.reset()
+                        pending.finish(result=raw[7 : 7 + length])
+                        return
                 packet = parse_packet(raw)
                 if packet.cmd == CTAPHID.KEEPALIVE:
                     self._keepalive(pending, packet.data[0] if packet.data else 0)
@@ -310,6 +332,16 @@ class HidConnection:
 
     async def _send(self, cid: int, cmd: int, data: bytes) -> None:
         packets = frame(cid, cmd, data, self.packet_size)
+        try_send = self._try_send
+        if try_send is not None and not self._send_lock_locked():
+            # fast path: no other message is half sent, and what goes now goes whole
+            sent = try_send(packets)
+            if sent == len(packets):
+                return
+            packets = packets[sent:]  # the socket buffer is full: the rest under the lock
+        await self._send_locked(packets)
+
+    async def _send_locked(self, packets: Sequence[bytes]) -> None:
         async with self._send_lock:  # packets of one message must not interleave with another's
             if self._send_packets is not None:
                 await self._send_packets(packets)
@@ -410,7 +442,26 @@ class HidConnection:
         pending = self._new_pending(cid, cmd, on_keepalive, timeout)
         self._pending[cid] = pending
         try:
-            await self._send(cid, cmd, data)
+            try_send = self._try_send
+            if try_send is not None and self._loop is not None and not self._send_lock_locked():
+                # the asyncio fast path of _send and _wait, inlined: one coroutine per call
+                size = self.packet_size
+                if len(data) <= size - 7 and 0 <= cmd <= 0x7F and 0 <= cid <= 0xFFFFFFFF:  # one report
+                    packets = [(_INIT_HEADER.pack(cid, 0x80 | cmd, len(data)) + data).ljust(size, b"\0")]
+                else:
+                    packets = frame(cid, cmd, data, size)
+                sent = try_send(packets)
+                if sent != len(packets):
+                    await self._send_locked(packets[sent:])
+                if not pending.finished:
+                    self._arm_watchdog(pending.deadline)
+                    await pending.done.wait()
+                    if pending.error is not None:
+                        raise pending.error
+                    assert pending.result is not None
+                    return pending.result
+            else:
+                await self._send(cid, cmd, data)
             return await self._wait(pending)
         except anyio.get_cancelled_exc_class():
             with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_WAIT):

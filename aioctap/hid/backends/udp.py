@@ -1,11 +1,14 @@
 """UDP packet transport: one report per datagram, the convention of authenticator simulators.
 
 The device listens on a port (127.0.0.1:8111 by default) and replies to the sender's address.
-The reader waits for readability and then drains every ready datagram in one go: one wake-up for
-a whole burst of continuation packets is what keeps the host's CPU cost per report low. On asyncio
+The reader waits for readability and then drains the ready datagrams in one go: one wake-up for
+a whole burst of continuation packets is what keeps the host's CPU cost per report low. Draining
+stops after a one-report message (a short answer, a keepalive), which saves the failing ``recv``
+per short round trip; the socket stays readable if more is queued. On asyncio
 the socket stays registered with the loop (no add/remove of a reader per wait) and the loop's
 callback does the draining; on other anyio backends ``anyio.wait_readable`` is used.
-``send_packets`` sends the reports of one message without a coroutine per report.
+``send_packets`` sends the reports of one message without a coroutine per report, and
+``try_send_packets`` without any (the router's fast path; it reports how many went).
 
 On asyncio the router gets its packets from the loop's callback directly (``set_receiver``),
 without a wake-up of its reader task.
@@ -103,8 +106,36 @@ class UdpTransport:
                 except OSError as e:
                     raise TransportClosed(f"UDP send failed: {e}") from None
 
+    def try_send_packets(self, packets: Sequence[bytes]) -> int:
+        """Send reports without waiting; return how many went (fewer only when the socket buffer is full).
+
+        The router's fast path: no coroutine and no send lock when every report fits at once.
+        """
+        if self._closed:
+            raise TransportClosed("UDP transport closed")
+        size = self.packet_size
+        send = self._sock.send
+        sent = 0
+        for packet in packets:
+            if len(packet) != size:
+                raise ValueError(f"packet must be {size} bytes, got {len(packet)}")
+            try:
+                send(packet)
+            except BlockingIOError:
+                return sent
+            except ConnectionRefusedError:
+                return len(packets)  # nobody listening (yet): the call times out like a silent device
+            except OSError as e:
+                raise TransportClosed(f"UDP send failed: {e}") from None
+            sent += 1
+        return sent
+
     def _drain(self, packets: list[bytes]) -> None:
-        """Append every datagram ready now to ``packets`` (non-blocking)."""
+        """Append the datagrams ready now to ``packets`` (non-blocking).
+
+        Stops after a one-report message: the socket stays readable if more is queued, so the next
+        turn of the loop (or of ``wait_readable``) gets the rest.
+        """
         recv = self._sock.recv
         size = self.packet_size
         while True:
@@ -118,33 +149,35 @@ class UdpTransport:
                 raise TransportClosed(f"UDP receive failed: {e}") from None
             if len(data) == size:
                 packets.append(data)
+                if data[4] & 0x80 and ((data[5] << 8) | data[6]) <= size - 7:
+                    # a whole one-report message (a short answer, a keepalive): hand it over now
+                    # rather than pay a failing recv; the loop calls back if more is queued
+                    return
 
     def _on_readable(self) -> None:
-        """Loop callback: drain the socket; hand the packets over or wake the reader."""
+        """Loop callback: drain the socket; hand the packets to the receiver, or wake the reader."""
+        ready = self._ready
         try:
-            self._drain(self._ready)
+            self._drain(ready)
         except TransportClosed as e:
             self._error = e
             assert self._loop is not None
             self._loop.remove_reader(self._sock.fileno())
-        self._deliver_ready()
-        if self._waiter is None and len(self._ready) >= MAX_BUFFERED and self._loop is not None and not self._paused:
-            # nobody reads: stop draining and let the kernel buffer (and drop) instead of growing
-            self._paused = True
-            self._loop.remove_reader(self._sock.fileno())
-
-    def _deliver_ready(self) -> None:
-        """Hand the drained packets to the receiver, or wake the reader if it waits."""
         receiver = self._receiver
-        if receiver is not None and self._ready:
-            packets, self._ready = self._ready, []
+        if receiver is not None and ready:
+            self._ready = []
             try:
-                receiver(packets)
+                receiver(ready)
             except Exception:  # the router's bug must not stop the loop's callback
                 log.exception("UDP receiver failed")
         waiter = self._waiter
-        if waiter is not None and not waiter.done() and (self._ready or self._error):
-            waiter.set_result(None)
+        if waiter is not None:
+            if not waiter.done() and (self._ready or self._error):
+                waiter.set_result(None)
+        elif len(self._ready) >= MAX_BUFFERED and self._loop is not None and not self._paused:
+            # nobody reads: stop draining and let the kernel buffer (and drop) instead of growing
+            self._paused = True
+            self._loop.remove_reader(self._sock.fileno())
 
     async def receive_packets(self) -> Sequence[bytes]:
         """Every datagram ready now, at least one; raises :class:`TransportClosed` once closed."""

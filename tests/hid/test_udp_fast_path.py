@@ -1,0 +1,108 @@
+"""The UDP backend's fast paths: sending without waiting, and draining up to a whole short message."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Sequence
+from typing import Any
+
+import anyio
+import pytest
+
+from aioctap.hid.backends.udp import UdpTransport
+from aioctap.hid.device import CtapHidDevice
+from aioctap.hid.device_side import CtapHidServer
+from aioctap.hid.protocol import CTAPHID, frame
+from aioctap.hid.router import HidConnection
+from aioctap.hid.transport import TransportClosed
+
+
+class _FullAfter:
+    """A socket stand-in whose send buffer is full after ``room`` datagrams."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.sent: list[bytes] = []
+
+    def send(self, data: bytes) -> int:
+        if len(self.sent) >= self.room:
+            raise BlockingIOError
+        self.sent.append(data)
+        return len(data)
+
+
+async def test_try_send_packets_stops_when_the_socket_buffer_is_full() -> None:
+    transport = UdpTransport("127.0.0.1", 9)
+    real = transport._sock
+    try:
+        fake = _FullAfter(2)
+        transport._sock = fake  # type: ignore[assignment]
+        packets = frame(0x01020304, CTAPHID.PING, bytes(200), 64)
+        assert len(packets) == 4
+        assert transport.try_send_packets(packets) == 2
+        assert fake.sent == packets[:2]
+        with pytest.raises(ValueError, match="64 bytes"):
+            transport.try_send_packets([b"short"])
+    finally:
+        transport._sock = real
+        await transport.aclose()
+    with pytest.raises(TransportClosed):
+        transport.try_send_packets(packets)
+
+
+class _OneReportAtATime(UdpTransport):
+    """``try_send_packets`` sends at most one report: the router must send the rest under its lock."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.partial_sends = 0
+
+    def try_send_packets(self, packets: Sequence[bytes]) -> int:
+        if len(packets) > 1:
+            self.partial_sends += 1
+        return super().try_send_packets(packets[:1])
+
+
+async def test_message_that_does_not_fit_at_once_is_finished_under_the_send_lock(echo_app: Any) -> None:
+    server = CtapHidServer(echo_app)
+    async with anyio.create_task_group() as tg:
+        host, port = await tg.start(server.serve_udp, "127.0.0.1", 0)
+        transport = _OneReportAtATime(host, port)
+        async with HidConnection.open(transport) as conn:
+            devices = [await CtapHidDevice.open(conn) for _ in range(4)]
+            results: dict[int, bytes] = {}
+
+            async def ping(i: int) -> None:
+                data = bytes([i]) * 1000  # 18 reports, sent interleaved with the other channels' turns
+                results[i] = await devices[i].ping(data)
+
+            async with anyio.create_task_group() as calls:
+                for i in range(len(devices)):
+                    calls.start_soon(ping, i)
+            assert results == {i: bytes([i]) * 1000 for i in range(len(devices))}
+            assert transport.partial_sends >= len(devices)
+        tg.cancel_scope.cancel()
+
+
+async def test_a_burst_of_short_answers_is_drained_over_several_turns() -> None:
+    """Draining stops after each one-report message; the loop calls back for the rest."""
+    device = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    device.bind(("127.0.0.1", 0))
+    transport = UdpTransport(*device.getsockname()[:2])
+    try:
+        transport._sock.send(bytes(64))  # let the device learn the host's address
+        _, host_addr = device.recvfrom(64)
+        answers = [frame(0x10 + i, CTAPHID.PING, bytes([i]), 64)[0] for i in range(5)]
+        answers.append(frame(0x20, CTAPHID.PING, bytes(100), 64)[0])  # an init report of a long message
+        for a in answers:
+            device.sendto(a, host_addr)
+        with anyio.fail_after(5):
+            received = list(await transport.receive_packets())
+        assert received == answers[:1]  # the first short answer alone: no failing recv after it
+        with anyio.fail_after(5):
+            while len(received) < len(answers):
+                received.extend(await transport.receive_packets())
+        assert received == answers
+    finally:
+        await transport.aclose()
+        device.close()
