@@ -18,14 +18,11 @@ import contextlib
 import hashlib
 import json
 import os
-import shutil
-import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +33,7 @@ sys.path.insert(0, str(HERE))
 import anyio  # noqa: E402
 import httpx  # noqa: E402
 from _report import Row, print_rows  # noqa: E402
+from _servers import redis_server  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
 
@@ -92,34 +90,6 @@ class MiniClient:
                 "signature": websafe_encode(signature),
             },
         }
-
-
-@contextlib.contextmanager
-def redis_server() -> Iterator[str | None]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        yield None
-        return
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            proc.wait(10)
 
 
 @contextlib.asynccontextmanager

@@ -16,14 +16,10 @@ from __future__ import annotations
 
 import base64
 import os
-import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -33,6 +29,7 @@ sys.path.insert(0, str(HERE))
 import anyio  # noqa: E402
 import pyotp  # noqa: E402
 from _report import Row, print_rows  # noqa: E402
+from _servers import redis_server  # noqa: E402
 from passlib import totp as passlib_totp  # noqa: E402
 
 from aioctap.otp import TOTP, OtpVerifier  # noqa: E402
@@ -108,42 +105,6 @@ async def _verifier_rates(url: str, seconds: float, accounts: int) -> tuple[floa
         return best, best_peer
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def _redis_server() -> Iterator[str | None]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        yield None
-        return
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        proc = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", tmp],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    if time.monotonic() > deadline or proc.poll() is not None:
-                        yield None
-                        return
-                    time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            proc.terminate()
-            proc.wait(10)
-
-
 def run(quick: bool = False) -> list[Row]:
     seconds = 1.0 if quick else 4.0
     accounts = 200 if quick else 1000
@@ -154,7 +115,7 @@ def run(quick: bool = False) -> list[Row]:
         Row(group, "stateless match, vs passlib", "verif/s", ours, "passlib match", rates["passlib"], ">= 1.5x"),
         Row(group, "stateless match, vs pyotp", "verif/s", ours, "pyotp verify(valid_window=1)", rates["pyotp"]),
     ]
-    with tempfile.TemporaryDirectory() as tmp, _redis_server() as redis_url:
+    with tempfile.TemporaryDirectory() as tmp, redis_server() as redis_url:
         stores: list[tuple[str, str | None, str]] = [
             ("memory", "memory://", ">= 1.0x"),
             ("sqlite", f"sqlite:///{tmp}/bench.db", ""),
