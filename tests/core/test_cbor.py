@@ -105,6 +105,7 @@ def _oracle_check_types(obj: Any, depth: int = 0) -> None:
         for k, v in obj.items():
             if not isinstance(k, int | str | bytes) or isinstance(k, bool):
                 raise cbor.CborError(f"CBOR map key of type {type(k).__name__} is not allowed in CTAP2")
+            _oracle_check_types(k, depth + 1)  # a bignum-tagged key is out of range too
             _oracle_check_types(v, depth + 1)
 
 
