@@ -261,30 +261,27 @@ def _check_root(obj: Any) -> None:
 _NO_TAGS = _NoTags()
 
 
+def _decoder_options(strict: bool) -> dict[str, Any]:
+    """cbor2 decoder settings: tags refused, map hook checking CTAP2 types (and key order when strict)."""
+    return {
+        "tag_hook": _reject_tag,
+        "object_hook": _check_map_strict if strict else _check_map,
+        "semantic_decoders": _NO_TAGS,
+        "max_depth": MAX_DEPTH,
+        "allow_indefinite": not strict,
+        "allow_duplicate_keys": not strict,
+    }
+
+
+_STRICT_OPTIONS = _decoder_options(True)
+_LENIENT_OPTIONS = _decoder_options(False)
+
+
 def _decode(fp: io.BytesIO | None, data: bytes, strict: bool) -> Any:
     """Decode one item (from ``fp`` when given, else from the start of ``data``), refusing non-CTAP2 items."""
-    hook = _check_map_strict if strict else _check_map
+    options = _STRICT_OPTIONS if strict else _LENIENT_OPTIONS
     try:
-        if fp is None:
-            obj = cbor2.loads(
-                data,
-                tag_hook=_reject_tag,
-                object_hook=hook,
-                semantic_decoders=_NO_TAGS,
-                max_depth=MAX_DEPTH,
-                allow_indefinite=not strict,
-                allow_duplicate_keys=not strict,
-            )
-        else:
-            obj = cbor2.CBORDecoder(
-                fp,
-                tag_hook=_reject_tag,
-                object_hook=hook,
-                semantic_decoders=_NO_TAGS,
-                max_depth=MAX_DEPTH,
-                allow_indefinite=not strict,
-                allow_duplicate_keys=not strict,
-            ).decode()
+        obj = cbor2.loads(data, **options) if fp is None else cbor2.CBORDecoder(fp, **options).decode()
     except CborError:
         raise
     except Exception as e:  # cbor2 raises a range of exception types on malformed input; all mean "invalid"
