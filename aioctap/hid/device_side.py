@@ -19,7 +19,7 @@ import logging
 import socket
 import struct
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,6 +37,7 @@ from .protocol import (
     InitResponse,
     Reassembler,
     frame,
+    max_message_size,
     parse_packet,
 )
 from .transport import PacketTransport, TransportClosed, Wakeup
@@ -53,6 +54,9 @@ class CtapHidApplication(Protocol):
     """What runs behind the device-side CTAPHID layer (the CTAP2/U2F engine)."""
 
     capabilities: int
+    # Optional: an application with ``eager_start = True`` promises that ``handle`` enters no cancel
+    # scope before its first wait, so that on asyncio a request may start in the task that delivered
+    # it (and, when it never waits, be answered before the host's send returns). See CtapHidServer.
 
     async def handle(self, cmd: int, payload: bytes, set_status: Callable[[STATUS], None]) -> bytes:
         """Handle CTAPHID_CBOR (command byte + CBOR -> status byte + CBOR) or CTAPHID_MSG (APDU)."""
@@ -88,6 +92,10 @@ class Wink:
     cid: int
 
 
+# type bytes of the init packets that take the fast path of DeviceCore.receive
+_FAST_INIT = frozenset((0x80 | CTAPHID.CBOR, 0x80 | CTAPHID.MSG, 0x80 | CTAPHID.PING))
+
+
 @dataclass(slots=True)
 class _Assembly:
     reassembler: Reassembler
@@ -108,6 +116,11 @@ class DeviceCore:
     _busy: int | None = None  # channel whose request the application is running
     _lock_cid: int | None = None
     _lock_until: float = 0.0
+    _spare: Reassembler | None = None  # a finished message's reassembler, for the next one
+    _max_length: int = 0
+
+    def __post_init__(self) -> None:
+        self._max_length = max_message_size(self.packet_size)
 
     def power_cycle(self) -> None:
         """Forget every channel and transaction."""
@@ -140,6 +153,20 @@ class DeviceCore:
 
     def receive(self, raw: bytes, now: float) -> tuple[list[bytes], list[Request | Cancel | Wink]]:
         """Process one report from the host."""
+        if len(raw) >= 7 and raw[4] in _FAST_INIT and self._busy is None and not self._assembling:
+            # the hot path: a request starting on an allocated channel of an idle device
+            cid = int.from_bytes(raw[:4], "big")
+            if cid in self._channels and (self._lock_cid is None or self._lock_cid == cid or now >= self._lock_until):
+                cmd = raw[4] & 0x7F
+                length = (raw[5] << 8) | raw[6]
+                if length <= len(raw) - 7:
+                    return self._dispatch(cid, cmd, raw[7 : 7 + length], now)
+                if length <= self._max_length:
+                    reassembler = self._spare or Reassembler(self.packet_size)
+                    self._spare = None
+                    reassembler.begin(cid, cmd, length, raw[7:])
+                    self._assembling[cid] = _Assembly(reassembler, now)
+                    return [], []
         if len(raw) >= 5 and not raw[4] & 0x80:  # continuation (the hot path of long messages)
             cid = int.from_bytes(raw[:4], "big")
             assembly = self._assembling.get(cid)
@@ -154,14 +181,16 @@ class DeviceCore:
             if message is None:
                 return [], []
             del self._assembling[cid]
+            self._spare = assembly.reassembler
             return self._dispatch(cid, message.cmd, message.data, now)
         try:
             packet = parse_packet(raw)
         except CtapHidProtocolError:
             return [], []  # too short to even carry a channel id: nothing to answer to
         cid = packet.cid
+        if packet.cmd is None:  # not reached: continuations were handled above
+            return [], []
         cmd = packet.cmd
-        assert cmd is not None  # an init packet
         if cid == 0 or (cid != BROADCAST_CID and cid not in self._channels):
             return self._error(cid, HIDERR.INVALID_CHANNEL), []
         if cmd == CTAPHID.INIT:
@@ -220,6 +249,7 @@ class DeviceCore:
                     assembly.last = now
                     if message is not None:
                         del self._assembling[cid]
+                        self._spare = assembly.reassembler
                         more, new = self._dispatch(cid, message.cmd, message.data, now)
                         out += more
                         events += new
@@ -334,6 +364,65 @@ class _Outbox:
             await self._wakeup.wait()
 
 
+def _failure(cmd: int) -> bytes:
+    """The answer to a request the application failed on: CTAP1_ERR_OTHER, or SW_UNKNOWN for an APDU."""
+    return b"\x7f" if cmd == CTAPHID.CBOR else b"\x6f\x00"
+
+
+class _Running:
+    """A request the application is running: its cancel scope (made when first needed) and last status."""
+
+    __slots__ = ("_scope", "status")
+
+    def __init__(self) -> None:
+        self._scope: anyio.CancelScope | None = None
+        self.status = STATUS.PROCESSING
+
+    @property
+    def scope(self) -> anyio.CancelScope:
+        """The scope the request runs in (a request answered at once never needs one)."""
+        if self._scope is None:
+            self._scope = anyio.CancelScope()
+        return self._scope
+
+
+class _Started:
+    """A request's coroutine that ran up to its first wait in another task; awaiting this goes on with it.
+
+    The coroutine yielded ``yielded`` (the future it waits for, or None for a bare checkpoint): that is
+    handed to the awaiting task first, then what the task sends or throws goes into the coroutine until
+    it returns, so the rest of the request runs as if the awaiting task had started it.
+    """
+
+    __slots__ = ("coro", "entry", "yielded")
+
+    def __init__(self, coro: Coroutine[Any, Any, bytes], yielded: Any, entry: _Running) -> None:
+        self.coro = coro
+        self.yielded = yielded
+        self.entry = entry
+
+    def __await__(self) -> Generator[Any, Any, bytes]:
+        coro, yielded = self.coro, self.yielded
+        while True:
+            try:
+                value = yield yielded
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # cancellation, mostly: the coroutine gets it where it waits
+                try:
+                    yielded = coro.throw(exc)
+                except StopIteration as stop:
+                    result: bytes = stop.value
+                    return result
+            else:
+                try:
+                    yielded = coro.send(value)
+                except StopIteration as stop:
+                    result = stop.value
+                    return result
+
+
 class CtapHidServer:
     """Serves a :class:`CtapHidApplication` over CTAPHID (a packet transport or UDP).
 
@@ -347,16 +436,21 @@ class CtapHidServer:
         self.core = DeviceCore(capabilities=app.capabilities, packet_size=packet_size)
         self._outbox: _Outbox | None = None
         self._addresses: dict[int, Address] = {}
-        self._running: dict[int, tuple[anyio.CancelScope, list[STATUS]]] = {}
-        self._requests: deque[tuple[Request, Address]] = deque()
+        self._running: dict[int, _Running] = {}
+        self._requests: deque[tuple[Request, Address, _Started | None]] = deque()
         self._request_ready = Wakeup()
+        self._worker_idle = False  # the worker waits for a request: one arriving may run at once
+        self._eager = False  # asyncio: requests start in the task that delivered them (see _start)
         self._clock: Callable[[], float] = anyio.current_time
 
     def power_cycle(self) -> None:
         """Simulate unplugging and plugging in: channels are forgotten, the application restarts."""
-        for scope, _ in self._running.values():
-            scope.cancel()
+        for running in self._running.values():
+            running.scope.cancel()
         self._running.clear()
+        for _, _, started in self._requests:
+            if started is not None:
+                started.coro.close()
         self._requests.clear()
         self.core.power_cycle()
         self.app.power_cycle()
@@ -459,6 +553,7 @@ class CtapHidServer:
     ) -> None:
         try:
             self._clock = asyncio.get_running_loop().time
+            self._eager = bool(getattr(self.app, "eager_start", False))
         except RuntimeError:  # not asyncio
             self._clock = anyio.current_time
         async with anyio.create_task_group() as tg:
@@ -503,12 +598,15 @@ class CtapHidServer:
     def _on_events(self, events: list[Request | Cancel | Wink], addr: Address) -> None:
         for event in events:
             if isinstance(event, Request):
-                self._requests.append((event, addr))
-                self._request_ready.set()
+                if self._eager and self._worker_idle and not self._requests and not self._running:
+                    self._start(event, addr)
+                else:
+                    self._requests.append((event, addr, None))
+                    self._request_ready.set()
             elif isinstance(event, Cancel):
                 running = self._running.get(event.cid)
                 if running is not None:
-                    running[0].cancel()
+                    running.scope.cancel()  # also a request started at once, waiting for the worker
                     continue
                 for item in self._requests:  # cancelled before the worker started it
                     if item[0].cid == event.cid:
@@ -527,39 +625,78 @@ class CtapHidServer:
             for p in self.core.tick(self._clock()):
                 (cid,) = struct.unpack_from(">I", p)
                 self._emit([p], self._addresses.get(cid))
-            for cid, (_, status) in list(self._running.items()):
-                self._emit([self.core.keepalive(cid, status[0])], self._addresses.get(cid))
+            for cid, running in list(self._running.items()):
+                self._emit([self.core.keepalive(cid, running.status)], self._addresses.get(cid))
 
     async def _worker(self) -> None:
         """Run the queued requests, one at a time."""
         requests = self._requests
         while True:
             while requests:
-                request, addr = requests.popleft()
-                await self._run(request, addr)
-            await self._request_ready.wait()
+                request, addr, started = requests.popleft()
+                await self._run(request, addr, started)
+            self._worker_idle = True
+            try:
+                await self._request_ready.wait()
+            finally:
+                self._worker_idle = False
 
-    async def _run(self, request: Request, addr: Address) -> None:
-        cid = request.cid
-        status = [STATUS.PROCESSING]
-        scope = anyio.CancelScope()
-        entry = (scope, status)
-
+    def _status_setter(self, cid: int, entry: _Running, addr: Address) -> Callable[[STATUS], None]:
         def set_status(new: STATUS) -> None:
             # emitted at once, in order: it cannot fall between the packets of the answer, and
             # once the answer is out (the request no longer running) it is dropped
-            if new != status[0] and self._running.get(cid) is entry:
-                status[0] = new
+            if new != entry.status and self._running.get(cid) is entry:
+                entry.status = new
                 self._emit([self.core.keepalive(cid, new)], self._addresses.get(cid, addr))
 
-        result: bytes | None = None
-        with scope:
+        return set_status
+
+    def _start(self, request: Request, addr: Address) -> None:
+        """Run ``request`` at once, in the task that delivered it, up to the application's first wait.
+
+        Most commands of the software authenticator never wait (the user approves at once), so the
+        answer goes out before the host's send returns: no worker wake-up, no event-loop turn. A
+        request that does wait goes on in the worker, inside its cancel scope (:class:`_Started`).
+        Only for applications with ``eager_start``: what runs here must not enter a cancel scope
+        before its first wait (a scope belongs to the task that entered it); the software
+        authenticator yields once before it calls a user presence policy that may wait.
+        """
+        cid = request.cid
+        entry = _Running()
+        self._running[cid] = entry
+        coro = self.app.handle(request.cmd, request.data, self._status_setter(cid, entry, addr))
+        result: bytes | None
+        try:
+            yielded = coro.send(None)
+        except StopIteration as stop:
+            result = stop.value
+        except Exception:
+            log.exception("authenticator failed on command 0x%02x", request.cmd)
+            result = _failure(request.cmd)
+        else:
+            self._requests.append((request, addr, _Started(coro, yielded, entry)))
+            self._request_ready.set()
+            return
+        if self._running.get(cid) is entry:
+            del self._running[cid]
+        self._answer(request, addr, result)
+
+    async def _run(self, request: Request, addr: Address, started: _Started | None = None) -> None:
+        cid = request.cid
+        if started is None:
+            entry = _Running()
             self._running[cid] = entry
+            work: Awaitable[bytes] = self.app.handle(request.cmd, request.data, self._status_setter(cid, entry, addr))
+        else:
+            entry = started.entry
+            work = started
+        result: bytes | None = None
+        with entry.scope:
             try:
-                result = await self.app.handle(request.cmd, request.data, set_status)
+                result = await work
             except Exception:
                 log.exception("authenticator failed on command 0x%02x", request.cmd)
-                result = b"\x7f" if request.cmd == CTAPHID.CBOR else b"\x6f\x00"
+                result = _failure(request.cmd)
         if self._running.get(cid) is entry:
             del self._running[cid]
         self._answer(request, addr, result)
@@ -575,5 +712,5 @@ class CtapHidServer:
             packets = self.core.respond(cid, request.cmd, result)
         except CtapHidProtocolError:  # an answer longer than one message can carry
             log.error("answer of %d bytes to command 0x%02x is too long for CTAPHID", len(result), request.cmd)
-            packets = self.core.respond(cid, request.cmd, b"\x7f" if request.cmd == CTAPHID.CBOR else b"\x6f\x00")
+            packets = self.core.respond(cid, request.cmd, _failure(request.cmd))
         self._emit(packets, self._addresses.get(cid, addr))

@@ -179,6 +179,15 @@ class Reassembler:
         self._cmd = None
         self._buf.clear()
 
+    def begin(self, cid: int, cmd: int, length: int, data: bytes) -> None:
+        """Start a message of ``length`` bytes (more than one init packet holds) with the init packet's data.
+
+        What :meth:`feed` does with such an init packet, without a :class:`Packet`; the caller checked
+        that ``length`` is within the maximum and beyond what ``data`` holds.
+        """
+        self._cmd, self._cid, self._length, self._seq = cmd, cid, length, 0
+        self._buf = bytearray(data)
+
     def feed_continuation(self, packet: bytes) -> Message | None:
         """:meth:`feed` for one raw continuation report (at least 5 bytes, type byte < 0x80).
 

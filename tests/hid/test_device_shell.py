@@ -218,19 +218,104 @@ async def raw_channel(send: Callable[[bytes], Awaitable[None]], received: list[b
     return cid
 
 
+class Waiter(Recorder):
+    """Counts its calls, waits once (a checkpoint), counts the calls that got past the wait."""
+
+    eager_start = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finished = 0
+
+    async def handle(self, cmd: int, payload: bytes, set_status: Callable[[STATUS], None]) -> bytes:
+        self.calls += 1
+        await anyio.sleep(0)
+        self.finished += 1
+        return b"\x00" + bytes(self.size)
+
+
 async def test_cancel_before_the_request_started() -> None:
-    app = Recorder()
+    """A CANCEL that comes before the worker goes on with a request (started at once, now waiting)."""
+    app = Waiter()
     async with raw_memory_host(app) as (send, received):
         cid = await raw_channel(send, received)
         await send(frame(cid, CTAPHID.CBOR, b"\x01")[0])
         await send(frame(cid, CTAPHID.CANCEL, b"")[0])  # the worker has not had a turn yet
         assert await raw_answer(received, cid) == (CTAPHID.CBOR, b"\x2d")  # CTAP2_ERR_KEEPALIVE_CANCEL
         await anyio.sleep(0.02)
-        assert app.calls == 0
+        assert (app.calls, app.finished) == (1, 0)
         del received[:]
         await send(frame(cid, CTAPHID.CBOR, b"\x01")[0])  # the channel is free again
         assert await raw_answer(received, cid) == (CTAPHID.CBOR, b"\x00" + bytes(10))
+        assert (app.calls, app.finished) == (2, 1)
+
+
+async def test_request_answered_before_the_send_returns() -> None:
+    """An application that never waits is run in the sender's task: the answer is there when send returns."""
+    app = Recorder()
+    app.eager_start = True  # type: ignore[attr-defined]
+    async with raw_memory_host(app) as (send, received):
+        cid = await raw_channel(send, received)
+        await send(frame(cid, CTAPHID.CBOR, b"\x01")[0])
         assert app.calls == 1
+        assert await raw_answer(received, cid) == (CTAPHID.CBOR, b"\x00" + bytes(10))
+
+
+class Failing(Recorder):
+    eager_start = True
+
+    async def handle(self, cmd: int, payload: bytes, set_status: Callable[[STATUS], None]) -> bytes:
+        self.calls += 1
+        if self.calls == 1:
+            raise RuntimeError("boom before any wait")
+        await anyio.sleep(0)
+        raise RuntimeError("boom after a wait")
+
+
+async def test_application_failure_before_and_after_its_first_wait() -> None:
+    app = Failing()
+    async with raw_memory_host(app) as (send, received):
+        cid = await raw_channel(send, received)
+        for _ in range(2):
+            del received[:]
+            await send(frame(cid, CTAPHID.CBOR, b"\x01")[0])
+            assert await raw_answer(received, cid) == (CTAPHID.CBOR, b"\x7f")  # CTAP1_ERR_OTHER
+
+
+class Blocked(Recorder):
+    """Waits for an event that never comes; records how its coroutine ended."""
+
+    eager_start = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed = 0
+
+    async def handle(self, cmd: int, payload: bytes, set_status: Callable[[STATUS], None]) -> bytes:
+        self.calls += 1
+        try:
+            await anyio.Event().wait()
+        except GeneratorExit:
+            self.closed += 1
+            raise
+        return b"\x00"
+
+
+async def test_power_cycle_closes_a_started_request_still_queued() -> None:
+    app = Blocked()
+    server = CtapHidServer(app)
+    host, device_side = memory_pair()
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(server.serve, device_side)
+        await anyio.sleep(0.01)
+        await host.send_packets(frame(BROADCAST_CID, CTAPHID.INIT, b"12345678"))
+        (answer,) = await host.receive_packets()
+        cid = struct.unpack_from(">I", answer, 15)[0]
+        await host.send_packets(frame(cid, CTAPHID.CBOR, b"\x01"))  # started, now waiting in the queue
+        assert app.calls == 1
+        server.power_cycle()  # before the worker's turn
+        assert app.closed == 1
+        tg.cancel_scope.cancel()
 
 
 async def test_answer_too_long_for_ctaphid_is_an_error_not_a_crash() -> None:

@@ -81,6 +81,20 @@ class MemoryTransport:
         assert self._peer is not None
         self._peer._deliver(checked)
 
+    def try_send_packets(self, packets: Sequence[bytes]) -> int:
+        """Send reports without waiting; return how many went (none while the peer's queue is full).
+
+        The router's fast path: no coroutine and no send lock. With a receiver on the other end
+        (the device-side server), the answer may have arrived by the time this returns.
+        """
+        checked = self._check(packets)
+        peer = self._peer
+        assert peer is not None
+        if peer._receiver is None and len(peer._queue) >= peer.buffer:
+            return 0
+        peer._deliver(checked)
+        return len(checked)
+
     async def send_packet(self, packet: bytes) -> None:
         """Send one report to the peer (see :meth:`send_packets`)."""
         await self.send_packets((packet,))
