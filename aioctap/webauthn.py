@@ -99,6 +99,9 @@ class Aaguid(bytes):
 Aaguid.NONE = Aaguid(b"\0" * 16)
 
 
+_ATTESTED_HEAD = struct.Struct(">16sH")  # aaguid, credentialIdLength
+
+
 @dataclass(frozen=True, slots=True)
 class AttestedCredentialData:
     """§6.5.1: aaguid || credentialIdLength (u16) || credentialId || credentialPublicKey (COSE)."""
@@ -125,18 +128,22 @@ class AttestedCredentialData:
         """Parse from the start of ``data``; return it and the remaining bytes."""
         if len(data) < 18:
             raise WebAuthnDataError("attested credential data shorter than 18 bytes")
-        (cred_len,) = struct.unpack_from(">H", data, 16)
-        if len(data) < 18 + cred_len:
+        aaguid, cred_len = _ATTESTED_HEAD.unpack_from(data)
+        end = 18 + cred_len
+        if len(data) < end:
             raise WebAuthnDataError("credential ID runs past the end of the attested credential data")
         if cred_len > 1023:
             raise CredentialIdLengthError(f"credential ID of {cred_len} bytes exceeds 1023")
-        cred_id = data[18 : 18 + cred_len]
         try:
-            key_obj, rest = cbor.decode_from(data[18 + cred_len :], strict=False)
+            key_obj, rest = cbor.decode_from(data[end:], strict=False)
             key = CoseKey.parse(key_obj)
         except (cbor.CborError, CoseError) as e:
             raise WebAuthnDataError(f"invalid credential public key: {e}") from None
-        return cls(Aaguid(data[:16]), cred_id, key), rest
+        # the AAGUID is 16 bytes by construction: skip Aaguid's own length check
+        return cls(bytes.__new__(Aaguid, aaguid), data[18:end], key), rest
+
+
+_AUTH_DATA_HEAD = struct.Struct(">32sBI")  # rpIdHash, flags, signCount
 
 
 class AuthenticatorData(bytes):
@@ -166,18 +173,28 @@ class AuthenticatorData(bytes):
     extensions: dict[str, Any] | None
 
     def __new__(cls, data: bytes) -> AuthenticatorData:
+        if type(data) is not bytes and not isinstance(data, bytes | bytearray | memoryview):
+            # (bytes(37) would be 37 zero bytes: valid-looking authenticator data)
+            raise WebAuthnDataError(f"authenticator data must be a byte string, got {type(data).__name__}")
         obj = super().__new__(cls, data)
-        if len(data) < 37:
-            raise WebAuthnDataError(f"authenticator data must be at least 37 bytes, got {len(data)}")
-        obj.rp_id_hash = data[:32]
-        obj.flags = data[32]
-        (obj.counter,) = struct.unpack_from(">I", data, 33)
-        rest = data[37:]
+        size = len(obj)
+        if size < 37:
+            raise WebAuthnDataError(f"authenticator data must be at least 37 bytes, got {size}")
+        # the fixed head in one unpack (this runs for every assertion, on both sides)
+        rp_id_hash, flags, counter = _AUTH_DATA_HEAD.unpack_from(obj)
+        obj.rp_id_hash = rp_id_hash
+        obj.flags = flags
+        obj.counter = counter
         obj.credential_data = None
         obj.extensions = None
-        if obj.flags & 0x40:  # AT (plain ints: IntFlag arithmetic is slow on the assertion path)
+        if not flags & 0xC0:  # neither AT nor ED (plain ints: IntFlag arithmetic is slow on the assertion path)
+            if size != 37:
+                raise WebAuthnDataError(f"{size - 37} unexpected trailing bytes in authenticator data")
+            return obj
+        rest = obj[37:]
+        if flags & 0x40:  # AT
             obj.credential_data, rest = AttestedCredentialData.unpack_from(rest)
-        if obj.flags & 0x80:  # ED
+        if flags & 0x80:  # ED
             try:
                 ext, rest = cbor.decode_from(rest, strict=False)
             except cbor.CborError as e:

@@ -93,6 +93,7 @@ class Wink:
 
 
 # type bytes of the init packets that take the fast path of DeviceCore.receive
+_CAP_CBOR, _CAP_NMSG = int(CAPABILITY.CBOR), int(CAPABILITY.NMSG)
 _FAST_INIT = frozenset((0x80 | CTAPHID.CBOR, 0x80 | CTAPHID.MSG, 0x80 | CTAPHID.PING))
 
 
@@ -292,9 +293,8 @@ class DeviceCore:
             self._lock_cid = cid if data[0] else None
             self._lock_until = now + data[0]
             return self._reply(cid, cmd, b""), []
-        if (cmd == CTAPHID.CBOR and self.capabilities & CAPABILITY.CBOR) or (
-            cmd == CTAPHID.MSG and not self.capabilities & CAPABILITY.NMSG
-        ):
+        capabilities = int(self.capabilities)  # an IntFlag's & costs more than the rest of this step
+        if (cmd == CTAPHID.CBOR and capabilities & _CAP_CBOR) or (cmd == CTAPHID.MSG and not capabilities & _CAP_NMSG):
             if cmd == CTAPHID.CBOR and not data:
                 return self._error(cid, HIDERR.INVALID_LEN), []
             self._busy = cid

@@ -38,20 +38,27 @@ def _check_type(value: Any, kind: type | tuple[type, ...]) -> None:
         raise fail(ERR.CBOR_UNEXPECTED_TYPE)
 
 
+_MISSING: Any = object()
+
+
 def req_param(params: Mapping[Any, Any], key: Any, kind: type | tuple[type, ...]) -> Any:
     """A required request member: MISSING_PARAMETER if absent, CBOR_UNEXPECTED_TYPE if mistyped."""
-    if key not in params:
+    value = params.get(key, _MISSING)
+    if value.__class__ is kind:  # the usual case, decided at once (a bool is not of class int)
+        return value
+    if value is _MISSING:
         raise fail(ERR.MISSING_PARAMETER)
-    value = params[key]
     _check_type(value, kind)
     return value
 
 
 def opt_param(params: Mapping[Any, Any], key: Any, kind: type | tuple[type, ...]) -> Any:
     """An optional request member: None if absent, CBOR_UNEXPECTED_TYPE if mistyped."""
-    if key not in params:
+    value = params.get(key, _MISSING)
+    if value.__class__ is kind:
+        return value
+    if value is _MISSING:
         return None
-    value = params[key]
     _check_type(value, kind)
     return value
 

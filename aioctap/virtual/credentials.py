@@ -15,24 +15,30 @@ from typing import TYPE_CHECKING, Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from .. import cbor
 from ..ctap import STATUS
 from ..ctap2.pin import PinProtocol, PinProtocolError
-from ..webauthn import AttestedCredentialData, AuthenticatorData
+from ..webauthn import AuthenticatorData
+from . import encoding
 from .client_pin import PERM
-from .common import ERR, fail, opt_param, req_param
+from .common import ERR, ApproveAll, fail, opt_param, req_param
 from .state import SUPPORTED_ALGORITHMS, CredentialKey, ResidentCredential
 
 if TYPE_CHECKING:
     from .engine import VirtualAuthenticator
 
-__all__ = ["MAX_CREDS_IN_LIST", "CredentialCommands"]
+__all__ = ["MAX_CREDS_IN_LIST", "MAX_CRED_ID_LENGTH", "CredentialCommands"]
 
 MAX_RESIDENT = 50
 MAX_CREDS_IN_LIST = 8  # getInfo maxCredentialCountInList: the longest allowList / excludeList taken
+MAX_CRED_ID_LENGTH = 128  # getInfo maxCredentialIdLength: the longest credential ID taken (ours are 58..74 bytes)
 MAX_CRED_BLOB = 32
 MAX_USER_ID = 64
 NEXT_ASSERTION_WINDOW = 30.0
+RP_HASH_CACHE_SIZE = 64
 FLAG = AuthenticatorData.FLAG
+# the flag bits as plain ints: IntFlag arithmetic costs microseconds on the hot path
+_UP, _UV, _AT, _ED = int(FLAG.UP), int(FLAG.UV), int(FLAG.AT), int(FLAG.ED)
 
 Found = tuple[bytes, CredentialKey, ResidentCredential | None]
 
@@ -64,9 +70,12 @@ class _PendingAssertions:
 def _descriptors(value: Any) -> list[bytes]:
     """The public-key credential IDs of an excludeList / allowList.
 
-    A list longer than getInfo's maxCredentialCountInList is refused with LIMIT_EXCEEDED (as
-    Chromium's virtual CTAP2 device does): the platform must split longer lists into chunks of
-    that size and send one request per chunk (python-fido2's client does, in ``_filter_creds``).
+    A list longer than getInfo's maxCredentialCountInList, or with a public-key credential ID longer
+    than its maxCredentialIdLength, is refused with LIMIT_EXCEEDED before anything else happens (as
+    Chromium's virtual CTAP2 device does, device/fido/virtual_ctap2_device.cc): the platform must
+    leave out the IDs longer than that (no credential of this authenticator has one) and split longer
+    lists into chunks of that size, one request per chunk (python-fido2's client does both, in
+    ``_filter_creds``).
     """
     if value is None:
         return []
@@ -76,16 +85,31 @@ def _descriptors(value: Any) -> list[bytes]:
         raise fail(ERR.LIMIT_EXCEEDED)
     ids = []
     for d in value:
-        if not isinstance(d, dict):
+        if d.__class__ is not dict and not isinstance(d, dict):
             raise fail(ERR.CBOR_UNEXPECTED_TYPE)
-        kind = req_param(d, "type", str)
-        cred_id = req_param(d, "id", bytes)
+        kind = d.get("type")
+        if kind.__class__ is not str:
+            kind = req_param(d, "type", str)
+        cred_id = d.get("id")
+        if cred_id.__class__ is not bytes:
+            cred_id = req_param(d, "id", bytes)
         if kind == "public-key":
+            if len(cred_id) > MAX_CRED_ID_LENGTH:
+                raise fail(ERR.LIMIT_EXCEEDED)
             ids.append(cred_id)
     return ids
 
 
+def _optional_text(entity: Mapping[str, Any], members: tuple[str, ...]) -> None:
+    """Optional text members of an RP or user entity: CBOR_UNEXPECTED_TYPE if one is there and not text."""
+    for member in members:
+        if entity.get(member).__class__ is not str and member in entity:
+            opt_param(entity, member, str)
+
+
 def _options(params: Mapping[int, Any], key: int) -> dict[str, bool]:
+    if key not in params:
+        return {}
     options = opt_param(params, key, dict) or {}
     for k, v in options.items():
         if not isinstance(k, str) or not isinstance(v, bool):
@@ -99,6 +123,7 @@ class CredentialCommands:
     def __init__(self, auth: VirtualAuthenticator) -> None:
         self.auth = auth
         self.pending: _PendingAssertions | None = None
+        self._rp_hashes: dict[str, bytes] = {}
 
     # -- user verification shared by both commands ---------------------------------------------
 
@@ -175,8 +200,8 @@ class CredentialCommands:
 
     # -- makeCredential ------------------------------------------------------------------------------
 
-    async def make_credential(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> dict[int, Any]:
-        """authenticatorMakeCredential (§6.1.2)."""
+    async def make_credential(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> bytes:
+        """authenticatorMakeCredential (§6.1.2); the response map already encoded as CBOR."""
         auth = self.auth
         state = auth.state
         client_data_hash = req_param(params, 1, bytes)
@@ -190,19 +215,21 @@ class CredentialCommands:
         ep = opt_param(params, 10, int)
         formats = opt_param(params, 11, list)
         rp_id = req_param(rp, "id", str)
-        for member in ("name", "icon"):
-            opt_param(rp, member, str)
+        _optional_text(rp, ("name", "icon"))
         user_id = req_param(user, "id", bytes)
-        for member in ("name", "displayName", "icon"):
-            opt_param(user, member, str)
+        _optional_text(user, ("name", "displayName", "icon"))
         if len(user_id) > MAX_USER_ID or len(client_data_hash) != 32:
             raise fail(ERR.INVALID_LENGTH)
         alg = None
         for p in key_params:
-            if not isinstance(p, dict):
+            if p.__class__ is not dict and not isinstance(p, dict):
                 raise fail(ERR.CBOR_UNEXPECTED_TYPE)
-            kind = req_param(p, "type", str)
-            candidate = req_param(p, "alg", int)
+            kind = p.get("type")
+            if kind.__class__ is not str:
+                kind = req_param(p, "type", str)
+            candidate = p.get("alg")
+            if candidate.__class__ is not int:
+                candidate = req_param(p, "alg", int)
             if alg is None and kind == "public-key" and candidate in SUPPORTED_ALGORITHMS:
                 alg = candidate
         if alg is None:
@@ -210,10 +237,13 @@ class CredentialCommands:
         rk = options.get("rk", False)
         if options.get("up") is False:
             raise fail(ERR.INVALID_OPTION)
-        uv, touched = await self._user_verification(
-            params, (8, 9), client_data_hash, options, PERM.MC, rp_id, set_status, up=True
-        )
-        if not uv and auth.is_protected() and rk:
+        if 8 in params or options.get("uv") or state.always_uv:
+            uv, touched = await self._user_verification(
+                params, (8, 9), client_data_hash, options, PERM.MC, rp_id, set_status, up=True
+            )
+        else:  # no pinUvAuthParam, no uv option, no alwaysUv: nothing to verify (the steps' own outcome)
+            uv = touched = False
+        if not uv and rk and auth.is_protected():
             raise fail(ERR.PUAT_REQUIRED)  # makeCredUvNotRqd covers non-discoverable credentials only
         enterprise = False
         if ep is not None:
@@ -223,26 +253,28 @@ class CredentialCommands:
                 raise fail(ERR.INVALID_OPTION)
             # vendor-facilitated (1): only for the RP IDs the vendor lists; platform-managed (2): always
             enterprise = ep == 2 or auth.enterprise_rp_ids is None or rp_id in auth.enterprise_rp_ids
-        rp_hash = hashlib.sha256(rp_id.encode()).digest()
+        rp_hash = self.rp_id_hash(rp_id)
         for cred_id in exclude_ids:
             key = state.open_credential(cred_id, rp_hash)
             if key is not None and (key.cred_protect != 3 or uv):
                 await auth.require_up(set_status)
                 raise fail(ERR.CREDENTIAL_EXCLUDED)
-        ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = self._mc_extensions(extensions, rp_id)
+        if extensions:
+            ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = self._mc_extensions(extensions, rp_id)
+        else:
+            ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = {}, 1, False, None, False, None
         if want_lbk and not rk:
             raise fail(ERR.INVALID_OPTION)
         replaces = [c for c in state.credentials if c.rp_id == rp_id and c.user.get("id") == user_id] if rk else []
         if rk and not replaces and len(state.credentials) >= MAX_RESIDENT:
             raise fail(ERR.KEY_STORE_FULL)
-        if not touched:
+        if not touched and type(auth.policy) is not ApproveAll:  # ApproveAll: the touch is there at once
             await auth.require_up(set_status)
         auth.pin.clear_permissions_except_lbw()
 
         # from here on nothing fails: the credential is made
         key = CredentialKey.generate(alg, cred_protect=cred_protect, hmac_secret=hmac_secret, resident=rk)
         cred_id = state.seal_credential(key, rp_hash)
-        public_key = key.public_key()
         large_blob_key = os.urandom(32) if want_lbk else None
         if rk:
             for old in replaces:
@@ -258,28 +290,24 @@ class CredentialCommands:
                     cred_protect,
                     cred_blob if rk else None,
                     large_blob_key,
-                    dict(public_key),
+                    dict(key.public_key()),
                 )
             )
         if "credBlob" in extensions:
             ext_out["credBlob"] = cred_blob is not None and rk
         if mc_hmac is not None:
             ext_out["hmac-secret-mc"] = self._hmac_output(mc_hmac, cred_id, uv)
-        flags = FLAG.UP | FLAG.AT | (FLAG.UV if uv else 0) | (FLAG.ED if ext_out else 0)
-        auth_data = AuthenticatorData.create(
+        flags = _UP | _AT | (_UV if uv else 0) | (_ED if ext_out else 0)
+        state.sign_count += 1  # the one counter of every credential (next_sign_count)
+        auth_data = encoding.authenticator_data(
             rp_hash,
             flags,
-            state.next_sign_count(),
-            AttestedCredentialData.create(state.aaguid, cred_id, public_key),
-            ext_out or None,
+            state.sign_count,
+            encoding.attested_credential_data(state.aaguid, cred_id, key.public_key_cbor()),
+            cbor.dumps(ext_out) if ext_out else b"",
         )
         fmt, att_stmt = self._attest(auth_data, client_data_hash, key, alg, formats, enterprise)
-        response: dict[int, Any] = {1: fmt, 2: bytes(auth_data), 3: att_stmt}
-        if enterprise:
-            response[4] = True
-        if large_blob_key is not None:
-            response[5] = large_blob_key
-        return response
+        return encoding.make_credential_response(fmt, auth_data, att_stmt, enterprise, large_blob_key)
 
     def _mc_extensions(
         self, extensions: Mapping[Any, Any], rp_id: str
@@ -313,7 +341,7 @@ class CredentialCommands:
 
     def _attest(
         self,
-        auth_data: AuthenticatorData,
+        auth_data: bytes,
         client_data_hash: bytes,
         key: CredentialKey,
         alg: int,
@@ -333,7 +361,7 @@ class CredentialCommands:
             fmt = "packed"  # an enterprise attestation is always the full chain
         if fmt == "none":
             return "none", {}
-        to_sign = bytes(auth_data) + client_data_hash
+        to_sign = auth_data + client_data_hash
         if fmt == "self":
             return "packed", {"alg": alg, "sig": key.sign(to_sign)}
         att_key = self.auth.attestation_private_key()
@@ -342,28 +370,43 @@ class CredentialCommands:
 
     # -- getAssertion ----------------------------------------------------------------------------------
 
-    async def get_assertion(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> dict[int, Any]:
-        """authenticatorGetAssertion (§6.2.2)."""
+    async def get_assertion(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> bytes:
+        """authenticatorGetAssertion (§6.2.2); the response map already encoded as CBOR."""
         auth = self.auth
         state = auth.state
-        rp_id = req_param(params, 1, str)
-        client_data_hash = req_param(params, 2, bytes)
+        # members of the usual types are taken at once; anything else goes through req_param / opt_param,
+        # which refuse it with the same status as ever
+        rp_id = params.get(1)
+        if rp_id.__class__ is not str:
+            rp_id = req_param(params, 1, str)
+        client_data_hash = params.get(2)
+        if client_data_hash.__class__ is not bytes:
+            client_data_hash = req_param(params, 2, bytes)
         allow_ids = _descriptors(params.get(3))
-        extensions = opt_param(params, 4, dict) or {}
-        options = _options(params, 5)
-        opt_param(params, 6, bytes)
+        extensions = params.get(4)
+        if extensions.__class__ is not dict:
+            extensions = opt_param(params, 4, dict) or {}
+        options = _options(params, 5) if 5 in params else {}
+        pin_uv_param = 6 in params
+        if pin_uv_param:
+            opt_param(params, 6, bytes)
         if len(client_data_hash) != 32:
             raise fail(ERR.INVALID_LENGTH)
         if "rk" in options:
             raise fail(ERR.UNSUPPORTED_OPTION)
         up = options.get("up", True)
-        uv, touched = await self._user_verification(
-            params, (6, 7), client_data_hash, options, PERM.GA, rp_id, set_status, up
-        )
-        hmac_request = self._hmac_request(extensions["hmac-secret"]) if "hmac-secret" in extensions else None
-        for name in ("credBlob", "largeBlobKey"):
-            opt_param(extensions, name, bool)
-        rp_hash = hashlib.sha256(rp_id.encode()).digest()
+        if pin_uv_param or options.get("uv") or (up and state.always_uv):
+            uv, touched = await self._user_verification(
+                params, (6, 7), client_data_hash, options, PERM.GA, rp_id, set_status, up
+            )
+        else:  # no pinUvAuthParam, no uv option, no alwaysUv: nothing to verify (the steps' own outcome)
+            uv = touched = False
+        hmac_request = None
+        if extensions:
+            hmac_request = self._hmac_request(extensions["hmac-secret"]) if "hmac-secret" in extensions else None
+            for name in ("credBlob", "largeBlobKey"):
+                opt_param(extensions, name, bool)
+        rp_hash = self.rp_id_hash(rp_id)
         found: list[Found] = []
         if allow_ids:
             for cred_id in allow_ids:
@@ -372,39 +415,40 @@ class CredentialCommands:
                     found.append((cred_id, key, state.find_resident(cred_id) if key.resident else None))
                     break
         else:
-            residents = sorted((c for c in state.credentials if c.rp_id == rp_id), key=lambda c: -c.created)
+            residents = [c for c in state.credentials if c.rp_id == rp_id]
+            if len(residents) > 1:
+                residents.sort(key=_newest_first)
             for c in residents:
                 if c.cred_protect == 1 or uv:
-                    key = state.open_credential(c.credential_id, rp_hash)
+                    key = state.open_resident(c, rp_hash)
                     if key is not None:
                         found.append((c.credential_id, key, c))
         if up:
-            if not touched:
+            if not touched and type(auth.policy) is not ApproveAll:  # ApproveAll: the touch is there at once
                 await auth.require_up(set_status)
             auth.pin.clear_permissions_except_lbw()
         if not found:
             raise fail(ERR.NO_CREDENTIALS)
-        flags = (FLAG.UP if up else 0) | (FLAG.UV if uv else 0)
-        discoverable = not allow_ids
+        flags = (_UP if up else 0) | (_UV if uv else 0)
         selected = False
-        if discoverable and len(found) > 1 and auth.account_chooser is not None:
+        if not allow_ids and len(found) > 1 and auth.account_chooser is not None:
             index = auth.account_chooser([dict(r.user) for _, _, r in found if r is not None])
             if not isinstance(index, int) or not 0 <= index < len(found):
                 raise fail(ERR.OPERATION_DENIED)
             found = [found[index]]
             selected = True
-        response = self._assertion(rp_hash, client_data_hash, found[0], flags, extensions, hmac_request, uv)
+        count = None
         if len(found) > 1:
             self.pending = _PendingAssertions(
                 rp_hash, client_data_hash, found[1:], flags, extensions, hmac_request, uv, auth.clock()
             )
-            response[5] = len(found)
-        if selected:
-            response[6] = True
-        return response
+            count = len(found)
+        return self._assertion(
+            rp_hash, client_data_hash, found[0], flags, extensions, hmac_request, uv, count, selected
+        )
 
-    def get_next_assertion(self) -> dict[int, Any]:
-        """authenticatorGetNextAssertion (§6.3)."""
+    def get_next_assertion(self) -> bytes:
+        """authenticatorGetNextAssertion (§6.3); the response map already encoded as CBOR."""
         pending = self.pending
         if pending is None or not pending.credentials:
             raise fail(ERR.NOT_ALLOWED)
@@ -427,28 +471,53 @@ class CredentialCommands:
         extensions: Mapping[str, Any],
         hmac_request: _HmacRequest | None,
         uv: bool,
-    ) -> dict[int, Any]:
+        number_of_credentials: int | None = None,
+        user_selected: bool = False,
+    ) -> bytes:
         cred_id, key, resident = cred
-        ext_out: dict[str, Any] = {}
-        if hmac_request is not None and key.hmac_secret:
-            ext_out["hmac-secret"] = self._hmac_output(hmac_request, cred_id, uv)
-        if extensions.get("credBlob") is True:
-            ext_out["credBlob"] = (resident.cred_blob if resident else None) or b""
-        if ext_out:
-            flags |= FLAG.ED
-        auth_data = AuthenticatorData.create(rp_hash, flags, self.auth.state.next_sign_count(), b"", ext_out or None)
-        response: dict[int, Any] = {
-            1: {"type": "public-key", "id": cred_id},
-            2: bytes(auth_data),
-            3: key.sign(auth_data + client_data_hash),
-        }
-        if resident is not None:  # a discoverable credential: its user handle, found through an allowList too
-            user = dict(resident.user)
-            # without user verification only the user handle leaves the authenticator (§6.2.2 step 12)
-            response[4] = user if uv else {"id": user["id"]}
-        if extensions.get("largeBlobKey") is True and resident is not None and resident.large_blob_key:
-            response[7] = resident.large_blob_key
-        return response
+        ext_cbor = b""
+        if extensions or hmac_request is not None:
+            ext_out: dict[str, Any] = {}
+            if hmac_request is not None and key.hmac_secret:
+                ext_out["hmac-secret"] = self._hmac_output(hmac_request, cred_id, uv)
+            if extensions.get("credBlob") is True:
+                ext_out["credBlob"] = (resident.cred_blob if resident else None) or b""
+            if ext_out:
+                flags |= _ED
+                ext_cbor = cbor.dumps(ext_out)
+        state = self.auth.state
+        state.sign_count += 1  # the one counter of every credential (next_sign_count)
+        auth_data = encoding.authenticator_data(rp_hash, flags, state.sign_count, b"", ext_cbor)
+        signature = key.sign(auth_data + client_data_hash)
+        if resident is None:
+            return encoding.assertion_response(
+                cred_id, auth_data, signature, None, number_of_credentials, user_selected
+            )
+        # a discoverable credential: its user handle, found through an allowList too; without user
+        # verification only the user handle leaves the authenticator (§6.2.2 step 12)
+        user = encoding.user_entity(resident.user, uv)
+        large_blob_key = None
+        if extensions.get("largeBlobKey") is True and resident.large_blob_key:
+            large_blob_key = resident.large_blob_key
+        return encoding.assertion_response(
+            cred_id, auth_data, signature, user, number_of_credentials, user_selected, large_blob_key
+        )
+
+    # -- caches -------------------------------------------------------------------------------------------
+
+    def rp_id_hash(self, rp_id: str) -> bytes:
+        """SHA-256 of the RP ID (authenticator data's rpIdHash), remembered for the last few RP IDs."""
+        digest = self._rp_hashes.get(rp_id)
+        if digest is None:
+            digest = hashlib.sha256(rp_id.encode()).digest()
+            if len(self._rp_hashes) >= RP_HASH_CACHE_SIZE:
+                self._rp_hashes.clear()
+            self._rp_hashes[rp_id] = digest
+        return digest
+
+
+def _newest_first(credential: ResidentCredential) -> int:
+    return -credential.created
 
 
 def load_attestation_key(pkcs8: bytes) -> ec.EllipticCurvePrivateKey:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any
 
+import anyio.lowlevel
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .. import cbor
@@ -24,8 +25,15 @@ from ..ctap import STATUS, CtapError
 from ..hid.protocol import CAPABILITY, CTAPHID
 from . import manage, u2f
 from .client_pin import PinState
-from .common import ERR, ApproveAll, FingerprintSensor, UserPolicy, fail
-from .credentials import MAX_CRED_BLOB, MAX_CREDS_IN_LIST, MAX_RESIDENT, CredentialCommands, load_attestation_key
+from .common import ERR, ApproveAll, DenyAll, FingerprintSensor, UserPolicy, fail
+from .credentials import (
+    MAX_CRED_BLOB,
+    MAX_CRED_ID_LENGTH,
+    MAX_CREDS_IN_LIST,
+    MAX_RESIDENT,
+    CredentialCommands,
+    load_attestation_key,
+)
 from .state import SUPPORTED_ALGORITHMS, AuthenticatorState, load_state, save_state
 
 __all__ = ["VirtualAuthenticator"]
@@ -33,7 +41,6 @@ __all__ = ["VirtualAuthenticator"]
 log = logging.getLogger("aioctap.virtual")
 
 MAX_MSG_SIZE = 7609
-MAX_CRED_ID_LENGTH = 128
 MAX_LARGE_BLOB = 4096
 MAX_RPIDS_MIN_PIN = 4
 RESET_WINDOW = 10.0
@@ -89,6 +96,9 @@ def command_name(code: int, data: bytes) -> str:
 AccountChooser = Callable[[Sequence[dict[str, Any]]], int]
 
 
+_IMMEDIATE_POLICIES = (ApproveAll, DenyAll)  # they answer without waiting
+
+
 class VirtualAuthenticator:
     """A software CTAP 2.1 authenticator (FIDO_2_0, FIDO_2_1, U2F_V2).
 
@@ -103,6 +113,7 @@ class VirtualAuthenticator:
     """
 
     capabilities: int = CAPABILITY.WINK | CAPABILITY.CBOR
+    eager_start = True  # nothing enters a cancel scope before its first wait (see user_presence)
 
     def __init__(
         self,
@@ -159,7 +170,7 @@ class VirtualAuthenticator:
             return
         data = self.state.to_bytes()
         if data != self._saved:
-            save_state(self.state, self.state_file)
+            save_state(self.state, self.state_file, data)  # before the answer leaves: a crash loses no counter
             self._saved = data
 
     @property
@@ -171,51 +182,64 @@ class VirtualAuthenticator:
         """One CTAPHID_CBOR or CTAPHID_MSG request; logs the command and its outcome (never its parameters)."""
         # KEEPALIVEs for status changes are ordered before the response by the device-side shell itself
         # (aioctap.hid.device_side emits every report synchronously, in order), so nothing to wait for here
-        return await self._handle(cmd, payload, set_status)
-
-    async def _handle(self, cmd: int, payload: bytes, set_status: Callable[[STATUS], None]) -> bytes:
         if cmd == CTAPHID.MSG:
             response = await u2f.handle(self, payload, set_status)
-            log.info("U2F %s -> %s", u2f.command_name(payload), response[-2:].hex())
+            if log.isEnabledFor(logging.INFO):
+                log.info("U2F %s -> %s", u2f.command_name(payload), response[-2:].hex())
             self.save()
             return response
         if not payload:
             return bytes([ERR.INVALID_LENGTH])
         code = payload[0]
         try:
-            result = await self._dispatch(code, payload[1:], set_status)
+            params = self._request(code, payload)
+            # the two hot commands are awaited here, one coroutine fewer than through _dispatch
+            if code == 0x02:
+                result: dict[Any, Any] | bytes | None = await self.credentials.get_assertion(params, set_status)
+            elif code == 0x01:
+                result = await self.credentials.make_credential(params, set_status)
+            else:
+                result = await self._dispatch(code, params, set_status)
         except CtapError as e:
-            name = command_name(code, payload[1:])
-            log.info("%s -> %s", name, e.code.name if isinstance(e.code, ERR) else e.code)
+            if log.isEnabledFor(logging.INFO):
+                name = command_name(code, payload[1:])
+                log.info("%s -> %s", name, e.code.name if isinstance(e.code, ERR) else e.code)
             self.save()
             return bytes([int(e.code)])
         if log.isEnabledFor(logging.INFO):
             log.info("%s -> OK", command_name(code, payload[1:]))
-        self.save()
+        if code != 0x04:  # getInfo only reads the state
+            self.save()
+        if type(result) is bytes:  # makeCredential / getAssertion answer with their map already encoded
+            return b"\x00" + result
         return b"\x00" + (cbor.dumps(result) if result else b"")
 
-    async def _dispatch(self, code: int, data: bytes, set_status: Callable[[STATUS], None]) -> dict[Any, Any] | None:
+    def _request(self, code: int, payload: bytes) -> dict[Any, Any]:
+        """What every command does first: refuse an unknown one, end the state it does not continue, and
+        decode its parameters (strict canonical CBOR, a map)."""
         if code not in COMMAND_NAMES:
             raise fail(ERR.INVALID_COMMAND)
         # getNextAssertion and the credentialManagement enumerations continue only the command before them
         if code != 0x08:
             self.credentials.pending = None
-        if code not in (0x0A, 0x41):
+        if code != 0x0A and code != 0x41:
             self.manage.end_enumerations()
-        params: dict[Any, Any] = {}
-        if data:
-            try:
-                params = cbor.loads(data)
-            except cbor.CborError:
-                raise fail(ERR.INVALID_CBOR) from None
-            if not isinstance(params, dict):
-                raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+        if len(payload) == 1:
+            return {}
+        try:
+            params = cbor.loads(payload[1:])
+        except cbor.CborError:
+            raise fail(ERR.INVALID_CBOR) from None
+        if not isinstance(params, dict):
+            raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+        return params
+
+    async def _dispatch(
+        self, code: int, params: dict[Any, Any], set_status: Callable[[STATUS], None]
+    ) -> dict[Any, Any] | bytes | None:
+        """Every command but makeCredential and getAssertion (:meth:`handle` runs those itself)."""
         if code == 0x04:
             return self.get_info()
-        if code == 0x01:
-            return await self.credentials.make_credential(params, set_status)
-        if code == 0x02:
-            return await self.credentials.get_assertion(params, set_status)
         if code == 0x08:
             return self.credentials.get_next_assertion()
         if code == 0x06:
@@ -236,9 +260,22 @@ class VirtualAuthenticator:
 
     # -- helpers -----------------------------------------------------------------------------------
 
+    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool | None:
+        """The policy's answer to a request for a touch (see :class:`UserPolicy`).
+
+        The built-in policies that answer at once are called straight away; any other first yields
+        once, since the request may have been started in the task that delivered it
+        (``CtapHidApplication.eager_start``) and a policy may enter a cancel scope, which must belong
+        to the task that goes on with the request.
+        """
+        policy = self.policy
+        if type(policy) not in _IMMEDIATE_POLICIES:
+            await anyio.lowlevel.checkpoint()
+        return await policy.user_presence(set_status)
+
     async def require_up(self, set_status: Callable[[STATUS], None]) -> None:
         """Ask the simulated user for a touch: OPERATION_DENIED if refused, USER_ACTION_TIMEOUT if ignored."""
-        answer = await self.policy.user_presence(set_status)
+        answer = await self.user_presence(set_status)
         if answer is None:
             raise fail(ERR.USER_ACTION_TIMEOUT)
         if not answer:

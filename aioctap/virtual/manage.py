@@ -50,6 +50,8 @@ class Management:
 
     def __init__(self, auth: VirtualAuthenticator) -> None:
         self.auth = auth
+        self._rps: list[tuple[dict[str, Any], bytes]] = []
+        self._creds: list[ResidentCredential] = []
         self.power_cycle()
 
     def power_cycle(self) -> None:
@@ -61,8 +63,10 @@ class Management:
 
     def end_enumerations(self) -> None:
         """Another command came: the enumerateRPs / enumerateCredentials state is gone."""
-        self._rps: list[tuple[dict[str, Any], bytes]] = []
-        self._creds: list[ResidentCredential] = []
+        if self._rps:
+            self._rps = []
+        if self._creds:
+            self._creds = []
 
     # -- credentialManagement --------------------------------------------------------------------
 

@@ -18,9 +18,10 @@ import hmac
 import os
 import tempfile
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,16 +31,19 @@ from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from .. import cbor
 from ..cose import ES256, RS256, CoseKey, EdDSA
+from . import encoding
 
 __all__ = ["AuthenticatorState", "CredentialKey", "ResidentCredential", "StateError", "load_state", "save_state"]
 
 STATE_MAGIC = b"AIOCTAP-VA1"
 CRED_VERSION = 1
+_CRED_VERSION_BYTE = bytes([CRED_VERSION])
 AAGUID_OID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 EMPTY_LARGE_BLOB_ARRAY = bytes.fromhex("80") + hashlib.sha256(bytes.fromhex("80")).digest()[:16]
 SUPPORTED_ALGORITHMS = (-7, -8, -257)  # ES256, EdDSA, RS256
 KEY_CACHE_SIZE = 256
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_P256 = ec.SECP256R1()
 
 
 class StateError(Exception):
@@ -60,6 +64,8 @@ class CredentialKey:
     hmac_secret: bool = False
     resident: bool = False
     _key: Any = field(default=None, repr=False, compare=False)
+    _public: CoseKey | None = field(default=None, repr=False, compare=False)
+    _public_cbor: bytes | None = field(default=None, repr=False, compare=False)
 
     def private_key(self) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey:
         """The private key as a ``cryptography`` object (built from ``private`` once, then cached)."""
@@ -74,42 +80,57 @@ class CredentialKey:
                 raise StateError("RS256 credential key is not an RSA key")
             key = loaded
         else:
-            key = ec.derive_private_key(int.from_bytes(self.private, "big"), ec.SECP256R1())
+            key = ec.derive_private_key(int.from_bytes(self.private, "big"), _P256)
         self._key = key
         return key
 
     def public_key(self) -> CoseKey:
-        """The public key as a COSE_Key (ES256, EdDSA or RS256, after ``alg``) for the attested credential data."""
-        cls: type[CoseKey] = EdDSA if self.alg == -8 else RS256 if self.alg == -257 else ES256
-        return cls.from_cryptography_key(self.private_key().public_key())
+        """The public key as a COSE_Key (ES256, EdDSA or RS256, after ``alg``) for the attested credential data.
+
+        Computed once and shared: copy it before changing it.
+        """
+        if self._public is None:
+            cls: type[CoseKey] = EdDSA if self.alg == -8 else RS256 if self.alg == -257 else ES256
+            self._public = cls.from_cryptography_key(self.private_key().public_key())
+        return self._public
+
+    def public_key_cbor(self) -> bytes:
+        """The COSE_Key of :meth:`public_key` as canonical CBOR (computed once)."""
+        if self._public_cbor is None:
+            self._public_cbor = encoding.cose_key(self.public_key())
+        return self._public_cbor
 
     def sign(self, message: bytes) -> bytes:
         """Sign ``message`` with ``alg``: ECDSA P-256/SHA-256 (DER), Ed25519, or RSASSA-PKCS1-v1_5/SHA-256."""
-        key = self.private_key()
-        if isinstance(key, ed25519.Ed25519PrivateKey):
-            return key.sign(message)
-        if isinstance(key, rsa.RSAPrivateKey):
-            return key.sign(message, padding.PKCS1v15(), hashes.SHA256())
-        return key.sign(message, _ECDSA_SHA256)
+        key = self._key if self._key is not None else self.private_key()
+        alg = self.alg  # the key's type follows alg (private_key): no isinstance checks on the hot path
+        if alg == -8:
+            return cast(ed25519.Ed25519PrivateKey, key).sign(message)
+        if alg == -257:
+            return cast(rsa.RSAPrivateKey, key).sign(message, padding.PKCS1v15(), hashes.SHA256())
+        return cast(ec.EllipticCurvePrivateKey, key).sign(message, _ECDSA_SHA256)
 
     @classmethod
     def generate(cls, alg: int, **attrs: Any) -> CredentialKey:
         """A new key for COSE algorithm ``alg`` (-7 ES256, -8 EdDSA, -257 RS256); ``attrs`` set the other fields."""
         key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
+        public: CoseKey | None = None
         if alg == -8:
             key = ed25519.Ed25519PrivateKey.generate()
-            private = key.private_bytes(
-                serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-            )
+            private = key.private_bytes_raw()
         elif alg == -257:
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             private = key.private_bytes(
                 serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
         else:
-            key = ec.generate_private_key(ec.SECP256R1())
-            private = key.private_numbers().private_value.to_bytes(32, "big")
-        return cls(alg, private, _key=key, **attrs)
+            key = ec.generate_private_key(_P256)
+            # one conversion gives both the scalar and the public point (each costs as much as the other)
+            numbers = key.private_numbers()
+            private = numbers.private_value.to_bytes(32, "big")
+            point = numbers.public_numbers
+            public = ES256({1: 2, 3: -7, -1: 1, -2: point.x.to_bytes(32, "big"), -3: point.y.to_bytes(32, "big")})
+        return cls(alg, private, _key=key, _public=public, **attrs)
 
     def __repr__(self) -> str:
         return f"CredentialKey(alg={self.alg}, cred_protect={self.cred_protect}, resident={self.resident})"
@@ -232,7 +253,11 @@ class AuthenticatorState:
     large_blob_array: bytes = EMPTY_LARGE_BLOB_ARRAY
     templates: dict[bytes, str] = field(default_factory=dict)
     rsa_keys: dict[bytes, bytes] = field(default_factory=dict)  # handle -> PKCS#8 DER of RS256 credentials
-    _key_cache: dict[bytes, CredentialKey] = field(default_factory=dict, repr=False, compare=False)
+    # (rp_id_hash, credential ID) -> the key it seals: tuples of bytes hash from their items' cached hashes
+    _key_cache: OrderedDict[tuple[bytes, bytes], CredentialKey] = field(
+        default_factory=OrderedDict, repr=False, compare=False
+    )
+    _sealer: tuple[bytes, AESGCM] | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def new(cls) -> AuthenticatorState:
@@ -255,6 +280,14 @@ class AuthenticatorState:
 
     # -- credential IDs --------------------------------------------------------------------------
 
+    def _cipher(self) -> AESGCM:
+        """The AES-GCM cipher under the current master key (built once per master key, not per credential)."""
+        cipher = self._sealer
+        if cipher is None or cipher[0] is not self.master_key:
+            self._key_cache.clear()  # keys opened under another master key (one assigned directly, say)
+            cipher = self._sealer = (self.master_key, AESGCM(self.master_key))
+        return cipher[1]
+
     def seal_credential(self, key: CredentialKey, rp_id_hash: bytes) -> bytes:
         """A new credential ID sealing ``key`` for this RP (an RS256 key itself is kept in the state)."""
         private = key.private
@@ -262,29 +295,51 @@ class AuthenticatorState:
             private = os.urandom(16)
             self.rsa_keys[private] = key.private
         nonce = os.urandom(12)
-        payload = cbor.dumps({1: key.alg, 2: private, 3: key.cred_protect, 4: key.hmac_secret, 5: key.resident})
-        return bytes([CRED_VERSION]) + nonce + AESGCM(self.master_key).encrypt(nonce, payload, rp_id_hash)
+        payload = encoding.sealed_credential(key.alg, private, key.cred_protect, key.hmac_secret, key.resident)
+        credential_id = _CRED_VERSION_BYTE + nonce + self._cipher().encrypt(nonce, payload, rp_id_hash)
+        self._remember(rp_id_hash, credential_id, key)  # the new credential is used next (getAssertion, hmac)
+        return credential_id
+
+    def _keys(self) -> OrderedDict[tuple[bytes, bytes], CredentialKey]:
+        """The cache of opened credential IDs, emptied whenever the master key is not the one it was filled under."""
+        if self._sealer is None or self._sealer[0] is not self.master_key:
+            self._cipher()
+        return self._key_cache
 
     def open_credential(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
         """The key sealed in ``credential_id`` for this RP, or None if it is not one of ours."""
-        cache_key = rp_id_hash + credential_id
-        key = self._key_cache.get(cache_key)
+        key = self._keys().get((rp_id_hash, credential_id))
         if key is None:
             key = self._unseal(credential_id, rp_id_hash)
             if key is None:
                 return None
-            if len(self._key_cache) >= KEY_CACHE_SIZE:
-                del self._key_cache[next(iter(self._key_cache))]
-            self._key_cache[cache_key] = key
+            self._remember(rp_id_hash, credential_id, key)
         if key.resident and self.find_resident(credential_id) is None:
             return None  # a deleted discoverable credential
         return key
+
+    def open_resident(self, credential: ResidentCredential, rp_id_hash: bytes) -> CredentialKey | None:
+        """:meth:`open_credential` for a discoverable credential known to be in the state (no second search)."""
+        credential_id = credential.credential_id
+        key = self._keys().get((rp_id_hash, credential_id))
+        if key is None:
+            key = self._unseal(credential_id, rp_id_hash)
+            if key is None:
+                return None
+            self._remember(rp_id_hash, credential_id, key)
+        return key
+
+    def _remember(self, rp_id_hash: bytes, credential_id: bytes, key: CredentialKey) -> None:
+        cache = self._keys()
+        if len(cache) >= KEY_CACHE_SIZE:
+            cache.popitem(last=False)  # the oldest (an OrderedDict: a plain dict's first item gets slow to find)
+        cache[(rp_id_hash, credential_id)] = key
 
     def _unseal(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
         if len(credential_id) < 1 + 12 + 16 or credential_id[0] != CRED_VERSION:
             return None
         try:
-            payload = AESGCM(self.master_key).decrypt(credential_id[1:13], credential_id[13:], rp_id_hash)
+            payload = self._cipher().decrypt(credential_id[1:13], credential_id[13:], rp_id_hash)
             d = cbor.loads(payload)
             private = d[2]
             if d[1] == -257:
@@ -299,7 +354,7 @@ class AuthenticatorState:
         self._key_cache.clear()
         try:
             nonce, sealed = credential.credential_id[1:13], credential.credential_id[13:]
-            d = cbor.loads(AESGCM(self.master_key).decrypt(nonce, sealed, credential.rp_id_hash))
+            d = cbor.loads(self._cipher().decrypt(nonce, sealed, credential.rp_id_hash))
         except Exception:
             return
         if d.get(1) == -257:
@@ -411,11 +466,16 @@ def load_state(path: str | os.PathLike[str]) -> AuthenticatorState:
     return AuthenticatorState.from_bytes(plain)
 
 
-def save_state(state: AuthenticatorState, path: str | os.PathLike[str]) -> None:
-    """Encrypt and write atomically (temporary file, fsync, rename, fsync the directory)."""
+def save_state(state: AuthenticatorState, path: str | os.PathLike[str], data: bytes | None = None) -> None:
+    """Encrypt and write atomically (temporary file, fsync, rename, fsync the directory).
+
+    ``data``: ``state.to_bytes()`` when the caller has it already (it is not encoded twice then).
+    """
     p = Path(path)
+    if data is None:
+        data = state.to_bytes()
     nonce = os.urandom(12)
-    blob = STATE_MAGIC + nonce + AESGCM(_wrapping_key(p)).encrypt(nonce, state.to_bytes(), STATE_MAGIC)
+    blob = STATE_MAGIC + nonce + AESGCM(_wrapping_key(p)).encrypt(nonce, data, STATE_MAGIC)
     fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=".tmp", dir=p.parent)
     try:
         with os.fdopen(fd, "wb") as f:

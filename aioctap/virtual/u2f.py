@@ -100,7 +100,7 @@ async def _register(auth: VirtualAuthenticator, data: bytes, set_status: Callabl
     if len(data) != 64:
         raise ApduError(SW.WRONG_LENGTH)
     challenge, app = data[:32], data[32:]
-    if not await auth.policy.user_presence(set_status):  # refused or timed out
+    if not await auth.user_presence(set_status):  # refused or timed out
         raise ApduError(SW.CONDITIONS_NOT_SATISFIED)
     key = CredentialKey.generate(-7)
     handle_ = auth.state.seal_credential(key, app)
@@ -127,7 +127,7 @@ async def _authenticate(
     if p1 == 0x07:  # check-only
         raise ApduError(SW.CONDITIONS_NOT_SATISFIED)
     if p1 == 0x03:  # enforce-user-presence-and-sign
-        if not await auth.policy.user_presence(set_status):
+        if not await auth.user_presence(set_status):
             raise ApduError(SW.CONDITIONS_NOT_SATISFIED)
         presence = 1
     elif p1 == 0x08:  # dont-enforce-user-presence-and-sign

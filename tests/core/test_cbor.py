@@ -420,3 +420,287 @@ def test_strict_decoding_takes_only_the_ctap2_key_order(value: dict[Any, Any]) -
     with pytest.raises(cbor.CborError, match="map keys out of order"):
         cbor.loads(disordered)
     assert cbor.loads(disordered, strict=False) == value
+
+
+# -- the fast paths (aioctap/cbor.py "the fast paths"): they may only ever accept what the general way does ----
+
+
+def _general_loads(data: bytes) -> Any:
+    """``loads(data)`` the general way only (the fast path skipped)."""
+    obj = cbor._decode(None, data, True)
+    if cbor._encode(obj) != data:
+        raise cbor.CborError("not canonical")
+    return obj
+
+
+def _fast_agrees(data: bytes) -> bool:
+    """The fast path takes ``data`` only if the general way accepts it, with the same value; True if it took it."""
+    fast = cbor._fast_loads(data)
+    if fast is cbor._NOT_TAKEN:
+        return False
+    assert cbor2.dumps(fast) == data, data.hex()  # the input is the canonical encoding of what it decoded
+    assert cbor2.dumps(_general_loads(data)) == data, data.hex()  # ... which the general way accepts
+    assert cbor2.dumps(cbor.decode_from(data, strict=False)) == cbor2.dumps((fast, b""))  # ... either mode
+    return True
+
+
+ASSERTION_REQUEST = {
+    1: "example.com",
+    2: bytes(32),
+    3: [{"id": bytes(range(64)), "type": "public-key"}],
+    5: {"up": True},
+}
+ASSERTION_RESPONSE = {1: {"id": bytes(64), "type": "public-key"}, 2: bytes(37), 3: bytes(71), 4: {"id": b"u" * 12}}
+COSE_KEY = {1: 2, 3: -7, -1: 1, -2: bytes(32), -3: bytes(32)}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [ASSERTION_REQUEST, ASSERTION_RESPONSE, COSE_KEY, [1, "a", b"b", None, True, False, -(2**64), 2**64 - 1],
+     {"b" * 300: "x" * 300, 1000: [[]], 2**40: {}}, 7, "é", b"", {}],
+)  # fmt: skip
+def test_fast_path_takes_canonical_messages(value: Any) -> None:
+    data = cbor.dumps(value)
+    assert _fast_agrees(data)
+    assert cbor.loads(data) == value
+
+
+def _heads_widened(data: bytes) -> list[bytes]:
+    """``data`` with each head in turn written one size wider (still well-formed, no longer canonical)."""
+    out = []
+    for offset, end in _heads(data):
+        initial, argument = data[offset], data[offset + 1 : end]
+        n = initial & 0x1F if end == offset + 1 else int.from_bytes(argument, "big")
+        if initial >> 5 == 7 or end - offset == 9:  # false/true/null, or a head as wide as they come
+            continue
+        wider = _head(initial >> 5, n, longer=1)
+        assert len(wider) > end - offset
+        out.append(data[:offset] + wider + data[end:])
+    return out
+
+
+def _heads(data: bytes) -> list[tuple[int, int]]:
+    """(start, end) of every head in canonical CTAP2 CBOR ``data``."""
+    heads: list[tuple[int, int]] = []
+
+    def walk(pos: int) -> int:
+        initial = data[pos]
+        major, info = initial >> 5, initial & 0x1F
+        size = 1 + (0 if info < 24 else 1 << (info - 24))
+        n = info if info < 24 else int.from_bytes(data[pos + 1 : pos + size], "big")
+        heads.append((pos, pos + size))
+        pos += size
+        if major in (2, 3):
+            return pos + n
+        for _ in range(n * (major - 3) if major in (4, 5) else 0):
+            pos = walk(pos)
+        return pos
+
+    assert walk(0) == len(data)
+    return heads
+
+
+@pytest.mark.parametrize("value", [ASSERTION_REQUEST, ASSERTION_RESPONSE, COSE_KEY])
+def test_fast_path_refuses_every_wider_head(value: Any) -> None:
+    variants = _heads_widened(cbor.dumps(value))
+    assert len(variants) > 5
+    for data in variants:
+        assert cbor._fast_loads(data) is cbor._NOT_TAKEN, data.hex()
+        with pytest.raises(cbor.CborError, match="canonical"):
+            cbor.loads(data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        bytes.fromhex("9f") + bytes(24) + bytes.fromhex("ff"),  # indefinite: as long as the definite head 98 18
+        bytes.fromhex("bf") + b"".join(bytes([i, 0]) for i in range(24)) + bytes.fromhex("ff"),
+        bytes.fromhex("a2 f5 00 02 00"),  # true, as long as 1, as a key
+        bytes.fromhex("a2 01 00 fa4e6e6b28 00"),  # 1e9 as a float: as long as the integer 1000000000
+        bytes.fromhex("a1 fa4e6e6b28 00"),
+        bytes.fromhex("a3 01 00 01 00 02 00"),  # duplicate key
+        bytes.fromhex("a2 62 6964 00 62 6964 00"),
+        bytes.fromhex("a2 64 74797065 00 62 6964 00"),  # "type" before "id": out of order
+        bytes.fromhex("82 f7 00"),  # undefined
+        bytes.fromhex("a2 01 00 e5 00"),  # simple value 5, equal to 5 in Python, one byte like it, as a key
+        bytes.fromhex("a2 e5 00 f5 00"),
+        bytes.fromhex("82 c1 00 00"),  # a tag
+        bytes.fromhex("a1 01 a1 01 00") + b"\x00",  # trailing byte
+        b"\x81" * 16 + b"\x80",  # at the nesting limit: the general way decides (accepts)
+        b"\x81" * 17 + b"\x80",
+    ],
+)
+def test_fast_path_leaves_the_rest_to_the_general_way(data: bytes) -> None:
+    assert cbor._fast_loads(data) is cbor._NOT_TAKEN
+    _same_outcome(data)
+
+
+@settings(max_examples=500, deadline=None)
+@given(cbor_items(), st.sampled_from([b"", b"", b"\x00"]))
+def test_fast_loads_accepts_only_what_the_general_way_does(item: bytes, tail: bytes) -> None:
+    _fast_agrees(item + tail)
+
+
+@settings(max_examples=300, deadline=None)
+@given(fido2_values)
+def test_fast_loads_takes_what_dumps_writes(value: Any) -> None:
+    data = cbor.dumps(value)
+    took = _fast_agrees(data)
+    assert took or _nested_at_limit(value)
+
+
+def _nested_at_limit(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, list | dict):
+        if depth >= cbor.MAX_DEPTH:
+            return True
+        items = value.values() if isinstance(value, dict) else value
+        return any(_nested_at_limit(item, depth + 1) for item in items)
+    return False
+
+
+# dumps: ``_fast_dumps`` writes plain values itself; it must write what the general way (``_in_ctap2_order``, then
+# cbor2) writes, and refuse (raise, for the general way to decide) everything else.
+
+
+class _LooksLikeId:
+    """Equal to the string "id", and hashed like it: not a string."""
+
+    def __eq__(self, other: object) -> bool:
+        return other == "id"
+
+    def __hash__(self) -> int:
+        return hash("id")
+
+
+odd_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**65), 2**65) | st.integers(-30, 300) | st.binary(max_size=8)
+    | st.binary(min_size=250, max_size=300) | st.text(max_size=4) | st.floats(allow_nan=False)
+    | st.sampled_from([bytearray(b"x"), (1, 2), frozenset(), 1.5, "\ud800", _LooksLikeId()]),
+    lambda children: st.lists(children, max_size=4) | st.tuples(children)
+    | st.dictionaries(st.integers(-30, 30) | st.text(max_size=3) | st.binary(max_size=2) | st.booleans()
+                      | st.sampled_from([1.0, 2**64, (), "id", _LooksLikeId()]), children, max_size=4),
+    max_leaves=12,
+)  # fmt: skip
+
+
+def _general_dumps(value: Any) -> bytes | str:
+    try:
+        return cbor2.dumps(cbor._in_ctap2_order(value, 0))
+    except cbor.CborError as e:
+        return str(e)
+    except (cbor2.CBOREncodeError, TypeError, ValueError, OverflowError):
+        return "cannot encode"
+
+
+@settings(max_examples=500, deadline=None)
+@given(odd_values)
+def test_dumps_fast_path_agrees_with_the_general_way(value: Any) -> None:
+    snapshot = repr(value)
+    general = _general_dumps(value)
+    try:
+        fast = cbor._fast_dumps(value)
+    except Exception:
+        pass  # left to the general way
+    else:
+        assert fast == general
+    try:
+        assert cbor.dumps(value) == general
+    except cbor.CborError as e:
+        assert isinstance(general, str)
+        assert general == "cannot encode" or str(e) == general
+    assert repr(value) == snapshot  # the input is never reordered in place
+
+
+@pytest.mark.parametrize(
+    "value",
+    [ASSERTION_REQUEST, ASSERTION_RESPONSE, COSE_KEY, {"type": "public-key", "id": b"x"}, [{2: 1, 1: 2}, 2**64 - 1],
+     {-(2**64): b"b" * 300, "é": "x" * 70000, b"k": [None, False, True]}, 7, "é", b"", {}, [],
+     [n + d for n in (0, 24, 256, 2**16, 2**32, 2**64 - 1) for d in (-1, 0)]
+     + [-n - d for n in (0, 24, 256, 2**16, 2**32) for d in (0, 1)]],
+)  # fmt: skip
+def test_dumps_fast_path_takes_plain_values(value: Any) -> None:
+    assert cbor._fast_dumps(value) == fido2_cbor.encode(value) if "None" not in repr(value) else True
+    assert cbor._fast_dumps(value) == cbor2.dumps(cbor._in_ctap2_order(value, 0))
+
+
+def test_key_caches_stay_bounded_and_do_not_confuse_types() -> None:
+    for i in range(cbor._PLANS_MAX + 50):
+        value = {f"k{i}": 1, "j": 2, i: 3}
+        assert cbor.loads(cbor.dumps(value)) == value
+        text_keyed = {f"k{i}": 1, "j": 2}
+        assert cbor.loads(cbor.dumps(text_keyed)) == text_keyed
+    assert len(cbor._KEY_PLANS) <= cbor._PLANS_MAX and len(cbor._TEXT_KEYS_SIZE) <= cbor._PLANS_MAX
+    assert cbor.dumps({"type": 1, "id": 2}) == bytes.fromhex("a2 626964 02 6474797065 01")
+    with pytest.raises(cbor.CborError, match="map key of type _LooksLikeId"):
+        cbor.dumps({"type": 1, _LooksLikeId(): 2})
+    with pytest.raises(cbor.CborError, match="map key of type _LooksLikeId"):
+        cbor.dumps({_LooksLikeId(): 2, "type": 1})
+    assert cbor.dumps({5: 0, 1: 0, -1: 0}) == bytes.fromhex("a3 0100 0500 2000")
+    for confusable in (True, 1.0):  # equal to 1, as a key of a map whose key sequence is known
+        with pytest.raises(cbor.CborError, match=f"map key of type {type(confusable).__name__}"):
+            cbor.dumps({5: 0, confusable: 0, -1: 0})
+
+
+# loads: templates of accepted messages (their bytes but for the payloads of long byte strings, not keys)
+
+
+@pytest.fixture
+def fresh_templates(monkeypatch: pytest.MonkeyPatch) -> dict[int, Any]:
+    templates: dict[int, Any] = {}
+    monkeypatch.setattr(cbor, "_TEMPLATES", templates)
+    return templates
+
+
+def _walk_refused(*args: Any) -> int:
+    raise RuntimeError("the message was walked: no template took it")
+
+
+def test_template_takes_the_next_message_of_the_same_shape(
+    fresh_templates: dict[int, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = cbor.dumps(ASSERTION_REQUEST)
+    assert cbor.loads(first) == ASSERTION_REQUEST
+    assert list(fresh_templates) == [len(first)]
+    second = {**ASSERTION_REQUEST, 2: bytes(range(32)), 3: [{"id": b"\xff" * 64, "type": "public-key"}]}
+    monkeypatch.setattr(cbor, "_map_size", _walk_refused)  # the fast path fails if it walks the message
+    assert cbor._fast_loads(cbor.dumps(second)) == second
+    # the same length, other bytes outside the masked payloads: not the template's, so walked
+    other_rp = {**ASSERTION_REQUEST, 1: "example.org"}
+    assert cbor._fast_loads(cbor.dumps(other_rp)) is cbor._NOT_TAKEN
+    short_keys = {1: bytes(16), 2: b"k" * 15}
+    monkeypatch.undo()
+    monkeypatch.setattr(cbor, "_TEMPLATES", fresh_templates)
+    cbor.loads(cbor.dumps(short_keys))
+    assert cbor._masked_payloads(cbor.dumps(short_keys)) == [(3, 19)]  # 15 bytes: kept in the template
+    assert cbor._masked_payloads(cbor.dumps({bytes(20): bytes(20)})) == [(23, 43)]  # not the key
+
+
+def test_templates_stay_bounded(fresh_templates: dict[int, Any]) -> None:
+    for size in range(100):
+        for variant in range(6):
+            value = [variant] * 6 + [bytes(size + 16)]
+            assert cbor.loads(cbor.dumps(value)) == value
+    assert len(fresh_templates) == cbor._TEMPLATE_LENGTHS_MAX
+    assert all(len(templates) == cbor._TEMPLATES_PER_LENGTH for templates in fresh_templates.values())
+    big = [bytes(cbor._TEMPLATE_MAX_SIZE)]
+    fresh_templates.clear()
+    assert cbor.loads(cbor.dumps(big)) == big and not fresh_templates
+
+
+@settings(max_examples=400, deadline=None)
+@given(cbor_items(), st.data())
+def test_templates_agree_with_the_oracle(item: bytes, data: st.DataObject) -> None:
+    cbor._TEMPLATES.clear()
+    try:
+        cbor.loads(item)
+    except cbor.CborError:
+        return
+    for start, end in cbor._masked_payloads(item):  # anything in a masked payload: still accepted, as decoded
+        payload = data.draw(st.binary(min_size=end - start, max_size=end - start))
+        changed = item[:start] + payload + item[end:]
+        assert cbor.loads(changed) == cbor2.loads(changed)
+        assert cbor2.dumps(cbor.loads(changed)) == changed
+    mutated = bytearray(item)  # anything anywhere, same length: the template takes it only if it should
+    for _ in range(data.draw(st.integers(1, 3))):
+        mutated[data.draw(st.integers(0, len(mutated) - 1))] = data.draw(st.integers(0, 255))
+    _same_outcome(bytes(mutated))

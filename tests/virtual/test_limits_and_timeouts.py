@@ -1,5 +1,6 @@
-"""maxCredentialCountInList (LIMIT_EXCEEDED for longer allow/exclude lists) and bioEnrollment's
-timeoutMilliseconds against the simulated sensor (CTAP 2.1 §6.1.2, §6.2.2, §6.4, §6.7)."""
+"""maxCredentialCountInList and maxCredentialIdLength (LIMIT_EXCEEDED for longer allow/exclude lists and
+longer credential IDs in them) and bioEnrollment's timeoutMilliseconds against the simulated sensor
+(CTAP 2.1 §6.1.2, §6.2.2, §6.4, §6.7)."""
 
 from __future__ import annotations
 
@@ -12,9 +13,11 @@ import anyio
 import anyio.to_thread
 import pytest
 from fido2.client import DefaultClientDataCollector, Fido2Client
+from fido2.ctap2.base import Ctap2
 from fido2.webauthn import (
     PublicKeyCredentialDescriptor,
     PublicKeyCredentialRequestOptions,
+    PublicKeyCredentialType,
     UserVerificationRequirement,
 )
 
@@ -29,6 +32,7 @@ ERR = CtapError.ERR
 CDH = hashlib.sha256(b"client data").digest()
 P = ClientPin.PERMISSION
 MAX_IN_LIST = 8
+PUBLIC_KEY = PublicKeyCredentialType.PUBLIC_KEY
 
 
 def unknown_ids(n: int) -> list[dict[str, Any]]:
@@ -77,6 +81,24 @@ async def test_exclude_list_longer_than_limit_is_refused_and_nothing_is_made(mak
         assert made.auth_data.credential_data is not None
 
 
+async def _with_fido2_device(server: CtapHidServer, drive: Callable[[Any], bytes]) -> None:
+    """Serve ``server`` over UDP and run ``drive`` on a python-fido2 device connected to it (in a thread)."""
+    async with anyio.create_task_group() as tg:
+        host, port = await tg.start(server.serve_udp, "127.0.0.1", 0)
+
+        def run() -> bytes:
+            dev = fido2_udp_device(host, port)
+            try:
+                return drive(dev)
+            finally:
+                dev.close()
+
+        try:
+            await anyio.to_thread.run_sync(run)
+        finally:
+            tg.cancel_scope.cancel()
+
+
 async def test_python_fido2_client_splits_long_allow_lists() -> None:
     """python-fido2's Fido2Client sends an allowList longer than the limit in chunks of maxCredentialCountInList."""
     auth = VirtualAuthenticator()
@@ -84,14 +106,13 @@ async def test_python_fido2_client_splits_long_allow_lists() -> None:
 
     def drive(dev: Any) -> bytes:
         client = Fido2Client(dev, DefaultClientDataCollector("https://example.com"))
-        from fido2.ctap2 import Ctap2
-
         att = Ctap2(dev).make_credential(
             CDH, {"id": "example.com", "name": "Ex"}, {"id": b"u", "name": "u"}, [{"type": "public-key", "alg": -7}]
         )
+        assert att.auth_data.credential_data is not None
         cred_id: bytes = att.auth_data.credential_data.credential_id
-        allow = [PublicKeyCredentialDescriptor(type="public-key", id=d["id"]) for d in unknown_ids(20)]
-        allow.insert(17, PublicKeyCredentialDescriptor(type="public-key", id=cred_id))
+        allow = [PublicKeyCredentialDescriptor(type=PUBLIC_KEY, id=d["id"]) for d in unknown_ids(20)]
+        allow.insert(17, PublicKeyCredentialDescriptor(type=PUBLIC_KEY, id=cred_id))
         result = client.get_assertion(
             PublicKeyCredentialRequestOptions(
                 challenge=b"c" * 32,
@@ -103,20 +124,86 @@ async def test_python_fido2_client_splits_long_allow_lists() -> None:
         assert result.raw_id == cred_id
         return cred_id
 
-    async with anyio.create_task_group() as tg:
-        host, port = await tg.start(server.serve_udp, "127.0.0.1", 0)
+    await _with_fido2_device(server, drive)
 
-        def run(fn: Callable[[Any], bytes]) -> bytes:
-            dev = fido2_udp_device(host, port)
-            try:
-                return fn(dev)
-            finally:
-                dev.close()
 
-        try:
-            await anyio.to_thread.run_sync(run, drive)
-        finally:
-            tg.cancel_scope.cancel()
+# -- maxCredentialIdLength ---------------------------------------------------------------------------------
+
+MAX_ID_LENGTH = 128
+
+
+@pytest.mark.parametrize("alg", [-7, -8, -257])
+async def test_own_credential_ids_fit_the_stated_maximum(make_rig: Any, alg: int) -> None:
+    async with make_rig() as rig:
+        info = await rig.ctap.get_info()
+        assert info.max_cred_id_length == MAX_ID_LENGTH
+        for options in (None, {"rk": True}):
+            att = await rig.make(b"u", key_params=[{"type": "public-key", "alg": alg}], options=options)
+            assert len(desc(att)["id"]) <= MAX_ID_LENGTH
+
+
+async def test_allow_list_id_longer_than_maximum_is_refused_before_any_touch(make_rig: Any) -> None:
+    async with make_rig() as rig:
+        att = await rig.make(b"u")
+        count = rig.auth.state.sign_count
+        rig.auth.policy = DenyAll()  # a touch requested would answer OPERATION_DENIED instead
+        for too_long in ([desc(att), {"type": "public-key", "id": b"x" * (MAX_ID_LENGTH + 1)}],
+                         [{"type": "public-key", "id": b"x" * 1024}, desc(att)]):  # fmt: skip
+            for up in (True, False):
+                params = {1: "example.com", 2: CDH, 3: too_long, 5: {"up": up}}
+                assert await rig.status(0x02, params) == ERR.LIMIT_EXCEEDED
+        assert rig.auth.state.sign_count == count
+        # exactly the maximum is taken (and is no credential of ours); another type's ID is not looked at
+        at_limit = [
+            {"type": "public-key", "id": b"x" * MAX_ID_LENGTH},
+            {"type": "other", "id": b"y" * 300},
+            desc(att),
+        ]
+        status, response = await rig.raw(0x02, {1: "example.com", 2: CDH, 3: at_limit, 5: {"up": False}})
+        assert status == 0 and response[1]["id"] == desc(att)["id"]
+        assert rig.auth.state.sign_count == count + 1
+
+
+async def test_exclude_list_id_longer_than_maximum_is_refused_and_nothing_is_made(make_rig: Any) -> None:
+    async with make_rig() as rig:
+        att = await rig.make(b"alice", options={"rk": True})
+        before = list(rig.auth.state.credentials)
+        rig.auth.policy = DenyAll()
+        with pytest.raises(CtapError) as e:
+            too_long = [{"type": "public-key", "id": b"x" * (MAX_ID_LENGTH + 1)}, desc(att)]
+            await rig.make(b"bob", options={"rk": True}, exclude_list=too_long)
+        assert e.value.code == ERR.LIMIT_EXCEEDED
+        assert rig.auth.state.credentials == before
+
+
+async def test_python_fido2_client_leaves_out_ids_longer_than_maximum() -> None:
+    """python-fido2's Fido2Client drops allowList IDs longer than maxCredentialIdLength before it sends any."""
+    auth = VirtualAuthenticator()
+    server = CtapHidServer(auth)
+
+    def drive(dev: Any) -> bytes:
+        client = Fido2Client(dev, DefaultClientDataCollector("https://example.com"))
+        att = Ctap2(dev).make_credential(
+            CDH, {"id": "example.com", "name": "Ex"}, {"id": b"u", "name": "u"}, [{"type": "public-key", "alg": -7}]
+        )
+        assert att.auth_data.credential_data is not None
+        cred_id: bytes = att.auth_data.credential_data.credential_id
+        allow = [
+            PublicKeyCredentialDescriptor(type=PUBLIC_KEY, id=b"z" * 200),
+            PublicKeyCredentialDescriptor(type=PUBLIC_KEY, id=cred_id),
+        ]
+        result = client.get_assertion(
+            PublicKeyCredentialRequestOptions(
+                challenge=b"c" * 32,
+                rp_id="example.com",
+                allow_credentials=allow,
+                user_verification=UserVerificationRequirement.DISCOURAGED,
+            )
+        ).get_response(0)
+        assert result.raw_id == cred_id
+        return cred_id
+
+    await _with_fido2_device(server, drive)
 
 
 # -- bioEnrollment timeoutMilliseconds ---------------------------------------------------------------------

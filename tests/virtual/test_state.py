@@ -123,9 +123,10 @@ async def test_written_only_when_changed(tmp_path: Path, monkeypatch: pytest.Mon
     writes: list[Path] = []
     real = engine.save_state
 
-    def counting(state: Any, p: Any) -> None:
+    def counting(state: Any, p: Any, data: bytes | None = None) -> None:
+        assert data is None or data == state.to_bytes()  # what the engine hands over is the state as it is
         writes.append(p)
-        real(state, p)
+        real(state, p, data)
 
     monkeypatch.setattr(engine, "save_state", counting)
     async with aioctap.open_device(f"virtual:{path}") as dev:

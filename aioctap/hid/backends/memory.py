@@ -42,12 +42,11 @@ class MemoryTransport:
         peer = self._peer
         if peer is None or peer._closed:
             raise TransportClosed("in-memory transport closed by the other end")
-        out: list[bytes] = []
         size = self.packet_size
-        for packet in packets:
+        out = [packet if type(packet) is bytes else bytes(packet) for packet in packets]
+        for packet in out:
             if len(packet) != size:
                 raise ValueError(f"packet must be {size} bytes, got {len(packet)}")
-            out.append(bytes(packet))
         return out
 
     def set_receiver(self, receiver: Receiver | None) -> None:
