@@ -39,6 +39,7 @@ from .protocol import (
     frame,
     max_message_size,
     parse_packet,
+    whole_message,
 )
 from .transport import PacketTransport, TransportClosed, Wakeup
 
@@ -152,22 +153,28 @@ class DeviceCore:
             return True
         return any(c != cid for c in self._assembling)
 
-    def receive(self, raw: bytes, now: float) -> tuple[list[bytes], list[Request | Cancel | Wink]]:
-        """Process one report from the host."""
+    def _fast_request_channel(self, raw: bytes, now: float) -> int | None:
+        """The channel of ``raw`` when it starts a CBOR, MSG or PING request the idle device may take at once."""
         if len(raw) >= 7 and raw[4] in _FAST_INIT and self._busy is None and not self._assembling:
-            # the hot path: a request starting on an allocated channel of an idle device
             cid = int.from_bytes(raw[:4], "big")
             if cid in self._channels and (self._lock_cid is None or self._lock_cid == cid or now >= self._lock_until):
-                cmd = raw[4] & 0x7F
-                length = (raw[5] << 8) | raw[6]
-                if length <= len(raw) - 7:
-                    return self._dispatch(cid, cmd, raw[7 : 7 + length], now)
-                if length <= self._max_length:
-                    reassembler = self._spare or Reassembler(self.packet_size)
-                    self._spare = None
-                    reassembler.begin(cid, cmd, length, raw[7:])
-                    self._assembling[cid] = _Assembly(reassembler, now)
-                    return [], []
+                return cid
+        return None
+
+    def receive(self, raw: bytes, now: float) -> tuple[list[bytes], list[Request | Cancel | Wink]]:
+        """Process one report from the host."""
+        cid = self._fast_request_channel(raw, now)
+        if cid is not None:  # the hot path: a request starting on an allocated channel of an idle device
+            cmd = raw[4] & 0x7F
+            length = (raw[5] << 8) | raw[6]
+            if length <= len(raw) - 7:
+                return self._dispatch(cid, cmd, raw[7 : 7 + length], now)
+            if length <= self._max_length:
+                reassembler = self._spare or Reassembler(self.packet_size)
+                self._spare = None
+                reassembler.begin(cid, cmd, length, raw[7:])
+                self._assembling[cid] = _Assembly(reassembler, now)
+                return [], []
         if len(raw) >= 5 and not raw[4] & 0x80:  # continuation (the hot path of long messages)
             cid = int.from_bytes(raw[:4], "big")
             assembly = self._assembling.get(cid)
@@ -236,6 +243,17 @@ class DeviceCore:
         i, n = 0, len(packets)
         while i < n:
             raw = packets[i]
+            if i + 1 < n:
+                cid = self._fast_request_channel(raw, now)
+                if cid is not None:  # a whole request in this batch (the in-memory transport's case)
+                    whole = whole_message(packets, i)
+                    if whole is not None:
+                        data, i = whole
+                        if len(data) <= self._max_length:
+                            more, new = self._dispatch(cid, raw[4] & 0x7F, data, now)
+                            out += more
+                            events += new
+                            continue
             if i + 1 < n and len(raw) >= 5 and not raw[4] & 0x80:
                 cid = int.from_bytes(raw[:4], "big")
                 assembly = self._assembling.get(cid)

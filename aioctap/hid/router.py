@@ -44,6 +44,7 @@ from .protocol import (
     frame,
     parse_init_response,
     parse_packet,
+    whole_message,
 )
 from .transport import PacketTransport
 
@@ -236,6 +237,16 @@ class HidConnection:
         i = 0
         while i < n:
             raw = packets[i]
+            if i + 1 < n and len(raw) >= 7 and raw[4] & 0x80:  # an init packet: the whole answer, maybe
+                pending = self._pending.get(int.from_bytes(raw[:4], "big"))
+                if pending is not None and raw[4] == 0x80 | pending.cmd:
+                    whole = whole_message(packets, i)
+                    if whole is not None:
+                        data, i = whole
+                        if pending.reassembler.in_progress:
+                            pending.reassembler.reset()
+                        pending.finish(result=data)
+                        continue
             if i + 1 < n and len(raw) >= 5 and not raw[4] & 0x80:
                 pending = self._pending.get(int.from_bytes(raw[:4], "big"))
                 if pending is not None and pending.reassembler.in_progress:

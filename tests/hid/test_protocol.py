@@ -22,6 +22,7 @@ from aioctap.hid.protocol import (
     max_message_size,
     parse_init_response,
     parse_packet,
+    whole_message,
 )
 
 
@@ -343,3 +344,33 @@ def test_device_receive_many_agrees_with_receive(packets: list[bytes]) -> None:
         out += o
         events += e
     assert many.receive_many(packets, 1.0) == (out, events)
+
+
+@given(st.integers(8, 128), st.integers(1, 0xFFFFFFFE), st.integers(0, 0x7F), st.data())
+def test_whole_message_of_a_framed_message(size: int, cid: int, cmd: int, data: st.DataObject) -> None:
+    payload = data.draw(st.binary(max_size=min(max_message_size(size), 3000)))
+    packets = frame(cid, cmd, payload, size)
+    prefix = data.draw(st.lists(st.binary(max_size=size), max_size=2))
+    assert whole_message([*prefix, *packets, b"junk"], len(prefix)) == (payload, len(prefix) + len(packets))
+    if len(packets) > 1:  # one report short, or a continuation out of sequence: not whole
+        assert whole_message(packets[:-1], 0) is None
+        assert whole_message([packets[0], *packets[2:], packets[1]], 0) is None or len(packets) == 2
+
+
+@settings(max_examples=300)
+@given(st.lists(_REPORT, min_size=1, max_size=12))
+def test_whole_message_agrees_with_the_reassembler(packets: list[bytes]) -> None:
+    """Whenever the one-join path takes a message, the reassembler gives the same one from the same reports."""
+    whole = whole_message(packets, 0)
+    if whole is None:
+        return
+    data, end = whole
+    reassembler = Reassembler()
+    messages = []
+    for raw in packets[:end]:
+        if len(raw) >= 5 and not raw[4] & 0x80:
+            messages.append(reassembler.feed_continuation(raw))
+        else:
+            messages.append(reassembler.feed(parse_packet(raw)))
+    assert messages[-1] is not None and messages[-1].data == data
+    assert all(m is None for m in messages[:-1])
