@@ -14,7 +14,10 @@ call wakes without a turn of the reader task; a run of continuation reports of o
 reassembled in one step. A one-report response is delivered without a Packet or Message object,
 and on asyncio over a transport with ``try_send_packets`` (UDP) ``transact`` sends and waits in
 its own frame, taking the send lock only when the socket buffer is full (bench_transport.py:
-host CPU per 0-byte UDP PING about 53 -> 45 us).
+host CPU per 0-byte UDP PING about 53 -> 45 us). A response whose reports arrive in one batch (the
+in-memory transport) is taken in one join (:func:`~aioctap.hid.protocol.whole_message`). A call
+answered during its own send (an in-memory device) yields to the event loop at most once per
+:data:`YIELD_INTERVAL` instead of once per call.
 """
 
 from __future__ import annotations
@@ -48,7 +51,11 @@ from .protocol import (
 )
 from .transport import PacketTransport
 
-__all__ = ["CtapHidTimeout", "HidConnection"]
+__all__ = ["YIELD_INTERVAL", "CtapHidTimeout", "HidConnection"]
+
+#: a transaction answered during its send (an in-memory device) yields to the event loop only when
+#: this long (seconds) has passed since the last such yield of its connection
+YIELD_INTERVAL = 0.001
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +143,7 @@ class HidConnection:
         # of a cancel scope per wait, bare futures instead of events, asyncio locks (measured in
         # benchmarks/bench_transport.py). Other anyio backends take the generic path.
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._yield_due = 0.0  # (asyncio) when a call answered without waiting yields to the loop again
         self._clock: Callable[[], float] = anyio.current_time
         self._new_event: Callable[[], _Event] = anyio.Event
         self.new_lock: Callable[[], Lock] = _anyio_lock
@@ -401,8 +409,14 @@ class HidConnection:
             if not pending.finished:
                 self._arm_watchdog(pending.deadline)
                 await pending.done.wait()
-            else:  # answered during the send (in-memory device): still let other tasks run once
-                await asyncio.sleep(0)
+            else:
+                # answered during the send (an in-memory device): nothing to wait for. The call still
+                # yields to the event loop, at least once per YIELD_INTERVAL: often enough for other
+                # tasks, timeouts and cancellation, rarely enough not to cost a loop turn every call
+                now = self._loop.time()
+                if now >= self._yield_due:
+                    self._yield_due = now + YIELD_INTERVAL
+                    await asyncio.sleep(0)
         else:
             if pending.finished:
                 await anyio.lowlevel.checkpoint()

@@ -472,3 +472,27 @@ async def test_server_over_a_plain_transport_keeps_the_order() -> None:
             assert conn.dropped_packets == 0
         assert plain.sent > 3 * 17
         tg.cancel_scope.cancel()
+
+
+async def test_calls_answered_during_the_send_still_yield_to_the_loop() -> None:
+    """An in-memory device answers before the send returns; a tight loop of calls must not starve the loop."""
+    from aioctap.virtual import open_virtual_device
+
+    ticks = 0
+    calls = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            await anyio.sleep(0)
+            ticks += 1
+
+    async with open_virtual_device() as dev, anyio.create_task_group() as tg:
+        tg.start_soon(ticker)
+        with anyio.move_on_after(0.05):  # the timeout fires: the loop ran
+            while True:
+                await dev.call(CTAPHID.PING, b"x")
+                calls += 1
+        tg.cancel_scope.cancel()
+    assert calls > 10
+    assert ticks > 5  # the other task ran during the loop of calls
