@@ -113,7 +113,7 @@ class _Pending:
     on_keepalive: KeepaliveCallback | None
     timeout: float
     deadline: float
-    done: _Event
+    done: _Event | None = None  # made when a task first waits (an answer during the send needs none)
     finished: bool = False
     result: bytes | None = None
     error: BaseException | None = None
@@ -123,7 +123,8 @@ class _Pending:
         if not self.finished:
             self.finished = True
             self.result, self.error = result, error
-            self.done.set()
+            if self.done is not None:
+                self.done.set()
 
 
 class HidConnection:
@@ -374,7 +375,13 @@ class HidConnection:
             reassembler = self._reassemblers[cid] = Reassembler(self.packet_size)
         else:
             reassembler.reset()
-        return _Pending(cid, cmd, reassembler, on_keepalive, timeout, self._clock() + timeout, self._new_event())
+        return _Pending(cid, cmd, reassembler, on_keepalive, timeout, self._clock() + timeout)
+
+    def _done(self, pending: _Pending) -> _Event:
+        """The event ``pending`` sets when it finishes, made on first use."""
+        if pending.done is None:
+            pending.done = self._new_event()
+        return pending.done
 
     def _arm_watchdog(self, deadline: float) -> None:
         """(asyncio) One timer per connection, at the earliest deadline of its transactions."""
@@ -408,7 +415,7 @@ class HidConnection:
         if self._loop is not None:
             if not pending.finished:
                 self._arm_watchdog(pending.deadline)
-                await pending.done.wait()
+                await self._done(pending).wait()
             else:
                 # answered during the send (an in-memory device): nothing to wait for. The call still
                 # yields to the event loop, at least once per YIELD_INTERVAL: often enough for other
@@ -425,7 +432,7 @@ class HidConnection:
                 if remaining <= 0:
                     raise CtapHidTimeout(f"no answer from the device within {pending.timeout:g} s")
                 with anyio.move_on_after(remaining):
-                    await pending.done.wait()
+                    await self._done(pending).wait()
         if pending.error is not None:
             raise pending.error
         assert pending.result is not None
@@ -480,7 +487,7 @@ class HidConnection:
                     await self._send_locked(packets[sent:])
                 if not pending.finished:
                     self._arm_watchdog(pending.deadline)
-                    await pending.done.wait()
+                    await self._done(pending).wait()
                     if pending.error is not None:
                         raise pending.error
                     assert pending.result is not None
@@ -493,7 +500,7 @@ class HidConnection:
                 if self._closed is None and not pending.finished:
                     pending.done = self._new_event()  # the cancelled wait may have consumed the old one
                     await self._send(cid, CTAPHID.CANCEL, b"")
-                    await pending.done.wait()
+                    await self._done(pending).wait()
             raise
         finally:
             if self._pending.get(cid) is pending:
