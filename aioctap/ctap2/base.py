@@ -11,7 +11,7 @@ import struct
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, unique
-from typing import Any
+from typing import Any, TypeVar
 
 import cbor2
 
@@ -308,6 +308,25 @@ def _make_credential_request(
 _CBOR = CTAPHID.CBOR
 
 
+_Response = TypeVar("_Response")
+
+
+def _without_init(cls: type[_Response], **members: Any) -> _Response | None:
+    """A response object with ``members`` set as they are, but ``auth_data`` (raw bytes) parsed.
+
+    The fast paths' constructor: the members are already checked, so the frozen dataclass's ``__init__``
+    is skipped; they are given in field order, as ``__init__`` would set them. None when the authenticator
+    data is malformed: the general parser then raises the typed error.
+    """
+    try:
+        members["auth_data"] = AuthenticatorData(members["auth_data"])
+    except WebAuthnDataError:
+        return None
+    obj = cls.__new__(cls)
+    obj.__dict__.update(members)
+    return obj
+
+
 @dataclass(frozen=True)
 class Info:
     """authenticatorGetInfo response (§6.4)."""
@@ -434,20 +453,16 @@ class AttestationResponse:
                 and (large_blob_key is None or type(large_blob_key) is bytes)
                 and (unsigned is None or type(unsigned) is dict)
             ):
-                try:
-                    auth_data = AuthenticatorData(raw)
-                except WebAuthnDataError:
-                    pass  # the general path raises the typed error
-                else:
-                    obj = cls.__new__(cls)
-                    obj.__dict__.update(
-                        fmt=fmt,
-                        auth_data=auth_data,
-                        att_stmt=dict(att_stmt),
-                        ep_att=ep_att,
-                        large_blob_key=large_blob_key,
-                        unsigned_extension_outputs=unsigned,
-                    )
+                obj = _without_init(
+                    cls,
+                    fmt=fmt,
+                    auth_data=raw,
+                    att_stmt=dict(att_stmt),
+                    ep_att=ep_att,
+                    large_blob_key=large_blob_key,
+                    unsigned_extension_outputs=unsigned,
+                )
+                if obj is not None:
                     return obj
         return cls._from_mapping(data)
 
@@ -500,21 +515,17 @@ class AssertionResponse:
                 and (selected is None or type(selected) is bool)
                 and (large_blob_key is None or type(large_blob_key) is bytes)
             ):
-                try:
-                    auth_data = AuthenticatorData(raw)
-                except WebAuthnDataError:
-                    pass  # the general path raises the typed error
-                else:
-                    obj = cls.__new__(cls)
-                    obj.__dict__.update(
-                        credential=dict(credential),
-                        auth_data=auth_data,
-                        signature=signature,
-                        user=user,
-                        number_of_credentials=count,
-                        user_selected=selected,
-                        large_blob_key=large_blob_key,
-                    )
+                obj = _without_init(
+                    cls,
+                    credential=dict(credential),
+                    auth_data=raw,
+                    signature=signature,
+                    user=user,
+                    number_of_credentials=count,
+                    user_selected=selected,
+                    large_blob_key=large_blob_key,
+                )
+                if obj is not None:
                     return obj
         return cls._from_mapping(data)
 

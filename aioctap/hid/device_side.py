@@ -382,6 +382,12 @@ class _Outbox:
             await self._wakeup.wait()
 
 
+def _crashed(request: Request) -> bytes:
+    """Log the application's failure on ``request`` (the exception being handled) and answer with :func:`_failure`."""
+    log.exception("authenticator failed on command 0x%02x", request.cmd)
+    return _failure(request.cmd)
+
+
 def _failure(cmd: int) -> bytes:
     """The answer to a request the application failed on: CTAP1_ERR_OTHER, or SW_UNKNOWN for an APDU."""
     return b"\x7f" if cmd == CTAPHID.CBOR else b"\x6f\x00"
@@ -679,44 +685,44 @@ class CtapHidServer:
         before its first wait (a scope belongs to the task that entered it); the software
         authenticator yields once before it calls a user presence policy that may wait.
         """
-        cid = request.cid
-        entry = _Running()
-        self._running[cid] = entry
-        coro = self.app.handle(request.cmd, request.data, self._status_setter(cid, entry, addr))
+        entry, coro = self._begin(request, addr)
         result: bytes | None
         try:
             yielded = coro.send(None)
         except StopIteration as stop:
             result = stop.value
         except Exception:
-            log.exception("authenticator failed on command 0x%02x", request.cmd)
-            result = _failure(request.cmd)
+            result = _crashed(request)
         else:
             self._requests.append((request, addr, _Started(coro, yielded, entry)))
             self._request_ready.set()
             return
-        if self._running.get(cid) is entry:
-            del self._running[cid]
-        self._answer(request, addr, result)
+        self._finish(request, addr, entry, result)
 
     async def _run(self, request: Request, addr: Address, started: _Started | None = None) -> None:
-        cid = request.cid
+        work: Awaitable[bytes]
         if started is None:
-            entry = _Running()
-            self._running[cid] = entry
-            work: Awaitable[bytes] = self.app.handle(request.cmd, request.data, self._status_setter(cid, entry, addr))
+            entry, work = self._begin(request, addr)
         else:
-            entry = started.entry
-            work = started
+            entry, work = started.entry, started
         result: bytes | None = None
         with entry.scope:
             try:
                 result = await work
             except Exception:
-                log.exception("authenticator failed on command 0x%02x", request.cmd)
-                result = _failure(request.cmd)
-        if self._running.get(cid) is entry:
-            del self._running[cid]
+                result = _crashed(request)
+        self._finish(request, addr, entry, result)
+
+    def _begin(self, request: Request, addr: Address) -> tuple[_Running, Coroutine[Any, Any, bytes]]:
+        """Register ``request`` as running and make the application's coroutine for it (not started)."""
+        entry = _Running()
+        self._running[request.cid] = entry
+        return entry, self.app.handle(request.cmd, request.data, self._status_setter(request.cid, entry, addr))
+
+    def _finish(self, request: Request, addr: Address, entry: _Running, result: bytes | None) -> None:
+        """``request`` is no longer running: answer it (``result`` None: it was cancelled)."""
+        if self._running.get(request.cid) is entry:
+            del self._running[request.cid]
         self._answer(request, addr, result)
 
     def _answer(self, request: Request, addr: Address, result: bytes | None) -> None:

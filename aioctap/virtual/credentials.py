@@ -85,14 +85,10 @@ def _descriptors(value: Any) -> list[bytes]:
         raise fail(ERR.LIMIT_EXCEEDED)
     ids = []
     for d in value:
-        if d.__class__ is not dict and not isinstance(d, dict):
+        if not isinstance(d, dict):
             raise fail(ERR.CBOR_UNEXPECTED_TYPE)
-        kind = d.get("type")
-        if kind.__class__ is not str:
-            kind = req_param(d, "type", str)
-        cred_id = d.get("id")
-        if cred_id.__class__ is not bytes:
-            cred_id = req_param(d, "id", bytes)
+        kind = req_param(d, "type", str)
+        cred_id = req_param(d, "id", bytes)
         if kind == "public-key":
             if len(cred_id) > MAX_CRED_ID_LENGTH:
                 raise fail(ERR.LIMIT_EXCEEDED)
@@ -222,14 +218,10 @@ class CredentialCommands:
             raise fail(ERR.INVALID_LENGTH)
         alg = None
         for p in key_params:
-            if p.__class__ is not dict and not isinstance(p, dict):
+            if not isinstance(p, dict):
                 raise fail(ERR.CBOR_UNEXPECTED_TYPE)
-            kind = p.get("type")
-            if kind.__class__ is not str:
-                kind = req_param(p, "type", str)
-            candidate = p.get("alg")
-            if candidate.__class__ is not int:
-                candidate = req_param(p, "alg", int)
+            kind = req_param(p, "type", str)
+            candidate = req_param(p, "alg", int)
             if alg is None and kind == "public-key" and candidate in SUPPORTED_ALGORITHMS:
                 alg = candidate
         if alg is None:
@@ -374,18 +366,10 @@ class CredentialCommands:
         """authenticatorGetAssertion (§6.2.2); the response map already encoded as CBOR."""
         auth = self.auth
         state = auth.state
-        # members of the usual types are taken at once; anything else goes through req_param / opt_param,
-        # which refuse it with the same status as ever
-        rp_id = params.get(1)
-        if rp_id.__class__ is not str:
-            rp_id = req_param(params, 1, str)
-        client_data_hash = params.get(2)
-        if client_data_hash.__class__ is not bytes:
-            client_data_hash = req_param(params, 2, bytes)
+        rp_id = req_param(params, 1, str)
+        client_data_hash = req_param(params, 2, bytes)
         allow_ids = _descriptors(params.get(3))
-        extensions = params.get(4)
-        if extensions.__class__ is not dict:
-            extensions = opt_param(params, 4, dict) or {}
+        extensions = opt_param(params, 4, dict) or {}
         options = _options(params, 5) if 5 in params else {}
         pin_uv_param = 6 in params
         if pin_uv_param:

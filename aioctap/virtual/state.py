@@ -308,25 +308,22 @@ class AuthenticatorState:
 
     def open_credential(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
         """The key sealed in ``credential_id`` for this RP, or None if it is not one of ours."""
-        key = self._keys().get((rp_id_hash, credential_id))
-        if key is None:
-            key = self._unseal(credential_id, rp_id_hash)
-            if key is None:
-                return None
-            self._remember(rp_id_hash, credential_id, key)
-        if key.resident and self.find_resident(credential_id) is None:
+        key = self._open(credential_id, rp_id_hash)
+        if key is not None and key.resident and self.find_resident(credential_id) is None:
             return None  # a deleted discoverable credential
         return key
 
     def open_resident(self, credential: ResidentCredential, rp_id_hash: bytes) -> CredentialKey | None:
         """:meth:`open_credential` for a discoverable credential known to be in the state (no second search)."""
-        credential_id = credential.credential_id
+        return self._open(credential.credential_id, rp_id_hash)
+
+    def _open(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
+        """The key sealed in ``credential_id`` for this RP, from the cache or unsealed (and remembered)."""
         key = self._keys().get((rp_id_hash, credential_id))
         if key is None:
             key = self._unseal(credential_id, rp_id_hash)
-            if key is None:
-                return None
-            self._remember(rp_id_hash, credential_id, key)
+            if key is not None:
+                self._remember(rp_id_hash, credential_id, key)
         return key
 
     def _remember(self, rp_id_hash: bytes, credential_id: bytes, key: CredentialKey) -> None:
