@@ -270,6 +270,9 @@ class VirtualAuthenticator:
         """
         policy = self.policy
         if type(policy) not in _IMMEDIATE_POLICIES:
+            # UPNEEDED first, what the policy is asked for: a keepalive the device-side ticker sends during
+            # the yield (its timer may be due by then) says so, instead of a PROCESSING before the UPNEEDED
+            set_status(STATUS.UPNEEDED)
             await anyio.lowlevel.checkpoint()
         return await policy.user_presence(set_status)
 
