@@ -52,6 +52,7 @@ from .ceremony import USER_VERIFICATION, CeremonyState, Fido2Server, StoredCrede
 from .errors import VerificationError
 from .openapi import openapi_document
 from .records import CREDENTIALS, SESSIONS, USER_CREDENTIALS, USERS, ApiError, OpenedStore, RelyingParty
+from .verify import MAX_CREDENTIAL_ID
 
 __all__ = [
     "CREDENTIALS",
@@ -342,7 +343,10 @@ def fido2_routes(rp: RelyingParty) -> list[BaseRoute]:
         return _ok({"username": username, "credentialId": cid})
 
     async def complete_authentication(state: CeremonyState, session: dict[str, Any], data: dict[str, Any]) -> Response:
-        cid = websafe_encode(websafe_decode(data["rawId"]))
+        raw_id = websafe_decode(data["rawId"])
+        if not 0 < len(raw_id) <= MAX_CREDENTIAL_ID:  # WebAuthn's limit; no such credential can exist
+            raise ApiError(f"unknown credential: 'rawId' must be 1-{MAX_CREDENTIAL_ID} bytes")
+        cid = websafe_encode(raw_id)
         found = await rp.credential(cid)
         if found is None:
             raise ApiError("unknown credential")

@@ -33,6 +33,7 @@ USERS = "webauthn-users"  # username -> {"id": user handle (b64url), "displayNam
 CREDENTIALS = "webauthn-credentials"  # credential id (b64url) -> the credential
 USER_CREDENTIALS = "webauthn-user-credentials"  # "<user handle>/<credential id>" -> index entry
 SESSIONS = "webauthn-sessions"  # session id -> ceremony state, consumed once
+_SESSION_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"  # secrets.token_urlsafe
 
 
 class ApiError(Exception):
@@ -89,7 +90,7 @@ class RelyingParty:
 
     async def take_session(self, session: str | None) -> tuple[CeremonyState, dict[str, Any]]:
         """Consume the ceremony state (one atomic take): a second completion finds nothing."""
-        if not session or len(session) > 128:
+        if not session or len(session) > 128 or session.strip(_SESSION_ALPHABET):
             raise ApiError("no ceremony session: call the options endpoint first")
         raw = await self.store.take(SESSIONS, session)
         if raw is None:

@@ -15,7 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-__all__ = ["ConflictError", "Record", "Store", "StoreError", "check_version", "validate_key", "validate_name"]
+__all__ = [
+    "MAX_NAME_BYTES",
+    "ConflictError",
+    "Record",
+    "Store",
+    "StoreError",
+    "check_version",
+    "validate_key",
+    "validate_name",
+]
 
 
 class StoreError(Exception):
@@ -44,10 +53,21 @@ class Record:
         return f"Record(version={self.version}, {len(self.value)} bytes)"
 
 
+MAX_NAME_BYTES = 2048
+"""The longest namespace or key, in UTF-8 bytes. Room for the longest WebAuthn credential ID
+(1023 bytes, 1364 base64url characters) with a user handle in front of it, and still within
+PostgreSQL's limit for one B-tree index entry (about 2.7 kB) for the (namespace, key) pair."""
+
+
 def validate_name(kind: str, name: str) -> None:
-    """Namespaces and keys are non-empty text without NUL, at most 512 characters."""
-    if not isinstance(name, str) or not name or len(name) > 512 or "\x00" in name:
-        raise ValueError(f"invalid store {kind}: must be 1-512 characters without NUL")
+    """Namespaces and keys are non-empty text without NUL, encodable as UTF-8 (no lone surrogates,
+    which SQLite, Redis and PostgreSQL all refuse) in at most :data:`MAX_NAME_BYTES` bytes."""
+    try:
+        size = len(name.encode()) if isinstance(name, str) else 0
+    except UnicodeEncodeError:
+        size = 0
+    if not 0 < size <= MAX_NAME_BYTES or "\x00" in name:
+        raise ValueError(f"invalid store {kind}: must be 1-{MAX_NAME_BYTES} bytes of UTF-8 without NUL")
 
 
 def validate_key(namespace: str, key: str) -> None:

@@ -6,6 +6,7 @@ import anyio
 import pytest
 
 from aioctap.stores import ConflictError, StoreError, open_store
+from aioctap.stores.base import MAX_NAME_BYTES
 
 
 async def test_get_put_versions_and_cas(store_url: str) -> None:
@@ -100,6 +101,19 @@ async def test_name_validation(store_url: str) -> None:
             await store.get("", "k")
         with pytest.raises(ValueError):
             await store.put("ns", "a\x00b", b"")
+        # the limit is in UTF-8 bytes: 2048 of them fit (the longest credential ID is 1364 characters)
+        for longest in ("k" * MAX_NAME_BYTES, "\u20ac" * (MAX_NAME_BYTES // 3) + "kk"):
+            version = await store.put("ns", longest, b"v", expected_version=0)
+            record = await store.get("ns", longest)
+            assert record is not None and record.version == version
+            assert [k for k, _ in await store.scan("ns", longest[:100])] == [longest]
+            assert await store.take("ns", longest) == b"v"
+        for bad in ("k" * (MAX_NAME_BYTES + 1), "\u20ac" * (MAX_NAME_BYTES // 3 + 1), "\ud800", 7):
+            with pytest.raises(ValueError, match="1-2048 bytes"):
+                await store.put("ns", bad, b"")  # type: ignore[arg-type]
+            with pytest.raises(ValueError):
+                await store.get(bad, "k")  # type: ignore[arg-type]
+        assert await store.scan("ns") == []
 
 
 async def test_bad_urls(tmp_path: object) -> None:
