@@ -207,10 +207,17 @@ class PinState:
         self.state.force_pin_change = False
 
     def _verify_pin_hash(self, proto: PinProtocol, shared: bytes, pin_hash_enc: bytes) -> None:
-        """Decrement retries, compare, and on failure regenerate the key and count (§6.5.5.5 steps)."""
+        """Decrement retries, compare, and on failure regenerate the key and count (§6.5.5.5 steps).
+
+        A pinHashEnc that does not decrypt is a mismatch like a wrong PIN ("If an error results, or a
+        mismatch is detected"): PIN_INVALID with the retry spent, not PIN_AUTH_INVALID.
+        """
         assert self.state.pin_hash is not None
         self.state.pin_retries -= 1
-        pin_hash = self._decrypt(proto, shared, pin_hash_enc)
+        try:
+            pin_hash = proto.decrypt(shared, pin_hash_enc)
+        except PinProtocolError:
+            pin_hash = b""
         if not hmac.compare_digest(pin_hash, self.state.pin_hash):
             self._key = ec.generate_private_key(ec.SECP256R1())
             self.consecutive_failures += 1

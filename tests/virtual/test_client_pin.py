@@ -295,3 +295,20 @@ async def test_pin_protocol_steps_agree_with_the_host(make_rig: Any, version: in
         with pytest.raises(CtapError):
             await cp.get_pin_token("wrong-pin")
         assert rig.auth.pin.key_agreement_key is not before
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("sub", [0x05, 0x09])
+@pytest.mark.parametrize("pin_hash_enc", [b"", b"\x00" * 15, b"\x00" * 17, b"\x00" * 48])
+async def test_a_pin_hash_that_does_not_decrypt_is_a_wrong_pin(
+    make_rig: Any, version: int, sub: int, pin_hash_enc: bytes
+) -> None:
+    """§6.5.5.7 step "If an error results, or a mismatch is detected": PIN_INVALID and a retry spent (a
+    hypothesis run found PIN_AUTH_INVALID with the retry spent, an error code the spec does not give)."""
+    async with make_rig() as rig:
+        await rig.set_pin(version=version)
+        extra = {6: pin_hash_enc, **({9: P.MAKE_CREDENTIAL, 10: "example.com"} if sub == 0x09 else {})}
+        assert await pin_request(rig, version, sub, extra=extra) == ERR.PIN_INVALID
+        assert await rig.client_pin(version).get_pin_retries() == (7, False)
+        assert await pin_request(rig, version, sub, extra={k: v for k, v in extra.items() if k != 6}) == 0
+        assert await rig.client_pin(version).get_pin_retries() == (8, False)
