@@ -1,6 +1,7 @@
 """Run the atheris fuzz targets.
 
-    python3 fuzz/run.py                      # every target, 60 s in all (wall clock)
+    python3 fuzz/run.py                      # every target, 60 s in all (wall clock), a new seed
+    python3 fuzz/run.py --seed 1             # the same, with a fixed libFuzzer seed (CI)
     python3 fuzz/run.py --seconds 600        # longer
     python3 fuzz/run.py cbor cose            # some targets
     python3 fuzz/run.py --reproduce cbor fuzz/crashes/cbor-crash-...   # replay inputs without atheris
@@ -108,7 +109,7 @@ class Result:
     detail: str = ""
 
 
-def fuzz_one(name: str, seconds: float, ignore: list[str]) -> Result:
+def fuzz_one(name: str, seconds: float, ignore: list[str], seed: int | None = None) -> Result:
     """Parent side: run one target's child process and read its outcome."""
     CRASH_DIR.mkdir(exist_ok=True)
     started = time.monotonic()
@@ -131,6 +132,7 @@ def fuzz_one(name: str, seconds: float, ignore: list[str]) -> Result:
             f"-artifact_prefix={CRASH_DIR}/{name}-",
             "-timeout=20",
             "-rss_limit_mb=2048",
+            *([f"-seed={seed}"] if seed is not None else []),
         ]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 60, cwd=work)
@@ -190,6 +192,12 @@ def main() -> int:
         metavar="SIGNATURE",
         help="treat a known crash (ExceptionType@aioctap/file.py[:line]) as expected, to fuzz past it",
     )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="libFuzzer's random seed (default: a new one each run); CI fixes it so that a run explores "
+        "the same inputs again and any crash it reports can be run again with the same seed",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args, rest = parser.parse_known_args()
     if args.child:
@@ -212,7 +220,7 @@ def main() -> int:
     per_target = max(1.0, args.seconds / rounds)
     print(f"fuzzing {len(names)} targets, {per_target:.1f} s each, {jobs} at a time", flush=True)
     with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
-        results = list(pool.map(lambda n: fuzz_one(n, per_target, args.ignore), names))
+        results = list(pool.map(lambda n: fuzz_one(n, per_target, args.ignore, args.seed), names))
     print(f"{'target':<26} {'executions':>11} {'exec/s':>8} {'result':>8}")
     for r in results:
         rate = r.executions / r.seconds if r.seconds else 0.0
