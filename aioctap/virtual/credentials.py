@@ -31,7 +31,7 @@ __all__ = ["MAX_CREDS_IN_LIST", "MAX_CRED_ID_LENGTH", "CredentialCommands"]
 
 MAX_RESIDENT = 50
 MAX_CREDS_IN_LIST = 8  # getInfo maxCredentialCountInList: the longest allowList / excludeList taken
-MAX_CRED_ID_LENGTH = 128  # getInfo maxCredentialIdLength: the longest credential ID taken (ours are 58..74 bytes)
+MAX_CRED_ID_LENGTH = 128  # getInfo maxCredentialIdLength: the longest credential ID taken (ours: 34 bytes)
 MAX_CRED_BLOB = 32
 MAX_USER_ID = 64
 NEXT_ASSERTION_WINDOW = 30.0
@@ -265,8 +265,9 @@ class CredentialCommands:
         auth.pin.clear_permissions_except_lbw()
 
         # from here on nothing fails: the credential is made
-        key = CredentialKey.generate(alg, cred_protect=cred_protect, hmac_secret=hmac_secret, resident=rk)
-        cred_id = state.seal_credential(key, rp_hash)
+        cred_id, key = state.new_credential(
+            alg, rp_hash, cred_protect=cred_protect, hmac_secret=hmac_secret, resident=rk
+        )
         large_blob_key = os.urandom(32) if want_lbk else None
         if rk:
             for old in replaces:

@@ -24,7 +24,6 @@ __all__ = [
     "cose_key",
     "integer",
     "make_credential_response",
-    "sealed_credential",
     "user_entity",
 ]
 
@@ -61,22 +60,6 @@ def byte_string(data: bytes) -> bytes:
 def integer(n: int) -> bytes:
     """``n`` as a CBOR integer (major type 0 or 1, 64-bit range)."""
     return _head(0, n) if n >= 0 else _head(1, -1 - n)
-
-
-def sealed_credential(alg: int, private: bytes, cred_protect: int, hmac_secret: bool, resident: bool) -> bytes:
-    """What a credential ID seals: {1: alg, 2: private key or handle, 3: credProtect, 4: hmac-secret, 5: rk}."""
-    return b"".join(
-        (
-            b"\xa5\x01",
-            integer(alg),
-            b"\x02",
-            byte_string(private),
-            b"\x03",
-            integer(cred_protect),
-            b"\x04\xf5" if hmac_secret else b"\x04\xf4",
-            b"\x05\xf5" if resident else b"\x05\xf4",
-        )
-    )
 
 
 def cose_key(key: Mapping[int, Any]) -> bytes:

@@ -5,8 +5,20 @@ from the environment variable ``AIOCTAP_VIRTUAL_KEY`` (64 hex digits) or from a 
 state (``STATE.key``, created with mode 0600). It is written atomically: a temporary file in the
 same directory, fsync, rename, fsync of the directory; a crash mid-write leaves the old file.
 
-Credentials are stateless where the spec allows: a credential ID is the credential's private key
-and attributes sealed with AES-GCM under the authenticator's master key, bound to the RP ID hash.
+Credentials are stateless where the spec allows. A credential ID (version 2, 34 bytes) is
+
+    version (0x02) | attributes (1 byte) | nonce (16 random bytes) | tag (16 bytes)
+
+where the attributes byte holds the algorithm (bits 0-1: ES256, EdDSA, RS256), the credProtect level
+(bits 2-3), hmac-secret (bit 4) and discoverable (bit 5), and the tag is HMAC-SHA-256 under a key
+derived from the master key over the first 18 bytes and the RP ID hash, truncated to 16 bytes. The
+private key is derived from the same 18 bytes and the RP ID hash under a second derived key (the
+P-256 scalar from 64 bytes of HMAC-SHA-512 reduced into [1, n-1], the Ed25519 seed from HMAC-SHA-256);
+an RS256 key is kept in the state under the nonce. So an ID names its key without carrying it, a
+forged or altered ID or one used with another RP fails the tag, and a reset (a new master key)
+ends every ID at once. Short IDs matter on the wire: a getAssertion request with one allowList entry
+and its response each fit one 64-byte report fewer than with the version-1 IDs (58 to 74 bytes: the
+key and attributes sealed with AES-256-GCM), which the authenticator still opens.
 Discoverable credentials additionally keep their user and RP entities in the state.
 """
 
@@ -36,14 +48,53 @@ from . import encoding
 __all__ = ["AuthenticatorState", "CredentialKey", "ResidentCredential", "StateError", "load_state", "save_state"]
 
 STATE_MAGIC = b"AIOCTAP-VA1"
-CRED_VERSION = 1
-_CRED_VERSION_BYTE = bytes([CRED_VERSION])
+CRED_VERSION = 2  # the credential IDs made now (derived keys, module docstring); version 1 IDs still open
+SEALED_CRED_VERSION = 1  # the earlier IDs: key and attributes sealed with AES-GCM
+CRED_ID_LENGTH = 34
+_CRED_ALGS = (-7, -8, -257)  # attribute bits 0-1
+_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 AAGUID_OID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 EMPTY_LARGE_BLOB_ARRAY = bytes.fromhex("80") + hashlib.sha256(bytes.fromhex("80")).digest()[:16]
 SUPPORTED_ALGORITHMS = (-7, -8, -257)  # ES256, EdDSA, RS256
 KEY_CACHE_SIZE = 256
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 _P256 = ec.SECP256R1()
+
+
+def _attributes(key: CredentialKey) -> int:
+    """The attributes byte of a credential ID (module docstring)."""
+    if key.alg not in _CRED_ALGS or key.cred_protect not in (1, 2, 3):
+        raise ValueError("a credential of an unknown algorithm or credProtect level")
+    return _CRED_ALGS.index(key.alg) | key.cred_protect << 2 | key.hmac_secret << 4 | key.resident << 5
+
+
+def _from_attributes(value: int) -> tuple[int, int, bool, bool] | None:
+    """(alg, credProtect, hmac-secret, discoverable) of an attributes byte, None for one never made."""
+    if value & 0xC0 or value & 3 == 3 or not value & 0x0C:
+        return None
+    return _CRED_ALGS[value & 3], value >> 2 & 3, bool(value & 0x10), bool(value & 0x20)
+
+
+class _CredentialKeys:
+    """What credential IDs are made and checked with, derived once per master key (module docstring)."""
+
+    __slots__ = ("_mac", "_seed", "cipher", "master_key")
+
+    def __init__(self, master_key: bytes) -> None:
+        self.master_key = master_key
+        self._mac = hmac.new(master_key, b"aioctap credential ID tag", hashlib.sha256).digest()
+        self._seed = hmac.new(master_key, b"aioctap credential private key", hashlib.sha256).digest()
+        self.cipher = AESGCM(master_key)  # version 1 IDs
+
+    def tag(self, header: bytes, rp_id_hash: bytes) -> bytes:
+        return hmac.new(self._mac, header + rp_id_hash, hashlib.sha256).digest()[:16]
+
+    def private(self, alg: int, header: bytes, rp_id_hash: bytes) -> bytes:
+        """The Ed25519 seed, or the P-256 scalar (64 bytes reduced: no bias worth the name)."""
+        if alg == -8:
+            return hmac.new(self._seed, header + rp_id_hash, hashlib.sha256).digest()
+        wide = hmac.new(self._seed, header + rp_id_hash, hashlib.sha512).digest()
+        return (int.from_bytes(wide, "big") % (_P256_ORDER - 1) + 1).to_bytes(32, "big")
 
 
 class StateError(Exception):
@@ -109,6 +160,19 @@ class CredentialKey:
         if alg == -257:
             return cast(rsa.RSAPrivateKey, key).sign(message, padding.PKCS1v15(), hashes.SHA256())
         return cast(ec.EllipticCurvePrivateKey, key).sign(message, _ECDSA_SHA256)
+
+    @classmethod
+    def derived(cls, alg: int, private: bytes, **attrs: Any) -> CredentialKey:
+        """A new ES256 (``private``: the scalar) or EdDSA (the seed) credential's key, its public key computed."""
+        key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+        public: CoseKey | None = None
+        if alg == -8:
+            key = ed25519.Ed25519PrivateKey.from_private_bytes(private)
+        else:
+            key = ec.derive_private_key(int.from_bytes(private, "big"), _P256)
+            point = key.public_key().public_numbers()
+            public = ES256({1: 2, 3: -7, -1: 1, -2: point.x.to_bytes(32, "big"), -3: point.y.to_bytes(32, "big")})
+        return cls(alg, private, _key=key, _public=public, **attrs)
 
     @classmethod
     def generate(cls, alg: int, **attrs: Any) -> CredentialKey:
@@ -257,7 +321,7 @@ class AuthenticatorState:
     _key_cache: OrderedDict[tuple[bytes, bytes], CredentialKey] = field(
         default_factory=OrderedDict, repr=False, compare=False
     )
-    _sealer: tuple[bytes, AESGCM] | None = field(default=None, repr=False, compare=False)
+    _sealer: _CredentialKeys | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def new(cls) -> AuthenticatorState:
@@ -280,30 +344,36 @@ class AuthenticatorState:
 
     # -- credential IDs --------------------------------------------------------------------------
 
-    def _cipher(self) -> AESGCM:
-        """The AES-GCM cipher under the current master key (built once per master key, not per credential)."""
-        cipher = self._sealer
-        if cipher is None or cipher[0] is not self.master_key:
+    def _credential_keys(self) -> _CredentialKeys:
+        """The keys derived from the current master key (once per master key, not per credential)."""
+        keys = self._sealer
+        if keys is None or keys.master_key is not self.master_key:
             self._key_cache.clear()  # keys opened under another master key (one assigned directly, say)
-            cipher = self._sealer = (self.master_key, AESGCM(self.master_key))
-        return cipher[1]
+            keys = self._sealer = _CredentialKeys(self.master_key)
+        return keys
 
-    def seal_credential(self, key: CredentialKey, rp_id_hash: bytes) -> bytes:
-        """A new credential ID sealing ``key`` for this RP (an RS256 key itself is kept in the state)."""
-        private = key.private
-        if key.alg == -257:
-            private = os.urandom(16)
-            self.rsa_keys[private] = key.private
-        nonce = os.urandom(12)
-        payload = encoding.sealed_credential(key.alg, private, key.cred_protect, key.hmac_secret, key.resident)
-        credential_id = _CRED_VERSION_BYTE + nonce + self._cipher().encrypt(nonce, payload, rp_id_hash)
+    def new_credential(self, alg: int, rp_id_hash: bytes, **attrs: Any) -> tuple[bytes, CredentialKey]:
+        """A new credential for this RP: its ID and key (``attrs``: cred_protect, hmac_secret, resident).
+
+        The key of an ES256 or EdDSA credential is derived from its ID; an RS256 key is generated and
+        kept in the state under the ID's nonce.
+        """
+        key = CredentialKey(alg, b"", **attrs)
+        header = bytes([CRED_VERSION, _attributes(key)]) + os.urandom(16)
+        keys = self._credential_keys()
+        credential_id = header + keys.tag(header, rp_id_hash)
+        if alg == -257:
+            key = CredentialKey.generate(alg, **attrs)
+            self.rsa_keys[header[2:]] = key.private
+        else:
+            key = CredentialKey.derived(alg, keys.private(alg, header, rp_id_hash), **attrs)
         self._remember(rp_id_hash, credential_id, key)  # the new credential is used next (getAssertion, hmac)
-        return credential_id
+        return credential_id, key
 
     def _keys(self) -> OrderedDict[tuple[bytes, bytes], CredentialKey]:
         """The cache of opened credential IDs, emptied whenever the master key is not the one it was filled under."""
-        if self._sealer is None or self._sealer[0] is not self.master_key:
-            self._cipher()
+        if self._sealer is None or self._sealer.master_key is not self.master_key:
+            self._credential_keys()
         return self._key_cache
 
     def open_credential(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
@@ -333,11 +403,23 @@ class AuthenticatorState:
         cache[(rp_id_hash, credential_id)] = key
 
     def _unseal(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
-        if len(credential_id) < 1 + 12 + 16 or credential_id[0] != CRED_VERSION:
+        """Open a credential ID of either version; None for anything that is not one of ours."""
+        if len(credential_id) == CRED_ID_LENGTH and credential_id[0] == CRED_VERSION:
+            attributes = _from_attributes(credential_id[1])
+            keys = self._credential_keys()
+            header = credential_id[:18]
+            if attributes is None or not hmac.compare_digest(keys.tag(header, rp_id_hash), credential_id[18:]):
+                return None
+            alg, cred_protect, hmac_secret, resident = attributes
+            if alg == -257:
+                private = self.rsa_keys.get(header[2:])
+                return None if private is None else CredentialKey(alg, private, cred_protect, hmac_secret, resident)
+            private = keys.private(alg, header, rp_id_hash)
+            return CredentialKey(alg, private, cred_protect, hmac_secret, resident)
+        d = self._open_sealed(credential_id, rp_id_hash)
+        if d is None:
             return None
         try:
-            payload = self._cipher().decrypt(credential_id[1:13], credential_id[13:], rp_id_hash)
-            d = cbor.loads(payload)
             private = d[2]
             if d[1] == -257:
                 private = self.rsa_keys[private]
@@ -345,17 +427,29 @@ class AuthenticatorState:
         except Exception:  # any failure means: not a credential of this authenticator
             return None
 
+    def _open_sealed(self, credential_id: bytes, rp_id_hash: bytes) -> dict[Any, Any] | None:
+        """What a version 1 credential ID seals, or None."""
+        if len(credential_id) < 1 + 12 + 16 or credential_id[0] != SEALED_CRED_VERSION:
+            return None
+        try:
+            nonce, sealed = credential_id[1:13], credential_id[13:]
+            d = cbor.loads(self._credential_keys().cipher.decrypt(nonce, sealed, rp_id_hash))
+        except Exception:  # any failure means: not a credential of this authenticator
+            return None
+        return d if isinstance(d, dict) else None
+
     def delete_resident(self, credential: ResidentCredential) -> None:
         """Forget a discoverable credential (and its RSA key, if it is an RS256 one)."""
         self.credentials.remove(credential)
         self._key_cache.clear()
-        try:
-            nonce, sealed = credential.credential_id[1:13], credential.credential_id[13:]
-            d = cbor.loads(self._cipher().decrypt(nonce, sealed, credential.rp_id_hash))
-        except Exception:
+        cid = credential.credential_id
+        if len(cid) == CRED_ID_LENGTH and cid[0] == CRED_VERSION:
+            if _CRED_ALGS[cid[1] & 3] == -257:
+                self.rsa_keys.pop(cid[2:18], None)
             return
-        if d.get(1) == -257:
-            self.rsa_keys.pop(d.get(2), None)
+        d = self._open_sealed(cid, credential.rp_id_hash)
+        if d is not None and d.get(1) == -257 and isinstance(handle := d.get(2), bytes):
+            self.rsa_keys.pop(handle, None)
 
     def find_resident(self, credential_id: bytes) -> ResidentCredential | None:
         """The discoverable credential with this ID, or None."""

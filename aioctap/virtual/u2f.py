@@ -14,7 +14,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..ctap import STATUS
-from .state import CredentialKey
 
 if TYPE_CHECKING:
     from .engine import VirtualAuthenticator
@@ -102,8 +101,7 @@ async def _register(auth: VirtualAuthenticator, data: bytes, set_status: Callabl
     challenge, app = data[:32], data[32:]
     if not await auth.user_presence(set_status):  # refused or timed out
         raise ApduError(SW.CONDITIONS_NOT_SATISFIED)
-    key = CredentialKey.generate(-7)
-    handle_ = auth.state.seal_credential(key, app)
+    handle_, key = auth.state.new_credential(-7, app)
     public = (
         key.private_key()
         .public_key()

@@ -87,21 +87,6 @@ def test_make_credential_response_is_canonical_cbor(
     assert got == cbor.dumps(expected)
 
 
-@settings(max_examples=300, deadline=None)
-@given(
-    alg=st.sampled_from([-7, -8, -257, 0, 23, 24, -24, -25, 255, 256, -(2**63), 2**64 - 1]),
-    private=blobs,
-    cred_protect=st.integers(min_value=0, max_value=2**32),
-    hmac_secret=st.booleans(),
-    resident=st.booleans(),
-)
-def test_sealed_credential_is_canonical_cbor(
-    alg: int, private: bytes, cred_protect: int, hmac_secret: bool, resident: bool
-) -> None:
-    got = encoding.sealed_credential(alg, private, cred_protect, hmac_secret, resident)
-    assert got == cbor.dumps({1: alg, 2: private, 3: cred_protect, 4: hmac_secret, 5: resident})
-
-
 @pytest.mark.parametrize("n", [0, 1, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**64 - 1])
 def test_integer_and_byte_string_heads(n: int) -> None:
     assert encoding.integer(n) == cbor.dumps(n)
