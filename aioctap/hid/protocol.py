@@ -301,17 +301,21 @@ def whole_message(packets: Sequence[bytes], start: int) -> tuple[bytes, int] | N
     room = size - 7
     if length <= room:
         return first[7 : 7 + length], start + 1
-    if length > room + 128 * (size - 5):
+    rest = size - 5
+    if length > room + 128 * rest:
         return None
-    end = start + 1 + -(-(length - room) // (size - 5))
+    end = start + 1 + (length - room + rest - 1) // rest
     if end > len(packets):
         return None
-    continuations = packets[start + 1 : end]
     prefix = first[:4]
-    for seq, packet in enumerate(continuations):
-        if packet[:4] != prefix or len(packet) != size or packet[4] != seq:
+    parts = [first[7:]]
+    seq = 0
+    for packet in packets[start + 1 : end]:  # one pass: check each continuation and take its data
+        if len(packet) != size or packet[4] != seq or packet[:4] != prefix:
             return None
-    return b"".join([first[7:], *[packet[5:] for packet in continuations]])[:length], end
+        parts.append(packet[5:])
+        seq += 1  # noqa: SIM113  (a counter: enumerate measured slower here)
+    return b"".join(parts)[:length], end
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
@@ -57,8 +57,11 @@ AAGUID_OID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 EMPTY_LARGE_BLOB_ARRAY = bytes.fromhex("80") + hashlib.sha256(bytes.fromhex("80")).digest()[:16]
 SUPPORTED_ALGORITHMS = (-7, -8, -257)  # ES256, EdDSA, RS256
 KEY_CACHE_SIZE = 256
-_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+# ES256 signs SHA-256(message) given as a digest: the same signature, but hashlib's hash of the short
+# authenticatorData || clientDataHash costs less than OpenSSL's digest context set up in the sign call
+_ECDSA_PREHASHED = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
 _P256 = ec.SECP256R1()
+_sha256 = hashlib.sha256
 
 
 def _attributes(key: CredentialKey) -> int:
@@ -87,13 +90,13 @@ class _CredentialKeys:
         self.cipher = AESGCM(master_key)  # version 1 IDs
 
     def tag(self, header: bytes, rp_id_hash: bytes) -> bytes:
-        return hmac.new(self._mac, header + rp_id_hash, hashlib.sha256).digest()[:16]
+        return hmac.digest(self._mac, header + rp_id_hash, "sha256")[:16]
 
     def private(self, alg: int, header: bytes, rp_id_hash: bytes) -> bytes:
         """The Ed25519 seed, or the P-256 scalar (64 bytes reduced: no bias worth the name)."""
         if alg == -8:
-            return hmac.new(self._seed, header + rp_id_hash, hashlib.sha256).digest()
-        wide = hmac.new(self._seed, header + rp_id_hash, hashlib.sha512).digest()
+            return hmac.digest(self._seed, header + rp_id_hash, "sha256")
+        wide = hmac.digest(self._seed, header + rp_id_hash, "sha512")
         return (int.from_bytes(wide, "big") % (_P256_ORDER - 1) + 1).to_bytes(32, "big")
 
 
@@ -159,7 +162,7 @@ class CredentialKey:
             return cast(ed25519.Ed25519PrivateKey, key).sign(message)
         if alg == -257:
             return cast(rsa.RSAPrivateKey, key).sign(message, padding.PKCS1v15(), hashes.SHA256())
-        return cast(ec.EllipticCurvePrivateKey, key).sign(message, _ECDSA_SHA256)
+        return cast(ec.EllipticCurvePrivateKey, key).sign(_sha256(message).digest(), _ECDSA_PREHASHED)
 
     @classmethod
     def derived(cls, alg: int, private: bytes, **attrs: Any) -> CredentialKey:
