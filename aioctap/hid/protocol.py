@@ -99,17 +99,24 @@ def frame(cid: int, cmd: int, data: bytes, packet_size: int = DEFAULT_PACKET_SIZ
         raise CtapHidProtocolError(f"command 0x{cmd:x} out of range 0..0x7f")
     if packet_size < 8:
         raise CtapHidProtocolError(f"packet size {packet_size} is too small")
-    if len(data) > max_message_size(packet_size):
-        raise CtapHidProtocolError(
-            f"message of {len(data)} bytes exceeds the {max_message_size(packet_size)}-byte maximum",
-            HIDERR.INVALID_LEN,
-        )
+    size = len(data)
     first = packet_size - 7
+    if size <= first:
+        return [(_INIT_HEADER.pack(cid, 0x80 | cmd, size) + data).ljust(packet_size, b"\0")]
     rest = packet_size - 5
-    packets = [(_INIT_HEADER.pack(cid, 0x80 | cmd, len(data)) + data[:first]).ljust(packet_size, b"\0")]
+    end = first + (size - first + rest - 1) // rest * rest  # the data padded to whole continuation packets
+    if end - first > 128 * rest:
+        raise CtapHidProtocolError(
+            f"message of {size} bytes exceeds the {max_message_size(packet_size)}-byte maximum", HIDERR.INVALID_LEN
+        )
+    if end != size:
+        data = data + bytes(end - size)
+    packets = [_INIT_HEADER.pack(cid, 0x80 | cmd, size) + data[:first]]
     pack = _CONT_HEADER.pack
-    for seq, offset in enumerate(range(first, len(data), rest)):
-        packets.append((pack(cid, seq) + data[offset : offset + rest]).ljust(packet_size, b"\0"))
+    seq = 0
+    for offset in range(first, end, rest):
+        packets.append(pack(cid, seq) + data[offset : offset + rest])
+        seq += 1  # noqa: SIM113  (a counter: enumerate measured slower here)
     return packets
 
 
