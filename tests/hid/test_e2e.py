@@ -585,3 +585,39 @@ async def test_transport_generic_anyio_path(kind: str) -> None:
         with anyio.fail_after(1), pytest.raises(TransportError):
             await dev.ping(b"gone")
         tg.cancel_scope.cancel()
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+async def test_calls_on_one_channel_queue_in_order(kind: str, echo_app: Any) -> None:
+    """One channel, many tasks: each call gets its own answer, one at a time, in the order they came;
+    a queued caller that is cancelled leaves the queue and the others go on."""
+    async with echo_link(kind, echo_app) as (conn, _):
+        dev = await CtapHidDevice.open(conn)
+        done: list[int] = []
+
+        async def caller(i: int, payload: bytes) -> None:
+            assert await dev.call(CTAPHID.CBOR, payload) == b"\x00" + payload
+            done.append(i)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(caller, 0, b"\xfd")  # holds the channel for 0.35 s
+            await anyio.sleep(0.05)
+            doomed = anyio.CancelScope()
+
+            async def cancelled_caller() -> None:
+                with doomed:
+                    await caller(99, b"\x63")
+
+            tg.start_soon(cancelled_caller)
+            for i in range(1, 11):
+                tg.start_soon(caller, i, bytes([i]))
+                await anyio.sleep(0)
+            await anyio.sleep(0.05)
+            doomed.cancel()  # queued behind call 0: never sent
+        assert done == list(range(11))
+        # a free channel again: taken at once, and a call waiting behind it still gets its turn
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(caller, 11, b"\xfd")
+            await anyio.sleep(0.05)
+            tg.start_soon(caller, 12, b"\x0c")
+        assert done[-2:] == [11, 12]
