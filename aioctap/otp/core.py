@@ -541,8 +541,10 @@ class TOTP(BaseOTP):
         period = self.period_default if period is None else period
         if not isinstance(period, int) or isinstance(period, bool) or period < 1:
             raise KeyFormatError("period must be a positive whole number of seconds")
-        if not isinstance(t0, int) or isinstance(t0, bool):
-            raise KeyFormatError("t0 must be an integer")
+        if not isinstance(t0, int) or isinstance(t0, bool) or not -(2**63) <= t0 < 2**63:
+            # a signed 64-bit Unix time: from any such T0 the step counter of any time from then
+            # until 2^63 s fits RFC 4226's 8-byte counter
+            raise KeyFormatError("t0 must be an integer of at most 64 bits (seconds since the epoch)")
         self.period = period
         self.t0 = t0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 
 import pyotp
 import pytest
@@ -173,6 +174,24 @@ def test_t0_shifts_the_counter() -> None:
     assert totp.generate(1000).counter == 0 and totp.generate(1059).counter == 1
     with pytest.raises(ValueError):
         totp.generate(999)
+
+
+@pytest.mark.parametrize("t0", [-(2**63), 2**63 - 1])
+def test_t0_at_the_64_bit_limits_gives_8_byte_counters(t0: int) -> None:
+    for period in (1, 30):
+        totp = TOTP(new=True, t0=t0, period=period)
+        for t in (max(t0, 0), max(t0, 1_700_000_000), 2**63 - 1):
+            token = totp.generate(t)
+            assert 0 <= token.counter < 2**64 and totp.match(token.token, t).counter == token.counter
+        assert BaseOTP.from_json(totp.to_json()).t0 == t0
+
+
+@pytest.mark.parametrize("t0", [-(2**63) - 1, 2**63, 10**30, -(10**30), 1.5, True])
+def test_t0_outside_64_bits_is_refused(t0: object) -> None:
+    with pytest.raises(KeyFormatError, match="t0"):
+        TOTP(new=True, t0=t0)  # type: ignore[arg-type]
+    with pytest.raises(KeyFormatError, match="t0"):
+        BaseOTP.from_json(json.dumps({"v": 1, "type": "totp", "key": "JBSWY3DPEHPK3PXP", "t0": t0}))
 
 
 @settings(max_examples=80, deadline=None)
