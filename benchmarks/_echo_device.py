@@ -10,7 +10,9 @@ loop (no event loop) so that the device side costs little and the host is what g
 ``--delay-ms`` simulates a USB full-speed device: each device sends at most one report per
 interval (the first one interval after the request is complete), like an interrupt endpoint
 polled every millisecond. Reports are scheduled on a fixed grid so a late wake-up does not slow
-the average rate down.
+the average rate down, and the loop waits for the next one to the microsecond (``select`` on the
+epoll descriptor: ``epoll`` itself rounds its timeout up to a whole millisecond, which sent reports
+up to 0.7 ms late and made the host's time to answer within the interval a lottery).
 """
 
 from __future__ import annotations
@@ -101,10 +103,18 @@ def serve(devices: int, delay: float, host: str = "127.0.0.1") -> None:
     due: list[tuple[float, int]] = []  # (next send time, device) of each device with paced output
     clock = time.monotonic
     while True:
-        timeout = -1.0
-        if due:
-            timeout = max(0.0, due[0][0] - clock())
-        for fd, _ in poller.poll(timeout):
+        if not due:
+            events = poller.poll()
+        else:
+            timeout = due[0][0] - clock()
+            if timeout > 0:
+                # epoll's timeout is in whole milliseconds, rounded up: a report due in 0.3 ms would go
+                # out up to 0.7 ms late, out of the host's time to answer before the next interval.
+                # select() on the epoll descriptor waits to the microsecond, like a device that sends
+                # on the bus's frame clock.
+                select.select([poller.fileno()], [], [], timeout)
+            events = poller.poll(0)
+        for fd, _ in events:
             i = by_fd[fd]
             device = echo[i]
             s = device.sock
