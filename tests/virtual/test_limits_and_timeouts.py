@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
 from typing import Any
 
-import anyio
-import anyio.to_thread
 import pytest
 from fido2.client import DefaultClientDataCollector, Fido2Client
 from fido2.ctap2.base import Ctap2
@@ -24,9 +21,9 @@ from fido2.webauthn import (
 from aioctap import cbor
 from aioctap.ctap import STATUS, CtapError
 from aioctap.ctap2 import ClientPin, FPBioEnrollment
-from aioctap.hid.device_side import CtapHidServer
-from aioctap.interop import fido2_udp_device
 from aioctap.virtual import FEEDBACK, DenyAll, Sample, VirtualAuthenticator
+
+from .test_interop_fido2 import run_against_udp
 
 ERR = CtapError.ERR
 CDH = hashlib.sha256(b"client data").digest()
@@ -81,50 +78,33 @@ async def test_exclude_list_longer_than_limit_is_refused_and_nothing_is_made(mak
         assert made.auth_data.credential_data is not None
 
 
-async def _with_fido2_device(server: CtapHidServer, drive: Callable[[Any], bytes]) -> None:
-    """Serve ``server`` over UDP and run ``drive`` on a python-fido2 device connected to it (in a thread)."""
-    async with anyio.create_task_group() as tg:
-        host, port = await tg.start(server.serve_udp, "127.0.0.1", 0)
-
-        def run() -> bytes:
-            dev = fido2_udp_device(host, port)
-            try:
-                return drive(dev)
-            finally:
-                dev.close()
-
-        try:
-            await anyio.to_thread.run_sync(run)
-        finally:
-            tg.cancel_scope.cancel()
+def _fido2_assertion_among(dev: Any, other_ids: list[bytes], position: int) -> bytes:
+    """With python-fido2 on ``dev``: make a credential, then get an assertion through its Fido2Client with an
+    allowList of ``other_ids`` and the credential's ID at ``position``; it must be the one that answers."""
+    client = Fido2Client(dev, DefaultClientDataCollector("https://example.com"))
+    att = Ctap2(dev).make_credential(
+        CDH, {"id": "example.com", "name": "Ex"}, {"id": b"u", "name": "u"}, [{"type": "public-key", "alg": -7}]
+    )
+    assert att.auth_data.credential_data is not None
+    cred_id: bytes = att.auth_data.credential_data.credential_id
+    allow = [PublicKeyCredentialDescriptor(type=PUBLIC_KEY, id=other) for other in other_ids]
+    allow.insert(position, PublicKeyCredentialDescriptor(type=PUBLIC_KEY, id=cred_id))
+    result = client.get_assertion(
+        PublicKeyCredentialRequestOptions(
+            challenge=b"c" * 32,
+            rp_id="example.com",
+            allow_credentials=allow,
+            user_verification=UserVerificationRequirement.DISCOURAGED,
+        )
+    ).get_response(0)
+    assert result.raw_id == cred_id
+    return cred_id
 
 
 async def test_python_fido2_client_splits_long_allow_lists() -> None:
     """python-fido2's Fido2Client sends an allowList longer than the limit in chunks of maxCredentialCountInList."""
-    auth = VirtualAuthenticator()
-    server = CtapHidServer(auth)
-
-    def drive(dev: Any) -> bytes:
-        client = Fido2Client(dev, DefaultClientDataCollector("https://example.com"))
-        att = Ctap2(dev).make_credential(
-            CDH, {"id": "example.com", "name": "Ex"}, {"id": b"u", "name": "u"}, [{"type": "public-key", "alg": -7}]
-        )
-        assert att.auth_data.credential_data is not None
-        cred_id: bytes = att.auth_data.credential_data.credential_id
-        allow = [PublicKeyCredentialDescriptor(type=PUBLIC_KEY, id=d["id"]) for d in unknown_ids(20)]
-        allow.insert(17, PublicKeyCredentialDescriptor(type=PUBLIC_KEY, id=cred_id))
-        result = client.get_assertion(
-            PublicKeyCredentialRequestOptions(
-                challenge=b"c" * 32,
-                rp_id="example.com",
-                allow_credentials=allow,
-                user_verification=UserVerificationRequirement.DISCOURAGED,
-            )
-        ).get_response(0)
-        assert result.raw_id == cred_id
-        return cred_id
-
-    await _with_fido2_device(server, drive)
+    others = [d["id"] for d in unknown_ids(20)]
+    await run_against_udp(VirtualAuthenticator(), lambda dev: _fido2_assertion_among(dev, others, 17))
 
 
 # -- maxCredentialIdLength ---------------------------------------------------------------------------------
@@ -178,32 +158,7 @@ async def test_exclude_list_id_longer_than_maximum_is_refused_and_nothing_is_mad
 
 async def test_python_fido2_client_leaves_out_ids_longer_than_maximum() -> None:
     """python-fido2's Fido2Client drops allowList IDs longer than maxCredentialIdLength before it sends any."""
-    auth = VirtualAuthenticator()
-    server = CtapHidServer(auth)
-
-    def drive(dev: Any) -> bytes:
-        client = Fido2Client(dev, DefaultClientDataCollector("https://example.com"))
-        att = Ctap2(dev).make_credential(
-            CDH, {"id": "example.com", "name": "Ex"}, {"id": b"u", "name": "u"}, [{"type": "public-key", "alg": -7}]
-        )
-        assert att.auth_data.credential_data is not None
-        cred_id: bytes = att.auth_data.credential_data.credential_id
-        allow = [
-            PublicKeyCredentialDescriptor(type=PUBLIC_KEY, id=b"z" * 200),
-            PublicKeyCredentialDescriptor(type=PUBLIC_KEY, id=cred_id),
-        ]
-        result = client.get_assertion(
-            PublicKeyCredentialRequestOptions(
-                challenge=b"c" * 32,
-                rp_id="example.com",
-                allow_credentials=allow,
-                user_verification=UserVerificationRequirement.DISCOURAGED,
-            )
-        ).get_response(0)
-        assert result.raw_id == cred_id
-        return cred_id
-
-    await _with_fido2_device(server, drive)
+    await run_against_udp(VirtualAuthenticator(), lambda dev: _fido2_assertion_among(dev, [b"z" * 200], 1))
 
 
 # -- bioEnrollment timeoutMilliseconds ---------------------------------------------------------------------
