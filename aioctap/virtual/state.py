@@ -64,11 +64,16 @@ _P256 = ec.SECP256R1()
 _sha256 = hashlib.sha256
 
 
-def _attributes(key: CredentialKey) -> int:
+def _attributes(alg: int, cred_protect: int, hmac_secret: bool, resident: bool) -> int:
     """The attributes byte of a credential ID (module docstring)."""
-    if key.alg not in _CRED_ALGS or key.cred_protect not in (1, 2, 3):
+    if alg not in _CRED_ALGS or cred_protect not in (1, 2, 3):
         raise ValueError("a credential of an unknown algorithm or credProtect level")
-    return _CRED_ALGS.index(key.alg) | key.cred_protect << 2 | key.hmac_secret << 4 | key.resident << 5
+    return _CRED_ALGS.index(alg) | cred_protect << 2 | hmac_secret << 4 | resident << 5
+
+
+def _is_derived_id(credential_id: bytes) -> bool:
+    """A version 2 credential ID (its key derived from it), as opposed to a version 1 sealed one."""
+    return len(credential_id) == CRED_ID_LENGTH and credential_id[0] == CRED_VERSION
 
 
 def _from_attributes(value: int) -> tuple[int, int, bool, bool] | None:
@@ -355,16 +360,19 @@ class AuthenticatorState:
             keys = self._sealer = _CredentialKeys(self.master_key)
         return keys
 
-    def new_credential(self, alg: int, rp_id_hash: bytes, **attrs: Any) -> tuple[bytes, CredentialKey]:
-        """A new credential for this RP: its ID and key (``attrs``: cred_protect, hmac_secret, resident).
+    def new_credential(
+        self, alg: int, rp_id_hash: bytes, *, cred_protect: int = 1, hmac_secret: bool = False, resident: bool = False
+    ) -> tuple[bytes, CredentialKey]:
+        """A new credential for this RP: its ID and key.
 
         The key of an ES256 or EdDSA credential is derived from its ID; an RS256 key is generated and
         kept in the state under the ID's nonce.
         """
-        key = CredentialKey(alg, b"", **attrs)
-        header = bytes([CRED_VERSION, _attributes(key)]) + os.urandom(16)
+        attributes = _attributes(alg, cred_protect, hmac_secret, resident)
+        header = bytes([CRED_VERSION, attributes]) + os.urandom(16)
         keys = self._credential_keys()
         credential_id = header + keys.tag(header, rp_id_hash)
+        attrs = {"cred_protect": cred_protect, "hmac_secret": hmac_secret, "resident": resident}
         if alg == -257:
             key = CredentialKey.generate(alg, **attrs)
             self.rsa_keys[header[2:]] = key.private
@@ -407,7 +415,7 @@ class AuthenticatorState:
 
     def _unseal(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
         """Open a credential ID of either version; None for anything that is not one of ours."""
-        if len(credential_id) == CRED_ID_LENGTH and credential_id[0] == CRED_VERSION:
+        if _is_derived_id(credential_id):
             attributes = _from_attributes(credential_id[1])
             keys = self._credential_keys()
             header = credential_id[:18]
@@ -446,7 +454,7 @@ class AuthenticatorState:
         self.credentials.remove(credential)
         self._key_cache.clear()
         cid = credential.credential_id
-        if len(cid) == CRED_ID_LENGTH and cid[0] == CRED_VERSION:
+        if _is_derived_id(cid):
             if _CRED_ALGS[cid[1] & 3] == -257:
                 self.rsa_keys.pop(cid[2:18], None)
             return
