@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from ..ctap import STATUS, CtapDevice, CtapError, KeepaliveCallback, TransportError
+from ..ctap import STATUS, CtapDevice, KeepaliveCallback, TransportError
 from .protocol import CAPABILITY, CTAPHID, CtapHidProtocolError, InitResponse
 from .router import DEFAULT_TIMEOUT, HidConnection
 
@@ -18,8 +18,6 @@ if TYPE_CHECKING:
     from .backends.hidapi import DeviceChange
 
 __all__ = ["CallStream", "CtapHidDevice", "HidDescriptor"]
-
-BUSY_RETRY_DELAY = 0.02
 
 
 @dataclass(frozen=True)
@@ -55,7 +53,6 @@ class CtapHidDevice(CtapDevice):
         self.connection = connection
         self.descriptor = descriptor
         self._init = init
-        self._lock = connection.new_lock()
         self._on_close = on_close
         self.timeout = timeout
 
@@ -90,35 +87,24 @@ class CtapHidDevice(CtapDevice):
     def __repr__(self) -> str:
         return f"CtapHidDevice(channel=0x{self.channel_id:08x}, capabilities=0x{self.capabilities:02x})"
 
-    async def call(
+    def call(
         self,
         cmd: int,
         data: bytes = b"",
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> bytes:
-        """Send one CTAPHID command on this channel and return the response payload.
+    ) -> Coroutine[Any, Any, bytes]:
+        """Send one CTAPHID command on this channel and return the response payload (a coroutine).
 
-        Retries while another channel holds the device (ERR_CHANNEL_BUSY, CTAPHID §11.2.9.1.6)
-        for up to ``timeout`` seconds; ``on_keepalive`` receives each KEEPALIVE status (§11.2.9.1.7).
+        Calls on one channel run one at a time, in order. Retries while another channel holds the
+        device (ERR_CHANNEL_BUSY, CTAPHID §11.2.9.1.6) for up to ``timeout`` seconds;
+        ``on_keepalive`` receives each KEEPALIVE status (§11.2.9.1.7). The connection's
+        :meth:`~aioctap.hid.router.HidConnection.transact` coroutine itself, without a frame of
+        its own around it: the hot path of every command.
         """
-        async with self._lock:
-            deadline: float | None = None
-            while True:
-                try:
-                    return await self.connection.transact(
-                        self._init.channel_id, cmd, data, on_keepalive=on_keepalive, timeout=self.timeout
-                    )
-                except CtapError as e:
-                    # another channel holds the device: CTAPHID says to retry later (§11.2.9.1.6)
-                    if e.code != CtapError.ERR.CHANNEL_BUSY:
-                        raise
-                    now = anyio.current_time()
-                    if deadline is None:
-                        deadline = now + self.timeout
-                    elif now >= deadline:
-                        raise
-                await anyio.sleep(BUSY_RETRY_DELAY)
+        return self.connection.transact(
+            self._init.channel_id, cmd, data, on_keepalive=on_keepalive, timeout=self.timeout, retry_busy=True
+        )
 
     def stream_call(self, cmd: int, data: bytes = b"") -> CallStream:
         """Run ``call`` and iterate over its keep-alive statuses; the response is in ``.result`` after."""

@@ -11,13 +11,18 @@ transaction fails with :class:`~aioctap.ctap.TransportError` and later ones fail
 A transport that can push packets (``set_receiver``: the in-memory and UDP backends) gets the
 router's ``_route_many`` as its receiver, so a response is routed where it arrives and the waiting
 call wakes without a turn of the reader task; a run of continuation reports of one channel is
-reassembled in one step. A one-report response is delivered without a Packet or Message object,
-and on asyncio over a transport with ``try_send_packets`` (UDP) ``transact`` sends and waits in
-its own frame, taking the send lock only when the socket buffer is full (bench_transport.py:
-host CPU per 0-byte UDP PING about 53 -> 45 us). A response whose reports arrive in one batch (the
-in-memory transport) is taken in one join (:func:`~aioctap.hid.protocol.whole_message`). A call
-answered during its own send (an in-memory device) yields to the event loop at most once per
-:data:`YIELD_INTERVAL` instead of once per call.
+reassembled in one step. A one-report response is delivered without a Packet or Message object
+(UDP hands it to ``_route`` alone: ``set_report_receiver``), and on asyncio over a transport with
+``try_send_packets`` (UDP) ``transact`` sends and waits in its own frame, taking the send lock
+only when the socket buffer is full, and a one-report request goes out through the socket's own
+``send`` (``send_report``). ``CtapHidDevice.call`` returns ``transact``'s coroutine, which also
+queues the calls of one channel (:class:`ChannelLock`) and retries a busy device, so a command
+costs one coroutine frame of aioctap's (bench_transport.py, host CPU per 0-byte UDP PING: about
+53 us in round 2, 45 us, now 39-41 us, where python-fido2 takes 33-35 us).
+
+A response whose reports arrive in one batch (the in-memory transport) is taken in one join
+(:func:`~aioctap.hid.protocol.whole_message`). A call answered during its own send (an in-memory
+device) yields to the event loop at most once per :data:`YIELD_INTERVAL` instead of once per call.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -40,6 +47,7 @@ from .protocol import (
     _INIT_HEADER,
     BROADCAST_CID,
     CTAPHID,
+    HIDERR,
     CtapHidProtocolError,
     InitResponse,
     Message,
@@ -51,7 +59,7 @@ from .protocol import (
 )
 from .transport import PacketTransport
 
-__all__ = ["YIELD_INTERVAL", "CtapHidTimeout", "HidConnection"]
+__all__ = ["YIELD_INTERVAL", "ChannelLock", "CtapHidTimeout", "HidConnection"]
 
 #: a transaction answered during its send (an in-memory device) yields to the event loop only when
 #: this long (seconds) has passed since the last such yield of its connection
@@ -61,6 +69,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 5.0  # seconds without any packet (keepalives extend it)
 CANCEL_WAIT = 1.0  # how long a cancelled call waits for the device's answer
+BUSY_RETRY_DELAY = 0.02  # seconds between retries of a channel the device reports busy
 
 
 _KEEPALIVE = int(CTAPHID.KEEPALIVE)
@@ -72,18 +81,10 @@ class CtapHidTimeout(TimeoutError):
 
 
 class _Event(Protocol):
-    """What ``_Pending`` needs of an event: ``anyio.Event`` and :class:`_FutureEvent` fit."""
+    """What a waiter needs of an event: ``anyio.Event`` and :class:`_FutureEvent` fit."""
 
     def set(self) -> object: ...
     def wait(self) -> Awaitable[object]: ...
-
-
-def _anyio_lock() -> Lock:
-    return anyio.Lock()
-
-
-def _asyncio_lock() -> Lock:
-    return asyncio.Lock()
 
 
 class _FutureEvent:
@@ -92,7 +93,7 @@ class _FutureEvent:
     __slots__ = ("_future",)
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._future: asyncio.Future[None] = loop.create_future()
+        self._future: asyncio.Future[None] = asyncio.Future(loop=loop)
 
     def set(self) -> None:
         if not self._future.done():
@@ -102,18 +103,89 @@ class _FutureEvent:
         return self._future
 
 
-Lock = AbstractAsyncContextManager[Any]  # an async lock: asyncio.Lock on asyncio, anyio.Lock elsewhere
+class _LockWaiter:
+    __slots__ = ("event", "granted")
+
+    def __init__(self, event: _Event) -> None:
+        self.event = event
+        self.granted = False
+
+
+class ChannelLock:
+    """A first-come, first-served lock whose acquisition costs no ``await`` while it is free.
+
+    The hot path (one transaction per channel at a time) reads :attr:`locked` and sets it::
+
+        if lock.locked:
+            await lock.acquire()
+        else:
+            lock.locked = True
+        try:
+            ...
+        finally:
+            lock.release()
+
+    ``asyncio.Lock`` costs three coroutines per use (``__aenter__``, ``acquire``, ``__aexit__``);
+    ``anyio.Lock`` also checks for cancellation when free. Here a free lock costs an attribute
+    read and write. A waiter is handed the lock by :meth:`release` (``locked`` stays True), so no
+    later arrival overtakes it; a waiter cancelled after it was handed the lock passes it on.
+    ``async with lock`` works too.
+    """
+
+    __slots__ = ("_new_event", "_waiters", "locked")
+
+    def __init__(self, new_event: Callable[[], _Event]) -> None:
+        self._new_event = new_event
+        self._waiters: deque[_LockWaiter] = deque()
+        #: True while a task holds the lock (waiters exist only then)
+        self.locked = False
+
+    async def acquire(self) -> None:
+        """Take the lock, waiting in line if it is held."""
+        if not self.locked:
+            self.locked = True
+            return
+        waiter = _LockWaiter(self._new_event())
+        self._waiters.append(waiter)
+        try:
+            await waiter.event.wait()
+        except BaseException:
+            if waiter.granted:  # handed the lock as the wait was cancelled: pass it on
+                self.release()
+            else:
+                self._waiters.remove(waiter)
+            raise
+
+    def release(self) -> None:
+        """Hand the lock to the first waiter, or free it."""
+        if self._waiters:
+            waiter = self._waiters.popleft()
+            waiter.granted = True
+            waiter.event.set()
+        else:
+            self.locked = False
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.release()
 
 
 @dataclass(eq=False, slots=True)
 class _Pending:
     cid: int
     cmd: int
-    reassembler: Reassembler
     on_keepalive: KeepaliveCallback | None
     timeout: float
     deadline: float
-    done: _Event | None = None  # made when a task first waits (an answer during the send needs none)
+    # made when a response spans several reports (most fit in one): new per transaction, so nothing
+    # of an earlier transaction's unfinished response on the channel can leak into this one
+    reassembler: Reassembler | None = None
+    # what a waiting task waits on, made when it first waits (an answer during the send needs none):
+    # a bare future on asyncio, an event on other anyio backends
+    future: asyncio.Future[None] | None = None
+    done: _Event | None = None
     finished: bool = False
     result: bytes | None = None
     error: BaseException | None = None
@@ -123,7 +195,11 @@ class _Pending:
         if not self.finished:
             self.finished = True
             self.result, self.error = result, error
-            if self.done is not None:
+            future = self.future
+            if future is not None:
+                if not future.done():  # a cancelled wait cancels its future
+                    future.set_result(None)
+            elif self.done is not None:
                 self.done.set()
 
 
@@ -135,36 +211,38 @@ class HidConnection:
         self.packet_size = transport.packet_size
         self._tg = task_group
         self._pending: dict[int, _Pending] = {}
+        self._channel_locks: dict[int, ChannelLock] = {}  # one transaction per channel at a time
         self._init_waiters: dict[bytes, _Pending] = {}
         self._broadcast = Reassembler(self.packet_size)
-        self._reassemblers: dict[int, Reassembler] = {}
         self._closed: TransportError | None = None
         self._watchdog: asyncio.TimerHandle | None = None
+        self._watchdog_when = 0.0  # when the watchdog fires (asyncio)
         # On asyncio the hot path uses the loop directly: one watchdog timer per connection instead
-        # of a cancel scope per wait, bare futures instead of events, asyncio locks (measured in
+        # of a cancel scope per wait, bare futures instead of events, ChannelLock (measured in
         # benchmarks/bench_transport.py). Other anyio backends take the generic path.
         self._loop: asyncio.AbstractEventLoop | None = None
         self._yield_due = 0.0  # (asyncio) when a call answered without waiting yields to the loop again
         self._clock: Callable[[], float] = anyio.current_time
         self._new_event: Callable[[], _Event] = anyio.Event
-        self.new_lock: Callable[[], Lock] = _anyio_lock
         try:
             self._loop = asyncio.get_running_loop()
         except RuntimeError:  # another anyio backend (trio)
             pass
         else:
-            self._clock = self._loop.time
             loop = self._loop
+            # asyncio's own loops tell time with time.monotonic(): call it without their Python frame
+            self._clock = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
             self._new_event = lambda: _FutureEvent(loop)
-            self.new_lock = _asyncio_lock  # anyio's lock checks for cancellation even when free: costly
-        self._send_lock = self.new_lock()
+        self._send_lock = ChannelLock(self._new_event)  # a message's reports go out together
         # optional extension of PacketTransport: send a whole message's reports in one call
         self._send_packets: Callable[[Sequence[bytes]], Awaitable[None]] | None = getattr(
             transport, "send_packets", None
         )
         # optional extension (UDP): send without waiting, returning how many reports went
         self._try_send: Callable[[Sequence[bytes]], int] | None = getattr(transport, "try_send_packets", None)
-        self._send_lock_locked: Callable[[], bool] = getattr(self._send_lock, "locked")  # noqa: B009 (Lock is typed without locked())
+        # optional extension (UDP, with try_send_packets): a raw send of one report that raises OSError
+        # when it cannot send; try_send_packets then sends it or says why not
+        self._send_report: Callable[[bytes], object] | None = getattr(transport, "send_report", None)
         #: packets dropped because no transaction waited on their channel, or they were malformed
         self.dropped_packets = 0
 
@@ -215,9 +293,15 @@ class HidConnection:
         set_receiver: Callable[[Callable[[Sequence[bytes]], None] | None], None] | None = getattr(
             self.transport, "set_receiver", None
         )
+        # (UDP) and one-report messages one at a time, without a batch around them
+        set_report_receiver: Callable[[Callable[[bytes], None] | None], None] | None = getattr(
+            self.transport, "set_report_receiver", None
+        )
         try:
             if set_receiver is not None:
                 set_receiver(self._route_many)
+            if set_report_receiver is not None:
+                set_report_receiver(self._route)
             while True:
                 self._route_many(await self.transport.receive_packets())
         except TransportError as e:
@@ -232,6 +316,8 @@ class HidConnection:
         finally:
             if set_receiver is not None:
                 set_receiver(None)
+            if set_report_receiver is not None:
+                set_report_receiver(None)
 
     def _drop(self, reason: str) -> None:
         self.dropped_packets += 1
@@ -252,13 +338,11 @@ class HidConnection:
                     whole = whole_message(packets, i)
                     if whole is not None:
                         data, i = whole
-                        if pending.reassembler.in_progress:
-                            pending.reassembler.reset()
                         pending.finish(result=data)
                         continue
             if i + 1 < n and len(raw) >= 5 and not raw[4] & 0x80:
                 pending = self._pending.get(int.from_bytes(raw[:4], "big"))
-                if pending is not None and pending.reassembler.in_progress:
+                if pending is not None and pending.reassembler is not None and pending.reassembler.in_progress:
                     try:
                         message, i = pending.reassembler.feed_continuations(packets, i)
                     except CtapHidProtocolError as e:
@@ -288,20 +372,29 @@ class HidConnection:
                 if cmd == pending.cmd and cmd != _KEEPALIVE and cmd != _ERROR and len(raw) >= 7:
                     length = (raw[5] << 8) | raw[6]
                     if length <= len(raw) - 7:  # a one-report response (the common case): no Packet
-                        if pending.reassembler.in_progress:
-                            pending.reassembler.reset()
-                        pending.finish(result=raw[7 : 7 + length])
+                        if not pending.finished:  # pending.finish(), inlined: the hot path of short answers
+                            pending.finished = True
+                            pending.result = raw[7 : 7 + length]
+                            future = pending.future
+                            if future is not None:
+                                if not future.done():
+                                    future.set_result(None)
+                            elif pending.done is not None:
+                                pending.done.set()
                         return
                 packet = parse_packet(raw)
                 if packet.cmd == CTAPHID.KEEPALIVE:
                     self._keepalive(pending, packet.data[0] if packet.data else 0)
                     return
                 if packet.cmd == CTAPHID.ERROR:
-                    pending.reassembler.reset()
                     pending.finish(error=CtapError(packet.data[0] if packet.data else 0x7F))
                     return
+                if pending.reassembler is None:
+                    pending.reassembler = Reassembler(self.packet_size)
                 message = pending.reassembler.feed(packet)
             else:  # continuation: the hot path of long messages
+                if pending.reassembler is None:
+                    raise CtapHidProtocolError("continuation packet without an init packet", HIDERR.INVALID_SEQ)
                 message = pending.reassembler.feed_continuation(raw)
         except CtapHidProtocolError as e:
             pending.finish(error=e)
@@ -353,7 +446,7 @@ class HidConnection:
     async def _send(self, cid: int, cmd: int, data: bytes) -> None:
         packets = frame(cid, cmd, data, self.packet_size)
         try_send = self._try_send
-        if try_send is not None and not self._send_lock_locked():
+        if try_send is not None and not self._send_lock.locked:
             # fast path: no other message is half sent, and what goes now goes whole
             sent = try_send(packets)
             if sent == len(packets):
@@ -369,27 +462,26 @@ class HidConnection:
                 for p in packets:
                     await self.transport.send_packet(p)
 
-    def _new_pending(self, cid: int, cmd: int, on_keepalive: KeepaliveCallback | None, timeout: float) -> _Pending:
-        reassembler = self._reassemblers.get(cid)
-        if reassembler is None:  # one per channel, reused: transactions on a channel are sequential
-            reassembler = self._reassemblers[cid] = Reassembler(self.packet_size)
-        else:
-            reassembler.reset()
-        return _Pending(cid, cmd, reassembler, on_keepalive, timeout, self._clock() + timeout)
+    def _new_waiter(self, pending: _Pending) -> Awaitable[object]:
+        """Something to await until ``pending`` finishes: a new future on asyncio, else a new event.
 
-    def _done(self, pending: _Pending) -> _Event:
-        """The event ``pending`` sets when it finishes, made on first use."""
-        if pending.done is None:
-            pending.done = self._new_event()
-        return pending.done
+        New for each wait: a cancelled wait cancels its future.
+        """
+        if self._loop is not None:
+            future = pending.future = asyncio.Future(loop=self._loop)
+            return future
+        event = pending.done = anyio.Event()
+        return event.wait()
 
     def _arm_watchdog(self, deadline: float) -> None:
         """(asyncio) One timer per connection, at the earliest deadline of its transactions."""
         assert self._loop is not None
-        if self._watchdog is None or deadline < self._watchdog.when():
-            if self._watchdog is not None:
-                self._watchdog.cancel()
-            self._watchdog = self._loop.call_at(deadline, self._on_watchdog)
+        if self._watchdog is not None:
+            if deadline >= self._watchdog_when:
+                return
+            self._watchdog.cancel()
+        self._watchdog = self._loop.call_at(deadline, self._on_watchdog)
+        self._watchdog_when = deadline
 
     def _on_watchdog(self) -> None:
         """Fail the transactions whose deadline passed; re-arm for the next one.
@@ -415,7 +507,7 @@ class HidConnection:
         if self._loop is not None:
             if not pending.finished:
                 self._arm_watchdog(pending.deadline)
-                await self._done(pending).wait()
+                await self._new_waiter(pending)
             else:
                 # answered during the send (an in-memory device): nothing to wait for. The call still
                 # yields to the event loop, at least once per YIELD_INTERVAL: often enough for other
@@ -432,7 +524,7 @@ class HidConnection:
                 if remaining <= 0:
                     raise CtapHidTimeout(f"no answer from the device within {pending.timeout:g} s")
                 with anyio.move_on_after(remaining):
-                    await self._done(pending).wait()
+                    await self._new_waiter(pending)
         if pending.error is not None:
             raise pending.error
         assert pending.result is not None
@@ -443,7 +535,7 @@ class HidConnection:
         if self._closed is not None:
             raise self._closed
         nonce = os.urandom(8)
-        pending = self._new_pending(BROADCAST_CID, CTAPHID.INIT, None, timeout)
+        pending = _Pending(BROADCAST_CID, CTAPHID.INIT, None, timeout, self._clock() + timeout)
         self._init_waiters[nonce] = pending
         try:
             await self._send(BROADCAST_CID, CTAPHID.INIT, nonce)
@@ -460,48 +552,85 @@ class HidConnection:
         *,
         on_keepalive: KeepaliveCallback | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        retry_busy: bool = False,
     ) -> bytes:
         """Send one message on ``cid`` and wait for its response.
 
-        Only one transaction per channel at a time (the caller's lock ensures it). Cancelling the
-        awaiting task sends CTAPHID_CANCEL on the channel and waits (at most ``CANCEL_WAIT`` s,
-        shielded) for the device to answer, so the channel is clean for the next call.
+        One transaction per channel at a time: later calls on the channel wait their turn, first
+        come first served. With ``retry_busy``, ERR_CHANNEL_BUSY (another channel holds the device,
+        CTAPHID §11.2.9.1.6) is retried every ``BUSY_RETRY_DELAY`` s for up to ``timeout`` s.
+        Cancelling the awaiting task sends CTAPHID_CANCEL on the channel and waits (at most
+        ``CANCEL_WAIT`` s, shielded) for the device to answer, so the channel is clean for the next call.
         """
         if self._closed is not None:
             raise self._closed
-        if cid in self._pending:
-            raise RuntimeError(f"channel 0x{cid:08x} already has a transaction in flight")
-        pending = self._new_pending(cid, cmd, on_keepalive, timeout)
-        self._pending[cid] = pending
+        lock = self._channel_locks.get(cid)
+        if lock is None:
+            lock = self._channel_locks[cid] = ChannelLock(self._new_event)
+        if lock.locked:
+            await lock.acquire()
+        else:
+            lock.locked = True  # free: taken without an await (see ChannelLock)
         try:
-            try_send = self._try_send
-            if try_send is not None and self._loop is not None and not self._send_lock_locked():
-                # the asyncio fast path of _send and _wait, inlined: one coroutine per call
-                size = self.packet_size
-                if len(data) <= size - 7 and 0 <= cmd <= 0x7F and 0 <= cid <= 0xFFFFFFFF:  # one report
-                    packets = [(_INIT_HEADER.pack(cid, 0x80 | cmd, len(data)) + data).ljust(size, b"\0")]
-                else:
-                    packets = frame(cid, cmd, data, size)
-                sent = try_send(packets)
-                if sent != len(packets):
-                    await self._send_locked(packets[sent:])
-                if not pending.finished:
-                    self._arm_watchdog(pending.deadline)
-                    await self._done(pending).wait()
-                    if pending.error is not None:
-                        raise pending.error
-                    assert pending.result is not None
-                    return pending.result
-            else:
-                await self._send(cid, cmd, data)
-            return await self._wait(pending)
-        except anyio.get_cancelled_exc_class():
-            with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_WAIT):
-                if self._closed is None and not pending.finished:
-                    pending.done = self._new_event()  # the cancelled wait may have consumed the old one
-                    await self._send(cid, CTAPHID.CANCEL, b"")
-                    await self._done(pending).wait()
-            raise
+            busy_until: float | None = None
+            while True:
+                if self._closed is not None:
+                    raise self._closed
+                pending = _Pending(cid, cmd, on_keepalive, timeout, self._clock() + timeout)
+                self._pending[cid] = pending
+                try:
+                    try_send = self._try_send
+                    loop = self._loop
+                    if try_send is not None and loop is not None and not self._send_lock.locked:
+                        # the asyncio fast path of _send and _wait, inlined: one coroutine per call
+                        size = self.packet_size
+                        packets: Sequence[bytes] | None = None
+                        if len(data) <= size - 7 and 0 <= cmd <= 0x7F and 0 <= cid <= 0xFFFFFFFF:  # one report
+                            packet = (_INIT_HEADER.pack(cid, 0x80 | cmd, len(data)) + data).ljust(size, b"\0")
+                            send_report = self._send_report
+                            if send_report is None:
+                                packets = (packet,)
+                            else:
+                                try:
+                                    send_report(packet)
+                                except OSError:
+                                    packets = (packet,)
+                        else:
+                            packets = frame(cid, cmd, data, size)
+                        if packets is not None:
+                            sent = try_send(packets)
+                            if sent != len(packets):
+                                await self._send_locked(packets[sent:])
+                        if not pending.finished:
+                            if self._watchdog is None or pending.deadline < self._watchdog_when:
+                                self._arm_watchdog(pending.deadline)
+                            future = pending.future = asyncio.Future(loop=loop)
+                            await future
+                            if pending.error is not None:
+                                raise pending.error
+                            assert pending.result is not None
+                            return pending.result
+                    else:
+                        await self._send(cid, cmd, data)
+                    return await self._wait(pending)
+                except CtapError as e:
+                    if not retry_busy or e.code != CtapError.ERR.CHANNEL_BUSY:
+                        raise
+                    now = self._clock()
+                    if busy_until is None:
+                        busy_until = now + timeout
+                    elif now >= busy_until:
+                        raise
+                except anyio.get_cancelled_exc_class():
+                    with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_WAIT):
+                        if self._closed is None and not pending.finished:
+                            waiter = self._new_waiter(pending)
+                            await self._send(cid, CTAPHID.CANCEL, b"")
+                            await waiter
+                    raise
+                finally:
+                    if self._pending.get(cid) is pending:
+                        del self._pending[cid]
+                await anyio.sleep(BUSY_RETRY_DELAY)
         finally:
-            if self._pending.get(cid) is pending:
-                del self._pending[cid]
+            lock.release()

@@ -26,6 +26,9 @@ class PacketTransport(Protocol):
     ``set_receiver(callback | None)``: hand arriving reports to ``callback(packets)`` as they
     arrive (in the sender's task for the in-memory backend, in the loop's readable callback for
     UDP) instead of returning them from ``receive_packets``, which then mostly waits for the end.
+    The UDP backend also has ``try_send_packets(packets) -> int`` (send what fits now, without
+    waiting), ``send_report`` (the socket's own send of one report, raising ``OSError``) and
+    ``set_report_receiver(callback | None)`` (a whole one-report message on its own, as ``callback(report)``).
     """
 
     packet_size: int

@@ -106,3 +106,65 @@ async def test_a_burst_of_short_answers_is_drained_over_several_turns() -> None:
     finally:
         await transport.aclose()
         device.close()
+
+
+async def test_one_report_answers_go_to_the_report_receiver_and_the_rest_in_batches() -> None:
+    """What the router gets on asyncio: a whole short message on its own, a long one as a batch;
+    a datagram that is not a report is dropped either way."""
+    device = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    device.bind(("127.0.0.1", 0))
+    transport = UdpTransport(*device.getsockname()[:2])
+    batches: list[bytes] = []
+    reports: list[bytes] = []
+    transport.set_receiver(batches.extend)
+    transport.set_report_receiver(reports.append)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(transport.receive_packets)  # registers the socket with the loop, then waits
+            transport._sock.send(bytes(64))  # let the device learn the host's address
+            _, host_addr = device.recvfrom(64)
+            short = frame(0x10, CTAPHID.PING, b"hi", 64)[0]
+            long = frame(0x20, CTAPHID.PING, bytes(range(100)), 64)
+            device.sendto(b"not a report", host_addr)
+            device.sendto(short, host_addr)
+            with anyio.fail_after(5):
+                while not reports:
+                    await anyio.sleep(0.001)
+            for report in long:
+                device.sendto(report, host_addr)
+            with anyio.fail_after(5):
+                while len(batches) < len(long):
+                    await anyio.sleep(0.001)
+            tg.cancel_scope.cancel()
+        assert reports == [short]
+        assert batches == long
+    finally:
+        await transport.aclose()
+        device.close()
+
+
+async def test_a_failed_raw_send_falls_back_to_try_send_packets(echo_app: Any) -> None:
+    """``send_report`` raising OSError (an ICMP error, a full buffer) is not the end of the call."""
+    server = CtapHidServer(echo_app)
+    async with anyio.create_task_group() as tg:
+        host, port = await tg.start(server.serve_udp, "127.0.0.1", 0)
+        transport = UdpTransport(host, port)
+        failures = [ConnectionRefusedError(), BlockingIOError()]
+        raw_send = transport.send_report
+
+        def flaky_send(report: bytes) -> object:
+            if failures:
+                raise failures.pop()
+            return raw_send(report)
+
+        transport.send_report = flaky_send
+        async with HidConnection.open(transport) as conn:
+            device = await CtapHidDevice.open(conn)
+            assert conn._send_report is flaky_send
+            assert await device.ping(b"one") == b"one"
+            assert await device.ping(b"two") == b"two"
+            assert not failures
+            assert await device.ping(b"three") == b"three"
+        with pytest.raises(TransportClosed):
+            transport.try_send_packets([bytes(64)])
+        tg.cancel_scope.cancel()

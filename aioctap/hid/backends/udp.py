@@ -8,10 +8,12 @@ per short round trip; the socket stays readable if more is queued. On asyncio
 the socket stays registered with the loop (no add/remove of a reader per wait) and the loop's
 callback does the draining; on other anyio backends ``anyio.wait_readable`` is used.
 ``send_packets`` sends the reports of one message without a coroutine per report, and
-``try_send_packets`` without any (the router's fast path; it reports how many went).
+``try_send_packets`` without any (the router's fast path; it reports how many went);
+``send_report`` is the socket's own ``send`` for a one-report message (no Python frame at all).
 
 On asyncio the router gets its packets from the loop's callback directly (``set_receiver``),
-without a wake-up of its reader task.
+without a wake-up of its reader task, and a datagram holding a whole short message on its own
+(``set_report_receiver``), without a batch around it.
 """
 
 from __future__ import annotations
@@ -71,6 +73,11 @@ class UdpTransport:
         self._error: TransportClosed | None = None
         self._paused = False
         self._receiver: Callable[[Sequence[bytes]], object] | None = None
+        self._report_receiver: Callable[[bytes], object] | None = None
+        #: the socket's own ``send`` for one report, for the router's hot path: no Python frame.
+        #: It raises ``OSError`` when the report cannot go (a full buffer, an ICMP error, a closed
+        #: socket); :meth:`try_send_packets` then sends it or says why not.
+        self.send_report: Callable[[bytes], object] = self._sock.send
 
     def set_receiver(self, receiver: Callable[[Sequence[bytes]], object] | None) -> None:
         """(asyncio) Hand datagrams to ``receiver(packets)`` from the loop's readable callback.
@@ -80,6 +87,11 @@ class UdpTransport:
         another anyio backend) still come out of ``receive_packets``.
         """
         self._receiver = receiver
+
+    def set_report_receiver(self, receiver: Callable[[bytes], object] | None) -> None:
+        """(asyncio, with :meth:`set_receiver`) Hand a datagram that holds a whole one-report message
+        (a short answer, a keepalive) to ``receiver(report)`` on its own, without a batch around it."""
+        self._report_receiver = receiver
 
     async def send_packet(self, packet: bytes) -> None:
         """Send one report as one datagram (see :meth:`send_packets`)."""
@@ -156,6 +168,32 @@ class UdpTransport:
 
     def _on_readable(self) -> None:
         """Loop callback: drain the socket; hand the packets to the receiver, or wake the reader."""
+        receiver = self._receiver
+        if receiver is not None and not self._ready:
+            # the common case first: one datagram holding a whole message (a short answer, a
+            # keepalive) goes straight to the receiver, without the list that draining builds
+            size = self.packet_size
+            try:
+                data = self._sock.recv(2048)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                pass  # an ICMP error (consumed) or a broken socket: the draining below deals with it
+            else:
+                if len(data) != size:
+                    return  # not a report: dropped, as draining drops it; the loop calls back if more is queued
+                if not (data[4] & 0x80 and ((data[5] << 8) | data[6]) <= size - 7):
+                    self._ready.append(data)  # part of a longer message: drain the rest with it
+                else:
+                    report_receiver = self._report_receiver
+                    try:
+                        if report_receiver is not None:
+                            report_receiver(data)
+                        else:
+                            receiver((data,))
+                    except Exception:  # the router's bug must not stop the loop's callback
+                        log.exception("UDP receiver failed")
+                    return
         ready = self._ready
         try:
             self._drain(ready)
