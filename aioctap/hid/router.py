@@ -16,7 +16,7 @@ reassembled in one step. A one-report response is delivered without a Packet or 
 ``try_send_packets`` (UDP) ``transact`` sends and waits in its own frame, taking the send lock
 only when the socket buffer is full, and a one-report request goes out through the socket's own
 ``send`` (``send_report``). ``CtapHidDevice.call`` returns ``transact``'s coroutine, which also
-queues the calls of one channel (:class:`ChannelLock`) and retries a busy device, so a command
+queues the calls of one channel (:class:`~aioctap.hid.lock.ChannelLock`) and retries a busy device, so a command
 costs one coroutine frame of aioctap's (bench_transport.py, host CPU per 0-byte UDP PING: about
 53 us in round 2, 45 us, now 39-41 us, where python-fido2 takes 33-35 us).
 
@@ -31,17 +31,17 @@ import asyncio
 import logging
 import os
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import anyio
 import anyio.lowlevel
 from anyio.abc import TaskGroup
 
 from ..ctap import STATUS, CtapError, KeepaliveCallback, TransportError
+from .lock import ChannelLock, Event, FutureEvent
 from .protocol import (
     _CONT_HEADER,
     _INIT_HEADER,
@@ -59,7 +59,7 @@ from .protocol import (
 )
 from .transport import PacketTransport
 
-__all__ = ["YIELD_INTERVAL", "ChannelLock", "CtapHidTimeout", "HidConnection"]
+__all__ = ["YIELD_INTERVAL", "CtapHidTimeout", "HidConnection"]
 
 #: a transaction answered during its send (an in-memory device) yields to the event loop only when
 #: this long (seconds) has passed since the last such yield of its connection
@@ -80,98 +80,6 @@ class CtapHidTimeout(TimeoutError):
     """The device did not answer (nor send a keepalive) within the timeout."""
 
 
-class _Event(Protocol):
-    """What a waiter needs of an event: ``anyio.Event`` and :class:`_FutureEvent` fit."""
-
-    def set(self) -> object: ...
-    def wait(self) -> Awaitable[object]: ...
-
-
-class _FutureEvent:
-    """A one-shot event on a bare asyncio future: the cheapest thing a task can wait on."""
-
-    __slots__ = ("_future",)
-
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._future: asyncio.Future[None] = asyncio.Future(loop=loop)
-
-    def set(self) -> None:
-        if not self._future.done():
-            self._future.set_result(None)
-
-    def wait(self) -> Awaitable[None]:
-        return self._future
-
-
-class _LockWaiter:
-    __slots__ = ("event", "granted")
-
-    def __init__(self, event: _Event) -> None:
-        self.event = event
-        self.granted = False
-
-
-class ChannelLock:
-    """A first-come, first-served lock whose acquisition costs no ``await`` while it is free.
-
-    The hot path (one transaction per channel at a time) reads :attr:`locked` and sets it::
-
-        if lock.locked:
-            await lock.acquire()
-        else:
-            lock.locked = True
-        try:
-            ...
-        finally:
-            lock.release()
-
-    ``asyncio.Lock`` costs three coroutines per use (``__aenter__``, ``acquire``, ``__aexit__``);
-    ``anyio.Lock`` also checks for cancellation when free. Here a free lock costs an attribute
-    read and write. A waiter is handed the lock by :meth:`release` (``locked`` stays True), so no
-    later arrival overtakes it; a waiter cancelled after it was handed the lock passes it on.
-    ``async with lock`` works too.
-    """
-
-    __slots__ = ("_new_event", "_waiters", "locked")
-
-    def __init__(self, new_event: Callable[[], _Event]) -> None:
-        self._new_event = new_event
-        self._waiters: deque[_LockWaiter] = deque()
-        #: True while a task holds the lock (waiters exist only then)
-        self.locked = False
-
-    async def acquire(self) -> None:
-        """Take the lock, waiting in line if it is held."""
-        if not self.locked:
-            self.locked = True
-            return
-        waiter = _LockWaiter(self._new_event())
-        self._waiters.append(waiter)
-        try:
-            await waiter.event.wait()
-        except BaseException:
-            if waiter.granted:  # handed the lock as the wait was cancelled: pass it on
-                self.release()
-            else:
-                self._waiters.remove(waiter)
-            raise
-
-    def release(self) -> None:
-        """Hand the lock to the first waiter, or free it."""
-        if self._waiters:
-            waiter = self._waiters.popleft()
-            waiter.granted = True
-            waiter.event.set()
-        else:
-            self.locked = False
-
-    async def __aenter__(self) -> None:
-        await self.acquire()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        self.release()
-
-
 @dataclass(eq=False, slots=True)
 class _Pending:
     cid: int
@@ -185,7 +93,7 @@ class _Pending:
     # what a waiting task waits on, made when it first waits (an answer during the send needs none):
     # a bare future on asyncio, an event on other anyio backends
     future: asyncio.Future[None] | None = None
-    done: _Event | None = None
+    done: Event | None = None
     finished: bool = False
     result: bytes | None = None
     error: BaseException | None = None
@@ -223,7 +131,7 @@ class HidConnection:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._yield_due = 0.0  # (asyncio) when a call answered without waiting yields to the loop again
         self._clock: Callable[[], float] = anyio.current_time
-        self._new_event: Callable[[], _Event] = anyio.Event
+        self._new_event: Callable[[], Event] = anyio.Event
         try:
             self._loop = asyncio.get_running_loop()
         except RuntimeError:  # another anyio backend (trio)
@@ -232,7 +140,7 @@ class HidConnection:
             loop = self._loop
             # asyncio's own loops tell time with time.monotonic(): call it without their Python frame
             self._clock = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
-            self._new_event = lambda: _FutureEvent(loop)
+            self._new_event = lambda: FutureEvent(loop)
         self._send_lock = ChannelLock(self._new_event)  # a message's reports go out together
         # optional extension of PacketTransport: send a whole message's reports in one call
         self._send_packets: Callable[[Sequence[bytes]], Awaitable[None]] | None = getattr(

@@ -8,12 +8,12 @@ from collections.abc import Callable
 import anyio
 import pytest
 
-from aioctap.hid.router import ChannelLock, _Event, _FutureEvent
+from aioctap.hid.lock import ChannelLock, Event, FutureEvent
 
 
-def _event_factories() -> list[tuple[str, Callable[[], _Event]]]:
-    def future_event() -> _Event:
-        return _FutureEvent(asyncio.get_running_loop())
+def _event_factories() -> list[tuple[str, Callable[[], Event]]]:
+    def future_event() -> Event:
+        return FutureEvent(asyncio.get_running_loop())
 
     return [("future", future_event), ("anyio", anyio.Event)]
 
@@ -22,7 +22,7 @@ FACTORIES = _event_factories()
 
 
 @pytest.mark.parametrize(("name", "new_event"), FACTORIES, ids=[n for n, _ in FACTORIES])
-async def test_free_lock_is_taken_without_waiting(name: str, new_event: Callable[[], _Event]) -> None:
+async def test_free_lock_is_taken_without_waiting(name: str, new_event: Callable[[], Event]) -> None:
     lock = ChannelLock(new_event)
     assert not lock.locked
     await lock.acquire()
@@ -35,7 +35,7 @@ async def test_free_lock_is_taken_without_waiting(name: str, new_event: Callable
 
 
 @pytest.mark.parametrize(("name", "new_event"), FACTORIES, ids=[n for n, _ in FACTORIES])
-async def test_waiters_get_the_lock_in_the_order_they_came(name: str, new_event: Callable[[], _Event]) -> None:
+async def test_waiters_get_the_lock_in_the_order_they_came(name: str, new_event: Callable[[], Event]) -> None:
     lock = ChannelLock(new_event)
     order: list[int] = []
     lock.locked = True  # held by this test
@@ -58,7 +58,7 @@ async def test_waiters_get_the_lock_in_the_order_they_came(name: str, new_event:
 
 
 @pytest.mark.parametrize(("name", "new_event"), FACTORIES, ids=[n for n, _ in FACTORIES])
-async def test_cancelled_waiter_leaves_the_line(name: str, new_event: Callable[[], _Event]) -> None:
+async def test_cancelled_waiter_leaves_the_line(name: str, new_event: Callable[[], Event]) -> None:
     lock = ChannelLock(new_event)
     lock.locked = True
     got: list[str] = []
@@ -89,7 +89,7 @@ async def test_cancelled_waiter_leaves_the_line(name: str, new_event: Callable[[
 
 @pytest.mark.parametrize(("name", "new_event"), FACTORIES, ids=[n for n, _ in FACTORIES])
 async def test_waiter_cancelled_after_it_was_handed_the_lock_passes_it_on(
-    name: str, new_event: Callable[[], _Event]
+    name: str, new_event: Callable[[], Event]
 ) -> None:
     """``task.cancel()`` between the hand-over and the waiter's next step (anyio's own cancel
     scopes let such a task run on with the lock, which it then releases itself)."""
