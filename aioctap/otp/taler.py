@@ -69,10 +69,11 @@ class TalerAmount:
 
 
 def parse_algorithm(algorithm: int | str) -> int:
-    """0/1/2 or "NONE"/"TOTP_WITHOUT_PRICE"/"TOTP_WITH_PRICE"."""
+    """0/1/2 or "NONE"/"TOTP_WITHOUT_PRICE"/"TOTP_WITH_PRICE", the names in any case (as the merchant
+    backend compares them: ASCII ``strcasecmp``)."""
     if isinstance(algorithm, str):
-        if algorithm in ALGORITHMS:
-            return ALGORITHMS[algorithm]
+        if algorithm.isascii() and algorithm.upper() in ALGORITHMS:
+            return ALGORITHMS[algorithm.upper()]
         # ASCII digits only: str.isdigit() is also true for "²", which int() refuses
         if not (algorithm.isascii() and algorithm.isdigit() and len(algorithm) <= 20):
             raise KeyFormatError(f"unknown OTP algorithm {algorithm[:40]!r}: use 0, 1, 2 or a name")
@@ -83,18 +84,27 @@ def parse_algorithm(algorithm: int | str) -> int:
 
 
 def decode_key(key: str) -> bytes:
-    """RFC 3548 base32 (not Crockford), case-insensitive, at most a trailing '=' or '=='."""
-    if not isinstance(key, str) or not key:
+    """RFC 3548 base32 (not Crockford), decoded as the merchant backend decodes it.
+
+    Case-insensitive; trailing '=' padding of any length; any length of key, the bits after the
+    last whole byte dropped (so "GEZDGNBVG" is the 5 bytes of "GEZDGNBV", as Google Authenticator
+    and Taler's decoder read it). A key without a whole byte, or with any character outside A-Z and
+    2-7, is refused.
+    """
+    if not isinstance(key, str):
         raise KeyFormatError("OTP key must be a non-empty base32 string")
-    stripped = key.rstrip("=")
-    if len(key) - len(stripped) > 2:
-        raise KeyFormatError("OTP key has more than two '=' padding characters")
-    upper = stripped.upper()
+    upper = key.rstrip("=").upper()
+    if not upper:
+        raise KeyFormatError("OTP key must be a non-empty base32 string")
     if not re.fullmatch(r"[A-Z2-7]+", upper):
         raise KeyFormatError("OTP key is not RFC 3548 base32 (letters A-Z and digits 2-7)")
+    whole_bytes = len(upper) * 5 // 8
+    if not whole_bytes:
+        raise KeyFormatError("OTP key is too short: one base32 character holds no whole byte")
+    upper = upper[: -(-whole_bytes * 8 // 5)]  # the characters that hold those bytes
     try:
         return base64.b32decode(upper + "=" * (-len(upper) % 8))
-    except binascii.Error:
+    except binascii.Error:  # unreachable: every length left is a valid base32 length
         raise KeyFormatError("OTP key has an impossible base32 length") from None
 
 
@@ -122,4 +132,6 @@ def pos_confirmation(key: str, algorithm: int | str, time: int | float, price: s
     if isinstance(time, bool) or not isinstance(time, int | float) or not 0 <= time <= _MAX_TIME:
         raise KeyFormatError("time must be a non-negative number of seconds")  # NaN and inf too
     step = int(time) // 30
-    return "\n".join(hotp(raw, c, 8, "sha1") for c in range(step - 2, step + 3) if c >= 0)
+    # the backend moves the time by whole 30 s periods, clamped at the epoch (GNUnet's time
+    # subtraction saturates at zero): near it, step 0 stands in for the steps before it
+    return "\n".join(hotp(raw, max(c, 0), 8, "sha1") for c in range(step - 2, step + 3))

@@ -49,15 +49,44 @@ def test_bad_amounts(bad: str) -> None:
         TalerAmount.parse(bad)
 
 
-@pytest.mark.parametrize("bad_key", ["", "ABC1", KEY + "===", "ÄÖ"])
+@pytest.mark.parametrize("bad_key", ["", "=", "A", "A===", "ABC1", "AB=CD", "ÄÖ", "ÀBCDEFGH"])
 def test_bad_keys(bad_key: str) -> None:
     with pytest.raises(KeyFormatError):
         pos_confirmation(bad_key, 1, 0)
 
 
-def test_padding_allowed_up_to_two() -> None:
+def test_keys_are_read_as_the_merchant_backend_reads_them() -> None:
+    """Trailing '=' of any length, any case, and the bits after the last whole byte dropped."""
     key = base64.b32encode(b"1234").decode()  # 'GEZDGNA='
-    assert pos_confirmation(key, 1, 100) == pos_confirmation(key.rstrip("="), 1, 100)
+    expected = pos_confirmation(key, 1, 100)
+    for variant in (key.rstrip("="), key + "=====", key.lower()):
+        assert pos_confirmation(variant, 1, 100) == expected
+    nine = base64.b32encode(b"12345").decode() + "G"  # 45 bits: 5 bytes and 5 bits left over
+    assert pos_confirmation(nine, 1, 100) == pos_confirmation(nine[:8], 1, 100)
+    assert pos_confirmation(KEY + "A", 1, 100) == pos_confirmation(KEY, 1, 100)
+
+
+def test_algorithm_names_in_any_case() -> None:
+    """The backend compares the names with ASCII strcasecmp."""
+    assert pos_confirmation(KEY, "totp_without_price", 1111111109) == pos_confirmation(KEY, 1, 1111111109)
+    assert pos_confirmation(KEY, "Totp_With_Price", 1111111109, "EUR:1") == pos_confirmation(
+        KEY, 2, 1111111109, "EUR:1"
+    )
+    assert pos_confirmation(KEY, "none", 1111111109) is None
+    with pytest.raises(KeyFormatError):
+        pos_confirmation(KEY, "TOTP_WİTH_PRICE", 0, "EUR:1")  # dotted capital I: not ASCII
+
+
+def test_near_the_epoch_the_steps_stay_at_zero() -> None:
+    """Five codes even at t < 60 s: the backend's time subtraction saturates at zero."""
+    codes = pos_confirmation(KEY, 1, 35)
+    assert codes is not None
+    lines = codes.split("\n")
+    assert len(lines) == 5
+    assert lines[0] == lines[1]  # steps -1 and 0: both step 0
+    assert lines[2] == "94287082"  # step 1: RFC 6238's SHA1 vector at T=59
+    assert len(set(lines[1:])) == 4  # steps 0, 1, 2, 3
+    assert pos_confirmation(KEY, 1, 0) == "\n".join([lines[0]] * 3 + lines[2:4])
 
 
 @settings(max_examples=300)
