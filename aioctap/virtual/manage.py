@@ -197,7 +197,9 @@ class Management:
         if sub == 0x04:
             if not state.templates:
                 raise fail(ERR.INVALID_OPTION)
-            return {7: [{1: tid, 2: name} if name else {1: tid} for tid, name in state.templates.items()]}
+            # templateFriendlyName is optional (§6.7.6), but python-fido2's enumerate_enrollments
+            # indexes it: an unnamed template reports "", as authenticators in the field do
+            return {7: [{1: tid, 2: name} for tid, name in state.templates.items()]}
         template_id = req_param(sub_params or {}, 1, bytes)
         if template_id not in state.templates:
             raise fail(ERR.INVALID_OPTION)

@@ -124,6 +124,8 @@ async def test_bio_enrollment_and_uv_token() -> None:
         context = bio.enroll()
         while (template_id := context.capture()) is None:
             pass
+        # an unnamed template reports the name "": python-fido2 indexes templateFriendlyName
+        assert bio.enumerate_enrollments() == {template_id: ""}
         bio.set_name(template_id, "right index")
         assert "right index" in bio.enumerate_enrollments().values()
         uv_token = cp.get_uv_token(ClientPin.PERMISSION.GET_ASSERTION, "example.com")
