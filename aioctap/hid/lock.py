@@ -19,8 +19,13 @@ __all__ = ["ChannelLock", "Event", "FutureEvent"]
 class Event(Protocol):
     """What a waiter needs of an event: ``anyio.Event`` and :class:`FutureEvent` fit."""
 
-    def set(self) -> object: ...
-    def wait(self) -> Awaitable[object]: ...
+    def set(self) -> object:
+        """Wake every waiter, now and later."""
+        ...
+
+    def wait(self) -> Awaitable[object]:
+        """Something to await until the event is set."""
+        ...
 
 
 class FutureEvent:
@@ -32,10 +37,12 @@ class FutureEvent:
         self._future: asyncio.Future[None] = asyncio.Future(loop=loop)
 
     def set(self) -> None:
+        """Complete the future (once; a cancelled wait leaves it cancelled)."""
         if not self._future.done():
             self._future.set_result(None)
 
     def wait(self) -> Awaitable[None]:
+        """The future itself: awaiting it costs no coroutine."""
         return self._future
 
 
