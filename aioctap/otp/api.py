@@ -57,7 +57,7 @@ SCOPES: dict[str, frozenset[str]] = {
     "all": PERMISSIONS,
 }
 DEFAULT_TOKEN_SECONDS = 24 * 3600
-_NAME = re.compile(r"^[^\x00-\x1f\x7f/]{1,128}$")
+_NAME = re.compile(r"^[^\x00-\x1f\x7f/\ud800-\udfff]{1,128}$")  # no lone surrogates: not UTF-8
 _INSTANCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 # GNU Taler error codes (taler_error_codes.h)
