@@ -89,9 +89,18 @@ class Cancel:
 
 
 @dataclass(frozen=True, slots=True)
+class Abort:
+    """INIT on ``cid`` resynchronized it (§11.2.9.1.3): its running request ends without an answer."""
+
+    cid: int
+
+
+@dataclass(frozen=True, slots=True)
 class Wink:
     cid: int
 
+
+DeviceEvent = Request | Cancel | Abort | Wink
 
 # type bytes of the init packets that take the fast path of DeviceCore.receive
 _CAP_CBOR, _CAP_NMSG = int(CAPABILITY.CBOR), int(CAPABILITY.NMSG)
@@ -166,7 +175,7 @@ class DeviceCore:
                 return cid
         return None
 
-    def receive(self, raw: bytes, now: float) -> tuple[list[bytes], list[Request | Cancel | Wink]]:
+    def receive(self, raw: bytes, now: float) -> tuple[list[bytes], list[DeviceEvent]]:
         """Process one report from the host."""
         cid = self._fast_request_channel(raw, now)
         if cid is not None:  # the hot path: a request starting on an allocated channel of an idle device
@@ -241,10 +250,10 @@ class DeviceCore:
 
     def receive_many(
         self, packets: Sequence[bytes], now: float
-    ) -> tuple[list[bytes], list[Request | Cancel | Wink]]:
+    ) -> tuple[list[bytes], list[DeviceEvent]]:
         """:meth:`receive` for a batch of reports (a run of continuations of one channel in one step)."""
         out: list[bytes] = []
-        events: list[Request | Cancel | Wink] = []
+        events: list[DeviceEvent] = []
         i, n = 0, len(packets)
         while i < n:
             raw = packets[i]
@@ -284,24 +293,25 @@ class DeviceCore:
             i += 1
         return out, events
 
-    def _init(self, cid: int, data: bytes, length: int) -> tuple[list[bytes], list[Request | Cancel | Wink]]:
+    def _init(self, cid: int, data: bytes, length: int) -> tuple[list[bytes], list[DeviceEvent]]:
         if length != 8 or len(data) < 8:
             return self._error(cid, HIDERR.INVALID_LEN), []
         nonce = data[:8]
-        events: list[Request | Cancel | Wink] = []
+        events: list[DeviceEvent] = []
         if cid == BROADCAST_CID:
             new_cid = self._allocate()
-        else:  # resynchronise an existing channel: abort what it was doing
+        else:  # resynchronise an existing channel: abort what it was doing, and never answer it
             new_cid = cid
             self._assembling.pop(cid, None)
             if self._busy == cid:
-                events.append(Cancel(cid))
+                self._busy = None
+                events.append(Abort(cid))
         response = InitResponse(nonce, new_cid, 2, self.device_version, int(self.capabilities))
         return self._reply(cid, CTAPHID.INIT, response.to_bytes()), events
 
     def _dispatch(
         self, cid: int, cmd: int, data: bytes, now: float
-    ) -> tuple[list[bytes], list[Request | Cancel | Wink]]:
+    ) -> tuple[list[bytes], list[DeviceEvent]]:
         if cmd in _APPLICATION_COMMANDS:
             capabilities = int(self.capabilities)  # an IntFlag's & costs more than the rest of this step
             if (cmd == _CBOR and capabilities & _CAP_CBOR) or (cmd == _MSG and not capabilities & _CAP_NMSG):
@@ -403,11 +413,12 @@ def _failure(cmd: int) -> bytes:
 class _Running:
     """A request the application is running: its cancel scope (made when first needed) and last status."""
 
-    __slots__ = ("_scope", "status")
+    __slots__ = ("_scope", "aborted", "status")
 
     def __init__(self) -> None:
         self._scope: anyio.CancelScope | None = None
         self.status = _PROCESSING
+        self.aborted = False  # by INIT on its channel: it ends without an answer
 
     @property
     def scope(self) -> anyio.CancelScope:
@@ -626,7 +637,7 @@ class CtapHidServer:
             self._emit(out, addr)
         self._on_events(events, addr)
 
-    def _on_events(self, events: list[Request | Cancel | Wink], addr: Address) -> None:
+    def _on_events(self, events: list[DeviceEvent], addr: Address) -> None:
         for event in events:
             if isinstance(event, Request):
                 if self._eager and self._worker_idle and not self._requests and not self._running:
@@ -634,15 +645,17 @@ class CtapHidServer:
                 else:
                     self._requests.append((event, addr, None))
                     self._request_ready.set()
-            elif isinstance(event, Cancel):
+            elif isinstance(event, Cancel | Abort):
                 running = self._running.get(event.cid)
                 if running is not None:
+                    running.aborted = isinstance(event, Abort)
                     running.scope.cancel()  # also a request started at once, waiting for the worker
                     continue
                 for item in self._requests:  # cancelled before the worker started it
                     if item[0].cid == event.cid:
                         self._requests.remove(item)
-                        self._answer(item[0], item[1], None)
+                        if isinstance(event, Cancel):
+                            self._answer(item[0], item[1], None)
                         break
             else:
                 try:
@@ -730,7 +743,8 @@ class CtapHidServer:
         """``request`` is no longer running: answer it (``result`` None: it was cancelled)."""
         if self._running.get(request.cid) is entry:
             del self._running[request.cid]
-        self._answer(request, addr, result)
+        if not entry.aborted:
+            self._answer(request, addr, result)
 
     def _answer(self, request: Request, addr: Address, result: bytes | None) -> None:
         """Send the answer to ``request`` (``None``: it was cancelled) and end its transaction."""

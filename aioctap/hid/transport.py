@@ -3,14 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Protocol, runtime_checkable
 
 import anyio
 
 from ..ctap import TransportError
 
-__all__ = ["PacketTransport", "TransportClosed", "Wakeup"]
+__all__ = [
+    "NowaitSender",
+    "PacketTransport",
+    "RawReportSender",
+    "ReportPusher",
+    "ReportReceiver",
+    "ReportsPusher",
+    "ReportsReceiver",
+    "TransportClosed",
+    "Wakeup",
+]
+
+ReportsReceiver = Callable[[Sequence[bytes]], object]
+ReportReceiver = Callable[[bytes], object]
 
 
 class TransportClosed(TransportError):
@@ -20,15 +33,9 @@ class TransportClosed(TransportError):
 class PacketTransport(Protocol):
     """Moves whole reports: ``packet_size`` bytes each (64 for full-speed USB HID).
 
-    Optional extensions, looked up with ``getattr`` by the router and the device-side server:
-    ``async send_packets(packets)`` (the reports of one message in one call),
-    ``send_packets_nowait(packets)`` (send without waiting; the in-memory backend), and
-    ``set_receiver(callback | None)``: hand arriving reports to ``callback(packets)`` as they
-    arrive (in the sender's task for the in-memory backend, in the loop's readable callback for
-    UDP) instead of returning them from ``receive_packets``, which then mostly waits for the end.
-    The UDP backend also has ``try_send_packets(packets) -> int`` (send what fits now, without
-    waiting), ``send_report`` (the socket's own send of one report, raising ``OSError``) and
-    ``set_report_receiver(callback | None)`` (a whole one-report message on its own, as ``callback(report)``).
+    A backend may also implement the extensions below, each a Protocol of its own that the shells
+    test for once, with ``isinstance``, when they take the transport: :class:`NowaitSender`,
+    :class:`RawReportSender`, :class:`ReportsPusher` and :class:`ReportPusher`.
     """
 
     packet_size: int
@@ -43,6 +50,43 @@ class PacketTransport(Protocol):
 
     async def aclose(self) -> None:
         """Close the transport; a pending ``receive_packets`` raises :class:`TransportClosed`."""
+        ...
+
+
+@runtime_checkable
+class NowaitSender(Protocol):
+    """Sends without waiting (UDP, in-memory): what the host shell uses for every send it can."""
+
+    def try_send_packets(self, packets: Sequence[bytes]) -> int:
+        """Send reports now; return how many went (fewer only while the buffer is full)."""
+        ...
+
+
+@runtime_checkable
+class RawReportSender(Protocol):
+    """(UDP) ``send_report(report)``: the socket's own send of one report; raises ``OSError`` when it
+    cannot send (then :meth:`NowaitSender.try_send_packets` sends it or says why not)."""
+
+    send_report: Callable[[bytes], object]
+
+
+@runtime_checkable
+class ReportsPusher(Protocol):
+    """Hands arriving reports to a receiver as they arrive (in-memory: in the sender's task; UDP on
+    asyncio: in the loop's readable callback; hid: once per complete message, from its reader thread
+    through the event loop) instead of returning them from ``receive_packets``."""
+
+    def set_receiver(self, receiver: ReportsReceiver | None) -> None:
+        """Deliver arriving reports to ``receiver(reports)``; ``None`` goes back to ``receive_packets``."""
+        ...
+
+
+@runtime_checkable
+class ReportPusher(Protocol):
+    """(UDP, with :class:`ReportsPusher`) a report that holds a whole message goes on its own."""
+
+    def set_report_receiver(self, receiver: ReportReceiver | None) -> None:
+        """Deliver a one-report message to ``receiver(report)``, without a batch around it."""
         ...
 
 

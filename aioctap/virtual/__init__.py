@@ -17,8 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import anyio
-
+from .._concurrency import task_group
 from ..hid.backends.memory import memory_pair
 from ..hid.device import CtapHidDevice, HidDescriptor
 from ..hid.device_side import CtapHidServer
@@ -69,7 +68,7 @@ async def open_virtual_device(
     auth = authenticator or VirtualAuthenticator(state_file, **kwargs)
     server = CtapHidServer(auth)
     host, device_side = memory_pair()
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         tg.start_soon(server.serve, device_side)
         async with HidConnection.open(host) as connection:
             init = await connection.allocate_channel()

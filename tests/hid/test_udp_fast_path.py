@@ -51,7 +51,7 @@ async def test_try_send_packets_stops_when_the_socket_buffer_is_full() -> None:
 
 
 class _OneReportAtATime(UdpTransport):
-    """``try_send_packets`` sends at most one report: the router must send the rest under its lock."""
+    """``try_send_packets`` sends at most one report: the router must send the rest in order."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -80,7 +80,7 @@ async def test_message_that_does_not_fit_at_once_is_finished_under_the_send_lock
                 for i in range(len(devices)):
                     calls.start_soon(ping, i)
             assert results == {i: bytes([i]) * 1000 for i in range(len(devices))}
-            assert transport.partial_sends >= len(devices)
+            assert transport.partial_sends >= 1  # the rest went in order through the writer task
         tg.cancel_scope.cancel()
 
 
