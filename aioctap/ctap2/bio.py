@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
 from enum import IntEnum, unique
@@ -10,9 +11,11 @@ from typing import Any
 import anyio
 
 from .. import cbor
-from ..ctap import KeepaliveCallback
+from ..ctap import CtapError, KeepaliveCallback, TransportError
 from .base import Ctap2, CtapResponseError
 from .pin import PinProtocol
+
+log = logging.getLogger(__name__)
 
 __all__ = ["CaptureError", "CaptureSample", "FPBioEnrollment"]
 
@@ -218,21 +221,24 @@ class FPBioEnrollment:
         finished = False
         try:
             while True:
-                done = remaining == 0
-                yield CaptureSample(feedback, remaining, template_id if done else None)
-                if done:
+                if remaining == 0:  # the enrollment is complete on the device: nothing to cancel
                     finished = True
+                    yield CaptureSample(feedback, remaining, template_id)
                     return
+                yield CaptureSample(feedback, remaining, None)
                 feedback, remaining = await self.enroll_capture_next(template_id, timeout, on_keepalive)
         finally:
             if not finished:
+                # best effort: an iterator abandoned with ``break`` is finalized later, maybe after the
+                # device was closed; the cancel must not raise out of a finalizer ("never retrieved")
                 with anyio.CancelScope(shield=True), anyio.move_on_after(2):
-                    await self.enroll_cancel()
+                    try:
+                        await self.enroll_cancel()
+                    except (CtapError, TransportError, TimeoutError) as e:
+                        log.debug("enrollment cancel after an abandoned enroll() failed: %s", e)
 
     async def enumerate_enrollments(self) -> dict[bytes, str | None]:
         """template id -> friendly name."""
-        from ..ctap import CtapError
-
         try:
             r = await self._call(FPBioEnrollment.CMD.ENUMERATE_ENROLLMENTS)
         except CtapError as e:

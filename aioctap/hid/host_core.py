@@ -51,6 +51,7 @@ __all__ = [
     "Allocated",
     "AllocationFailed",
     "Answer",
+    "Cleaned",
     "CtapHidTimeout",
     "Dropped",
     "Failed",
@@ -117,13 +118,20 @@ class AllocationFailed:
 
 
 @dataclass(slots=True)
+class Cleaned:
+    """Channel ``cid`` is clean again after a cancellation or a resynchronization."""
+
+    cid: int
+
+
+@dataclass(slots=True)
 class Dropped:
     """A report nobody waited for, or a stale one, was discarded."""
 
     reason: str
 
 
-HostEvent = Answer | KeepAlive | Failed | Allocated | AllocationFailed | Dropped
+HostEvent = Answer | KeepAlive | Failed | Allocated | AllocationFailed | Cleaned | Dropped
 
 # -- state --------------------------------------------------------------------------------------
 
@@ -393,7 +401,7 @@ class HostCore:
             return self._receive_cancelling(channel, raw, now)
         if channel.state == _RESYNCING:
             if kind == 0x80 | _INIT and len(raw) >= 24 and (raw[5] << 8) | raw[6] >= 17 and raw[7:15] == channel.nonce:
-                return self._clean(channel), []
+                return self._clean(channel)
             return _NO_REPORTS, [Dropped(f"stale report on channel 0x{cid:08x} while it is resynchronized")]
         return _NO_REPORTS, [Dropped(f"no transaction on channel 0x{cid:08x}")]
 
@@ -491,7 +499,7 @@ class HostCore:
                 return _NO_REPORTS, []  # still working on it: wait for the answer
             if cmd == _ERROR or (cmd == channel.drain_cmd and (drain is None or not drain.in_progress)):
                 if cmd == _ERROR or length <= len(raw) - 7:
-                    return self._clean(channel), []
+                    return self._clean(channel)
                 if length > self._max:
                     return self._resync(channel, now, self.cancel_wait), [Dropped("overlong answer while cancelling")]
                 drain = channel.drain = Reassembler(self.packet_size)
@@ -506,7 +514,7 @@ class HostCore:
             return self._resync(channel, now, self.cancel_wait), [Dropped("bad sequence while cancelling")]
         if message is None:
             return _NO_REPORTS, []
-        return self._clean(channel), []
+        return self._clean(channel)
 
     # -- deadlines ------------------------------------------------------------------------------
 
@@ -571,12 +579,12 @@ class HostCore:
         self._at(channel.sync_deadline)
         return frame(channel.cid, _INIT, channel.nonce, self.packet_size)
 
-    def _clean(self, channel: _Channel) -> Sequence[bytes]:
+    def _clean(self, channel: _Channel) -> tuple[Sequence[bytes], list[HostEvent]]:
         """The channel is clean: a request that waited for it goes out now."""
         channel.drain = None
         transaction = channel.transaction
         if transaction is None:
             channel.state = _CLEAN
-            return _NO_REPORTS
+            return _NO_REPORTS, [Cleaned(channel.cid)]
         channel.state = _BUSY
-        return transaction.reports
+        return transaction.reports, [Cleaned(channel.cid)]

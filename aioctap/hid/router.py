@@ -14,10 +14,11 @@ the results of awaiting calls and keepalive callbacks:
   backends;
 * one :class:`~aioctap.hid.lock.ChannelLock` per channel queues the calls of that channel.
 
-Cancelling an awaiting call hands it to ``HostCore.cancel`` (CTAPHID_CANCEL goes out at once, no
-wait in the cancelled task); the core keeps the channel out of use until the cancelled request's
-answer arrived or the channel was resynchronized, and a timeout resynchronizes it too, so no late
-answer reaches a later call. When the transport ends, every pending call fails with
+Cancelling an awaiting call hands it to ``HostCore.cancel``: CTAPHID_CANCEL goes out at once, and
+the cancelled task waits (shielded, at most ``CANCEL_WAIT`` s) for the device to end the request, so
+that when the call is gone so is its work on the device. The core keeps the channel out of use
+until the cancelled request's answer arrived or the channel was resynchronized, and a timeout
+resynchronizes it too, so no late answer reaches a later call. When the transport ends, every pending call fails with
 :class:`~aioctap.ctap.TransportError` and later ones fail fast.
 
 A call answered during its own send (an in-memory device) yields to the event loop at most once
@@ -46,6 +47,7 @@ from .host_core import (
     Allocated,
     AllocationFailed,
     Answer,
+    Cleaned,
     CtapHidTimeout,
     Dropped,
     Failed,
@@ -121,6 +123,7 @@ class HidConnection:
         self._waiters: dict[int, _Waiter] = {}
         self._allocations: dict[bytes, _Waiter] = {}
         self._channel_locks: dict[int, ChannelLock] = {}  # one call per channel at a time
+        self._cleaning: dict[int, anyio.Event] = {}  # cancelled calls waiting for their channel to be clean
         self._closed: TransportError | None = None
         self._outbox: deque[Sequence[bytes]] = deque()  # what could not be sent at once, in order
         self._outbox_ready = Wakeup()
@@ -196,6 +199,9 @@ class HidConnection:
             self._timer = None
         for waiter in [*self._waiters.values(), *self._allocations.values()]:
             waiter.fail(error)
+        for cleaned in self._cleaning.values():
+            cleaned.set()
+        self._cleaning.clear()
         self._waiters.clear()
         self._allocations.clear()
         self._outbox.clear()
@@ -247,6 +253,10 @@ class HidConnection:
             elif type(event) is Dropped:
                 self.dropped_packets += 1
                 log.debug("dropped CTAPHID report: %s", event.reason)
+            elif type(event) is Cleaned:
+                cleaned = self._cleaning.pop(event.cid, None)
+                if cleaned is not None:
+                    cleaned.set()
 
     @staticmethod
     def _keepalive(callback: KeepaliveCallback, status: int) -> None:
@@ -450,6 +460,13 @@ class HidConnection:
             except anyio.get_cancelled_exc_class():
                 if not waiter.done and self._closed is None:
                     self._after(core.cancel(cid, self._clock()), [])
+                    if core.channel_state(cid) == "cancelling":
+                        # wait (bounded) for the device to end the cancelled request, so that once the
+                        # call is gone, so is the work on the device; the next call would wait for it anyway
+                        cleaned = self._cleaning[cid] = anyio.Event()
+                        with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_WAIT):
+                            await cleaned.wait()
+                        self._cleaning.pop(cid, None)
                 raise
             finally:
                 if self._waiters.get(cid) is waiter:

@@ -17,6 +17,7 @@ from aioctap.hid.host_core import (
     Allocated,
     AllocationFailed,
     Answer,
+    Cleaned,
     CtapHidTimeout,
     Dropped,
     Failed,
@@ -128,7 +129,7 @@ def test_a_late_answer_after_a_timeout_never_reaches_the_next_call() -> None:
     assert not out2 and all(isinstance(e, Dropped) for e in events)
     # the INIT answer cleans the channel and the waiting request goes out
     out3, events = core.receive(init_answer(cid, nonce, cid), 1.3)
-    assert events == [] and len(out3) == 1 and out3[0][7:13] == b"second"
+    assert events == [Cleaned(cid)] and len(out3) == 1 and out3[0][7:13] == b"second"
     _, events = core.receive(frame(cid, CTAPHID.PING, b"second")[0], 1.4)
     assert events == [Answer(cid, b"second")]
 
@@ -159,7 +160,7 @@ def test_cancel_discards_the_cancelled_answer_then_sends_the_next_request() -> N
     assert core.send(cid, CTAPHID.CBOR, b"\x02", 0.2, 5.0) == ()
     assert core.receive(frame(cid, CTAPHID.KEEPALIVE, b"\x02")[0], 0.3) == ((), [])
     out, events = core.receive(frame(cid, CTAPHID.CBOR, b"\x2d")[0], 0.4)  # KEEPALIVE_CANCEL
-    assert events == [] and out[0][7] == 0x02
+    assert events == [Cleaned(cid)] and out[0][7] == 0x02
     _, events = core.receive(frame(cid, CTAPHID.CBOR, b"\x00ok")[0], 0.5)
     assert events == [Answer(cid, b"\x00ok")]
 
