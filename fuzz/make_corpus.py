@@ -144,7 +144,7 @@ def _traffic(seeds: Seeds, calls: list[tuple[int, bytes, bytes]]) -> None:
         if len(response) > 1:
             _add(seeds, "cbor", response[1:])
         packets = frame(HOST_CID, CTAPHID.KEEPALIVE, b"\x01") + frame(HOST_CID, CTAPHID.CBOR, response)
-        _add(seeds, "ctaphid_host", b"".join(packets))
+        _add(seeds, "ctaphid_host", host_records(packets))
 
 
 async def ctap2_response_seeds(seeds: Seeds) -> None:
@@ -295,15 +295,34 @@ async def u2f_seeds(seeds: Seeds) -> None:
     _add(seeds, "attestation_certificate", reg.certificate)
 
 
+def host_records(answer: list[bytes], *, request: bool = True) -> bytes:
+    """ctaphid_host records: control byte 1 (the host sends a request), then each report (control 0)."""
+    return (b"\x01" + bytes(64) if request else b"") + b"".join(b"\x00" + p for p in answer)
+
+
 def hid_seeds(seeds: Seeds) -> None:
     """CTAPHID packets: for the host (device answers) and for the device core (host requests)."""
     init = InitResponse(HOST_NONCE, HOST_CID, 2, (1, 0, 0), 0x05).to_bytes()
+    resync = InitResponse(HOST_NONCE[:7] + b"\x00", HOST_CID, 2, (1, 0, 0), 0x05).to_bytes()
+    timer = (bytes([(31 << 3) | 3]) + bytes(64)) * 2  # twice 0.97 s pass and the host's timer fires
     _add(
         seeds,
         "ctaphid_host",
-        b"".join(frame(BROADCAST_CID, CTAPHID.INIT, init)),
-        b"".join(frame(HOST_CID, CTAPHID.ERROR, b"\x06")),
-        b"".join(frame(HOST_CID, CTAPHID.KEEPALIVE, b"\x02") + frame(HOST_CID, CTAPHID.CBOR, bytes(300))),
+        host_records(frame(BROADCAST_CID, CTAPHID.INIT, init), request=False),
+        host_records(frame(HOST_CID, CTAPHID.ERROR, b"\x06")),
+        host_records(frame(HOST_CID, CTAPHID.KEEPALIVE, b"\x02") + frame(HOST_CID, CTAPHID.CBOR, bytes(300))),
+        # a timeout, the late answer, the resynchronizing INIT's answer
+        host_records([])
+        + timer
+        + host_records(
+            frame(HOST_CID, CTAPHID.CBOR, b"\x00late") + frame(HOST_CID, CTAPHID.INIT, resync), request=False
+        ),
+        # a cancel, the cancelled answer (KEEPALIVE_CANCEL), the next call's answer
+        host_records([])
+        + b"\x02"
+        + bytes(64)
+        + host_records(frame(HOST_CID, CTAPHID.CBOR, b"\x2d"), request=False)
+        + host_records(frame(HOST_CID, CTAPHID.CBOR, b"\x00ok")),
     )
 
     def records(*messages: tuple[int, int, bytes], step: int = 1) -> bytes:
@@ -496,4 +515,6 @@ async def build() -> Seeds:
 
 
 if __name__ == "__main__":
-    write(asyncio.run(build()))
+    built = asyncio.run(build())
+    only = set(sys.argv[1:])  # target names: rewrite only their corpora
+    write({name: items for name, items in built.items() if not only or name in only})

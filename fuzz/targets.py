@@ -257,63 +257,65 @@ def _client_data() -> Target:
 
 @target("ctaphid_host")
 def _ctaphid_host() -> Target:
-    """Packets from a (hostile) device into the host core and the host router's routing."""
-    from aioctap.ctap import STATUS
-    from aioctap.hid.protocol import (
-        BROADCAST_CID,
-        CTAPHID,
-        CtapHidProtocolError,
-        Reassembler,
-        frame,
-        parse_init_response,
-        parse_packet,
+    """Reports from a (hostile) device into the host core: events or drops, never a crash.
+
+    Records of 1 control byte + one report (the last one may be short). The control byte's low bits
+    pick what the host does before the report arrives (nothing, a new request, a cancel, time passing)
+    and the rest how much time passes. Checked: every outcome names a call that is waiting, no call
+    gets two, an allocation is answered only with its own nonce and a usable channel id.
+    """
+    from aioctap.ctap import CtapError
+    from aioctap.hid.host_core import (
+        Allocated,
+        AllocationFailed,
+        Answer,
+        CtapHidTimeout,
+        Failed,
+        HostCore,
     )
-    from aioctap.hid.router import HidConnection, _Pending
-
-    class NullTransport:
-        packet_size = 64
-
-    def new_pending(conn: Any, cid: int, cmd: int, on_keepalive: Any) -> Any:
-        # the router's private record; built from its fields so the harness follows its changes
-        values = {"cid": cid, "cmd": cmd, "reassembler": Reassembler(64), "on_keepalive": on_keepalive,
-                  "timeout": 5.0, "deadline": 0.0, "done": getattr(conn, "_new_event", asyncio.Event)()}  # fmt: skip
-        names = {f.name for f in dataclasses.fields(_Pending)}
-        return _Pending(**{k: v for k, v in values.items() if k in names})
-
-    async def route(packets: list[bytes]) -> bytes | None:
-        conn = HidConnection(NullTransport(), None)  # type: ignore[arg-type]  # _route uses neither
-        statuses: list[STATUS] = []
-        pending = new_pending(conn, HOST_CID, CTAPHID.CBOR, statuses.append)
-        init = new_pending(conn, BROADCAST_CID, CTAPHID.INIT, None)
-        conn._pending[HOST_CID] = pending
-        conn._init_waiters[HOST_NONCE] = init
-        for p in packets:
-            conn._route(p)
-        result: bytes | None = init.result
-        assert result is None or result[:8] == HOST_NONCE, "INIT answer routed to the wrong waiter"
-        return result
+    from aioctap.hid.protocol import BROADCAST_CID, CTAPHID, CtapHidProtocolError, parse_packet
 
     def run(data: bytes) -> None:
-        packets = [data[i : i + 64] for i in range(0, len(data), 64)]
-        init = run_async(route(packets))
-        results = [init] if init is not None else []
-        reassembler = Reassembler(64)
-        for p in packets:
-            try:
-                message = reassembler.feed(parse_packet(p))
-            except CtapHidProtocolError:
-                continue
-            if message is not None:
-                # a reassembled message frames back into packets that reassemble to it
-                again = Reassembler(64)
-                out = [again.feed(parse_packet(q)) for q in frame(message.cid, message.cmd, message.data)]
-                assert out[-1] == message
-                if message.cmd == CTAPHID.INIT:
-                    results.append(message.data)
-        for r in results:
-            parse_init_response(r)
+        nonces = iter([HOST_NONCE] + [HOST_NONCE[:7] + bytes([i]) for i in range(256)])
+        core = HostCore(random=lambda n: next(nonces))
+        now = 0.0
+        nonce, out = core.allocate_channel(now, 1.0)
+        allocation_pending = True
+        waiting: set[int] = set()
+        for i in range(0, len(data), 65):
+            control = data[i]
+            now += (control >> 3) / 32
+            action = control & 7
+            if action == 1 and HOST_CID not in waiting:
+                out = list(out) + list(core.send(HOST_CID, CTAPHID.CBOR, data[i + 1 : i + 9] or b"\x04", now, 1.0,
+                                                 retry_busy=bool(control & 8)))  # fmt: skip
+                waiting.add(HOST_CID)
+            elif action == 2 and HOST_CID in waiting:
+                out = list(out) + list(core.cancel(HOST_CID, now))
+                waiting.discard(HOST_CID)
+            elif action == 3:
+                more, events = core.handle_timer(now)
+                out = list(out) + list(more)
+            else:
+                more, events = core.receive(data[i + 1 : i + 65], now)
+                out = list(out) + list(more)
+            if action == 3 or action not in (1, 2):
+                for event in events:
+                    if isinstance(event, Answer | Failed):
+                        assert event.cid in waiting, "an outcome for a channel with no call waiting"
+                        waiting.discard(event.cid)
+                        if isinstance(event, Failed):
+                            assert isinstance(event.error, CtapError | CtapHidProtocolError | CtapHidTimeout)
+                    elif isinstance(event, Allocated | AllocationFailed):
+                        assert allocation_pending and event.nonce == nonce, "an allocation nobody started"
+                        allocation_pending = False
+                        if isinstance(event, Allocated):
+                            assert event.init.channel_id not in (0, BROADCAST_CID)
+        for report in out:
+            assert len(report) == 64, "host core framed a report that is not 64 bytes"
+            parse_packet(report)
 
-    return Target("ctaphid_host", run, (CtapHidProtocolError,))
+    return Target("ctaphid_host", run, ())
 
 
 @target("ctaphid_device")
