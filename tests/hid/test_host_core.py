@@ -398,9 +398,11 @@ def test_host_core_against_device_core(steps: list[tuple[str, int, int]]) -> Non
             queue = net.to_device if a else net.to_host
             if action == "garbage":
                 net.to_host.append(bytes([b]) * (b % 70))
-                # a forged report of another command (a well-formed PING answer cannot be told from the device's)
+                # a forged report of another command, or an ERROR without a code (a well-formed PING
+                # answer or ERROR cannot be told from the device's own: no host could)
                 forged = [CTAPHID.WINK, CTAPHID.CBOR, CTAPHID.MSG, CTAPHID.KEEPALIVE, CTAPHID.ERROR][b % 5]
-                net.to_host.append(frame(channels[a], forged, bytes([b]) * (b % 100))[0])
+                data = b"" if forged == CTAPHID.ERROR else bytes([b]) * (b % 100)
+                net.to_host.append(frame(channels[a], forged, data)[0])
             elif queue:
                 i = b % len(queue)
                 if action == "lose":
