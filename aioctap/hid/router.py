@@ -315,15 +315,21 @@ class HidConnection:
 
     def _on_report(self, report: bytes) -> None:
         """Receiver of one report: the hot path of short answers."""
-        out, events = self._core.receive(report, self._clock())
-        if not out and len(events) == 1:
-            event = events[0]
-            if type(event) is Answer:
-                waiter = self._waiters.get(event.cid)
-                if waiter is not None:
-                    waiter.finish(event.data)
-                return
-        self._after(out, events)
+        answer = self._core.receive_answer(report)
+        if answer is None:
+            out, events = self._core.receive(report, self._clock())
+            self._after(out, events)
+            return
+        waiter = self._waiters.get(answer[0])
+        if waiter is not None and not waiter.done:  # waiter.finish(), inlined
+            waiter.done = True
+            waiter.result = answer[1]
+            future = waiter.future
+            if future is not None:
+                if not future.done():
+                    future.set_result(None)
+            elif waiter.event is not None:
+                waiter.event.set()
 
     async def _reader(self) -> None:
         transport = self.transport
@@ -456,7 +462,12 @@ class HidConnection:
                         self._emit(reports)  # try_send_packets sends it, or says why not
                 elif reports:
                     self._emit(reports)
-                await self._wait(waiter)
+                loop = self._loop
+                if loop is not None and not waiter.done:  # self._wait(), inlined: the hot path
+                    future = waiter.future = asyncio.Future(loop=loop)
+                    await future
+                else:
+                    await self._wait(waiter)
             except anyio.get_cancelled_exc_class():
                 if not waiter.done and self._closed is None:
                     self._after(core.cancel(cid, self._clock()), [])
