@@ -57,7 +57,7 @@ from .protocol import (
     parse_packet,
     whole_message,
 )
-from .transport import PacketTransport
+from .transport import PacketTransport, TransportClosed
 
 __all__ = ["YIELD_INTERVAL", "CtapHidTimeout", "HidConnection"]
 
@@ -212,8 +212,8 @@ class HidConnection:
                 set_report_receiver(self._route)
             while True:
                 self._route_many(await self.transport.receive_packets())
-        except TransportError as e:
-            self._fail_all(TransportError(f"transport lost: {e}"))
+        except TransportError as e:  # TransportClosed: every pending call fails with the transport's end
+            self._fail_all(TransportClosed(f"transport lost: {e}"))
         except anyio.get_cancelled_exc_class():
             if self._closed is None:
                 self._fail_all(TransportError("connection closed"))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Literal, Protocol
 
 import anyio
 
 from ..ctap import TransportError
 
-__all__ = ["PacketTransport", "TransportClosed", "Wakeup"]
+__all__ = ["MessageTransport", "PacketTransport", "TransportClosed", "Wakeup"]
 
 
 class TransportClosed(TransportError):
@@ -44,6 +44,20 @@ class PacketTransport(Protocol):
     async def aclose(self) -> None:
         """Close the transport; a pending ``receive_packets`` raises :class:`TransportClosed`."""
         ...
+
+
+class MessageTransport(PacketTransport, Protocol):
+    """A :class:`PacketTransport` whose own reader thread groups reports into messages (the hid backend).
+
+    Each ``receive_packets`` returns the reports of complete CTAPHID messages (CTAP 2.1 §11.2.4: an
+    initialization report and the continuation reports its BCNT announces; a KEEPALIVE or ERROR report
+    alone), and the thread wakes the event loop once per message, not once per report. When the framing
+    is odd (a gap, a report of another channel or a new initialization report mid-message) it hands over
+    what it has and the host's reassembly decides, so a batch may also hold part of a message.
+    """
+
+    #: always True: marks the transport as one that hands over whole messages
+    reassembles_messages: Literal[True]
 
 
 class Wakeup:
