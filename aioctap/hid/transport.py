@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Literal, Protocol
 
 import anyio
@@ -58,6 +58,12 @@ class MessageTransport(PacketTransport, Protocol):
 
     #: always True: marks the transport as one that hands over whole messages
     reassembles_messages: Literal[True]
+
+    def set_receiver(self, receiver: Callable[[Sequence[bytes]], None] | None) -> None:
+        """Hand each batch to ``receiver(reports)`` in the event loop's thread, in the callback the reader
+        thread schedules (one per message), instead of returning it from ``receive_packets``; ``None``
+        goes back to ``receive_packets``. Batches not yet taken go to a new receiver at once."""
+        ...
 
 
 class Wakeup:

@@ -14,7 +14,7 @@ import gc
 import hashlib
 import os
 import sys
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -187,7 +187,19 @@ async def test_reader_thread_hands_over_whole_messages(standin_devices: Any, ech
             batches.append(batch)
             return batch
 
+        set_receiver = transport.set_receiver
+
+        def recording_set_receiver(receiver: Callable[[Sequence[bytes]], None] | None) -> None:
+            def recording(batch: Sequence[bytes]) -> None:
+                batches.append(batch)
+                assert receiver is not None
+                receiver(batch)
+
+            set_receiver(None if receiver is None else recording)
+
+        # the router takes each batch from receive_packets, or from the receiver it sets: record both
         transport.receive_packets = recording_receive  # type: ignore[method-assign]
+        transport.set_receiver = recording_set_receiver  # type: ignore[method-assign]
         async with HidConnection.open(transport) as connection:
             device = await CtapHidDevice.open(connection)
             for size in (0, 57, 58, 1024):

@@ -40,7 +40,7 @@ __all__ = [
 FIDO_USAGE_PAGE = 0xF1D0
 FIDO_USAGE = 0x01
 #: how long one read blocks (ms) before the reader thread looks whether its handle is being closed
-READ_TIMEOUT_MS = 50
+READ_TIMEOUT_MS = 100
 
 _KEEPALIVE_INIT = 0x80 | CTAPHID.KEEPALIVE
 _ERROR_INIT = 0x80 | CTAPHID.ERROR
@@ -141,9 +141,13 @@ def _loop_caller() -> Callable[..., object]:
 class HidapiTransport:
     """A hidapi handle as a :class:`~aioctap.hid.transport.MessageTransport`.
 
-    Create it in the event loop's thread (:meth:`open`): its threads wake that loop. A read or write
+    Create it in the event loop's thread (:meth:`open`): its threads wake that loop, once per message,
+    with a callback that hands the message's reports to the receiver (``set_receiver``: the router's
+    batch routing, which joins a whole message in one step) or to ``receive_packets``. A read or write
     error (the device was unplugged) ends the transport: ``receive_packets`` raises
     :class:`~aioctap.hid.transport.TransportClosed` and the router fails every pending call with it.
+    Writes go through the writer thread: ``hid_write`` to a full-speed key waits for the interrupt
+    transfer, up to a millisecond per report, which the event loop must not spend blocked.
     """
 
     reassembles_messages: Literal[True] = True
@@ -155,6 +159,7 @@ class HidapiTransport:
         self._errors = _hid_errors(_hid())
         self._call_soon = _loop_caller()
         self._ready: list[bytes] = []  # reports handed over by the reader thread, not yet received
+        self._receiver: Callable[[Sequence[bytes]], None] | None = None
         self._wakeup = Wakeup()
         self._error: TransportClosed | None = None
         self._closing = False  # read by the threads: stop at the next chance
@@ -229,7 +234,18 @@ class HidapiTransport:
 
     # -- in the event loop ----------------------------------------------------------------------
 
+    def set_receiver(self, receiver: Callable[[Sequence[bytes]], None] | None) -> None:
+        """Hand each message to ``receiver`` in the loop callback that the reader thread schedules."""
+        self._receiver = receiver
+        if receiver is not None and self._ready:
+            batch, self._ready = self._ready, []
+            receiver(batch)
+
     def _deliver(self, batch: list[bytes]) -> None:
+        receiver = self._receiver
+        if receiver is not None:
+            receiver(batch)
+            return
         self._ready += batch
         self._wakeup.set()
 

@@ -35,7 +35,7 @@
 
 #define HID_API_EXPORT __attribute__((visibility("default")))
 #define REPORT_SIZE 64
-#define POLL_SLICE_MS 20 /* how often a blocking read looks at the plug file */
+#define POLL_SLICE_MS 100 /* how often a blocking read looks at the plug file */
 
 struct hid_api_version {
     int major;
