@@ -13,6 +13,7 @@ import ctypes
 import gc
 import hashlib
 import os
+import socket
 import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -119,6 +120,32 @@ async def test_open_device_ctap2_against_the_software_authenticator(standin_devi
             assert attestation.auth_data.rp_id_hash == hashlib.sha256(b"example.com").digest()
             assert attestation.auth_data.credential_data is not None
         assert threads_named("hid ") == []  # the handle's threads ended with the device
+
+
+async def test_an_exception_in_the_block_comes_out_as_itself(standin_devices: Any, echo_app: EchoApp) -> None:
+    async with served(echo_app) as addr:
+        standin_devices.add("/dev/hidraw0", addr)
+        with pytest.raises(KeyError, match="mine"):
+            async with aioctap.open_device("hid:/dev/hidraw0") as device:
+                await device.ping()
+                raise KeyError("mine")
+        device = HidapiDevice(HidDescriptor("/dev/hidraw0"))
+        with pytest.raises(LookupError):
+            async with device:
+                raise LookupError
+        assert not device.is_open and threads_named("hid ") == []
+
+
+async def test_a_device_that_never_answers_init_times_out_as_itself(standin_devices: Any) -> None:
+    from aioctap.hid.router import CtapHidTimeout
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        standin_devices.add("/dev/hidraw0", silent.getsockname())
+        with anyio.fail_after(3), pytest.raises(CtapHidTimeout):
+            async with aioctap.open_device("hid:/dev/hidraw0", timeout=0.2):
+                pass
+    assert threads_named("hid ") == []
 
 
 async def test_open_device_refuses_missing_and_non_fido_paths(standin_devices: Any) -> None:
@@ -258,6 +285,8 @@ async def test_many_concurrent_calls_on_two_devices(standin_devices: Any, echo_a
 
 
 def test_the_reader_thread_wakes_trio(standin_devices: Any, echo_app: EchoApp) -> None:
+    pytest.importorskip("trio")
+
     async def main() -> None:
         async with served(echo_app) as addr:
             standin_devices.add("/dev/hidraw0", addr)

@@ -373,8 +373,7 @@ class HidapiDevice(CtapHidDevice):
             connection = await stack.enter_async_context(HidConnection.open(transport))
             init = await connection.allocate_channel(self.timeout)
         except BaseException:
-            with anyio.CancelScope(shield=True):
-                await stack.aclose()
+            await stack.aclose()  # (the connection shields its own closing)
             raise
         self._stack, self._connection, self._init_response = stack, connection, init
         return self
