@@ -20,12 +20,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import pytest
 
 import aioctap
 from aioctap.ctap2 import Ctap2
 from aioctap.hid.backends import hidapi
-from aioctap.hid.backends.hidapi import HidapiDevice, HidapiMissing, HidapiTransport, HotplugEvent
+from aioctap.hid.backends.hidapi import HidapiDevice, HidapiMissing, HidapiTransport, HotplugEvent, _direct_calls
 from aioctap.hid.device import CtapHidDevice, HidDescriptor
 from aioctap.hid.device_side import CtapHidServer
 from aioctap.hid.protocol import CTAPHID
@@ -44,6 +45,32 @@ async def served(app: Any) -> AsyncIterator[tuple[str, int]]:
     async with anyio.create_task_group() as tg:
         yield await tg.start(server.serve_udp, "127.0.0.1", 0)
         tg.cancel_scope.cancel()
+
+
+@pytest.fixture(params=[True, False], ids=["direct-calls", "hid.Device-calls"])
+def direct_calls(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Both ways of reading and writing: the hid package's ctypes bindings directly, and hid.Device's methods."""
+    monkeypatch.setattr(HidapiTransport, "direct_calls", request.param)
+    return bool(request.param)
+
+
+async def test_direct_calls_apply_to_the_real_hid_device(standin_devices: Any, echo_app: EchoApp) -> None:
+    import hid
+
+    async with served(echo_app) as addr:
+        standin_devices.add("/dev/hidraw0", addr)
+        handle = hid.Device(path=b"/dev/hidraw0")
+        try:
+            calls = _direct_calls(handle)
+            assert calls is not None
+            read, write = calls
+            packet = bytes.fromhex("ffffffff86000811223344556677") + bytes(50)
+            assert write(b"\0" + packet) == 65
+            answer = await anyio.to_thread.run_sync(read, 64, 1000)  # the server answers in this loop
+            assert len(answer) == 64 and answer[:15] == packet[:4] + b"\x86\x00\x11" + packet[7:15]
+            assert read(64, 0) == b""
+        finally:
+            handle.close()
 
 
 async def test_the_real_hid_package_is_bound_to_the_standin(standin_hid: Any) -> None:
@@ -158,7 +185,9 @@ async def test_open_device_refuses_missing_and_non_fido_paths(standin_devices: A
             pass
 
 
-async def test_unplug_fails_every_pending_call_at_once(standin_devices: Any, echo_app: EchoApp) -> None:
+async def test_unplug_fails_every_pending_call_at_once(
+    standin_devices: Any, echo_app: EchoApp, direct_calls: bool
+) -> None:
     async with served(echo_app) as addr:
         key = standin_devices.add("/dev/hidraw0", addr)
         async with aioctap.open_device("hid:/dev/hidraw0") as device:
@@ -187,7 +216,7 @@ async def test_unplug_fails_every_pending_call_at_once(standin_devices: Any, ech
         assert await hidapi.list_descriptors() == []
 
 
-async def test_write_error_ends_the_transport(standin_devices: Any, echo_app: EchoApp) -> None:
+async def test_write_error_ends_the_transport(standin_devices: Any, echo_app: EchoApp, direct_calls: bool) -> None:
     async with served(echo_app) as addr:
         key = standin_devices.add("/dev/hidraw0", addr)
         transport = await HidapiTransport.open("/dev/hidraw0")
@@ -201,7 +230,9 @@ async def test_write_error_ends_the_transport(standin_devices: Any, echo_app: Ec
             await transport.aclose()
 
 
-async def test_reader_thread_hands_over_whole_messages(standin_devices: Any, echo_app: EchoApp) -> None:
+async def test_reader_thread_hands_over_whole_messages(
+    standin_devices: Any, echo_app: EchoApp, direct_calls: bool
+) -> None:
     """A paced device (one report per ms each way): the loop gets each message in one batch."""
     async with served(echo_app) as addr:
         standin_devices.add("/dev/hidraw0", addr, pace_us=1000)
@@ -261,7 +292,9 @@ async def test_watch_devices_sees_arrivals_and_removals(standin_devices: Any) ->
     await watcher.aclose()
 
 
-async def test_many_concurrent_calls_on_two_devices(standin_devices: Any, echo_app: EchoApp) -> None:
+async def test_many_concurrent_calls_on_two_devices(
+    standin_devices: Any, echo_app: EchoApp, direct_calls: bool
+) -> None:
     async with served(echo_app) as addr_a, served(EchoApp()) as addr_b:
         standin_devices.add("/dev/hidraw0", addr_a)
         standin_devices.add("/dev/hidraw1", addr_b, pace_us=200)
