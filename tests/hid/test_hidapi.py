@@ -275,6 +275,58 @@ async def test_reader_thread_hands_over_whole_messages(
             assert [b[0][4] for b in batches[:-1]] == [0x80 | CTAPHID.KEEPALIVE] * (len(batches) - 1)
 
 
+async def test_odd_framing_is_handed_over_as_it_comes(standin_devices: Any) -> None:
+    """Another channel's report in the middle of a message, then a gap: the reader thread hands over what it
+    has at each point, and the router's reassembly still gets the whole answer (CTAP 2.1 §11.2.4)."""
+    from aioctap.hid.device_side import DeviceCore
+
+    from .conftest import UdpDeviceEnd
+
+    end = UdpDeviceEnd()
+    core = DeviceCore()
+    stranger = bytes.fromhex("0badbeef") + bytes([0x80 | CTAPHID.KEEPALIVE, 0, 1, 1]) + bytes(56)
+
+    async def scripted_device() -> None:
+        while True:
+            for raw in await end.receive_packets():
+                out, _ = core.receive(raw, 0.0)
+                if len(out) > 2:  # a long answer: a stranger's report after two reports, then a pause
+                    out[2:2] = [stranger, b"pause"]
+                for packet in out:
+                    if packet == b"pause":
+                        await anyio.sleep(0.25)  # longer than one read of the reader thread
+                    else:
+                        await end.send_packet(packet)
+
+    standin_devices.add("/dev/hidraw0", end.address)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(scripted_device)
+        transport = await HidapiTransport.open("/dev/hidraw0")
+        batches: list[list[bytes]] = []
+        set_receiver = transport.set_receiver
+
+        def recording_set_receiver(receiver: Callable[[Sequence[bytes]], None] | None) -> None:
+            def recording(batch: Sequence[bytes]) -> None:
+                batches.append(list(batch))
+                assert receiver is not None
+                receiver(batch)
+
+            set_receiver(None if receiver is None else recording)
+
+        transport.set_receiver = recording_set_receiver  # type: ignore[method-assign]
+        async with HidConnection.open(transport) as connection:
+            device = await CtapHidDevice.open(connection)
+            batches.clear()
+            data = os.urandom(300)  # 6 reports
+            with anyio.fail_after(3):
+                assert await device.ping(data) == data
+            assert [len(b) for b in batches[:2]] == [2, 1] and batches[1] == [stranger]
+            assert sum(len(b) for b in batches) == 7
+            assert connection.dropped_packets == 1  # the stranger's
+        tg.cancel_scope.cancel()
+    await end.aclose()
+
+
 async def test_watch_devices_sees_arrivals_and_removals(standin_devices: Any) -> None:
     first = standin_devices.add("/dev/hidraw0", ("127.0.0.1", 9), product="Key A")
     standin_devices.add("/dev/hidraw1", ("127.0.0.1", 9), usage_page=0x01, usage=0x06)  # not FIDO: never seen
