@@ -175,6 +175,27 @@ async def test_a_device_that_never_answers_init_times_out_as_itself(standin_devi
     assert threads_named("hid ") == []
 
 
+def test_cli_lists_and_uses_a_hid_key(standin_devices: Any) -> None:
+    """``aioctap devices`` and ``aioctap info --device hid:PATH`` through the hid package."""
+    import anyio.from_thread
+    from typer.testing import CliRunner
+
+    from aioctap.cli import app
+    from aioctap.virtual import VirtualAuthenticator
+
+    env = {"AIOCTAP_DEVICE": None, "AIOCTAP_PIN": None, "COLUMNS": "200"}
+    with anyio.from_thread.start_blocking_portal() as portal:
+        with portal.wrap_async_context_manager(served(VirtualAuthenticator())) as addr:
+            standin_devices.add("/dev/hidraw0", addr, vid=0x1050, pid=0x0407, product="Virtual Key", serial="0042")
+            result = CliRunner().invoke(app, ["devices"], env=env)
+            assert result.exit_code == 0, result.output
+            assert "hid:/dev/hidraw0" in result.output and "1050:0407" in result.output
+            assert "Virtual Key 0042" in result.output
+            result = CliRunner().invoke(app, ["info", "--device", "hid:/dev/hidraw0"], env=env)
+            assert result.exit_code == 0, result.output
+            assert "FIDO_2_1" in result.output
+
+
 async def test_open_device_refuses_missing_and_non_fido_paths(standin_devices: Any) -> None:
     standin_devices.add("/dev/hidraw5", ("127.0.0.1", 9), usage_page=0x01, usage=0x06)
     with pytest.raises(OSError, match="/dev/hidraw9"):
