@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import gc
 import hashlib
+import logging
 import os
 import socket
 import sys
@@ -94,7 +95,7 @@ async def test_enumeration_keeps_fido_devices_only(standin_devices: Any) -> None
 
 
 async def test_list_devices_yields_devices_that_open_with_async_with(
-    standin_devices: Any, echo_app: EchoApp, capsys: pytest.CaptureFixture[str]
+    standin_devices: Any, echo_app: EchoApp, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
     async with served(echo_app) as addr:
         standin_devices.add("/dev/hidraw0", addr, product="Key A", serial="SN-1")
@@ -118,6 +119,7 @@ async def test_list_devices_yields_devices_that_open_with_async_with(
         await anyio.sleep(0.01)
         assert threads_named("hid ") == []
     assert capsys.readouterr() == ("", "")
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
 def threads_named(prefix: str) -> list[str]:
