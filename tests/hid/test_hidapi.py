@@ -233,7 +233,7 @@ async def test_unplug_fails_every_pending_call_at_once(
                     t0 = anyio.current_time()
                     standin_devices.unplug(key)
             assert len(errors) == 3 and all("unplugged" in str(e) for e in errors)
-            assert anyio.current_time() - t0 < 0.5
+            assert anyio.current_time() - t0 < 1.0  # the reader notices within one read (100 ms)
             with pytest.raises(TransportClosed):
                 await device.ping(b"late")
         assert await hidapi.list_descriptors() == []
