@@ -387,7 +387,10 @@ def run(quick: bool = False) -> list[Row]:
     counts = (1, 16) if quick else DEVICE_COUNTS
     delay_sizes = (1024,) if quick else SIZES
     rows: list[Row] = run_memory(quick)
-    rows += run_hid(quick)
+    try:
+        rows += run_hid(quick)
+    except (OSError, ImportError, subprocess.CalledProcessError) as e:  # no C compiler or no hid package here
+        print(f"skipping the hid-package rows: {type(e).__name__}: {e}", file=sys.stderr)
     for delay in (0.0, 1.0):
         with DeviceProcess(max(counts), delay) as device:
             for size in sizes if delay == 0 else delay_sizes:
