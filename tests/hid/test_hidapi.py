@@ -174,7 +174,13 @@ async def test_a_device_that_never_answers_init_times_out_as_itself(standin_devi
         with anyio.fail_after(3), pytest.raises(CtapHidTimeout):
             async with aioctap.open_device("hid:/dev/hidraw0", timeout=0.2):
                 pass
-    assert threads_named("hid ") == []
+        assert threads_named("hid ") == []
+        for delay in (0.0, 0.001, 0.1):  # cancelled while opening the handle, or while waiting for INIT
+            with anyio.move_on_after(delay) as scope:
+                async with aioctap.open_device("hid:/dev/hidraw0"):
+                    pass
+            assert scope.cancelled_caught
+            assert threads_named("hid ") == []
 
 
 def test_cli_lists_and_uses_a_hid_key(standin_devices: Any) -> None:

@@ -413,6 +413,7 @@ class HidapiDevice(CtapHidDevice):
         transport = await HidapiTransport.open(self.descriptor.path)
         self.descriptor = transport.descriptor  # what the system tells now
         stack = AsyncExitStack()
+        stack.push_async_callback(transport.aclose)  # closed even if the connection never starts
         try:
             connection = await stack.enter_async_context(HidConnection.open(transport))
             init = await connection.allocate_channel(self.timeout)
