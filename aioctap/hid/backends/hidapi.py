@@ -5,6 +5,7 @@ Each open handle has two threads, so that no blocking hidapi call runs on the ev
 thread that does the blocking reads (``hid_read_timeout``), groups the reports into CTAPHID messages
 (CTAP 2.1 §11.2.4) and wakes the event loop once per message, and a writer thread (a full-speed key
 takes up to a millisecond per report written: ``hid_write`` waits for the interrupt transfer).
+Enumerated devices are :class:`HidapiDevice` objects that open nothing until ``async with device:``.
 """
 
 from __future__ import annotations
