@@ -30,6 +30,7 @@ import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -246,6 +247,121 @@ def run_memory(quick: bool = False) -> list[Row]:
     return rows
 
 
+# -- through the real ``hid`` package: the stand-in hidapi library, a paced device ------------------
+
+STANDIN = HERE.parent / "tests" / "hid" / "standin_hidapi" / "standin.py"
+
+
+def load_hid_standin() -> object:
+    """The stand-in hidapi library's helper module (``tests/hid/standin_hidapi/standin.py``), loaded by path."""
+    import importlib.util
+
+    module = sys.modules.get("aioctap_tests_hidapi_standin")
+    if module is None:
+        spec = importlib.util.spec_from_file_location("aioctap_tests_hidapi_standin", STANDIN)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+def run_hid_aioctap(path: str, size: int, duration: float) -> Measure:
+    """aioctap through ``hid.Device`` (``open_device("hid:PATH")``): PINGs for ``duration`` seconds."""
+    import aioctap
+
+    data = payload(size)
+
+    async def main() -> Measure:
+        async with aioctap.open_device(f"hid:{path}") as device:
+            await device.ping(data)  # warm up
+            n = 0
+            t0 = time.perf_counter()
+            c0 = time.process_time()
+            while time.perf_counter() < t0 + duration:
+                await device.ping(data)
+                n += 1
+            return Measure(n, time.perf_counter() - t0, time.process_time() - c0)
+
+    return anyio.run(main)
+
+
+def run_hid_fido2(path: str, size: int, duration: float) -> Measure:
+    """python-fido2's ``CtapHidDevice`` over a ``CtapHidConnection`` on the same ``hid.Device``.
+
+    (python-fido2's own Linux backend opens ``/dev/hidraw*`` directly: blocking ``os.read``/``os.write``
+    of one report, the same calls as this connection makes through hidapi.)
+    """
+    import hid
+    from fido2.hid import CtapHidDevice
+    from fido2.hid.base import CtapHidConnection, HidDescriptor
+
+    class HidapiConnection(CtapHidConnection):  # type: ignore[misc]
+        def __init__(self, device: hid.Device) -> None:
+            self.device = device
+
+        def read_packet(self) -> bytes:
+            return bytes(self.device.read(64))
+
+        def write_packet(self, data: bytes) -> None:
+            self.device.write(b"\0" + data)
+
+        def close(self) -> None:
+            self.device.close()
+
+    data = payload(size)
+    descriptor = HidDescriptor(path, 0, 0, 64, 64, None, None)
+    device = CtapHidDevice(descriptor, HidapiConnection(hid.Device(path=path.encode())))
+    try:
+        device.ping(data)
+        n = 0
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        while time.perf_counter() < t0 + duration:
+            device.ping(data)
+            n += 1
+        return Measure(n, time.perf_counter() - t0, time.process_time() - c0)
+    finally:
+        device.close()
+
+
+def run_hid(quick: bool = False, repeats: int | None = None) -> list[Row]:
+    """Host CPU per PING round trip through the real ``hid`` package over the stand-in hidapi library.
+
+    The stand-in's device forwards its reports over UDP to ``_echo_device.py`` and moves one report per
+    millisecond each way, like a full-speed USB key (``hid_write`` waits for its slot, ``hid_read_timeout``
+    returns no report before its slot). Both hosts drive the same ``hid.Device`` calls: aioctap in its
+    reader and writer threads, python-fido2 in the calling thread. On a shared machine single runs vary
+    by tens of percent, so each figure is the median of ``repeats`` short runs, aioctap and python-fido2
+    alternating. Target (issue 14): aioctap's host CPU <= 1.0x python-fido2's.
+    """
+    import os
+    import tempfile
+
+    standin: Any = load_hid_standin()
+    build_dir = Path(tempfile.gettempdir()) / "aioctap-bench"
+    work = Path(tempfile.mkdtemp(prefix="aioctap-bench-hid-"))
+    repeats = repeats or (3 if quick else 7)
+    duration = 1.0 if quick else 1.5
+    rows: list[Row] = []
+    with DeviceProcess(1, 0.0) as device:
+        devices = standin.StandinDevices(work)
+        os.environ[standin.ENV] = str(devices.file)
+        standin.load_standin(build_dir)
+        devices.add("/dev/hidraw-paced", ("127.0.0.1", device.ports[0]), pace_us=1000)
+        for size in (0, 1024) if quick else (0, 1024, 7609):
+            ours: list[Measure] = []
+            peer: list[Measure] = []
+            for _ in range(repeats):
+                ours.append(run_hid_aioctap("/dev/hidraw-paced", size, duration))
+                peer.append(run_hid_fido2("/dev/hidraw-paced", size, duration))
+            a, b = median_of(ours), median_of(peer)
+            case = f"{size} bytes, hid package, 1 ms/report"
+            rows.append(Row("transport-cpu-hid", case, "us/rt", a.cpu_us, "python-fido2", b.cpu_us, "<= 1.0x"))
+            rows.append(Row("transport-rate-hid", case, "rt/s", a.rate, "python-fido2", b.rate))
+    return rows
+
+
 # -- the table ------------------------------------------------------------------------------------
 
 
@@ -271,6 +387,10 @@ def run(quick: bool = False) -> list[Row]:
     counts = (1, 16) if quick else DEVICE_COUNTS
     delay_sizes = (1024,) if quick else SIZES
     rows: list[Row] = run_memory(quick)
+    try:
+        rows += run_hid(quick)
+    except (OSError, ImportError, subprocess.CalledProcessError) as e:  # no C compiler or no hid package here
+        print(f"skipping the hid-package rows: {type(e).__name__}: {e}", file=sys.stderr)
     for delay in (0.0, 1.0):
         with DeviceProcess(max(counts), delay) as device:
             for size in sizes if delay == 0 else delay_sizes:
@@ -298,5 +418,7 @@ def run(quick: bool = False) -> list[Row]:
 if __name__ == "__main__":
     if "--memory" in sys.argv:
         print_rows(run_memory(quick="--quick" in sys.argv), "CTAPHID transport in memory")
+    elif "--hid" in sys.argv:
+        print_rows(run_hid(quick="--quick" in sys.argv), "CTAPHID through the hid package, paced (vs python-fido2)")
     else:
         print_rows(run(quick="--quick" in sys.argv), "CTAPHID transport: in memory, and over UDP (vs python-fido2)")

@@ -3,7 +3,7 @@
 ``aioctap.hid.backends.hidapi.watch_devices()`` is an async iterator of hot-plug events: ADDED for
 every FIDO HID device present at the start and for each arrival, REMOVED on unplug. A service runs it
 in a background task next to its real work and reacts (here: prints; a real one would open the new
-key with ``open_hid_device(change.descriptor)`` and show it in its UI).
+key with ``async with HidapiDevice(change.descriptor) as device:`` and show it in its UI).
 
 With ``--fake`` the enumeration is simulated (a key arrives, a second one, the first leaves), so the
 script shows events on a machine with nothing plugged in or without the hidapi library. Without it,

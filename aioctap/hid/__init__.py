@@ -3,7 +3,8 @@
 * :mod:`.protocol`: host-side framing and reassembly (pure); :mod:`.device_side`: the device side.
 * :mod:`.router`: :class:`HidConnection`, one reader task per transport.
 * :mod:`.device`: :class:`CtapHidDevice`, one channel; :func:`aioctap.open_device` opens one by address.
-* :mod:`.backends`: ``memory``, ``udp`` and ``hidapi`` (the last imported only when used).
+* :mod:`.backends`: ``memory``, ``udp`` and ``hidapi`` (the last imported only when used; its reader
+  thread hands over whole messages: :class:`MessageTransport`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from .device import CallStream, CtapHidDevice, HidDescriptor
 from .protocol import CAPABILITY, CTAPHID, HIDERR, CtapHidProtocolError
 from .router import CtapHidTimeout, HidConnection
-from .transport import PacketTransport, TransportClosed
+from .transport import MessageTransport, PacketTransport, TransportClosed
 
 __all__ = [
     "CAPABILITY",
@@ -23,6 +24,7 @@ __all__ = [
     "CtapHidTimeout",
     "HidConnection",
     "HidDescriptor",
+    "MessageTransport",
     "PacketTransport",
     "TransportClosed",
 ]

@@ -49,10 +49,7 @@ async def open_device(address: str, *, timeout: float = 5.0) -> AsyncIterator[Ct
         async with HidConnection.open(transport) as connection:
             yield await CtapHidDevice.open(connection, HidDescriptor(path=address), timeout=timeout)
         return
-    import anyio.to_thread
+    from .backends.hidapi import HidapiDevice
 
-    from .backends.hidapi import HidapiTransport
-
-    hid_transport = await anyio.to_thread.run_sync(HidapiTransport.open, rest)
-    async with HidConnection.open(hid_transport) as connection:
-        yield await CtapHidDevice.open(connection, HidDescriptor(path=rest), timeout=timeout)
+    async with HidapiDevice(HidDescriptor(path=rest), timeout=timeout) as device:
+        yield device

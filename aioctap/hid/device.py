@@ -15,7 +15,7 @@ from .protocol import CAPABILITY, CTAPHID, CtapHidProtocolError, InitResponse
 from .router import DEFAULT_TIMEOUT, HidConnection
 
 if TYPE_CHECKING:
-    from .backends.hidapi import DeviceChange
+    from .backends.hidapi import DeviceChange, HidapiDevice
 
 __all__ = ["CallStream", "CtapHidDevice", "HidDescriptor"]
 
@@ -135,17 +135,26 @@ class CtapHidDevice(CtapDevice):
             callback, self._on_close = self._on_close, None
             await callback()
 
+    @property
+    def product_name(self) -> str | None:
+        """The product string of the USB device descriptor, as python-fido2's ``CtapHidDevice.product_name``."""
+        return self.descriptor.product_name if self.descriptor is not None else None
+
+    @property
+    def serial_number(self) -> str | None:
+        """The serial number string of the USB device descriptor, as python-fido2's ``CtapHidDevice.serial_number``."""
+        return self.descriptor.serial_number if self.descriptor is not None else None
+
     @classmethod
-    async def list_devices(cls) -> AsyncIterator[CtapDevice]:
-        """Async iterator over plugged-in FIDO HID devices (opened; close each when done)."""
-        from .backends.hidapi import list_descriptors, open_hid_device
+    async def list_devices(cls) -> AsyncIterator[HidapiDevice]:
+        """Async iterator over plugged-in FIDO HID devices, not yet open: use each with ``async with device:``.
+
+        Nothing is opened or started until then, so the iteration can be left at any point.
+        """
+        from .backends.hidapi import HidapiDevice, list_descriptors
 
         for descriptor in await list_descriptors():
-            try:
-                device = await open_hid_device(descriptor)
-            except (OSError, TransportError):
-                continue
-            yield device
+            yield HidapiDevice(descriptor)
 
     @classmethod
     def watch_devices(cls, interval: float = 0.5) -> AsyncIterator[DeviceChange]:

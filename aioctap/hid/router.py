@@ -63,6 +63,7 @@ from .transport import (
     RawReportSender,
     ReportPusher,
     ReportsPusher,
+    TransportClosed,
     Wakeup,
 )
 
@@ -219,7 +220,7 @@ class HidConnection:
             try:
                 sent = try_send(reports)
             except TransportError as e:
-                self._fail_all(TransportError(f"transport lost: {e}"))
+                self._fail_all(TransportClosed(f"transport lost: {e}"))
                 return
             if sent == len(reports):
                 return
@@ -343,7 +344,7 @@ class HidConnection:
             while True:
                 self._on_reports(await transport.receive_packets())
         except TransportError as e:
-            self._fail_all(TransportError(f"transport lost: {e}"))
+            self._fail_all(TransportClosed(f"transport lost: {e}"))
         except anyio.get_cancelled_exc_class():
             if self._closed is None:
                 self._fail_all(TransportError("connection closed"))
@@ -371,7 +372,7 @@ class HidConnection:
                     if outbox and outbox[0] is reports:
                         outbox.popleft()
         except TransportError as e:
-            self._fail_all(TransportError(f"transport lost: {e}"))
+            self._fail_all(TransportClosed(f"transport lost: {e}"))
         except Exception as e:
             log.warning("CTAPHID transport failed to send: %s", type(e).__name__)
             self._fail_all(TransportError(f"transport failed: {type(e).__name__}: {e}"))

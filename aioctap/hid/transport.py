@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import anyio
 
 from ..ctap import TransportError
 
 __all__ = [
+    "MessageTransport",
     "NowaitSender",
     "PacketTransport",
     "RawReportSender",
@@ -87,6 +88,27 @@ class ReportPusher(Protocol):
 
     def set_report_receiver(self, receiver: ReportReceiver | None) -> None:
         """Deliver a one-report message to ``receiver(report)``, without a batch around it."""
+        ...
+
+
+@runtime_checkable
+class MessageTransport(PacketTransport, Protocol):
+    """A :class:`PacketTransport` whose own reader thread groups reports into messages (the hid backend).
+
+    Each ``receive_packets`` returns the reports of complete CTAPHID messages (CTAP 2.1 §11.2.4: an
+    initialization report and the continuation reports its BCNT announces; a KEEPALIVE or ERROR report
+    alone), and the thread wakes the event loop once per message, not once per report. When the framing
+    is odd (a gap, a report of another channel or a new initialization report mid-message) it hands over
+    what it has and the host's reassembly decides, so a batch may also hold part of a message.
+    """
+
+    #: always True: marks the transport as one that hands over whole messages
+    reassembles_messages: Literal[True]
+
+    def set_receiver(self, receiver: Callable[[Sequence[bytes]], None] | None) -> None:
+        """Hand each batch to ``receiver(reports)`` in the event loop's thread, in the callback the reader
+        thread schedules (one per message), instead of returning it from ``receive_packets``; ``None``
+        goes back to ``receive_packets``. Batches not yet taken go to a new receiver at once."""
         ...
 
 

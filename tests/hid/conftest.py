@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import socket
+import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import anyio
 import pytest
@@ -122,3 +127,33 @@ class UdpDeviceEnd:
             self._closed = True
             anyio.notify_closing(self.sock)
             self.sock.close()
+
+
+# -- the real ``hid`` package over the stand-in hidapi library (standin_hidapi/) -------------------
+
+
+def _standin_module() -> ModuleType:
+    """``standin_hidapi/standin.py`` (tests are not a package: loaded by path, once)."""
+    name = "aioctap_tests_hidapi_standin"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).parent / "standin_hidapi" / "standin.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def standin_hid(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
+    """The real ``hid`` package bound to the stand-in hidapi library, built with gcc for this session."""
+    return _standin_module().load_standin(tmp_path_factory.mktemp("standin-build"))  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def standin_devices(standin_hid: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The stand-in's device file (``StandinDevices``): ``add(path, (host, port), product=..., ...)``, ``unplug``."""
+    devices = _standin_module().StandinDevices(tmp_path)
+    monkeypatch.setenv(_standin_module().ENV, str(devices.file))
+    return devices

@@ -20,7 +20,7 @@ from aioctap.hid.device import CtapHidDevice
 from aioctap.hid.device_side import CtapHidServer
 from aioctap.hid.protocol import BROADCAST_CID, CTAPHID, CtapHidProtocolError, Reassembler, frame, parse_packet
 from aioctap.hid.router import CtapHidTimeout, HidConnection
-from aioctap.hid.transport import PacketTransport
+from aioctap.hid.transport import PacketTransport, TransportClosed
 
 from .conftest import UdpDeviceEnd
 
@@ -221,7 +221,7 @@ async def test_transport_loss_fails_all_pending(kind: str) -> None:
                 # memory: the device end goes away; UDP: the host's socket is closed under the reader
                 await (dev_side.aclose() if kind == "memory" else conn.transport.aclose())
         assert len(errors) == 10
-        assert all(type(e) is TransportError for e in errors)
+        assert all(type(e) is TransportClosed for e in errors)  # the transport ended: one error type, a TransportError
         assert len({str(e) for e in errors}) == 1  # one clear error, the same for every call
         assert conn.closed
         t0 = anyio.current_time()
