@@ -311,6 +311,15 @@ class HidapiTransport:
             raise TransportClosed("HID device closed")
         self._outbox.put(packets)
 
+    def try_send_packets(self, packets: Sequence[bytes]) -> int:
+        """Queue a message's reports for the writer thread, never waiting (:class:`NowaitSender`): all of them."""
+        if self._error is not None:
+            raise self._error
+        if self._closing:
+            raise TransportClosed("HID device closed")
+        self._outbox.put(packets)
+        return len(packets)
+
     async def receive_packets(self) -> Sequence[bytes]:
         """The reports of the messages the reader thread handed over, at least one report."""
         while not self._ready:
