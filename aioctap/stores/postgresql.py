@@ -7,9 +7,21 @@ Compare-and-set is one conditional ``UPDATE``/``INSERT ... ON CONFLICT`` stateme
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from .base import ConflictError, Record, StoreError, validate_key, validate_name
+from .base import (
+    Check,
+    ConflictError,
+    Delete,
+    Put,
+    Record,
+    StoreError,
+    Write,
+    validate_key,
+    validate_name,
+    validate_writes,
+)
 
 __all__ = ["PostgresStore"]
 
@@ -170,6 +182,78 @@ class PostgresStore:
         except Exception as e:
             raise StoreError(f"PostgreSQL store failed: {type(e).__name__}: {e}") from None
         return [(str(r["key"]), Record(bytes(r["value"]), int(r["version"]))) for r in rows]
+
+    async def transact(self, writes: Sequence[Write]) -> list[int]:
+        """See :meth:`Store.transact <aioctap.stores.base.Store.transact>`: one transaction; each operation is
+        a conditional statement, and the first that finds another version rolls the transaction back.
+        A :class:`Check` locks the record it finds (``FOR SHARE``) until the commit."""
+        validate_writes(writes)
+        try:
+            # in (namespace, key) order, so two transactions on the same records lock them in the same order
+            # and cannot deadlock
+            order = sorted(range(len(writes)), key=lambda i: (writes[i].namespace, writes[i].key))
+            out = [0] * len(writes)
+            async with self._pool.acquire() as conn, conn.transaction():
+                for i in order:
+                    out[i] = await self._apply(conn, writes[i])
+            return out
+        except ConflictError:
+            raise
+        except Exception as e:
+            raise StoreError(f"PostgreSQL store failed: {type(e).__name__}: {e}") from None
+
+    @staticmethod
+    async def _apply(conn: Any, w: Write) -> int:
+        """One operation of :meth:`transact` on ``conn``, inside its transaction."""
+        where = f"namespace = $1 AND key = $2 AND {LIVE}"
+        expected = w.expected_version
+        row: Any
+        if isinstance(w, Put):
+            expires = "NULL" if w.ttl is None else "now() + make_interval(secs => $4)"
+            args: list[Any] = [w.namespace, w.key, bytes(w.value)]
+            if w.ttl is not None:
+                args.append(float(w.ttl))
+            if expected is None:
+                row = await conn.fetchrow(UPSERT.format(expires=expires) + " RETURNING version", *args)
+            elif expected == 0:
+                row = await conn.fetchrow(
+                    UPSERT.format(expires=expires) + " WHERE aioctap_records.expires IS NOT NULL "
+                    "AND aioctap_records.expires <= now() RETURNING version",
+                    *args,
+                )
+            else:
+                row = await conn.fetchrow(
+                    f"UPDATE aioctap_records SET value = $3, version = nextval('aioctap_version_seq'), "
+                    f"expires = {expires} WHERE {where} AND version = ${len(args) + 1} RETURNING version",
+                    *args,
+                    expected,
+                )
+            if row is not None:
+                return int(row["version"])
+        elif isinstance(w, Delete) and expected != 0:
+            if expected is None:
+                row = await conn.fetchrow(
+                    f"DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 RETURNING {LIVE}",
+                    w.namespace,
+                    w.key,
+                )
+                return 1 if row is not None and row[0] else 0
+            row = await conn.fetchrow(
+                f"DELETE FROM aioctap_records WHERE {where} AND version = $3 RETURNING 1", w.namespace, w.key, expected
+            )
+            if row is not None:
+                return 1
+        else:  # a Check, or a Delete of a record that must be absent
+            assert isinstance(w, (Check, Delete))
+            row = await conn.fetchrow(
+                f"SELECT version FROM aioctap_records WHERE {where} FOR SHARE", w.namespace, w.key
+            )
+            actual = 0 if row is None else int(row["version"])
+            if actual == expected:
+                return actual
+        row = await conn.fetchrow(f"SELECT version FROM aioctap_records WHERE {where}", w.namespace, w.key)
+        assert expected is not None
+        raise ConflictError(w.namespace, w.key, expected, 0 if row is None else int(row["version"]))
 
     async def aclose(self) -> None:
         """See :meth:`Store.aclose <aioctap.stores.base.Store.aclose>`."""
