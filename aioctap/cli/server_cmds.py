@@ -1,9 +1,10 @@
-"""``aioctap server``: the relying party (conformance API, OTP-devices API, demo page) over uvicorn."""
+"""``aioctap server``: the relying party (accounts API, OTP-devices API, demo page) over uvicorn."""
 
 from __future__ import annotations
 
 import logging
 import os
+import urllib.parse
 from pathlib import Path
 
 import typer
@@ -23,6 +24,23 @@ def default_db_url() -> str:
     return "sqlite:///" + str(Path(platformdirs.user_data_dir("aioctap")) / "server.db")
 
 
+def default_origin(rp_id: str, port: int) -> str:
+    """``http://localhost:PORT`` for the RP ID localhost, else ``https://RP_ID`` (a TLS proxy in front)."""
+    return f"http://localhost:{port}" if rp_id == "localhost" else f"https://{rp_id}"
+
+
+def data_location(url: str) -> str:
+    """Where a store URL keeps its data, for people (never a password)."""
+    scheme = url.split("://", 1)[0].lower()
+    if scheme == "memory":
+        return "memory (lost when the server stops)"
+    if scheme == "sqlite":
+        return f"SQLite file {Path(url[len('sqlite:///') :]).resolve()}"
+    parts = urllib.parse.urlsplit(url)
+    where = f"{parts.hostname or 'localhost'}{f':{parts.port}' if parts.port else ''}{parts.path}"
+    return f"{'Redis' if scheme == 'redis' else 'PostgreSQL'} at {where}"
+
+
 def register(app: typer.Typer) -> None:
     """Add ``aioctap server``."""
 
@@ -33,17 +51,30 @@ def register(app: typer.Typer) -> None:
         db: str | None = typer.Option(None, "--db", help=DB_HELP),
         rp_id: str = typer.Option("localhost", "--rp-id", help="WebAuthn relying party ID"),
         origin: str | None = typer.Option(
-            None, "--origin", help="expected origin(s), comma-separated [default: http://localhost:PORT]"
+            None,
+            "--origin",
+            help="expected origin(s), comma-separated [default: http://localhost:PORT for the RP ID localhost, "
+            "else https://RP_ID]",
+        ),
+        registration: str = typer.Option(
+            "open", "--registration", help="open: a new user name may open an account; closed: it may not"
+        ),
+        conformance: bool = typer.Option(
+            False,
+            "--conformance",
+            help="TEST MODE for the FIDO conformance tool: anyone may register a credential for any user name, "
+            "and options list a user's credentials. Never on a server people use.",
         ),
         quiet: bool = typer.Option(False, "--quiet", help="log warnings only"),
     ) -> None:
-        """Serve the FIDO2 conformance API (/fido2/...), the OTP-devices API and the demo page (/).
+        """Serve the relying party (/fido2/...: accounts and passkeys), the OTP-devices API and the demo page (/).
 
         The OTP-devices API's administrator bearer token comes from AIOCTAP_ADMIN_TOKEN.
         """
         import uvicorn
 
         from ..server.app import create_app
+        from ..server.ceremony import origin_error
 
         url = db or default_db_url()
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
@@ -51,18 +82,34 @@ def register(app: typer.Typer) -> None:
             raise typer.BadParameter(
                 "use sqlite:///path, memory://, redis://... or postgresql://...", param_hint="--db"
             )
+        if registration not in ("open", "closed"):
+            raise typer.BadParameter("use open or closed", param_hint="--registration")
+        origins = [o.strip() for o in origin.split(",") if o.strip()] if origin else [default_origin(rp_id, port)]
+        for o in origins:
+            error = origin_error(rp_id, o)
+            if error is not None:  # one line, before anything starts
+                typer.echo(f"aioctap server: --origin: {error}", err=True)
+                raise typer.Exit(2)
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
-        origins = [o.strip() for o in origin.split(",") if o.strip()] if origin else [f"http://localhost:{port}"]
         admin_token = os.environ.get(ADMIN_TOKEN_ENV) or None
         logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
-        asgi = create_app(url, rp_id=rp_id, origin=origins, admin_token=admin_token)
-        log = logging.getLogger("aioctap.server")
-        log.warning(
-            "relying party %s for %s, store %s, OTP admin token %s",
-            rp_id,
-            ", ".join(origins),
-            url.split("://", 1)[0],  # a URL may carry a password: print only the scheme
-            "set" if admin_token else "not set",
+        asgi = create_app(
+            url,
+            rp_id=rp_id,
+            origin=origins,
+            admin_token=admin_token,
+            conformance=conformance,
+            registration="open" if registration == "open" else "closed",
         )
+        typer.echo(f"aioctap relying party for RP ID {rp_id}: open {origins[0]}/ in a browser")
+        if origins[0] != f"http://{'localhost' if host in ('127.0.0.1', '::1', 'localhost') else host}:{port}":
+            typer.echo(f"  (listening on {host}:{port}; {origins[0]} must reach it, e.g. through a TLS proxy)")
+        typer.echo(f"  data: {data_location(url)}")
+        typer.echo(
+            "  mode: CONFORMANCE TEST MODE (anyone may register for any user name)"
+            if conformance
+            else f"  mode: accounts, registration of new user names {registration}"
+        )
+        typer.echo(f"  OTP-devices admin token: {'set' if admin_token else f'not set ({ADMIN_TOKEN_ENV})'}")
         uvicorn.run(asgi, host=host, port=port, log_level="warning" if quiet else "info", lifespan="on")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time as _time
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,10 +26,33 @@ from .verify import (
     verify_registration,
 )
 
-__all__ = ["CeremonyState", "Fido2Server", "StoredCredential"]
+__all__ = ["CeremonyState", "Fido2Server", "StoredCredential", "origin_error"]
 
 CHALLENGE_BYTES = 32
 USER_VERIFICATION = ("required", "preferred", "discouraged")
+
+
+def origin_error(rp_id: str, origin: str) -> str | None:
+    """Why a browser on ``origin`` could not use the RP ID ``rp_id``, or None when it can.
+
+    WebAuthn L3 §5.1.3 and §5.1.4.1 (the rp.id / rpId steps): the RP ID must equal the origin's effective
+    domain or be a registrable domain suffix of it; and the origin must be a secure context (https, or http
+    on localhost).
+    """
+    try:
+        parts = urllib.parse.urlsplit(origin)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return f"origin {origin!r} is not a URL"
+    if parts.scheme not in ("http", "https") or not host or parts.path not in ("", "/") or parts.query:
+        return f"origin {origin!r} must be scheme://host[:port] with scheme https (or http on localhost)"
+    if parts.scheme == "http" and host != "localhost" and not host.endswith(".localhost"):
+        return f"origin {origin!r} is plain http: browsers allow WebAuthn over http only on localhost"
+    rp = rp_id.lower()
+    if host != rp and not host.endswith("." + rp):
+        return f"origin {origin!r} does not match RP ID {rp_id!r}: its host must be {rp_id} or a subdomain of it"
+    return None
 
 
 @dataclass(frozen=True)

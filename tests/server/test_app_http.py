@@ -126,3 +126,41 @@ async def test_aioctap_server_command(tmp_path: Path) -> None:
         out = proc.communicate(timeout=15)[0].decode()
     assert db.exists()
     assert "a" * 40 not in out  # the admin token is never logged
+    # the URL that works (the RP ID is localhost: not 127.0.0.1) and where the data lives
+    assert f"open http://localhost:{port}/ in a browser" in out and f"SQLite file {db}" in out, out
+    assert "127.0.0.1" not in out.split("in a browser")[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--rp-id", "example.com"], None),  # the default origin follows the RP ID: https://example.com
+        (["--rp-id", "example.com", "--origin", "http://localhost:8000"], "does not match RP ID"),
+        (["--origin", "https://localhost.evil.com"], "does not match RP ID"),
+        (["--rp-id", "example.com", "--origin", "http://example.com"], "plain http"),
+        (["--origin", "http://localhost:8000/page"], "scheme://host"),
+        (["--origin", "http://localhost:x"], "not a URL"),
+    ],
+)
+def test_aioctap_server_checks_origin_against_rp_id(args: list[str], words: str | None) -> None:
+    from typer.testing import CliRunner
+
+    from aioctap.cli import app
+    from aioctap.server.ceremony import origin_error
+
+    if words is None:
+        assert origin_error("example.com", "https://example.com") is None
+        assert origin_error("example.com", "https://login.example.com:8443") is None
+        return
+    result = CliRunner().invoke(app, ["server", "--db", "memory://", *args])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("aioctap server: --origin: ") and words in lines[0], result.output
+
+
+def test_aioctap_server_prints_where_a_shared_store_lives() -> None:
+    from aioctap.cli.server_cmds import data_location
+
+    assert data_location("redis://:hunter2@db.internal:6380/3") == "Redis at db.internal:6380/3"
+    assert data_location("postgresql://u:hunter2@pg/rp") == "PostgreSQL at pg/rp"
+    assert data_location("memory://").startswith("memory")
