@@ -2,10 +2,12 @@
 
     python3 benchmarks/bench_http.py [--quick]
 
-One completed assertion is the whole HTTP flow of the conformance API through the Starlette app (httpx's
-ASGITransport, no socket): ``POST /fido2/assertion/options`` (user lookup, challenge, session written to
-the store), an ES256 signature made in process by a minimal client (``cryptography``), and ``POST
-/fido2/assertion/result`` (session taken, credential read, verification, sign-count compare-and-set).
+One completed assertion is the whole HTTP flow of a passkey sign-in through the Starlette app in its
+default account mode (httpx's ASGITransport, no socket): ``POST /fido2/assertion/options`` (challenge,
+ceremony session written to the store; the same answer for every user name, so no user lookup), an ES256
+signature made in process by a minimal client (``cryptography``), and ``POST /fido2/assertion/result``
+(ceremony session taken, credential read, verification, then one atomic store write: the sign-count
+compare-and-set, the new account session, the end of the previous one; the client keeps the cookie).
 Stores: memory, SQLite (a temporary file) and Redis (a ``redis-server`` started on a free port when
 installed). No peer server exists to run the same HTTP flow, so those rows have no peer. The last rows
 compare the in-process ceremony (begin + complete, no HTTP, no store) with python-fido2's ``Fido2Server``
@@ -55,6 +57,7 @@ class MiniClient:
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.credential_id = os.urandom(32)
         self.counter = 0
+        self.user_handle = ""
         nums = self.key.public_key().public_numbers()
         self.cose = cbor.dumps({1: 2, 3: -7, -1: 1, -2: nums.x.to_bytes(32, "big"), -3: nums.y.to_bytes(32, "big")})
 
@@ -62,6 +65,7 @@ class MiniClient:
         return json.dumps({"type": kind, "challenge": challenge, "origin": ORIGIN, "crossOrigin": False}).encode()
 
     def create(self, options: dict[str, Any]) -> dict[str, Any]:
+        self.user_handle = options["user"]["id"]
         cid = self.credential_id
         auth_data = RP_ID_HASH + b"\x45" + struct.pack(">I", 0) + bytes(16) + struct.pack(">H", len(cid)) + cid
         att_obj = cbor.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data + self.cose})
@@ -88,6 +92,7 @@ class MiniClient:
                 "clientDataJSON": websafe_encode(client_data),
                 "authenticatorData": websafe_encode(auth_data),
                 "signature": websafe_encode(signature),
+                "userHandle": self.user_handle,
             },
         }
 
@@ -135,6 +140,7 @@ def _ceremony_rates(seconds: float) -> tuple[float, float]:
     from fido2.webauthn import AttestedCredentialData, PublicKeyCredentialRpEntity, UserVerificationRequirement
 
     client = MiniClient()
+    client.user_handle = websafe_encode(b"user")
     ours = Fido2Server(RP_ID, ORIGIN)
     stored = [StoredCredential(client.credential_id, client.cose, 0, b"user")]
     peer = PeerServer(PublicKeyCredentialRpEntity(name="Bench", id=RP_ID), verify_origin=lambda o: o == ORIGIN)
