@@ -8,7 +8,10 @@ import contextlib
 import hashlib
 import json
 import os
+import socket
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -24,7 +27,7 @@ from aioctap.client import WebAuthnClient
 from aioctap.server.app import ACCOUNT_SESSIONS, CREDENTIALS, USER_CREDENTIALS, USERS, create_app
 from aioctap.server.records import RelyingParty
 from aioctap.server.responses import ACCOUNT_COOKIE
-from aioctap.stores import MemoryStore, Store
+from aioctap.stores import MemoryStore, Store, open_store
 from aioctap.virtual import VirtualAuthenticator, open_virtual_device
 from aioctap.webauthn import websafe_encode
 
@@ -365,3 +368,122 @@ async def test_conformance_mode_keeps_the_conformance_tools_behaviour() -> None:
         r = await anyone.post("/fido2/assertion/options", json={"username": "alice"})
         assert [c["id"] for c in r.json()["allowCredentials"]] == [first.id]
         assert_failed(await anyone.post("/fido2/assertion/options", json={"username": "nobody"}), 400, "not exist")
+
+
+async def orphans(store: Store) -> list[str]:
+    """Records that break the registration invariant: every credential has its index entry and its user,
+    every index entry its credential, every user at least one credential."""
+    users = {k: json.loads(r.value) for k, r in await store.scan(USERS)}
+    creds = {k: json.loads(r.value) for k, r in await store.scan(CREDENTIALS)}
+    index = {k for k, _ in await store.scan(USER_CREDENTIALS)}
+    problems = []
+    for cid, doc in creds.items():
+        if f"{doc['user_handle']}/{cid}" not in index:
+            problems.append(f"credential {cid} without its index entry")
+        user = users.get(doc["username"])
+        if user is None or user["id"] != doc["user_handle"]:
+            problems.append(f"credential {cid} without its user")
+    problems += [f"index entry {key} without its credential" for key in index if key.split("/", 1)[1] not in creds]
+    handles = {doc["user_handle"] for doc in creds.values()}
+    problems += [f"user {name} without a credential" for name, user in users.items() if user["id"] not in handles]
+    return problems
+
+
+async def test_accounts_on_every_store(store_url: str) -> None:
+    """The account flow on memory, SQLite, Redis and PostgreSQL: registrations and deletions are single
+    atomic writes, sessions expire and rotate, nothing is left inconsistent."""
+    async with open_store(store_url) as store:
+        app = create_app(store, origin=ORIGIN, otp_routes=False, session_idle=1.0, session_lifetime=60)
+        async with (
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN) as alice,
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN) as bob,
+        ):
+            keys = [Passkey() for _ in range(3)]
+            assert (await register(alice, "alice", keys[0])).status_code == 200
+            assert (await register(bob, "bob", Passkey())).status_code == 200
+            assert_failed(await register(bob, "alice", Passkey()), 403)
+            for key in keys[1:]:
+                r = await alice.post("/fido2/attestation/options", json={"username": "alice", "displayName": "A"})
+                assert (await alice.post("/fido2/attestation/result", json=key.create(r.json()))).status_code == 200
+            assert (await alice.patch(f"/fido2/credentials/{keys[1].id}", json={"name": "laptop"})).status_code == 200
+            assert_failed(await bob.delete(f"/fido2/credentials/{keys[1].id}"), 404)
+            assert (await alice.delete(f"/fido2/credentials/{keys[2].id}")).status_code == 200
+            listed = (await alice.get("/fido2/credentials")).json()["credentials"]
+            assert {c["id"]: c["name"] for c in listed} == {keys[0].id: "", keys[1].id: "laptop"}
+            assert len(await store.scan(CREDENTIALS)) == 3 and await orphans(store) == []
+
+            r = await sign_in(alice, keys[1], "alice")
+            assert r.status_code == 200 and len(await store.scan(ACCOUNT_SESSIONS)) == 2  # alice's and bob's
+            assert (await alice.post("/fido2/logout")).status_code == 200
+            assert_failed(await alice.get("/fido2/account"), 401)
+            await anyio.sleep(1.5)  # bob's session: idle past its second
+            assert_failed(await bob.get("/fido2/account"), 401)
+            assert await store.scan(ACCOUNT_SESSIONS) == []
+
+
+async def test_kill_9_during_registrations_leaves_no_orphan(store_url: str) -> None:
+    """``aioctap server`` killed with SIGKILL while registrations are in flight, five times over: every
+    registration is in the store whole or not at all."""
+    if store_url == "memory://":
+        pytest.skip("a memory store does not outlive its process")
+    completed = 0
+    for round_ in range(5):
+        completed += await _register_until_killed(store_url, f"r{round_}", 20 + 10 * round_)
+    async with open_store(store_url) as store:
+        assert await orphans(store) == []
+        assert len(await store.scan(CREDENTIALS)) >= completed >= 200
+
+
+async def _register_until_killed(store_url: str, prefix: str, kill_after: int) -> int:
+    """Start ``aioctap server`` on ``store_url``, run 16 concurrent registrations until ``kill_after`` of
+    them completed, SIGKILL the server; the number of completed registrations."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    origin = f"http://localhost:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aioctap", "server", "--port", str(port), "--db", store_url, "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    completed = 0
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            with anyio.fail_after(30):
+                while True:
+                    assert proc.poll() is None, "aioctap server exited"
+                    try:
+                        await http.get("/openapi.json")
+                        break
+                    except httpx.TransportError:
+                        await anyio.sleep(0.1)
+
+            async def worker(n: int) -> None:
+                nonlocal completed
+                for i in range(10_000):
+                    key = Passkey()
+                    try:
+                        body = {"username": f"{prefix}-{n}-{i}", "displayName": "U"}
+                        options = (await http.post("/fido2/attestation/options", json=body)).json()
+                        answer = key.create(options)
+                        answer["response"]["clientDataJSON"] = websafe_encode(
+                            json.dumps({"type": "webauthn.create", "challenge": options["challenge"],
+                                        "origin": origin}).encode()
+                        )  # fmt: skip
+                        r = await http.post("/fido2/attestation/result", json=answer)
+                        assert r.status_code == 200, r.text
+                        completed += 1
+                    except httpx.TransportError:
+                        return
+
+            async with anyio.create_task_group() as tg:
+                for n in range(16):
+                    tg.start_soon(worker, n)
+                with anyio.fail_after(60):
+                    while completed < kill_after:
+                        await anyio.sleep(0.005)
+                proc.kill()  # SIGKILL, with requests in flight
+    finally:
+        proc.kill()
+        proc.wait(10)
+    return completed
