@@ -390,6 +390,7 @@ def _otp_op(
             "400": {"description": "malformed request", **_TALER_ERROR},
             "401": {"description": "missing or invalid bearer token", **_TALER_ERROR},
             "404": {"description": "unknown device or token", **_TALER_ERROR},
+            "503": {"description": "the store is unavailable", **_TALER_ERROR},
         },
     }
     if request:
