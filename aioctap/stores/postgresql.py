@@ -2,6 +2,11 @@
 
 Compare-and-set is one conditional ``UPDATE``/``INSERT ... ON CONFLICT`` statement, take is
 ``DELETE ... RETURNING``: each atomic in the database. Versions come from a sequence.
+
+Nothing waits on the database without a limit: taking a connection from the pool waits at most
+``acquire_timeout`` seconds and a statement runs at most ``command_timeout`` seconds (the whole
+operation at most their sum and a second more); past that a frozen or overloaded database is a
+:class:`StoreError`, which the HTTP layers answer with 503.
 """
 
 from __future__ import annotations
@@ -9,6 +14,8 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from typing import Any
+
+import anyio
 
 from .base import (
     Check,
@@ -38,6 +45,8 @@ CREATE TABLE IF NOT EXISTS aioctap_records (
 """
 LIVE = "(expires IS NULL OR expires > now())"
 SWEEP_INTERVAL = 60.0  # seconds between deletions of expired records
+COMMAND_TIMEOUT = 5.0  # seconds a statement may run
+ACQUIRE_TIMEOUT = 5.0  # seconds to wait for a pooled connection (or a new one)
 # insert-or-replace; put appends a WHERE to it for "create only" (expected_version=0)
 UPSERT = (
     "INSERT INTO aioctap_records VALUES ($1, $2, $3, nextval('aioctap_version_seq'), {expires}) "
@@ -49,19 +58,28 @@ UPSERT = (
 class PostgresStore:
     """A :class:`~aioctap.stores.base.Store` in a PostgreSQL table."""
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(
+        self, pool: Any, *, command_timeout: float = COMMAND_TIMEOUT, acquire_timeout: float = ACQUIRE_TIMEOUT
+    ) -> None:
         self._pool = pool
+        self._acquire_timeout = acquire_timeout
+        self._deadline = command_timeout + acquire_timeout + 1.0  # a backstop over the two
         self._next_sweep = time.monotonic() + SWEEP_INTERVAL
 
     @classmethod
-    async def connect(cls, url: str) -> PostgresStore:
+    async def connect(
+        cls, url: str, *, command_timeout: float = COMMAND_TIMEOUT, acquire_timeout: float = ACQUIRE_TIMEOUT
+    ) -> PostgresStore:
         """Open a connection pool to ``url`` and create the table and sequence if missing."""
         try:
             import asyncpg
         except ImportError:
             raise StoreError("the postgresql store needs asyncpg: pip install 'aioctap[postgresql]'") from None
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=10)
+            with anyio.fail_after(command_timeout + acquire_timeout + 1.0):
+                pool = await asyncpg.create_pool(
+                    url, min_size=1, max_size=10, command_timeout=command_timeout, timeout=acquire_timeout
+                )
             async with pool.acquire() as conn:
                 await conn.execute("SELECT pg_advisory_lock(74112)")
                 try:
@@ -70,14 +88,16 @@ class PostgresStore:
                     await conn.execute("SELECT pg_advisory_unlock(74112)")
         except Exception as e:
             raise StoreError(f"cannot open the PostgreSQL store: {type(e).__name__}: {e}") from None
-        return cls(pool)
+        return cls(pool, command_timeout=command_timeout, acquire_timeout=acquire_timeout)
 
     def __repr__(self) -> str:
         return "PostgresStore()"
 
-    async def _fetch(self, query: str, *args: Any) -> Any:
+    async def _fetch(self, query: str, *args: Any, many: bool = False) -> Any:
         try:
-            return await self._pool.fetchrow(query, *args)
+            with anyio.fail_after(self._deadline):
+                async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+                    return await (conn.fetch if many else conn.fetchrow)(query, *args)
         except Exception as e:
             raise StoreError(f"PostgreSQL store failed: {type(e).__name__}: {e}") from None
 
@@ -170,17 +190,15 @@ class PostgresStore:
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
         """See :meth:`Store.scan <aioctap.stores.base.Store.scan>`."""
         validate_name("namespace", namespace)
-        try:
-            rows = await self._pool.fetch(
-                f"SELECT key, value, version FROM aioctap_records WHERE namespace = $1 AND left(key, $2) = $3 "
-                f'AND {LIVE} ORDER BY key COLLATE "C" LIMIT $4',
-                namespace,
-                len(prefix),
-                prefix,
-                limit,
-            )
-        except Exception as e:
-            raise StoreError(f"PostgreSQL store failed: {type(e).__name__}: {e}") from None
+        rows = await self._fetch(
+            f"SELECT key, value, version FROM aioctap_records WHERE namespace = $1 AND left(key, $2) = $3 "
+            f'AND {LIVE} ORDER BY key COLLATE "C" LIMIT $4',
+            namespace,
+            len(prefix),
+            prefix,
+            limit,
+            many=True,
+        )
         return [(str(r["key"]), Record(bytes(r["value"]), int(r["version"]))) for r in rows]
 
     async def transact(self, writes: Sequence[Write]) -> list[int]:
@@ -193,9 +211,10 @@ class PostgresStore:
             # and cannot deadlock
             order = sorted(range(len(writes)), key=lambda i: (writes[i].namespace, writes[i].key))
             out = [0] * len(writes)
-            async with self._pool.acquire() as conn, conn.transaction():
-                for i in order:
-                    out[i] = await self._apply(conn, writes[i])
+            with anyio.fail_after(self._deadline):
+                async with self._pool.acquire(timeout=self._acquire_timeout) as conn, conn.transaction():
+                    for i in order:
+                        out[i] = await self._apply(conn, writes[i])
             return out
         except ConflictError:
             raise
