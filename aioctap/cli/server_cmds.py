@@ -91,7 +91,7 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"aioctap server: --origin: {error}", err=True)
                 raise typer.Exit(2)
         if url.startswith("sqlite:///"):
-            Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
+            Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         admin_token = os.environ.get(ADMIN_TOKEN_ENV) or None
         logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
         asgi = create_app(

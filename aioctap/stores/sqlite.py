@@ -1,7 +1,8 @@
 """SQLite store (``sqlite:///path``): the embedded default, standard library only.
 
 One connection per store, used from one worker thread at a time (anyio's to_thread with a
-capacity limiter of 1). Every compare-and-set and take is a single ``BEGIN IMMEDIATE``
+capacity limiter of 1). The database file is created 0600 (SQLite gives its WAL and shared-memory
+files the same mode). Every compare-and-set and take is a single ``BEGIN IMMEDIATE``
 transaction, so concurrent processes sharing the file cannot interleave a read and a write.
 Versions come from a per-store sequence table, so a deleted and re-created record never gets
 an old version back.
@@ -9,6 +10,7 @@ an old version back.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -56,7 +58,11 @@ class SQLiteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:  # created readable by its owner only; SQLite gives its -wal and -shm files the same mode
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError as e:
+                raise StoreError(f"cannot create SQLite store {self.path}: {e.strerror}") from None
         self._limiter = anyio.CapacityLimiter(1)
         self._next_sweep = time.time() + SWEEP_INTERVAL
         try:
