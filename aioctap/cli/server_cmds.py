@@ -10,6 +10,7 @@ from pathlib import Path
 import typer
 
 ADMIN_TOKEN_ENV = "AIOCTAP_ADMIN_TOKEN"
+SECRET_KEY_ENV = "AIOCTAP_SECRET_KEY"
 STORE_SCHEMES = ("sqlite", "memory", "redis", "postgresql", "postgres")
 DB_HELP = (
     "store URL: sqlite:///path, memory://, redis://..., postgresql://... "
@@ -41,6 +42,37 @@ def data_location(url: str) -> str:
     return f"{'Redis' if scheme == 'redis' else 'PostgreSQL'} at {where}"
 
 
+def secret_key_file(url: str) -> Path:
+    """Where the key that encrypts OTP keys at rest is kept when AIOCTAP_SECRET_KEY is not set: beside
+    a SQLite database (``DB.key``), in the user's data directory for a shared store."""
+    if url.lower().startswith("sqlite:///"):
+        return Path(url[len("sqlite:///") :] + ".key")
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("aioctap")) / "secret.key"
+
+
+def load_secret_key(url: str, env: dict[str, str]) -> tuple[str, str]:
+    """The secret that encrypts OTP keys at rest and where it came from: AIOCTAP_SECRET_KEY, or the key
+    file of :func:`secret_key_file`, created 0600 with 256 random bits on first start."""
+    import secrets
+
+    value = env.get(SECRET_KEY_ENV, "").strip()
+    if value:
+        return value, SECRET_KEY_ENV
+    path = secret_key_file(url)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        value = path.read_text(encoding="ascii").strip()
+    else:
+        value = secrets.token_hex(32)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(value + "\n")
+    return value, f"key file {path.resolve()}"
+
+
 def register(app: typer.Typer) -> None:
     """Add ``aioctap server``."""
 
@@ -69,7 +101,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Serve the relying party (/fido2/...: accounts and passkeys), the OTP-devices API and the demo page (/).
 
-        The OTP-devices API's administrator bearer token comes from AIOCTAP_ADMIN_TOKEN.
+        The OTP-devices API's administrator bearer token comes from AIOCTAP_ADMIN_TOKEN; its OTP keys are
+        encrypted at rest with AIOCTAP_SECRET_KEY, or a key file created beside the database (DB.key, 0600).
         """
         import uvicorn
 
@@ -93,6 +126,16 @@ def register(app: typer.Typer) -> None:
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         admin_token = os.environ.get(ADMIN_TOKEN_ENV) or None
+        from ..otp.context import OTPContext
+        from ..otp.errors import KeyFormatError
+
+        try:
+            secret, secret_source = load_secret_key(url, dict(os.environ))
+            # the secret is 256 random bits, not a password: the lowest PBKDF2 cost is enough
+            otp_context = OTPContext(secrets={"1": secret}, encrypt_cost=8)
+        except (OSError, UnicodeDecodeError, KeyFormatError) as e:
+            typer.echo(f"aioctap server: the OTP key-encryption secret: {type(e).__name__}: {e}", err=True)
+            raise typer.Exit(2) from None
         logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
         asgi = create_app(
             url,
@@ -101,6 +144,7 @@ def register(app: typer.Typer) -> None:
             admin_token=admin_token,
             conformance=conformance,
             registration="open" if registration == "open" else "closed",
+            otp_context=otp_context,
         )
         typer.echo(f"aioctap relying party for RP ID {rp_id}: open {origins[0]}/ in a browser")
         if origins[0] != f"http://{'localhost' if host in ('127.0.0.1', '::1', 'localhost') else host}:{port}":
@@ -112,4 +156,5 @@ def register(app: typer.Typer) -> None:
             else f"  mode: accounts, registration of new user names {registration}"
         )
         typer.echo(f"  OTP-devices admin token: {'set' if admin_token else f'not set ({ADMIN_TOKEN_ENV})'}")
+        typer.echo(f"  OTP keys encrypted at rest with the secret from {secret_source}")
         uvicorn.run(asgi, host=host, port=port, log_level="warning" if quiet else "info", lifespan="on")

@@ -45,7 +45,7 @@ from .context import OTPContext
 from .errors import KeyFormatError
 from .taler import TalerAmount, decode_key, parse_algorithm, pos_confirmation
 
-__all__ = ["MAX_BODY", "PERMISSIONS", "SCOPES", "TalerError", "otp_device_routes"]
+__all__ = ["MAX_BODY", "PERMISSIONS", "SCOPES", "TalerError", "encrypt_plaintext_keys", "otp_device_routes"]
 
 DEVICES = "otp-devices"
 TOKENS = "otp-api-tokens"
@@ -322,9 +322,21 @@ class _OtpDeviceApi:
             raise TalerError(404, EC_OTP_DEVICE_UNKNOWN, "unknown OTP device")
         return record, json.loads(record.value)
 
+    async def _reseal(self, store_key: str, version: int, device: dict[str, Any], key: str) -> None:
+        """Write ``device`` again with its key sealed under the context's current secret (a row an older
+        version stored in plain text, or under an older secret); lost races are left to the winner."""
+        device = {k: v for k, v in device.items() if k not in ("key", "enckey")}
+        device.update(await self._seal(key))
+        try:
+            await self._put(DEVICES, store_key, device, expected=version)
+        except ConflictError:
+            pass
+
     async def get_device(self, request: Request, instance: str, device_id: str) -> Response:
         await self.authorize(request, instance, "otp-devices-read")
-        _, device = await self._device(instance, device_id)
+        record, device = await self._device(instance, device_id)
+        if self.context is not None and self.context.can_encrypt and "key" in device:
+            await self._reseal(f"{instance}/{device_id}", record.version, device, str(device["key"]))
         faketime = request.query_params.get("faketime")
         if faketime is None:
             now = int(self.clock())
@@ -480,6 +492,21 @@ class _OtpDeviceApi:
                     pass  # refreshed or revoked meanwhile: it is gone or replaced, either way not this version
                 return Response(status_code=204)
         raise TalerError(404, EC_TOKEN_UNKNOWN, "unknown token serial")
+
+
+async def encrypt_plaintext_keys(store: Store, context: OTPContext) -> int:
+    """Encrypt every OTP key an older version stored in plain text (each row one compare-and-set);
+    the number of rows encrypted. The relying-party app runs this at start-up."""
+    if not context.can_encrypt:
+        return 0
+    api = _OtpDeviceApi(store, None, context, _time.time)
+    done = 0
+    for store_key, record in await store.scan(DEVICES):
+        device = json.loads(record.value)
+        if isinstance(device, dict) and isinstance(device.get("key"), str):
+            await api._reseal(store_key, record.version, device, device["key"])
+            done += 1
+    return done
 
 
 def _outage(error: StoreError, code: int) -> TalerError:

@@ -55,7 +55,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ..stores.base import Store, Write
+from ..otp.context import OTPContext
+from ..stores.base import Store, StoreError, Write
 from ..webauthn import websafe_decode, websafe_encode
 from . import parse
 from .accounts import account_routes
@@ -294,13 +295,26 @@ def fido2_routes(
 # -- the app -----------------------------------------------------------------------------------------------
 
 
-def _otp_routes(store: Store, admin_token: str | None) -> list[BaseRoute]:
+def _otp_routes(store: Store, admin_token: str | None, context: OTPContext | None) -> list[BaseRoute]:
     try:
         from ..otp.api import otp_device_routes
     except ImportError as e:  # the OTP-devices API is optional (another module)
         log.warning("OTP-devices API not mounted: %s", e)
         return []
-    return list(otp_device_routes(store, admin_token=admin_token))
+    return list(otp_device_routes(store, admin_token=admin_token, context=context))
+
+
+async def _encrypt_old_keys(store: Store, context: OTPContext) -> None:
+    """At start-up: OTP keys an older version stored in plain text are encrypted (a failure is logged)."""
+    try:
+        from ..otp.api import encrypt_plaintext_keys
+
+        done = await encrypt_plaintext_keys(store, context)
+    except (ImportError, StoreError, ValueError) as e:
+        log.warning("OTP keys stored in plain text were not encrypted: %s", type(e).__name__)
+        return
+    if done:
+        log.warning("encrypted %d OTP key(s) stored in plain text by an older version", done)
 
 
 def create_app(
@@ -316,6 +330,7 @@ def create_app(
     registration: Literal["open", "closed"] = "open",
     session_idle: float = 1800.0,
     session_lifetime: float = 12 * 3600.0,
+    otp_context: OTPContext | None = None,
 ) -> Starlette:
     """The ASGI app: conformance API, OpenAPI document, demo page and (optionally) the OTP-devices API.
 
@@ -323,7 +338,8 @@ def create_app(
     :func:`aioctap.stores.open_store` and closes at shutdown. ``origin`` defaults to
     ``http://{rp_id}:8000``. ``conformance``: the FIDO conformance tool's test mode (anonymous registration
     for any user name); ``registration``: whether a new user name may open an account; ``session_idle`` and
-    ``session_lifetime``: the account session's idle and absolute lifetimes in seconds.
+    ``session_lifetime``: the account session's idle and absolute lifetimes in seconds. ``otp_context``:
+    encrypts the OTP-devices API's keys at rest (rows stored in plain text are encrypted at start-up).
     """
     if registration not in ("open", "closed"):
         raise ValueError("registration must be 'open' or 'closed'")
@@ -357,18 +373,22 @@ def create_app(
         *fido2_routes(rp, conformance=conformance, registration=registration),
     ]
     if otp_routes:
-        routes += _otp_routes(the_store, admin_token)
+        routes += _otp_routes(the_store, admin_token, otp_context)
     document = openapi_document(routes, rp_id=rp_id)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if opened is None:
+            if otp_routes and otp_context is not None:
+                await _encrypt_old_keys(the_store, otp_context)
             yield
             return
         from ..stores import open_store
 
         async with open_store(opened.url) as inner:
             opened.inner = inner
+            if otp_routes and otp_context is not None:
+                await _encrypt_old_keys(inner, otp_context)
             try:
                 yield
             finally:

@@ -432,3 +432,36 @@ async def test_a_store_outage_is_503_with_taler_codes(tmp_path: Path) -> None:
         # a created token checks the store: down too
         r = await c.get("/private/otp-devices", headers={"Authorization": "Bearer secret-token:other"})
         assert r.status_code == 503 and r.json()["code"] == 53
+
+
+async def test_otp_keys_are_encrypted_at_rest_and_old_plain_rows_are_encrypted(store: Store) -> None:
+    from aioctap.otp.api import encrypt_plaintext_keys
+    from aioctap.server.app import create_app
+
+    context = OTPContext(secrets={"1": "s" * 64}, encrypt_cost=8)
+    async with make_client(store, context=context) as c:
+        assert (await c.post("/private/otp-devices", json=DEVICE, headers=AUTH)).status_code == 204
+        record = await store.get("otp-devices", "default/pos-1")
+        assert record is not None and KEY.encode() not in record.value and b'"enckey"' in record.value
+        body = (await c.get("/private/otp-devices/pos-1", params={"faketime": T}, headers=AUTH)).json()
+        assert body["otp_code"] == pos_confirmation(KEY, 1, T)
+
+    # rows an older version wrote in plain text: one is encrypted when read, the others at start-up
+    for device_id in ("old-1", "old-2", "old-3"):
+        row = {"id": device_id, "description": "d", "algorithm": 1, "ctr": None, "key": KEY}
+        await store.put("otp-devices", f"default/{device_id}", json.dumps(row).encode())
+    async with make_client(store, context=context) as c:
+        body = (await c.get("/private/otp-devices/old-1", params={"faketime": T}, headers=AUTH)).json()
+        assert body["otp_code"] == pos_confirmation(KEY, 1, T)
+    record = await store.get("otp-devices", "default/old-1")
+    assert record is not None and KEY.encode() not in record.value
+    assert await encrypt_plaintext_keys(store, OTPContext()) == 0  # no secret: nothing to encrypt with
+    app = create_app(store, admin_token=ADMIN, otp_context=context)
+    async with app.router.lifespan_context(app):
+        pass
+    for _, record in await store.scan("otp-devices"):
+        assert KEY.encode() not in record.value
+    async with make_client(store, context=context) as c:
+        for device_id in ("old-2", "old-3"):
+            body = (await c.get(f"/private/otp-devices/{device_id}", params={"faketime": T}, headers=AUTH)).json()
+            assert body["otp_code"] == pos_confirmation(KEY, 1, T)
