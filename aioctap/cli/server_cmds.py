@@ -97,6 +97,13 @@ def register(app: typer.Typer) -> None:
             help="TEST MODE for the FIDO conformance tool: anyone may register a credential for any user name, "
             "and options list a user's credentials. Never on a server people use.",
         ),
+        header_timeout: float = typer.Option(
+            10.0, "--header-timeout", min=0.1, help="seconds a client has to send a request's headers"
+        ),
+        keep_alive: int = typer.Option(5, "--timeout-keep-alive", min=1, help="seconds an idle connection stays open"),
+        limit_concurrency: int = typer.Option(
+            200, "--limit-concurrency", min=1, help="connections and requests at once (more are answered 503)"
+        ),
         quiet: bool = typer.Option(False, "--quiet", help="log warnings only"),
     ) -> None:
         """Serve the relying party (/fido2/...: accounts and passkeys), the OTP-devices API and the demo page (/).
@@ -108,6 +115,7 @@ def register(app: typer.Typer) -> None:
 
         from ..server.app import create_app
         from ..server.ceremony import origin_error
+        from ..server.serving import http_protocol
 
         url = db or default_db_url()
         scheme = url.split("://", 1)[0].lower() if "://" in url else ""
@@ -157,4 +165,13 @@ def register(app: typer.Typer) -> None:
         )
         typer.echo(f"  OTP-devices admin token: {'set' if admin_token else f'not set ({ADMIN_TOKEN_ENV})'}")
         typer.echo(f"  OTP keys encrypted at rest with the secret from {secret_source}")
-        uvicorn.run(asgi, host=host, port=port, log_level="warning" if quiet else "info", lifespan="on")
+        uvicorn.run(
+            asgi,
+            host=host,
+            port=port,
+            log_level="warning" if quiet else "info",
+            lifespan="on",
+            http=http_protocol(header_timeout),
+            timeout_keep_alive=keep_alive,
+            limit_concurrency=limit_concurrency,
+        )
