@@ -126,8 +126,12 @@ def register(app: typer.Typer) -> None:
         if registration not in ("open", "closed"):
             raise typer.BadParameter("use open or closed", param_hint="--registration")
         origins = [o.strip() for o in origin.split(",") if o.strip()] if origin else [default_origin(rp_id, port)]
+        from ..client import verify_rp_id
+
         for o in origins:
             error = origin_error(rp_id, o)
+            if error is None and not verify_rp_id(rp_id, o):  # the public suffix list's verdict
+                error = f"RP ID {rp_id!r} is a public suffix: a browser on {o} cannot use it"
             if error is not None:  # one line, before anything starts
                 typer.echo(f"aioctap server: --origin: {error}", err=True)
                 raise typer.Exit(2)

@@ -199,14 +199,24 @@ def _json(schema: str) -> dict[str, Any]:
 
 
 def _post(
-    summary: str, request: dict[str, Any], response: str, description: str = "", *, forbidden: bool = False
+    summary: str,
+    request: dict[str, Any],
+    response: str | list[str],
+    description: str = "",
+    *,
+    forbidden: bool = False,
 ) -> dict[str, Any]:
+    ok: dict[str, Any] = (
+        _json(response)
+        if isinstance(response, str)
+        else {"content": {"application/json": {"schema": {"anyOf": [_ref(r) for r in response]}}}}
+    )
     op: dict[str, Any] = {
         "summary": summary,
         "tags": ["fido2"],
         "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
         "responses": {
-            "200": {"description": "status ok", **_json(response)},
+            "200": {"description": "status ok", **ok},
             "400": {
                 "description": "malformed request or failed verification (status failed)",
                 **_json("ServerResponse"),
@@ -261,7 +271,7 @@ FIDO2_PATHS: dict[str, Any] = {
                     _ref("ServerPublicKeyCredentialGetOptionsRequest"),
                 ]
             },
-            "ServerPublicKeyCredentialCreationOptionsResponse",
+            ["ServerPublicKeyCredentialCreationOptionsResponse", "ServerPublicKeyCredentialGetOptionsResponse"],
             "A request with none of displayName, authenticatorSelection and attestation starts an authentication "
             "and is answered with a ServerPublicKeyCredentialGetOptionsResponse.",
             forbidden=True,

@@ -143,6 +143,7 @@ async def test_aioctap_server_command(tmp_path: Path) -> None:
         (["--rp-id", "example.com", "--origin", "http://example.com"], "plain http"),
         (["--origin", "http://localhost:8000/page"], "scheme://host"),
         (["--origin", "http://localhost:x"], "not a URL"),
+        (["--rp-id", "github.io", "--origin", "https://alice.github.io"], "public suffix"),
     ],
 )
 def test_aioctap_server_checks_origin_against_rp_id(args: list[str], words: str | None) -> None:
