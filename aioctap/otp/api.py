@@ -599,7 +599,8 @@ def otp_device_routes(
         ("/private/tokens/{serial}", {"DELETE": api.delete_token}),
     ]
     routes: list[BaseRoute] = []
-    all_methods = ["GET", "HEAD", "POST", "PATCH", "DELETE", "PUT"]
+    # every method reaches the endpoint, which answers the undocumented ones with a Taler 405 and the exact Allow
+    all_methods = ["GET", "HEAD", "POST", "PATCH", "DELETE", "PUT", "OPTIONS", "TRACE"]
     for path, methods in table:
         endpoint = _endpoint(methods)
         routes.append(Route(path, endpoint, methods=all_methods))

@@ -399,7 +399,9 @@ def create_app(
         status = int(getattr(exc, "status_code", 500))
         detail = str(getattr(exc, "detail", "") or "request failed")
         if request.url.path.startswith("/fido2"):
-            return failed(f"{request.method} {request.url.path}: {detail}", status)
+            response = failed(f"{request.method} {request.url.path}: {detail}", status)
+            response.headers.update(getattr(exc, "headers", None) or {})  # a 405's Allow
+            return response
         return JSONResponse({"detail": detail}, status_code=status, headers=getattr(exc, "headers", None))
 
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={HTTPException: http_error})

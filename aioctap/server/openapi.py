@@ -412,6 +412,11 @@ def _otp_op(
     return op
 
 
+def _with_403(op: dict[str, Any]) -> dict[str, Any]:
+    op["responses"]["403"] = {"description": "the administrator token cannot be revoked", **_TALER_ERROR}
+    return op
+
+
 def _otp_paths(prefix: str, base: Sequence[str]) -> dict[str, Any]:
     device = [*base, "device_id"]
     device_get = _otp_op("An OTP device (otp_code when the query allows it)", "200", "OtpDeviceDetails", None, device)
@@ -432,7 +437,7 @@ def _otp_paths(prefix: str, base: Sequence[str]) -> dict[str, Any]:
         },
         f"{prefix}/private/token": {
             "post": _otp_op("Create a bearer token", "200", "LoginTokenSuccessResponse", "LoginTokenRequest", base),
-            "delete": _otp_op("Revoke the calling token", "204", None, None, base),
+            "delete": _with_403(_otp_op("Revoke the calling token", "204", None, None, base)),
         },
         f"{prefix}/private/tokens": {"get": _otp_op("List the tokens", "200", "TokenInfos", None, base)},
         f"{prefix}/private/tokens/{{serial}}": {

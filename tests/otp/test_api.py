@@ -241,6 +241,9 @@ async def test_method_not_allowed_is_taler_json(store: Store) -> None:
     async with make_client(store) as c:
         r = await c.put("/private/otp-devices", json=DEVICE, headers=AUTH)
         assert r.status_code == 405 and r.json()["code"] == 20 and "POST" in r.headers["allow"]
+        for method in ("OPTIONS", "TRACE"):  # every undocumented method, with exactly the documented ones allowed
+            r = await c.request(method, "/private/tokens", headers=AUTH)
+            assert r.status_code == 405 and r.json()["code"] == 20 and r.headers["allow"] == "GET"
 
 
 async def test_keys_encrypted_at_rest_and_never_returned(store: Store) -> None:

@@ -462,7 +462,12 @@ async def test_user_records_are_written_when_a_registration_completes() -> None:
 
 async def test_unknown_paths_and_methods_under_fido2_are_server_responses() -> None:
     async with rp_env() as rp:
-        assert_failed(await rp.http.get("/fido2/attestation/options"), 405, "GET")
+        r = await rp.http.get("/fido2/attestation/options")
+        assert_failed(r, 405, "GET")
+        assert r.headers["allow"] == "POST"
+        r = await rp.http.request("TRACE", "/fido2/credentials/AAAA")
+        assert_failed(r, 405, "TRACE")
+        assert set(r.headers["allow"].split(", ")) == {"PATCH", "DELETE"}
         assert_failed(await rp.http.post("/fido2/nothing", json={}), 404, "/fido2/nothing")
         assert (await rp.http.get("/nothing")).status_code == 404
 
