@@ -471,6 +471,11 @@ async def api_seeds(seeds: Seeds) -> None:
         obj = json.loads(body)
         obj.pop("_publicKey", None)
         _add(seeds, "fido2_api", b"\x07" + json.dumps(obj).encode())
+    other = websafe_encode(b"fuzz-credential-2")
+    _add(seeds, "fido2_account_api", b"\x00\n" + json.dumps({"name": "Laptop key"}).encode(),
+         b"\x08" + other.encode() + b"\n" + json.dumps({"name": "\u00e9t\u00e9 \U0001f511"}).encode(),
+         b"\x01\n", b"\x09" + other.encode() + b"\n", b"\x02\n", b"\x03\n", b"\x04\n",
+         b"\x12not-a-session-token\n")  # fmt: skip
     device = {"otp_device_id": "till-2", "otp_device_description": "second till", "otp_key": "JBSWY3DPEHPK3PXP",
               "otp_algorithm": "TOTP_WITH_PRICE", "otp_ctr": 7}  # fmt: skip
     _add(

@@ -1076,6 +1076,73 @@ def _fido2_api() -> Target:
     return Target("fido2_api", run, (), max_len=16384, tokens=tokens)
 
 
+ACCOUNT_CREDENTIAL = b"fuzz-credential-1"
+
+
+@target("fido2_account_api")
+def _fido2_account_api() -> Target:
+    """Selector byte + bytes into the signed-in user's routes of the relying-party app (memory store).
+
+    A user with two credentials is signed in for each input. Selector bits 0-2 pick the request: PATCH
+    (rename) or DELETE of a credential, GET /fido2/account, GET /fido2/credentials, POST /fido2/logout;
+    bit 3 names the credential from the input (its first line) instead of the user's own; bit 4 sends
+    the input's first line as the session cookie instead of the real one. The rest is the body. A 500
+    answer (or an exception out of the app) is a crash.
+    """
+    _require("aioctap.server.accounts")
+    from aioctap.server.app import create_app
+    from aioctap.server.records import RelyingParty
+    from aioctap.server.verify import RegistrationResult
+    from aioctap.stores.memory import MemoryStore
+    from aioctap.webauthn import Aaguid, websafe_encode
+
+    store = MemoryStore()
+    app = create_app(store, rp_id=RP_ID, origin=ORIGIN, otp_routes=False)
+    rp: RelyingParty = app.state.relying_party
+    errors = _ServerErrors()
+    own = websafe_encode(ACCOUNT_CREDENTIAL)
+
+    def registration(credential_id: bytes) -> RegistrationResult:
+        from aioctap.server.attestation import AttestationType
+
+        return RegistrationResult(
+            credential_id=credential_id, credential_public_key=b"\xa0", sign_count=0, aaguid=Aaguid(bytes(16)),
+            fmt="none", attestation_type=AttestationType.NONE, trust_path=(), attestation_trusted=False,
+            user_verified=True, user_present=True, backup_eligible=False, backup_state=False, transports=(),
+            extensions=None, alg=-7,
+        )  # fmt: skip
+
+    requests = (("PATCH", "credential"), ("DELETE", "credential"), ("GET", "/fido2/account"),
+                ("GET", "/fido2/credentials"), ("POST", "/fido2/logout"), ("PATCH", "credential"),
+                ("DELETE", "credential"), ("POST", "/fido2/logout"))  # fmt: skip
+
+    def run(data: bytes) -> None:
+        if not data:
+            return
+        store.__init__()  # type: ignore[misc]  # an empty store for each input, the app kept
+        method, path = requests[data[0] & 7]
+        first, _, body = data[1:].partition(b"\n")
+        text = first.decode("utf-8", "replace")
+
+        async def scenario() -> None:
+            token, writes = rp.open_session("alice", websafe_encode(b"user-1"))
+            await rp.add_credential("alice", b"user-1", registration(ACCOUNT_CREDENTIAL), also=writes)
+            await rp.add_credential("alice", b"user-1", registration(b"fuzz-credential-2"))
+            url = path
+            if path == "credential":
+                url = "/fido2/credentials/" + (text.replace("/", "_") if data[0] & 8 else own)
+            cookie = text if data[0] & 16 else token
+            status, answer = await _asgi_request(
+                app, method, url, body, [(b"cookie", f"aioctap-account={cookie}".encode("utf-8", "replace"))]
+            )
+            errors.check(status, f"{method} {url}", answer)
+
+        run_async(scenario())
+
+    tokens = (*JSON_TOKENS, b'"name"', b"\n", own.encode())
+    return Target("fido2_account_api", run, (), max_len=4096, tokens=tokens)
+
+
 @target("otp_api")
 def _otp_api() -> Target:
     """Selector byte + bytes into the Taler OTP-devices and token routes (memory store, admin token).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -96,7 +97,10 @@ def postgresql_url() -> Iterator[str]:
         time.sleep(0.3)
         yield f"postgresql://aioctap@127.0.0.1:{port}/postgres"
     finally:
-        proc.terminate()
+        try:  # fast shutdown (SIGINT to the postmaster) disconnects clients; SIGTERM (smart) waits for them
+            os.kill(int((Path(data) / "postmaster.pid").read_text().split()[0]), signal.SIGINT)
+        except (OSError, ValueError, IndexError):
+            proc.terminate()
         proc.wait(15)
         shutil.rmtree(tmp, ignore_errors=True)
 

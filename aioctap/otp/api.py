@@ -45,7 +45,7 @@ from .context import OTPContext
 from .errors import KeyFormatError
 from .taler import TalerAmount, decode_key, parse_algorithm, pos_confirmation
 
-__all__ = ["MAX_BODY", "PERMISSIONS", "SCOPES", "TalerError", "otp_device_routes"]
+__all__ = ["MAX_BODY", "PERMISSIONS", "SCOPES", "TalerError", "encrypt_plaintext_keys", "otp_device_routes"]
 
 DEVICES = "otp-devices"
 TOKENS = "otp-api-tokens"
@@ -99,6 +99,7 @@ class _Caller:
     permissions: frozenset[str]
     refreshable: bool
     record_key: str | None  # the store key of a created token
+    expiration: float | None = None  # seconds since the epoch; None: never (the administrator token)
 
 
 # -- request parsing ------------------------------------------------------------------------------
@@ -134,10 +135,17 @@ def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], *, re
     return value
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # C0, DEL, C1 and lone surrogates
+
+
 def _description(data: dict[str, Any], name: str, required: bool = True) -> str | None:
+    """A free-text field: at most 4096 characters, no control characters (C0, DEL, C1: NUL included) and
+    no lone surrogates (not UTF-8: no store keeps them, no JSON answer can carry them)."""
     value = _field(data, name, str, required=required)
     if value is not None and len(value) > 4096:
         raise TalerError(400, EC_PARAMETER_MALFORMED, f"field {name!r} is longer than 4096 characters")
+    if value is not None and _CONTROL.search(value):
+        raise TalerError(400, EC_PARAMETER_MALFORMED, f"field {name!r} holds a control character or a lone surrogate")
     return value  # type: ignore[no-any-return]
 
 
@@ -211,7 +219,13 @@ class _OtpDeviceApi:
         expiration = info.get("expiration")
         if expiration is not None and expiration <= self.clock():
             raise TalerError(401, EC_TOKEN_EXPIRED, "the access token has expired")
-        caller = _Caller(False, frozenset(info["permissions"]), bool(info["refreshable"]), key)
+        caller = _Caller(
+            False,
+            frozenset(info["permissions"]),
+            bool(info["refreshable"]),
+            key,
+            None if expiration is None else float(expiration),
+        )
         if permission is not None and permission not in caller.permissions:
             raise TalerError(
                 401, EC_TOKEN_PERMISSION_INSUFFICIENT, f"the access token lacks the permission {permission}"
@@ -224,7 +238,7 @@ class _OtpDeviceApi:
         try:
             return await self.store.get(namespace, key)
         except StoreError as e:
-            raise TalerError(500, EC_DB_FETCH_FAILED, f"store failed: {type(e).__name__}") from None
+            raise _outage(e, EC_DB_FETCH_FAILED) from None
 
     async def _put(
         self, namespace: str, key: str, value: dict[str, Any], expected: int, ttl: float | None = None
@@ -235,7 +249,7 @@ class _OtpDeviceApi:
         except ConflictError:
             raise
         except StoreError as e:
-            raise TalerError(500, EC_DB_STORE_FAILED, f"store failed: {type(e).__name__}") from None
+            raise _outage(e, EC_DB_STORE_FAILED) from None
 
     # OTP keys at rest
 
@@ -295,7 +309,7 @@ class _OtpDeviceApi:
         try:
             records = await self.store.scan(DEVICES, f"{instance}/")
         except StoreError as e:
-            raise TalerError(500, EC_DB_FETCH_FAILED, f"store failed: {type(e).__name__}") from None
+            raise _outage(e, EC_DB_FETCH_FAILED) from None
         devices = []
         for _, record in records:
             d = json.loads(record.value)
@@ -308,9 +322,21 @@ class _OtpDeviceApi:
             raise TalerError(404, EC_OTP_DEVICE_UNKNOWN, "unknown OTP device")
         return record, json.loads(record.value)
 
+    async def _reseal(self, store_key: str, version: int, device: dict[str, Any], key: str) -> None:
+        """Write ``device`` again with its key sealed under the context's current secret (a row an older
+        version stored in plain text, or under an older secret); lost races are left to the winner."""
+        device = {k: v for k, v in device.items() if k not in ("key", "enckey")}
+        device.update(await self._seal(key))
+        try:
+            await self._put(DEVICES, store_key, device, expected=version)
+        except ConflictError:
+            pass
+
     async def get_device(self, request: Request, instance: str, device_id: str) -> Response:
         await self.authorize(request, instance, "otp-devices-read")
-        _, device = await self._device(instance, device_id)
+        record, device = await self._device(instance, device_id)
+        if self.context is not None and self.context.can_encrypt and "key" in device:
+            await self._reseal(f"{instance}/{device_id}", record.version, device, str(device["key"]))
         faketime = request.query_params.get("faketime")
         if faketime is None:
             now = int(self.clock())
@@ -369,7 +395,7 @@ class _OtpDeviceApi:
         try:
             deleted = await self.store.delete(DEVICES, f"{instance}/{device_id}")
         except StoreError as e:
-            raise TalerError(500, EC_DB_STORE_FAILED, f"store failed: {type(e).__name__}") from None
+            raise _outage(e, EC_DB_STORE_FAILED) from None
         if not deleted:
             raise TalerError(404, EC_OTP_DEVICE_UNKNOWN, "unknown OTP device")
         return Response(status_code=204)
@@ -396,6 +422,10 @@ class _OtpDeviceApi:
         seconds = _duration(data.get("duration"))
         now = self.clock()
         expiration = None if seconds is None else now + seconds
+        if caller.expiration is not None and (expiration is None or expiration > caller.expiration):
+            # a token never outlives the token that made it: the earlier of the two expirations
+            expiration = caller.expiration
+            seconds = max(expiration - now, 0.001)
         token = "secret-token:" + secrets.token_urlsafe(32)
         serial = secrets.token_hex(8)
         value = {
@@ -464,6 +494,26 @@ class _OtpDeviceApi:
         raise TalerError(404, EC_TOKEN_UNKNOWN, "unknown token serial")
 
 
+async def encrypt_plaintext_keys(store: Store, context: OTPContext) -> int:
+    """Encrypt every OTP key an older version stored in plain text (each row one compare-and-set);
+    the number of rows encrypted. The relying-party app runs this at start-up."""
+    if not context.can_encrypt:
+        return 0
+    api = _OtpDeviceApi(store, None, context, _time.time)
+    done = 0
+    for store_key, record in await store.scan(DEVICES):
+        device = json.loads(record.value)
+        if isinstance(device, dict) and isinstance(device.get("key"), str):
+            await api._reseal(store_key, record.version, device, device["key"])
+            done += 1
+    return done
+
+
+def _outage(error: StoreError, code: int) -> TalerError:
+    """The store failed (unreachable, timed out): 503 with Taler's database error code, as the /fido2 routes."""
+    return TalerError(503, code, f"the store is unavailable: {type(error).__name__}")
+
+
 def _token_hash(token: str) -> str:
     token = token.strip()
     if token.startswith("secret-token:"):
@@ -519,7 +569,7 @@ def _endpoint(methods: dict[str, Handler]) -> Callable[[Request], Awaitable[Resp
         except TalerError as e:
             return e.response()
         except StoreError as e:
-            return TalerError(500, EC_DB_FETCH_FAILED, f"store failed: {type(e).__name__}").response()
+            return _outage(e, EC_DB_FETCH_FAILED).response()
 
     return endpoint
 
@@ -549,7 +599,8 @@ def otp_device_routes(
         ("/private/tokens/{serial}", {"DELETE": api.delete_token}),
     ]
     routes: list[BaseRoute] = []
-    all_methods = ["GET", "HEAD", "POST", "PATCH", "DELETE", "PUT"]
+    # every method reaches the endpoint, which answers the undocumented ones with a Taler 405 and the exact Allow
+    all_methods = ["GET", "HEAD", "POST", "PATCH", "DELETE", "PUT", "OPTIONS", "TRACE"]
     for path, methods in table:
         endpoint = _endpoint(methods)
         routes.append(Route(path, endpoint, methods=all_methods))

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import os
 import time as _time
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ..webauthn import websafe_decode, websafe_encode
 from .attestation import TrustAnchors
-from .errors import ChallengeMismatchError, CredentialIdError, MalformedResponseError
+from .errors import ChallengeMismatchError, CredentialIdError, MalformedResponseError, UserHandleError
 from .verify import (
     DEFAULT_ALGORITHMS,
     AuthenticationResult,
@@ -25,10 +26,33 @@ from .verify import (
     verify_registration,
 )
 
-__all__ = ["CeremonyState", "Fido2Server", "StoredCredential"]
+__all__ = ["CeremonyState", "Fido2Server", "StoredCredential", "origin_error"]
 
 CHALLENGE_BYTES = 32
 USER_VERIFICATION = ("required", "preferred", "discouraged")
+
+
+def origin_error(rp_id: str, origin: str) -> str | None:
+    """Why a browser on ``origin`` could not use the RP ID ``rp_id``, or None when it can.
+
+    WebAuthn L3 §5.1.3 and §5.1.4.1 (the rp.id / rpId steps): the RP ID must equal the origin's effective
+    domain or be a registrable domain suffix of it; and the origin must be a secure context (https, or http
+    on localhost).
+    """
+    try:
+        parts = urllib.parse.urlsplit(origin)
+        host = (parts.hostname or "").lower()
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return f"origin {origin!r} is not a URL"
+    if parts.scheme not in ("http", "https") or not host or parts.path not in ("", "/") or parts.query:
+        return f"origin {origin!r} must be scheme://host[:port] with scheme https (or http on localhost)"
+    if parts.scheme == "http" and host != "localhost" and not host.endswith(".localhost"):
+        return f"origin {origin!r} is plain http: browsers allow WebAuthn over http only on localhost"
+    rp = rp_id.lower()
+    if host != rp and not host.endswith("." + rp):
+        return f"origin {origin!r} does not match RP ID {rp_id!r}: its host must be {rp_id} or a subdomain of it"
+    return None
 
 
 @dataclass(frozen=True)
@@ -40,6 +64,7 @@ class StoredCredential:
     sign_count: int
     user_handle: bytes
     transports: tuple[str, ...] = ()
+    backup_eligible: bool | None = None  # the BE flag at registration; None: not known (not checked)
 
 
 @dataclass(frozen=True)
@@ -51,6 +76,7 @@ class CeremonyState:
     expires: float
     user_verification: str
     user_handle: bytes | None = None
+    discoverable: bool = False  # an authentication whose allowCredentials was empty and whose user was not known
 
     def to_dict(self) -> dict[str, Any]:
         """The state as a JSON-serializable dict (bytes in base64url), for storing between options and result."""
@@ -60,6 +86,7 @@ class CeremonyState:
             "expires": self.expires,
             "user_verification": self.user_verification,
             "user_handle": websafe_encode(self.user_handle) if self.user_handle is not None else None,
+            "discoverable": self.discoverable,
         }
 
     @classmethod
@@ -72,6 +99,7 @@ class CeremonyState:
                 float(d["expires"]),
                 str(d["user_verification"]),
                 websafe_decode(d["user_handle"]) if d.get("user_handle") else None,
+                d.get("discoverable") is True,
             )
         except (KeyError, TypeError, ValueError) as e:
             raise MalformedResponseError(f"ceremony state is corrupt: {type(e).__name__}") from None
@@ -102,9 +130,11 @@ class Fido2Server:
     def __repr__(self) -> str:
         return f"Fido2Server(rp_id={self.rp_id!r}, origins={self.origins!r})"
 
-    def _state(self, kind: str, uv: str, now: float | None, user_handle: bytes | None = None) -> CeremonyState:
+    def _state(
+        self, kind: str, uv: str, now: float | None, user_handle: bytes | None = None, discoverable: bool = False
+    ) -> CeremonyState:
         t = _time.time() if now is None else now
-        return CeremonyState(kind, os.urandom(CHALLENGE_BYTES), t + self.timeout, uv, user_handle)
+        return CeremonyState(kind, os.urandom(CHALLENGE_BYTES), t + self.timeout, uv, user_handle, discoverable)
 
     @staticmethod
     def _descriptor(c: StoredCredential) -> dict[str, Any]:
@@ -184,12 +214,13 @@ class Fido2Server:
         """PublicKeyCredentialRequestOptions (JSON form); no credentials: a discoverable-credential sign-in.
 
         ``user_handle``: the user the sign-in is for, when known; the assertion must then come from
-        one of that user's credentials.
+        one of that user's credentials. With neither credentials nor a user handle the user is not
+        identified before the ceremony, and the response must carry ``userHandle`` (WebAuthn L3 §7.2 step 6).
         """
         uv = user_verification or "preferred"
         if uv not in USER_VERIFICATION:
             raise ValueError("user_verification must be required, preferred or discouraged")
-        state = self._state("authentication", uv, now, user_handle)
+        state = self._state("authentication", uv, now, user_handle, not credentials and user_handle is None)
         options: dict[str, Any] = {
             "challenge": websafe_encode(state.challenge),
             "timeout": int(self.timeout * 1000),
@@ -209,7 +240,13 @@ class Fido2Server:
         *,
         now: float | None = None,
     ) -> tuple[AuthenticationResult, StoredCredential]:
-        """Verify an assertion made with one of ``credentials``; returns the result and the matched credential."""
+        """Verify an assertion made with one of ``credentials``; returns the result and the matched credential.
+
+        WebAuthn L3 §7.2 step 6: when the user was not identified before the ceremony (see
+        :meth:`authenticate_begin`), ``response.userHandle`` must be present and be the credential's
+        owner's; when present it must be in any case. A BE flag that differs from the stored
+        ``backup_eligible`` is refused (steps 18-19: a credential cannot change its backup eligibility).
+        """
         self._check_state(state, "authentication", now)
         cred = parse_credential(response)
         try:
@@ -219,6 +256,11 @@ class Fido2Server:
         match = next((c for c in credentials if c.credential_id == raw_id), None)
         if match is None:
             raise CredentialIdError("the credential is not one of the allowed credentials")
+        response_body = cred.get("response")
+        if state.discoverable and (not isinstance(response_body, Mapping) or not response_body.get("userHandle")):
+            raise UserHandleError(
+                "response.userHandle is required: the user was not identified before this sign-in (a passkey sign-in)"
+            )
         result = verify_authentication(
             cred,
             expected_challenge=state.challenge,
@@ -228,6 +270,8 @@ class Fido2Server:
             credential_current_sign_count=match.sign_count,
             require_user_verification=state.user_verification == "required",
             reject_possible_clone=self.reject_possible_clone,
+            expected_user_handle=match.user_handle,
+            credential_backup_eligible=match.backup_eligible,
         )
         if result.user_handle is not None and result.user_handle != match.user_handle:
             raise CredentialIdError("userHandle does not belong to the credential's user")

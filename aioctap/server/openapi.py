@@ -158,6 +158,39 @@ SCHEMAS: dict[str, Any] = {
     "CeremonyResult": {
         "allOf": [_ref("ServerResponse"), _obj({"username": _STR, "credentialId": _B64})],
     },
+    "CredentialSummary": _obj(
+        {
+            "id": _B64,
+            "name": {"type": "string", "maxLength": 64},
+            "created": {"type": ["number", "null"], "description": "seconds since the epoch"},
+            "lastUsed": {"type": ["number", "null"], "description": "seconds since the epoch"},
+            "aaguid": _STR,
+            "transports": _TRANSPORTS,
+            "backupEligible": _BOOL,
+            "backupState": _BOOL,
+        },
+        ["id", "name"],
+    ),
+    "CredentialList": {
+        "allOf": [
+            _ref("ServerResponse"),
+            _obj({"credentials": {"type": "array", "items": _ref("CredentialSummary")}}, ["credentials"]),
+        ]
+    },
+    "Account": {
+        "allOf": [
+            _ref("ServerResponse"),
+            _obj(
+                {
+                    "username": _STR,
+                    "displayName": _STR,
+                    "credentials": {"type": "array", "items": _ref("CredentialSummary")},
+                },
+                ["username", "displayName", "credentials"],
+            ),
+        ]
+    },
+    "CredentialRename": _obj({"name": {"type": "string", "minLength": 0, "maxLength": 64}}, ["name"]),
 }
 
 
@@ -165,13 +198,25 @@ def _json(schema: str) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": _ref(schema)}}}
 
 
-def _post(summary: str, request: dict[str, Any], response: str, description: str = "") -> dict[str, Any]:
+def _post(
+    summary: str,
+    request: dict[str, Any],
+    response: str | list[str],
+    description: str = "",
+    *,
+    forbidden: bool = False,
+) -> dict[str, Any]:
+    ok: dict[str, Any] = (
+        _json(response)
+        if isinstance(response, str)
+        else {"content": {"application/json": {"schema": {"anyOf": [_ref(r) for r in response]}}}}
+    )
     op: dict[str, Any] = {
         "summary": summary,
         "tags": ["fido2"],
         "requestBody": {"required": True, "content": {"application/json": {"schema": request}}},
         "responses": {
-            "200": {"description": "status ok", **_json(response)},
+            "200": {"description": "status ok", **ok},
             "400": {
                 "description": "malformed request or failed verification (status failed)",
                 **_json("ServerResponse"),
@@ -179,8 +224,40 @@ def _post(summary: str, request: dict[str, Any], response: str, description: str
             "503": {"description": "the store is unavailable", **_json("ServerResponse")},
         },
     }
+    if forbidden:
+        op["responses"]["403"] = {
+            "description": "the user name belongs to an account the caller is not signed in to, or new accounts "
+            "are closed (one answer for both)",
+            **_json("ServerResponse"),
+        }
     if description:
         op["description"] = description
+    return op
+
+
+def _account_op(
+    summary: str, response: str, request: str | None = None, *, on_credential: bool = False, last: bool = False
+) -> dict[str, Any]:
+    """An operation on the signed-in user's account (the aioctap-account session cookie)."""
+    op: dict[str, Any] = {
+        "summary": summary,
+        "tags": ["account"],
+        "security": [{"account": []}],
+        "responses": {
+            "200": {"description": "status ok", **_json(response)},
+            "401": {"description": "not signed in", **_json("ServerResponse")},
+            "503": {"description": "the store is unavailable", **_json("ServerResponse")},
+        },
+    }
+    if request is not None:
+        op["requestBody"] = {"required": True, **_json(request)}
+        op["responses"]["400"] = {"description": "malformed request", **_json("ServerResponse")}
+    if on_credential:
+        op["parameters"] = [{"name": "credential_id", "in": "path", "required": True, "schema": _B64}]
+        op["responses"]["403"] = {"description": "the request's Origin is not ours", **_json("ServerResponse")}
+        op["responses"]["404"] = {"description": "no such credential of this user", **_json("ServerResponse")}
+    if last:
+        op["responses"]["409"] = {"description": "the account's only passkey", **_json("ServerResponse")}
     return op
 
 
@@ -194,9 +271,10 @@ FIDO2_PATHS: dict[str, Any] = {
                     _ref("ServerPublicKeyCredentialGetOptionsRequest"),
                 ]
             },
-            "ServerPublicKeyCredentialCreationOptionsResponse",
+            ["ServerPublicKeyCredentialCreationOptionsResponse", "ServerPublicKeyCredentialGetOptionsResponse"],
             "A request with none of displayName, authenticatorSelection and attestation starts an authentication "
             "and is answered with a ServerPublicKeyCredentialGetOptionsResponse.",
+            forbidden=True,
         )
     },
     "/fido2/attestation/result": {
@@ -204,6 +282,7 @@ FIDO2_PATHS: dict[str, Any] = {
             "Complete the ceremony started at /fido2/attestation/options",
             _ref("ServerPublicKeyCredential"),
             "CeremonyResult",
+            forbidden=True,
         )
     },
     "/fido2/assertion/options": {
@@ -215,6 +294,26 @@ FIDO2_PATHS: dict[str, Any] = {
     },
     "/fido2/assertion/result": {
         "post": _post("Complete an authentication", _ref("ServerPublicKeyCredential"), "CeremonyResult")
+    },
+    "/fido2/logout": {
+        "post": {
+            "summary": "Sign out: end the account session (ok without one too)",
+            "tags": ["account"],
+            "responses": {"200": {"description": "signed out", **_json("ServerResponse")}},
+        }
+    },
+    "/fido2/account": {"get": _account_op("The signed-in user and their passkeys", "Account")},
+    "/fido2/credentials": {"get": _account_op("The signed-in user's passkeys", "CredentialList")},
+    "/fido2/credentials/{credential_id}": {
+        "patch": _account_op(
+            "Rename one of the signed-in user's passkeys", "ServerResponse", "CredentialRename", on_credential=True
+        ),
+        "delete": _account_op(
+            "Delete one of the signed-in user's passkeys (not the last one)",
+            "ServerResponse",
+            on_credential=True,
+            last=True,
+        ),
     },
     "/openapi.json": {
         "get": {
@@ -301,6 +400,7 @@ def _otp_op(
             "400": {"description": "malformed request", **_TALER_ERROR},
             "401": {"description": "missing or invalid bearer token", **_TALER_ERROR},
             "404": {"description": "unknown device or token", **_TALER_ERROR},
+            "503": {"description": "the store is unavailable", **_TALER_ERROR},
         },
     }
     if request:
@@ -309,6 +409,11 @@ def _otp_op(
         op["parameters"] = [
             {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in params
         ]
+    return op
+
+
+def _with_403(op: dict[str, Any]) -> dict[str, Any]:
+    op["responses"]["403"] = {"description": "the administrator token cannot be revoked", **_TALER_ERROR}
     return op
 
 
@@ -332,7 +437,7 @@ def _otp_paths(prefix: str, base: Sequence[str]) -> dict[str, Any]:
         },
         f"{prefix}/private/token": {
             "post": _otp_op("Create a bearer token", "200", "LoginTokenSuccessResponse", "LoginTokenRequest", base),
-            "delete": _otp_op("Revoke the calling token", "204", None, None, base),
+            "delete": _with_403(_otp_op("Revoke the calling token", "204", None, None, base)),
         },
         f"{prefix}/private/tokens": {"get": _otp_op("List the tokens", "200", "TokenInfos", None, base)},
         f"{prefix}/private/tokens/{{serial}}": {
@@ -387,6 +492,9 @@ def openapi_document(routes: Sequence[BaseRoute], *, rp_id: str = "localhost") -
         "paths": paths,
         "components": {
             "schemas": copy.deepcopy(SCHEMAS),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "secret-token:..."}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "secret-token:..."},
+                "account": {"type": "apiKey", "in": "cookie", "name": "aioctap-account"},
+            },
         },
     }

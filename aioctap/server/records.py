@@ -1,29 +1,41 @@
-"""The relying party's records in a store: users, credentials, the per-user index, ceremony sessions.
+"""The relying party's records in a store: users, credentials, the per-user index, ceremony sessions and
+account sessions.
 
-Every write is a create-only write or a compare-and-set on one record (see :mod:`aioctap.stores.base`):
-sessions are consumed with one atomic ``take``, credentials are created once, the signature counter
-is a compare-and-set. The HTTP layer is :mod:`aioctap.server.app`.
+A record made of several keys is written with one atomic :meth:`Store.transact <aioctap.stores.base.Store.transact>`:
+a registration (the user record when new, the credential, its index entry, and the account session it opens),
+a credential deletion (the credential and its index entry), a sign-in (the signature counter's
+compare-and-set and the new account session). Ceremony sessions are consumed with one atomic ``take``.
+
+Account sessions: the browser holds an opaque random token (a cookie); the store keys the session by the
+token's SHA-256, so neither the store nor a log line holds a usable token. A session expires after
+``session_idle`` seconds without use (the record's TTL, renewed as it is used) and ``session_lifetime``
+seconds after sign-in in any case. The HTTP layer is :mod:`aioctap.server.app`.
 """
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import json
+import math
 import secrets
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from ..stores.base import ConflictError, Record, Store, StoreError
+from ..stores.base import Check, ConflictError, Delete, Put, Record, Store, StoreError, Write
 from ..webauthn import websafe_decode, websafe_encode
 from .ceremony import CeremonyState, Fido2Server, StoredCredential
 from .errors import SignCountError, VerificationError
 from .verify import AuthenticationResult, RegistrationResult
 
 __all__ = [
+    "ACCOUNT_SESSIONS",
     "CREDENTIALS",
     "SESSIONS",
     "USERS",
     "USER_CREDENTIALS",
+    "AccountSession",
     "ApiError",
     "OpenedStore",
     "RelyingParty",
@@ -32,8 +44,10 @@ __all__ = [
 USERS = "webauthn-users"  # username -> {"id": user handle (b64url), "displayName"}
 CREDENTIALS = "webauthn-credentials"  # credential id (b64url) -> the credential
 USER_CREDENTIALS = "webauthn-user-credentials"  # "<user handle>/<credential id>" -> index entry
-SESSIONS = "webauthn-sessions"  # session id -> ceremony state, consumed once
+SESSIONS = "webauthn-sessions"  # ceremony session id -> ceremony state, consumed once
+ACCOUNT_SESSIONS = "webauthn-account-sessions"  # SHA-256 of the session token (b64url) -> the signed-in user
 _SESSION_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"  # secrets.token_urlsafe
+MAX_CREDENTIAL_NAME = 64
 
 
 class ApiError(Exception):
@@ -56,13 +70,48 @@ def _load(record: Record | None, what: str) -> dict[str, Any] | None:
     return doc
 
 
+def _token_ok(token: str | None) -> bool:
+    return bool(token) and len(token or "") <= 128 and not (token or "").strip(_SESSION_ALPHABET)
+
+
+def _session_key(token: str) -> str:
+    return websafe_encode(hashlib.sha256(token.encode("ascii")).digest())
+
+
+@dataclass(frozen=True)
+class AccountSession:
+    """A signed-in user's session as stored (the token itself is never kept)."""
+
+    key: str  # the store key: SHA-256 of the token, base64url
+    username: str
+    user_handle: str  # base64url
+    created: float
+    last_seen: float
+    version: int
+
+    def __repr__(self) -> str:
+        return f"AccountSession(username={self.username!r})"
+
+
 class RelyingParty:
     """The relying party's records in a store, around a sans-IO :class:`Fido2Server`."""
 
-    def __init__(self, store: Store, server: Fido2Server, *, max_cas_retries: int = 16) -> None:
+    def __init__(
+        self,
+        store: Store,
+        server: Fido2Server,
+        *,
+        max_cas_retries: int = 16,
+        session_idle: float = 1800.0,
+        session_lifetime: float = 12 * 3600.0,
+    ) -> None:
+        if not 0 < session_idle <= session_lifetime:
+            raise ValueError("session_idle must be more than 0 and at most session_lifetime")
         self.store = store
         self.server = server
         self.max_cas_retries = max_cas_retries
+        self.session_idle = session_idle
+        self.session_lifetime = session_lifetime
 
     def __repr__(self) -> str:
         return f"RelyingParty({self.server!r})"
@@ -71,27 +120,36 @@ class RelyingParty:
         """The user record (``id``: user handle (base64url), ``displayName``), or None."""
         return _load(await self.store.get(USERS, username), "user")
 
-    async def credentials(self, user_handle: str) -> list[StoredCredential]:
-        """The user's credentials, via the per-user index."""
+    async def credential_records(self, user_handle: str) -> list[tuple[str, dict[str, Any]]]:
+        """The user's credentials (id, stored document), via the per-user index."""
         out = []
         for key, _ in await self.store.scan(USER_CREDENTIALS, user_handle + "/"):
             cid = key.split("/", 1)[1]
             doc = _load(await self.store.get(CREDENTIALS, cid), "credential")
-            if doc is not None:
-                out.append(_stored(cid, doc))
+            if doc is not None and doc.get("user_handle") == user_handle:
+                out.append((cid, doc))
         return out
 
-    async def save_session(self, state: CeremonyState, username: str, display_name: str | None = None) -> str:
+    async def credentials(self, user_handle: str) -> list[StoredCredential]:
+        """The user's credentials, via the per-user index."""
+        return [_stored(cid, doc) for cid, doc in await self.credential_records(user_handle)]
+
+    # -- ceremony sessions -----------------------------------------------------------------------------
+
+    async def save_session(
+        self, state: CeremonyState, username: str, display_name: str | None = None, **extra: str | bool | None
+    ) -> str:
         """Keep the ceremony state under a new random session id (expiring with the challenge)."""
         session = secrets.token_urlsafe(32)
-        data = {**state.to_dict(), "username": username, "displayName": display_name}
+        data = {**state.to_dict(), "username": username, "displayName": display_name, **extra}
         await self.store.put(SESSIONS, session, json.dumps(data).encode(), expected_version=0, ttl=self.server.timeout)
         return session
 
     async def take_session(self, session: str | None) -> tuple[CeremonyState, dict[str, Any]]:
         """Consume the ceremony state (one atomic take): a second completion finds nothing."""
-        if not session or len(session) > 128 or session.strip(_SESSION_ALPHABET):
+        if not _token_ok(session):
             raise ApiError("no ceremony session: call the options endpoint first")
+        assert session is not None
         raw = await self.store.take(SESSIONS, session)
         if raw is None:
             raise ApiError("unknown, expired or already used ceremony session")
@@ -107,27 +165,91 @@ class RelyingParty:
             raise ApiError("a stored ceremony session is corrupt", 500) from None
         return state, data
 
-    async def add_credential(
-        self, username: str, user_handle: bytes, reg: RegistrationResult, display_name: str | None = None
-    ) -> str:
-        """Store a verified registration: the user record when new, the credential, its index entry.
+    # -- account sessions ------------------------------------------------------------------------------
 
-        Each is a create-only write; when a later one fails, the earlier ones of this call are
-        removed again, so a failed registration leaves nothing behind.
+    def open_session(self, username: str, user_handle: str, *, replacing: str | None = None) -> tuple[str, list[Write]]:
+        """A new session token and the writes that store it (and end the session ``replacing``, a token).
+
+        The caller applies the writes in the same :meth:`Store.transact` as the sign-in or registration
+        they belong to: a new session id at every sign-in.
+        """
+        token = secrets.token_urlsafe(32)
+        now = time.time()
+        doc = {"username": username, "user_handle": user_handle, "created": now, "last_seen": now}
+        writes: list[Write] = [
+            Put(ACCOUNT_SESSIONS, _session_key(token), json.dumps(doc).encode(), expected_version=0,
+                ttl=self.session_idle)
+        ]  # fmt: skip
+        if replacing is not None and _token_ok(replacing):
+            writes.append(Delete(ACCOUNT_SESSIONS, _session_key(replacing)))
+        return token, writes
+
+    async def session(self, token: str | None, *, now: float | None = None) -> AccountSession | None:
+        """The live session of ``token``, or None; its idle expiry is renewed (at most once a minute)."""
+        if not _token_ok(token):
+            return None
+        assert token is not None
+        key = _session_key(token)
+        record = await self.store.get(ACCOUNT_SESSIONS, key)
+        doc = _load(record, "session")
+        if record is None or doc is None:
+            return None
+        t = time.time() if now is None else now
+        try:
+            created, last_seen = float(doc["created"]), float(doc["last_seen"])
+            username, user_handle = str(doc["username"]), str(doc["user_handle"])
+        except (KeyError, TypeError, ValueError):
+            raise ApiError("a stored session record is corrupt", 500) from None
+        left = created + self.session_lifetime - t
+        if left <= 0 or t - last_seen > self.session_idle:
+            return None
+        version = record.version
+        if t - last_seen > min(60.0, self.session_idle / 10):
+            doc["last_seen"] = t
+            try:  # a compare-and-set: a session ended meanwhile (sign-out) is not brought back
+                version = await self.store.put(
+                    ACCOUNT_SESSIONS, key, json.dumps(doc).encode(), expected_version=record.version,
+                    ttl=max(min(self.session_idle, left), 0.001),
+                )  # fmt: skip
+            except ConflictError:
+                return await self.session(token, now=now) if await self.store.get(ACCOUNT_SESSIONS, key) else None
+        return AccountSession(key, username, user_handle, created, t, version)
+
+    async def end_session(self, token: str | None) -> None:
+        """Sign out: delete the session of ``token`` (nothing when there is none)."""
+        if _token_ok(token):
+            assert token is not None
+            await self.store.delete(ACCOUNT_SESSIONS, _session_key(token))
+
+    # -- credentials -----------------------------------------------------------------------------------
+
+    async def add_credential(
+        self,
+        username: str,
+        user_handle: bytes,
+        reg: RegistrationResult,
+        display_name: str | None = None,
+        *,
+        also: Sequence[Write] = (),
+    ) -> str:
+        """Store a verified registration in one atomic write: the user record when new (or a check that the
+        existing one is unchanged), the credential, its index entry, and ``also`` (an account session).
+
+        A failed registration (a conflict, a store failure) leaves nothing behind.
         """
         cid = websafe_encode(reg.credential_id)
         uh = websafe_encode(user_handle)
-        created_user: int | None = None
-        user = await self.user(username)
-        if user is None:
+        record = await self.store.get(USERS, username)
+        user = _load(record, "user")
+        writes: list[Write] = []
+        if record is None:
             doc = {"id": uh, "displayName": display_name or username}
-            try:
-                created_user = await self.store.put(USERS, username, json.dumps(doc).encode(), expected_version=0)
-            except ConflictError:
-                user = await self.user(username)
-        if user is not None and user.get("id") != uh:
+            writes.append(Put(USERS, username, json.dumps(doc).encode(), expected_version=0))
+        elif user is None or user.get("id") != uh:
             raise ApiError(f"user {username!r} was registered concurrently: start the registration again", 409)
-        record = {
+        else:
+            writes.append(Check(USERS, username, record.version))
+        credential = {
             "username": username,
             "user_handle": uh,
             "public_key": websafe_encode(reg.credential_public_key),
@@ -139,22 +261,22 @@ class RelyingParty:
             "backup_eligible": reg.backup_eligible,
             "backup_state": reg.backup_state,
             "created": time.time(),
+            "name": "",
         }
-        stored_credential = False
+        writes += [
+            Put(CREDENTIALS, cid, json.dumps(credential).encode(), expected_version=0),
+            Put(USER_CREDENTIALS, f"{uh}/{cid}", b"{}", expected_version=0),
+            *also,
+        ]
         try:
-            try:
-                await self.store.put(CREDENTIALS, cid, json.dumps(record).encode(), expected_version=0)
-            except ConflictError:
+            await self.store.transact(writes)
+        except ConflictError as e:
+            if e.namespace == CREDENTIALS:
                 raise ApiError("this credential is already registered") from None
-            stored_credential = True
-            await self.store.put(USER_CREDENTIALS, f"{uh}/{cid}", b"{}", expected_version=0)
-        except BaseException:
-            if stored_credential:
-                with contextlib.suppress(StoreError):
-                    await self.store.delete(CREDENTIALS, cid)
-            if created_user is not None:
-                with contextlib.suppress(StoreError):
-                    await self.store.delete(USERS, username, expected_version=created_user)
+            if e.namespace == USERS:
+                raise ApiError(
+                    f"user {username!r} was registered concurrently: start the registration again", 409
+                ) from None
             raise
         return cid
 
@@ -164,8 +286,11 @@ class RelyingParty:
         doc = _load(record, "credential")
         return None if record is None or doc is None else (record, doc, _stored(cid, doc))
 
-    async def update_sign_count(self, cid: str, result: AuthenticationResult, record: Record | None = None) -> None:
-        """Compare-and-set the signature counter; the clone check is repeated on the value it replaces.
+    async def update_sign_count(
+        self, cid: str, result: AuthenticationResult, record: Record | None = None, *, also: Sequence[Write] = ()
+    ) -> None:
+        """Compare-and-set the signature counter and record the BS flag; the clone check is repeated on the
+        value it replaces. ``also`` (an account session) is written in the same atomic operation.
 
         ``record``: the credential's record as read before verification (saves a read when nobody
         changed it since); after a lost compare-and-set the record is read again.
@@ -180,27 +305,103 @@ class RelyingParty:
             old = int(doc["sign_count"])
             if (new != 0 or old != 0) and new <= old and self.server.reject_possible_clone:
                 raise SignCountError(f"signature counter {new} did not increase past {old}: possible clone")
+            now = time.time()
             doc["sign_count"] = max(new, old)
-            doc["last_used"] = time.time()
+            doc["last_used"] = now
+            if doc.get("backup_state") != result.backup_state:  # WebAuthn L3 §7.2 step 26: keep the current BS
+                doc["backup_state"] = result.backup_state
+                doc["backup_state_changed"] = now
+            try:
+                await self.store.transact(
+                    [Put(CREDENTIALS, cid, json.dumps(doc).encode(), expected_version=record.version), *also]
+                )
+                return
+            except ConflictError as e:
+                if e.namespace != CREDENTIALS:
+                    raise
+                record = None
+        raise ApiError("the credential is being used concurrently; try again", 409)
+
+    async def rename_credential(self, user_handle: str, cid: str, name: str) -> None:
+        """Set the name of one of the user's credentials (a compare-and-set on its record)."""
+        for _ in range(self.max_cas_retries):
+            record, doc = await self._own(user_handle, cid)
+            doc["name"] = name
             try:
                 await self.store.put(CREDENTIALS, cid, json.dumps(doc).encode(), expected_version=record.version)
                 return
             except ConflictError:
-                record = None
+                continue
         raise ApiError("the credential is being used concurrently; try again", 409)
+
+    async def delete_credential(self, user_handle: str, cid: str) -> None:
+        """Delete one of the user's credentials and its index entry in one atomic write.
+
+        The account's last credential is kept (without it nobody could sign in to the account again):
+        the write also checks that another of the user's credentials still exists.
+        """
+        record, _ = await self._own(user_handle, cid)
+        others = [
+            (k, r) for k, r in await self.store.scan(USER_CREDENTIALS, user_handle + "/") if k.split("/", 1)[1] != cid
+        ]
+        if not others:
+            raise ApiError("this is the account's only passkey: add another one before deleting it", 409)
+        key, other = others[0]
+        try:
+            await self.store.transact(
+                [
+                    Delete(CREDENTIALS, cid, expected_version=record.version),
+                    Delete(USER_CREDENTIALS, f"{user_handle}/{cid}"),
+                    Check(USER_CREDENTIALS, key, other.version),
+                ]
+            )
+        except ConflictError:
+            raise ApiError("the account's passkeys changed meanwhile; try again", 409) from None
+
+    async def _own(self, user_handle: str, cid: str) -> tuple[Record, dict[str, Any]]:
+        """The credential ``cid`` if it belongs to ``user_handle``; the same 404 whether it is someone
+        else's or does not exist."""
+        if not 0 < len(cid) <= 1400 or cid.strip(_SESSION_ALPHABET):
+            raise ApiError("no such credential", 404)
+        record = await self.store.get(CREDENTIALS, cid)
+        doc = _load(record, "credential")
+        if record is None or doc is None or doc.get("user_handle") != user_handle:
+            raise ApiError("no such credential", 404)
+        return record, doc
 
 
 def _stored(cid: str, doc: dict[str, Any]) -> StoredCredential:
     try:
+        be = doc.get("backup_eligible")
         return StoredCredential(
             credential_id=websafe_decode(cid),
             public_key=websafe_decode(doc["public_key"]),
             sign_count=int(doc["sign_count"]),
             user_handle=websafe_decode(doc["user_handle"]),
             transports=tuple(str(t) for t in doc.get("transports", ())),
+            backup_eligible=be if isinstance(be, bool) else None,
         )
     except (KeyError, TypeError, ValueError):
         raise ApiError("a stored credential record is corrupt", 500) from None
+
+
+def credential_summary(cid: str, doc: dict[str, Any]) -> dict[str, Any]:
+    """What the credential's owner sees of it (no public key, no counter)."""
+
+    def when(name: str) -> float | None:
+        value = doc.get(name)
+        return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+    return {
+        "id": cid,
+        "name": str(doc.get("name") or ""),
+        "created": when("created"),
+        "lastUsed": when("last_used"),
+        "aaguid": str(doc.get("aaguid") or ""),
+        "transports": [str(t) for t in doc.get("transports", ()) if isinstance(t, str)],
+        "backupEligible": doc.get("backup_eligible") is True,
+        "backupState": doc.get("backup_state") is True,
+    }
 
 
 class OpenedStore:
@@ -240,6 +441,11 @@ class OpenedStore:
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
         """See :meth:`Store.scan <aioctap.stores.base.Store.scan>` (StoreError before the lifespan opened the store)."""
         return await self._store().scan(namespace, prefix, limit=limit)
+
+    async def transact(self, writes: Sequence[Write]) -> list[int]:
+        """See :meth:`Store.transact <aioctap.stores.base.Store.transact>` (StoreError before the lifespan opened
+        the store)."""
+        return await self._store().transact(writes)
 
     async def aclose(self) -> None:
         """Close the opened store, if any (the lifespan does this on shutdown)."""

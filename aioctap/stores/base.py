@@ -8,22 +8,32 @@ expected_version=v)``) or an atomic ``take`` (get-and-delete), never read-then-w
 
 Versions: a missing record has version 0; every successful write increases the version.
 ``expected_version=0`` therefore means "create, fail if it exists".
+
+A record made of several keys (a user, a credential and its index entry) is written with
+:meth:`Store.transact`: a list of :class:`Put`, :class:`Delete` and :class:`Check` operations that
+all happen, or none does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 __all__ = [
     "MAX_NAME_BYTES",
+    "Check",
     "ConflictError",
+    "Delete",
+    "Put",
     "Record",
     "Store",
     "StoreError",
+    "Write",
     "check_version",
     "validate_key",
     "validate_name",
+    "validate_writes",
 ]
 
 
@@ -51,6 +61,46 @@ class Record:
 
     def __repr__(self) -> str:  # values may hold secrets (encrypted or not): never print them
         return f"Record(version={self.version}, {len(self.value)} bytes)"
+
+
+@dataclass(frozen=True, slots=True)
+class Put:
+    """In :meth:`Store.transact`: write ``value`` (compare-and-set on ``expected_version`` when given)."""
+
+    namespace: str
+    key: str
+    value: bytes
+    expected_version: int | None = None
+    ttl: float | None = None
+
+    def __repr__(self) -> str:  # never print the value
+        size = len(self.value)
+        return f"Put({self.namespace!r}, {self.key!r}, {size} bytes, expected_version={self.expected_version})"
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    """In :meth:`Store.transact`: delete the record if present. With ``expected_version`` the record's
+    version (0 when absent) must equal it, as for :class:`Put`."""
+
+    namespace: str
+    key: str
+    expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """In :meth:`Store.transact`: write nothing, but the record's version (0 when absent) must be
+    ``expected_version`` for the other operations to happen."""
+
+    namespace: str
+    key: str
+    expected_version: int
+
+
+Write = Put | Delete | Check
+MAX_TRANSACT = 64  # operations in one transact call
+MAX_TTL = 10 * 365 * 86400.0  # seconds; longer is a mistake (and overflows Redis's PEXPIRE in milliseconds)
 
 
 MAX_NAME_BYTES = 2048
@@ -81,6 +131,25 @@ def check_version(namespace: str, key: str, expected_version: int | None, actual
     is None or equals the record's ``actual`` version (0 when absent)."""
     if expected_version is not None and actual != expected_version:
         raise ConflictError(namespace, key, expected_version, actual)
+
+
+def validate_writes(writes: Sequence[Write]) -> None:
+    """Check a :meth:`Store.transact` list before anything is sent: valid addresses, each record at most
+    once, at most :data:`MAX_TRANSACT` operations."""
+    if not 0 < len(writes) <= MAX_TRANSACT:
+        raise ValueError(f"transact takes 1-{MAX_TRANSACT} operations")
+    seen: set[tuple[str, str]] = set()
+    for w in writes:
+        if not isinstance(w, (Put, Delete, Check)):
+            raise TypeError(f"transact takes Put, Delete and Check operations, not {type(w).__name__}")
+        validate_key(w.namespace, w.key)
+        if isinstance(w, Put) and w.ttl is not None and not 0 < w.ttl <= MAX_TTL:
+            raise ValueError(f"a ttl must be more than 0 and at most {MAX_TTL} seconds")
+        if w.expected_version is not None and w.expected_version < 0:
+            raise ValueError("an expected version is never negative")
+        if (w.namespace, w.key) in seen:
+            raise ValueError(f"record {w.namespace}/{w.key} appears twice in one transact call")
+        seen.add((w.namespace, w.key))
 
 
 @runtime_checkable
@@ -126,6 +195,17 @@ class Store(Protocol):
 
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
         """Records of a namespace whose key starts with ``prefix``, ordered by key."""
+        ...
+
+    async def transact(self, writes: Sequence[Write]) -> list[int]:
+        """Apply every operation of ``writes`` atomically, or none of them.
+
+        Every ``expected_version`` is compared first; when one differs, :class:`ConflictError`
+        (naming that record) is raised and nothing is written. A failure of the store itself also
+        leaves nothing written. Returns one number per operation: the new version for a
+        :class:`Put`, 1 or 0 (deleted or absent) for a :class:`Delete`, the version for a :class:`Check`.
+        A record may appear only once in ``writes``.
+        """
         ...
 
     async def aclose(self) -> None:

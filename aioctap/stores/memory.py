@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
-from .base import Record, check_version, validate_key, validate_name
+from .base import Check, Delete, Put, Record, Write, check_version, validate_key, validate_name, validate_writes
 
 __all__ = ["MemoryStore"]
 
@@ -97,6 +98,31 @@ class MemoryStore:
                     out.append((key, Record(item[0], item[1])))
                     if limit is not None and len(out) >= limit:
                         break
+        return out
+
+    async def transact(self, writes: Sequence[Write]) -> list[int]:
+        """See :meth:`Store.transact <aioctap.stores.base.Store.transact>`."""
+        validate_writes(writes)
+        current = []
+        for w in writes:  # every comparison before any write, with no await in between
+            item = self._live((w.namespace, w.key))
+            actual = 0 if item is None else item[1]
+            check_version(w.namespace, w.key, w.expected_version, actual)
+            current.append(actual)
+        out: list[int] = []
+        now = time.monotonic()
+        for w, actual in zip(writes, current, strict=True):
+            k = (w.namespace, w.key)
+            if isinstance(w, Put):
+                self._sequence += 1
+                self._data[k] = (bytes(w.value), self._sequence, None if w.ttl is None else now + w.ttl)
+                out.append(self._sequence)
+            elif isinstance(w, Delete):
+                self._data.pop(k, None)
+                out.append(1 if actual else 0)
+            else:
+                assert isinstance(w, Check)
+                out.append(actual)
         return out
 
     async def aclose(self) -> None:

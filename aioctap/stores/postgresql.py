@@ -2,14 +2,33 @@
 
 Compare-and-set is one conditional ``UPDATE``/``INSERT ... ON CONFLICT`` statement, take is
 ``DELETE ... RETURNING``: each atomic in the database. Versions come from a sequence.
+
+Nothing waits on the database without a limit: taking a connection from the pool waits at most
+``acquire_timeout`` seconds and a statement runs at most ``command_timeout`` seconds (the whole
+operation at most their sum and a second more); past that a frozen or overloaded database is a
+:class:`StoreError`, which the HTTP layers answer with 503.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from .base import ConflictError, Record, StoreError, validate_key, validate_name
+import anyio
+
+from .base import (
+    Check,
+    ConflictError,
+    Delete,
+    Put,
+    Record,
+    StoreError,
+    Write,
+    validate_key,
+    validate_name,
+    validate_writes,
+)
 
 __all__ = ["PostgresStore"]
 
@@ -26,6 +45,8 @@ CREATE TABLE IF NOT EXISTS aioctap_records (
 """
 LIVE = "(expires IS NULL OR expires > now())"
 SWEEP_INTERVAL = 60.0  # seconds between deletions of expired records
+COMMAND_TIMEOUT = 5.0  # seconds a statement may run
+ACQUIRE_TIMEOUT = 5.0  # seconds to wait for a pooled connection (or a new one)
 # insert-or-replace; put appends a WHERE to it for "create only" (expected_version=0)
 UPSERT = (
     "INSERT INTO aioctap_records VALUES ($1, $2, $3, nextval('aioctap_version_seq'), {expires}) "
@@ -37,19 +58,28 @@ UPSERT = (
 class PostgresStore:
     """A :class:`~aioctap.stores.base.Store` in a PostgreSQL table."""
 
-    def __init__(self, pool: Any) -> None:
+    def __init__(
+        self, pool: Any, *, command_timeout: float = COMMAND_TIMEOUT, acquire_timeout: float = ACQUIRE_TIMEOUT
+    ) -> None:
         self._pool = pool
+        self._acquire_timeout = acquire_timeout
+        self._deadline = command_timeout + acquire_timeout + 1.0  # a backstop over the two
         self._next_sweep = time.monotonic() + SWEEP_INTERVAL
 
     @classmethod
-    async def connect(cls, url: str) -> PostgresStore:
+    async def connect(
+        cls, url: str, *, command_timeout: float = COMMAND_TIMEOUT, acquire_timeout: float = ACQUIRE_TIMEOUT
+    ) -> PostgresStore:
         """Open a connection pool to ``url`` and create the table and sequence if missing."""
         try:
             import asyncpg
         except ImportError:
             raise StoreError("the postgresql store needs asyncpg: pip install 'aioctap[postgresql]'") from None
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=10)
+            with anyio.fail_after(command_timeout + acquire_timeout + 1.0):
+                pool = await asyncpg.create_pool(
+                    url, min_size=1, max_size=10, command_timeout=command_timeout, timeout=acquire_timeout
+                )
             async with pool.acquire() as conn:
                 await conn.execute("SELECT pg_advisory_lock(74112)")
                 try:
@@ -58,14 +88,16 @@ class PostgresStore:
                     await conn.execute("SELECT pg_advisory_unlock(74112)")
         except Exception as e:
             raise StoreError(f"cannot open the PostgreSQL store: {type(e).__name__}: {e}") from None
-        return cls(pool)
+        return cls(pool, command_timeout=command_timeout, acquire_timeout=acquire_timeout)
 
     def __repr__(self) -> str:
         return "PostgresStore()"
 
-    async def _fetch(self, query: str, *args: Any) -> Any:
+    async def _fetch(self, query: str, *args: Any, many: bool = False) -> Any:
         try:
-            return await self._pool.fetchrow(query, *args)
+            with anyio.fail_after(self._deadline):
+                async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
+                    return await (conn.fetch if many else conn.fetchrow)(query, *args)
         except Exception as e:
             raise StoreError(f"PostgreSQL store failed: {type(e).__name__}: {e}") from None
 
@@ -158,18 +190,89 @@ class PostgresStore:
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
         """See :meth:`Store.scan <aioctap.stores.base.Store.scan>`."""
         validate_name("namespace", namespace)
+        rows = await self._fetch(
+            f"SELECT key, value, version FROM aioctap_records WHERE namespace = $1 AND left(key, $2) = $3 "
+            f'AND {LIVE} ORDER BY key COLLATE "C" LIMIT $4',
+            namespace,
+            len(prefix),
+            prefix,
+            limit,
+            many=True,
+        )
+        return [(str(r["key"]), Record(bytes(r["value"]), int(r["version"]))) for r in rows]
+
+    async def transact(self, writes: Sequence[Write]) -> list[int]:
+        """See :meth:`Store.transact <aioctap.stores.base.Store.transact>`: one transaction; each operation is
+        a conditional statement, and the first that finds another version rolls the transaction back.
+        A :class:`Check` locks the record it finds (``FOR SHARE``) until the commit."""
+        validate_writes(writes)
         try:
-            rows = await self._pool.fetch(
-                f"SELECT key, value, version FROM aioctap_records WHERE namespace = $1 AND left(key, $2) = $3 "
-                f'AND {LIVE} ORDER BY key COLLATE "C" LIMIT $4',
-                namespace,
-                len(prefix),
-                prefix,
-                limit,
-            )
+            # in (namespace, key) order, so two transactions on the same records lock them in the same order
+            # and cannot deadlock
+            order = sorted(range(len(writes)), key=lambda i: (writes[i].namespace, writes[i].key))
+            out = [0] * len(writes)
+            with anyio.fail_after(self._deadline):
+                async with self._pool.acquire(timeout=self._acquire_timeout) as conn, conn.transaction():
+                    for i in order:
+                        out[i] = await self._apply(conn, writes[i])
+            return out
+        except ConflictError:
+            raise
         except Exception as e:
             raise StoreError(f"PostgreSQL store failed: {type(e).__name__}: {e}") from None
-        return [(str(r["key"]), Record(bytes(r["value"]), int(r["version"]))) for r in rows]
+
+    @staticmethod
+    async def _apply(conn: Any, w: Write) -> int:
+        """One operation of :meth:`transact` on ``conn``, inside its transaction."""
+        where = f"namespace = $1 AND key = $2 AND {LIVE}"
+        expected = w.expected_version
+        row: Any
+        if isinstance(w, Put):
+            expires = "NULL" if w.ttl is None else "now() + make_interval(secs => $4)"
+            args: list[Any] = [w.namespace, w.key, bytes(w.value)]
+            if w.ttl is not None:
+                args.append(float(w.ttl))
+            if expected is None:
+                row = await conn.fetchrow(UPSERT.format(expires=expires) + " RETURNING version", *args)
+            elif expected == 0:
+                row = await conn.fetchrow(
+                    UPSERT.format(expires=expires) + " WHERE aioctap_records.expires IS NOT NULL "
+                    "AND aioctap_records.expires <= now() RETURNING version",
+                    *args,
+                )
+            else:
+                row = await conn.fetchrow(
+                    f"UPDATE aioctap_records SET value = $3, version = nextval('aioctap_version_seq'), "
+                    f"expires = {expires} WHERE {where} AND version = ${len(args) + 1} RETURNING version",
+                    *args,
+                    expected,
+                )
+            if row is not None:
+                return int(row["version"])
+        elif isinstance(w, Delete) and expected != 0:
+            if expected is None:
+                row = await conn.fetchrow(
+                    f"DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 RETURNING {LIVE}",
+                    w.namespace,
+                    w.key,
+                )
+                return 1 if row is not None and row[0] else 0
+            row = await conn.fetchrow(
+                f"DELETE FROM aioctap_records WHERE {where} AND version = $3 RETURNING 1", w.namespace, w.key, expected
+            )
+            if row is not None:
+                return 1
+        else:  # a Check, or a Delete of a record that must be absent
+            assert isinstance(w, (Check, Delete))
+            row = await conn.fetchrow(
+                f"SELECT version FROM aioctap_records WHERE {where} FOR SHARE", w.namespace, w.key
+            )
+            actual = 0 if row is None else int(row["version"])
+            if actual == expected:
+                return actual
+        row = await conn.fetchrow(f"SELECT version FROM aioctap_records WHERE {where}", w.namespace, w.key)
+        assert expected is not None
+        raise ConflictError(w.namespace, w.key, expected, 0 if row is None else int(row["version"]))
 
     async def aclose(self) -> None:
         """See :meth:`Store.aclose <aioctap.stores.base.Store.aclose>`."""

@@ -7,9 +7,10 @@ counter so they never repeat; a sorted set per namespace keeps keys ordered for 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from .base import ConflictError, Record, StoreError, validate_key, validate_name
+from .base import ConflictError, Delete, Put, Record, StoreError, Write, validate_key, validate_name, validate_writes
 
 __all__ = ["RedisStore"]
 
@@ -44,6 +45,42 @@ redis.call('ZREM', KEYS[2], ARGV[1])
 return v
 """
 
+# KEYS: the version counter, then per operation its record and its namespace's index;
+# ARGV: per operation kind ('p', 'd' or 'c'), expected version (or ''), value, ttl in ms (or ''), key.
+# Every comparison runs before the first write, so a conflict writes nothing.
+TRANSACT = """
+local n = #ARGV / 5
+local actual = {}
+for i = 1, n do
+  local cur = redis.call('HGET', KEYS[2 * i], 'ver')
+  local a = 0
+  if cur then a = tonumber(cur) end
+  actual[i] = a
+  local expected = ARGV[(i - 1) * 5 + 2]
+  if expected ~= '' and tonumber(expected) ~= a then return {-1, i, a} end
+end
+local out = {1}
+for i = 1, n do
+  local b = (i - 1) * 5
+  local kind = ARGV[b + 1]
+  if kind == 'p' then
+    local ver = redis.call('INCR', KEYS[1])
+    redis.call('DEL', KEYS[2 * i])
+    redis.call('HSET', KEYS[2 * i], 'v', ARGV[b + 3], 'ver', ver)
+    if ARGV[b + 4] ~= '' then redis.call('PEXPIRE', KEYS[2 * i], ARGV[b + 4]) end
+    redis.call('ZADD', KEYS[2 * i + 1], 0, ARGV[b + 5])
+    out[i + 1] = ver
+  elseif kind == 'd' then
+    redis.call('DEL', KEYS[2 * i])
+    redis.call('ZREM', KEYS[2 * i + 1], ARGV[b + 5])
+    if actual[i] ~= 0 then out[i + 1] = 1 else out[i + 1] = 0 end
+  else
+    out[i + 1] = actual[i]
+  end
+end
+return out
+"""
+
 
 def _missing_extra() -> StoreError:
     return StoreError("the redis store needs the 'redis' package: pip install 'aioctap[redis]'")
@@ -57,6 +94,7 @@ class RedisStore:
         self._put = client.register_script(PUT)
         self._delete = client.register_script(DELETE)
         self._take = client.register_script(TAKE)
+        self._transact = client.register_script(TRANSACT)
 
     @classmethod
     async def connect(cls, url: str) -> RedisStore:
@@ -158,6 +196,27 @@ class RedisStore:
             if limit is not None and len(out) >= limit:
                 break
         return out
+
+    async def transact(self, writes: Sequence[Write]) -> list[int]:
+        """See :meth:`Store.transact <aioctap.stores.base.Store.transact>`: one Lua script, which Redis runs
+        without interleaving any other command; every version is compared before the first write."""
+        validate_writes(writes)
+        keys = [f"{PREFIX}seq"]
+        args: list[Any] = []
+        for w in writes:
+            keys.extend(self._keys(w.namespace, w.key))
+            expected = "" if w.expected_version is None else str(w.expected_version)
+            if isinstance(w, Put):
+                ttl = "" if w.ttl is None else str(max(1, int(w.ttl * 1000)))
+                args += ["p", expected, bytes(w.value), ttl, w.key]
+            else:
+                args += ["d" if isinstance(w, Delete) else "c", expected, b"", "", w.key]
+        result = await self._call(self._transact, keys, args)
+        if int(result[0]) < 0:
+            w = writes[int(result[1]) - 1]
+            assert w.expected_version is not None
+            raise ConflictError(w.namespace, w.key, w.expected_version, int(result[2]))
+        return [int(v) for v in result[1:]]
 
     async def aclose(self) -> None:
         """See :meth:`Store.aclose <aioctap.stores.base.Store.aclose>`."""

@@ -1,7 +1,8 @@
 """SQLite store (``sqlite:///path``): the embedded default, standard library only.
 
 One connection per store, used from one worker thread at a time (anyio's to_thread with a
-capacity limiter of 1). Every compare-and-set and take is a single ``BEGIN IMMEDIATE``
+capacity limiter of 1). The database file is created 0600 (SQLite gives its WAL and shared-memory
+files the same mode). Every compare-and-set and take is a single ``BEGIN IMMEDIATE``
 transaction, so concurrent processes sharing the file cannot interleave a read and a write.
 Versions come from a per-store sequence table, so a deleted and re-created record never gets
 an old version back.
@@ -9,20 +10,34 @@ an old version back.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import anyio
 import anyio.to_thread
 
-from .base import Record, StoreError, check_version, validate_key, validate_name
+from .base import (
+    Check,
+    Delete,
+    Put,
+    Record,
+    StoreError,
+    Write,
+    check_version,
+    validate_key,
+    validate_name,
+    validate_writes,
+)
 
 __all__ = ["SQLiteStore"]
 
 SWEEP_INTERVAL = 60.0  # seconds between deletions of expired records
 
+INSERT = "INSERT OR REPLACE INTO records (namespace, key, value, version, expires) VALUES (?, ?, ?, ?, ?)"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     namespace TEXT NOT NULL,
@@ -43,7 +58,11 @@ class SQLiteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:  # created readable by its owner only; SQLite gives its -wal and -shm files the same mode
+                os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+            except OSError as e:
+                raise StoreError(f"cannot create SQLite store {self.path}: {e.strerror}") from None
         self._limiter = anyio.CapacityLimiter(1)
         self._next_sweep = time.time() + SWEEP_INTERVAL
         try:
@@ -155,6 +174,39 @@ class SQLiteStore:
             return [(str(k), Record(bytes(v), int(ver))) for k, v, ver in rows]
 
         return list(await self._run(work))
+
+    async def transact(self, writes: Sequence[Write]) -> list[int]:
+        """See :meth:`Store.transact <aioctap.stores.base.Store.transact>`: one ``BEGIN IMMEDIATE`` transaction."""
+        validate_writes(writes)
+        ops = list(writes)
+
+        def work() -> list[int]:
+            now = time.time()
+            current = []
+            for w in ops:
+                row = self._current(w.namespace, w.key, now)
+                actual = 0 if row is None else row[1]
+                check_version(w.namespace, w.key, w.expected_version, actual)
+                current.append(actual)
+            out: list[int] = []
+            for w, actual in zip(ops, current, strict=True):
+                if isinstance(w, Put):
+                    self._db.execute("UPDATE sequence SET value = value + 1 WHERE id = 1")
+                    (version,) = self._db.execute("SELECT value FROM sequence WHERE id = 1").fetchone()
+                    self._db.execute(
+                        INSERT,
+                        (w.namespace, w.key, bytes(w.value), version, None if w.ttl is None else now + w.ttl),
+                    )
+                    out.append(int(version))
+                elif isinstance(w, Delete):
+                    self._db.execute("DELETE FROM records WHERE namespace = ? AND key = ?", (w.namespace, w.key))
+                    out.append(1 if actual else 0)
+                else:
+                    assert isinstance(w, Check)
+                    out.append(actual)
+            return out
+
+        return list(await self._run(self._tx, work))
 
     async def aclose(self) -> None:
         """See :meth:`Store.aclose <aioctap.stores.base.Store.aclose>`."""

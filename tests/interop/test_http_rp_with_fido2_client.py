@@ -3,7 +3,8 @@
 python-fido2's client talks to ``aioctap virtual`` over UDP and to ``aioctap.server.app`` over HTTP (httpx's
 ASGI transport, a memory store), following the FIDO conformance-server flow: attestation options -> create ->
 attestation result; assertion options -> get -> assertion result. The session travels in the cookie only,
-as a conformance tool's would.
+as a conformance tool's would. The server runs in its conformance test mode (``conformance=True``: U2F keys
+without discoverable credentials, allowCredentials listed).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class PinInteraction(UserInteraction):
 @pytest.fixture
 async def http() -> AsyncIterator[httpx.AsyncClient]:
     async with open_store("memory://") as store:
-        app = create_app(store, rp_id="example.com", origin=ORIGIN, otp_routes=False)
+        app = create_app(store, rp_id="example.com", origin=ORIGIN, otp_routes=False, conformance=True)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="https://example.com") as client:
             yield client

@@ -241,6 +241,9 @@ async def test_method_not_allowed_is_taler_json(store: Store) -> None:
     async with make_client(store) as c:
         r = await c.put("/private/otp-devices", json=DEVICE, headers=AUTH)
         assert r.status_code == 405 and r.json()["code"] == 20 and "POST" in r.headers["allow"]
+        for method in ("OPTIONS", "TRACE"):  # every undocumented method, with exactly the documented ones allowed
+            r = await c.request(method, "/private/tokens", headers=AUTH)
+            assert r.status_code == 405 and r.json()["code"] == 20 and r.headers["allow"] == "GET"
 
 
 async def test_keys_encrypted_at_rest_and_never_returned(store: Store) -> None:
@@ -338,3 +341,130 @@ def test_any_body_gives_a_taler_answer_never_a_crash(body: bytes, method: str) -
                 assert detail.status_code == 200  # whatever was stored can be read back
 
     anyio.run(main)
+
+
+BAD_TEXT = [
+    b'"a\\u0000b"',  # NUL
+    b'"line\\nbreak"',  # C0
+    b'"del\\u007f"',  # DEL
+    b'"c1\\u0085"',  # C1 (NEL)
+    b'"\\ud800"',  # a lone surrogate
+    b'"x\\udfffy"',
+]
+
+
+@pytest.mark.parametrize("text", BAD_TEXT)
+async def test_text_fields_refuse_control_characters_and_lone_surrogates(store: Store, text: bytes) -> None:
+    """Every free-text field (a device's description at POST and PATCH, a token's description): 400 at
+    the write, nothing stored, and every listing still answers JSON."""
+    async with make_client(store) as c:
+        headers = {**AUTH, "Content-Type": "application/json"}
+        device = json.dumps({**DEVICE, "otp_device_description": "@"}).encode().replace(b'"@"', text)
+        r = await c.post("/private/otp-devices", content=device, headers=headers)
+        assert r.status_code == 400 and r.json()["code"] == 26 and "otp_device_description" in r.json()["hint"]
+        assert (await c.get("/private/otp-devices", headers=AUTH)).json() == {"otp_devices": []}
+
+        assert (await c.post("/private/otp-devices", json=DEVICE, headers=AUTH)).status_code == 204
+        patch = b'{"otp_device_description": ' + text + b', "otp_algorithm": 1}'
+        r = await c.patch("/private/otp-devices/pos-1", content=patch, headers=headers)
+        assert r.status_code == 400 and r.json()["code"] == 26
+        r = await c.get("/private/otp-devices", headers=AUTH)
+        assert r.json()["otp_devices"] == [{"otp_device_id": "pos-1", "device_description": "till by the door"}]
+
+        r = await c.post("/private/token", content=b'{"scope": "readonly", "description": ' + text + b"}",
+                         headers=headers)  # fmt: skip
+        assert r.status_code == 400 and r.json()["code"] == 26
+        assert (await c.get("/private/tokens", headers=AUTH)).json() == {"tokens": []}
+    # printable text of any script is kept as it is
+    async with make_client(store) as c:
+        text_ok = "Kasse \u00e9t\u00e9 \U0001f511 \u4e2d"
+        r = await c.patch("/private/otp-devices/pos-1", json={"otp_device_description": text_ok, "otp_algorithm": 1},
+                          headers=AUTH)  # fmt: skip
+        assert r.status_code == 204
+        assert (await c.get("/private/otp-devices/pos-1", headers=AUTH)).json()["device_description"] == text_ok
+
+
+async def test_a_token_never_mints_a_later_expiry_than_its_own(store: Store) -> None:
+    now = [1_700_000_000.0]
+    async with make_client(store, clock=lambda: now[0]) as c:
+        r = await c.post("/private/token", json={"scope": "all", "duration": {"d_us": 60_000_000}}, headers=AUTH)
+        parent = {"Authorization": f"Bearer {r.json()['token']}"}
+        assert r.json()["expiration"] == {"t_s": 1_700_000_060}
+        children = {}
+        for duration, expected in (
+            ({"d_us": "forever"}, 1_700_000_060),
+            ({"d_us": 3600 * 10**6}, 1_700_000_060),
+            (None, 1_700_000_060),  # the default (a day)
+            ({"d_us": 10 * 10**6}, 1_700_000_010),  # an earlier expiry stays
+        ):
+            body: dict[str, Any] = {"scope": "readonly"}
+            if duration is not None:
+                body["duration"] = duration
+            r = await c.post("/private/token", json=body, headers=parent)
+            assert r.status_code == 200 and r.json()["expiration"] == {"t_s": expected}, (duration, r.text)
+            children[json.dumps(duration)] = {"Authorization": f"Bearer {r.json()['token']}"}
+        # a child cannot mint more than it has, nor outlive itself
+        child = children[json.dumps({"d_us": "forever"})]
+        assert (await c.post("/private/token", json={"scope": "all"}, headers=child)).status_code == 401
+        now[0] += 59
+        assert all([(await c.get("/private/otp-devices", headers=h)).status_code == 200
+                    for k, h in children.items() if "10000000" not in k])  # fmt: skip
+        now[0] += 2  # past the parent's expiry: every child expired with it
+        for h in (parent, *children.values()):
+            assert (await c.get("/private/otp-devices", headers=h)).status_code == 401
+        listing = (await c.get("/private/tokens", headers=AUTH)).json()["tokens"]
+        assert listing == []
+
+
+async def test_a_store_outage_is_503_with_taler_codes(tmp_path: Path) -> None:
+    """The relying-party app's OTP routes on a store URL its lifespan never opened: the store is down."""
+    from aioctap.server.app import create_app
+
+    app = create_app(f"sqlite:///{tmp_path / 'down.db'}", admin_token=ADMIN)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as c:
+        for method, path, body in (
+            ("GET", "/private/otp-devices", None),
+            ("POST", "/private/otp-devices", DEVICE),
+            ("GET", "/private/otp-devices/pos-1", None),
+            ("DELETE", "/private/otp-devices/pos-1", None),
+            ("GET", "/private/tokens", None),
+            ("POST", "/private/token", {"scope": "readonly"}),
+        ):
+            r = await c.request(method, path, json=body, headers=AUTH)
+            assert r.status_code == 503 and r.json()["code"] in (52, 53) and r.json()["hint"], (method, path, r.text)
+        # a created token checks the store: down too
+        r = await c.get("/private/otp-devices", headers={"Authorization": "Bearer secret-token:other"})
+        assert r.status_code == 503 and r.json()["code"] == 53
+
+
+async def test_otp_keys_are_encrypted_at_rest_and_old_plain_rows_are_encrypted(store: Store) -> None:
+    from aioctap.otp.api import encrypt_plaintext_keys
+    from aioctap.server.app import create_app
+
+    context = OTPContext(secrets={"1": "s" * 64}, encrypt_cost=8)
+    async with make_client(store, context=context) as c:
+        assert (await c.post("/private/otp-devices", json=DEVICE, headers=AUTH)).status_code == 204
+        record = await store.get("otp-devices", "default/pos-1")
+        assert record is not None and KEY.encode() not in record.value and b'"enckey"' in record.value
+        body = (await c.get("/private/otp-devices/pos-1", params={"faketime": T}, headers=AUTH)).json()
+        assert body["otp_code"] == pos_confirmation(KEY, 1, T)
+
+    # rows an older version wrote in plain text: one is encrypted when read, the others at start-up
+    for device_id in ("old-1", "old-2", "old-3"):
+        row = {"id": device_id, "description": "d", "algorithm": 1, "ctr": None, "key": KEY}
+        await store.put("otp-devices", f"default/{device_id}", json.dumps(row).encode())
+    async with make_client(store, context=context) as c:
+        body = (await c.get("/private/otp-devices/old-1", params={"faketime": T}, headers=AUTH)).json()
+        assert body["otp_code"] == pos_confirmation(KEY, 1, T)
+    record = await store.get("otp-devices", "default/old-1")
+    assert record is not None and KEY.encode() not in record.value
+    assert await encrypt_plaintext_keys(store, OTPContext()) == 0  # no secret: nothing to encrypt with
+    app = create_app(store, admin_token=ADMIN, otp_context=context)
+    async with app.router.lifespan_context(app):
+        pass
+    for _, record in await store.scan("otp-devices"):
+        assert KEY.encode() not in record.value
+    async with make_client(store, context=context) as c:
+        for device_id in ("old-2", "old-3"):
+            body = (await c.get(f"/private/otp-devices/{device_id}", params={"faketime": T}, headers=AUTH)).json()
+            assert body["otp_code"] == pos_confirmation(KEY, 1, T)

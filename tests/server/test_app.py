@@ -7,7 +7,7 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
@@ -30,6 +30,7 @@ from aioctap.server.app import (
 )
 from aioctap.server.ceremony import Fido2Server
 from aioctap.stores import MemoryStore, StoreError
+from aioctap.stores.base import Write
 from aioctap.virtual import VirtualAuthenticator, open_virtual_device
 from aioctap.webauthn import Aaguid, websafe_decode, websafe_encode
 
@@ -60,10 +61,14 @@ class Rp:
 
 
 @contextlib.asynccontextmanager
-async def rp_env() -> AsyncIterator[Rp]:
-    """The app on a memory store with a client; a context manager (the device's task group must stay in one task)."""
+async def rp_env(*, conformance: bool = True) -> AsyncIterator[Rp]:
+    """The app on a memory store with a client; a context manager (the device's task group must stay in one task).
+
+    The tests of this module check the FIDO conformance-server shape: the conformance mode by default (the
+    account mode is tested in test_accounts.py).
+    """
     store = MemoryStore()
-    app = create_app(store, origin=ORIGIN, otp_routes=False)
+    app = create_app(store, origin=ORIGIN, otp_routes=False, conformance=conformance)
     async with (
         open_virtual_device(authenticator=VirtualAuthenticator()) as dev,
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000") as http,
@@ -341,10 +346,17 @@ async def test_credential_registered_twice_is_rejected() -> None:
 
 
 class IndexWriteFails(MemoryStore):
+    """The store fails (connection lost) when asked to write an index entry, in any way."""
+
     async def put(self, namespace: str, key: str, value: bytes, **kw: Any) -> int:
         if namespace == USER_CREDENTIALS:
             raise StoreError("connection lost")
         return await super().put(namespace, key, value, **kw)
+
+    async def transact(self, writes: Sequence[Write]) -> list[int]:
+        if any(w.namespace == USER_CREDENTIALS for w in writes):
+            raise StoreError("connection lost")
+        return await super().transact(writes)
 
 
 async def test_registration_that_fails_midway_leaves_nothing() -> None:
@@ -450,7 +462,12 @@ async def test_user_records_are_written_when_a_registration_completes() -> None:
 
 async def test_unknown_paths_and_methods_under_fido2_are_server_responses() -> None:
     async with rp_env() as rp:
-        assert_failed(await rp.http.get("/fido2/attestation/options"), 405, "GET")
+        r = await rp.http.get("/fido2/attestation/options")
+        assert_failed(r, 405, "GET")
+        assert r.headers["allow"] == "POST"
+        r = await rp.http.request("TRACE", "/fido2/credentials/AAAA")
+        assert_failed(r, 405, "TRACE")
+        assert set(r.headers["allow"].split(", ")) == {"PATCH", "DELETE"}
         assert_failed(await rp.http.post("/fido2/nothing", json={}), 404, "/fido2/nothing")
         assert (await rp.http.get("/nothing")).status_code == 404
 

@@ -126,3 +126,57 @@ async def test_aioctap_server_command(tmp_path: Path) -> None:
         out = proc.communicate(timeout=15)[0].decode()
     assert db.exists()
     assert "a" * 40 not in out  # the admin token is never logged
+    # the URL that works (the RP ID is localhost: not 127.0.0.1) and where the data lives
+    assert f"open http://localhost:{port}/ in a browser" in out and f"SQLite file {db}" in out, out
+    # the OTP keys' encryption secret: a key file beside the database, created 0600
+    key_file = Path(f"{db}.key")
+    assert f"key file {key_file}" in out and key_file.stat().st_mode & 0o777 == 0o600
+    assert "127.0.0.1" not in out.split("in a browser")[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--rp-id", "example.com"], None),  # the default origin follows the RP ID: https://example.com
+        (["--rp-id", "example.com", "--origin", "http://localhost:8000"], "does not match RP ID"),
+        (["--origin", "https://localhost.evil.com"], "does not match RP ID"),
+        (["--rp-id", "example.com", "--origin", "http://example.com"], "plain http"),
+        (["--origin", "http://localhost:8000/page"], "scheme://host"),
+        (["--origin", "http://localhost:x"], "not a URL"),
+        (["--rp-id", "github.io", "--origin", "https://alice.github.io"], "public suffix"),
+    ],
+)
+def test_aioctap_server_checks_origin_against_rp_id(args: list[str], words: str | None) -> None:
+    from typer.testing import CliRunner
+
+    from aioctap.cli import app
+    from aioctap.server.ceremony import origin_error
+
+    if words is None:
+        assert origin_error("example.com", "https://example.com") is None
+        assert origin_error("example.com", "https://login.example.com:8443") is None
+        return
+    result = CliRunner().invoke(app, ["server", "--db", "memory://", *args])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("aioctap server: --origin: ") and words in lines[0], result.output
+
+
+def test_the_secret_key_comes_from_the_environment_or_a_key_file(tmp_path: Path) -> None:
+    from aioctap.cli.server_cmds import load_secret_key
+
+    url = f"sqlite:///{tmp_path / 'rp.db'}"
+    assert load_secret_key(url, {"AIOCTAP_SECRET_KEY": "from-env"}) == ("from-env", "AIOCTAP_SECRET_KEY")
+    assert not (tmp_path / "rp.db.key").exists()
+    first, where = load_secret_key(url, {})
+    assert len(first) == 64 and where == f"key file {tmp_path / 'rp.db.key'}"
+    assert (tmp_path / "rp.db.key").stat().st_mode & 0o777 == 0o600
+    assert load_secret_key(url, {})[0] == first  # the same key on the next start
+
+
+def test_aioctap_server_prints_where_a_shared_store_lives() -> None:
+    from aioctap.cli.server_cmds import data_location
+
+    assert data_location("redis://:hunter2@db.internal:6380/3") == "Redis at db.internal:6380/3"
+    assert data_location("postgresql://u:hunter2@pg/rp") == "PostgreSQL at pg/rp"
+    assert data_location("memory://").startswith("memory")

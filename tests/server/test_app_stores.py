@@ -121,7 +121,7 @@ def _long_id_passkey(options: dict[str, Any], credential_id: bytes, key: ec.Elli
 
 
 def _long_id_assertion(
-    options: dict[str, Any], credential_id: bytes, key: ec.EllipticCurvePrivateKey
+    options: dict[str, Any], credential_id: bytes, key: ec.EllipticCurvePrivateKey, user_handle: str
 ) -> dict[str, Any]:
     from aioctap.webauthn import AuthenticatorData, CollectedClientData
 
@@ -131,7 +131,7 @@ def _long_id_assertion(
     cid = websafe_encode(credential_id)
     return {"id": cid, "rawId": cid, "type": "public-key", "fido2SessionId": options["fido2SessionId"],
             "response": {"clientDataJSON": websafe_encode(client_data), "authenticatorData": websafe_encode(auth_data),
-                         "signature": websafe_encode(signature)}}  # fmt: skip
+                         "signature": websafe_encode(signature), "userHandle": user_handle}}  # fmt: skip
 
 
 async def test_longest_credential_id_registers_and_authenticates(store_url: str) -> None:
@@ -141,17 +141,20 @@ async def test_longest_credential_id_registers_and_authenticates(store_url: str)
         key = ec.generate_private_key(ec.SECP256R1())
         credential_id = bytes(range(256)) * 3 + os.urandom(1023 - 768)
         r = await http.post("/fido2/attestation/options", json={"username": "long", "displayName": "Long"})
+        user_handle = r.json()["user"]["id"]
         answer = await http.post("/fido2/attestation/result", json=_long_id_passkey(r.json(), credential_id, key))
         assert answer.status_code == 200, answer.text
         assert await store.get(CREDENTIALS, websafe_encode(credential_id)) is not None
         r = await http.post("/fido2/assertion/options", json={"username": "long"})
-        assert r.json()["allowCredentials"][0]["id"] == websafe_encode(credential_id)
-        answer = await http.post("/fido2/assertion/result", json=_long_id_assertion(r.json(), credential_id, key))
+        assert r.json()["allowCredentials"] == []  # the account mode lists no credential (WebAuthn L3 §14.6.2)
+        assertion = _long_id_assertion(r.json(), credential_id, key, user_handle)
+        answer = await http.post("/fido2/assertion/result", json=assertion)
         assert answer.status_code == 200, answer.text
 
         for too_long in (credential_id + b"x", credential_id * 2):
             r = await http.post("/fido2/assertion/options", json={})
-            answer = await http.post("/fido2/assertion/result", json=_long_id_assertion(r.json(), too_long, key))
+            assertion = _long_id_assertion(r.json(), too_long, key, user_handle)
+            answer = await http.post("/fido2/assertion/result", json=assertion)
             assert answer.status_code == 400 and "1-1023 bytes" in answer.json()["errorMessage"], answer.text
         assert len(await store.scan(CREDENTIALS)) == 1
 

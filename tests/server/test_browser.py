@@ -59,7 +59,12 @@ def server(tmp_path: Path) -> Iterator[tuple[int, str]]:
 
 
 def _click_and_wait(page: Any, button: str) -> str:
+    page.evaluate("document.getElementById('status').dataset.state = 'idle'")
     page.click(button)
+    return _wait(page)
+
+
+def _wait(page: Any) -> str:
     page.wait_for_function(
         "() => ['ok', 'failed'].includes(document.getElementById('status').dataset.state)", timeout=20_000
     )
@@ -69,51 +74,117 @@ def _click_and_wait(page: Any, button: str) -> str:
     return text
 
 
+def _authenticator(cdp: Any, transport: str = "usb", credentials: list[dict[str, Any]] = ()) -> str:  # type: ignore[assignment]
+    options = {
+        "protocol": "ctap2",
+        "transport": transport,
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    authenticator_id = str(cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})["authenticatorId"])
+    for credential in credentials:
+        cdp.send("WebAuthn.addCredential", {"authenticatorId": authenticator_id, "credential": credential})
+    return authenticator_id
+
+
+def _credentials(cdp: Any, authenticator_id: str) -> list[dict[str, Any]]:
+    return list(cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator_id})["credentials"])
+
+
+def _b64url(standard: str) -> str:
+    return standard.replace("+", "-").replace("/", "_").rstrip("=")
+
+
+def _passkeys(page: Any) -> dict[str, str]:
+    """The passkeys the signed-in page lists: id -> shown name."""
+    return dict(page.evaluate(
+        "() => Object.fromEntries([...document.querySelectorAll('#passkeys li')]"
+        ".map((li) => [li.dataset.id, li.querySelector('.name').textContent]))"
+    ))  # fmt: skip
+
+
 def test_register_and_sign_in_in_chromium(server: tuple[int, str]) -> None:
+    """The page's account flow with security keys (no autofill for them): register (signed in), rename,
+    add a second passkey, delete it, sign out, sign in with and without a user name; then passkey
+    autofill (conditional mediation) with a platform authenticator."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install playwright")
     port, url = server
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page()
+            page.add_init_script(  # records the mediation of every navigator.credentials.get
+                "window.mediations = []; const get = navigator.credentials.get.bind(navigator.credentials);"
+                "navigator.credentials.get = (o) => {"
+                " window.mediations.push(o.mediation || 'optional'); return get(o); };"
+            )
             cdp = page.context.new_cdp_session(page)
             cdp.send("WebAuthn.enable")
-            authenticator = cdp.send(
-                "WebAuthn.addVirtualAuthenticator",
-                {
-                    "options": {
-                        "protocol": "ctap2",
-                        "transport": "usb",
-                        "hasResidentKey": True,
-                        "hasUserVerification": True,
-                        "isUserVerified": True,
-                        "automaticPresenceSimulation": True,
-                    }
-                },
-            )
+            first = _authenticator(cdp)
             page.goto(f"http://localhost:{port}/")  # localhost: a secure context over plain HTTP
             page.fill("#username", "alice")
             assert _click_and_wait(page, "#register") == "registered alice"
-            page.evaluate("document.getElementById('status').dataset.state = 'idle'")
+            assert page.text_content("#whoami") == "alice" and page.is_hidden("#signed-out")
+            [(first_id, first_name)] = _passkeys(page).items()
+            assert first_name == "unnamed passkey"
+
+            page.fill(f"#passkeys li[data-id='{first_id}'] .rename-input", "Laptop <b>key</b>")
+            assert (
+                _click_and_wait(page, f"#passkeys li[data-id='{first_id}'] .rename") == "renamed to Laptop <b>key</b>"
+            )
+            assert _passkeys(page) == {first_id: "Laptop <b>key</b>"}  # text, not markup
+
+            # a second passkey on another security key (the first one is excluded: it already holds one)
+            kept = _credentials(cdp, first)
+            cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": first})
+            second = _authenticator(cdp)
+            assert _click_and_wait(page, "#add-passkey") == "registered alice"
+            listed = _passkeys(page)
+            [second_id] = set(listed) - {first_id}
+            assert _b64url(_credentials(cdp, second)[0]["credentialId"]) == second_id
+            assert _click_and_wait(page, f"#passkeys li[data-id='{second_id}'] .delete") == "deleted"
+            assert set(_passkeys(page)) == {first_id}
+            cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": second})
+            first = _authenticator(cdp, credentials=kept)
+
+            assert _click_and_wait(page, "#signout") == "signed out"
+            assert page.is_hidden("#signed-in")
+            page.fill("#username", "alice")
             assert _click_and_wait(page, "#signin") == "signed in as alice"
+            assert _click_and_wait(page, "#signout") == "signed out"
             # without a user name: a discoverable-credential sign-in (userHandle names the user)
             page.fill("#username", "")
-            page.evaluate("document.getElementById('status').dataset.state = 'idle'")
             assert _click_and_wait(page, "#signin") == "signed in as alice"
-            browser_creds = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator["authenticatorId"]})
+            browser_creds = _credentials(cdp, first)
+
+            # passkey autofill: a platform authenticator holding alice's passkey answers the conditional
+            # request the signed-out page makes on its user name field; nobody clicks Sign in
+            cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": first})
+            _authenticator(cdp, "internal", browser_creds)
+            page.evaluate("document.getElementById('status').dataset.state = 'idle'")
+            assert "conditional" not in page.evaluate("window.mediations")  # no autofill for security keys
+            page.click("#signout")
+            page.wait_for_function(
+                "() => document.getElementById('status').textContent === 'signed in as alice'", timeout=20_000
+            )
+            assert page.text_content("#whoami") == "alice" and page.is_hidden("#signed-out")
+            assert page.evaluate("window.mediations").count("conditional") == 1
         finally:
             browser.close()
-    [browser_cred] = browser_creds["credentials"]
+    [browser_cred] = browser_creds
 
-    async def stored() -> tuple[dict[str, Any], dict[str, Any]]:
+    async def stored() -> tuple[list[tuple[str, dict[str, Any]]], dict[str, Any]]:
         async with open_store(url) as store:
             creds = await store.scan(CREDENTIALS)
             user = await store.get(USERS, "alice")
-            assert len(creds) == 1 and user is not None
-            return {"id": creds[0][0], **json.loads(creds[0][1].value)}, json.loads(user.value)
+            assert user is not None
+            return [(k, json.loads(r.value)) for k, r in creds], json.loads(user.value)
 
-    cred, user = asyncio.run(stored())
+    creds, user = asyncio.run(stored())
+    [(cred_id, cred)] = creds
     # the browser's credential id is standard base64; the store keys it in base64url
-    assert cred["id"] == browser_cred["credentialId"].replace("+", "-").replace("/", "_").rstrip("=")
-    assert cred["username"] == "alice" and cred["user_handle"] == user["id"]
-    assert cred["sign_count"] == browser_cred["signCount"] >= 2 and browser_cred["isResidentCredential"]
+    assert cred_id == first_id == _b64url(browser_cred["credentialId"])
+    assert cred["username"] == "alice" and cred["user_handle"] == user["id"] and cred["name"] == "Laptop <b>key</b>"
+    assert cred["sign_count"] >= 2 and browser_cred["isResidentCredential"]

@@ -18,10 +18,12 @@ from aioctap import cbor
 from aioctap.client import WebAuthnClient
 from aioctap.server.ceremony import CeremonyState, Fido2Server, StoredCredential
 from aioctap.server.errors import (
+    BackupFlagsError,
     ChallengeMismatchError,
     CredentialIdError,
     MalformedResponseError,
     SignCountError,
+    UserHandleError,
     UserVerificationError,
 )
 from aioctap.virtual import open_virtual_device
@@ -42,8 +44,8 @@ class Signer:
         nums = self.key.public_key().public_numbers()
         self.cose = cbor.dumps({1: 2, 3: -7, -1: 1, -2: nums.x.to_bytes(32, "big"), -3: nums.y.to_bytes(32, "big")})
 
-    def stored(self, sign_count: int = 0) -> StoredCredential:
-        return StoredCredential(self.credential_id, self.cose, sign_count, self.user_handle)
+    def stored(self, sign_count: int = 0, backup_eligible: bool | None = None) -> StoredCredential:
+        return StoredCredential(self.credential_id, self.cose, sign_count, self.user_handle, (), backup_eligible)
 
     def assertion(
         self, options: dict[str, Any], counter: int = 1, flags: int = 0x05, **response: Any
@@ -111,7 +113,7 @@ def test_state_round_trips() -> None:
     _, state = Fido2Server(RP_ID, ORIGIN).authenticate_begin(user_handle=b"u", user_verification="required")
     assert CeremonyState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
     _, state = Fido2Server(RP_ID, ORIGIN).authenticate_begin()
-    assert CeremonyState.from_dict(state.to_dict()) == state and state.user_handle is None
+    assert CeremonyState.from_dict(state.to_dict()) == state and state.user_handle is None and state.discoverable
 
 
 STATE_KEYS = st.sampled_from(["kind", "challenge", "expires", "user_verification", "user_handle", "x"])
@@ -157,7 +159,7 @@ def test_authentication_checks() -> None:
     with pytest.raises(MalformedResponseError, match="rawId"):
         server.authenticate_complete(state, [alice.stored()], bad, now=101.0)
     # a userHandle that is not the credential's
-    with pytest.raises(CredentialIdError, match="userHandle"):
+    with pytest.raises(UserHandleError, match="userHandle"):
         answer = alice.assertion(options, userHandle=websafe_encode(b"user-2"))
         server.authenticate_complete(state, [alice.stored()], answer, now=101.0)
     # the counter did not increase
@@ -188,6 +190,50 @@ def test_sign_in_started_for_a_user_accepts_only_that_users_credentials() -> Non
     with pytest.raises(CredentialIdError, match="user this sign-in"):
         server.authenticate_complete(state, [bob.stored()], bob.assertion(options))
     server.authenticate_complete(state, [alice.stored()], alice.assertion(options))
+
+
+@pytest.mark.parametrize("user_handle", [None, "", "omitted"])
+def test_a_passkey_sign_in_needs_the_user_handle(user_handle: str | None) -> None:
+    """WebAuthn L3 §7.2 step 6: the user was not identified before the ceremony (no allowCredentials, no
+    user handle), so response.userHandle must be present; it names the credential's owner."""
+    server = Fido2Server(RP_ID, ORIGIN)
+    alice = Signer(b"user-1")
+    options, state = server.authenticate_begin()
+    assert options["allowCredentials"] == [] and state.discoverable
+    answer = alice.assertion(options)
+    if user_handle == "omitted":
+        del answer["response"]["userHandle"]
+    else:
+        answer["response"]["userHandle"] = user_handle
+    with pytest.raises(UserHandleError, match="required"):
+        server.authenticate_complete(state, [alice.stored()], answer)
+    with pytest.raises(UserHandleError, match="owner"):
+        server.authenticate_complete(state, [alice.stored()], alice.assertion(options, userHandle="dXNlci0y"))
+    result, _ = server.authenticate_complete(state, [alice.stored()], alice.assertion(options))
+    assert result.user_handle == b"user-1"
+    # a user identified before the ceremony (allowCredentials): userHandle may be absent (an U2F key's null)
+    options, state = server.authenticate_begin([alice.stored()])
+    assert not state.discoverable
+    server.authenticate_complete(state, [alice.stored()], alice.assertion(options, userHandle=None))
+
+
+def test_a_changed_backup_eligibility_is_refused() -> None:
+    """WebAuthn L3 §7.2: BE cannot change after registration; BS may (the caller records it)."""
+    server = Fido2Server(RP_ID, ORIGIN)
+    signer = Signer()
+    options, state = server.authenticate_begin([signer.stored()])
+    for stored_be, flags in ((False, 0x0D), (True, 0x05)):  # 0x08: BE
+        with pytest.raises(BackupFlagsError, match="BE"):
+            server.authenticate_complete(state, [signer.stored(backup_eligible=stored_be)],
+                                         signer.assertion(options, flags=flags))  # fmt: skip
+    result, _ = server.authenticate_complete(
+        state, [signer.stored(backup_eligible=True)], signer.assertion(options, flags=0x1D)
+    )
+    assert result.backup_eligible and result.backup_state
+    result, _ = server.authenticate_complete(
+        state, [signer.stored(backup_eligible=True)], signer.assertion(options, flags=0x0D)
+    )
+    assert result.backup_eligible and not result.backup_state
 
 
 def test_possible_clone_can_be_flagged_instead() -> None:

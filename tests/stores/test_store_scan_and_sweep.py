@@ -58,3 +58,14 @@ async def test_sqlite_store_sweeps_abandoned_records(tmp_path: Path, monkeypatch
         assert count == 1
     finally:
         await store.aclose()
+
+
+async def test_sqlite_files_are_created_for_their_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "store.db"
+    async with open_store(f"sqlite:///{path}") as store:
+        await store.put("ns", "k", b"secret")
+        files = sorted(p.name for p in path.parent.iterdir())
+        assert files == ["store.db", "store.db-shm", "store.db-wal"]
+        for name in files:
+            assert (path.parent / name).stat().st_mode & 0o777 == 0o600, name
+    assert path.parent.stat().st_mode & 0o777 == 0o700

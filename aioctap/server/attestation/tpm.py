@@ -75,6 +75,7 @@ class TpmAlg(IntEnum):
 
 class TpmEccCurve(IntEnum):
     """TPM_ECC_CURVE identifiers (TPM 2.0 Part 2 §6.4) of the curves WebAuthn uses."""
+
     NIST_P256 = 0x0003
     NIST_P384 = 0x0004
     NIST_P521 = 0x0005

@@ -1,0 +1,109 @@
+"""ServerResponse answers and the cookies of the relying party's HTTP layer.
+
+* ``fido2-session``: the ceremony session (options → result), consumed once;
+* ``aioctap-account``: the account session of a signed-in user, an opaque random token (the store keeps
+  only its SHA-256). Both are HttpOnly, SameSite=Strict, Secure over https, and limited to ``/fido2``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from ..stores.base import StoreError
+from .errors import VerificationError
+from .records import ApiError
+
+__all__ = [
+    "ACCOUNT_COOKIE",
+    "SESSION_COOKIE",
+    "account_token",
+    "check_origin",
+    "clear_account_cookie",
+    "failed",
+    "handler",
+    "ok",
+    "set_account_cookie",
+    "set_cookie",
+]
+
+log = logging.getLogger("aioctap.server")
+
+SESSION_COOKIE = "fido2-session"
+ACCOUNT_COOKIE = "aioctap-account"
+COOKIE_PATH = "/fido2"
+
+
+def ok(payload: dict[str, Any] | None = None) -> JSONResponse:
+    """A ServerResponse with status "ok" and ``payload``'s members."""
+    return JSONResponse({"status": "ok", "errorMessage": "", **(payload or {})})
+
+
+def failed(message: str, status: int = 400) -> JSONResponse:
+    """A ServerResponse with status "failed"."""
+    return JSONResponse({"status": "failed", "errorMessage": message or "request failed"}, status_code=status)
+
+
+def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
+    """An HttpOnly, SameSite=Strict cookie for ``/fido2``, Secure over https.
+
+    ``value`` is one of our own random ids (base64url characters, nothing to quote), so the header is
+    written directly: http.cookies' quoting machinery costs more than the rest of an options call.
+    """
+    secure = "; Secure" if request.scope.get("scheme") == "https" else ""
+    response.headers.append(
+        "set-cookie", f"{name}={value}; HttpOnly; Max-Age={int(max_age)}; Path={COOKIE_PATH}; SameSite=strict{secure}"
+    )
+
+
+def set_account_cookie(response: Response, request: Request, token: str, lifetime: float) -> None:
+    """The account session's cookie (it lives no longer than the session's absolute lifetime)."""
+    set_cookie(response, request, ACCOUNT_COOKIE, token, int(lifetime))
+
+
+def clear_account_cookie(response: Response, request: Request) -> None:
+    """Tell the browser to drop the account session's cookie."""
+    response.delete_cookie(
+        ACCOUNT_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
+
+
+def account_token(request: Request) -> str | None:
+    """The account session token the request carries (its cookie), if any."""
+    return request.cookies.get(ACCOUNT_COOKIE)
+
+
+def check_origin(request: Request, origins: Sequence[str]) -> None:
+    """A request that acts with the account session and names its origin must come from one of ours
+    (SameSite=Strict already keeps the cookie off cross-site requests; this is the second lock)."""
+    origin = request.headers.get("origin")
+    if origin is not None and origin not in origins:
+        raise ApiError("the request's Origin is not this relying party's", 403)
+
+
+def handler(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """Every outcome of ``fn`` as a ServerResponse: typed errors say what was wrong, the store's failure
+    is a 503, anything else a 500 whose details go to the log only."""
+
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await fn(request)
+        except ApiError as e:
+            return failed(str(e), e.status)
+        except VerificationError as e:
+            log.info("WebAuthn verification failed: %s", type(e).__name__)
+            return failed(f"{type(e).__name__}: {e}")
+        except StoreError as e:
+            log.warning("store failed: %s", type(e).__name__)
+            return failed("the credential store is unavailable", 503)
+        except Exception:
+            log.exception("unexpected error in %s", fn.__name__)
+            return failed("internal server error", 500)
+
+    wrapped.__name__ = fn.__name__
+    wrapped.__doc__ = fn.__doc__
+    return wrapped
