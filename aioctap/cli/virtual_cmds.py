@@ -8,6 +8,8 @@ import signal
 import anyio
 import typer
 
+from .._concurrency import task_group
+
 
 def register(app: typer.Typer) -> None:
     """Add ``aioctap virtual``."""
@@ -48,7 +50,7 @@ def register(app: typer.Typer) -> None:
             # the handlers are in place before the "listening" line: a SIGUSR1 sent as soon as it is read is a
             # power cycle, never the default action (which ends the process)
             with anyio.open_signal_receiver(signal.SIGUSR1, signal.SIGTERM, signal.SIGINT) as signals:
-                async with anyio.create_task_group() as tg:
+                async with task_group() as tg:
                     bound = await tg.start(server.serve_udp, host.strip("[]"), int(port))
                     where = f"state in {state}" if state else "no --state: credentials in memory only"
                     log.warning("software authenticator listening on udp:%s:%s (%s)", *bound, where)
