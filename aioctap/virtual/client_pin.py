@@ -153,6 +153,10 @@ class PinState:
         """authenticatorClientPIN (CTAP 2.1 §6.5.5): run the subcommand in ``params`` and return the response map."""
         sub = req_param(params, 2, int)
         if sub == 0x01:  # getPINRetries
+            # §6.5.5.2 says nothing of a PIN never set; YubiKeys answer PIN_NOT_SET, and so does this
+            # authenticator (python-fido2's tests/device test_set_and_reset expects it of every key)
+            if self.state.pin_hash is None:
+                raise fail(ERR.PIN_NOT_SET)
             return {3: self.state.pin_retries, 4: self.consecutive_failures >= 3}
         if sub == 0x07:  # getUVRetries
             return {5: self.state.uv_retries}
@@ -276,7 +280,9 @@ class PinState:
         shared = self._shared(proto, key_agreement)
         self._verify_pin_hash(proto, shared, pin_hash_enc)
         if self.state.force_pin_change:
-            raise fail(ERR.PIN_POLICY_VIOLATION)
+            # getPinToken (§6.5.5.7.1): PIN_INVALID; getPinUvAuthTokenUsingPinWithPermissions (§6.5.5.7.2):
+            # PIN_POLICY_VIOLATION. Either way the PIN was right: its retries are restored above
+            raise fail(ERR.PIN_INVALID if legacy else ERR.PIN_POLICY_VIOLATION)
         token = self._new_token(permissions, rp_id, uv=True)
         return {2: proto.encrypt(shared, token)}
 
