@@ -243,8 +243,9 @@ class CredentialCommands:
                 raise fail(ERR.INVALID_PARAMETER)
             if ep not in (1, 2):
                 raise fail(ERR.INVALID_OPTION)
-            # vendor-facilitated (1): only for the RP IDs the vendor lists; platform-managed (2): always
-            enterprise = ep == 2 or auth.enterprise_rp_ids is None or rp_id in auth.enterprise_rp_ids
+            # vendor-facilitated (1, §7.1.1): only for an RP ID on the vendor's list, else regular attestation;
+            # platform-managed (2, §7.1.2): the platform vouches for the RP ID
+            enterprise = ep == 2 or rp_id in auth.enterprise_rp_ids
         rp_hash = self.rp_id_hash(rp_id)
         for cred_id in exclude_ids:
             key = state.open_credential(cred_id, rp_hash)
@@ -357,9 +358,14 @@ class CredentialCommands:
         to_sign = auth_data + client_data_hash
         if fmt == "self":
             return "packed", {"alg": alg, "sig": key.sign(to_sign)}
-        att_key = self.auth.attestation_private_key()
+        if enterprise:  # the enterprise chain, its certificate naming this authenticator (§7.1)
+            att_key = self.auth.enterprise_private_key()
+            cert = self.auth.state.enterprise_cert
+        else:
+            att_key = self.auth.attestation_private_key()
+            cert = self.auth.state.attestation_cert
         sig = att_key.sign(to_sign, ec.ECDSA(hashes.SHA256()))
-        return "packed", {"alg": -7, "sig": sig, "x5c": [self.auth.state.attestation_cert]}
+        return "packed", {"alg": -7, "sig": sig, "x5c": [cert]}
 
     # -- getAssertion ----------------------------------------------------------------------------------
 

@@ -107,8 +107,10 @@ class VirtualAuthenticator:
     answer to requests for presence (approve at once by default). ``sensor``: the simulated
     fingerprint sensor. ``clock``: monotonic seconds. ``reset_window``: how long after power-up
     authenticatorReset is allowed (None: always). ``attestation``: "packed" (x5c, the default),
-    "self" or "none". ``enterprise_attestation``: whether the "ep" feature exists;
-    ``enterprise_rp_ids``: the RP IDs allowed vendor-facilitated enterprise attestation (None: all).
+    "self" or "none". ``enterprise_attestation``: whether the "ep" feature exists (enterprise attestation,
+    §7.1; enabled with authenticatorConfig); ``enterprise_rp_ids``: the RP IDs the vendor configured for
+    vendor-facilitated enterprise attestation (§7.1.1, makeCredential's enterpriseAttestation 1; none by
+    default). Platform-managed enterprise attestation (value 2, §7.1.2) is given to any RP ID.
     ``account_chooser``: a simulated display on which the user picks one of several discoverable
     credentials (getAssertion then answers with userSelected); None: no display, numberOfCredentials.
     """
@@ -126,7 +128,7 @@ class VirtualAuthenticator:
         reset_window: float | None = RESET_WINDOW,
         attestation: str = "packed",
         enterprise_attestation: bool = True,
-        enterprise_rp_ids: Collection[str] | None = None,
+        enterprise_rp_ids: Collection[str] = (),
         account_chooser: AccountChooser | None = None,
     ) -> None:
         if attestation not in ("packed", "self", "none"):
@@ -135,13 +137,14 @@ class VirtualAuthenticator:
         self.state = load_state(self.state_file) if self.state_file else AuthenticatorState.new()
         self._saved = self.state.to_bytes() if self.state_file else b""
         self._attestation_key: ec.EllipticCurvePrivateKey | None = None
+        self._enterprise_key: ec.EllipticCurvePrivateKey | None = None
         self.policy: UserPolicy = policy or ApproveAll()
         self.sensor = sensor or FingerprintSensor()
         self.clock = clock
         self.reset_window = reset_window
         self.attestation = attestation
         self.ep_supported = enterprise_attestation
-        self.enterprise_rp_ids = enterprise_rp_ids
+        self.enterprise_rp_ids = frozenset(enterprise_rp_ids)
         self.account_chooser = account_chooser
         self.winks = 0
         self.pin = PinState(self.state, clock, self.sensor)
@@ -178,6 +181,13 @@ class VirtualAuthenticator:
     def attestation_root(self) -> bytes:
         """DER of the root certificate of this authenticator's packed attestation (a trust anchor)."""
         return self.state.attestation_root
+
+    @property
+    def enterprise_attestation_root(self) -> bytes:
+        """DER of the root certificate of this authenticator's enterprise attestations (a trust anchor distinct
+        from :attr:`attestation_root`)."""
+        assert self.state.enterprise_root is not None  # made at start (AuthenticatorState.add_enterprise_attestation)
+        return self.state.enterprise_root
 
     async def handle(self, cmd: int, payload: bytes, set_status: Callable[[STATUS], None]) -> bytes:
         """One CTAPHID_CBOR or CTAPHID_MSG request; logs the command and its outcome (never its parameters)."""
@@ -294,6 +304,13 @@ class VirtualAuthenticator:
         if self._attestation_key is None:
             self._attestation_key = load_attestation_key(self.state.attestation_key)
         return self._attestation_key
+
+    def enterprise_private_key(self) -> ec.EllipticCurvePrivateKey:
+        """The enterprise attestation key (P-256), loaded once; it signs enterprise attestations (§7.1)."""
+        if self._enterprise_key is None:
+            assert self.state.enterprise_key is not None  # made at start
+            self._enterprise_key = load_attestation_key(self.state.enterprise_key)
+        return self._enterprise_key
 
     def options(self) -> dict[str, bool]:
         """The getInfo options (§6.4): what is supported, and whether it is configured."""

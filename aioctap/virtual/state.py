@@ -20,6 +20,12 @@ ends every ID at once. Short IDs matter on the wire: a getAssertion request with
 and its response each fit one 64-byte report fewer than with the version-1 IDs (58 to 74 bytes: the
 key and attributes sealed with AES-256-GCM), which the authenticator still opens.
 Discoverable credentials additionally keep their user and RP entities in the state.
+
+Attestation: two chains, each made at first start from a root whose key signs one certificate and is then
+thrown away. The batch chain signs packed (and U2F) attestations. The enterprise chain (CTAP 2.1 §7.1) has a
+root of its own and a certificate whose subject carries a random serialNumber, so it names this one
+authenticator; it signs enterprise attestations only. A state written before the enterprise chain existed
+gets one when it is loaded, written back at once.
 """
 
 from __future__ import annotations
@@ -250,15 +256,22 @@ class ResidentCredential:
         return cls(d[1], d[2], d[3], d[4], d[5], d[6], d.get(7), d.get(8), d.get(9) or {})
 
 
-def _make_attestation(aaguid: bytes) -> tuple[bytes, bytes, bytes]:
-    """Generate (attestation private key PKCS8, attestation cert DER, root cert DER) meeting WebAuthn §8.2.1."""
+def _make_chain(
+    aaguid: bytes, root_cn: str, leaf_cn: str, serial_number: str | None = None
+) -> tuple[bytes, bytes, bytes]:
+    """Generate (private key PKCS8, certificate DER, root certificate DER) of an attestation meeting WebAuthn
+    §8.2.1 (packed attestation statement certificate requirements).
+
+    The root's key signs the certificate and is then thrown away: nothing more is issued under that root.
+    ``serial_number``: a subject serialNumber that makes the certificate name one authenticator.
+    """
     now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
     root_key = ec.generate_private_key(ec.SECP256R1())
     root_name = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "aioctap"),
-            x509.NameAttribute(NameOID.COMMON_NAME, "aioctap Virtual Authenticator Root CA"),
+            x509.NameAttribute(NameOID.COMMON_NAME, root_cn),
         ]
     )
     root = (
@@ -273,19 +286,18 @@ def _make_attestation(aaguid: bytes) -> tuple[bytes, bytes, bytes]:
         .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
         .sign(root_key, hashes.SHA256())
     )
+    subject = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "aioctap"),
+        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Authenticator Attestation"),
+        x509.NameAttribute(NameOID.COMMON_NAME, leaf_cn),
+    ]
+    if serial_number is not None:
+        subject.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial_number))
     att_key = ec.generate_private_key(ec.SECP256R1())
     att = (
         x509.CertificateBuilder()
-        .subject_name(
-            x509.Name(
-                [
-                    x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-                    x509.NameAttribute(NameOID.ORGANIZATION_NAME, "aioctap"),
-                    x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Authenticator Attestation"),
-                    x509.NameAttribute(NameOID.COMMON_NAME, "aioctap Virtual Authenticator"),
-                ]
-            )
-        )
+        .subject_name(x509.Name(subject))
         .issuer_name(root_name)
         .public_key(att_key.public_key())
         .serial_number(x509.random_serial_number())
@@ -299,6 +311,22 @@ def _make_attestation(aaguid: bytes) -> tuple[bytes, bytes, bytes]:
         serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
     return pkcs8, att.public_bytes(serialization.Encoding.DER), root.public_bytes(serialization.Encoding.DER)
+
+
+def _make_attestation(aaguid: bytes) -> tuple[bytes, bytes, bytes]:
+    """The batch attestation: (private key PKCS8, certificate DER, root certificate DER)."""
+    return _make_chain(aaguid, "aioctap Virtual Authenticator Root CA", "aioctap Virtual Authenticator")
+
+
+def _make_enterprise_attestation(aaguid: bytes) -> tuple[bytes, bytes, bytes]:
+    """The enterprise attestation (CTAP 2.1 §7.1): a chain of its own, under an enterprise root distinct from the
+    batch root, whose certificate names this one authenticator (a random serialNumber, its own key)."""
+    return _make_chain(
+        aaguid,
+        "aioctap Virtual Authenticator Enterprise Root CA",
+        "aioctap Virtual Authenticator (enterprise)",
+        serial_number=os.urandom(16).hex(),
+    )
 
 
 @dataclass
@@ -325,6 +353,11 @@ class AuthenticatorState:
     large_blob_array: bytes = EMPTY_LARGE_BLOB_ARRAY
     templates: dict[bytes, str] = field(default_factory=dict)
     rsa_keys: dict[bytes, bytes] = field(default_factory=dict)  # handle -> PKCS#8 DER of RS256 credentials
+    # enterprise attestation (§7.1): key, certificate naming this authenticator, root; None in a state written
+    # before aioctap had it, until add_enterprise_attestation() (load_state does it, and saves)
+    enterprise_key: bytes | None = None
+    enterprise_cert: bytes | None = None
+    enterprise_root: bytes | None = None
     # (rp_id_hash, credential ID) -> the key it seals: tuples of bytes hash from their items' cached hashes
     _key_cache: OrderedDict[tuple[bytes, bytes], CredentialKey] = field(
         default_factory=OrderedDict, repr=False, compare=False
@@ -336,7 +369,17 @@ class AuthenticatorState:
         """A new authenticator: random AAGUID and master key, a fresh attestation key, certificate and root."""
         aaguid = uuid.uuid4().bytes
         key, cert, root = _make_attestation(aaguid)
-        return cls(aaguid, os.urandom(32), key, cert, root)
+        state = cls(aaguid, os.urandom(32), key, cert, root)
+        state.add_enterprise_attestation()
+        return state
+
+    def add_enterprise_attestation(self) -> bool:
+        """Make the enterprise attestation key, certificate and root if the state has none (one written by an
+        earlier version); True when it made them (the state must be saved)."""
+        if self.enterprise_key is not None and self.enterprise_cert is not None and self.enterprise_root is not None:
+            return False
+        self.enterprise_key, self.enterprise_cert, self.enterprise_root = _make_enterprise_attestation(self.aaguid)
+        return True
 
     def __repr__(self) -> str:
         return (
@@ -345,9 +388,13 @@ class AuthenticatorState:
         )
 
     def reset(self) -> None:
-        """authenticatorReset: new master key (every credential ID stops working), no PIN, defaults."""
-        keep = (self.aaguid, self.attestation_key, self.attestation_cert, self.attestation_root)
-        fresh = AuthenticatorState(*keep[:1], os.urandom(32), *keep[1:])
+        """authenticatorReset: new master key (every credential ID stops working), no PIN, defaults (enterprise
+        attestation disabled again, §7.1); the attestation keys and certificates are the device's and stay."""
+        fresh = AuthenticatorState(
+            self.aaguid, os.urandom(32), self.attestation_key, self.attestation_cert, self.attestation_root,
+            enterprise_key=self.enterprise_key, enterprise_cert=self.enterprise_cert,
+            enterprise_root=self.enterprise_root,
+        )  # fmt: skip
         self.__dict__.update(fresh.__dict__)
 
     # -- credential IDs --------------------------------------------------------------------------
@@ -505,6 +552,9 @@ class AuthenticatorState:
                 18: self.large_blob_array,
                 19: [[k, v] for k, v in self.templates.items()],
                 20: [[k, v] for k, v in self.rsa_keys.items()],
+                21: self.enterprise_key,
+                22: self.enterprise_cert,
+                23: self.enterprise_root,
             }
         )
 
@@ -519,9 +569,16 @@ class AuthenticatorState:
                 d.get(9), d[10], d[11], d[12], d[13], list(d[14]), d[15], d[16], d[17], d[18],
                 {bytes(k): str(v) for k, v in d[19]},
                 {bytes(k): bytes(v) for k, v in d.get(20, [])},
+                _optional_bytes(d.get(21)), _optional_bytes(d.get(22)), _optional_bytes(d.get(23)),
             )  # fmt: skip
         except (cbor.CborError, KeyError, TypeError, ValueError, IndexError) as e:
             raise StateError(f"state is not a valid authenticator state: {type(e).__name__}") from None
+
+
+def _optional_bytes(value: Any) -> bytes | None:
+    if value is not None and not isinstance(value, bytes):
+        raise TypeError("expected a byte string")
+    return value
 
 
 def _wrapping_key(path: Path) -> bytes:
@@ -565,7 +622,10 @@ def load_state(path: str | os.PathLike[str]) -> AuthenticatorState:
         plain = AESGCM(wrapping_key).decrypt(nonce, blob[len(STATE_MAGIC) + 12 :], STATE_MAGIC)
     except Exception:
         raise StateError(f"cannot decrypt {p}: wrong wrapping key or corrupted file") from None
-    return AuthenticatorState.from_bytes(plain)
+    state = AuthenticatorState.from_bytes(plain)
+    if state.add_enterprise_attestation():  # a state from before enterprise attestation: complete it, atomically
+        save_state(state, p)
+    return state
 
 
 def save_state(state: AuthenticatorState, path: str | os.PathLike[str], data: bytes | None = None) -> None:

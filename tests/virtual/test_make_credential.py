@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fido2.attestation import PackedAttestation
 from fido2.ctap2 import Info as Fido2Info
 from fido2.webauthn import AuthenticatorData as Fido2AuthData
@@ -24,6 +26,7 @@ ERR = CtapError.ERR
 PIN = "4321abcd"
 CDH = hashlib.sha256(b"client data").digest()
 P = ClientPin.PERMISSION
+RP = {"id": "example.com", "name": "Example"}
 
 
 async def test_get_info_has_every_member(make_rig: Any) -> None:
@@ -261,24 +264,89 @@ async def test_user_presence_denied(make_rig: Any) -> None:
         assert rig.auth.state.credentials == [] and rig.auth.state.sign_count == 0
 
 
+def _issued_by(cert_der: bytes, root_der: bytes) -> bool:
+    """Whether the certificate's signature verifies under the root's key."""
+    cert = x509.load_der_x509_certificate(cert_der)
+    root_key = x509.load_der_x509_certificate(root_der).public_key()
+    assert isinstance(root_key, ec.EllipticCurvePublicKey)
+    try:
+        root_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return cert.issuer == x509.load_der_x509_certificate(root_der).subject
+
+
+def _serial_number(cert_der: bytes) -> str | None:
+    names = x509.load_der_x509_certificate(cert_der).subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    return str(names[0].value) if names else None
+
+
 async def test_enterprise_attestation(make_rig: Any) -> None:
+    """CTAP 2.1 §7.1, §6.1.2 (enterpriseAttestation) and §6.11.1: an enterprise attestation is a packed statement
+    whose certificate is not the batch one: it chains to a root of its own and names this one authenticator."""
     async with make_rig(enterprise_rp_ids={"corp.example"}) as rig:
+        batch = await rig.make(rp_id="corp.example")
+        with pytest.raises(CtapError) as e:  # not enabled yet
+            await rig.make(rp_id="corp.example", enterprise_attestation=1)
+        assert e.value.code == ERR.INVALID_PARAMETER
         await Config(rig.ctap).enable_enterprise_attestation()
         assert (await rig.ctap.get_info()).options["ep"]
         with pytest.raises(CtapError) as e:
             await rig.make(enterprise_attestation=3)
         assert e.value.code == ERR.INVALID_OPTION
-        att = await rig.make(rp_id="corp.example", enterprise_attestation=1)
-        assert att.ep_att is True and "x5c" in att.att_stmt
-        att = await rig.make(rp_id="shop.example", enterprise_attestation=1)  # not on the vendor's list
-        assert not att.ep_att
-        att = await rig.make(rp_id="shop.example", enterprise_attestation=2)  # platform-managed
-        assert att.ep_att is True
+        vendor = await rig.make(rp_id="corp.example", enterprise_attestation=1)  # on the vendor's list
+        assert vendor.ep_att is True and vendor.fmt == "packed"
+        unlisted = await rig.make(rp_id="shop.example", enterprise_attestation=1)  # not on it: regular attestation
+        assert not unlisted.ep_att and unlisted.att_stmt["x5c"] == batch.att_stmt["x5c"]
+        platform = await rig.make(rp_id="shop.example", enterprise_attestation=2)  # platform-managed
+        assert platform.ep_att is True
+        enterprise_cert = vendor.att_stmt["x5c"][0]
+        assert platform.att_stmt["x5c"] == [enterprise_cert]
+        assert enterprise_cert != batch.att_stmt["x5c"][0]
+        for att in (vendor, platform, batch):  # signature and packed certificate requirements (WebAuthn §8.2.1)
+            PackedAttestation().verify(att.att_stmt, Fido2AuthData(bytes(att.auth_data)), CDH)
+        # the enterprise certificate chains to the enterprise root, not to the batch root, and the other way round
+        assert _issued_by(enterprise_cert, rig.auth.enterprise_attestation_root)
+        assert not _issued_by(enterprise_cert, rig.auth.attestation_root)
+        assert _issued_by(batch.att_stmt["x5c"][0], rig.auth.attestation_root)
+        assert not _issued_by(batch.att_stmt["x5c"][0], rig.auth.enterprise_attestation_root)
+        serial = _serial_number(enterprise_cert)
+        assert serial is not None and len(serial) == 32 and _serial_number(batch.att_stmt["x5c"][0]) is None
+        # a reset disables enterprise attestation again (§7.1); the device's certificate stays what it is
+        rig.clock.now = rig.auth.powered_up
+        await rig.ctap.reset()
+        assert (await rig.ctap.get_info()).options["ep"] is False
+        with pytest.raises(CtapError) as e:
+            await rig.make(rp_id="corp.example", enterprise_attestation=2)
+        assert e.value.code == ERR.INVALID_PARAMETER
+        await Config(rig.ctap).enable_enterprise_attestation()
+        again = await rig.make(rp_id="corp.example", enterprise_attestation=2)
+        assert again.att_stmt["x5c"] == [enterprise_cert]
+    async with make_rig() as other:  # another authenticator: another enterprise certificate, another serial
+        await Config(other.ctap).enable_enterprise_attestation()
+        theirs = await other.make(enterprise_attestation=2)
+        assert _serial_number(theirs.att_stmt["x5c"][0]) != serial
+        unlisted = await other.make(rp_id="corp.example", enterprise_attestation=1)  # no vendor list by default
+        assert not unlisted.ep_att
     async with make_rig(enterprise_attestation=False) as rig:
         assert "ep" not in (await rig.ctap.get_info()).options
         with pytest.raises(CtapError) as e:
             await Config(rig.ctap).enable_enterprise_attestation()
         assert e.value.code == ERR.INVALID_PARAMETER
+
+
+@pytest.mark.parametrize("configured", ["none", "self"])
+async def test_enterprise_attestation_is_the_full_chain_whatever_the_format(make_rig: Any, configured: str) -> None:
+    """An authenticator configured for "none" or self attestation still answers an enterprise attestation with
+    the enterprise certificate (the RP asked for it and the platform allowed it), and its regular ones as set."""
+    async with make_rig(attestation=configured) as rig:
+        await Config(rig.ctap).enable_enterprise_attestation()
+        request = {1: CDH, 2: RP, 3: {"id": b"u"}, 4: [{"type": "public-key", "alg": -7}], 10: 2, 11: ["none"]}
+        status, att = await rig.raw(0x01, request)  # attestationFormatsPreference (CTAP 2.2 §6.1) asks for none
+        assert status == 0 and att[4] is True and att[1] == "packed"
+        assert _issued_by(att[3]["x5c"][0], rig.auth.enterprise_attestation_root)
+        regular = await rig.make()
+        assert not regular.ep_att and "x5c" not in regular.att_stmt
 
 
 async def test_extensions_at_registration(make_rig: Any) -> None:
