@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .. import cbor
 from ..ctap import STATUS, CtapError
+from ..ctap2.pin import ENC_CRED_STORE_STATE_INFO, ENC_IDENTIFIER_INFO, seal_info_member
 from ..hid.protocol import CAPABILITY, CTAPHID
 from . import manage, u2f
 from .client_pin import PinState
@@ -45,6 +46,7 @@ MAX_LARGE_BLOB = 4096
 MAX_RPIDS_MIN_PIN = 4
 RESET_WINDOW = 10.0
 FIRMWARE_VERSION = 0x00010000
+MAX_PIN_LENGTH = 63  # bytes of UTF-8 (CTAP 2.1 §6.5.5.3)
 
 COMMAND_NAMES = {
     0x01: "makeCredential",
@@ -322,6 +324,7 @@ class VirtualAuthenticator:
             "clientPin": self.state.pin_hash is not None,
             "pinUvAuthToken": True,
             "credMgmt": True,
+            "perCredMgmtRO": True,
             "credentialMgmtPreview": True,
             "bioEnroll": enrolled,
             "userVerificationMgmtPreview": enrolled,
@@ -337,12 +340,13 @@ class VirtualAuthenticator:
         return opts
 
     def get_info(self) -> dict[int, Any]:
-        """authenticatorGetInfo (§6.4)."""
-        versions = ["FIDO_2_0", "FIDO_2_1"] if self.state.always_uv else ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
-        return {
+        """authenticatorGetInfo (§6.4), with the CTAP 2.2 members this authenticator can fill."""
+        state = self.state
+        versions = ["FIDO_2_0", "FIDO_2_1"] if state.always_uv else ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
+        info: dict[int, Any] = {
             1: versions,
             2: ["credBlob", "credProtect", "hmac-secret", "hmac-secret-mc", "largeBlobKey", "minPinLength"],
-            3: self.state.aaguid,
+            3: state.aaguid,
             4: self.options(),
             5: MAX_MSG_SIZE,
             6: [2, 1],
@@ -351,18 +355,30 @@ class VirtualAuthenticator:
             9: ["usb"],
             10: [{"alg": alg, "type": "public-key"} for alg in SUPPORTED_ALGORITHMS],
             11: MAX_LARGE_BLOB,
-            12: self.state.force_pin_change,
-            13: self.state.min_pin_length,
+            12: state.force_pin_change,
+            13: state.min_pin_length,
             14: FIRMWARE_VERSION,
             15: MAX_CRED_BLOB,
             16: MAX_RPIDS_MIN_PIN,
             17: 3,  # preferredPlatformUvAttempts
             18: 0x02,  # uvModality: USER_VERIFY_FINGERPRINT_INTERNAL
             19: {},  # certifications: none (a software authenticator is not certified)
-            20: MAX_RESIDENT - len(self.state.credentials),
+            20: MAX_RESIDENT - len(state.credentials),
             21: list(manage.VENDOR_COMMANDS),
             22: ["packed", "none"],
+            24: False,  # longTouchForReset: a touch is a touch
+            26: ["usb"],  # transportsForReset
+            27: False,  # pinComplexityPolicy: none beyond minPINLength
+            29: MAX_PIN_LENGTH,
+            # authenticatorConfigCommands: setMinPINLength, toggleAlwaysUv, vendorPrototype, and enableEnterprise-
+            # Attestation when the feature exists
+            31: [0x01, 0x02, 0x03, 0xFF] if self.ep_supported else [0x02, 0x03, 0xFF],
         }
+        token = state.persistent_token
+        if token is not None:  # encIdentifier, encCredStoreState: only a persistent token holder reads them
+            info[25] = seal_info_member(token, ENC_IDENTIFIER_INFO, state.device_identifier())
+            info[30] = seal_info_member(token, ENC_CRED_STORE_STATE_INFO, state.cred_store_state())
+        return info
 
     # -- reset ----------------------------------------------------------------------------------------
 

@@ -358,6 +358,8 @@ class AuthenticatorState:
     enterprise_key: bytes | None = None
     enterprise_cert: bytes | None = None
     enterprise_root: bytes | None = None
+    # CTAP 2.2 persistentPinUvAuthToken (pcmr permission): made when first asked for, gone with a new PIN or a reset
+    persistent_token: bytes | None = None
     # (rp_id_hash, credential ID) -> the key it seals: tuples of bytes hash from their items' cached hashes
     _key_cache: OrderedDict[tuple[bytes, bytes], CredentialKey] = field(
         default_factory=OrderedDict, repr=False, compare=False
@@ -521,6 +523,18 @@ class AuthenticatorState:
         label = b"hmac-secret-uv" if with_uv else b"hmac-secret-nouv"
         return hmac.new(self.master_key, label + credential_id, hashlib.sha256).digest()
 
+    def device_identifier(self) -> bytes:
+        """The 16-byte identifier getInfo's encIdentifier carries (CTAP 2.2 §6.4): derived from the master key, so
+        it stays until a reset and a reset makes a new one (nothing identifies the authenticator across owners)."""
+        return hmac.new(self.master_key, b"aioctap device identifier", hashlib.sha256).digest()[:16]
+
+    def cred_store_state(self) -> bytes:
+        """The 16 bytes getInfo's encCredStoreState carries (CTAP 2.2 §6.4): a MAC of every discoverable
+        credential's stored members, so it changes whenever one is made, updated or deleted (and comes back to
+        an earlier value only with the very same credentials)."""
+        stored = cbor.dumps([c.to_cbor() for c in self.credentials])
+        return hmac.new(self.master_key, b"aioctap credential store state" + stored, hashlib.sha256).digest()[:16]
+
     def next_sign_count(self) -> int:
         """Increment the global signature counter and return it (one counter for every credential)."""
         self.sign_count += 1
@@ -555,6 +569,7 @@ class AuthenticatorState:
                 21: self.enterprise_key,
                 22: self.enterprise_cert,
                 23: self.enterprise_root,
+                24: self.persistent_token,
             }
         )
 
@@ -570,6 +585,7 @@ class AuthenticatorState:
                 {bytes(k): str(v) for k, v in d[19]},
                 {bytes(k): bytes(v) for k, v in d.get(20, [])},
                 _optional_bytes(d.get(21)), _optional_bytes(d.get(22)), _optional_bytes(d.get(23)),
+                _optional_bytes(d.get(24)),
             )  # fmt: skip
         except (cbor.CborError, KeyError, TypeError, ValueError, IndexError) as e:
             raise StateError(f"state is not a valid authenticator state: {type(e).__name__}") from None

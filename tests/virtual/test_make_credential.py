@@ -33,13 +33,18 @@ async def test_get_info_has_every_member(make_rig: Any) -> None:
     async with make_rig() as rig:
         status, info = await rig.raw(0x04)
         assert status == 0
-        assert set(info) == set(range(1, 23))
+        # CTAP 2.2 adds 24 longTouchForReset, 26 transportsForReset, 27 pinComplexityPolicy, 29 maxPINLength and
+        # 31 authenticatorConfigCommands; 25 encIdentifier and 30 encCredStoreState come with a persistent token
+        assert set(info) == set(range(1, 23)) | {24, 26, 27, 29, 31}
+        assert info[24] is False and info[26] == ["usb"] and info[27] is False and info[29] == 63
+        assert info[31] == [0x01, 0x02, 0x03, 0xFF]
         assert info[1] == ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
         assert info[6] == [2, 1]
         assert {a["alg"] for a in info[10]} == {-7, -8, -257}
         assert info[3] == rig.auth.state.aaguid and len(info[3]) == 16
         options = info[4]
-        for name in ("rk", "up", "pinUvAuthToken", "credMgmt", "largeBlobs", "authnrCfg", "makeCredUvNotRqd"):
+        for name in ("rk", "up", "pinUvAuthToken", "credMgmt", "perCredMgmtRO", "largeBlobs", "authnrCfg",
+                     "makeCredUvNotRqd"):  # fmt: skip
             assert options[name] is True, name
         for name in ("clientPin", "uv", "bioEnroll", "alwaysUv", "ep"):
             assert options[name] is False, name  # supported, not configured
@@ -51,6 +56,9 @@ async def test_get_info_has_every_member(make_rig: Any) -> None:
         assert ours.max_large_blob == 4096 and ours.remaining_disc_creds == 50 and ours.firmware_version == 0x10000
         theirs = Fido2Info.from_dict(info)
         assert theirs.max_rpids_for_min_pin == 4 and theirs.vendor_prototype_config_commands
+        assert theirs.transports_for_reset == ["usb"] and theirs.authenticator_config_commands == [1, 2, 3, 0xFF]
+        assert ours.max_pin_length == 63 and ours.authenticator_config_commands == [1, 2, 3, 0xFF]
+        assert ours.enc_identifier is None and ours.enc_cred_store_state is None  # no persistent token yet
 
 
 async def test_get_info_follows_configuration(make_rig: Any) -> None:
