@@ -1,6 +1,7 @@
 """authenticatorMakeCredential (§6.1), authenticatorGetAssertion (§6.2), authenticatorGetNextAssertion (§6.3)
 and the extensions they process (§12): hmac-secret, hmac-secret-mc, credProtect, credBlob, largeBlobKey,
-minPinLength. Every check runs before the first state change, so a rejected request changes nothing.
+minPinLength, and CTAP 2.2's thirdPartyPayment. Every check runs before the first state change, so a rejected
+request changes nothing.
 """
 
 from __future__ import annotations
@@ -254,8 +255,10 @@ class CredentialCommands:
                 raise fail(ERR.CREDENTIAL_EXCLUDED)
         if extensions:
             ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = self._mc_extensions(extensions, rp_id)
+            payment = ext_out.get("thirdPartyPayment") is True
         else:
             ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = {}, 1, False, None, False, None
+            payment = False
         if want_lbk and not rk:
             raise fail(ERR.INVALID_OPTION)
         replaces = [c for c in state.credentials if c.rp_id == rp_id and c.user.get("id") == user_id] if rk else []
@@ -267,7 +270,7 @@ class CredentialCommands:
 
         # from here on nothing fails: the credential is made
         cred_id, key = state.new_credential(
-            alg, rp_hash, cred_protect=cred_protect, hmac_secret=hmac_secret, resident=rk
+            alg, rp_hash, cred_protect=cred_protect, hmac_secret=hmac_secret, resident=rk, third_party_payment=payment
         )
         large_blob_key = os.urandom(32) if want_lbk else None
         if rk:
@@ -331,6 +334,10 @@ class CredentialCommands:
         min_pin = opt_param(extensions, "minPinLength", bool)
         if min_pin and rp_id in self.auth.state.min_pin_length_rp_ids:
             out["minPinLength"] = self.auth.state.min_pin_length
+        if opt_param(extensions, "thirdPartyPayment", bool):
+            # CTAP 2.2 thirdPartyPayment: the credential is enabled for third-party payments (kept in its ID), and
+            # the output says so, as authenticators in the field answer
+            out["thirdPartyPayment"] = True
         return out, cred_protect, hmac_secret, cred_blob, want_lbk is True, mc_hmac
 
     def _attest(
@@ -395,7 +402,7 @@ class CredentialCommands:
         hmac_request = None
         if extensions:
             hmac_request = self._hmac_request(extensions["hmac-secret"]) if "hmac-secret" in extensions else None
-            for name in ("credBlob", "largeBlobKey"):
+            for name in ("credBlob", "largeBlobKey", "thirdPartyPayment"):
                 opt_param(extensions, name, bool)
         rp_hash = self.rp_id_hash(rp_id)
         found: list[Found] = []
@@ -473,6 +480,8 @@ class CredentialCommands:
                 ext_out["hmac-secret"] = self._hmac_output(hmac_request, cred_id, uv)
             if extensions.get("credBlob") is True:
                 ext_out["credBlob"] = (resident.cred_blob if resident else None) or b""
+            if extensions.get("thirdPartyPayment") is True:  # CTAP 2.2: is this credential enabled for payments
+                ext_out["thirdPartyPayment"] = key.third_party_payment
             if ext_out:
                 flags |= _ED
                 ext_cbor = cbor.dumps(ext_out)

@@ -345,7 +345,8 @@ class VirtualAuthenticator:
         versions = ["FIDO_2_0", "FIDO_2_1"] if state.always_uv else ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
         info: dict[int, Any] = {
             1: versions,
-            2: ["credBlob", "credProtect", "hmac-secret", "hmac-secret-mc", "largeBlobKey", "minPinLength"],
+            2: ["credBlob", "credProtect", "hmac-secret", "hmac-secret-mc", "largeBlobKey", "minPinLength",
+                "thirdPartyPayment"],
             3: state.aaguid,
             4: self.options(),
             5: MAX_MSG_SIZE,

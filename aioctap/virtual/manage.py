@@ -147,6 +147,7 @@ class Management:
             7: {"type": "public-key", "id": c.credential_id},
             8: c.public_key,
             10: c.cred_protect,
+            12: self.auth.state.third_party_payment(c.credential_id),  # thirdPartyPayment (CTAP 2.2 §6.8)
         }
         if c.large_blob_key:
             entry[11] = c.large_blob_key

@@ -10,9 +10,9 @@ Credentials are stateless where the spec allows. A credential ID (version 2, 34 
     version (0x02) | attributes (1 byte) | nonce (16 random bytes) | tag (16 bytes)
 
 where the attributes byte holds the algorithm (bits 0-1: ES256, EdDSA, RS256), the credProtect level
-(bits 2-3), hmac-secret (bit 4) and discoverable (bit 5), and the tag is HMAC-SHA-256 under a key
-derived from the master key over the first 18 bytes and the RP ID hash, truncated to 16 bytes. The
-private key is derived from the same 18 bytes and the RP ID hash under a second derived key (the
+(bits 2-3), hmac-secret (bit 4), discoverable (bit 5) and thirdPartyPayment (bit 6, CTAP 2.2), and the tag is
+HMAC-SHA-256 under a key derived from the master key over the first 18 bytes and the RP ID hash, truncated to
+16 bytes. The private key is derived from the same 18 bytes and the RP ID hash under a second derived key (the
 P-256 scalar from 64 bytes of HMAC-SHA-512 reduced into [1, n-1], the Ed25519 seed from HMAC-SHA-256);
 an RS256 key is kept in the state under the nonce. So an ID names its key without carrying it, a
 forged or altered ID or one used with another RP fails the tag, and a reset (a new master key)
@@ -70,11 +70,11 @@ _P256 = ec.SECP256R1()
 _sha256 = hashlib.sha256
 
 
-def _attributes(alg: int, cred_protect: int, hmac_secret: bool, resident: bool) -> int:
+def _attributes(alg: int, cred_protect: int, hmac_secret: bool, resident: bool, third_party_payment: bool) -> int:
     """The attributes byte of a credential ID (module docstring)."""
     if alg not in _CRED_ALGS or cred_protect not in (1, 2, 3):
         raise ValueError("a credential of an unknown algorithm or credProtect level")
-    return _CRED_ALGS.index(alg) | cred_protect << 2 | hmac_secret << 4 | resident << 5
+    return _CRED_ALGS.index(alg) | cred_protect << 2 | hmac_secret << 4 | resident << 5 | third_party_payment << 6
 
 
 def _is_derived_id(credential_id: bytes) -> bool:
@@ -82,11 +82,12 @@ def _is_derived_id(credential_id: bytes) -> bool:
     return len(credential_id) == CRED_ID_LENGTH and credential_id[0] == CRED_VERSION
 
 
-def _from_attributes(value: int) -> tuple[int, int, bool, bool] | None:
-    """(alg, credProtect, hmac-secret, discoverable) of an attributes byte, None for one never made."""
-    if value & 0xC0 or value & 3 == 3 or not value & 0x0C:
+def _from_attributes(value: int) -> tuple[int, int, bool, bool, bool] | None:
+    """(alg, credProtect, hmac-secret, discoverable, thirdPartyPayment) of an attributes byte, None for one never
+    made."""
+    if value & 0x80 or value & 3 == 3 or not value & 0x0C:
         return None
-    return _CRED_ALGS[value & 3], value >> 2 & 3, bool(value & 0x10), bool(value & 0x20)
+    return _CRED_ALGS[value & 3], value >> 2 & 3, bool(value & 0x10), bool(value & 0x20), bool(value & 0x40)
 
 
 class _CredentialKeys:
@@ -128,6 +129,7 @@ class CredentialKey:
     cred_protect: int = 1
     hmac_secret: bool = False
     resident: bool = False
+    third_party_payment: bool = False  # CTAP 2.2 thirdPartyPayment: enabled for third-party payments
     _key: Any = field(default=None, repr=False, compare=False)
     _public: CoseKey | None = field(default=None, repr=False, compare=False)
     _public_cbor: bytes | None = field(default=None, repr=False, compare=False)
@@ -410,18 +412,28 @@ class AuthenticatorState:
         return keys
 
     def new_credential(
-        self, alg: int, rp_id_hash: bytes, *, cred_protect: int = 1, hmac_secret: bool = False, resident: bool = False
+        self,
+        alg: int,
+        rp_id_hash: bytes,
+        *,
+        cred_protect: int = 1,
+        hmac_secret: bool = False,
+        resident: bool = False,
+        third_party_payment: bool = False,
     ) -> tuple[bytes, CredentialKey]:
         """A new credential for this RP: its ID and key.
 
         The key of an ES256 or EdDSA credential is derived from its ID; an RS256 key is generated and
         kept in the state under the ID's nonce.
         """
-        attributes = _attributes(alg, cred_protect, hmac_secret, resident)
+        attributes = _attributes(alg, cred_protect, hmac_secret, resident, third_party_payment)
         header = bytes([CRED_VERSION, attributes]) + os.urandom(16)
         keys = self._credential_keys()
         credential_id = header + keys.tag(header, rp_id_hash)
-        attrs = {"cred_protect": cred_protect, "hmac_secret": hmac_secret, "resident": resident}
+        attrs = {
+            "cred_protect": cred_protect, "hmac_secret": hmac_secret, "resident": resident,
+            "third_party_payment": third_party_payment,
+        }  # fmt: skip
         if alg == -257:
             key = CredentialKey.generate(alg, **attrs)
             self.rsa_keys[header[2:]] = key.private
@@ -470,12 +482,14 @@ class AuthenticatorState:
             header = credential_id[:18]
             if attributes is None or not hmac.compare_digest(keys.tag(header, rp_id_hash), credential_id[18:]):
                 return None
-            alg, cred_protect, hmac_secret, resident = attributes
+            alg, cred_protect, hmac_secret, resident, payment = attributes
             if alg == -257:
                 private = self.rsa_keys.get(header[2:])
-                return None if private is None else CredentialKey(alg, private, cred_protect, hmac_secret, resident)
+                if private is None:
+                    return None
+                return CredentialKey(alg, private, cred_protect, hmac_secret, resident, payment)
             private = keys.private(alg, header, rp_id_hash)
-            return CredentialKey(alg, private, cred_protect, hmac_secret, resident)
+            return CredentialKey(alg, private, cred_protect, hmac_secret, resident, payment)
         d = self._open_sealed(credential_id, rp_id_hash)
         if d is None:
             return None
@@ -510,6 +524,12 @@ class AuthenticatorState:
         d = self._open_sealed(cid, credential.rp_id_hash)
         if d is not None and d.get(1) == -257 and isinstance(handle := d.get(2), bytes):
             self.rsa_keys.pop(handle, None)
+
+    @staticmethod
+    def third_party_payment(credential_id: bytes) -> bool:
+        """Whether a credential ID made here is enabled for third-party payments (attributes bit 6; a version 1
+        ID never is)."""
+        return _is_derived_id(credential_id) and bool(credential_id[1] & 0x40)
 
     def find_resident(self, credential_id: bytes) -> ResidentCredential | None:
         """The discoverable credential with this ID, or None."""

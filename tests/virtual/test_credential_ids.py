@@ -78,10 +78,12 @@ async def test_an_attributes_byte_never_made_fails_even_with_a_valid_tag() -> No
     for attributes in range(256):
         header = bytes([CRED_VERSION, attributes]) + os.urandom(16)
         key = auth.state.open_credential(header + keys.tag(header, RP_HASH), RP_HASH)
-        valid = attributes < 0x40 and attributes & 3 < 2 and attributes >> 2 & 3 != 0 and not attributes & 0x20
+        valid = attributes < 0x80 and attributes & 3 < 2 and attributes >> 2 & 3 != 0 and not attributes & 0x20
         assert (key is not None) == valid, hex(attributes)  # RS256 (bits 2) has no key kept under a random nonce
+        assert key is None or key.third_party_payment == bool(attributes & 0x40)
         made += key is not None
-    assert made == 2 * 3 * 2  # ES256/EdDSA x credProtect 1-3 x hmac-secret, non-discoverable only
+    # ES256/EdDSA x credProtect 1-3 x hmac-secret x thirdPartyPayment, non-discoverable only
+    assert made == 2 * 3 * 2 * 2
 
 
 async def test_discoverable_ids_need_their_credential_and_rsa_keys_are_dropped() -> None:
