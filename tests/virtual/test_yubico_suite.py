@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
@@ -23,6 +24,7 @@ from collections import Counter
 from pathlib import Path
 
 import platformdirs
+import pytest
 
 import aioctap
 
@@ -94,12 +96,19 @@ def test_yubico_device_suite_passes_in_one_session(tmp_path: Path) -> None:
     # the suite's own python-fido2 (the sdist's) first, then the plugin, then aioctap
     env["PYTHONPATH"] = os.pathsep.join([str(tree), str(PLUGIN_DIR), str(aioctap_root)])
     env["AIOCTAP_DEVICE_LOG"] = str(log)
-    proc = subprocess.run(
+    # its own session: on a timeout the whole group goes, the plugin's aioctap virtual process with it
+    proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-p", "aioctap_device_plugin", "-p", "no:cacheprovider", "-q",
          "-o", "junit_family=xunit2", f"--junitxml={report}", "--ep-rp-id", EP_RP_ID, "tests/device"],
-        cwd=tree, env=env, capture_output=True, text=True, timeout=SUITE_TIMEOUT,
+        cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
     )  # fmt: skip
-    output = proc.stdout[-8000:] + proc.stderr[-4000:]
+    try:
+        stdout, stderr = proc.communicate(timeout=SUITE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        pytest.fail(f"the suite took more than {SUITE_TIMEOUT} s:\n{stdout[-8000:]}{stderr[-4000:]}")
+    output = stdout[-8000:] + stderr[-4000:]
     assert report.exists(), f"the suite did not run (exit status {proc.returncode}):\n{output}"
     outcomes: Counter[str] = Counter()
     problems: list[str] = []
