@@ -9,14 +9,14 @@ Credentials are stateless where the spec allows. A credential ID (version 2, 34 
 
     version (0x02) | attributes (1 byte) | nonce (16 random bytes) | tag (16 bytes)
 
-where the attributes byte holds the algorithm (bits 0-1: ES256, EdDSA, RS256), the credProtect level
-(bits 2-3), hmac-secret (bit 4), discoverable (bit 5) and thirdPartyPayment (bit 6, CTAP 2.2), and the tag is
-HMAC-SHA-256 under a key derived from the master key over the first 18 bytes and the RP ID hash, truncated to
-16 bytes. The private key is derived from the same 18 bytes and the RP ID hash under a second derived key (the
-P-256 scalar from 64 bytes of HMAC-SHA-512 reduced into [1, n-1], the Ed25519 seed from HMAC-SHA-256);
-an RS256 key is kept in the state under the nonce. So an ID names its key without carrying it, a
-forged or altered ID or one used with another RP fails the tag, and a reset (a new master key)
-ends every ID at once. Short IDs matter on the wire: a getAssertion request with one allowList entry
+where the attributes byte holds the algorithm (bits 0-1 and 7: ES256, EdDSA, RS256, -, ES384, ES512, PS256), the
+credProtect level (bits 2-3), hmac-secret (bit 4), discoverable (bit 5) and thirdPartyPayment (bit 6, CTAP 2.2),
+and the tag is HMAC-SHA-256 under a key derived from the master key over the first 18 bytes and the RP ID hash,
+truncated to 16 bytes. The private key is derived from the same 18 bytes and the RP ID hash under a second derived
+key (the P-256 and P-384 scalars from 64 bytes of HMAC-SHA-512 reduced into [1, n-1], the P-521 one from 128, the
+Ed25519 seed from HMAC-SHA-256); an RSA (RS256, PS256) key is kept in the state under the nonce. So an ID names its
+key without carrying it, a forged or altered ID or one used with another RP fails the tag, and a reset (a new master
+key) ends every ID at once. Short IDs matter on the wire: a getAssertion request with one allowList entry
 and its response each fit one 64-byte report fewer than with the version-1 IDs (58 to 74 bytes: the
 key and attributes sealed with AES-256-GCM), which the authenticator still opens.
 Discoverable credentials additionally keep their user and RP entities in the state.
@@ -48,7 +48,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from .. import cbor
-from ..cose import ES256, RS256, CoseKey, EdDSA
+from ..cose import ES256, ES384, ES512, PS256, RS256, CoseKey, EdDSA
 from . import encoding
 
 __all__ = ["AuthenticatorState", "CredentialKey", "ResidentCredential", "StateError", "load_state", "save_state"]
@@ -57,16 +57,33 @@ STATE_MAGIC = b"AIOCTAP-VA1"
 CRED_VERSION = 2  # the credential IDs made now (derived keys, module docstring); version 1 IDs still open
 SEALED_CRED_VERSION = 1  # the earlier IDs: key and attributes sealed with AES-GCM
 CRED_ID_LENGTH = 34
-_CRED_ALGS = (-7, -8, -257)  # attribute bits 0-1
+# attribute bits 0-1 and, as bit 2 of the index, bit 7: index 3 and 7 are never made
+_CRED_ALGS = (-7, -8, -257, None, -35, -36, -37, None)
+_RSA_ALGS = (-257, -37)
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+_P384_ORDER = int(
+    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", 16
+)
+_P521_ORDER = int(
+    "01FF" + "FFFFFFFF" * 7 + "FFFFFFFA51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409", 16
+)
+# the group orders of P-384 and P-521 (SEC 2 §2.5.1, §2.6.1); tests/virtual check them against cryptography
 AAGUID_OID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 EMPTY_LARGE_BLOB_ARRAY = bytes.fromhex("80") + hashlib.sha256(bytes.fromhex("80")).digest()[:16]
-SUPPORTED_ALGORITHMS = (-7, -8, -257)  # ES256, EdDSA, RS256
+SUPPORTED_ALGORITHMS = (-7, -8, -257, -35, -36, -37)  # ES256, EdDSA, RS256, ES384, ES512, PS256
 KEY_CACHE_SIZE = 256
 # ES256 signs SHA-256(message) given as a digest: the same signature, but hashlib's hash of the short
 # authenticatorData || clientDataHash costs less than OpenSSL's digest context set up in the sign call
 _ECDSA_PREHASHED = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
 _P256 = ec.SECP256R1()
+# the other ECDSA algorithms: curve, signature algorithm, scalar size and the order scalars are reduced into
+_EC_ALGS: dict[int, tuple[ec.EllipticCurve, ec.ECDSA, int, int]] = {
+    -35: (ec.SECP384R1(), ec.ECDSA(hashes.SHA384()), 48, _P384_ORDER),
+    -36: (ec.SECP521R1(), ec.ECDSA(hashes.SHA512()), 66, _P521_ORDER),
+}
+# PS256 signs with the longest salt the key allows, which python-fido2's and py_webauthn's verifiers require
+_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.MAX_LENGTH)
+_COSE_TYPES: dict[int, type[CoseKey]] = {-7: ES256, -8: EdDSA, -257: RS256, -35: ES384, -36: ES512, -37: PS256}
 _sha256 = hashlib.sha256
 
 
@@ -74,7 +91,10 @@ def _attributes(alg: int, cred_protect: int, hmac_secret: bool, resident: bool, 
     """The attributes byte of a credential ID (module docstring)."""
     if alg not in _CRED_ALGS or cred_protect not in (1, 2, 3):
         raise ValueError("a credential of an unknown algorithm or credProtect level")
-    return _CRED_ALGS.index(alg) | cred_protect << 2 | hmac_secret << 4 | resident << 5 | third_party_payment << 6
+    index = _CRED_ALGS.index(alg)
+    return (
+        index & 3 | (index & 4) << 5 | cred_protect << 2 | hmac_secret << 4 | resident << 5 | third_party_payment << 6
+    )
 
 
 def _is_derived_id(credential_id: bytes) -> bool:
@@ -85,9 +105,10 @@ def _is_derived_id(credential_id: bytes) -> bool:
 def _from_attributes(value: int) -> tuple[int, int, bool, bool, bool] | None:
     """(alg, credProtect, hmac-secret, discoverable, thirdPartyPayment) of an attributes byte, None for one never
     made."""
-    if value & 0x80 or value & 3 == 3 or not value & 0x0C:
+    alg = _CRED_ALGS[value & 3 | (value & 0x80) >> 5]
+    if alg is None or not value & 0x0C:
         return None
-    return _CRED_ALGS[value & 3], value >> 2 & 3, bool(value & 0x10), bool(value & 0x20), bool(value & 0x40)
+    return alg, value >> 2 & 3, bool(value & 0x10), bool(value & 0x20), bool(value & 0x40)
 
 
 class _CredentialKeys:
@@ -105,11 +126,17 @@ class _CredentialKeys:
         return hmac.digest(self._mac, header + rp_id_hash, "sha256")[:16]
 
     def private(self, alg: int, header: bytes, rp_id_hash: bytes) -> bytes:
-        """The Ed25519 seed, or the P-256 scalar (64 bytes reduced: no bias worth the name)."""
+        """The Ed25519 seed, or the P-256 / P-384 scalar (64 bytes reduced: no bias worth the name), or the P-521
+        one (128 bytes reduced)."""
         if alg == -8:
             return hmac.digest(self._seed, header + rp_id_hash, "sha256")
         wide = hmac.digest(self._seed, header + rp_id_hash, "sha512")
-        return (int.from_bytes(wide, "big") % (_P256_ORDER - 1) + 1).to_bytes(32, "big")
+        if alg == -7:
+            return (int.from_bytes(wide, "big") % (_P256_ORDER - 1) + 1).to_bytes(32, "big")
+        _, _, size, order = _EC_ALGS[alg]
+        if alg == -36:
+            wide += hmac.digest(self._seed, header + rp_id_hash + b"\x01", "sha512")
+        return (int.from_bytes(wide, "big") % (order - 1) + 1).to_bytes(size, "big")
 
 
 class StateError(Exception):
@@ -120,8 +147,8 @@ class StateError(Exception):
 class CredentialKey:
     """What a credential ID seals: the private key and the attributes needed at assertion time.
 
-    ``private`` is the P-256 scalar or the Ed25519 seed (32 bytes each), or for RS256 the PKCS#8 DER of
-    the RSA key (which is too long for a credential ID, so the ID seals a handle to it in the state).
+    ``private`` is the EC scalar (P-256: 32 bytes, P-384: 48, P-521: 66) or the Ed25519 seed (32 bytes), or for
+    RS256 and PS256 the PKCS#8 DER of the RSA key (kept in the state under the credential ID's nonce).
     """
 
     alg: int
@@ -141,24 +168,24 @@ class CredentialKey:
         key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
         if self.alg == -8:
             key = ed25519.Ed25519PrivateKey.from_private_bytes(self.private)
-        elif self.alg == -257:
+        elif self.alg in _RSA_ALGS:
             loaded = serialization.load_der_private_key(self.private, None)
             if not isinstance(loaded, rsa.RSAPrivateKey):
-                raise StateError("RS256 credential key is not an RSA key")
+                raise StateError("RSA credential key is not an RSA key")
             key = loaded
         else:
-            key = ec.derive_private_key(int.from_bytes(self.private, "big"), _P256)
+            curve = _EC_ALGS[self.alg][0] if self.alg != -7 else _P256
+            key = ec.derive_private_key(int.from_bytes(self.private, "big"), curve)
         self._key = key
         return key
 
     def public_key(self) -> CoseKey:
-        """The public key as a COSE_Key (ES256, EdDSA or RS256, after ``alg``) for the attested credential data.
+        """The public key as a COSE_Key (of the type ``alg`` names) for the attested credential data.
 
         Computed once and shared: copy it before changing it.
         """
         if self._public is None:
-            cls: type[CoseKey] = EdDSA if self.alg == -8 else RS256 if self.alg == -257 else ES256
-            self._public = cls.from_cryptography_key(self.private_key().public_key())
+            self._public = _COSE_TYPES[self.alg].from_cryptography_key(self.private_key().public_key())
         return self._public
 
     def public_key_cbor(self) -> bytes:
@@ -168,37 +195,45 @@ class CredentialKey:
         return self._public_cbor
 
     def sign(self, message: bytes) -> bytes:
-        """Sign ``message`` with ``alg``: ECDSA P-256/SHA-256 (DER), Ed25519, or RSASSA-PKCS1-v1_5/SHA-256."""
+        """Sign ``message`` with ``alg``: ECDSA (DER) P-256/SHA-256, P-384/SHA-384 or P-521/SHA-512, Ed25519,
+        RSASSA-PKCS1-v1_5/SHA-256 or RSASSA-PSS/SHA-256."""
         key = self._key if self._key is not None else self.private_key()
         alg = self.alg  # the key's type follows alg (private_key): no isinstance checks on the hot path
+        if alg == -7:
+            return cast(ec.EllipticCurvePrivateKey, key).sign(_sha256(message).digest(), _ECDSA_PREHASHED)
         if alg == -8:
             return cast(ed25519.Ed25519PrivateKey, key).sign(message)
         if alg == -257:
             return cast(rsa.RSAPrivateKey, key).sign(message, padding.PKCS1v15(), hashes.SHA256())
-        return cast(ec.EllipticCurvePrivateKey, key).sign(_sha256(message).digest(), _ECDSA_PREHASHED)
+        if alg == -37:
+            return cast(rsa.RSAPrivateKey, key).sign(message, _PSS, hashes.SHA256())
+        return cast(ec.EllipticCurvePrivateKey, key).sign(message, _EC_ALGS[alg][1])
 
     @classmethod
     def derived(cls, alg: int, private: bytes, **attrs: Any) -> CredentialKey:
-        """A new ES256 (``private``: the scalar) or EdDSA (the seed) credential's key, its public key computed."""
+        """A new EC (``private``: the scalar) or EdDSA (the seed) credential's key, its ES256 public key computed."""
         key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
         public: CoseKey | None = None
         if alg == -8:
             key = ed25519.Ed25519PrivateKey.from_private_bytes(private)
-        else:
+        elif alg == -7:
             key = ec.derive_private_key(int.from_bytes(private, "big"), _P256)
             point = key.public_key().public_numbers()
             public = ES256({1: 2, 3: -7, -1: 1, -2: point.x.to_bytes(32, "big"), -3: point.y.to_bytes(32, "big")})
+        else:
+            key = ec.derive_private_key(int.from_bytes(private, "big"), _EC_ALGS[alg][0])
         return cls(alg, private, _key=key, _public=public, **attrs)
 
     @classmethod
     def generate(cls, alg: int, **attrs: Any) -> CredentialKey:
-        """A new key for COSE algorithm ``alg`` (-7 ES256, -8 EdDSA, -257 RS256); ``attrs`` set the other fields."""
+        """A new key for COSE algorithm ``alg`` (-7 ES256, -8 EdDSA, -257 RS256, -37 PS256); ``attrs`` set the
+        other fields."""
         key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
         public: CoseKey | None = None
         if alg == -8:
             key = ed25519.Ed25519PrivateKey.generate()
             private = key.private_bytes_raw()
-        elif alg == -257:
+        elif alg in _RSA_ALGS:
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             private = key.private_bytes(
                 serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -423,7 +458,7 @@ class AuthenticatorState:
     ) -> tuple[bytes, CredentialKey]:
         """A new credential for this RP: its ID and key.
 
-        The key of an ES256 or EdDSA credential is derived from its ID; an RS256 key is generated and
+        The key of an EC or EdDSA credential is derived from its ID; an RSA (RS256, PS256) key is generated and
         kept in the state under the ID's nonce.
         """
         attributes = _attributes(alg, cred_protect, hmac_secret, resident, third_party_payment)
@@ -434,7 +469,7 @@ class AuthenticatorState:
             "cred_protect": cred_protect, "hmac_secret": hmac_secret, "resident": resident,
             "third_party_payment": third_party_payment,
         }  # fmt: skip
-        if alg == -257:
+        if alg in _RSA_ALGS:
             key = CredentialKey.generate(alg, **attrs)
             self.rsa_keys[header[2:]] = key.private
         else:
@@ -483,7 +518,7 @@ class AuthenticatorState:
             if attributes is None or not hmac.compare_digest(keys.tag(header, rp_id_hash), credential_id[18:]):
                 return None
             alg, cred_protect, hmac_secret, resident, payment = attributes
-            if alg == -257:
+            if alg in _RSA_ALGS:
                 private = self.rsa_keys.get(header[2:])
                 if private is None:
                     return None
@@ -518,7 +553,8 @@ class AuthenticatorState:
         self._key_cache.clear()
         cid = credential.credential_id
         if _is_derived_id(cid):
-            if _CRED_ALGS[cid[1] & 3] == -257:
+            attributes = _from_attributes(cid[1])
+            if attributes is not None and attributes[0] in _RSA_ALGS:
                 self.rsa_keys.pop(cid[2:18], None)
             return
         d = self._open_sealed(cid, credential.rp_id_hash)

@@ -78,12 +78,16 @@ async def test_an_attributes_byte_never_made_fails_even_with_a_valid_tag() -> No
     for attributes in range(256):
         header = bytes([CRED_VERSION, attributes]) + os.urandom(16)
         key = auth.state.open_credential(header + keys.tag(header, RP_HASH), RP_HASH)
-        valid = attributes < 0x80 and attributes & 3 < 2 and attributes >> 2 & 3 != 0 and not attributes & 0x20
-        assert (key is not None) == valid, hex(attributes)  # RS256 (bits 2) has no key kept under a random nonce
+        # the algorithm index is bits 0-1 plus bit 7: ES256, EdDSA, ES384, ES512 derive their key; RS256 (2) and
+        # PS256 (6) have none kept under a random nonce; 3 and 7 are never made
+        index = attributes & 3 | (attributes & 0x80) >> 5
+        valid = index in (0, 1, 4, 5) and attributes >> 2 & 3 != 0 and not attributes & 0x20
+        assert (key is not None) == valid, hex(attributes)
         assert key is None or key.third_party_payment == bool(attributes & 0x40)
+        assert key is None or key.alg == (-7, -8, None, None, -35, -36)[index]
         made += key is not None
-    # ES256/EdDSA x credProtect 1-3 x hmac-secret x thirdPartyPayment, non-discoverable only
-    assert made == 2 * 3 * 2 * 2
+    # ES256/EdDSA/ES384/ES512 x credProtect 1-3 x hmac-secret x thirdPartyPayment, non-discoverable only
+    assert made == 4 * 3 * 2 * 2
 
 
 async def test_discoverable_ids_need_their_credential_and_rsa_keys_are_dropped() -> None:

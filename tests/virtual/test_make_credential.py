@@ -40,7 +40,7 @@ async def test_get_info_has_every_member(make_rig: Any) -> None:
         assert info[31] == [0x01, 0x02, 0x03, 0xFF]
         assert info[1] == ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
         assert info[6] == [2, 1]
-        assert {a["alg"] for a in info[10]} == {-7, -8, -257}
+        assert [a["alg"] for a in info[10]] == [-7, -8, -257, -35, -36, -37]
         assert info[3] == rig.auth.state.aaguid and len(info[3]) == 16
         options = info[4]
         for name in ("rk", "up", "pinUvAuthToken", "credMgmt", "perCredMgmtRO", "largeBlobs", "authnrCfg",
@@ -80,7 +80,7 @@ async def test_get_info_follows_configuration(make_rig: Any) -> None:
         assert "U2F_V2" not in info.versions  # alwaysUv disables U2F
 
 
-@pytest.mark.parametrize("alg", [-7, -8, -257])
+@pytest.mark.parametrize("alg", [-7, -8, -257, -35, -36, -37])
 async def test_algorithms_packed_attestation_and_assertion(make_rig: Any, alg: int) -> None:
     async with make_rig() as rig:
         att = await rig.make(key_params=[{"type": "public-key", "alg": -999}, {"type": "public-key", "alg": alg}])
@@ -99,10 +99,44 @@ async def test_algorithms_packed_attestation_and_assertion(make_rig: Any, alg: i
         assertion.verify(CDH, CoseKey.parse(dict(cred.public_key)))
 
 
+@pytest.mark.parametrize("alg", [-35, -36, -37])
+async def test_more_algorithms_survive_a_restart_and_python_fido2_verifies_them(
+    make_rig: Any, tmp_path: Any, alg: int
+) -> None:
+    """ES384 (P-384), ES512 (P-521) and PS256 credentials: made, used after a restart (EC keys derived from the
+    ID again, the RSA key read from the state file), their signatures checked by python-fido2's COSE classes
+    (PS256: the salt as long as the key allows, which python-fido2 and py_webauthn verify with)."""
+    from fido2.cose import CoseKey as Fido2CoseKey
+
+    path = str(tmp_path / "auth.state")
+    async with make_rig(path, attestation="self") as rig:
+        for rk in (False, True):
+            att = await rig.make(b"rk" if rk else b"plain", key_params=[{"type": "public-key", "alg": alg}],
+                                 options={"rk": rk})  # fmt: skip
+            assert att.att_stmt["alg"] == alg  # self attestation: signed with the credential's own key
+            PackedAttestation().verify(att.att_stmt, Fido2AuthData(bytes(att.auth_data)), CDH)
+        cred = att.auth_data.credential_data
+    async with make_rig(path) as rig:
+        allow = [{"type": "public-key", "id": cred.credential_id}]
+        assertion = await rig.ctap.get_assertion("example.com", CDH, allow)
+        Fido2CoseKey.parse(dict(cred.public_key)).verify(bytes(assertion.auth_data) + CDH, assertion.signature)
+        assertion.verify(CDH, CoseKey.parse(dict(cred.public_key)))
+
+
+def test_curve_orders_are_the_curves() -> None:
+    """The P-384 and P-521 group orders the scalars are reduced into: n - 1 is a private key, n is not."""
+    from aioctap.virtual.state import _P384_ORDER, _P521_ORDER
+
+    for order, curve in ((_P384_ORDER, ec.SECP384R1()), (_P521_ORDER, ec.SECP521R1())):
+        ec.derive_private_key(order - 1, curve)
+        with pytest.raises(ValueError):
+            ec.derive_private_key(order, curve)
+
+
 async def test_unsupported_algorithm_and_strict_parameters(make_rig: Any) -> None:
     async with make_rig() as rig:
         with pytest.raises(CtapError) as e:
-            await rig.make(key_params=[{"type": "public-key", "alg": -35}])
+            await rig.make(key_params=[{"type": "public-key", "alg": -47}])  # ES256K: not supported
         assert e.value.code == ERR.UNSUPPORTED_ALGORITHM
         good = {1: CDH, 2: {"id": "example.com"}, 3: {"id": b"u"}, 4: [{"type": "public-key", "alg": -7}]}
         cases: list[tuple[dict[int, Any], CtapError.ERR]] = [
