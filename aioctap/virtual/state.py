@@ -9,12 +9,13 @@ Credentials are stateless where the spec allows. A credential ID (version 2, 34 
 
     version (0x02) | attributes (1 byte) | nonce (16 random bytes) | tag (16 bytes)
 
-where the attributes byte holds the algorithm (bits 0-1 and 7: ES256, EdDSA, RS256, -, ES384, ES512, PS256), the
-credProtect level (bits 2-3), hmac-secret (bit 4), discoverable (bit 5) and thirdPartyPayment (bit 6, CTAP 2.2),
-and the tag is HMAC-SHA-256 under a key derived from the master key over the first 18 bytes and the RP ID hash,
-truncated to 16 bytes. The private key is derived from the same 18 bytes and the RP ID hash under a second derived
-key (the P-256 and P-384 scalars from 64 bytes of HMAC-SHA-512 reduced into [1, n-1], the P-521 one from 128, the
-Ed25519 seed from HMAC-SHA-256); an RSA (RS256, PS256) key is kept in the state under the nonce. So an ID names its
+where the attributes byte holds the algorithm (bits 0-1 and 7: ES256, EdDSA, RS256, -, ES384, ES512, PS256, and
+7 for ML-DSA, its parameter set in the nonce's first byte: 0, 1, 2 for ML-DSA-44, -65, -87), the credProtect level
+(bits 2-3), hmac-secret (bit 4), discoverable (bit 5) and thirdPartyPayment (bit 6, CTAP 2.2), and the tag is
+HMAC-SHA-256 under a key derived from the master key over the first 18 bytes and the RP ID hash, truncated to 16
+bytes. The private key is derived from the same 18 bytes and the RP ID hash under a second derived key (the P-256
+and P-384 scalars from 64 bytes of HMAC-SHA-512 reduced into [1, n-1], the P-521 one from 128, the Ed25519 and
+ML-DSA seeds from HMAC-SHA-256); an RSA (RS256, PS256) key is kept in the state under the nonce. So an ID names its
 key without carrying it, a forged or altered ID or one used with another RP fails the tag, and a reset (a new master
 key) ends every ID at once. Short IDs matter on the wire: a getAssertion request with one allowList entry
 and its response each fit one 64-byte report fewer than with the version-1 IDs (58 to 74 bytes: the
@@ -43,12 +44,12 @@ from typing import Any, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa, utils
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID, ObjectIdentifier
 
 from .. import cbor
-from ..cose import ES256, ES384, ES512, PS256, RS256, CoseKey, EdDSA
+from ..cose import ES256, ES384, ES512, MLDSA44, MLDSA65, MLDSA87, PS256, RS256, CoseKey, EdDSA
 from . import encoding
 
 __all__ = ["AuthenticatorState", "CredentialKey", "ResidentCredential", "StateError", "load_state", "save_state"]
@@ -57,8 +58,10 @@ STATE_MAGIC = b"AIOCTAP-VA1"
 CRED_VERSION = 2  # the credential IDs made now (derived keys, module docstring); version 1 IDs still open
 SEALED_CRED_VERSION = 1  # the earlier IDs: key and attributes sealed with AES-GCM
 CRED_ID_LENGTH = 34
-# attribute bits 0-1 and, as bit 2 of the index, bit 7: index 3 and 7 are never made
+# attribute bits 0-1 and, as bit 2 of the index, bit 7: index 3 is never made, 7 is ML-DSA (_ML_DSA_ALGS)
 _CRED_ALGS = (-7, -8, -257, None, -35, -36, -37, None)
+_ML_DSA_INDEX = 7
+_ML_DSA_ALGS = (-48, -49, -50)  # by the first byte of the ID's nonce
 _RSA_ALGS = (-257, -37)
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _P384_ORDER = int(
@@ -70,7 +73,8 @@ _P521_ORDER = int(
 # the group orders of P-384 and P-521 (SEC 2 §2.5.1, §2.6.1); tests/virtual check them against cryptography
 AAGUID_OID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
 EMPTY_LARGE_BLOB_ARRAY = bytes.fromhex("80") + hashlib.sha256(bytes.fromhex("80")).digest()[:16]
-SUPPORTED_ALGORITHMS = (-7, -8, -257, -35, -36, -37)  # ES256, EdDSA, RS256, ES384, ES512, PS256
+# ES256, EdDSA, RS256, ES384, ES512, PS256, ML-DSA-44, ML-DSA-65, ML-DSA-87
+SUPPORTED_ALGORITHMS = (-7, -8, -257, -35, -36, -37, -48, -49, -50)
 KEY_CACHE_SIZE = 256
 # ES256 signs SHA-256(message) given as a digest: the same signature, but hashlib's hash of the short
 # authenticatorData || clientDataHash costs less than OpenSSL's digest context set up in the sign call
@@ -83,15 +87,28 @@ _EC_ALGS: dict[int, tuple[ec.EllipticCurve, ec.ECDSA, int, int]] = {
 }
 # PS256 signs with the longest salt the key allows, which python-fido2's and py_webauthn's verifiers require
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.MAX_LENGTH)
-_COSE_TYPES: dict[int, type[CoseKey]] = {-7: ES256, -8: EdDSA, -257: RS256, -35: ES384, -36: ES512, -37: PS256}
+_COSE_TYPES: dict[int, type[CoseKey]] = {
+    -7: ES256, -8: EdDSA, -257: RS256, -35: ES384, -36: ES512, -37: PS256, -48: MLDSA44, -49: MLDSA65, -50: MLDSA87,
+}  # fmt: skip
+_ML_DSA_KEYS: dict[int, type[mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey]] = {
+    -48: mldsa.MLDSA44PrivateKey, -49: mldsa.MLDSA65PrivateKey, -50: mldsa.MLDSA87PrivateKey,
+}  # fmt: skip
+PrivateKey = (
+    ec.EllipticCurvePrivateKey
+    | ed25519.Ed25519PrivateKey
+    | rsa.RSAPrivateKey
+    | mldsa.MLDSA44PrivateKey
+    | mldsa.MLDSA65PrivateKey
+    | mldsa.MLDSA87PrivateKey
+)
 _sha256 = hashlib.sha256
 
 
 def _attributes(alg: int, cred_protect: int, hmac_secret: bool, resident: bool, third_party_payment: bool) -> int:
     """The attributes byte of a credential ID (module docstring)."""
-    if alg not in _CRED_ALGS or cred_protect not in (1, 2, 3):
+    if (alg not in _CRED_ALGS and alg not in _ML_DSA_ALGS) or cred_protect not in (1, 2, 3):
         raise ValueError("a credential of an unknown algorithm or credProtect level")
-    index = _CRED_ALGS.index(alg)
+    index = _ML_DSA_INDEX if alg in _ML_DSA_ALGS else _CRED_ALGS.index(alg)
     return (
         index & 3 | (index & 4) << 5 | cred_protect << 2 | hmac_secret << 4 | resident << 5 | third_party_payment << 6
     )
@@ -102,10 +119,14 @@ def _is_derived_id(credential_id: bytes) -> bool:
     return len(credential_id) == CRED_ID_LENGTH and credential_id[0] == CRED_VERSION
 
 
-def _from_attributes(value: int) -> tuple[int, int, bool, bool, bool] | None:
-    """(alg, credProtect, hmac-secret, discoverable, thirdPartyPayment) of an attributes byte, None for one never
-    made."""
-    alg = _CRED_ALGS[value & 3 | (value & 0x80) >> 5]
+def _from_attributes(value: int, nonce_first: int) -> tuple[int, int, bool, bool, bool] | None:
+    """(alg, credProtect, hmac-secret, discoverable, thirdPartyPayment) of an attributes byte (and the first byte of
+    the nonce, which names the ML-DSA parameter set), None for one never made."""
+    index = value & 3 | (value & 0x80) >> 5
+    if index == _ML_DSA_INDEX:
+        alg = _ML_DSA_ALGS[nonce_first] if nonce_first < len(_ML_DSA_ALGS) else None
+    else:
+        alg = _CRED_ALGS[index]
     if alg is None or not value & 0x0C:
         return None
     return alg, value >> 2 & 3, bool(value & 0x10), bool(value & 0x20), bool(value & 0x40)
@@ -126,9 +147,9 @@ class _CredentialKeys:
         return hmac.digest(self._mac, header + rp_id_hash, "sha256")[:16]
 
     def private(self, alg: int, header: bytes, rp_id_hash: bytes) -> bytes:
-        """The Ed25519 seed, or the P-256 / P-384 scalar (64 bytes reduced: no bias worth the name), or the P-521
-        one (128 bytes reduced)."""
-        if alg == -8:
+        """The Ed25519 or ML-DSA seed, or the P-256 / P-384 scalar (64 bytes reduced: no bias worth the name), or
+        the P-521 one (128 bytes reduced)."""
+        if alg == -8 or alg in _ML_DSA_ALGS:
             return hmac.digest(self._seed, header + rp_id_hash, "sha256")
         wide = hmac.digest(self._seed, header + rp_id_hash, "sha512")
         if alg == -7:
@@ -147,8 +168,8 @@ class StateError(Exception):
 class CredentialKey:
     """What a credential ID seals: the private key and the attributes needed at assertion time.
 
-    ``private`` is the EC scalar (P-256: 32 bytes, P-384: 48, P-521: 66) or the Ed25519 seed (32 bytes), or for
-    RS256 and PS256 the PKCS#8 DER of the RSA key (kept in the state under the credential ID's nonce).
+    ``private`` is the EC scalar (P-256: 32 bytes, P-384: 48, P-521: 66) or the Ed25519 or ML-DSA seed (32
+    bytes), or for RS256 and PS256 the PKCS#8 DER of the RSA key (kept in the state under the credential ID's nonce).
     """
 
     alg: int
@@ -161,13 +182,15 @@ class CredentialKey:
     _public: CoseKey | None = field(default=None, repr=False, compare=False)
     _public_cbor: bytes | None = field(default=None, repr=False, compare=False)
 
-    def private_key(self) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey:
+    def private_key(self) -> PrivateKey:
         """The private key as a ``cryptography`` object (built from ``private`` once, then cached)."""
         if self._key is not None:
             return self._key  # type: ignore[no-any-return]
-        key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
+        key: PrivateKey
         if self.alg == -8:
             key = ed25519.Ed25519PrivateKey.from_private_bytes(self.private)
+        elif self.alg in _ML_DSA_KEYS:
+            key = _ML_DSA_KEYS[self.alg].from_seed_bytes(self.private)
         elif self.alg in _RSA_ALGS:
             loaded = serialization.load_der_private_key(self.private, None)
             if not isinstance(loaded, rsa.RSAPrivateKey):
@@ -196,7 +219,7 @@ class CredentialKey:
 
     def sign(self, message: bytes) -> bytes:
         """Sign ``message`` with ``alg``: ECDSA (DER) P-256/SHA-256, P-384/SHA-384 or P-521/SHA-512, Ed25519,
-        RSASSA-PKCS1-v1_5/SHA-256 or RSASSA-PSS/SHA-256."""
+        RSASSA-PKCS1-v1_5/SHA-256, RSASSA-PSS/SHA-256 or ML-DSA (an empty context)."""
         key = self._key if self._key is not None else self.private_key()
         alg = self.alg  # the key's type follows alg (private_key): no isinstance checks on the hot path
         if alg == -7:
@@ -207,15 +230,20 @@ class CredentialKey:
             return cast(rsa.RSAPrivateKey, key).sign(message, padding.PKCS1v15(), hashes.SHA256())
         if alg == -37:
             return cast(rsa.RSAPrivateKey, key).sign(message, _PSS, hashes.SHA256())
+        if alg in _ML_DSA_KEYS:
+            return cast(mldsa.MLDSA44PrivateKey, key).sign(message)
         return cast(ec.EllipticCurvePrivateKey, key).sign(message, _EC_ALGS[alg][1])
 
     @classmethod
     def derived(cls, alg: int, private: bytes, **attrs: Any) -> CredentialKey:
-        """A new EC (``private``: the scalar) or EdDSA (the seed) credential's key, its ES256 public key computed."""
-        key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+        """A new EC (``private``: the scalar), EdDSA or ML-DSA (the seed) credential's key, its ES256 public key
+        computed."""
+        key: PrivateKey
         public: CoseKey | None = None
         if alg == -8:
             key = ed25519.Ed25519PrivateKey.from_private_bytes(private)
+        elif alg in _ML_DSA_KEYS:
+            key = _ML_DSA_KEYS[alg].from_seed_bytes(private)
         elif alg == -7:
             key = ec.derive_private_key(int.from_bytes(private, "big"), _P256)
             point = key.public_key().public_numbers()
@@ -462,7 +490,10 @@ class AuthenticatorState:
         kept in the state under the ID's nonce.
         """
         attributes = _attributes(alg, cred_protect, hmac_secret, resident, third_party_payment)
-        header = bytes([CRED_VERSION, attributes]) + os.urandom(16)
+        if alg in _ML_DSA_ALGS:  # the nonce's first byte names the parameter set (module docstring)
+            header = bytes([CRED_VERSION, attributes, _ML_DSA_ALGS.index(alg)]) + os.urandom(15)
+        else:
+            header = bytes([CRED_VERSION, attributes]) + os.urandom(16)
         keys = self._credential_keys()
         credential_id = header + keys.tag(header, rp_id_hash)
         attrs = {
@@ -512,7 +543,7 @@ class AuthenticatorState:
     def _unseal(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
         """Open a credential ID of either version; None for anything that is not one of ours."""
         if _is_derived_id(credential_id):
-            attributes = _from_attributes(credential_id[1])
+            attributes = _from_attributes(credential_id[1], credential_id[2])
             keys = self._credential_keys()
             header = credential_id[:18]
             if attributes is None or not hmac.compare_digest(keys.tag(header, rp_id_hash), credential_id[18:]):
@@ -553,7 +584,7 @@ class AuthenticatorState:
         self._key_cache.clear()
         cid = credential.credential_id
         if _is_derived_id(cid):
-            attributes = _from_attributes(cid[1])
+            attributes = _from_attributes(cid[1], cid[2])
             if attributes is not None and attributes[0] in _RSA_ALGS:
                 self.rsa_keys.pop(cid[2:18], None)
             return
