@@ -57,8 +57,11 @@ async def test_nothing_secret_in_plain_text(make_rig: Any, tmp_path: Path) -> No
     path = tmp_path / "auth.state"
     async with make_rig(str(path)) as rig:
         await rig.set_pin()
+        await rig.token(P.PERSISTENT_CREDENTIAL_MGMT)
         state = rig.auth.state
-        secrets = [state.master_key, state.attestation_key[-32:], state.pin_hash, PIN.encode()]
+        assert state.enterprise_key is not None and state.persistent_token is not None
+        secrets = [state.master_key, state.attestation_key[-32:], state.pin_hash, PIN.encode(),
+                   state.enterprise_key[-32:], state.persistent_token]  # fmt: skip
     data = path.read_bytes()
     for secret in secrets:
         assert secret is not None and secret not in data
@@ -151,8 +154,11 @@ async def test_no_secret_in_reprs(make_rig: Any) -> None:
         auth = rig.auth
         cred_id = att.auth_data.credential_data.credential_id
         key = auth.state.open_credential(cred_id, hashlib.sha256(b"example.com").digest())
+        _, persistent = await rig.token(P.PERSISTENT_CREDENTIAL_MGMT)
         texts = [repr(x) for x in (auth, auth.state, auth.pin, auth.pin.token, key, *auth.state.credentials)]
-        secrets = [token, auth.state.master_key, att.large_blob_key, b"secret-blob", key.private, auth.state.pin_hash]
+        assert auth.state.enterprise_key is not None
+        secrets = [token, auth.state.master_key, att.large_blob_key, b"secret-blob", key.private, auth.state.pin_hash,
+                   persistent, auth.state.enterprise_key[-32:]]  # fmt: skip
         for text in texts:
             for secret in secrets:
                 assert secret.hex() not in text and repr(secret) not in text, text
