@@ -232,6 +232,7 @@ class PinState:
         self.state.pin_retries = 8
         self.state.force_pin_change = False
         self.state.persistent_token = None  # a new PIN ends the persistent token (CTAP 2.2)
+        self.state.uv_count_since_pin = 0  # the PIN was just entered
 
     def _verify_pin_hash(self, proto: PinProtocol, shared: bytes, pin_hash_enc: bytes) -> None:
         """Decrement retries, compare, and on failure regenerate the key and count (§6.5.5.5 steps).
@@ -255,6 +256,7 @@ class PinState:
             raise fail(ERR.PIN_INVALID)
         self.state.pin_retries = 8
         self.consecutive_failures = 0
+        self.state.uv_count_since_pin = 0  # a PIN entry (CTAP 2.2 uvCountSinceLastPinEntry counts from here)
 
     def _pin_preconditions(self) -> None:
         if self.state.pin_hash is None:
@@ -345,6 +347,7 @@ class PinState:
         matched = await self.sensor.match(set_status)
         if matched is None:
             raise fail(ERR.USER_ACTION_TIMEOUT)  # no touch: not a failed attempt
+        self.state.uv_count_since_pin += 1  # an attempt, matched or not (getInfo uvCountSinceLastPinEntry)
         if matched:
             self.state.uv_retries = 8
             return

@@ -367,6 +367,7 @@ class VirtualAuthenticator:
             20: MAX_RESIDENT - len(state.credentials),
             21: list(manage.VENDOR_COMMANDS),
             22: ["packed", "none"],
+            23: state.uv_count_since_pin,  # uvCountSinceLastPinEntry: built-in UV attempts since the PIN was entered
             24: False,  # longTouchForReset: a touch is a touch
             26: ["usb"],  # transportsForReset
             27: False,  # pinComplexityPolicy: none beyond minPINLength

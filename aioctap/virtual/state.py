@@ -425,6 +425,7 @@ class AuthenticatorState:
     enterprise_root: bytes | None = None
     # CTAP 2.2 persistentPinUvAuthToken (pcmr permission): made when first asked for, gone with a new PIN or a reset
     persistent_token: bytes | None = None
+    uv_count_since_pin: int = 0  # CTAP 2.2 getInfo uvCountSinceLastPinEntry: built-in UV attempts since the PIN
     # (rp_id_hash, credential ID) -> the key it seals: tuples of bytes hash from their items' cached hashes
     _key_cache: OrderedDict[tuple[bytes, bytes], CredentialKey] = field(
         default_factory=OrderedDict, repr=False, compare=False
@@ -657,6 +658,7 @@ class AuthenticatorState:
                 22: self.enterprise_cert,
                 23: self.enterprise_root,
                 24: self.persistent_token,
+                25: self.uv_count_since_pin,
             }
         )
 
@@ -672,7 +674,7 @@ class AuthenticatorState:
                 {bytes(k): str(v) for k, v in d[19]},
                 {bytes(k): bytes(v) for k, v in d.get(20, [])},
                 _optional_bytes(d.get(21)), _optional_bytes(d.get(22)), _optional_bytes(d.get(23)),
-                _optional_bytes(d.get(24)),
+                _optional_bytes(d.get(24)), int(d.get(25, 0)),
             )  # fmt: skip
         except (cbor.CborError, KeyError, TypeError, ValueError, IndexError) as e:
             raise StateError(f"state is not a valid authenticator state: {type(e).__name__}") from None

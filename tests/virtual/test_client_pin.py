@@ -269,6 +269,34 @@ async def test_uv_token_and_retries(make_rig: Any) -> None:
         assert await cp.get_uv_retries() == 8
 
 
+async def test_uv_count_since_last_pin_entry(make_rig: Any) -> None:
+    """getInfo uvCountSinceLastPinEntry (CTAP 2.2 §6.4): every built-in UV attempt, matched or not, since the PIN
+    was last entered; a touch that never comes is no attempt; entering the PIN (a token, a change) starts again."""
+    async with make_rig() as rig:
+        cp = await rig.set_pin()
+        assert (await rig.ctap.get_info()).uv_count_since_pin == 0
+        proto, token = await rig.token(P.BIO_ENROLL)
+        async for _ in FPBioEnrollment(rig.ctap, proto, token).enroll():
+            pass
+        await cp.get_uv_token(P.GET_ASSERTION, "example.com")
+        rig.auth.sensor.match_results[:] = [False, "timeout"]
+        for code in (ERR.UV_INVALID, ERR.USER_ACTION_TIMEOUT):
+            with pytest.raises(CtapError) as e:
+                await cp.get_uv_token(P.GET_ASSERTION, "example.com")
+            assert e.value.code == code
+        await rig.make(b"u", options={"uv": True})  # built-in UV in makeCredential counts as well
+        assert (await rig.ctap.get_info()).uv_count_since_pin == 3
+        await rig.power_cycle()
+        assert (await rig.ctap.get_info()).uv_count_since_pin == 3  # it is about the PIN, not the power
+        await rig.token(P.GET_ASSERTION, "example.com")
+        assert (await rig.ctap.get_info()).uv_count_since_pin == 0
+        cp = rig.client_pin()  # a new channel since the power cycle
+        await cp.get_uv_token(P.GET_ASSERTION, "example.com")
+        assert (await rig.ctap.get_info()).uv_count_since_pin == 1
+        await cp.change_pin(PIN, "a new pin")
+        assert (await rig.ctap.get_info()).uv_count_since_pin == 0
+
+
 async def test_token_initial_usage_limit_and_user_present_flag(make_rig: Any) -> None:
     async with make_rig() as rig:
         await rig.set_pin()

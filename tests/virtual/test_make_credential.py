@@ -33,10 +33,11 @@ async def test_get_info_has_every_member(make_rig: Any) -> None:
     async with make_rig() as rig:
         status, info = await rig.raw(0x04)
         assert status == 0
-        # CTAP 2.2 adds 24 longTouchForReset, 26 transportsForReset, 27 pinComplexityPolicy, 29 maxPINLength and
-        # 31 authenticatorConfigCommands; 25 encIdentifier and 30 encCredStoreState come with a persistent token
-        assert set(info) == set(range(1, 23)) | {24, 26, 27, 29, 31}
-        assert info[24] is False and info[26] == ["usb"] and info[27] is False and info[29] == 63
+        # CTAP 2.2 adds 23 uvCountSinceLastPinEntry, 24 longTouchForReset, 26 transportsForReset, 27
+        # pinComplexityPolicy, 29 maxPINLength and 31 authenticatorConfigCommands; 25 encIdentifier and 30
+        # encCredStoreState come with a persistent token, 28 pinComplexityPolicyURL with a policy (there is none)
+        assert set(info) == set(range(1, 25)) | {26, 27, 29, 31}
+        assert info[23] == 0 and info[24] is False and info[26] == ["usb"] and info[27] is False and info[29] == 63
         assert info[31] == [0x01, 0x02, 0x03, 0xFF]
         assert info[1] == ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
         assert info[6] == [2, 1]
