@@ -229,6 +229,12 @@ class WebAuthnClient:
     ``devices``: one :class:`~aioctap.ctap.CtapDevice` or several; ``pin``: the PIN, or a (possibly
     async) callable asked only when a PIN is needed; ``extensions``: the client extensions to process
     (default :func:`~aioctap.ctap2.extensions.default_extensions`).
+
+    ``enterprise_rpid_list`` (python-fido2's name): the RP IDs this platform is configured (by the enterprise)
+    to give enterprise attestation. When an RP asks for ``attestation: "enterprise"`` and the authenticator has
+    the ``ep`` option enabled, a listed RP ID gets platform-managed enterprise attestation (makeCredential
+    enterpriseAttestation 2, CTAP 2.1 §7.1.2) and an unlisted one none; without a list (None) the request is
+    vendor-facilitated (1, §7.1.1), which the authenticator grants only to the RP IDs its vendor configured.
     """
 
     def __init__(
@@ -238,8 +244,10 @@ class WebAuthnClient:
         *,
         pin: str | PinProvider | None = None,
         extensions: Sequence[Ctap2Extension] | None = None,
+        enterprise_rpid_list: Sequence[str] | None = None,
     ) -> None:
         self.devices = [devices] if isinstance(devices, CtapDevice) else list(devices)
+        self.enterprise_rpid_list = None if enterprise_rpid_list is None else tuple(enterprise_rpid_list)
         if not self.devices:
             raise ClientError("no device given")
         self.origin = origin
@@ -338,6 +346,17 @@ class WebAuthnClient:
             raise ClientError("user verification is required but the authenticator has no PIN or built-in UV")
         return None, False
 
+    def _enterprise_attestation(self, ctap: Ctap2, rp_id: str, conveyance: Any) -> int | None:
+        """makeCredential's enterpriseAttestation for this request (WebAuthn L3 §5.1.3 step 22, CTAP 2.1 §7.1):
+        2 (platform-managed) for an RP ID on ``enterprise_rpid_list``, 1 (vendor-facilitated) when there is no
+        list, None when the RP did not ask for it, the authenticator has no ``ep`` enabled, or the RP ID is not
+        on the list."""
+        if conveyance != "enterprise" or not ctap.info.options.get("ep"):
+            return None
+        if self.enterprise_rpid_list is None:
+            return 1
+        return 2 if rp_id in self.enterprise_rpid_list else None
+
     async def _processors(
         self, ctap: Ctap2, opts: Mapping[str, Any], protocol: PinProtocol | None, create: bool
     ) -> list[Any]:
@@ -412,7 +431,7 @@ class WebAuthnClient:
                 excluded = await self._select(ctap, rp_id, exclude, protocol, token, always=True) if exclude else None
                 ext_inputs = await _run_extensions([p.prepare_inputs for p in processors], token)
                 options_map = {k: True for k, on in (("rk", rk), ("uv", builtin_uv)) if on}
-                ep = 1 if opts.get("attestation") == "enterprise" and ctap.info.options.get("ep") else None
+                ep = self._enterprise_attestation(ctap, rp_id, conveyance)
                 pin_uv_param, pin_uv_protocol = _pin_uv_auth(protocol, token, client_data.hash)
                 try:
                     att = await ctap.make_credential(
