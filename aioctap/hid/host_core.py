@@ -399,34 +399,6 @@ class HostCore:
             return _NO_REPORTS, [Dropped(f"stale report on channel 0x{cid:08x} while it is resynchronized")]
         return _NO_REPORTS, [Dropped(f"no transaction on channel 0x{cid:08x}")]
 
-    def receive_answer(self, raw: bytes) -> tuple[int, bytes] | None:
-        """The fast path of :meth:`receive` for the commonest report: a whole one-report answer.
-
-        When ``raw`` is a one-report answer to the transaction in flight on its channel, end that
-        transaction and return ``(cid, payload)``: what :meth:`receive` would report as one
-        :class:`Answer` with nothing to send (property-tested). Otherwise change nothing and return
-        None; the caller then hands ``raw`` to :meth:`receive`. Saves the event, list and tuple of
-        :meth:`receive` on every short answer (bench_transport.py, 0-byte UDP PING).
-        """
-        if len(raw) < 7 or not raw[4] & 0x80:
-            return None
-        cid = int.from_bytes(raw[:4], "big")
-        channel = self._channels.get(cid)
-        if channel is None or channel.state != _BUSY:
-            return None
-        transaction = channel.transaction
-        length = (raw[5] << 8) | raw[6]
-        if (
-            transaction is None
-            or raw[4] & 0x7F != transaction.cmd
-            or transaction.reassembler is not None
-            or length > len(raw) - 7
-        ):
-            return None
-        channel.state = _CLEAN
-        channel.transaction = None
-        return cid, raw[7 : 7 + length]
-
     def receive_many(self, packets: Sequence[bytes], now: float) -> tuple[Sequence[bytes], list[HostEvent]]:
         """:meth:`receive` for a batch of reports, in order.
 

@@ -316,21 +316,15 @@ class HidConnection:
 
     def _on_report(self, report: bytes) -> None:
         """Receiver of one report: the hot path of short answers."""
-        answer = self._core.receive_answer(report)
-        if answer is None:
-            out, events = self._core.receive(report, self._clock())
-            self._after(out, events)
-            return
-        waiter = self._waiters.get(answer[0])
-        if waiter is not None and not waiter.done:  # waiter.finish(), inlined
-            waiter.done = True
-            waiter.result = answer[1]
-            future = waiter.future
-            if future is not None:
-                if not future.done():
-                    future.set_result(None)
-            elif waiter.event is not None:
-                waiter.event.set()
+        out, events = self._core.receive(report, self._clock())
+        if not out and len(events) == 1:
+            event = events[0]
+            if type(event) is Answer:  # the commonest report: a short answer
+                waiter = self._waiters.get(event.cid)
+                if waiter is not None:
+                    waiter.finish(event.data)
+                return
+        self._after(out, events)
 
     async def _reader(self) -> None:
         transport = self.transport

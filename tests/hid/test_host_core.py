@@ -433,26 +433,3 @@ def test_host_core_against_device_core(steps: list[tuple[str, int, int]]) -> Non
         host_out(host.send(cid, CTAPHID.PING, payload, now, timeout))
         settle()
         assert outcomes.get(payload) == "answer", (host.channel_state(cid), outcomes.get(payload))
-
-
-@settings(max_examples=300, deadline=None)
-@given(reports_st, st.sampled_from([CTAPHID.PING, CTAPHID.CBOR]))
-def test_receive_answer_agrees_with_receive(batches: list[list[bytes]], cmd: int) -> None:
-    """The one-report fast path: an answer exactly when receive() gives one Answer and nothing to send."""
-    reports = [r for batch in batches for r in batch] + frame(7, cmd, b"x") + frame(7, CTAPHID.PING, b"y" * 100)
-    fast, general = HostCore(random=counter_random()), HostCore(random=counter_random())  # type: ignore[arg-type]
-    for core in (fast, general):
-        allocated(core, 7)
-        core.send(7, cmd, b"q", 0.0, 1.0)
-    for report in reports:
-        answer = fast.receive_answer(report)
-        if answer is None:
-            fast_out, fast_events = fast.receive(report, 0.0)
-        else:
-            fast_out, fast_events = (), [Answer(*answer)]
-        out, events = general.receive(report, 0.0)
-        assert (list(fast_out), [repr(e) for e in fast_events]) == (list(out), [repr(e) for e in events])
-        assert fast.channel_state(7) == general.channel_state(7)
-        if fast.channel_state(7) == "clean":
-            for core in (fast, general):
-                core.send(7, cmd, b"q", 0.0, 1.0)
