@@ -8,11 +8,13 @@ Verification failures are raised as :class:`InvalidRegistrationResponse` or
 from __future__ import annotations
 
 __all__ = [
+    "InvalidAuthenticationBackupFlags",
     "InvalidAuthenticationOptions",
     "InvalidAuthenticationResponse",
     "InvalidBackupFlags",
     "InvalidCBORData",
     "InvalidJSONStructure",
+    "InvalidRegistrationBackupFlags",
     "InvalidRegistrationCBOR",
     "InvalidRegistrationOptions",
     "InvalidRegistrationResponse",
@@ -55,3 +57,13 @@ class InvalidCBORData(WebAuthnException):
 class InvalidRegistrationCBOR(InvalidRegistrationResponse, InvalidCBORData):
     """An attestationObject that is not CBOR: caught as py_webauthn 2.x's InvalidCBORData or 3.x's
     InvalidRegistrationResponse."""
+
+
+class InvalidRegistrationBackupFlags(InvalidRegistrationResponse, InvalidBackupFlags):
+    """BS without BE in a registration: caught as either of py_webauthn's exceptions (it checks BE/BS
+    after the attestation, aioctap with the other flags)."""
+
+
+class InvalidAuthenticationBackupFlags(InvalidAuthenticationResponse, InvalidBackupFlags):
+    """BS without BE in an assertion: caught as either of py_webauthn's exceptions (it checks BE/BS after the
+    signature, aioctap with the other flags)."""

@@ -13,6 +13,7 @@ from typing import Literal
 __all__ = [
     "AttestationConveyancePreference",
     "AttestationFormat",
+    "AttestationObject",
     "AttestationStatement",
     "AttestedCredentialData",
     "AuthenticationCredential",

@@ -32,8 +32,9 @@ from ..errors import (
 )
 from ..verify import verify_authentication, verify_registration
 from .exceptions import (
+    InvalidAuthenticationBackupFlags,
     InvalidAuthenticationResponse,
-    InvalidBackupFlags,
+    InvalidRegistrationBackupFlags,
     InvalidRegistrationCBOR,
     InvalidRegistrationResponse,
 )
@@ -197,6 +198,8 @@ def verify_registration_response(
             trust_anchors=_anchors(fmt, pem_root_certs_bytes_by_fmt),
             now=now,
         )
+    except BackupFlagsError as e:
+        raise InvalidRegistrationBackupFlags(str(e)) from e
     except VerificationError as e:
         raise InvalidRegistrationResponse(_message(e, _REGISTRATION_MESSAGES)) from e
     return VerifiedRegistration(
@@ -226,7 +229,7 @@ def verify_authentication_response(
     """Verify get()'s response (WebAuthn L3 §7.2); :class:`InvalidAuthenticationResponse` names the failed check.
 
     A signature counter that does not grow while either side is non-zero is refused (a possible clone);
-    BS without BE is :class:`InvalidBackupFlags`, as in py_webauthn.
+    BS without BE is :class:`InvalidBackupFlags` (and an InvalidAuthenticationResponse).
     """
     if not isinstance(credential, AuthenticationCredential):
         credential = parse_authentication_credential_json(credential)
@@ -259,7 +262,7 @@ def verify_authentication_response(
             require_user_verification=require_user_verification,
         )
     except BackupFlagsError as e:
-        raise InvalidBackupFlags(str(e)) from e
+        raise InvalidAuthenticationBackupFlags(str(e)) from e
     except VerificationError as e:
         raise InvalidAuthenticationResponse(_message(e, _AUTHENTICATION_MESSAGES)) from e
     return VerifiedAuthentication(
