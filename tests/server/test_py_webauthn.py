@@ -431,3 +431,38 @@ def test_every_name_a_py_webauthn_user_imports() -> None:
     }  # fmt: skip
     missing = sorted(n for n in names - internal if not hasattr(ours, n))
     assert missing == []
+
+
+async def test_pem_root_certs_by_format_like_py_webauthn() -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    authenticator = VirtualAuthenticator()
+    root = x509.load_der_x509_certificate(authenticator.attestation_root).public_bytes(Encoding.PEM)
+    foreign = ec.generate_private_key(ec.SECP256R1())
+    import datetime
+
+    name = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, "Not the issuer")])
+    now = datetime.datetime.now(datetime.UTC)
+    other_root = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(foreign.public_key())
+        .serial_number(1).not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(foreign, ec.hashes.SHA256()).public_bytes(Encoding.PEM)
+    )  # fmt: skip
+    challenge = os.urandom(32)
+    async with open_virtual_device(authenticator=authenticator) as dev:
+        options = ours.generate_registration_options(
+            rp_id=RP_ID, rp_name="Example", user_name="carol", challenge=challenge,
+            attestation=ours.AttestationConveyancePreference.DIRECT,
+        )  # fmt: skip
+        created = await WebAuthnClient(dev, ORIGIN).create(json.loads(ours.options_to_json(options)))
+    kw: dict[str, Any] = {"credential": created, "expected_challenge": challenge, "expected_rp_id": RP_ID,
+                          "expected_origin": ORIGIN}  # fmt: skip
+    for roots, accepted in (([root], True), ([other_root], False), ([other_root, root], True), ([], True)):
+        a = outcome(lambda: ours.verify_registration_response(
+            **kw, pem_root_certs_bytes_by_fmt={ours.AttestationFormat.PACKED: roots}))  # noqa: B023  # fmt: skip
+        b = outcome(lambda: real.verify_registration_response(
+            **kw, pem_root_certs_bytes_by_fmt={real_structs.AttestationFormat.PACKED: roots}))  # noqa: B023  # fmt: skip
+        assert a == b and isinstance(a, dict) is accepted, roots
