@@ -71,7 +71,7 @@ class VerifiedRegistration:
     credential_public_key: bytes  # the COSE_Key exactly as in authenticator data
     sign_count: int
     aaguid: str
-    fmt: AttestationFormat
+    fmt: AttestationFormat | str  # a str only for a format added with aioctap.server.register_format
     credential_type: PublicKeyCredentialType
     user_verified: bool
     attestation_object: bytes
@@ -89,6 +89,8 @@ class VerifiedAuthentication:
     credential_backed_up: bool
     user_verified: bool
 
+
+_FORMATS = frozenset(f.value for f in AttestationFormat)
 
 _COMMON: dict[type[VerificationError], str] = {
     ClientDataTypeError: "Unexpected client data type",
@@ -207,7 +209,7 @@ def verify_registration_response(
         credential_public_key=_raw_public_key(attestation_object),
         sign_count=result.sign_count,
         aaguid=str(result.aaguid),
-        fmt=AttestationFormat(result.fmt),
+        fmt=AttestationFormat(result.fmt) if result.fmt in _FORMATS else result.fmt,
         credential_type=PublicKeyCredentialType.PUBLIC_KEY,
         user_verified=result.user_verified,
         attestation_object=attestation_object,
