@@ -326,7 +326,12 @@ def test_registration_options_json_like_py_webauthn(
         )  # fmt: skip
         return str(lib.options_to_json(options))
 
-    assert build(ours, ours) == build(real, real_structs)
+    text = build(ours, ours)
+    assert text == build(real, real_structs)
+    parsed = ours.parse_registration_options_json(text)
+    assert plain(parsed) == plain(real_helpers.parse_registration_options_json(text))
+    if selection is None or selection["user_verification"] is not None:  # else parsing fills in "preferred"
+        assert ours.options_to_json(parsed) == text
 
 
 @settings(max_examples=100, deadline=None)
@@ -343,7 +348,57 @@ def test_authentication_options_json_like_py_webauthn(allowed: list[bytes], uv: 
             user_verification=s.UserVerificationRequirement(uv),
         )))  # fmt: skip
 
-    assert build(ours, ours) == build(real, real_structs)
+    text = build(ours, ours)
+    assert text == build(real, real_structs)
+    parsed = ours.parse_authentication_options_json(text)
+    assert plain(parsed) == plain(real_helpers.parse_authentication_options_json(text))
+    assert ours.options_to_json(parsed) == text
+
+
+def either(call: Any) -> Any:
+    """The result, or "refused" for any exception (py_webauthn lets KeyError/AttributeError out for some shapes,
+    where aioctap raises InvalidJSONStructure)."""
+    try:
+        return plain(call())
+    except Exception:
+        return "refused"
+
+
+options_members = st.fixed_dictionaries(
+    {"challenge": st.sampled_from(["Y2hhbGxlbmdl", 5])},
+    optional={
+        "rp": st.sampled_from([{"id": RP_ID, "name": "E"}, {"name": "E"}, {"id": 3, "name": "E"}, {"id": RP_ID}, []]),
+        "user": st.sampled_from([{"id": "dQ", "name": "a", "displayName": "A"}, {"id": "dQ", "name": "a"}, "u"]),
+        "attestation": st.sampled_from(["none", "direct", "weird", 1]),
+        "authenticatorSelection": st.sampled_from(
+            [{}, {"residentKey": "required", "requireResidentKey": True}, {"userVerification": "maybe"},
+             {"authenticatorAttachment": "platform"}, {"requireResidentKey": "yes"}, None]
+        ),
+        "pubKeyCredParams": st.sampled_from([[{"type": "public-key", "alg": -7}], [{"alg": 12345}], [], {}]),
+        "excludeCredentials": st.sampled_from([[{"id": "YQ"}], [{"id": "YQ", "transports": ["usb", "x"]}],
+                                               [{"id": 1}], [{"id": "YQ", "transports": "usb"}], None]),
+        "allowCredentials": st.sampled_from([[{"id": "YQ", "transports": ["nfc"]}], [{"nope": 1}], None]),
+        "timeout": st.sampled_from([60000, "60000", None]),
+        "hints": st.sampled_from([["hybrid"], ["x"], "hybrid", None]),
+        "rpId": st.sampled_from([RP_ID, 7, None]),
+        "userVerification": st.sampled_from(["required", "sometimes", None]),
+    },
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(options_members)
+def test_options_json_parsed_like_py_webauthn(data: dict[str, Any]) -> None:
+    for ours_fn, their_fn in (
+        (ours.parse_registration_options_json, real_helpers.parse_registration_options_json),
+        (ours.parse_authentication_options_json, real_helpers.parse_authentication_options_json),
+    ):
+        assert either(lambda: ours_fn(data)) == either(lambda: their_fn(data))  # noqa: B023
+        assert either(lambda: ours_fn(json.dumps(data))) == either(lambda: their_fn(json.dumps(data)))  # noqa: B023
+        try:
+            ours_fn(data)
+        except ours.WebAuthnException:
+            pass  # a refusal is always one of py_webauthn's exceptions, never KeyError or AttributeError
 
 
 def test_option_defaults_are_py_webauthn_2s() -> None:
@@ -424,7 +479,7 @@ def test_every_name_a_py_webauthn_user_imports() -> None:
         "byteslike_to_bytes", "decode_credential_public_key", "decoded_public_key_to_cryptography", "encode_cbor",
         "hash_by_alg", "parse_attestation_object", "parse_authenticator_data", "parse_cbor",
         "parse_client_data_json", "validate_certificate_chain", "verify_safetynet_timestamp", "verify_signature",
-        "parse_registration_options_json", "parse_authentication_options_json", "Enum", "Optional", "List",
+        "Enum", "Optional", "List",
         "Literal", "InvalidPublicKeyStructure", "InvalidTPMPubAreaStructure", "InvalidTPMCertInfoStructure",
         "InvalidCertificateChain", "InvalidAuthenticatorDataStructure", "InvalidAttestationObjectStructure",
         "COSEAlgorithmIdentifier",

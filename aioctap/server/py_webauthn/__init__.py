@@ -26,6 +26,7 @@ from .helpers import (
     parse_registration_credential_json,
 )
 from .options import default_supported_pub_key_algs, generate_authentication_options, generate_registration_options
+from .options_json import parse_authentication_options_json, parse_registration_options_json
 from .structs import *  # noqa: F403
 from .structs import __all__ as _structs_all
 from .verification import (
@@ -50,8 +51,10 @@ __all__ = [
     "options_to_json",
     "options_to_json_dict",
     "parse_authentication_credential_json",
+    "parse_authentication_options_json",
     "parse_backup_flags",
     "parse_registration_credential_json",
+    "parse_registration_options_json",
     "verify_authentication_response",
     "verify_registration_response",
     *_exceptions_all,
