@@ -202,3 +202,26 @@ def test_passlib_cost_as_text_and_repr_without_secrets() -> None:
         OTPContext(encrypt_cost=32)
     with pytest.raises(ValueError):
         OTPContext(encrypt_format="rot13")  # type: ignore[arg-type]
+
+
+async def test_passlib_records_move_into_the_verifier_and_back() -> None:
+    from aioctap.otp import OtpVerifier, UsedTokenError
+    from aioctap.stores import open_store
+
+    secrets = {"1": "an application secret"}
+    stored = passlib_totp.TOTP.using(secrets=secrets, encrypt_cost=COST).new(label="dora").to_json()
+    context = OTPContext(secrets, encrypt_cost=COST, encrypt_format="passlib")
+    totp = TOTP.using(wallet=context).from_json(stored)
+    t = 1_700_000_000
+    async with open_store("memory://") as store:
+        verifier = OtpVerifier(store, context=context)
+        await verifier.enroll("dora", otp=totp)
+        await verifier.verify("dora", totp.generate(t).token, time=t)
+        with pytest.raises(UsedTokenError):
+            await verifier.verify("dora", totp.generate(t).token, time=t)
+        record = await store.get("otp", "dora")
+    assert record is not None
+    otp_json = record.value.partition(b"\n")[2]  # the record's OTP, in passlib's encrypted form
+    assert totp.base32_key.encode() not in record.value
+    back = passlib_totp.TOTP.using(secrets=secrets, encrypt_cost=COST).from_json(otp_json.decode())
+    assert back.key == totp.key and back.label == "dora"
