@@ -112,6 +112,8 @@ class OTP:
     """
 
     min_secret_length_bits: ClassVar[int] = 112
+    _core: core.HOTP  # computes the RFC 4226 values, the key's HMAC state cached
+    _secret: str
 
     def __init__(
         self,
@@ -126,10 +128,21 @@ class OTP:
             raise ValueError("digits must be between 6 and 10")
         self.digits = digits
         self._alg = _algorithm(digest)
-        self.digest = digest
+        self._digest = digest
         self.name = name or "Secret"
         self.issuer = issuer
         self.secret = s  # validated, and decoded once, by the setter
+
+    @property
+    def digest(self) -> _Digest:
+        """The hashlib constructor of the HMAC (RFC 6238 §1.2: SHA-1, SHA-256 or SHA-512)."""
+        return self._digest
+
+    @digest.setter
+    def digest(self, digest: _Digest) -> None:
+        alg = _algorithm(digest)
+        self._alg, self._digest = alg, digest
+        self._core = core.HOTP(self._core.key, "raw", digits=self.digits, alg=alg)
 
     @property
     def secret(self) -> str:
@@ -169,7 +182,7 @@ class OTP:
             raise ValueError("input must be positive integer")
         if input >= 1 << 64:
             raise ValueError("input must fit in RFC 4226's 8-byte counter")
-        if self._core.digits != self.digits:  # digits set after construction, as pyotp allows
+        if self._core.digits != self.digits:  # digits set after construction, as pyotp allows it
             self._core = core.HOTP(self._core.key, "raw", digits=self.digits, alg=self._alg)
         return self._core._generate(input)
 

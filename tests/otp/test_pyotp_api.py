@@ -356,3 +356,15 @@ def test_to_aioctap_keeps_codes() -> None:
     assert isinstance(passlib_shaped, PasslibTOTP)
     assert passlib_shaped.generate(1_700_000_000).token == totp.at(1_700_000_000)
     assert (passlib_shaped.label, passlib_shaped.issuer) == ("a", "I")
+
+
+def test_settings_changed_after_construction_like_pyotp() -> None:
+    a, b = ours.TOTP(S), real.TOTP(S)
+    for obj in (a, b):
+        obj.digest = hashlib.sha256
+        obj.digits = 8
+    assert a.at(1_700_000_000) == b.at(1_700_000_000)
+    a.secret = b.secret = S[:24]
+    assert a.at(1_700_000_000) == b.at(1_700_000_000)
+    with pytest.raises(ValueError):
+        a.digest = hashlib.md5  # type: ignore[assignment]
