@@ -521,3 +521,38 @@ async def test_pem_root_certs_by_format_like_py_webauthn() -> None:
         b = outcome(lambda: real.verify_registration_response(
             **kw, pem_root_certs_bytes_by_fmt={real_structs.AttestationFormat.PACKED: roots}))  # noqa: B023  # fmt: skip
         assert a == b and isinstance(a, dict) is accepted, roots
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"attStmt": {"sig": b"x"}}, {"attStmt": {"alg": -7}}, {"fmt": "packed"}, {"fmt": "tpm"}, {"fmt": "fido-u2f"},
+     {"fmt": "made-up"}, {"fmt": 7}, {}],
+)  # fmt: skip
+def test_attestation_statements_judged_alike(
+    registration: tuple[dict[str, Any], bytes], change: dict[str, Any]
+) -> None:
+    created, challenge = registration
+    cred = copy.deepcopy(created)
+    obj = cbor.loads(websafe_decode(cred["response"]["attestationObject"]), strict=False)
+    obj.update(change)
+    cred["response"]["attestationObject"] = websafe_encode(cbor.dumps(obj))
+    kw: dict[str, Any] = {"credential": cred, "expected_challenge": challenge, "expected_rp_id": RP_ID,
+                          "expected_origin": ORIGIN}  # fmt: skip
+    a = outcome(lambda: ours.verify_registration_response(**kw))
+    assert a == outcome(lambda: real.verify_registration_response(**kw))
+    assert isinstance(a, dict) is (change == {})
+
+
+def test_att_stmt_must_be_a_map(registration: tuple[dict[str, Any], bytes]) -> None:
+    """The one difference found here: an attStmt that is an array passes py_webauthn's "none" check (it only
+    looks for members); WebAuthn L3 §6.5.4 makes attStmt a map, and aioctap refuses anything else."""
+    created, challenge = registration
+    cred = copy.deepcopy(created)
+    obj = cbor.loads(websafe_decode(cred["response"]["attestationObject"]), strict=False)
+    obj["attStmt"] = []
+    cred["response"]["attestationObject"] = websafe_encode(cbor.dumps(obj))
+    kw: dict[str, Any] = {"credential": cred, "expected_challenge": challenge, "expected_rp_id": RP_ID,
+                          "expected_origin": ORIGIN}  # fmt: skip
+    assert isinstance(outcome(lambda: real.verify_registration_response(**kw)), dict)
+    with pytest.raises(ours.InvalidRegistrationResponse, match="attStmt"):
+        ours.verify_registration_response(**kw)
