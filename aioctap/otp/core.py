@@ -17,13 +17,15 @@ import re
 import secrets
 import struct
 import time as _time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from functools import partial
+from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from .context import OTPContext
-from .errors import InvalidTokenError, KeyFormatError, MalformedTokenError, UsedTokenError
+from .context import EncryptFormat, OTPContext
+from .errors import InvalidTokenError, KeyFormatError, MalformedTokenError, OtpSecurityWarning, UsedTokenError
 
 __all__ = [
     "HOTP",
@@ -127,6 +129,28 @@ def _normalize_time(time: float | int | None) -> int:
     return int(time)
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+class _hybridmethod(Generic[_P, _R]):
+    """passlib's hybrid_method: bound to the instance when read on one, to the class when read on a class."""
+
+    def __init__(self, func: Callable[Concatenate[Any, _P], _R]) -> None:
+        self.__func__ = func
+        self.__doc__ = func.__doc__
+
+    def __get__(self, obj: object, owner: type) -> Callable[_P, _R]:
+        return partial(self.__func__, owner if obj is None else obj)
+
+
+class _Wallet:
+    """The class's OTPContext whether read on the class (``TotpFactory.wallet``) or an instance."""
+
+    def __get__(self, obj: BaseOTP | None, owner: type[BaseOTP]) -> OTPContext | None:
+        return owner.context
+
+
 class BaseOTP:
     """What TOTP and HOTP share: the key, digits, algorithm, label and issuer."""
 
@@ -196,17 +220,20 @@ class BaseOTP:
         else:
             raise KeyFormatError(f"key format {format!r} does not fit a {type(key).__name__} key")
         if len(self.key) < self.MIN_KEY_SIZE:
-            raise KeyFormatError(f"key must be at least {self.MIN_KEY_SIZE} bytes")
+            # passlib's rule: a new key that short is refused, an existing one (already in an
+            # authenticator app) is used with a warning
+            message = f"for security purposes, a key must be at least {self.MIN_KEY_SIZE} bytes"
+            if new or not self.key:
+                raise KeyFormatError(message)
+            warnings.warn(message, OtpSecurityWarning, stacklevel=2)
 
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__} digits={self.digits} alg={self.alg} issuer={self.issuer!r} label={self.label!r}>"
         )
 
-    @property
-    def wallet(self) -> OTPContext | None:
-        """passlib's name for the class's :attr:`context`."""
-        return type(self).context
+    #: passlib's name for the class's :attr:`context`, read on the class or an instance
+    wallet: ClassVar[_Wallet] = _Wallet()
 
     @property
     def base32_key(self) -> str:
@@ -223,16 +250,21 @@ class BaseOTP:
         text = self.base32_key if format == "base32" else self.hex_key
         return sep.join(text[i : i + 4] for i in range(0, len(text), 4))
 
-    def normalize_token(self, token: str | int | bytes) -> str:
-        """Digits only, exactly ``digits`` of them (spaces and dashes dropped)."""
-        if type(token) is str and len(token) == self.digits and token.isascii() and token.isdigit():
+    @_hybridmethod
+    def normalize_token(self_or_cls: BaseOTP | type[BaseOTP], token: str | int | bytes) -> str:
+        """Digits only, exactly ``digits`` of them (spaces and dashes dropped).
+
+        Like passlib's, callable on an instance (its digits) or on a class (its default digits).
+        """
+        digits = self_or_cls.digits if isinstance(self_or_cls, BaseOTP) else self_or_cls.digits_default
+        if type(token) is str and len(token) == digits and token.isascii() and token.isdigit():
             return token  # the common case, without the regular expression
         if isinstance(token, bool):
             raise MalformedTokenError("Token must be a string of digits")
         if isinstance(token, int):
             if token < 0:
                 raise MalformedTokenError("Token must not be negative")
-            token = str(token).zfill(self.digits)
+            token = str(token).zfill(digits)
         elif isinstance(token, bytes):
             try:
                 token = token.decode("ascii")
@@ -243,8 +275,8 @@ class BaseOTP:
         token = _CLEAN.sub("", token)
         if not token.isascii() or not token.isdigit():
             raise MalformedTokenError("Token must contain only the digits 0-9")
-        if len(token) != self.digits:
-            raise MalformedTokenError(f"Token must have exactly {self.digits} digits")
+        if len(token) != digits:
+            raise MalformedTokenError(f"Token must have exactly {digits} digits")
         return token
 
     def _generate(self, counter: int) -> str:
@@ -559,15 +591,19 @@ class TOTP(BaseOTP):
         now: Callable[[], float] | None = None,
         *,
         context: OTPContext | None = None,
-        secrets: dict[str | int, str | bytes] | None = None,
+        secrets: dict[str | int, str | bytes] | dict[str, str] | dict[int, str] | str | None = None,
+        secrets_path: str | os.PathLike[str] | None = None,
         default_tag: str | int | None = None,
-        encrypt_cost: int | None = None,
+        encrypt_cost: int | str | None = None,
+        encrypt_format: EncryptFormat | None = None,
     ) -> type[TOTP]:
         """A subclass with these defaults and this OTPContext (passlib's ``TOTP.using``).
 
         ``TotpFactory = TOTP.using(issuer="ACME", secrets={"1": generate_secret()})``; then
         ``TotpFactory.new()`` makes keys whose ``to_json()`` is encrypted, and
-        ``TotpFactory.from_json(...)`` decrypts them. ``wallet`` is passlib's name for ``context``.
+        ``TotpFactory.from_json(...)`` decrypts them. ``wallet`` is passlib's name for ``context``;
+        ``secrets``, ``secrets_path``, ``default_tag``, ``encrypt_cost`` and ``encrypt_format`` make
+        a new :class:`OTPContext`, as passlib's keywords make an AppWallet.
         """
         namespace: dict[str, Any] = {}
         probe: dict[str, Any] = {"key": b"\0" * cls.MIN_KEY_SIZE, "format": "raw"}
@@ -579,13 +615,16 @@ class TOTP(BaseOTP):
             namespace["period_default"] = cls(**probe, period=period).period
         if issuer is not None:
             namespace["issuer_default"] = cls(**probe, issuer=issuer).issuer
-        ctx = context or wallet
-        if secrets is not None:
+        if context is not None and wallet is not None:
+            raise TypeError("'context' and 'wallet' are the same thing: give one")
+        ctx = context if context is not None else wallet
+        if ctx is not None and not isinstance(ctx, OTPContext):
+            raise TypeError("wallet must be an OTPContext (AppWallet)")
+        wallet_kwds = (secrets, secrets_path, default_tag, encrypt_cost, encrypt_format)
+        if any(v is not None for v in wallet_kwds):
             if ctx is not None:
-                raise TypeError("give either secrets or a context/wallet, not both")
-            ctx = OTPContext(secrets, default_tag, encrypt_cost if encrypt_cost is not None else 14)
-        elif encrypt_cost is not None or default_tag is not None:
-            raise TypeError("encrypt_cost and default_tag go with secrets")
+                raise TypeError("'wallet' and 'secrets' keywords are mutually exclusive")
+            ctx = OTPContext(secrets, default_tag, encrypt_cost, secrets_path, encrypt_format or "aioctap")
         if ctx is not None:
             namespace["context"] = ctx
         if now is not None:

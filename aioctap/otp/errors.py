@@ -6,6 +6,7 @@ __all__ = [
     "InvalidTokenError",
     "KeyFormatError",
     "MalformedTokenError",
+    "OtpSecurityWarning",
     "ThrottledError",
     "TokenError",
     "UnknownAccountError",
@@ -60,3 +61,7 @@ class UnknownAccountError(TokenError):
 
 class KeyFormatError(ValueError):
     """An OTP key, otpauth URI, serialized OTP or Taler amount is malformed (says what was wrong)."""
+
+
+class OtpSecurityWarning(UserWarning):
+    """A weak but accepted setting, e.g. an existing key shorter than 10 bytes (passlib's PasslibSecurityWarning)."""

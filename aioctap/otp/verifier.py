@@ -21,6 +21,7 @@ from ..stores.base import ConflictError, Store
 from .context import OTPContext
 from .core import HOTP, TOTP, BaseOTP, HotpMatch, TotpMatch
 from .errors import InvalidTokenError, KeyFormatError, ThrottledError, UnknownAccountError, UsedTokenError
+from .pyotp import OTP as PyotpOTP
 
 __all__ = ["OtpVerifier"]
 
@@ -113,10 +114,26 @@ class OtpVerifier:
         issuer: str | None = None,
         label: str | None = None,
         replace: bool = False,
+        otp: BaseOTP | PyotpOTP | None = None,
         **kwds: Any,
     ) -> str:
-        """Create a TOTP for ``account`` (a given base32 ``key`` is used as is) and return its otpauth URI."""
-        totp = TOTP(key, new=key is None, issuer=issuer, label=label or account, **kwds)
+        """Create a TOTP for ``account`` (a given base32 ``key`` is used as is) and return its otpauth URI.
+
+        ``otp``: enroll this OTP instead, an aioctap one or a :mod:`aioctap.otp.pyotp` one (a pyotp
+        user's ``TOTP(secret, ...)`` or ``HOTP``): from then on :meth:`verify` accepts each of its codes
+        once. ``OtpVerifier(store, window=totp.interval)`` accepts what pyotp's ``valid_window=1`` does.
+        """
+        totp: BaseOTP
+        if otp is not None:
+            if key is not None or kwds:
+                raise TypeError("give otp, or key and its settings, not both")
+            totp = otp.to_aioctap() if isinstance(otp, PyotpOTP) else otp
+            if issuer is not None or label is not None or totp.label is None:
+                fields = totp.to_dict(encrypt=False)  # a copy with the label and issuer given here
+                fields.update(label=label or totp.label or account, issuer=issuer or totp.issuer)
+                totp = type(totp).from_dict(fields)
+        else:
+            totp = TOTP(key, new=key is None, issuer=issuer, label=label or account, **kwds)
         if self.context is not None and self.context.can_encrypt:  # PBKDF2: off the event loop
             state = _State(_blob(await anyio.to_thread.run_sync(lambda: totp.to_dict(context=self.context))))
         else:

@@ -86,6 +86,22 @@ class RegistrationResult:
     transports: tuple[str, ...]
     extensions: dict[str, Any] | None
     alg: int
+    attestation_object: bytes = b""  # the attestationObject as received, for later scrutiny
+
+    @property
+    def credential_type(self) -> str:
+        """PublicKeyCredential.type: always "public-key" (L3 §5.8.2)."""
+        return "public-key"
+
+    @property
+    def credential_device_type(self) -> str:
+        """"multi_device" when the credential may be backed up (BE, L3 §6.1.3), else "single_device"."""
+        return "multi_device" if self.backup_eligible else "single_device"
+
+    @property
+    def credential_backed_up(self) -> bool:
+        """The BS flag: the credential is backed up now (L3 §6.1.3)."""
+        return self.backup_state
 
 
 class AuthenticationResult(NamedTuple):
@@ -101,6 +117,16 @@ class AuthenticationResult(NamedTuple):
     user_handle: bytes | None
     possible_clone: bool = False
     extensions: dict[str, Any] | None = None
+
+    @property
+    def credential_device_type(self) -> str:
+        """"multi_device" when the credential may be backed up (BE, L3 §6.1.3), else "single_device"."""
+        return "multi_device" if self.backup_eligible else "single_device"
+
+    @property
+    def credential_backed_up(self) -> bool:
+        """The BS flag: the credential is backed up now (L3 §6.1.3)."""
+        return self.backup_state
 
 
 def parse_credential(credential: Mapping[str, Any] | str | bytes) -> Mapping[str, Any]:
@@ -412,6 +438,7 @@ def verify_registration(
         transports=tuple(transports),
         extensions=auth_data.extensions,
         alg=int(alg),
+        attestation_object=att_obj_raw,
     )
 
 

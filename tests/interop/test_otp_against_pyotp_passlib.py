@@ -193,13 +193,19 @@ def test_json_both_ways_with_passlib(
     assert loaded.generate(t).token == back.generate(t).token == theirs.generate(t).token
 
 
-def test_passlib_encrypted_json_is_refused_with_a_typed_error() -> None:
-    """aioctap encrypts keys with AES-GCM (its own ``enckey`` layout), not passlib's scheme: a passlib-encrypted
-    document is refused with KeyFormatError (never a crash), and never decrypts to a wrong key."""
+def test_passlib_encrypted_json_is_read_and_malformed_forms_are_typed_errors() -> None:
+    """passlib 1.7.4's encrypted ``enckey`` (AES-CTR, base32) decrypts to passlib's key (issue 18 item 5), flagged
+    for re-encryption with AES-GCM; a mangled one is a KeyFormatError, never a crash (tests/otp/test_passlib_data.py
+    covers both directions)."""
     secrets: dict[str | int, str | bytes] = {"1": "an application secret of some length"}
     theirs = passlib_totp.TOTP.using(secrets=secrets)(key=b"k" * 20, format="raw")
-    with pytest.raises(KeyFormatError):
-        TOTP.from_json(theirs.to_json(), OTPContext(secrets))
+    loaded = TOTP.from_json(theirs.to_json(), OTPContext(secrets))
+    assert loaded.key == b"k" * 20 and loaded.changed is True
+    document = json.loads(theirs.to_json())
+    for member, bad in (("k", "not base32!"), ("s", 7), ("c", 99), ("t", "?")):
+        mangled = {**document, "enckey": {**document["enckey"], member: bad}}
+        with pytest.raises(KeyFormatError):
+            TOTP.from_json(json.dumps(mangled), OTPContext(secrets))
 
 
 # -- passlib's match() semantics ---------------------------------------------------------------------------
