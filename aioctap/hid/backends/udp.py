@@ -27,7 +27,7 @@ import anyio
 
 from ..transport import TransportClosed
 
-__all__ = ["UdpTransport"]
+__all__ = ["UdpEndpoint", "UdpTransport", "set_buffer_sizes"]
 
 log = logging.getLogger(__name__)
 
@@ -271,3 +271,77 @@ class UdpTransport:
                 except (ValueError, OSError):
                     pass
             self._sock.close()
+
+
+Address = tuple[str, int]
+
+
+class UdpEndpoint:
+    """Device side of the UDP convention: a bound socket whose every report is answered to its sender.
+
+    What :class:`~aioctap.hid.device_side.CtapHidServer` serves UDP through (``aioctap virtual --udp``,
+    the test and benchmark devices). Reports of another size than ``packet_size`` are dropped;
+    ``port`` 0 binds a free port (:attr:`address` tells which).
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 8111, *, packet_size: int = 64) -> None:
+        self.packet_size = packet_size
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._sock = socket.socket(family, socket.SOCK_DGRAM)
+        try:
+            set_buffer_sizes(self._sock)
+            self._sock.setblocking(False)
+            self._sock.bind((host, port))
+        except BaseException:
+            self._sock.close()
+            raise
+
+    @property
+    def address(self) -> Address:
+        """The bound ``(host, port)``."""
+        host, port = self._sock.getsockname()[:2]
+        return host, port
+
+    def try_send_to(self, packets: Sequence[bytes], addr: Address) -> int:
+        """Send reports to ``addr`` without waiting; how many went (fewer only when the buffer is full).
+
+        A report the system refuses for another reason (the host went away) counts as sent: UDP has
+        no delivery to wait for, and CTAPHID's timeouts deal with what is lost.
+        """
+        send = self._sock.sendto
+        for i, packet in enumerate(packets):
+            try:
+                send(packet, addr)
+            except BlockingIOError:
+                return i
+            except OSError as e:
+                log.debug("UDP send to %s failed: %s", addr, e)
+        return len(packets)
+
+    async def send_to(self, packet: bytes, addr: Address) -> None:
+        """Send one report to ``addr``, waiting while the socket buffer is full."""
+        while not self.try_send_to((packet,), addr):
+            await anyio.wait_writable(self._sock)
+
+    async def receive_from(self) -> list[tuple[bytes, Address]]:
+        """Every report ready now with its sender, at least one (waits for readability, then drains)."""
+        size = self.packet_size
+        recvfrom = self._sock.recvfrom
+        while True:
+            await anyio.wait_readable(self._sock)
+            out: list[tuple[bytes, Address]] = []
+            while True:
+                try:
+                    data, addr = recvfrom(2048)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except ConnectionRefusedError:  # an ICMP error for an earlier reply: that host went away
+                    continue
+                if len(data) == size:
+                    out.append((data, addr[:2]))
+            if out:
+                return out
+
+    def close(self) -> None:
+        """Close the socket."""
+        self._sock.close()
