@@ -22,10 +22,32 @@ from .cose import CoseError, CoseKey
 
 __all__ = [
     "Aaguid",
+    "AttestationConveyancePreference",
+    "AttestationObject",
     "AttestedCredentialData",
+    "AuthenticationExtensionsClientOutputs",
+    "AuthenticationResponse",
+    "AuthenticatorAssertionResponse",
+    "AuthenticatorAttachment",
+    "AuthenticatorAttestationResponse",
     "AuthenticatorData",
+    "AuthenticatorSelectionCriteria",
+    "AuthenticatorTransport",
     "CollectedClientData",
+    "CredentialCreationOptions",
     "CredentialIdLengthError",
+    "CredentialRequestOptions",
+    "PublicKeyCredentialCreationOptions",
+    "PublicKeyCredentialDescriptor",
+    "PublicKeyCredentialHint",
+    "PublicKeyCredentialParameters",
+    "PublicKeyCredentialRequestOptions",
+    "PublicKeyCredentialRpEntity",
+    "PublicKeyCredentialType",
+    "PublicKeyCredentialUserEntity",
+    "RegistrationResponse",
+    "ResidentKeyRequirement",
+    "UserVerificationRequirement",
     "WebAuthnDataError",
     "websafe_decode",
     "websafe_encode",
@@ -313,3 +335,30 @@ class CollectedClientData(bytes):
 
     def __repr__(self) -> str:
         return f"CollectedClientData({bytes(self).decode('utf-8', 'replace')!r})"
+
+
+# python-fido2's dictionaries and enumerations (their module imports the binary types above)
+from ._webauthn_types import (  # noqa: E402
+    AttestationConveyancePreference,
+    AttestationObject,
+    AuthenticationExtensionsClientOutputs,
+    AuthenticationResponse,
+    AuthenticatorAssertionResponse,
+    AuthenticatorAttachment,
+    AuthenticatorAttestationResponse,
+    AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
+    CredentialCreationOptions,
+    CredentialRequestOptions,
+    PublicKeyCredentialCreationOptions,
+    PublicKeyCredentialDescriptor,
+    PublicKeyCredentialHint,
+    PublicKeyCredentialParameters,
+    PublicKeyCredentialRequestOptions,
+    PublicKeyCredentialRpEntity,
+    PublicKeyCredentialType,
+    PublicKeyCredentialUserEntity,
+    RegistrationResponse,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)

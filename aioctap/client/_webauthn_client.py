@@ -1,0 +1,143 @@
+"""``WebAuthnClient``: WebAuthn options in, credentials in the browser's ``toJSON()`` form out, many devices.
+
+It turns ``PublicKeyCredentialCreationOptions`` / ``PublicKeyCredentialRequestOptions`` (a dataclass such as
+python-fido2's, or their WebAuthn JSON form as a dict or a string) into CTAP2 calls (CTAP1/U2F for U2F-only
+devices), collecting client data and checking the origin against the RP ID as a browser does. With several
+devices it asks all of them at once and takes the first that answers (the user's touch); the others are
+cancelled (CTAPHID_CANCEL).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from urllib.parse import urlsplit
+
+import anyio
+import anyio.abc
+
+from ..ctap import CtapDevice, CtapError, TransportError
+from ..ctap1 import ApduError
+from ..ctap2.base import CtapResponseError
+from ..ctap2.extensions import Ctap2Extension, default_extensions
+from ..ctap2.pin import PinProtocolError
+from ..rpid import verify_rp_id
+from ..webauthn import CollectedClientData
+from ._core import (
+    ClientError,
+    CreationRequest,
+    PinPrompts,
+    PinProvider,
+    RequestRequest,
+    _authentication_json,
+    _b64,
+    _options,
+    _registration_json,
+    authenticate,
+    register,
+)
+
+__all__ = ["WebAuthnClient"]
+
+
+class WebAuthnClient:
+    """``WebAuthnClient(devices, origin, *, pin=None, extensions=None)``.
+
+    ``devices``: one :class:`~aioctap.ctap.CtapDevice` or several; ``pin``: the PIN, or a (possibly
+    async) callable asked only when a PIN is needed; ``extensions``: the client extensions to process
+    (default :func:`~aioctap.ctap2.extensions.default_extensions`).
+    """
+
+    def __init__(
+        self,
+        devices: CtapDevice | Sequence[CtapDevice],
+        origin: str,
+        *,
+        pin: str | PinProvider | None = None,
+        extensions: Sequence[Ctap2Extension] | None = None,
+    ) -> None:
+        self.devices = [devices] if isinstance(devices, CtapDevice) else list(devices)
+        if not self.devices:
+            raise ClientError("no device given")
+        self.origin = origin
+        self._prompts = PinPrompts(pin)
+        self.extensions = list(default_extensions() if extensions is None else extensions)
+
+    def __repr__(self) -> str:
+        return f"WebAuthnClient(origin={self.origin!r}, devices={len(self.devices)})"
+
+    def _check_rp(self, rp_id: Any) -> str:
+        if not isinstance(rp_id, str) or not verify_rp_id(rp_id, self.origin):
+            raise ClientError(f"RP ID {rp_id!r} is not valid for origin {self.origin!r}")
+        return rp_id
+
+    async def _first(
+        self, op: Callable[[CtapDevice], Awaitable[dict[str, Any]]], timeout_ms: int | None = None
+    ) -> dict[str, Any]:
+        """Run ``op`` on every device at once; the first success wins and cancels the rest.
+
+        A device failing (an error status, a malformed answer, a lost transport) does not stop the others;
+        when all fail, the last error is raised. ``timeout_ms`` (the options' ``timeout``) cancels them all.
+        """
+        result: list[dict[str, Any]] = []
+        errors: list[Exception] = []
+
+        async def run(device: CtapDevice, tg: anyio.abc.TaskGroup) -> None:
+            try:
+                value = await op(device)
+            except (CtapError, ClientError, ApduError, CtapResponseError, PinProtocolError, TransportError) as e:
+                errors.append(e)
+                return
+            if not result:
+                result.append(value)
+                tg.cancel_scope.cancel()
+
+        timeout = timeout_ms / 1000 if timeout_ms is not None and timeout_ms > 0 else None
+        with anyio.move_on_after(timeout) as deadline:
+            if len(self.devices) == 1:
+                return await op(self.devices[0])
+            async with anyio.create_task_group() as tg:
+                for device in self.devices:
+                    tg.start_soon(run, device, tg)
+        if result:
+            return result[0]
+        if deadline.cancelled_caught:
+            raise ClientError(ClientError.ERR.TIMEOUT, f"timed out after {timeout_ms} ms: no authenticator was used")
+        raise errors[-1] if errors else ClientError(ClientError.ERR.OTHER_ERROR, "no device answered")
+
+    async def create(self, options: object) -> dict[str, Any]:
+        """navigator.credentials.create(): returns the RegistrationResponseJSON."""
+        opts = _options(options)
+        rp = opts.get("rp")
+        rp_id_given = rp.get("id") if isinstance(rp, dict) else None
+        request = CreationRequest.parse(opts, "")  # the options' own checks come before the RP ID's
+        rp_id = self._check_rp(rp_id_given or urlsplit(self.origin).hostname or "")
+        request = dataclasses.replace(request, rp_id=rp_id)
+        client_data = CollectedClientData.create(
+            CollectedClientData.TYPE.CREATE, _b64(opts.get("challenge"), "challenge"), self.origin
+        )
+
+        async def op(device: CtapDevice) -> dict[str, Any]:
+            reg = await register(device, request, client_data, self.extensions, self._prompts)
+            return _registration_json(client_data, reg.attestation, reg.credential, reg.extension_outputs)
+
+        return await self._first(op, request.timeout)
+
+    async def get(self, options: object) -> dict[str, Any]:
+        """navigator.credentials.get(): returns the AuthenticationResponseJSON."""
+        opts = _options(options)
+        rp_id = self._check_rp(opts.get("rpId") or urlsplit(self.origin).hostname or "")
+        client_data = CollectedClientData.create(
+            CollectedClientData.TYPE.GET, _b64(opts.get("challenge"), "challenge"), self.origin
+        )
+        request = RequestRequest.parse(opts, rp_id)
+
+        async def op(device: CtapDevice) -> dict[str, Any]:
+            found = await authenticate(device, request, client_data, self.extensions, self._prompts)
+            a = found.assertions[0]
+            return _authentication_json(
+                client_data, a.credential["id"], bytes(a.auth_data), a.signature, a.user, found.extension_outputs[0]
+            )
+
+        return await self._first(op, request.timeout)
