@@ -36,48 +36,54 @@ Consider this highly experimental.
 import sys
 from getpass import getpass
 
-from fido2.ctap2 import CaptureError, Ctap2, FPBioEnrollment
-from fido2.ctap2.bio import BioEnrollment
-from fido2.ctap2.pin import ClientPin
-from fido2.hid import CtapHidDevice
+from exampleutils import run
 
-pin = None
-uv = "discouraged"
+from aioctap.ctap2 import CaptureError, Ctap2, FPBioEnrollment
+from aioctap.ctap2.bio import BioEnrollment
+from aioctap.ctap2.pin import ClientPin
 
-for dev in CtapHidDevice.list_devices():
-    try:
-        ctap = Ctap2(dev)
-        if BioEnrollment.is_supported(ctap.info):
-            break
-    except Exception:  # noqa: S112
-        continue
-else:
-    print("No Authenticator supporting bioEnroll found")
-    sys.exit(1)
+async def main(devices):
+    pin = None
+    uv = "discouraged"
 
-if not ctap.info.options.get("clientPin"):
-    print("PIN not set for the device!")
-    sys.exit(1)
+    for dev in devices:
+        try:
+            ctap = await Ctap2(dev)
+            if BioEnrollment.is_supported(ctap.info):
+                break
+        except Exception:  # noqa: S112
+            continue
+    else:
+        print("No Authenticator supporting bioEnroll found")
+        sys.exit(1)
 
-# Authenticate with PIN
-print("Preparing to enroll a new fingerprint.")
-pin = getpass("Please enter PIN: ")
-client_pin = ClientPin(ctap)
-pin_token = client_pin.get_pin_token(pin, ClientPin.PERMISSION.BIO_ENROLL)
-bio = FPBioEnrollment(ctap, client_pin.protocol, pin_token)
+    if not ctap.info.options.get("clientPin"):
+        print("PIN not set for the device!")
+        sys.exit(1)
 
-print(bio.enumerate_enrollments())
+    # Authenticate with PIN
+    print("Preparing to enroll a new fingerprint.")
+    pin = getpass("Please enter PIN: ")
+    client_pin = ClientPin(ctap)
+    pin_token = await client_pin.get_pin_token(pin, ClientPin.PERMISSION.BIO_ENROLL)
+    bio = FPBioEnrollment(ctap, client_pin.protocol, pin_token)
 
-# Start enrollment
-enroller = bio.enroll()
-template_id = None
-while template_id is None:
-    print("Press your fingerprint against the sensor now...")
-    try:
-        template_id = enroller.capture()
-        print(enroller.remaining, "more scans needed.")
-    except CaptureError as e:
-        print(e)
-bio.set_name(template_id, "Example")
+    print(await bio.enumerate_enrollments())
 
-print("Fingerprint registered successfully with ID:", template_id)
+    # Start enrollment
+    enroller = bio.enroll()
+    template_id = None
+    while template_id is None:
+        print("Press your fingerprint against the sensor now...")
+        try:
+            template_id = await enroller.capture()
+            print(enroller.remaining, "more scans needed.")
+        except CaptureError as e:
+            print(e)
+    await bio.set_name(template_id, "Example")
+
+    print("Fingerprint registered successfully with ID:", template_id)
+
+
+if __name__ == "__main__":
+    run(main)

@@ -33,74 +33,79 @@ creates a new credential for it with the extension enabled, and stores some data
 import os
 import sys
 
-from exampleutils import get_client
+from exampleutils import get_client, run
 
-from fido2.server import Fido2Server
+from aioctap.server import Fido2Server
 
-# Locate a suitable FIDO authenticator
-client, info = get_client(lambda info: "credBlob" in info.extensions)
-
-
-# Prefer UV token if supported
-uv = "discouraged"
-if info and (info.options.get("uv") or info.options.get("bioEnroll")):
-    uv = "preferred"
-    print("Authenticator is configured for User Verification")
+async def main(devices):
+    # Locate a suitable FIDO authenticator
+    client, info = await get_client(devices, lambda info: "credBlob" in info.extensions)
 
 
-server = Fido2Server({"id": "example.com", "name": "Example RP"})
-user = {"id": b"user_id", "name": "A. User"}
-
-# Prepare parameters for makeCredential
-create_options, state = server.register_begin(
-    user,
-    resident_key_requirement="required",
-    user_verification=uv,
-    authenticator_attachment="cross-platform",
-)
-
-# Add CredBlob extension, attach data
-blob = os.urandom(32)  # 32 random bytes
-
-# Create a credential
-result = client.make_credential(
-    {
-        **create_options["publicKey"],
-        "extensions": {"credBlob": blob},
-    }
-)
-
-# Complete registration
-auth_data = server.register_complete(state, result)
-credentials = [auth_data.credential_data]
+    # Prefer UV token if supported
+    uv = "discouraged"
+    if info and (info.options.get("uv") or info.options.get("bioEnroll")):
+        uv = "preferred"
+        print("Authenticator is configured for User Verification")
 
 
-# CredBlob result:
-if not auth_data.extensions.get("credBlob"):
-    print("Credential was registered, but credBlob was NOT saved.")
-    sys.exit(1)
+    server = Fido2Server({"id": "example.com", "name": "Example RP"})
+    user = {"id": b"user_id", "name": "A. User"}
 
-print("New credential created, with the CredBlob extension.")
-
-# Prepare parameters for getAssertion
-request_options, state = server.authenticate_begin()
-
-# Authenticate the credential
-# Only one cred in allowCredentials, only one response.
-result = client.get_assertion(
-    {
-        **request_options["publicKey"],
-        "extensions": {"getCredBlob": True},
-    }
-).get_response(0)
-
-blob_res = result.response.authenticator_data.extensions.get("credBlob")
-
-if blob == blob_res:
-    print("Authenticated, got correct blob:", blob.hex())
-else:
-    print(
-        "Authenticated, got incorrect blob! (was %s, expected %s)"
-        % (blob_res.hex(), blob.hex())
+    # Prepare parameters for makeCredential
+    create_options, state = server.register_begin(
+        user,
+        resident_key_requirement="required",
+        user_verification=uv,
+        authenticator_attachment="cross-platform",
     )
-    sys.exit(1)
+
+    # Add CredBlob extension, attach data
+    blob = os.urandom(32)  # 32 random bytes
+
+    # Create a credential
+    result = await client.make_credential(
+        {
+            **create_options["publicKey"],
+            "extensions": {"credBlob": blob},
+        }
+    )
+
+    # Complete registration
+    auth_data = server.register_complete(state, result)
+    credentials = [auth_data.credential_data]
+
+
+    # CredBlob result:
+    if not auth_data.extensions.get("credBlob"):
+        print("Credential was registered, but credBlob was NOT saved.")
+        sys.exit(1)
+
+    print("New credential created, with the CredBlob extension.")
+
+    # Prepare parameters for getAssertion
+    request_options, state = server.authenticate_begin()
+
+    # Authenticate the credential
+    # Only one cred in allowCredentials, only one response.
+    result = (await client.get_assertion(
+        {
+            **request_options["publicKey"],
+            "extensions": {"getCredBlob": True},
+        }
+    )).get_response(0)
+
+    blob_res = result.response.authenticator_data.extensions.get("credBlob")
+
+    if blob == blob_res:
+        print("Authenticated, got correct blob:", blob.hex())
+    else:
+        print(
+            "Authenticated, got incorrect blob! (was %s, expected %s)"
+            % (blob_res.hex(), blob.hex())
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    run(main)

@@ -32,63 +32,68 @@ This works with both FIDO 2.0 devices as well as with U2F devices.
 On Windows, the native WebAuthn API will be used.
 """
 
-from exampleutils import get_client
+from exampleutils import get_client, run
 
-from fido2.server import Fido2Server
+from aioctap.server import Fido2Server
 
-# Locate a suitable FIDO authenticator
-client, info = get_client()
-
-
-# Prefer UV if supported and configured
-if info and (info.options.get("uv") or info.options.get("bioEnroll")):
-    uv = "preferred"
-    print("Authenticator supports User Verification")
-else:
-    uv = "discouraged"
+async def main(devices):
+    # Locate a suitable FIDO authenticator
+    client, info = await get_client(devices)
 
 
-server = Fido2Server({"id": "example.com", "name": "Example RP"}, attestation="direct")
-
-user = {"id": b"user_id", "name": "A. User"}
-
-
-# Prepare parameters for makeCredential
-create_options, state = server.register_begin(
-    user, user_verification=uv, authenticator_attachment="cross-platform"
-)
-
-# Create a credential
-result = client.make_credential(create_options["publicKey"])
-
-# Complete registration
-auth_data = server.register_complete(state, result)
-credentials = [auth_data.credential_data]
-
-print("New credential created!")
-response = result.response
-
-print("CLIENT DATA:", response.client_data)
-print("ATTESTATION OBJECT:", response.attestation_object)
-print()
-print("CREDENTIAL DATA:", auth_data.credential_data)
+    # Prefer UV if supported and configured
+    if info and (info.options.get("uv") or info.options.get("bioEnroll")):
+        uv = "preferred"
+        print("Authenticator supports User Verification")
+    else:
+        uv = "discouraged"
 
 
-# Prepare parameters for getAssertion
-request_options, state = server.authenticate_begin(credentials, user_verification=uv)
+    server = Fido2Server({"id": "example.com", "name": "Example RP"}, attestation="direct")
 
-# Authenticate the credential
-results = client.get_assertion(request_options["publicKey"])
+    user = {"id": b"user_id", "name": "A. User"}
 
-# Only one cred in allowCredentials, only one response.
-result = results.get_response(0)
 
-# Complete authenticator
-server.authenticate_complete(state, credentials, result)
+    # Prepare parameters for makeCredential
+    create_options, state = server.register_begin(
+        user, user_verification=uv, authenticator_attachment="cross-platform"
+    )
 
-print("Credential authenticated!")
-response = result.response
+    # Create a credential
+    result = await client.make_credential(create_options["publicKey"])
 
-print("CLIENT DATA:", response.client_data)
-print()
-print("AUTH DATA:", response.authenticator_data)
+    # Complete registration
+    auth_data = server.register_complete(state, result)
+    credentials = [auth_data.credential_data]
+
+    print("New credential created!")
+    response = result.response
+
+    print("CLIENT DATA:", response.client_data)
+    print("ATTESTATION OBJECT:", response.attestation_object)
+    print()
+    print("CREDENTIAL DATA:", auth_data.credential_data)
+
+
+    # Prepare parameters for getAssertion
+    request_options, state = server.authenticate_begin(credentials, user_verification=uv)
+
+    # Authenticate the credential
+    results = await client.get_assertion(request_options["publicKey"])
+
+    # Only one cred in allowCredentials, only one response.
+    result = results.get_response(0)
+
+    # Complete authenticator
+    server.authenticate_complete(state, credentials, result)
+
+    print("Credential authenticated!")
+    response = result.response
+
+    print("CLIENT DATA:", response.client_data)
+    print()
+    print("AUTH DATA:", response.authenticator_data)
+
+
+if __name__ == "__main__":
+    run(main)

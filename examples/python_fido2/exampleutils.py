@@ -27,23 +27,30 @@
 
 """
 Utilities for common functionality used by several examples in this directory.
+
+Ported to aioctap: the devices come from aioctap.open_device (see run() at the end).
 """
 
+import contextlib
 import ctypes
+import os
 from getpass import getpass
 
-from fido2.client import DefaultClientDataCollector, Fido2Client, UserInteraction
-from fido2.hid import CtapHidDevice
+import anyio
+
+import aioctap
+from aioctap.client import DefaultClientDataCollector, Fido2Client, UserInteraction
+from aioctap.hid import CtapHidDevice
 
 # Support NFC devices if we can
 try:
-    from fido2.pcsc import CtapPcscDevice
+    from aioctap.pcsc import CtapPcscDevice
 except ImportError:
     CtapPcscDevice = None
 
 # Use the Windows WebAuthn API if available, and we're not running as admin
 try:
-    from fido2.client.windows import WindowsClient
+    from aioctap.client.windows import WindowsClient
 
     use_winclient = (
         WindowsClient.is_available() and not ctypes.windll.shell32.IsUserAnAdmin()
@@ -70,15 +77,15 @@ class CliInteraction(UserInteraction):
         return True
 
 
-def enumerate_devices():
-    for dev in CtapHidDevice.list_devices():
+def enumerate_devices(devices):
+    for dev in devices:
         yield dev
     if CtapPcscDevice:
         for dev in CtapPcscDevice.list_devices():
             yield dev
 
 
-def get_client(predicate=None, **kwargs):
+async def get_client(devices, predicate=None, **kwargs):
     """Locate a CTAP device suitable for use.
 
     If running on Windows as non-admin, the predicate check will be skipped and
@@ -97,9 +104,9 @@ def get_client(predicate=None, **kwargs):
     user_interaction = kwargs.pop("user_interaction", None) or CliInteraction()
 
     # Locate a device
-    for dev in enumerate_devices():
+    for dev in enumerate_devices(devices):
         # Set up a FIDO 2 client using the origin https://example.com
-        client = Fido2Client(
+        client = await Fido2Client(
             dev,
             client_data_collector=client_data_collector,
             user_interaction=user_interaction,
@@ -110,3 +117,29 @@ def get_client(predicate=None, **kwargs):
             return client, client.info
     else:
         raise ValueError("No suitable Authenticator found!")
+
+
+async def device_addresses():
+    """AIOCTAP_DEVICE (comma-separated aioctap.open_device addresses), else every
+    plugged-in FIDO HID device, else aioctap's software authenticator."""
+    if os.environ.get("AIOCTAP_DEVICE"):
+        return os.environ["AIOCTAP_DEVICE"].split(",")
+    try:
+        found = [f"hid:{dev.descriptor.path}" async for dev in CtapHidDevice.list_devices()]
+    except Exception:  # no hidapi library on this system
+        found = []
+    return found or ["virtual"]
+
+
+def run(main):
+    """Open the devices with aioctap.open_device and await main(devices)."""
+
+    async def _main():
+        async with contextlib.AsyncExitStack() as stack:
+            devices = [
+                await stack.enter_async_context(aioctap.open_device(address))
+                for address in await device_addresses()
+            ]
+            await main(devices)
+
+    anyio.run(_main)

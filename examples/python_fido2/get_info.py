@@ -31,40 +31,47 @@ Connects to each attached FIDO device, and:
     2. If the device supports WINK, perform the wink command.
 """
 
-from fido2.ctap2 import Ctap2
-from fido2.hid import CAPABILITY, CtapHidDevice
+from exampleutils import run
+
+from aioctap.ctap2 import Ctap2
+from aioctap.hid import CAPABILITY
 
 try:
-    from fido2.pcsc import CtapPcscDevice
+    from aioctap.pcsc import CtapPcscDevice
 except ImportError:
     CtapPcscDevice = None
 
 
-def enumerate_devices():
-    for dev in CtapHidDevice.list_devices():
+def enumerate_devices(devices):
+    for dev in devices:
         yield dev
     if CtapPcscDevice:
         for dev in CtapPcscDevice.list_devices():
             yield dev
 
 
-for dev in enumerate_devices():
-    print("CONNECT: %s" % dev)
-    print("Product name: %s" % dev.product_name)
-    print("Serial number: %s" % dev.serial_number)
-    print("CTAPHID protocol version: %d" % dev.version)
+async def main(devices):
+    for dev in enumerate_devices(devices):
+        print("CONNECT: %s" % dev)
+        print("Product name: %s" % dev.product_name)
+        print("Serial number: %s" % dev.serial_number)
+        print("CTAPHID protocol version: %d" % dev.version)
 
-    if dev.capabilities & CAPABILITY.CBOR:
-        ctap2 = Ctap2(dev)
-        info = ctap2.get_info()
-        print("DEVICE INFO: %s" % info)
-    else:
-        print("Device does not support CBOR")
+        if dev.capabilities & CAPABILITY.CBOR:
+            ctap2 = Ctap2(dev)
+            info = await ctap2.get_info()
+            print("DEVICE INFO: %s" % info)
+        else:
+            print("Device does not support CBOR")
 
-    if dev.capabilities & CAPABILITY.WINK:
-        dev.wink()
-        print("WINK sent!")
-    else:
-        print("Device does not support WINK")
+        if dev.capabilities & CAPABILITY.WINK:
+            await dev.wink()
+            print("WINK sent!")
+        else:
+            print("Device does not support WINK")
 
-    dev.close()
+        dev.close()
+
+
+if __name__ == "__main__":
+    run(main)

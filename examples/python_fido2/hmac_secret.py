@@ -39,15 +39,15 @@ import ctypes
 import os
 import sys
 
-from exampleutils import CliInteraction, enumerate_devices
+from exampleutils import CliInteraction, enumerate_devices, run
 
-from fido2.client import DefaultClientDataCollector, Fido2Client
-from fido2.ctap2.extensions import HmacSecretExtension
-from fido2.server import Fido2Server
+from aioctap.client import DefaultClientDataCollector, Fido2Client
+from aioctap.ctap2.extensions import HmacSecretExtension
+from aioctap.server import Fido2Server
 
 # Use the Windows WebAuthn API if available, and we're not running as admin
 try:
-    from fido2.client.windows import WindowsClient
+    from aioctap.client.windows import WindowsClient
 
     use_winclient = (
         WindowsClient.is_available() and not ctypes.windll.shell32.IsUserAnAdmin()
@@ -56,103 +56,108 @@ except ImportError:
     use_winclient = False
 
 
-uv = "discouraged"
+async def main(devices):
+    uv = "discouraged"
 
-client_data_collector = DefaultClientDataCollector("https://example.com")
+    client_data_collector = DefaultClientDataCollector("https://example.com")
 
-if use_winclient:
-    # Use the Windows WebAuthn API if available, and we're not running as admin
-    # By default only the PRF extension is allowed, we need to explicitly
-    # configure the client to allow hmac-secret
-    client = WindowsClient(client_data_collector, allow_hmac_secret=True)
-else:
-    # Locate a device
-    for dev in enumerate_devices():
-        client = Fido2Client(
-            dev,
-            client_data_collector=client_data_collector,
-            user_interaction=CliInteraction(),
-            # By default only the PRF extension is allowed, we need to explicitly
-            # configure the client to allow hmac-secret
-            extensions=[HmacSecretExtension(allow_hmac_secret=True)],
-        )
-        if "hmac-secret" in client.info.extensions:
-            break
+    if use_winclient:
+        # Use the Windows WebAuthn API if available, and we're not running as admin
+        # By default only the PRF extension is allowed, we need to explicitly
+        # configure the client to allow hmac-secret
+        client = WindowsClient(client_data_collector, allow_hmac_secret=True)
     else:
-        print("No Authenticator with the HmacSecret extension found!")
-        sys.exit(1)
+        # Locate a device
+        for dev in enumerate_devices(devices):
+            client = await Fido2Client(
+                dev,
+                client_data_collector=client_data_collector,
+                user_interaction=CliInteraction(),
+                # By default only the PRF extension is allowed, we need to explicitly
+                # configure the client to allow hmac-secret
+                extensions=[HmacSecretExtension(allow_hmac_secret=True)],
+            )
+            if "hmac-secret" in client.info.extensions:
+                break
+        else:
+            print("No Authenticator with the HmacSecret extension found!")
+            sys.exit(1)
 
-server = Fido2Server({"id": "example.com", "name": "Example RP"}, attestation="none")
-user = {"id": b"user_id", "name": "A. User"}
+    server = Fido2Server({"id": "example.com", "name": "Example RP"}, attestation="none")
+    user = {"id": b"user_id", "name": "A. User"}
 
-# Prepare parameters for makeCredential
-create_options, state = server.register_begin(
-    user,
-    resident_key_requirement="discouraged",
-    user_verification=uv,
-    authenticator_attachment="cross-platform",
-)
+    # Prepare parameters for makeCredential
+    create_options, state = server.register_begin(
+        user,
+        resident_key_requirement="discouraged",
+        user_verification=uv,
+        authenticator_attachment="cross-platform",
+    )
 
-# Create a credential
-result = client.make_credential(
-    {
-        **create_options["publicKey"],
-        "extensions": {"hmacCreateSecret": True},
-    }
-)
+    # Create a credential
+    result = await client.make_credential(
+        {
+            **create_options["publicKey"],
+            "extensions": {"hmacCreateSecret": True},
+        }
+    )
 
-# Complete registration
-auth_data = server.register_complete(state, result)
-credentials = [auth_data.credential_data]
+    # Complete registration
+    auth_data = server.register_complete(state, result)
+    credentials = [auth_data.credential_data]
 
-# HmacSecret result:
-if result.client_extension_results.get("hmacCreateSecret"):
-    print("New credential created, with HmacSecret")
-else:
-    # This fails on Windows, but we might still be able to use hmac-secret even if
-    # the credential wasn't made with it, so keep going
-    print("Failed to create credential with HmacSecret, it might not work")
+    # HmacSecret result:
+    if result.client_extension_results.get("hmacCreateSecret"):
+        print("New credential created, with HmacSecret")
+    else:
+        # This fails on Windows, but we might still be able to use hmac-secret even if
+        # the credential wasn't made with it, so keep going
+        print("Failed to create credential with HmacSecret, it might not work")
 
-# Generate a salt for HmacSecret:
-salt = os.urandom(32)
-print("Authenticate with salt:", salt.hex())
+    # Generate a salt for HmacSecret:
+    salt = os.urandom(32)
+    print("Authenticate with salt:", salt.hex())
 
 
-# Prepare parameters for getAssertion
-request_options, state = server.authenticate_begin(credentials, user_verification=uv)
+    # Prepare parameters for getAssertion
+    request_options, state = server.authenticate_begin(credentials, user_verification=uv)
 
-# Authenticate the credential
-result = client.get_assertion(
-    {
-        **request_options["publicKey"],
-        "extensions": {"hmacGetSecret": {"salt1": salt}},
-    }
-)
+    # Authenticate the credential
+    result = await client.get_assertion(
+        {
+            **request_options["publicKey"],
+            "extensions": {"hmacGetSecret": {"salt1": salt}},
+        }
+    )
 
-# Only one cred in allowCredentials, only one response.
-result = result.get_response(0)
+    # Only one cred in allowCredentials, only one response.
+    result = result.get_response(0)
 
-output1 = result.client_extension_results.hmac_get_secret.output1
-print("Authenticated, secret:", output1.hex())
+    output1 = result.client_extension_results.hmac_get_secret.output1
+    print("Authenticated, secret:", output1.hex())
 
-# Authenticate again, using two salts to generate two secrets:
+    # Authenticate again, using two salts to generate two secrets:
 
-# Generate a second salt for HmacSecret:
-salt2 = os.urandom(32)
-print("Authenticate with second salt:", salt2.hex())
+    # Generate a second salt for HmacSecret:
+    salt2 = os.urandom(32)
+    print("Authenticate with second salt:", salt2.hex())
 
-# The first salt is reused, which should result in the same secret.
+    # The first salt is reused, which should result in the same secret.
 
-result = client.get_assertion(
-    {
-        **request_options["publicKey"],
-        "extensions": {"hmacGetSecret": {"salt1": salt, "salt2": salt2}},
-    }
-)
+    result = await client.get_assertion(
+        {
+            **request_options["publicKey"],
+            "extensions": {"hmacGetSecret": {"salt1": salt, "salt2": salt2}},
+        }
+    )
 
-# Only one cred in allowCredentials, only one response.
-result = result.get_response(0)
+    # Only one cred in allowCredentials, only one response.
+    result = result.get_response(0)
 
-output = result.client_extension_results.hmac_get_secret
-print("Old secret:", output.output1.hex())
-print("New secret:", output.output2.hex())
+    output = result.client_extension_results.hmac_get_secret
+    print("Old secret:", output.output1.hex())
+    print("New secret:", output.output2.hex())
+
+
+if __name__ == "__main__":
+    run(main)

@@ -34,89 +34,94 @@ On Windows, the native WebAuthn API will be used.
 
 import sys
 
-from exampleutils import get_client
+from exampleutils import get_client, run
 
-from fido2.server import Fido2Server
-from fido2.utils import websafe_decode, websafe_encode
+from aioctap.server import Fido2Server
+from aioctap.utils import websafe_decode, websafe_encode
 
-# Locate a suitable FIDO authenticator
-client, info = get_client(lambda info: "largeBlobKey" in info.extensions)
+async def main(devices):
+    # Locate a suitable FIDO authenticator
+    client, info = await get_client(devices, lambda info: "largeBlobKey" in info.extensions)
 
-# LargeBlob requires UV if it is configured
-uv = "discouraged"
-if info and info.options.get("clientPin"):
-    uv = "required"
+    # LargeBlob requires UV if it is configured
+    uv = "discouraged"
+    if info and info.options.get("clientPin"):
+        uv = "required"
 
 
-server = Fido2Server({"id": "example.com", "name": "Example RP"})
-user = {"id": b"user_id", "name": "A. User"}
+    server = Fido2Server({"id": "example.com", "name": "Example RP"})
+    user = {"id": b"user_id", "name": "A. User"}
 
-# Prepare parameters for makeCredential
-create_options, state = server.register_begin(
-    user,
-    resident_key_requirement="required",
-    user_verification=uv,
-    authenticator_attachment="cross-platform",
-)
+    # Prepare parameters for makeCredential
+    create_options, state = server.register_begin(
+        user,
+        resident_key_requirement="required",
+        user_verification=uv,
+        authenticator_attachment="cross-platform",
+    )
 
-print("Creating a credential with LargeBlob support...")
+    print("Creating a credential with LargeBlob support...")
 
-# Create a credential
-result = client.make_credential(
-    {
-        **create_options["publicKey"],
-        # Enable largeBlob
-        "extensions": {"largeBlob": {"support": "required"}},
-    }
-)
+    # Create a credential
+    result = await client.make_credential(
+        {
+            **create_options["publicKey"],
+            # Enable largeBlob
+            "extensions": {"largeBlob": {"support": "required"}},
+        }
+    )
 
-# Complete registration
-auth_data = server.register_complete(state, result)
-credentials = [auth_data.credential_data]
+    # Complete registration
+    auth_data = server.register_complete(state, result)
+    credentials = [auth_data.credential_data]
 
-if auth_data.is_user_verified():
-    # The WindowsClient doesn't know about authenticator config until now
-    uv = "required"
+    if auth_data.is_user_verified():
+        # The WindowsClient doesn't know about authenticator config until now
+        uv = "required"
 
-if not result.client_extension_results.get("largeBlob", {}).get("supported"):
-    print("Credential does not support largeBlob, failure!")
-    sys.exit(1)
+    if not result.client_extension_results.get("largeBlob", {}).get("supported"):
+        print("Credential does not support largeBlob, failure!")
+        sys.exit(1)
 
-print("Credential created! Writing a blob...")
+    print("Credential created! Writing a blob...")
 
-# Prepare parameters for getAssertion
-request_options, state = server.authenticate_begin(credentials, user_verification=uv)
+    # Prepare parameters for getAssertion
+    request_options, state = server.authenticate_begin(credentials, user_verification=uv)
 
-# Authenticate the credential
-selection = client.get_assertion(
-    {
-        **request_options["publicKey"],
-        # Write a large blob
-        "extensions": {
-            "largeBlob": {"write": websafe_encode(b"Here is some data to store!")}
-        },
-    }
-)
+    # Authenticate the credential
+    selection = await client.get_assertion(
+        {
+            **request_options["publicKey"],
+            # Write a large blob
+            "extensions": {
+                "largeBlob": {"write": websafe_encode(b"Here is some data to store!")}
+            },
+        }
+    )
 
-# Only one cred in allowCredentials, only one response.
-result = selection.get_response(0)
-if not result.client_extension_results.get("largeBlob", {}).get("written"):
-    print("Failed to write blob!")
-    sys.exit(1)
+    # Only one cred in allowCredentials, only one response.
+    result = selection.get_response(0)
+    if not result.client_extension_results.get("largeBlob", {}).get("written"):
+        print("Failed to write blob!")
+        sys.exit(1)
 
-print("Blob written! Reading back the blob...")
+    print("Blob written! Reading back the blob...")
 
-# Authenticate the credential
-selection = client.get_assertion(
-    {
-        **request_options["publicKey"],
-        # Read the blob
-        "extensions": {"largeBlob": {"read": True}},
-    }
-)
+    # Authenticate the credential
+    selection = await client.get_assertion(
+        {
+            **request_options["publicKey"],
+            # Read the blob
+            "extensions": {"largeBlob": {"read": True}},
+        }
+    )
 
-# Only one cred in allowCredentials, only one response.
-result = selection.get_response(0)
-print(
-    "Read blob:", websafe_decode(result.client_extension_results["largeBlob"]["blob"])
-)
+    # Only one cred in allowCredentials, only one response.
+    result = selection.get_response(0)
+    print(
+        "Read blob:", websafe_decode(result.client_extension_results["largeBlob"]["blob"])
+    )
+
+
+if __name__ == "__main__":
+    run(main)

@@ -33,108 +33,113 @@ derive two separate secrets.
 
 import os
 
-from exampleutils import get_client
+from exampleutils import get_client, run
 
-from fido2.server import Fido2Server
-from fido2.utils import websafe_encode
+from aioctap.server import Fido2Server
+from aioctap.utils import websafe_encode
 
-# Locate a suitable FIDO authenticator
-client, _ = get_client(lambda info: "hmac-secret" in info.extensions)
+async def main(devices):
+    # Locate a suitable FIDO authenticator
+    client, _ = await get_client(devices, lambda info: "hmac-secret" in info.extensions)
 
-uv = "discouraged"
+    uv = "discouraged"
 
-server = Fido2Server({"id": "example.com", "name": "Example RP"}, attestation="none")
-user = {"id": b"user_id", "name": "A. User"}
+    server = Fido2Server({"id": "example.com", "name": "Example RP"}, attestation="none")
+    user = {"id": b"user_id", "name": "A. User"}
 
-# Prepare parameters for makeCredential
-create_options, state = server.register_begin(
-    user,
-    resident_key_requirement="discouraged",
-    user_verification=uv,
-    authenticator_attachment="cross-platform",
-)
+    # Prepare parameters for makeCredential
+    create_options, state = server.register_begin(
+        user,
+        resident_key_requirement="discouraged",
+        user_verification=uv,
+        authenticator_attachment="cross-platform",
+    )
 
-# Generate salts for PRF:
-salt = websafe_encode(os.urandom(32))
-salt2 = websafe_encode(os.urandom(32))
+    # Generate salts for PRF:
+    salt = websafe_encode(os.urandom(32))
+    salt2 = websafe_encode(os.urandom(32))
 
-# Create a credential
-result = client.make_credential(
-    {
-        **create_options["publicKey"],
-        "extensions": {"prf": {"eval": {"first": salt, "second": salt2}}},
-    }
-)
+    # Create a credential
+    result = await client.make_credential(
+        {
+            **create_options["publicKey"],
+            "extensions": {"prf": {"eval": {"first": salt, "second": salt2}}},
+        }
+    )
 
-# Complete registration
-auth_data = server.register_complete(state, result)
-credential = auth_data.credential_data
+    # Complete registration
+    auth_data = server.register_complete(state, result)
+    credential = auth_data.credential_data
 
-# PRF result:
-if result.client_extension_results.get("prf", {}).get("enabled"):
-    print("New credential created, with PRF")
-else:
-    # This fails on Windows, but we might still be able to use prf even if
-    # the credential wasn't made with it, so keep going
-    print("Failed to create credential with PRF, it might not work")
+    # PRF result:
+    if result.client_extension_results.get("prf", {}).get("enabled"):
+        print("New credential created, with PRF")
+    else:
+        # This fails on Windows, but we might still be able to use prf even if
+        # the credential wasn't made with it, so keep going
+        print("Failed to create credential with PRF, it might not work")
 
-# If created with UV, keep using UV
-if auth_data.is_user_verified():
-    uv = "required"
+    # If created with UV, keep using UV
+    if auth_data.is_user_verified():
+        uv = "required"
 
-print("First salt:", salt)
+    print("First salt:", salt)
 
-# Prepare parameters for getAssertion
-credentials = [credential]
-request_options, state = server.authenticate_begin(credentials, user_verification=uv)
+    # Prepare parameters for getAssertion
+    credentials = [credential]
+    request_options, state = server.authenticate_begin(credentials, user_verification=uv)
 
-prf_results = result.client_extension_results.get("prf", {}).get("results")
-if prf_results:
-    output1 = prf_results["first"]
-    print("Credential created, with salt. Secret:", output1)
-else:
-    # Authenticate the credential
-    result = client.get_assertion(
+    prf_results = result.client_extension_results.get("prf", {}).get("results")
+    if prf_results:
+        output1 = prf_results["first"]
+        print("Credential created, with salt. Secret:", output1)
+    else:
+        # Authenticate the credential
+        result = await client.get_assertion(
+            {
+                **request_options["publicKey"],
+                "extensions": {"prf": {"eval": {"first": salt}}},
+            }
+        )
+
+        # Only one cred in allowCredentials, only one response.
+        response = result.get_response(0)
+
+        output1 = response.client_extension_results["prf"]["results"]["first"]
+        print("Authenticated, with salt. Secret:", output1)
+
+    # Authenticate again, using two salts to generate two secrets.
+
+    # This time we will use evalByCredential, which can be used if there are multiple
+    # credentials which use different salts. Here it is not needed, but provided for
+    # completeness of the example.
+
+    print("Authenticate with second salt:", salt2)
+    # The first salt is reused, which should result in the same secret.
+
+    result = await client.get_assertion(
         {
             **request_options["publicKey"],
-            "extensions": {"prf": {"eval": {"first": salt}}},
+            "extensions": {
+                "prf": {
+                    "evalByCredential": {
+                        websafe_encode(credential.credential_id): {
+                            "first": salt,
+                            "second": salt2,
+                        }
+                    }
+                }
+            },
         }
     )
 
     # Only one cred in allowCredentials, only one response.
     response = result.get_response(0)
 
-    output1 = response.client_extension_results["prf"]["results"]["first"]
-    print("Authenticated, with salt. Secret:", output1)
+    output = response.client_extension_results["prf"]["results"]
+    print("Old secret:", output["first"])
+    print("New secret:", output["second"])
 
-# Authenticate again, using two salts to generate two secrets.
 
-# This time we will use evalByCredential, which can be used if there are multiple
-# credentials which use different salts. Here it is not needed, but provided for
-# completeness of the example.
-
-print("Authenticate with second salt:", salt2)
-# The first salt is reused, which should result in the same secret.
-
-result = client.get_assertion(
-    {
-        **request_options["publicKey"],
-        "extensions": {
-            "prf": {
-                "evalByCredential": {
-                    websafe_encode(credential.credential_id): {
-                        "first": salt,
-                        "second": salt2,
-                    }
-                }
-            }
-        },
-    }
-)
-
-# Only one cred in allowCredentials, only one response.
-response = result.get_response(0)
-
-output = response.client_extension_results["prf"]["results"]
-print("Old secret:", output["first"])
-print("New secret:", output["second"])
+if __name__ == "__main__":
+    run(main)

@@ -32,76 +32,81 @@ This works with both FIDO 2.0 devices as well as with U2F devices.
 On Windows, the native WebAuthn API will be used.
 """
 
-from exampleutils import get_client
+from exampleutils import get_client, run
 
-from fido2.server import Fido2Server
+from aioctap.server import Fido2Server
 
-# Locate a suitable FIDO authenticator
-client, info = get_client(lambda info: info.options.get("rk"))
+async def main(devices):
+    # Locate a suitable FIDO authenticator
+    client, info = await get_client(devices, lambda info: info.options.get("rk"))
 
-# Prefer UV if supported and configured
-uv = "discouraged"
-if info and (info.options.get("uv") or info.options.get("bioEnroll")):
-    uv = "preferred"
-    print("Authenticator is configured for User Verification")
+    # Prefer UV if supported and configured
+    uv = "discouraged"
+    if info and (info.options.get("uv") or info.options.get("bioEnroll")):
+        uv = "preferred"
+        print("Authenticator is configured for User Verification")
 
-server = Fido2Server({"id": "example.com", "name": "Example RP"}, attestation="direct")
+    server = Fido2Server({"id": "example.com", "name": "Example RP"}, attestation="direct")
 
-user = {"id": b"user_id", "name": "A. User"}
+    user = {"id": b"user_id", "name": "A. User"}
 
-# Prepare parameters for makeCredential
-create_options, state = server.register_begin(
-    user,
-    resident_key_requirement="required",
-    user_verification=uv,
-    authenticator_attachment="cross-platform",
-)
+    # Prepare parameters for makeCredential
+    create_options, state = server.register_begin(
+        user,
+        resident_key_requirement="required",
+        user_verification=uv,
+        authenticator_attachment="cross-platform",
+    )
 
-# Create a credential
-result = client.make_credential(
-    {
-        **create_options["publicKey"],
-        # This extension isn't needed, but can be used to verify that the created
-        # credential uses resident key
-        "extensions": {"credProps": True},
-    }
-)
-
-
-# Complete registration
-auth_data = server.register_complete(state, result)
-credentials = [auth_data.credential_data]
-
-print("New credential created!")
-response = result.response
-
-print("CLIENT DATA:", response.client_data)
-print("ATTESTATION OBJECT:", response.attestation_object)
-print()
-print("CREDENTIAL DATA:", auth_data.credential_data)
-print()
-print("Credential Properties:", result.client_extension_results.get("credProps"))
-
-# credProps:
-cred_props = result.client_extension_results.get("credProps")
-print("CredProps", cred_props)
+    # Create a credential
+    result = await client.make_credential(
+        {
+            **create_options["publicKey"],
+            # This extension isn't needed, but can be used to verify that the created
+            # credential uses resident key
+            "extensions": {"credProps": True},
+        }
+    )
 
 
-# Prepare parameters for getAssertion
-request_options, state = server.authenticate_begin(user_verification=uv)
+    # Complete registration
+    auth_data = server.register_complete(state, result)
+    credentials = [auth_data.credential_data]
 
-# Authenticate the credential
-selection = client.get_assertion(request_options["publicKey"])
-result = selection.get_response(0)  # There may be multiple responses, get the first.
+    print("New credential created!")
+    response = result.response
+
+    print("CLIENT DATA:", response.client_data)
+    print("ATTESTATION OBJECT:", response.attestation_object)
+    print()
+    print("CREDENTIAL DATA:", auth_data.credential_data)
+    print()
+    print("Credential Properties:", result.client_extension_results.get("credProps"))
+
+    # credProps:
+    cred_props = result.client_extension_results.get("credProps")
+    print("CredProps", cred_props)
 
 
-# Complete authenticator
-server.authenticate_complete(state, credentials, result)
+    # Prepare parameters for getAssertion
+    request_options, state = server.authenticate_begin(user_verification=uv)
 
-print("Credential authenticated!")
-response = result.response
+    # Authenticate the credential
+    selection = await client.get_assertion(request_options["publicKey"])
+    result = selection.get_response(0)  # There may be multiple responses, get the first.
 
-print("USER ID:", response.user_handle)
-print("CLIENT DATA:", response.client_data)
-print()
-print("AUTHENTICATOR DATA:", response.authenticator_data)
+
+    # Complete authenticator
+    server.authenticate_complete(state, credentials, result)
+
+    print("Credential authenticated!")
+    response = result.response
+
+    print("USER ID:", response.user_handle)
+    print("CLIENT DATA:", response.client_data)
+    print()
+    print("AUTHENTICATOR DATA:", response.authenticator_data)
+
+
+if __name__ == "__main__":
+    run(main)

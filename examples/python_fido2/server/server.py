@@ -38,8 +38,8 @@ import os
 
 from flask import Flask, abort, jsonify, redirect, request, session
 
-from fido2.server import Fido2Server
-from fido2.webauthn import PublicKeyCredentialRpEntity, PublicKeyCredentialUserEntity
+from aioctap.server import Fido2Server
+from aioctap.webauthn import PublicKeyCredentialRpEntity, PublicKeyCredentialUserEntity
 
 app = Flask(__name__, static_url_path="")
 app.secret_key = os.urandom(32)  # Used for session.
