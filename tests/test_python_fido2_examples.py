@@ -278,4 +278,3 @@ def test_every_ported_example_is_tested() -> None:
     ported = {p.stem for p in PORTED.glob("*.py")} - {"exampleutils"}
     assert ported == set(EXAMPLES)
     assert (PORTED / "server" / "server.py").exists()
-

@@ -283,12 +283,14 @@ class Fido2Client:
     async def selection(self) -> None:
         """authenticatorSelection (CTAP 2.1 §6.9): wait for the user to touch this authenticator."""
         await self._connect()
-        if self._ctap2 is None or "FIDO_2_1" not in self.info.versions:
+        ctap = self._ctap2
+        if ctap is None or "FIDO_2_1" not in self.info.versions:
             raise ClientError.ERR.CONFIGURATION_UNSUPPORTED("the authenticator has no authenticatorSelection")
-        try:
-            await self._ctap2.selection()
-        except CtapError as e:
-            raise ctap2client_err(e) from None
+
+        async def body(prompts: Prompts) -> None:
+            await ctap.selection(on_keepalive=prompts.on_keepalive)
+
+        await self._run(None, body)
 
     async def _run(self, timeout_ms: int | None, body: Callable[[Prompts], Awaitable[_T]]) -> _T:
         await self._connect()
