@@ -14,10 +14,11 @@ import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum, unique
-from typing import Any, ClassVar, Self, TypeVar, get_type_hints
+from typing import Any, ClassVar, Protocol, Self, TypeVar, get_type_hints
 
 from . import cbor
 from .webauthn import (
+    AttestedCredentialData,
     AuthenticatorData,
     CollectedClientData,
     WebAuthnDataError,
@@ -51,6 +52,15 @@ __all__ = [
 ]
 
 _Self = TypeVar("_Self", bound="_JsonDataObject")
+
+
+class _U2fRegistration(Protocol):
+    """A CTAP1 registration's members (:class:`aioctap.ctap1.RegistrationData`)."""
+
+    public_key: bytes
+    key_handle: bytes
+    certificate: bytes
+    signature: bytes
 
 
 class _StringEnum(StrEnum):
@@ -242,6 +252,17 @@ class AttestationObject(bytes):
     def create(cls, fmt: str, auth_data: AuthenticatorData, att_stmt: Mapping[str, Any]) -> AttestationObject:
         """Encode one from its members."""
         return cls(cbor.dumps({"fmt": fmt, "attStmt": dict(att_stmt), "authData": bytes(auth_data)}))
+
+    @classmethod
+    def from_ctap1(cls, app_param: bytes, registration: _U2fRegistration) -> AttestationObject:
+        """A "fido-u2f" attestation object (WebAuthn L3 §8.6) from a CTAP1 registration for ``app_param``."""
+        auth_data = AuthenticatorData.create(
+            app_param,
+            AuthenticatorData.FLAG.AT | AuthenticatorData.FLAG.UP,
+            0,
+            AttestedCredentialData.from_ctap1(registration.key_handle, registration.public_key),
+        )
+        return cls.create("fido-u2f", auth_data, {"x5c": [registration.certificate], "sig": registration.signature})
 
     def __repr__(self) -> str:
         return f"AttestationObject(fmt={self.fmt!r}, auth_data={self.auth_data!r}, att_stmt=...)"
