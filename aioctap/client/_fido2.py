@@ -14,7 +14,7 @@ import abc
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import anyio
@@ -48,6 +48,7 @@ from ._core import (
     CreationRequest,
     PinRequiredError,
     Prompts,
+    Registration,
     RequestRequest,
     authenticate,
     ctap2client_err,
@@ -270,7 +271,7 @@ class Fido2Client:
                 self._info = Info.from_dict({1: ["U2F_V2"], 3: bytes(16)})
         return self
 
-    def __await__(self) -> Generator[Any, None, Fido2Client]:
+    def __await__(self) -> Generator[object, None, Fido2Client]:
         return self._connect().__await__()
 
     @property
@@ -361,7 +362,7 @@ def _parse(cls: type[_O], options: _O | Mapping[str, object]) -> _O:
         raise ClientError.ERR.BAD_REQUEST(f"invalid options: {e}") from None
 
 
-def _registration_response(reg: Any) -> RegistrationResponse:
+def _registration_response(reg: Registration) -> RegistrationResponse:
     att = reg.attestation
     return RegistrationResponse(
         raw_id=reg.credential.credential_id,

@@ -603,7 +603,7 @@ class Ctap2:
         await ctap.get_info()
         return ctap
 
-    def __await__(self) -> Generator[Any, None, Ctap2]:
+    def __await__(self) -> Generator[object, None, Ctap2]:
         """``ctap = await Ctap2(device)``: fetch ``info`` (python-fido2's constructor does) unless it is known."""
 
         async def connect() -> Ctap2:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..cose import CoseError, CoseKey, EcdhEsHkdf256
+from ..ctap import KeepaliveCallback
 
 if TYPE_CHECKING:
     from .base import Ctap2
@@ -280,7 +281,7 @@ class ClientPin:
         permissions: ClientPin.PERMISSION | None = None,
         permissions_rpid: str | None = None,
         *,
-        on_keepalive: Any = None,
+        on_keepalive: KeepaliveCallback | None = None,
     ) -> bytes:
         """getPinUvAuthTokenUsingUvWithPermissions (CTAP 2.1 §6.5.5.7.3, built-in user verification).
 
