@@ -133,7 +133,11 @@ class DefaultClientDataCollector(ClientDataCollector):
         self._verify = verify
 
     def get_rp_id(self, options: _Options, origin: str) -> str:
-        """The RP ID of ``options``, or the origin's host when the options name none (an https origin only)."""
+        """The RP ID of ``options``, or the origin's effective domain (its host, L3 §5.1.3 step 7) when they name none.
+
+        python-fido2 takes the origin's ``netloc`` (port included) and refuses a non-https origin here; the host is
+        what WebAuthn says, and whether the origin may use it (a secure context) is :meth:`verify_rp_id`'s check.
+        """
         if isinstance(options, PublicKeyCredentialCreationOptions):
             rp_id = options.rp.id
         elif isinstance(options, PublicKeyCredentialRequestOptions):
@@ -141,10 +145,10 @@ class DefaultClientDataCollector(ClientDataCollector):
         else:
             raise ValueError("Invalid options type.")
         if rp_id is None:
-            url = urlsplit(origin)
-            if url.scheme != "https" or not url.netloc:
-                raise ClientError.ERR.BAD_REQUEST("RP ID required for non-https origin.")
-            return url.netloc
+            host = urlsplit(origin).hostname
+            if not host:
+                raise ClientError.ERR.BAD_REQUEST(f"origin {origin!r} has no host to take the RP ID from")
+            return host
         return rp_id
 
     def verify_rp_id(self, rp_id: str, origin: str) -> None:
@@ -165,6 +169,7 @@ class DefaultClientDataCollector(ClientDataCollector):
         raise ValueError("Invalid options type.")
 
     def collect_client_data(self, options: _Options) -> tuple[CollectedClientData, str]:
+        """The client data of ``options`` from this origin (L3 §5.8.1.1) and the RP ID, checked (step 8)."""
         rp_id = self.get_rp_id(options, self._origin)
         self.verify_rp_id(rp_id, self._origin)
         client_data = CollectedClientData.create(self.get_request_type(options), options.challenge, self._origin)

@@ -266,3 +266,16 @@ def test_client_error_shape() -> None:
         "OTHER_ERROR", "BAD_REQUEST", "CONFIGURATION_UNSUPPORTED", "DEVICE_INELIGIBLE", "TIMEOUT"
     ]  # fmt: skip
     assert ClientError("bad options").code == ClientError.ERR.BAD_REQUEST
+
+
+def test_default_rp_id_is_the_origins_effective_domain() -> None:
+    from aioctap.webauthn import PublicKeyCredentialRequestOptions
+
+    options = PublicKeyCredentialRequestOptions(challenge=b"\0" * 32)
+    client_data, rp_id = DefaultClientDataCollector("https://login.example.com:8443").collect_client_data(options)
+    assert rp_id == "login.example.com"  # the host, not python-fido2's netloc with the port (L3 §5.1.4.1 step 7)
+    assert client_data.origin == "https://login.example.com:8443" and client_data.type == "webauthn.get"
+    assert DefaultClientDataCollector("http://localhost:5000").collect_client_data(options)[1] == "localhost"
+    with pytest.raises(ClientError) as e:  # not a secure context
+        DefaultClientDataCollector("http://example.com").collect_client_data(options)
+    assert e.value.code == ClientError.ERR.BAD_REQUEST
