@@ -251,6 +251,9 @@ class Fido2Server:
         expected = state.get("challenge")
         if not isinstance(expected, str) or not hmac.compare_digest(websafe_decode(expected), client_data.challenge):
             raise ValueError("Wrong challenge in response.")
+        # §7.1 step 10 / §7.2 step 14: this RP does not expect to run in a cross-origin iframe
+        if client_data.cross_origin or client_data.top_origin is not None:
+            raise ValueError("Cross-origin client data (crossOrigin/topOrigin) is not accepted.")
 
     def _check_auth_data(self, state: Mapping[str, str | None], auth_data: AuthenticatorData) -> None:
         # L3 §7.1 steps 13-15, §7.2 steps 15-17

@@ -145,6 +145,7 @@ async def test_register_complete_refusals() -> None:
         "Incorrect type": _with_client_data(result, type="webauthn.get"),
         "Invalid origin": _with_client_data(result, origin="https://evil.example"),
         "Wrong challenge": _with_client_data(result, challenge=websafe_encode(b"x" * 32)),
+        "Cross-origin": _with_client_data(result, crossOrigin=True, topOrigin="https://framing.example"),
     }
     for message, response in cases.items():
         with pytest.raises(ValueError, match=message):
