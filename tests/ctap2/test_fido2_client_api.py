@@ -279,3 +279,26 @@ def test_default_rp_id_is_the_origins_effective_domain() -> None:
     with pytest.raises(ClientError) as e:  # not a secure context
         DefaultClientDataCollector("http://example.com").collect_client_data(options)
     assert e.value.code == ClientError.ERR.BAD_REQUEST
+
+
+async def test_u2f_only_device_speaks_ctap1() -> None:
+    from aioctap.hid import CAPABILITY
+    from aioctap.virtual import VirtualAuthenticator
+
+    auth = VirtualAuthenticator()
+    auth.capabilities = CAPABILITY.WINK  # no CBOR: a U2F-only key
+    reference = ReferenceServer(RP, attestation="direct")
+    async with open_virtual_device(authenticator=auth) as dev:
+        client = await client_for(dev)
+        assert client.info.versions == ["U2F_V2"]
+        options, state = reference.register_begin({"id": b"user", "name": "u"}, user_verification="discouraged")
+        result = await client.make_credential(options["publicKey"])
+        assert result.response.attestation_object.fmt == "fido-u2f"
+        cred = reference.register_complete(state, dict(result)).credential_data
+        options, state = reference.authenticate_begin([cred], user_verification="discouraged")
+        selection = await client.get_assertion(options["publicKey"])
+        reference.authenticate_complete(state, [cred], dict(selection.get_response(0)))
+        options, _ = reference.register_begin({"id": b"user", "name": "u"}, [cred])
+        with pytest.raises(ClientError) as e:
+            await client.make_credential(options["publicKey"])
+        assert e.value.code == ClientError.ERR.DEVICE_INELIGIBLE
