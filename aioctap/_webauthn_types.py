@@ -463,7 +463,7 @@ class AuthenticationExtensionsClientOutputs(Mapping[str, Any]):
         if key.startswith("_"):
             raise AttributeError(key)
         value = self._members.get(_camel(key))
-        return _rich(value) if isinstance(value, Mapping) else value
+        return _rich(value) if isinstance(value, Mapping) and not isinstance(value, _JsonDataObject) else value
 
     def __repr__(self) -> str:
         return repr(dict(self))

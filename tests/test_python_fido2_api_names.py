@@ -13,6 +13,7 @@ import fido2.client
 import fido2.ctap
 import fido2.ctap2
 import fido2.ctap2.bio
+import fido2.ctap2.extensions
 import fido2.hid
 import fido2.server
 import fido2.utils
@@ -23,6 +24,7 @@ import aioctap.client
 import aioctap.ctap
 import aioctap.ctap2
 import aioctap.ctap2.bio
+import aioctap.ctap2.extensions
 import aioctap.hid
 import aioctap.server
 import aioctap.utils
@@ -42,6 +44,14 @@ CLASSES = [
     (fido2.ctap2.bio.BioEnrollment, aioctap.ctap2.bio.BioEnrollment),
     (fido2.ctap2.bio.FPEnrollmentContext, aioctap.ctap2.bio.FPEnrollmentContext),
     (fido2.ctap2.bio.FPBioEnrollment, aioctap.ctap2.bio.FPBioEnrollment),
+] + [
+    (getattr(fido2.ctap2.extensions, name), getattr(aioctap.ctap2.extensions, name))
+    for name in (
+        "HMACGetSecretInput", "HMACGetSecretOutput", "AuthenticatorExtensionsPRFValues",
+        "AuthenticatorExtensionsPRFInputs", "AuthenticatorExtensionsPRFOutputs",
+        "AuthenticatorExtensionsLargeBlobInputs", "AuthenticatorExtensionsLargeBlobOutputs",
+        "CredentialPropertiesOutput",
+    )
 ] + [
     (getattr(fido2.webauthn, name), getattr(aioctap.webauthn, name))
     for name in (

@@ -23,6 +23,7 @@ from anyio.abc import TaskGroup
 from .._concurrency import task_group
 from ..ctap import CtapDevice, CtapError
 from ..ctap1 import ApduError
+from ..ctap2._extension_outputs import OUTPUT_CLASSES
 from ..ctap2.base import AssertionResponse, Ctap2, Info
 from ..ctap2.extensions import Ctap2Extension, default_extensions
 from ..ctap2.pin import ClientPin
@@ -40,7 +41,6 @@ from ..webauthn import (
     PublicKeyCredentialRequestOptions,
     PublicKeyCredentialType,
     RegistrationResponse,
-    websafe_decode,
 )
 from ._core import (
     Assertions,
@@ -220,22 +220,18 @@ class AssertionSelection:
         return selection
 
 
-# client extension outputs that are byte strings (base64url in the JSON form): WebAuthn L3 §10.1.4 prf,
-# §10.1.5 largeBlob; CTAP 2.1 §12.5 hmac-secret's client outputs
-_BYTE_OUTPUTS = {("hmacGetSecret", "output1"), ("hmacGetSecret", "output2"), ("largeBlob", "blob"),
-                 ("prf.results", "first"), ("prf.results", "second")}  # fmt: skip
-
-
-def _rich_outputs(outputs: Mapping[str, object], path: str = "") -> dict[str, object]:
-    """The extension outputs with their byte-string members as bytes (python-fido2's attribute form)."""
+def _rich_outputs(outputs: Mapping[str, object]) -> dict[str, object]:
+    """The extension outputs with python-fido2's data classes for the known ones (their attribute form)."""
     out: dict[str, object] = {}
     for key, value in outputs.items():
-        if isinstance(value, Mapping):
-            out[key] = _rich_outputs(value, f"{path}.{key}" if path else key)
-        elif (path, key) in _BYTE_OUTPUTS and isinstance(value, str):
-            out[key] = websafe_decode(value)
-        else:
-            out[key] = value
+        cls = OUTPUT_CLASSES.get(key)
+        if cls is not None and isinstance(value, Mapping):
+            try:
+                out[key] = cls.from_dict(value)
+                continue
+            except ValueError:  # an output this version does not model: kept as given
+                pass
+        out[key] = value
     return out
 
 

@@ -26,7 +26,12 @@ from aioctap.client import (
 )
 from aioctap.ctap import CtapError
 from aioctap.ctap2 import ClientPin, Ctap2
-from aioctap.ctap2.extensions import HmacSecretExtension
+from aioctap.ctap2.extensions import (
+    AuthenticatorExtensionsPRFOutputs,
+    CredentialPropertiesOutput,
+    HMACGetSecretOutput,
+    HmacSecretExtension,
+)
 from aioctap.server import Fido2Server
 from aioctap.virtual import open_virtual_device
 from aioctap.virtual.common import WaitForTouch
@@ -239,6 +244,7 @@ async def test_extension_outputs_rich_by_attribute_json_by_item() -> None:
             {**options["publicKey"], "extensions": {"hmacGetSecret": {"salt1": salt}}}
         )
         outputs = selection.get_response(0).client_extension_results
+        assert isinstance(outputs.hmac_get_secret, HMACGetSecretOutput)  # python-fido2's class, by attribute
         assert isinstance(outputs.hmac_get_secret.output1, bytes) and len(outputs.hmac_get_secret.output1) == 32
         assert outputs["hmacGetSecret"]["output1"] == aioctap.utils.websafe_encode(outputs.hmac_get_secret.output1)
         json.dumps(dict(selection.get_response(0)))
@@ -302,3 +308,26 @@ async def test_u2f_only_device_speaks_ctap1() -> None:
         with pytest.raises(ClientError) as e:
             await client.make_credential(options["publicKey"])
         assert e.value.code == ClientError.ERR.DEVICE_INELIGIBLE
+
+
+async def test_prf_and_cred_props_outputs_are_python_fido2s_classes() -> None:
+    server = Fido2Server(RP)
+    async with device() as dev:
+        client = await client_for(dev)
+        options, state = server.register_begin({"id": b"user", "name": "u"}, resident_key_requirement="required")
+        salt = aioctap.utils.websafe_encode(b"s" * 32)
+        result = await client.make_credential(
+            {**options["publicKey"], "extensions": {"credProps": True, "prf": {"eval": {"first": salt}}}}
+        )
+        outputs = result.client_extension_results
+        assert isinstance(outputs.cred_props, CredentialPropertiesOutput) and outputs.cred_props.rk is True
+        assert isinstance(outputs.prf, AuthenticatorExtensionsPRFOutputs) and outputs.prf.enabled is True
+        assert outputs.prf.results is not None and len(outputs.prf.results.first) == 32
+        assert outputs["prf"]["results"]["first"] == aioctap.utils.websafe_encode(outputs.prf.results.first)
+        cred = server.register_complete(state, result).credential_data
+        options, _ = server.authenticate_begin([cred])
+        selection = await client.get_assertion(
+            {**options["publicKey"], "extensions": {"prf": {"eval": {"first": salt}}}}
+        )
+        again = selection.get_response(0).client_extension_results.prf
+        assert again.results.first == outputs.prf.results.first  # the same salt, the same secret
