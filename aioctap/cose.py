@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from . import cbor
@@ -20,6 +20,9 @@ __all__ = [
     "ES256",
     "ES384",
     "ES512",
+    "MLDSA44",
+    "MLDSA65",
+    "MLDSA87",
     "PS256",
     "RS1",
     "RS256",
@@ -35,7 +38,8 @@ class CoseError(ValueError):
     """A COSE key is malformed or a signature does not verify."""
 
 
-PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey
+MlDsaPublicKey = mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
+PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey | MlDsaPublicKey
 
 
 class CoseKey(dict[int, Any]):
@@ -72,7 +76,7 @@ class CoseKey(dict[int, Any]):
     @classmethod
     def supported_algorithms(cls) -> list[int]:
         """Signature algorithms this module can verify, in preference order."""
-        return [a for a in (-7, -8, -35, -36, -37, -257, -65535) if a in CoseKey._registry]
+        return [a for a in (-7, -8, -35, -36, -37, -257, -48, -49, -50, -65535) if a in CoseKey._registry]
 
     @staticmethod
     def parse(cose: Any) -> CoseKey:
@@ -253,6 +257,69 @@ class EdDSA(CoseKey):
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
         return cls({1: 1, 3: cls.ALGORITHM, -1: 6, -2: public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)})
+
+
+class _MlDsaKey(CoseKey):
+    """ML-DSA (FIPS 204) public key: kty AKP (7) and the encoded public key in ``pub`` (-1)
+    (draft-ietf-cose-dilithium); signatures are over the message itself with an empty context."""
+
+    _PUBLIC: ClassVar[type[mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey]]
+    _SIZE: ClassVar[int]
+
+    def _validate(self) -> None:
+        if self.get(1) != 7:
+            raise CoseError("ML-DSA COSE key must have kty (1) = 7 (AKP)")
+        self._member(-1, bytes, "pub", self._SIZE)
+
+    def public_key(self) -> MlDsaPublicKey:
+        """The key as a ``cryptography`` ML-DSA public key (cached)."""
+        cached = self.__dict__.get("_pub")
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        try:
+            pub = self._PUBLIC.from_public_bytes(self[-1])
+        except (ValueError, KeyError, TypeError) as e:
+            raise CoseError(f"invalid ML-DSA public key: {e}") from None
+        self.__dict__["_pub"] = pub
+        return pub
+
+    def verify(self, message: bytes, signature: bytes) -> None:
+        """Verify an ML-DSA ``signature`` over ``message``; raise CoseError if it does not verify."""
+        try:
+            self.public_key().verify(signature, message)
+        except InvalidSignature:
+            raise CoseError("signature does not verify") from None
+
+    @classmethod
+    def from_cryptography_key(cls, public_key: Any) -> CoseKey:
+        """The AKP COSE key of an ML-DSA public key of this parameter set."""
+        if not isinstance(public_key, cls._PUBLIC):
+            raise CoseError(f"{cls.__name__} needs an {cls._PUBLIC.__name__}")
+        return cls({1: 7, 3: cls.ALGORITHM, -1: public_key.public_bytes_raw()})
+
+
+class MLDSA44(_MlDsaKey):
+    """ML-DSA-44 (COSE -48)."""
+
+    ALGORITHM = -48
+    _PUBLIC = mldsa.MLDSA44PublicKey
+    _SIZE = 1312
+
+
+class MLDSA65(_MlDsaKey):
+    """ML-DSA-65 (COSE -49)."""
+
+    ALGORITHM = -49
+    _PUBLIC = mldsa.MLDSA65PublicKey
+    _SIZE = 1952
+
+
+class MLDSA87(_MlDsaKey):
+    """ML-DSA-87 (COSE -50)."""
+
+    ALGORITHM = -50
+    _PUBLIC = mldsa.MLDSA87PublicKey
+    _SIZE = 2592
 
 
 class _RsaKey(CoseKey):

@@ -16,6 +16,10 @@ the same request bytes (no CTAPHID, no transport), and "CTAPHID PING" is a round
 response of getAssertion's sizes through the same in-memory transport with no authenticator work at all:
 the floor under any command through that transport.
 
+The "algorithms" rows are the other signature algorithms of the authenticator (ES384, ES512, PS256, ML-DSA-44/65/87):
+getAssertion through the engine alone beside ``cryptography``'s sign rate for the same key type and message size,
+and ``aioctap.cose`` verifying one such assertion signature beside ``cryptography``'s own verify.
+
 The "cbor" rows time ``aioctap.cbor.loads(data, strict=True)`` (the authenticator's strict canonical decoding
 of every request, and the client's of every response) on a typical getAssertion request and response, beside
 cbor2's own ``loads`` with no checks at all, and ``aioctap.cbor.dumps`` of a getAssertion request beside
@@ -41,9 +45,10 @@ import anyio  # noqa: E402
 import cbor2  # noqa: E402
 from _report import Row, print_rows  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa  # noqa: E402
 
 from aioctap import cbor  # noqa: E402
+from aioctap.cose import CoseKey  # noqa: E402
 from aioctap.ctap2 import Ctap2  # noqa: E402
 from aioctap.hid.protocol import CTAPHID  # noqa: E402
 from aioctap.virtual import VirtualAuthenticator, open_virtual_device  # noqa: E402
@@ -205,6 +210,70 @@ def _cbor_rows(seconds: float) -> list[Row]:
     return rows
 
 
+MORE_ALGORITHMS = {"ES384": -35, "ES512": -36, "PS256": -37, "ML-DSA-44": -48, "ML-DSA-65": -49, "ML-DSA-87": -50}
+_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.MAX_LENGTH)
+
+
+def _raw_signer(alg: int) -> tuple[Callable[[bytes], bytes], Callable[[bytes, bytes], None]]:
+    """``cryptography``'s sign and verify for a fresh key of COSE algorithm ``alg``."""
+    if alg in (-35, -36):
+        curve, algorithm = (ec.SECP384R1(), ec.ECDSA(hashes.SHA384())) if alg == -35 else (
+            ec.SECP521R1(), ec.ECDSA(hashes.SHA512()))  # fmt: skip
+        key = ec.generate_private_key(curve)
+        public = key.public_key()
+        return (lambda m: key.sign(m, algorithm)), (lambda s, m: public.verify(s, m, algorithm))
+    if alg == -37:
+        rsa_key = rsa.generate_private_key(65537, 2048)
+        rsa_public = rsa_key.public_key()
+        return (lambda m: rsa_key.sign(m, _PSS, hashes.SHA256())), (
+            lambda s, m: rsa_public.verify(s, m, _PSS, hashes.SHA256()))  # fmt: skip
+    private = {-48: mldsa.MLDSA44PrivateKey, -49: mldsa.MLDSA65PrivateKey, -50: mldsa.MLDSA87PrivateKey}[alg]
+    pq_key = private.generate()
+    pq_public = pq_key.public_key()
+    return pq_key.sign, (lambda s, m: pq_public.verify(s, m))
+
+
+def _rate(fn: Callable[[], object], seconds: float) -> float:
+    count = 0
+    start = time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        for _ in range(5):
+            fn()
+        count += 5
+    return count / elapsed
+
+
+async def _signature_and_key(alg: int) -> tuple[bytes, bytes, CoseKey]:
+    """One getAssertion's signed bytes, its signature and the credential's COSE key, from the engine."""
+    auth = VirtualAuthenticator(attestation="none")
+    request = {1: CDH, 2: RP, 3: {"id": b"u"}, 4: [{"type": "public-key", "alg": alg}]}
+    response = cbor.loads((await auth.handle(CTAPHID.CBOR, b"\x01" + cbor.dumps(request), _no_status))[1:])
+    auth_data = response[2]
+    length = int.from_bytes(auth_data[53:55], "big")
+    cred_id = auth_data[55 : 55 + length]
+    key = CoseKey.parse(cbor.loads(auth_data[55 + length :]))
+    payload = b"\x02" + cbor.dumps({1: RP["id"], 2: CDH, 3: [{"type": "public-key", "id": cred_id}]})
+    assertion = cbor.loads((await auth.handle(CTAPHID.CBOR, payload, _no_status))[1:])
+    return assertion[2] + CDH, assertion[3], key
+
+
+def _algorithm_rows(seconds: float) -> list[Row]:
+    rows = []
+    message = bytes(37) + CDH  # authenticator data (no extensions) + client data hash
+    for name, alg in MORE_ALGORITHMS.items():
+        sign, verify = _raw_signer(alg)
+        raw_sign = _rate(functools.partial(sign, message), seconds)
+        engine = anyio.run(_engine_rate, alg, seconds)
+        case = f"getAssertion {name}, engine only"
+        rows.append(Row("algorithms", case, "ops/s", engine, "cryptography sign", raw_sign))
+        signed, signature, key = anyio.run(_signature_and_key, alg)
+        raw_signature = sign(signed)
+        ours = _rate(functools.partial(key.verify, signed, signature), seconds)
+        peer = _rate(functools.partial(verify, raw_signature, signed), seconds)
+        rows.append(Row("algorithms", f"verify {name} (aioctap.cose)", "ops/s", ours, "cryptography verify", peer))
+    return rows
+
+
 def run(quick: bool = False) -> list[Row]:
     seconds = 0.7 if quick else 3.0
     rows: list[Row] = _cbor_rows(seconds)
@@ -221,6 +290,7 @@ def run(quick: bool = False) -> list[Row]:
             Row("authenticator", f"getAssertion {name}, engine only", "ops/s", engine, "cryptography sign", raw)
         )
     rows.append(Row("transport", "CTAPHID PING 160 B, in memory", "ops/s", anyio.run(_ping_rate, seconds)))
+    rows += _algorithm_rows(seconds / 2)
     return rows
 
 

@@ -24,6 +24,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from .._concurrency import task_group
+
 __all__ = ["DemoFailed", "register", "run_demo"]
 
 DEFAULT_PIN = "1234"
@@ -114,7 +116,7 @@ async def _serve(app: Any, sock: socket.socket) -> AsyncIterator[None]:
         finally:
             stopped.set()
 
-    async with anyio.create_task_group() as tg:
+    async with task_group() as tg:
         tg.start_soon(serve)
         try:
             with anyio.fail_after(SERVER_START_TIMEOUT):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import signal
+from typing import Annotated
 
 import anyio
 import typer
+
+from .._concurrency import task_group
 
 
 def register(app: typer.Typer) -> None:
@@ -21,10 +24,22 @@ def register(app: typer.Typer) -> None:
         reset_window: float = typer.Option(
             10.0, "--reset-window", help="seconds after power-up authenticatorReset is allowed (negative: always)"
         ),
+        enterprise_rp_id: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--enterprise-rp-id",
+                help="an RP ID given vendor-facilitated enterprise attestation (CTAP 2.1 §7.1.1); repeat for more",
+            ),
+        ] = None,
+        no_enterprise_attestation: bool = typer.Option(
+            False, "--no-enterprise-attestation", help="no enterprise attestation feature (getInfo has no ep option)"
+        ),
     ) -> None:
         """Run the software CTAP 2.1 authenticator over UDP (one 64-byte report per datagram).
 
-        SIGUSR1 simulates unplugging and plugging it in again.
+        SIGUSR1 simulates unplugging and plugging it in again. Enterprise attestation (enabled on the
+        authenticator with authenticatorConfig, e.g. ``aioctap config enterprise-attestation``) is
+        platform-managed for any RP ID, vendor-facilitated for the ``--enterprise-rp-id`` ones.
         """
         from ..hid.device_side import CtapHidServer
         from ..virtual import StateError, VirtualAuthenticator
@@ -37,7 +52,11 @@ def register(app: typer.Typer) -> None:
         logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
         try:
             authenticator = VirtualAuthenticator(
-                state, attestation=attestation, reset_window=None if reset_window < 0 else reset_window
+                state,
+                attestation=attestation,
+                reset_window=None if reset_window < 0 else reset_window,
+                enterprise_attestation=not no_enterprise_attestation,
+                enterprise_rp_ids=enterprise_rp_id or (),
             )
         except StateError as e:
             raise typer.BadParameter(str(e), param_hint="--state") from None
@@ -48,7 +67,7 @@ def register(app: typer.Typer) -> None:
             # the handlers are in place before the "listening" line: a SIGUSR1 sent as soon as it is read is a
             # power cycle, never the default action (which ends the process)
             with anyio.open_signal_receiver(signal.SIGUSR1, signal.SIGTERM, signal.SIGINT) as signals:
-                async with anyio.create_task_group() as tg:
+                async with task_group() as tg:
                     bound = await tg.start(server.serve_udp, host.strip("[]"), int(port))
                     where = f"state in {state}" if state else "no --state: credentials in memory only"
                     log.warning("software authenticator listening on udp:%s:%s (%s)", *bound, where)

@@ -47,6 +47,12 @@ class WebAuthnClient:
     ``devices``: one :class:`~aioctap.ctap.CtapDevice` or several; ``pin``: the PIN, or a (possibly
     async) callable asked only when a PIN is needed; ``extensions``: the client extensions to process
     (default :func:`~aioctap.ctap2.extensions.default_extensions`).
+
+    ``enterprise_rpid_list`` (python-fido2's name): the RP IDs this platform is configured (by the enterprise)
+    to give enterprise attestation. When an RP asks for ``attestation: "enterprise"`` and the authenticator has
+    the ``ep`` option enabled, a listed RP ID gets platform-managed enterprise attestation (makeCredential
+    enterpriseAttestation 2, CTAP 2.1 §7.1.2) and an unlisted one none; without a list (None) the request is
+    vendor-facilitated (1, §7.1.1), which the authenticator grants only to the RP IDs its vendor configured.
     """
 
     def __init__(
@@ -56,8 +62,10 @@ class WebAuthnClient:
         *,
         pin: str | PinProvider | None = None,
         extensions: Sequence[Ctap2Extension] | None = None,
+        enterprise_rpid_list: Sequence[str] | None = None,
     ) -> None:
         self.devices = [devices] if isinstance(devices, CtapDevice) else list(devices)
+        self.enterprise_rpid_list = None if enterprise_rpid_list is None else tuple(enterprise_rpid_list)
         if not self.devices:
             raise ClientError("no device given")
         self.origin = origin
@@ -119,7 +127,14 @@ class WebAuthnClient:
         )
 
         async def op(device: CtapDevice) -> dict[str, Any]:
-            reg = await register(device, request, client_data, self.extensions, self._prompts)
+            reg = await register(
+                device,
+                request,
+                client_data,
+                self.extensions,
+                self._prompts,
+                enterprise_rp_ids=self.enterprise_rpid_list,
+            )
             return _registration_json(client_data, reg.attestation, reg.credential, reg.extension_outputs)
 
         return await self._first(op, request.timeout)

@@ -20,6 +20,7 @@ from ..cose import CoseKey
 from ..ctap import CtapDevice, CtapError, KeepaliveCallback
 from ..hid.protocol import CTAPHID
 from ..webauthn import Aaguid, AuthenticatorData, WebAuthnDataError
+from .pin import ENC_CRED_STORE_STATE_INFO, ENC_IDENTIFIER_INFO, PinProtocolError, open_info_member
 
 __all__ = ["AssertionResponse", "AttestationResponse", "Ctap2", "CtapResponseError", "Info", "args"]
 
@@ -365,6 +366,16 @@ class Info:
     authenticator_config_commands: list[int] | None = None
     data: dict[int, Any] = field(default_factory=dict, repr=False)
 
+    def get_identifier(self, pin_token: bytes) -> bytes | None:
+        """encIdentifier (CTAP 2.2 §6.4) decrypted with a persistent pinUvAuthToken (``pcmr`` permission): an
+        identifier of the authenticator; None when the authenticator gave none. CtapResponseError if malformed."""
+        return _open_member(self.enc_identifier, ENC_IDENTIFIER_INFO, pin_token)
+
+    def get_cred_store_state(self, pin_token: bytes) -> bytes | None:
+        """encCredStoreState (CTAP 2.2 §6.4) decrypted with a persistent pinUvAuthToken: a value that changes when
+        the discoverable credentials change; None when the authenticator gave none."""
+        return _open_member(self.enc_cred_store_state, ENC_CRED_STORE_STATE_INFO, pin_token)
+
     @classmethod
     def from_dict(cls, data: Mapping[int, Any]) -> Info:
         """Parse the CBOR map; :class:`CtapResponseError` for missing or mistyped members."""
@@ -416,6 +427,15 @@ class Info:
             else None,
             data=dict(data),
         )
+
+
+def _open_member(sealed: bytes | None, info: bytes, pin_token: bytes) -> bytes | None:
+    if not sealed:
+        return None
+    try:
+        return open_info_member(pin_token, info, sealed)
+    except PinProtocolError as e:
+        raise CtapResponseError(f"malformed {info.decode()}: {e}") from None
 
 
 def _auth_data(raw: Any) -> AuthenticatorData:

@@ -102,6 +102,8 @@ class CredentialManagement:
             raise CtapResponseError("credential enumeration response has no credential descriptor")
         if not isinstance(r.get(R.PUBLIC_KEY), dict):
             raise CtapResponseError("credential enumeration response has no publicKey")
+        if not isinstance(r.get(R.THIRD_PARTY_PAYMENT, False), bool):
+            raise CtapResponseError("credential enumeration response's thirdPartyPayment is not a boolean")
         return r
 
     async def enumerate_rps_begin(self) -> dict[Any, Any]:

@@ -50,6 +50,7 @@ __all__ = [
     "LargeBlobExtension",
     "MinPinLengthExtension",
     "RegistrationExtensionProcessor",
+    "ThirdPartyPaymentExtension",
     "default_extensions",
 ]
 
@@ -532,6 +533,37 @@ class CredPropsExtension(Ctap2Extension):
             resident_key = "required"
         rk = resident_key == "required" or (resident_key == "preferred" and bool(ctap.info.options.get("rk")))
         return RegistrationExtensionProcessor(outputs={self.NAME: {"rk": rk}})
+
+
+class ThirdPartyPaymentExtension(Ctap2Extension):
+    """thirdPartyPayment (CTAP 2.2 §12): asks the authenticator to enable a credential for third-party payments
+    (Secure Payment Confirmation) and, at authentication, whether it is. The WebAuthn ``payment`` input
+    (``{"isPayment": true}``) turns it on; the rest of the payment extension (the ``payment.get`` client data) is
+    the client's work, so, as in python-fido2, it is not among :func:`default_extensions`."""
+
+    NAME = "thirdPartyPayment"
+
+    @staticmethod
+    def _is_payment(options: Mapping[str, Any]) -> bool:
+        payment = _mapping(_client_inputs(options).get("payment"), "payment") or {}
+        return payment.get("isPayment") is True
+
+    async def make_credential(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> RegistrationExtensionProcessor | None:
+        """payment.isPayment: enable the new credential for third-party payments."""
+        if self.is_supported(ctap) and self._is_payment(options):
+            return RegistrationExtensionProcessor(inputs={self.NAME: True})
+        return None
+
+    async def get_assertion(
+        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+    ) -> AuthenticationExtensionProcessor | None:
+        """payment.isPayment: ask whether the credential is enabled for third-party payments (the authenticator
+        data's thirdPartyPayment output)."""
+        if self.is_supported(ctap) and self._is_payment(options):
+            return AuthenticationExtensionProcessor(inputs={self.NAME: True})
+        return None
 
 
 def default_extensions() -> list[Ctap2Extension]:

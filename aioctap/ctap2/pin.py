@@ -157,6 +157,28 @@ class PinProtocolV2(PinProtocolV1):
         return token
 
 
+ENC_IDENTIFIER_INFO = b"encIdentifier"
+ENC_CRED_STORE_STATE_INFO = b"encCredStoreState"
+
+
+def _persistent_member_key(persistent_token: bytes, info: bytes) -> bytes:
+    return HKDF(hashes.SHA256(), 16, b"\x00" * 32, info).derive(persistent_token)
+
+
+def seal_info_member(persistent_token: bytes, info: bytes, plaintext: bytes, iv: bytes | None = None) -> bytes:
+    """getInfo's encIdentifier / encCredStoreState (CTAP 2.2 §6.4): a 16-byte IV followed by AES-128-CBC of
+    ``plaintext`` under HKDF-SHA-256(salt 32 zero bytes, IKM the persistentPinUvAuthToken, L 16, ``info``)."""
+    iv = os.urandom(16) if iv is None else iv
+    return iv + _aes_cbc(_persistent_member_key(persistent_token, info), iv, plaintext, True)
+
+
+def open_info_member(persistent_token: bytes, info: bytes, sealed: bytes) -> bytes:
+    """The plaintext of a :func:`seal_info_member` value; PinProtocolError when it is malformed."""
+    if len(sealed) < 32:
+        raise PinProtocolError("an encrypted getInfo member is an IV and at least one block")
+    return _aes_cbc(_persistent_member_key(persistent_token, info), sealed[:16], sealed[16:], False)
+
+
 def protocol_for_version(version: int) -> PinProtocol:
     """The protocol object for version 1 or 2."""
     if version == 1:

@@ -25,7 +25,8 @@ USER_PRESENT_LIMIT = 30.0  # how long a token obtained with built-in UV stands f
 
 
 class PERM:
-    """pinUvAuthToken permission bits (CTAP 2.1 §6.5.5.7): mc, ga, cm, be, lbw, acfg; ALL is their union."""
+    """pinUvAuthToken permission bits (CTAP 2.1 §6.5.5.7): mc, ga, cm, be, lbw, acfg, and CTAP 2.2's pcmr
+    (persistent read-only credential management); ALL is their union."""
 
     MC = 0x01
     GA = 0x02
@@ -33,7 +34,8 @@ class PERM:
     BE = 0x08
     LBW = 0x10
     ACFG = 0x20
-    ALL = 0x3F
+    PCMR = 0x40
+    ALL = 0x7F
 
 
 @dataclass
@@ -130,6 +132,26 @@ class PinState:
                 raise fail(ERR.PIN_AUTH_INVALID)
         token.used = True
 
+    def verify_persistent_token(self, protocol_version: Any, param: bytes, message: bytes) -> bool:
+        """Whether ``param`` authenticates ``message`` under the persistentPinUvAuthToken (CTAP 2.2, pcmr); it
+        does not expire and survives power cycles, so there is nothing else to check here."""
+        token = self.state.persistent_token
+        if token is None:
+            return False
+        return hmac.compare_digest(self.protocol(protocol_version).authenticate(token, message), param)
+
+    def _persistent_token(self) -> bytes:
+        """The persistentPinUvAuthToken, made at its first request; the same value until the PIN changes or a
+        reset, so every platform holding it keeps reading (CTAP 2.2 §6.5.5.7, pcmr)."""
+        if self.state.persistent_token is None:
+            self.state.persistent_token = os.urandom(32)
+        return self.state.persistent_token
+
+    @staticmethod
+    def _check_pcmr(permissions: int) -> None:
+        if permissions & PERM.PCMR and permissions != PERM.PCMR:
+            raise fail(ERR.UNAUTHORIZED_PERMISSION)  # pcmr is asked for alone: it names another token
+
     def token_user_present(self) -> bool:
         """getUserPresentFlagValue(): does the token still stand for a touch (built-in UV just happened)?"""
         token = self.token
@@ -153,6 +175,10 @@ class PinState:
         """authenticatorClientPIN (CTAP 2.1 §6.5.5): run the subcommand in ``params`` and return the response map."""
         sub = req_param(params, 2, int)
         if sub == 0x01:  # getPINRetries
+            # §6.5.5.2 says nothing of a PIN never set; YubiKeys answer PIN_NOT_SET, and so does this
+            # authenticator (python-fido2's tests/device test_set_and_reset expects it of every key)
+            if self.state.pin_hash is None:
+                raise fail(ERR.PIN_NOT_SET)
             return {3: self.state.pin_retries, 4: self.consecutive_failures >= 3}
         if sub == 0x07:  # getUVRetries
             return {5: self.state.uv_retries}
@@ -205,6 +231,8 @@ class PinState:
         self.state.pin_code_points = len(pin.decode("utf-8"))
         self.state.pin_retries = 8
         self.state.force_pin_change = False
+        self.state.persistent_token = None  # a new PIN ends the persistent token (CTAP 2.2)
+        self.state.uv_count_since_pin = 0  # the PIN was just entered
 
     def _verify_pin_hash(self, proto: PinProtocol, shared: bytes, pin_hash_enc: bytes) -> None:
         """Decrement retries, compare, and on failure regenerate the key and count (§6.5.5.5 steps).
@@ -228,6 +256,7 @@ class PinState:
             raise fail(ERR.PIN_INVALID)
         self.state.pin_retries = 8
         self.consecutive_failures = 0
+        self.state.uv_count_since_pin = 0  # a PIN entry (CTAP 2.2 uvCountSinceLastPinEntry counts from here)
 
     def _pin_preconditions(self) -> None:
         if self.state.pin_hash is None:
@@ -270,13 +299,18 @@ class PinState:
                 raise fail(ERR.INVALID_PARAMETER)
             if permissions & ~PERM.ALL:
                 raise fail(ERR.UNAUTHORIZED_PERMISSION)
+            self._check_pcmr(permissions)
             if permissions & (PERM.MC | PERM.GA) and rp_id is None:
                 raise fail(ERR.MISSING_PARAMETER)
         self._pin_preconditions()
         shared = self._shared(proto, key_agreement)
         self._verify_pin_hash(proto, shared, pin_hash_enc)
         if self.state.force_pin_change:
-            raise fail(ERR.PIN_POLICY_VIOLATION)
+            # getPinToken (§6.5.5.7.1): PIN_INVALID; getPinUvAuthTokenUsingPinWithPermissions (§6.5.5.7.2):
+            # PIN_POLICY_VIOLATION. Either way the PIN was right: its retries are restored above
+            raise fail(ERR.PIN_INVALID if legacy else ERR.PIN_POLICY_VIOLATION)
+        if permissions == PERM.PCMR:  # the persistent token; the RP ID is ignored, the pinUvAuthToken stays
+            return {2: proto.encrypt(shared, self._persistent_token())}
         token = self._new_token(permissions, rp_id, uv=True)
         return {2: proto.encrypt(shared, token)}
 
@@ -292,12 +326,15 @@ class PinState:
             raise fail(ERR.UNAUTHORIZED_PERMISSION)
         if permissions & (PERM.BE | PERM.ACFG):
             raise fail(ERR.UNAUTHORIZED_PERMISSION)  # no uvBioEnroll / uvAcfg: those need the PIN
+        self._check_pcmr(permissions)
         if permissions & (PERM.MC | PERM.GA) and rp_id is None:
             raise fail(ERR.MISSING_PARAMETER)
         if not self.state.templates:
             raise fail(ERR.NOT_ALLOWED)
         shared = self._shared(proto, key_agreement)
         await self.verify_user(set_status)
+        if permissions == PERM.PCMR:
+            return {2: proto.encrypt(shared, self._persistent_token())}
         token = self._new_token(permissions, rp_id, uv=True)
         if self.token is not None:
             self.token.user_present = True
@@ -310,6 +347,7 @@ class PinState:
         matched = await self.sensor.match(set_status)
         if matched is None:
             raise fail(ERR.USER_ACTION_TIMEOUT)  # no touch: not a failed attempt
+        self.state.uv_count_since_pin += 1  # an attempt, matched or not (getInfo uvCountSinceLastPinEntry)
         if matched:
             self.state.uv_retries = 8
             return

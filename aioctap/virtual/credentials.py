@@ -1,6 +1,7 @@
 """authenticatorMakeCredential (§6.1), authenticatorGetAssertion (§6.2), authenticatorGetNextAssertion (§6.3)
 and the extensions they process (§12): hmac-secret, hmac-secret-mc, credProtect, credBlob, largeBlobKey,
-minPinLength. Every check runs before the first state change, so a rejected request changes nothing.
+minPinLength, and CTAP 2.2's thirdPartyPayment. Every check runs before the first state change, so a rejected
+request changes nothing.
 """
 
 from __future__ import annotations
@@ -243,8 +244,9 @@ class CredentialCommands:
                 raise fail(ERR.INVALID_PARAMETER)
             if ep not in (1, 2):
                 raise fail(ERR.INVALID_OPTION)
-            # vendor-facilitated (1): only for the RP IDs the vendor lists; platform-managed (2): always
-            enterprise = ep == 2 or auth.enterprise_rp_ids is None or rp_id in auth.enterprise_rp_ids
+            # vendor-facilitated (1, §7.1.1): only for an RP ID on the vendor's list, else regular attestation;
+            # platform-managed (2, §7.1.2): the platform vouches for the RP ID
+            enterprise = ep == 2 or rp_id in auth.enterprise_rp_ids
         rp_hash = self.rp_id_hash(rp_id)
         for cred_id in exclude_ids:
             key = state.open_credential(cred_id, rp_hash)
@@ -253,8 +255,10 @@ class CredentialCommands:
                 raise fail(ERR.CREDENTIAL_EXCLUDED)
         if extensions:
             ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = self._mc_extensions(extensions, rp_id)
+            payment = ext_out.get("thirdPartyPayment") is True
         else:
             ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = {}, 1, False, None, False, None
+            payment = False
         if want_lbk and not rk:
             raise fail(ERR.INVALID_OPTION)
         replaces = [c for c in state.credentials if c.rp_id == rp_id and c.user.get("id") == user_id] if rk else []
@@ -266,7 +270,7 @@ class CredentialCommands:
 
         # from here on nothing fails: the credential is made
         cred_id, key = state.new_credential(
-            alg, rp_hash, cred_protect=cred_protect, hmac_secret=hmac_secret, resident=rk
+            alg, rp_hash, cred_protect=cred_protect, hmac_secret=hmac_secret, resident=rk, third_party_payment=payment
         )
         large_blob_key = os.urandom(32) if want_lbk else None
         if rk:
@@ -330,6 +334,10 @@ class CredentialCommands:
         min_pin = opt_param(extensions, "minPinLength", bool)
         if min_pin and rp_id in self.auth.state.min_pin_length_rp_ids:
             out["minPinLength"] = self.auth.state.min_pin_length
+        if opt_param(extensions, "thirdPartyPayment", bool):
+            # CTAP 2.2 thirdPartyPayment: the credential is enabled for third-party payments (kept in its ID), and
+            # the output says so, as authenticators in the field answer
+            out["thirdPartyPayment"] = True
         return out, cred_protect, hmac_secret, cred_blob, want_lbk is True, mc_hmac
 
     def _attest(
@@ -357,9 +365,14 @@ class CredentialCommands:
         to_sign = auth_data + client_data_hash
         if fmt == "self":
             return "packed", {"alg": alg, "sig": key.sign(to_sign)}
-        att_key = self.auth.attestation_private_key()
+        if enterprise:  # the enterprise chain, its certificate naming this authenticator (§7.1)
+            att_key = self.auth.enterprise_private_key()
+            cert = self.auth.state.enterprise_cert
+        else:
+            att_key = self.auth.attestation_private_key()
+            cert = self.auth.state.attestation_cert
         sig = att_key.sign(to_sign, ec.ECDSA(hashes.SHA256()))
-        return "packed", {"alg": -7, "sig": sig, "x5c": [self.auth.state.attestation_cert]}
+        return "packed", {"alg": -7, "sig": sig, "x5c": [cert]}
 
     # -- getAssertion ----------------------------------------------------------------------------------
 
@@ -389,7 +402,7 @@ class CredentialCommands:
         hmac_request = None
         if extensions:
             hmac_request = self._hmac_request(extensions["hmac-secret"]) if "hmac-secret" in extensions else None
-            for name in ("credBlob", "largeBlobKey"):
+            for name in ("credBlob", "largeBlobKey", "thirdPartyPayment"):
                 opt_param(extensions, name, bool)
         rp_hash = self.rp_id_hash(rp_id)
         found: list[Found] = []
@@ -467,6 +480,8 @@ class CredentialCommands:
                 ext_out["hmac-secret"] = self._hmac_output(hmac_request, cred_id, uv)
             if extensions.get("credBlob") is True:
                 ext_out["credBlob"] = (resident.cred_blob if resident else None) or b""
+            if extensions.get("thirdPartyPayment") is True:  # CTAP 2.2: is this credential enabled for payments
+                ext_out["thirdPartyPayment"] = key.third_party_payment
             if ext_out:
                 flags |= _ED
                 ext_cbor = cbor.dumps(ext_out)

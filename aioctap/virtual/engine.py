@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .. import cbor
 from ..ctap import STATUS, CtapError
+from ..ctap2.pin import ENC_CRED_STORE_STATE_INFO, ENC_IDENTIFIER_INFO, seal_info_member
 from ..hid.protocol import CAPABILITY, CTAPHID
 from . import manage, u2f
 from .client_pin import PinState
@@ -45,6 +46,7 @@ MAX_LARGE_BLOB = 4096
 MAX_RPIDS_MIN_PIN = 4
 RESET_WINDOW = 10.0
 FIRMWARE_VERSION = 0x00010000
+MAX_PIN_LENGTH = 63  # bytes of UTF-8 (CTAP 2.1 §6.5.5.3)
 
 COMMAND_NAMES = {
     0x01: "makeCredential",
@@ -107,8 +109,10 @@ class VirtualAuthenticator:
     answer to requests for presence (approve at once by default). ``sensor``: the simulated
     fingerprint sensor. ``clock``: monotonic seconds. ``reset_window``: how long after power-up
     authenticatorReset is allowed (None: always). ``attestation``: "packed" (x5c, the default),
-    "self" or "none". ``enterprise_attestation``: whether the "ep" feature exists;
-    ``enterprise_rp_ids``: the RP IDs allowed vendor-facilitated enterprise attestation (None: all).
+    "self" or "none". ``enterprise_attestation``: whether the "ep" feature exists (enterprise attestation,
+    §7.1; enabled with authenticatorConfig); ``enterprise_rp_ids``: the RP IDs the vendor configured for
+    vendor-facilitated enterprise attestation (§7.1.1, makeCredential's enterpriseAttestation 1; none by
+    default). Platform-managed enterprise attestation (value 2, §7.1.2) is given to any RP ID.
     ``account_chooser``: a simulated display on which the user picks one of several discoverable
     credentials (getAssertion then answers with userSelected); None: no display, numberOfCredentials.
     """
@@ -126,7 +130,7 @@ class VirtualAuthenticator:
         reset_window: float | None = RESET_WINDOW,
         attestation: str = "packed",
         enterprise_attestation: bool = True,
-        enterprise_rp_ids: Collection[str] | None = None,
+        enterprise_rp_ids: Collection[str] = (),
         account_chooser: AccountChooser | None = None,
     ) -> None:
         if attestation not in ("packed", "self", "none"):
@@ -135,13 +139,14 @@ class VirtualAuthenticator:
         self.state = load_state(self.state_file) if self.state_file else AuthenticatorState.new()
         self._saved = self.state.to_bytes() if self.state_file else b""
         self._attestation_key: ec.EllipticCurvePrivateKey | None = None
+        self._enterprise_key: ec.EllipticCurvePrivateKey | None = None
         self.policy: UserPolicy = policy or ApproveAll()
         self.sensor = sensor or FingerprintSensor()
         self.clock = clock
         self.reset_window = reset_window
         self.attestation = attestation
         self.ep_supported = enterprise_attestation
-        self.enterprise_rp_ids = enterprise_rp_ids
+        self.enterprise_rp_ids = frozenset(enterprise_rp_ids)
         self.account_chooser = account_chooser
         self.winks = 0
         self.pin = PinState(self.state, clock, self.sensor)
@@ -178,6 +183,13 @@ class VirtualAuthenticator:
     def attestation_root(self) -> bytes:
         """DER of the root certificate of this authenticator's packed attestation (a trust anchor)."""
         return self.state.attestation_root
+
+    @property
+    def enterprise_attestation_root(self) -> bytes:
+        """DER of the root certificate of this authenticator's enterprise attestations (a trust anchor distinct
+        from :attr:`attestation_root`)."""
+        assert self.state.enterprise_root is not None  # made at start (AuthenticatorState.add_enterprise_attestation)
+        return self.state.enterprise_root
 
     async def handle(self, cmd: int, payload: bytes, set_status: Callable[[STATUS], None]) -> bytes:
         """One CTAPHID_CBOR or CTAPHID_MSG request; logs the command and its outcome (never its parameters)."""
@@ -295,6 +307,13 @@ class VirtualAuthenticator:
             self._attestation_key = load_attestation_key(self.state.attestation_key)
         return self._attestation_key
 
+    def enterprise_private_key(self) -> ec.EllipticCurvePrivateKey:
+        """The enterprise attestation key (P-256), loaded once; it signs enterprise attestations (§7.1)."""
+        if self._enterprise_key is None:
+            assert self.state.enterprise_key is not None  # made at start
+            self._enterprise_key = load_attestation_key(self.state.enterprise_key)
+        return self._enterprise_key
+
     def options(self) -> dict[str, bool]:
         """The getInfo options (§6.4): what is supported, and whether it is configured."""
         enrolled = bool(self.state.templates)
@@ -305,6 +324,7 @@ class VirtualAuthenticator:
             "clientPin": self.state.pin_hash is not None,
             "pinUvAuthToken": True,
             "credMgmt": True,
+            "perCredMgmtRO": True,
             "credentialMgmtPreview": True,
             "bioEnroll": enrolled,
             "userVerificationMgmtPreview": enrolled,
@@ -320,12 +340,14 @@ class VirtualAuthenticator:
         return opts
 
     def get_info(self) -> dict[int, Any]:
-        """authenticatorGetInfo (§6.4)."""
-        versions = ["FIDO_2_0", "FIDO_2_1"] if self.state.always_uv else ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
-        return {
+        """authenticatorGetInfo (§6.4), with the CTAP 2.2 members this authenticator can fill."""
+        state = self.state
+        versions = ["FIDO_2_0", "FIDO_2_1"] if state.always_uv else ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
+        info: dict[int, Any] = {
             1: versions,
-            2: ["credBlob", "credProtect", "hmac-secret", "hmac-secret-mc", "largeBlobKey", "minPinLength"],
-            3: self.state.aaguid,
+            2: ["credBlob", "credProtect", "hmac-secret", "hmac-secret-mc", "largeBlobKey", "minPinLength",
+                "thirdPartyPayment"],
+            3: state.aaguid,
             4: self.options(),
             5: MAX_MSG_SIZE,
             6: [2, 1],
@@ -334,18 +356,31 @@ class VirtualAuthenticator:
             9: ["usb"],
             10: [{"alg": alg, "type": "public-key"} for alg in SUPPORTED_ALGORITHMS],
             11: MAX_LARGE_BLOB,
-            12: self.state.force_pin_change,
-            13: self.state.min_pin_length,
+            12: state.force_pin_change,
+            13: state.min_pin_length,
             14: FIRMWARE_VERSION,
             15: MAX_CRED_BLOB,
             16: MAX_RPIDS_MIN_PIN,
             17: 3,  # preferredPlatformUvAttempts
             18: 0x02,  # uvModality: USER_VERIFY_FINGERPRINT_INTERNAL
             19: {},  # certifications: none (a software authenticator is not certified)
-            20: MAX_RESIDENT - len(self.state.credentials),
+            20: MAX_RESIDENT - len(state.credentials),
             21: list(manage.VENDOR_COMMANDS),
             22: ["packed", "none"],
+            23: state.uv_count_since_pin,  # uvCountSinceLastPinEntry: built-in UV attempts since the PIN was entered
+            24: False,  # longTouchForReset: a touch is a touch
+            26: ["usb"],  # transportsForReset
+            27: False,  # pinComplexityPolicy: none beyond minPINLength
+            29: MAX_PIN_LENGTH,
+            # authenticatorConfigCommands: setMinPINLength, toggleAlwaysUv, vendorPrototype, and enableEnterprise-
+            # Attestation when the feature exists
+            31: [0x01, 0x02, 0x03, 0xFF] if self.ep_supported else [0x02, 0x03, 0xFF],
         }
+        token = state.persistent_token
+        if token is not None:  # encIdentifier, encCredStoreState: only a persistent token holder reads them
+            info[25] = seal_info_member(token, ENC_IDENTIFIER_INFO, state.device_identifier())
+            info[30] = seal_info_member(token, ENC_CRED_STORE_STATE_INFO, state.cred_store_state())
+        return info
 
     # -- reset ----------------------------------------------------------------------------------------
 

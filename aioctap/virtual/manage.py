@@ -27,6 +27,9 @@ MAX_TEMPLATES = 5
 MAX_TEMPLATE_NAME = 32
 VENDOR_WINK = 0x616F0001  # authenticatorConfig vendorPrototype: identify the authenticator (counts a wink)
 VENDOR_COMMANDS = (VENDOR_WINK,)
+# credentialManagement subcommands a persistent pinUvAuthToken (pcmr) may run: getCredsMetadata,
+# enumerateRPsBegin, enumerateCredentialsBegin (the *Next* ones need no token)
+READ_ONLY_SUBCOMMANDS = (0x01, 0x02, 0x04)
 
 
 @dataclass
@@ -83,8 +86,15 @@ class Management:
         if param is None:
             raise fail(ERR.PUAT_REQUIRED)
         message = bytes([sub]) + (cbor.dumps(sub_params) if sub_params is not None else b"")
-        self.auth.pin.verify_token(req_param(params, 3, int), param, message, PERM.CM)
-        bound = self.auth.pin.token_rp_id()
+        protocol = req_param(params, 3, int)
+        if self.auth.pin.verify_persistent_token(protocol, param, message):
+            # the persistentPinUvAuthToken (pcmr, CTAP 2.2): reading only, over every RP
+            if sub not in READ_ONLY_SUBCOMMANDS:
+                raise fail(ERR.PIN_AUTH_INVALID)
+            bound = None
+        else:
+            self.auth.pin.verify_token(protocol, param, message, PERM.CM)
+            bound = self.auth.pin.token_rp_id()
         if sub == 0x01:
             if bound is not None:
                 raise fail(ERR.PIN_AUTH_INVALID)
@@ -137,6 +147,7 @@ class Management:
             7: {"type": "public-key", "id": c.credential_id},
             8: c.public_key,
             10: c.cred_protect,
+            12: self.auth.state.third_party_payment(c.credential_id),  # thirdPartyPayment (CTAP 2.2 §6.8)
         }
         if c.large_blob_key:
             entry[11] = c.large_blob_key

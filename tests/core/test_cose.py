@@ -6,12 +6,26 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aioctap import cbor
-from aioctap.cose import ES256, ES384, ES512, PS256, RS1, RS256, CoseError, CoseKey, EdDSA, UnsupportedKey
+from aioctap.cose import (
+    ES256,
+    ES384,
+    ES512,
+    MLDSA44,
+    MLDSA65,
+    MLDSA87,
+    PS256,
+    RS1,
+    RS256,
+    CoseError,
+    CoseKey,
+    EdDSA,
+    UnsupportedKey,
+)
 
 MSG = b"message to sign"
 
@@ -31,6 +45,11 @@ def _eddsa() -> tuple[CoseKey, bytes]:
     return EdDSA.from_cryptography_key(priv.public_key()), priv.sign(MSG)
 
 
+def _mldsa(private: Any, cls: type[CoseKey]) -> tuple[CoseKey, bytes]:
+    priv = private.generate()
+    return cls.from_cryptography_key(priv.public_key()), priv.sign(MSG)
+
+
 CASES: list[Any] = [
     lambda: _ec(ec.SECP256R1(), hashes.SHA256(), ES256),
     lambda: _ec(ec.SECP384R1(), hashes.SHA384(), ES384),
@@ -39,10 +58,15 @@ CASES: list[Any] = [
     lambda: _rsa(padding.PKCS1v15(), hashes.SHA256(), RS256),
     lambda: _rsa(padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.MAX_LENGTH), hashes.SHA256(), PS256),
     lambda: _rsa(padding.PKCS1v15(), hashes.SHA1(), RS1),
+    lambda: _mldsa(mldsa.MLDSA44PrivateKey, MLDSA44),
+    lambda: _mldsa(mldsa.MLDSA65PrivateKey, MLDSA65),
+    lambda: _mldsa(mldsa.MLDSA87PrivateKey, MLDSA87),
 ]
 
 
-@pytest.mark.parametrize("make", CASES, ids=["ES256", "ES384", "ES512", "EdDSA", "RS256", "PS256", "RS1"])
+@pytest.mark.parametrize(
+    "make", CASES, ids=["ES256", "ES384", "ES512", "EdDSA", "RS256", "PS256", "RS1", "MLDSA44", "MLDSA65", "MLDSA87"]
+)
 def test_sign_verify_round_trip(make: Any) -> None:
     key, sig = make()
     parsed = CoseKey.from_bytes(cbor.dumps(dict(key)))
@@ -53,7 +77,20 @@ def test_sign_verify_round_trip(make: Any) -> None:
 
 
 def test_supported_algorithms() -> None:
-    assert CoseKey.supported_algorithms() == [-7, -8, -35, -36, -37, -257, -65535]
+    assert CoseKey.supported_algorithms() == [-7, -8, -35, -36, -37, -257, -48, -49, -50, -65535]
+
+
+def test_ml_dsa_keys_are_checked() -> None:
+    """AKP keys (draft-ietf-cose-dilithium): kty 7 and a public key of the parameter set's exact size."""
+    key, sig = _mldsa(mldsa.MLDSA44PrivateKey, MLDSA44)
+    for bad in ({**key, 1: 2}, {**key, -1: key[-1][:-1]}, {1: 7, 3: -48}):
+        with pytest.raises(CoseError):
+            CoseKey.parse(bad)
+    with pytest.raises(CoseError, match="needs an MLDSA65PublicKey"):
+        MLDSA65.from_cryptography_key(mldsa.MLDSA44PrivateKey.generate().public_key())
+    other, _ = _mldsa(mldsa.MLDSA44PrivateKey, MLDSA44)
+    with pytest.raises(CoseError, match="does not verify"):
+        CoseKey.parse(dict(other)).verify(MSG, sig)
 
 
 def test_unknown_algorithm_is_unsupported() -> None:

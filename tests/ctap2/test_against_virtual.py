@@ -233,7 +233,9 @@ async def test_large_blobs_and_config(kind: str) -> None:
         await config.enable_enterprise_attestation()
         assert (await ctap.get_info()).options["ep"]
         att = await ctap.make_credential(CDH, RP, {"id": b"e"}, ES256, enterprise_attestation=1)
-        assert att.ep_att is True
+        assert not att.ep_att  # vendor-facilitated: example.com is not on the authenticator's list
+        att = await ctap.make_credential(CDH, RP, {"id": b"e"}, ES256, enterprise_attestation=2)
+        assert att.ep_att is True  # platform-managed
         await config.toggle_always_uv()
         assert (await ctap.get_info()).options["alwaysUv"]
         with pytest.raises(CtapError) as e:  # alwaysUv: config itself now needs a token

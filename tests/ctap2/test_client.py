@@ -361,6 +361,51 @@ async def test_attestation_conveyance(
         check_assertion(reg, await WebAuthnClient(dev, ORIGIN).get(get_opts([reg["id"]])))
 
 
+@pytest.mark.parametrize(
+    ("enabled", "vendor_list", "platform_list", "conveyance", "sent", "enterprise"),
+    [
+        (False, ("example.com",), None, "enterprise", None, False),  # ep not enabled: not asked for
+        (True, ("example.com",), None, "enterprise", 1, True),  # vendor-facilitated, on the vendor's list
+        (True, (), None, "enterprise", 1, False),  # vendor-facilitated, not on it: the batch certificate
+        (True, (), ("example.com",), "enterprise", 2, True),  # platform-managed: the platform vouches
+        (True, ("example.com",), ("other.example",), "enterprise", None, False),  # not on the platform's list
+        (True, ("example.com",), ("example.com",), "direct", None, False),  # the RP did not ask for it
+    ],
+)
+async def test_enterprise_attestation(
+    enabled: bool,
+    vendor_list: tuple[str, ...],
+    platform_list: tuple[str, ...] | None,
+    conveyance: str,
+    sent: int | None,
+    enterprise: bool,
+) -> None:
+    """WebAuthn L3 §5.1.3 step 22 with CTAP 2.1 §7.1: "enterprise" conveyance becomes makeCredential's
+    enterpriseAttestation 2 for an RP ID on ``enterprise_rpid_list``, 1 without a list (python-fido2's rule);
+    the authenticator answers with its enterprise certificate when it grants it, the batch one otherwise."""
+    from aioctap.ctap2 import Config
+
+    auth = VirtualAuthenticator(enterprise_rp_ids=vendor_list)
+    requests: list[Any] = []
+    original = auth.handle
+
+    async def recording(cmd: int, payload: bytes, set_status: Any) -> bytes:
+        if payload[:1] == b"\x01":
+            requests.append(cbor.loads(payload[1:]))
+        return await original(cmd, payload, set_status)
+
+    auth.handle = recording  # type: ignore[method-assign]
+    async with open_virtual_device(authenticator=auth) as dev:
+        if enabled:
+            await Config(await Ctap2.create(dev)).enable_enterprise_attestation()
+        client = WebAuthnClient(dev, ORIGIN, enterprise_rpid_list=platform_list)
+        reg = await client.create({**create_opts(), "attestation": conveyance})
+        assert requests[-1].get(10) == sent
+        att = cbor.loads(websafe_decode(reg["response"]["attestationObject"]))
+        expected = auth.state.enterprise_cert if enterprise else auth.state.attestation_cert
+        assert att["fmt"] == "packed" and att["attStmt"]["x5c"] == [expected]
+
+
 @pytest.mark.parametrize("user_id", [b"", b"u" * 65])
 async def test_user_id_must_be_1_to_64_bytes(user_id: bytes) -> None:
     async with open_virtual_device() as dev:

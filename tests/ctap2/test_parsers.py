@@ -282,3 +282,24 @@ async def test_large_blob_get_blob_on_arbitrary_entries(entries: list[Any]) -> N
     info = b"\x00" + cbor.dumps(GOOD["info"])
     ctap = await Ctap2.create(ScriptedDevice(info, _blob_array_response(entries)))
     assert await LargeBlobs(ctap).get_blob(b"\x42" * 32) is None
+
+
+def test_info_encrypted_members_open_with_the_persistent_token_only() -> None:
+    """CTAP 2.2 §6.4 encIdentifier / encCredStoreState: IV || AES-128-CBC under HKDF-SHA-256(token, info); absent
+    members give None, malformed ones a CtapResponseError (never a crash in the cipher)."""
+    from aioctap.ctap2 import CtapResponseError, Info
+    from aioctap.ctap2.pin import ENC_CRED_STORE_STATE_INFO, ENC_IDENTIFIER_INFO, seal_info_member
+
+    token = bytes(range(32))
+    base = {1: ["FIDO_2_1"], 3: bytes(16)}
+    identifier, state = b"I" * 16, b"S" * 16
+    info = Info.from_dict(
+        {**base, 25: seal_info_member(token, ENC_IDENTIFIER_INFO, identifier),
+         30: seal_info_member(token, ENC_CRED_STORE_STATE_INFO, state)}
+    )  # fmt: skip
+    assert info.get_identifier(token) == identifier and info.get_cred_store_state(token) == state
+    assert info.get_identifier(bytes(32)) != identifier  # another token: another key
+    assert Info.from_dict(base).get_identifier(token) is None
+    for bad in (b"short", bytes(40)):
+        with pytest.raises(CtapResponseError, match="encIdentifier"):
+            Info.from_dict({**base, 25: bad}).get_identifier(token)

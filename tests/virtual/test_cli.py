@@ -27,10 +27,10 @@ pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGUSR1"), reason="needs PO
 
 
 @contextmanager
-def authenticator_process(state: Path, log: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def authenticator_process(state: Path, log: Path, *extra: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     with log.open("wb") as log_file:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "aioctap", "virtual", "--udp", "127.0.0.1:0", "--state", str(state)],
+            [sys.executable, "-m", "aioctap", "virtual", "--udp", "127.0.0.1:0", "--state", str(state), *extra],
             stdout=log_file, stderr=log_file, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
     try:
@@ -120,3 +120,28 @@ def test_unreadable_state_file_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode != 0
     message = " ".join(result.stderr.replace("│", " ").split())  # rich wraps it in a box
     assert "not an aioctap authenticator state file" in message
+
+
+async def test_enterprise_rp_ids_option(tmp_path: Path) -> None:
+    """``--enterprise-rp-id`` (repeatable) lists the RP IDs given vendor-facilitated enterprise attestation
+    (CTAP 2.1 §7.1.1); platform-managed (§7.1.2) is for any RP ID. ``--no-enterprise-attestation``: no ep option."""
+    from aioctap.ctap2 import Config
+
+    log = tmp_path / "ep.log"
+    ids = ("--enterprise-rp-id", "corp.example", "--enterprise-rp-id", "intranet.example")
+    with authenticator_process(tmp_path / "ep.state", log, *ids) as (_, address):
+        async with aioctap.open_device(address) as dev:
+            ctap = await Ctap2.create(dev)
+            assert ctap.info.options["ep"] is False
+            await Config(ctap).enable_enterprise_attestation()
+            user = {"id": b"u", "name": "u"}
+            es256 = [{"type": "public-key", "alg": -7}]
+            for rp_id, ep, expected in (
+                ("corp.example", 1, True), ("intranet.example", 1, True), ("shop.example", 1, False),
+                ("shop.example", 2, True),
+            ):  # fmt: skip
+                att = await ctap.make_credential(CDH, {"id": rp_id}, user, es256, enterprise_attestation=ep)
+                assert bool(att.ep_att) is expected, (rp_id, ep)
+    with authenticator_process(tmp_path / "no-ep.state", log, "--no-enterprise-attestation") as (_, address):
+        async with aioctap.open_device(address) as dev:
+            assert "ep" not in (await Ctap2.create(dev)).info.options

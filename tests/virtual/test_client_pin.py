@@ -41,7 +41,6 @@ async def test_key_agreement_set_change_and_tokens(make_rig: Any, version: int) 
         key = CoseKey.parse(resp[1])
         assert status == 0 and key[1] == 2 and key[3] == -25 and key[-1] == 1  # EC2, ECDH-ES+HKDF-256, P-256
         cp = rig.client_pin(version)
-        assert await cp.get_pin_retries() == (8, False)
         with pytest.raises(CtapError) as e:  # no PIN yet
             await cp.get_pin_token(PIN)
         assert e.value.code == ERR.PIN_NOT_SET
@@ -63,6 +62,44 @@ async def test_key_agreement_set_change_and_tokens(make_rig: Any, version: int) 
         assert await cp.get_pin_retries() == (8, False)  # a right PIN restores the retries
         att = await rig.make(pin_uv_param=cp.protocol.authenticate(token, CDH), pin_uv_protocol=version)
         assert att.auth_data.is_user_verified()
+
+
+async def test_pin_retries_without_a_pin_is_pin_not_set(make_rig: Any) -> None:
+    """getPINRetries (§6.5.5.2) with no PIN set: the spec is silent; YubiKeys answer CTAP2_ERR_PIN_NOT_SET, and
+    python-fido2's device suite (tests/device/test_clientpin.py test_set_and_reset) expects that of every key."""
+    async with make_rig() as rig:
+        assert await rig.status(0x06, {1: 2, 2: 0x01}) == ERR.PIN_NOT_SET
+        assert await rig.status(0x06, {2: 0x01}) == ERR.PIN_NOT_SET  # pinUvAuthProtocol is optional here
+        cp = await rig.set_pin(PIN)
+        assert await cp.get_pin_retries() == (8, False)
+        await rig.auth.reset(lambda status: None)  # reset forgets the PIN: PIN_NOT_SET again
+        assert await rig.status(0x06, {1: 2, 2: 0x01}) == ERR.PIN_NOT_SET
+        assert await rig.status(0x06, {1: 2, 2: 0x07}) == 0  # getUVRetries is not about the PIN
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_force_pin_change_get_pin_token_is_pin_invalid(make_rig: Any, version: int) -> None:
+    """With forcePINChange set, getPinToken (0x05) answers CTAP2_ERR_PIN_INVALID (CTAP 2.1 §6.5.5.7.1) while
+    getPinUvAuthTokenUsingPinWithPermissions (0x09) answers CTAP2_ERR_PIN_POLICY_VIOLATION (§6.5.5.7.2); in
+    both the PIN was right, so its retries are back at the maximum and no token is issued."""
+    async with make_rig() as rig:
+        cp = await rig.set_pin(PIN, version)
+        proto, token = await rig.token(P.AUTHENTICATOR_CFG, version=version)
+        await Config(rig.ctap, proto, token).set_min_pin_length(force_change_pin=True)
+        assert (await rig.ctap.get_info()).force_pin_change
+        earlier = rig.auth.pin.token  # the acfg token of before: no request below issues another
+        assert await pin_request(rig, version, 0x05, "wrong-pin") == ERR.PIN_INVALID
+        assert await cp.get_pin_retries() == (7, False)
+        assert await pin_request(rig, version, 0x05) == ERR.PIN_INVALID
+        assert await cp.get_pin_retries() == (8, False)  # the right PIN, refused only for the forced change
+        assert rig.auth.pin.token is earlier
+        with pytest.raises(CtapError) as e:  # python-fido2's get_pin_token without permissions: subcommand 0x05
+            await cp.get_pin_token(PIN)
+        assert e.value.code == ERR.PIN_INVALID
+        assert await pin_request(rig, version, 0x09, extra={9: int(P.AUTHENTICATOR_CFG)}) == ERR.PIN_POLICY_VIOLATION
+        assert rig.auth.pin.token is earlier
+        await cp.change_pin(PIN, "a new pin")
+        assert await pin_request(rig, version, 0x05, "a new pin") == 0
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -230,6 +267,34 @@ async def test_uv_token_and_retries(make_rig: Any) -> None:
         assert await cp.get_uv_retries() == 6
         await cp.get_uv_token(P.CREDENTIAL_MGMT)
         assert await cp.get_uv_retries() == 8
+
+
+async def test_uv_count_since_last_pin_entry(make_rig: Any) -> None:
+    """getInfo uvCountSinceLastPinEntry (CTAP 2.2 §6.4): every built-in UV attempt, matched or not, since the PIN
+    was last entered; a touch that never comes is no attempt; entering the PIN (a token, a change) starts again."""
+    async with make_rig() as rig:
+        cp = await rig.set_pin()
+        assert (await rig.ctap.get_info()).uv_count_since_pin == 0
+        proto, token = await rig.token(P.BIO_ENROLL)
+        async for _ in FPBioEnrollment(rig.ctap, proto, token).enroll():
+            pass
+        await cp.get_uv_token(P.GET_ASSERTION, "example.com")
+        rig.auth.sensor.match_results[:] = [False, "timeout"]
+        for code in (ERR.UV_INVALID, ERR.USER_ACTION_TIMEOUT):
+            with pytest.raises(CtapError) as e:
+                await cp.get_uv_token(P.GET_ASSERTION, "example.com")
+            assert e.value.code == code
+        await rig.make(b"u", options={"uv": True})  # built-in UV in makeCredential counts as well
+        assert (await rig.ctap.get_info()).uv_count_since_pin == 3
+        await rig.power_cycle()
+        assert (await rig.ctap.get_info()).uv_count_since_pin == 3  # it is about the PIN, not the power
+        await rig.token(P.GET_ASSERTION, "example.com")
+        assert (await rig.ctap.get_info()).uv_count_since_pin == 0
+        cp = rig.client_pin()  # a new channel since the power cycle
+        await cp.get_uv_token(P.GET_ASSERTION, "example.com")
+        assert (await rig.ctap.get_info()).uv_count_since_pin == 1
+        await cp.change_pin(PIN, "a new pin")
+        assert (await rig.ctap.get_info()).uv_count_since_pin == 0
 
 
 async def test_token_initial_usage_limit_and_user_present_flag(make_rig: Any) -> None:

@@ -76,12 +76,23 @@ async def test_an_attributes_byte_never_made_fails_even_with_a_valid_tag() -> No
     keys = _CredentialKeys(auth.state.master_key)
     made = 0
     for attributes in range(256):
-        header = bytes([CRED_VERSION, attributes]) + os.urandom(16)
+        header = bytes([CRED_VERSION, attributes, 0xFF]) + os.urandom(15)  # 0xFF: no ML-DSA parameter set
         key = auth.state.open_credential(header + keys.tag(header, RP_HASH), RP_HASH)
-        valid = attributes < 0x40 and attributes & 3 < 2 and attributes >> 2 & 3 != 0 and not attributes & 0x20
-        assert (key is not None) == valid, hex(attributes)  # RS256 (bits 2) has no key kept under a random nonce
+        # the algorithm index is bits 0-1 plus bit 7: ES256, EdDSA, ES384, ES512 derive their key; RS256 (2) and
+        # PS256 (6) have none kept under a random nonce; 3 is never made, 7 (ML-DSA) not with this nonce
+        index = attributes & 3 | (attributes & 0x80) >> 5
+        valid = index in (0, 1, 4, 5) and attributes >> 2 & 3 != 0 and not attributes & 0x20
+        assert (key is not None) == valid, hex(attributes)
+        assert key is None or key.third_party_payment == bool(attributes & 0x40)
+        assert key is None or key.alg == (-7, -8, None, None, -35, -36)[index]
         made += key is not None
-    assert made == 2 * 3 * 2  # ES256/EdDSA x credProtect 1-3 x hmac-secret, non-discoverable only
+    # ES256/EdDSA/ES384/ES512 x credProtect 1-3 x hmac-secret x thirdPartyPayment, non-discoverable only
+    assert made == 4 * 3 * 2 * 2
+    # index 7: the nonce's first byte names the ML-DSA parameter set; 0-2 are ML-DSA-44/65/87, no other
+    for first in range(256):
+        header = bytes([CRED_VERSION, 0x80 | 3 | 1 << 2, first]) + os.urandom(15)
+        key = auth.state.open_credential(header + keys.tag(header, RP_HASH), RP_HASH)
+        assert (key.alg if key is not None else None) == {0: -48, 1: -49, 2: -50}.get(first), first
 
 
 async def test_discoverable_ids_need_their_credential_and_rsa_keys_are_dropped() -> None:

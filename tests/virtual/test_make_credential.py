@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from fido2.attestation import PackedAttestation
 from fido2.ctap2 import Info as Fido2Info
 from fido2.webauthn import AuthenticatorData as Fido2AuthData
@@ -24,19 +26,26 @@ ERR = CtapError.ERR
 PIN = "4321abcd"
 CDH = hashlib.sha256(b"client data").digest()
 P = ClientPin.PERMISSION
+RP = {"id": "example.com", "name": "Example"}
 
 
 async def test_get_info_has_every_member(make_rig: Any) -> None:
     async with make_rig() as rig:
         status, info = await rig.raw(0x04)
         assert status == 0
-        assert set(info) == set(range(1, 23))
+        # CTAP 2.2 adds 23 uvCountSinceLastPinEntry, 24 longTouchForReset, 26 transportsForReset, 27
+        # pinComplexityPolicy, 29 maxPINLength and 31 authenticatorConfigCommands; 25 encIdentifier and 30
+        # encCredStoreState come with a persistent token, 28 pinComplexityPolicyURL with a policy (there is none)
+        assert set(info) == set(range(1, 25)) | {26, 27, 29, 31}
+        assert info[23] == 0 and info[24] is False and info[26] == ["usb"] and info[27] is False and info[29] == 63
+        assert info[31] == [0x01, 0x02, 0x03, 0xFF]
         assert info[1] == ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
         assert info[6] == [2, 1]
-        assert {a["alg"] for a in info[10]} == {-7, -8, -257}
+        assert [a["alg"] for a in info[10]] == [-7, -8, -257, -35, -36, -37, -48, -49, -50]
         assert info[3] == rig.auth.state.aaguid and len(info[3]) == 16
         options = info[4]
-        for name in ("rk", "up", "pinUvAuthToken", "credMgmt", "largeBlobs", "authnrCfg", "makeCredUvNotRqd"):
+        for name in ("rk", "up", "pinUvAuthToken", "credMgmt", "perCredMgmtRO", "largeBlobs", "authnrCfg",
+                     "makeCredUvNotRqd"):  # fmt: skip
             assert options[name] is True, name
         for name in ("clientPin", "uv", "bioEnroll", "alwaysUv", "ep"):
             assert options[name] is False, name  # supported, not configured
@@ -48,6 +57,9 @@ async def test_get_info_has_every_member(make_rig: Any) -> None:
         assert ours.max_large_blob == 4096 and ours.remaining_disc_creds == 50 and ours.firmware_version == 0x10000
         theirs = Fido2Info.from_dict(info)
         assert theirs.max_rpids_for_min_pin == 4 and theirs.vendor_prototype_config_commands
+        assert theirs.transports_for_reset == ["usb"] and theirs.authenticator_config_commands == [1, 2, 3, 0xFF]
+        assert ours.max_pin_length == 63 and ours.authenticator_config_commands == [1, 2, 3, 0xFF]
+        assert ours.enc_identifier is None and ours.enc_cred_store_state is None  # no persistent token yet
 
 
 async def test_get_info_follows_configuration(make_rig: Any) -> None:
@@ -69,7 +81,7 @@ async def test_get_info_follows_configuration(make_rig: Any) -> None:
         assert "U2F_V2" not in info.versions  # alwaysUv disables U2F
 
 
-@pytest.mark.parametrize("alg", [-7, -8, -257])
+@pytest.mark.parametrize("alg", [-7, -8, -257, -35, -36, -37, -48, -49, -50])
 async def test_algorithms_packed_attestation_and_assertion(make_rig: Any, alg: int) -> None:
     async with make_rig() as rig:
         att = await rig.make(key_params=[{"type": "public-key", "alg": -999}, {"type": "public-key", "alg": alg}])
@@ -88,10 +100,45 @@ async def test_algorithms_packed_attestation_and_assertion(make_rig: Any, alg: i
         assertion.verify(CDH, CoseKey.parse(dict(cred.public_key)))
 
 
+@pytest.mark.parametrize("alg", [-35, -36, -37, -48, -49, -50])
+async def test_more_algorithms_survive_a_restart_and_python_fido2_verifies_them(
+    make_rig: Any, tmp_path: Any, alg: int
+) -> None:
+    """ES384 (P-384), ES512 (P-521), PS256 and ML-DSA-44/65/87 credentials: made (self attestation: the largest
+    responses, ML-DSA-87's included, fit maxMsgSize), used after a restart (EC and ML-DSA keys derived from the ID
+    again, the RSA key read from the state file), their signatures checked by python-fido2's COSE classes (PS256:
+    the salt as long as the key allows, which python-fido2 and py_webauthn verify with)."""
+    from fido2.cose import CoseKey as Fido2CoseKey
+
+    path = str(tmp_path / "auth.state")
+    async with make_rig(path, attestation="self") as rig:
+        for rk in (False, True):
+            att = await rig.make(b"rk" if rk else b"plain", key_params=[{"type": "public-key", "alg": alg}],
+                                 options={"rk": rk})  # fmt: skip
+            assert att.att_stmt["alg"] == alg  # self attestation: signed with the credential's own key
+            PackedAttestation().verify(att.att_stmt, Fido2AuthData(bytes(att.auth_data)), CDH)
+        cred = att.auth_data.credential_data
+    async with make_rig(path) as rig:
+        allow = [{"type": "public-key", "id": cred.credential_id}]
+        assertion = await rig.ctap.get_assertion("example.com", CDH, allow)
+        Fido2CoseKey.parse(dict(cred.public_key)).verify(bytes(assertion.auth_data) + CDH, assertion.signature)
+        assertion.verify(CDH, CoseKey.parse(dict(cred.public_key)))
+
+
+def test_curve_orders_are_the_curves() -> None:
+    """The P-384 and P-521 group orders the scalars are reduced into: n - 1 is a private key, n is not."""
+    from aioctap.virtual.state import _P384_ORDER, _P521_ORDER
+
+    for order, curve in ((_P384_ORDER, ec.SECP384R1()), (_P521_ORDER, ec.SECP521R1())):
+        ec.derive_private_key(order - 1, curve)
+        with pytest.raises(ValueError):
+            ec.derive_private_key(order, curve)
+
+
 async def test_unsupported_algorithm_and_strict_parameters(make_rig: Any) -> None:
     async with make_rig() as rig:
         with pytest.raises(CtapError) as e:
-            await rig.make(key_params=[{"type": "public-key", "alg": -35}])
+            await rig.make(key_params=[{"type": "public-key", "alg": -47}])  # ES256K: not supported
         assert e.value.code == ERR.UNSUPPORTED_ALGORITHM
         good = {1: CDH, 2: {"id": "example.com"}, 3: {"id": b"u"}, 4: [{"type": "public-key", "alg": -7}]}
         cases: list[tuple[dict[int, Any], CtapError.ERR]] = [
@@ -261,24 +308,89 @@ async def test_user_presence_denied(make_rig: Any) -> None:
         assert rig.auth.state.credentials == [] and rig.auth.state.sign_count == 0
 
 
+def _issued_by(cert_der: bytes, root_der: bytes) -> bool:
+    """Whether the certificate's signature verifies under the root's key."""
+    cert = x509.load_der_x509_certificate(cert_der)
+    root_key = x509.load_der_x509_certificate(root_der).public_key()
+    assert isinstance(root_key, ec.EllipticCurvePublicKey)
+    try:
+        root_key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(hashes.SHA256()))
+    except InvalidSignature:
+        return False
+    return cert.issuer == x509.load_der_x509_certificate(root_der).subject
+
+
+def _serial_number(cert_der: bytes) -> str | None:
+    names = x509.load_der_x509_certificate(cert_der).subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
+    return str(names[0].value) if names else None
+
+
 async def test_enterprise_attestation(make_rig: Any) -> None:
+    """CTAP 2.1 §7.1, §6.1.2 (enterpriseAttestation) and §6.11.1: an enterprise attestation is a packed statement
+    whose certificate is not the batch one: it chains to a root of its own and names this one authenticator."""
     async with make_rig(enterprise_rp_ids={"corp.example"}) as rig:
+        batch = await rig.make(rp_id="corp.example")
+        with pytest.raises(CtapError) as e:  # not enabled yet
+            await rig.make(rp_id="corp.example", enterprise_attestation=1)
+        assert e.value.code == ERR.INVALID_PARAMETER
         await Config(rig.ctap).enable_enterprise_attestation()
         assert (await rig.ctap.get_info()).options["ep"]
         with pytest.raises(CtapError) as e:
             await rig.make(enterprise_attestation=3)
         assert e.value.code == ERR.INVALID_OPTION
-        att = await rig.make(rp_id="corp.example", enterprise_attestation=1)
-        assert att.ep_att is True and "x5c" in att.att_stmt
-        att = await rig.make(rp_id="shop.example", enterprise_attestation=1)  # not on the vendor's list
-        assert not att.ep_att
-        att = await rig.make(rp_id="shop.example", enterprise_attestation=2)  # platform-managed
-        assert att.ep_att is True
+        vendor = await rig.make(rp_id="corp.example", enterprise_attestation=1)  # on the vendor's list
+        assert vendor.ep_att is True and vendor.fmt == "packed"
+        unlisted = await rig.make(rp_id="shop.example", enterprise_attestation=1)  # not on it: regular attestation
+        assert not unlisted.ep_att and unlisted.att_stmt["x5c"] == batch.att_stmt["x5c"]
+        platform = await rig.make(rp_id="shop.example", enterprise_attestation=2)  # platform-managed
+        assert platform.ep_att is True
+        enterprise_cert = vendor.att_stmt["x5c"][0]
+        assert platform.att_stmt["x5c"] == [enterprise_cert]
+        assert enterprise_cert != batch.att_stmt["x5c"][0]
+        for att in (vendor, platform, batch):  # signature and packed certificate requirements (WebAuthn §8.2.1)
+            PackedAttestation().verify(att.att_stmt, Fido2AuthData(bytes(att.auth_data)), CDH)
+        # the enterprise certificate chains to the enterprise root, not to the batch root, and the other way round
+        assert _issued_by(enterprise_cert, rig.auth.enterprise_attestation_root)
+        assert not _issued_by(enterprise_cert, rig.auth.attestation_root)
+        assert _issued_by(batch.att_stmt["x5c"][0], rig.auth.attestation_root)
+        assert not _issued_by(batch.att_stmt["x5c"][0], rig.auth.enterprise_attestation_root)
+        serial = _serial_number(enterprise_cert)
+        assert serial is not None and len(serial) == 32 and _serial_number(batch.att_stmt["x5c"][0]) is None
+        # a reset disables enterprise attestation again (§7.1); the device's certificate stays what it is
+        rig.clock.now = rig.auth.powered_up
+        await rig.ctap.reset()
+        assert (await rig.ctap.get_info()).options["ep"] is False
+        with pytest.raises(CtapError) as e:
+            await rig.make(rp_id="corp.example", enterprise_attestation=2)
+        assert e.value.code == ERR.INVALID_PARAMETER
+        await Config(rig.ctap).enable_enterprise_attestation()
+        again = await rig.make(rp_id="corp.example", enterprise_attestation=2)
+        assert again.att_stmt["x5c"] == [enterprise_cert]
+    async with make_rig() as other:  # another authenticator: another enterprise certificate, another serial
+        await Config(other.ctap).enable_enterprise_attestation()
+        theirs = await other.make(enterprise_attestation=2)
+        assert _serial_number(theirs.att_stmt["x5c"][0]) != serial
+        unlisted = await other.make(rp_id="corp.example", enterprise_attestation=1)  # no vendor list by default
+        assert not unlisted.ep_att
     async with make_rig(enterprise_attestation=False) as rig:
         assert "ep" not in (await rig.ctap.get_info()).options
         with pytest.raises(CtapError) as e:
             await Config(rig.ctap).enable_enterprise_attestation()
         assert e.value.code == ERR.INVALID_PARAMETER
+
+
+@pytest.mark.parametrize("configured", ["none", "self"])
+async def test_enterprise_attestation_is_the_full_chain_whatever_the_format(make_rig: Any, configured: str) -> None:
+    """An authenticator configured for "none" or self attestation still answers an enterprise attestation with
+    the enterprise certificate (the RP asked for it and the platform allowed it), and its regular ones as set."""
+    async with make_rig(attestation=configured) as rig:
+        await Config(rig.ctap).enable_enterprise_attestation()
+        request = {1: CDH, 2: RP, 3: {"id": b"u"}, 4: [{"type": "public-key", "alg": -7}], 10: 2, 11: ["none"]}
+        status, att = await rig.raw(0x01, request)  # attestationFormatsPreference (CTAP 2.2 §6.1) asks for none
+        assert status == 0 and att[4] is True and att[1] == "packed"
+        assert _issued_by(att[3]["x5c"][0], rig.auth.enterprise_attestation_root)
+        regular = await rig.make()
+        assert not regular.ep_att and "x5c" not in regular.att_stmt
 
 
 async def test_extensions_at_registration(make_rig: Any) -> None:

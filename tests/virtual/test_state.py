@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import aioctap
+from aioctap import cbor
 from aioctap.ctap2 import ClientPin, Ctap2
 from aioctap.virtual import StateError, VirtualAuthenticator
 from aioctap.virtual.state import load_state, save_state
@@ -56,8 +57,11 @@ async def test_nothing_secret_in_plain_text(make_rig: Any, tmp_path: Path) -> No
     path = tmp_path / "auth.state"
     async with make_rig(str(path)) as rig:
         await rig.set_pin()
+        await rig.token(P.PERSISTENT_CREDENTIAL_MGMT)
         state = rig.auth.state
-        secrets = [state.master_key, state.attestation_key[-32:], state.pin_hash, PIN.encode()]
+        assert state.enterprise_key is not None and state.persistent_token is not None
+        secrets = [state.master_key, state.attestation_key[-32:], state.pin_hash, PIN.encode(),
+                   state.enterprise_key[-32:], state.persistent_token]  # fmt: skip
     data = path.read_bytes()
     for secret in secrets:
         assert secret is not None and secret not in data
@@ -150,8 +154,50 @@ async def test_no_secret_in_reprs(make_rig: Any) -> None:
         auth = rig.auth
         cred_id = att.auth_data.credential_data.credential_id
         key = auth.state.open_credential(cred_id, hashlib.sha256(b"example.com").digest())
+        _, persistent = await rig.token(P.PERSISTENT_CREDENTIAL_MGMT)
         texts = [repr(x) for x in (auth, auth.state, auth.pin, auth.pin.token, key, *auth.state.credentials)]
-        secrets = [token, auth.state.master_key, att.large_blob_key, b"secret-blob", key.private, auth.state.pin_hash]
+        assert auth.state.enterprise_key is not None
+        secrets = [token, auth.state.master_key, att.large_blob_key, b"secret-blob", key.private, auth.state.pin_hash,
+                   persistent, auth.state.enterprise_key[-32:]]  # fmt: skip
         for text in texts:
             for secret in secrets:
                 assert secret.hex() not in text and repr(secret) not in text, text
+
+
+async def test_a_state_from_before_enterprise_attestation_gets_its_chain_on_load(tmp_path: Path) -> None:
+    """A state file written before enterprise attestation existed (no members 21-23) still loads: the enterprise
+    key, certificate and root are made then and written at once (atomically, like every write), so every later
+    start uses the same certificate. The batch attestation and everything else stay as they were."""
+    path = tmp_path / "old.state"
+    state = load_state(path)
+    state.sign_count = 7
+    old_map = cbor.loads(state.to_bytes())
+    for member in (21, 22, 23):
+        del old_map[member]
+    save_state(state, path, cbor.dumps(old_map))  # what an earlier aioctap wrote
+    writes: list[Path] = []
+    real_replace = os.replace
+
+    def counting_replace(src: Any, dst: Any) -> None:
+        writes.append(Path(dst))
+        real_replace(src, dst)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "replace", counting_replace)
+        upgraded = load_state(path)
+    assert writes == [path]  # completed and saved in one atomic write
+    assert upgraded.enterprise_key and upgraded.enterprise_cert and upgraded.enterprise_root
+    assert upgraded.sign_count == 7 and upgraded.attestation_cert == state.attestation_cert
+    assert upgraded.master_key == state.master_key and upgraded.enterprise_cert != state.enterprise_cert
+    again = load_state(path)
+    assert again.to_bytes() == upgraded.to_bytes()  # the next start reads what was written: no new chain
+    async with aioctap.open_device(f"virtual:{path}") as dev:
+        assert dev.authenticator.enterprise_attestation_root == upgraded.enterprise_root  # type: ignore[attr-defined]
+
+
+def test_enterprise_members_of_the_wrong_type_are_refused(tmp_path: Path) -> None:
+    state = load_state(tmp_path / "a.state")
+    bad = cbor.loads(state.to_bytes())
+    bad[22] = "not a certificate"
+    with pytest.raises(StateError, match="not a valid authenticator state"):
+        type(state).from_bytes(cbor.dumps(bad))
