@@ -331,3 +331,35 @@ async def test_prf_and_cred_props_outputs_are_python_fido2s_classes() -> None:
         )
         again = selection.get_response(0).client_extension_results.prf
         assert again.results.first == outputs.prf.results.first  # the same salt, the same secret
+
+
+def test_on_trio() -> None:
+    """The python-fido2-shaped client and server on anyio's trio backend (an async prompt_up, a PIN, a timeout)."""
+    pytest.importorskip("trio")
+
+    async def main() -> None:
+        import sniffio
+
+        assert sniffio.current_async_library() == "trio"
+        policy = WaitForTouch(timeout=5)
+
+        class Touching(Recorder):
+            async def prompt_up(self) -> None:
+                await super().prompt_up()
+                policy.touch()
+
+        server = Fido2Server(RP)
+        async with device(PIN, policy=policy) as dev:
+            client = await client_for(dev, Touching())
+            options, state = server.register_begin({"id": b"u", "name": "u"}, resident_key_requirement="required")
+            cred = server.register_complete(state, await client.make_credential(options)).credential_data
+            options, state = server.authenticate_begin()
+            selection = await client.get_assertion(options)
+            assert server.authenticate_complete(state, [cred], selection.get_response(0)) is cred
+            server.timeout = 100
+            options, _ = server.authenticate_begin()
+            with pytest.raises(ClientError) as e:  # prompt_up is not the toucher any more: nobody touches
+                await Fido2Client(dev, DefaultClientDataCollector(ORIGIN), Recorder()).get_assertion(options)
+            assert e.value.code == ClientError.ERR.TIMEOUT
+
+    anyio.run(main, backend="trio")
