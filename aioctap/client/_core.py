@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import enum
 import hashlib
-import json
-import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from enum import IntEnum, unique
 from typing import Any
 
 import anyio
-from cryptography.hazmat.primitives import serialization
 
 from ..cose import ES256
 from ..ctap import STATUS, CtapDevice, CtapError
@@ -39,10 +35,8 @@ from ..webauthn import (
     CollectedClientData,
     WebAuthnDataError,
     websafe_decode,
-    websafe_encode,
 )
 
-log = logging.getLogger(__name__)
 
 
 class ClientError(Exception):
@@ -169,44 +163,6 @@ class PinPrompts(Prompts):
         return value if isinstance(value, str) else await value
 
 
-def _camel(name: str) -> str:
-    first, *rest = name.split("_")
-    return first + "".join(p.title() for p in rest)
-
-
-def _jsonish(value: Any) -> Any:
-    """A dataclass (python-fido2's options, or the caller's own) as its WebAuthn JSON-shaped dict."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {}
-        for f in dataclasses.fields(value):
-            member = getattr(value, f.name)
-            if member is not None:
-                out[f.metadata.get("name") or _camel(f.name)] = _jsonish(member)
-        return out
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return {k: _jsonish(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonish(v) for v in value]
-    return value
-
-
-def _options(options: Any) -> dict[str, Any]:
-    if isinstance(options, str | bytes):
-        try:
-            options = json.loads(options)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ClientError("options are not valid JSON") from None
-    options = _jsonish(options)
-    if not isinstance(options, Mapping):
-        raise ClientError("options must be a JSON object or a dataclass")
-    inner = options.get("publicKey", options)
-    if not isinstance(inner, Mapping):
-        raise ClientError("options.publicKey must be an object")
-    return dict(inner)
-
-
 def _b64(value: Any, what: str) -> bytes:
     if isinstance(value, bytes):
         return value
@@ -303,61 +259,6 @@ def _conveyed(att: AttestationResponse, conveyance: Any) -> AttestationResponse:
     if zero_aaguid and att.fmt == "packed" and "x5c" not in att.att_stmt:  # self attestation: nothing to hide
         return att
     return dataclasses.replace(att, fmt="none", att_stmt={})
-
-
-def _registration_json(
-    client_data: CollectedClientData,
-    att: AttestationResponse,
-    cred: AttestedCredentialData,
-    ext_out: dict[str, Any],
-) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "clientDataJSON": websafe_encode(bytes(client_data)),
-        "attestationObject": websafe_encode(att.attestation_object()),
-        "authenticatorData": websafe_encode(bytes(att.auth_data)),
-        "transports": ["usb"],
-        "publicKeyAlgorithm": cred.public_key.get(3),
-    }
-    try:
-        spki = cred.public_key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        response["publicKey"] = websafe_encode(spki)
-    except Exception:  # a key type the platform cannot express as SPKI: the member is optional
-        log.debug("no SPKI form for the credential key")
-    return {
-        "id": websafe_encode(cred.credential_id),
-        "rawId": websafe_encode(cred.credential_id),
-        "type": "public-key",
-        "authenticatorAttachment": "cross-platform",
-        "response": response,
-        "clientExtensionResults": ext_out,
-    }
-
-
-def _authentication_json(
-    client_data: CollectedClientData,
-    credential_id: bytes,
-    auth_data: bytes,
-    signature: bytes,
-    user: Mapping[str, Any] | None,
-    ext_out: dict[str, Any],
-) -> dict[str, Any]:
-    response: dict[str, Any] = {
-        "clientDataJSON": websafe_encode(bytes(client_data)),
-        "authenticatorData": websafe_encode(auth_data),
-        "signature": websafe_encode(signature),
-    }
-    if user and isinstance(user.get("id"), bytes):
-        response["userHandle"] = websafe_encode(user["id"])
-    return {
-        "id": websafe_encode(credential_id),
-        "rawId": websafe_encode(credential_id),
-        "type": "public-key",
-        "authenticatorAttachment": "cross-platform",
-        "response": response,
-        "clientExtensionResults": ext_out,
-    }
 
 
 @dataclasses.dataclass(frozen=True)

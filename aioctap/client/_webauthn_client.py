@@ -10,35 +10,38 @@ cancelled (CTAPHID_CANCEL).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Sequence
+import enum
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import anyio
 import anyio.abc
+from cryptography.hazmat.primitives import serialization
 
 from ..ctap import CtapDevice, CtapError, TransportError
 from ..ctap1 import ApduError
-from ..ctap2.base import CtapResponseError
+from ..ctap2.base import AttestationResponse, CtapResponseError
 from ..ctap2.extensions import Ctap2Extension, default_extensions
 from ..ctap2.pin import PinProtocolError
 from ..rpid import verify_rp_id
-from ..webauthn import CollectedClientData
+from ..webauthn import AttestedCredentialData, CollectedClientData, websafe_encode
 from ._core import (
     ClientError,
     CreationRequest,
     PinPrompts,
     PinProvider,
     RequestRequest,
-    _authentication_json,
     _b64,
-    _options,
-    _registration_json,
     authenticate,
     register,
 )
 
 __all__ = ["WebAuthnClient"]
+
+log = logging.getLogger(__name__)
 
 
 class WebAuthnClient:
@@ -156,3 +159,96 @@ class WebAuthnClient:
             )
 
         return await self._first(op, request.timeout)
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(p.title() for p in rest)
+
+
+def _jsonish(value: Any) -> Any:
+    """A dataclass (python-fido2's options, or the caller's own) as its WebAuthn JSON-shaped dict."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            member = getattr(value, f.name)
+            if member is not None:
+                out[f.metadata.get("name") or _camel(f.name)] = _jsonish(member)
+        return out
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {k: _jsonish(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonish(v) for v in value]
+    return value
+
+
+def _options(options: Any) -> dict[str, Any]:
+    if isinstance(options, str | bytes):
+        try:
+            options = json.loads(options)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ClientError("options are not valid JSON") from None
+    options = _jsonish(options)
+    if not isinstance(options, Mapping):
+        raise ClientError("options must be a JSON object or a dataclass")
+    inner = options.get("publicKey", options)
+    if not isinstance(inner, Mapping):
+        raise ClientError("options.publicKey must be an object")
+    return dict(inner)
+
+
+def _registration_json(
+    client_data: CollectedClientData,
+    att: AttestationResponse,
+    cred: AttestedCredentialData,
+    ext_out: dict[str, Any],
+) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "clientDataJSON": websafe_encode(bytes(client_data)),
+        "attestationObject": websafe_encode(att.attestation_object()),
+        "authenticatorData": websafe_encode(bytes(att.auth_data)),
+        "transports": ["usb"],
+        "publicKeyAlgorithm": cred.public_key.get(3),
+    }
+    try:
+        spki = cred.public_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        response["publicKey"] = websafe_encode(spki)
+    except Exception:  # a key type the platform cannot express as SPKI: the member is optional
+        log.debug("no SPKI form for the credential key")
+    return {
+        "id": websafe_encode(cred.credential_id),
+        "rawId": websafe_encode(cred.credential_id),
+        "type": "public-key",
+        "authenticatorAttachment": "cross-platform",
+        "response": response,
+        "clientExtensionResults": ext_out,
+    }
+
+
+def _authentication_json(
+    client_data: CollectedClientData,
+    credential_id: bytes,
+    auth_data: bytes,
+    signature: bytes,
+    user: Mapping[str, Any] | None,
+    ext_out: dict[str, Any],
+) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "clientDataJSON": websafe_encode(bytes(client_data)),
+        "authenticatorData": websafe_encode(auth_data),
+        "signature": websafe_encode(signature),
+    }
+    if user and isinstance(user.get("id"), bytes):
+        response["userHandle"] = websafe_encode(user["id"])
+    return {
+        "id": websafe_encode(credential_id),
+        "rawId": websafe_encode(credential_id),
+        "type": "public-key",
+        "authenticatorAttachment": "cross-platform",
+        "response": response,
+        "clientExtensionResults": ext_out,
+    }
