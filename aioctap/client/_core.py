@@ -38,7 +38,6 @@ from ..webauthn import (
 )
 
 
-
 class ClientError(Exception):
     """A WebAuthn operation failed on the client side: python-fido2's ``ClientError(code, cause=None)``.
 
