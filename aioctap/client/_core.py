@@ -270,6 +270,7 @@ class CreationRequest:
     params: list[dict[str, Any]]
     resident_key: str | None
     user_verification: str
+    attachment: str | None
     exclude: list[dict[str, Any]]
     attestation: str | None
     timeout: int | None
@@ -312,6 +313,9 @@ class CreationRequest:
             params=params,
             resident_key=resident_key if isinstance(resident_key, str) else None,
             user_verification=str(selection.get("userVerification") or "preferred"),
+            attachment=selection.get("authenticatorAttachment")
+            if isinstance(selection.get("authenticatorAttachment"), str)
+            else None,
             exclude=exclude,
             attestation=opts.get("attestation") if isinstance(opts.get("attestation"), str) else None,
             timeout=timeout if isinstance(timeout, int) and not isinstance(timeout, bool) else None,
@@ -492,6 +496,12 @@ async def register(
     Enterprise attestation (L3 §5.4.7 "enterprise"): vendor-facilitated (1) unless ``enterprise_rp_ids`` is given,
     then platform-managed (2) for the RP IDs in it only (CTAP 2.1 §7.1).
     """
+    if request.attachment == "platform":
+        # L3 §5.1.3 step 20: an authenticator of another attachment modality is skipped; a CTAPHID device is a
+        # roaming (cross-platform) one
+        raise ClientError(
+            ClientError.ERR.DEVICE_INELIGIBLE, "the RP asked for a platform authenticator; this one is cross-platform"
+        )
     if not device.capabilities & CAPABILITY.CBOR:
         return await _register_u2f(device, request, client_data)
     ctap = ctap or await Ctap2.create(device)

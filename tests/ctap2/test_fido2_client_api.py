@@ -363,3 +363,25 @@ def test_on_trio() -> None:
             assert e.value.code == ClientError.ERR.TIMEOUT
 
     anyio.run(main, backend="trio")
+
+
+async def test_platform_attachment_is_not_this_authenticator() -> None:
+    server = Fido2Server(RP)
+    async with device() as dev:
+        client = await client_for(dev)
+        calls: list[int] = []
+        real_call = dev.call
+
+        def counting_call(cmd: int, data: bytes = b"", **kwargs: Any) -> Any:
+            calls.append(cmd)
+            return real_call(cmd, data, **kwargs)
+
+        dev.call = counting_call
+        options, _ = server.register_begin({"id": b"u", "name": "u"}, authenticator_attachment="platform")
+        with pytest.raises(ClientError) as e:  # WebAuthn L3 §5.1.3 step 20: a roaming key is skipped
+            await client.make_credential(options["publicKey"])
+        assert e.value.code == ClientError.ERR.DEVICE_INELIGIBLE
+        assert calls == []  # the authenticator was not asked
+        options, _ = server.register_begin({"id": b"u", "name": "u"}, authenticator_attachment="cross-platform")
+        await client.make_credential(options["publicKey"])
+        assert calls  # this one it was
