@@ -288,7 +288,9 @@ class CreationRequest:
             raise ClientError(f"user.id must be 1 to 64 bytes, got {len(user_id)}")
         params = [
             {"type": "public-key", "alg": p.get("alg")}
-            for p in opts.get("pubKeyCredParams") or [{"type": "public-key", "alg": -7}]
+            # §5.1.3 step 10: an empty list means ES256 and RS256
+            for p in opts.get("pubKeyCredParams")
+            or [{"type": "public-key", "alg": -7}, {"type": "public-key", "alg": -257}]
             if isinstance(p, Mapping) and p.get("type") == "public-key" and isinstance(p.get("alg"), int)
         ]
         if not params:

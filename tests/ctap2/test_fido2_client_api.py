@@ -385,3 +385,23 @@ async def test_platform_attachment_is_not_this_authenticator() -> None:
         options, _ = server.register_begin({"id": b"u", "name": "u"}, authenticator_attachment="cross-platform")
         await client.make_credential(options["publicKey"])
         assert calls  # this one it was
+
+
+async def test_empty_pub_key_cred_params_mean_es256_and_rs256(monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[list[Any]] = []
+    real = Ctap2.make_credential
+
+    async def recording(
+        self: Ctap2, client_data_hash: bytes, rp: Any, user: Any, key_params: Any, *a: Any, **k: Any
+    ) -> Any:
+        sent.append(list(key_params))
+        return await real(self, client_data_hash, rp, user, key_params, *a, **k)
+
+    monkeypatch.setattr(Ctap2, "make_credential", recording)
+    server = Fido2Server(RP)
+    async with device() as dev:
+        client = await client_for(dev)
+        options, state = server.register_begin({"id": b"u", "name": "u"})
+        result = await client.make_credential({**options["publicKey"], "pubKeyCredParams": []})
+        assert server.register_complete(state, result).credential_data.public_key[3] == -7
+    assert sent == [[{"type": "public-key", "alg": -7}, {"type": "public-key", "alg": -257}]]  # L3 §5.1.3 step 10
