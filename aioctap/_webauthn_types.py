@@ -187,7 +187,7 @@ class _JsonDataObject(Mapping[str, Any]):
         return _json_value(members[key])
 
     @classmethod
-    def from_dict(cls: type[_Self], data: Mapping[str, Any] | _Self) -> _Self:
+    def from_dict(cls: type[_Self], data: Mapping[str, object] | _Self) -> _Self:
         """Parse the JSON form (camelCase members, base64url byte strings); an instance is returned as it is."""
         if isinstance(data, cls):
             return data
@@ -196,7 +196,7 @@ class _JsonDataObject(Mapping[str, Any]):
         return cls._parse_from_dict(data)
 
     @classmethod
-    def _parse_from_dict(cls: type[_Self], data: Mapping[str, Any]) -> _Self:
+    def _parse_from_dict(cls: type[_Self], data: Mapping[str, object]) -> _Self:
         kwargs: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             if not f.init:
@@ -249,7 +249,7 @@ class AttestationObject(bytes):
         return obj
 
     @classmethod
-    def create(cls, fmt: str, auth_data: AuthenticatorData, att_stmt: Mapping[str, Any]) -> AttestationObject:
+    def create(cls, fmt: str, auth_data: AuthenticatorData, att_stmt: Mapping[str, object]) -> AttestationObject:
         """Encode one from its members."""
         return cls(cbor.dumps({"fmt": fmt, "attStmt": dict(att_stmt), "authData": bytes(auth_data)}))
 
@@ -516,7 +516,7 @@ class RegistrationResponse(_JsonDataObject):
         object.__setattr__(self, "id", websafe_encode(self.raw_id))
 
     @classmethod
-    def _parse_from_dict(cls, data: Mapping[str, Any]) -> RegistrationResponse:
+    def _parse_from_dict(cls, data: Mapping[str, object]) -> RegistrationResponse:
         data = _check_id(data)
         return super()._parse_from_dict(data)
 
@@ -539,12 +539,12 @@ class AuthenticationResponse(_JsonDataObject):
         object.__setattr__(self, "id", websafe_encode(self.raw_id))
 
     @classmethod
-    def _parse_from_dict(cls, data: Mapping[str, Any]) -> AuthenticationResponse:
+    def _parse_from_dict(cls, data: Mapping[str, object]) -> AuthenticationResponse:
         data = _check_id(data)
         return super()._parse_from_dict(data)
 
 
-def _check_id(data: Mapping[str, Any]) -> Mapping[str, Any]:
+def _check_id(data: Mapping[str, object]) -> Mapping[str, object]:
     """``id`` must equal ``rawId`` (both base64url in the JSON form, §5.1.8)."""
     if "id" in data and data.get("id") != data.get("rawId"):
         raise ValueError("id does not match rawId")

@@ -28,6 +28,7 @@ from ..webauthn import (
     AuthenticatorAttachment,
     AuthenticatorData,
     AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
     CollectedClientData,
     CredentialCreationOptions,
     CredentialRequestOptions,
@@ -74,10 +75,11 @@ def to_descriptor(
     credential: AttestedCredentialData, transports: Sequence[str] | None = None
 ) -> PublicKeyCredentialDescriptor:
     """The PublicKeyCredentialDescriptor (L3 §5.8.3) of a stored credential."""
+    known = None
+    if transports is not None:  # an unknown transport is ignored (WebAuthn §2.1.1)
+        known = [t for t in map(AuthenticatorTransport.parse, transports) if t is not None]
     return PublicKeyCredentialDescriptor(
-        type=PublicKeyCredentialType.PUBLIC_KEY,
-        id=credential.credential_id,
-        transports=transports,  # type: ignore[arg-type]  # parsed into AuthenticatorTransport
+        type=PublicKeyCredentialType.PUBLIC_KEY, id=credential.credential_id, transports=known
     )
 
 
@@ -146,12 +148,14 @@ class Fido2Server:
             raise ValueError("Server has no allowed algorithms.")
         challenge = _validate_challenge(challenge)
         uv = UserVerificationRequirement.parse(user_verification) if user_verification is not None else None
+        attachment = (
+            AuthenticatorAttachment.parse(authenticator_attachment) if authenticator_attachment is not None else None
+        )
+        rk = ResidentKeyRequirement.parse(resident_key_requirement) if resident_key_requirement is not None else None
         selection = None
-        if authenticator_attachment or resident_key_requirement or uv:
+        if attachment or rk or uv:
             selection = AuthenticatorSelectionCriteria(
-                authenticator_attachment=authenticator_attachment,  # type: ignore[arg-type]
-                resident_key=resident_key_requirement,  # type: ignore[arg-type]
-                user_verification=uv,
+                authenticator_attachment=attachment, resident_key=rk, user_verification=uv
             )
         options = PublicKeyCredentialCreationOptions(
             rp=self.rp,

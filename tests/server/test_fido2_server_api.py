@@ -224,7 +224,19 @@ async def test_responses_parse_from_python_fido2s_json_and_back() -> None:
 
 
 def test_to_descriptor_and_utils_match_python_fido2() -> None:
-    assert to_descriptor.__name__ == "to_descriptor"
+    from aioctap.cose import ES256
+    from aioctap.webauthn import AttestedCredentialData, AuthenticatorTransport
+
+    point = b"\x04" + (1).to_bytes(32, "big") + (2).to_bytes(32, "big")  # not on the curve: a key is not checked here
+    cred = AttestedCredentialData.create(
+        bytes(16), b"cred-id", ES256({1: 2, 3: -7, -1: 1, -2: point[1:33], -3: point[33:]})
+    )
+    descriptor = to_descriptor(cred, ["usb", "nfc", "carrier-pigeon"])
+    assert descriptor.id == b"cred-id" and descriptor.transports == [
+        AuthenticatorTransport.USB,
+        AuthenticatorTransport.NFC,
+    ]
+    assert dict(descriptor) == {"type": "public-key", "id": websafe_encode(b"cred-id"), "transports": ["usb", "nfc"]}
     for data in (b"", b"\x00", b"\xfb\xff", bytes(range(256))):
         assert aioctap.utils.websafe_encode(data) == fido2.utils.websafe_encode(data)
         assert aioctap.utils.websafe_decode(fido2.utils.websafe_encode(data)) == data
