@@ -3,8 +3,11 @@
 * ``aioctap.open_device(address)``: open a CTAP device (``udp:HOST:PORT``, ``hid:PATH``,
   ``virtual``, ``virtual:STATE_FILE``) as an async context manager.
 * ``aioctap.ctap2`` / ``aioctap.ctap1``: async CTAP2 and U2F, python-fido2's names.
+* ``aioctap.client``: python-fido2's ``Fido2Client`` (awaited) and the browser-shaped ``WebAuthnClient``.
+* ``aioctap.webauthn`` / ``aioctap.utils``: python-fido2's WebAuthn data classes and helpers.
 * ``aioctap.virtual``: a software CTAP 2.1 authenticator.
-* ``aioctap.server``: a WebAuthn relying party (sans-IO verification, ceremonies, ASGI apps).
+* ``aioctap.server``: a WebAuthn relying party (sans-IO verification, python-fido2's ``Fido2Server``, ceremonies,
+  ASGI apps).
 * ``aioctap.otp``: HOTP/TOTP with passlib's API, an async replay-proof verifier, Taler POS codes.
 * ``aioctap.stores``: ``open_store(url)`` for memory, SQLite, Redis and PostgreSQL.
 """

@@ -149,6 +149,12 @@ class CtapDevice(abc.ABC):
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release the resources held by this device."""
 
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """python-fido2's synchronous ``close()``: a device with nothing to release does nothing.
+
+        Releasing a transport takes an ``await`` here: :meth:`aclose` (or the end of ``async with``) does it.
+        """
+
     @classmethod
     def list_devices(cls) -> AsyncIterator[CtapDevice]:
         """Async iterator over the discoverable devices of this kind."""

@@ -14,7 +14,7 @@ import json
 import struct
 import uuid
 from dataclasses import dataclass
-from enum import IntFlag
+from enum import IntFlag, StrEnum
 from typing import Any
 
 from . import cbor
@@ -22,10 +22,32 @@ from .cose import CoseError, CoseKey
 
 __all__ = [
     "Aaguid",
+    "AttestationConveyancePreference",
+    "AttestationObject",
     "AttestedCredentialData",
+    "AuthenticationExtensionsClientOutputs",
+    "AuthenticationResponse",
+    "AuthenticatorAssertionResponse",
+    "AuthenticatorAttachment",
+    "AuthenticatorAttestationResponse",
     "AuthenticatorData",
+    "AuthenticatorSelectionCriteria",
+    "AuthenticatorTransport",
     "CollectedClientData",
+    "CredentialCreationOptions",
     "CredentialIdLengthError",
+    "CredentialRequestOptions",
+    "PublicKeyCredentialCreationOptions",
+    "PublicKeyCredentialDescriptor",
+    "PublicKeyCredentialHint",
+    "PublicKeyCredentialParameters",
+    "PublicKeyCredentialRequestOptions",
+    "PublicKeyCredentialRpEntity",
+    "PublicKeyCredentialType",
+    "PublicKeyCredentialUserEntity",
+    "RegistrationResponse",
+    "ResidentKeyRequirement",
+    "UserVerificationRequirement",
     "WebAuthnDataError",
     "websafe_decode",
     "websafe_encode",
@@ -122,6 +144,14 @@ class AttestedCredentialData:
     def create(cls, aaguid: bytes, credential_id: bytes, public_key: CoseKey) -> AttestedCredentialData:
         """Build from its parts (WebAuthn L3 §6.5.1): AAGUID, credential ID and COSE public key."""
         return cls(Aaguid(aaguid), credential_id, public_key)
+
+    @classmethod
+    def from_ctap1(cls, key_handle: bytes, public_key: bytes) -> AttestedCredentialData:
+        """From a U2F registration (FIDO U2F Raw Message Formats §4.3): zero AAGUID, the key handle as credential
+        ID, the 65-byte uncompressed P-256 point as an ES256 COSE key (WebAuthn L3 §8.6 step 3)."""
+        from .cose import ES256
+
+        return cls(Aaguid.NONE, key_handle, ES256.from_raw(public_key))
 
     @classmethod
     def unpack_from(cls, data: bytes) -> tuple[AttestedCredentialData, bytes]:
@@ -255,7 +285,7 @@ class AuthenticatorData(bytes):
 class CollectedClientData(bytes):
     """§5.8.1 client data: the exact JSON bytes, with parsed members."""
 
-    class TYPE:
+    class TYPE(StrEnum):
         """The ``type`` member's values (WebAuthn L3 §5.8.1)."""
         CREATE = "webauthn.create"
         GET = "webauthn.get"
@@ -294,17 +324,22 @@ class CollectedClientData(bytes):
 
     @classmethod
     def create(
-        cls, type: str, challenge: bytes, origin: str, cross_origin: bool = False, **kwargs: Any
+        cls, type: str, challenge: bytes | str, origin: str, cross_origin: bool = False, **kwargs: Any
     ) -> CollectedClientData:
-        """Serialize as a browser does (members in the order of §5.8.1.1)."""
+        """Serialize as a browser does (members in the order of §5.8.1.1); a str challenge is already base64url."""
         members: dict[str, Any] = {
             "type": type,
-            "challenge": websafe_encode(challenge),
+            "challenge": challenge if isinstance(challenge, str) else websafe_encode(challenge),
             "origin": origin,
             "crossOrigin": cross_origin,
         }
         members.update(kwargs)
         return cls(json.dumps(members, separators=(",", ":")).encode())
+
+    @property
+    def b64(self) -> str:
+        """The JSON bytes as base64url (the clientDataJSON member of a response's JSON form)."""
+        return websafe_encode(self)
 
     @property
     def hash(self) -> bytes:
@@ -313,3 +348,30 @@ class CollectedClientData(bytes):
 
     def __repr__(self) -> str:
         return f"CollectedClientData({bytes(self).decode('utf-8', 'replace')!r})"
+
+
+# python-fido2's dictionaries and enumerations (their module imports the binary types above)
+from ._webauthn_types import (  # noqa: E402
+    AttestationConveyancePreference,
+    AttestationObject,
+    AuthenticationExtensionsClientOutputs,
+    AuthenticationResponse,
+    AuthenticatorAssertionResponse,
+    AuthenticatorAttachment,
+    AuthenticatorAttestationResponse,
+    AuthenticatorSelectionCriteria,
+    AuthenticatorTransport,
+    CredentialCreationOptions,
+    CredentialRequestOptions,
+    PublicKeyCredentialCreationOptions,
+    PublicKeyCredentialDescriptor,
+    PublicKeyCredentialHint,
+    PublicKeyCredentialParameters,
+    PublicKeyCredentialRequestOptions,
+    PublicKeyCredentialRpEntity,
+    PublicKeyCredentialType,
+    PublicKeyCredentialUserEntity,
+    RegistrationResponse,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)

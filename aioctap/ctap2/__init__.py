@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import AssertionResponse, AttestationResponse, Ctap2, CtapResponseError, Info
-from .bio import CaptureError, CaptureSample, FPBioEnrollment
+from .bio import BioEnrollment, CaptureError, CaptureSample, FPBioEnrollment, FPEnrollmentContext
 from .blob import LargeBlobs
 from .config import Config
 from .credman import CredentialManagement
@@ -12,6 +12,7 @@ from .pin import ClientPin, PinProtocol, PinProtocolV1, PinProtocolV2
 __all__ = [
     "AssertionResponse",
     "AttestationResponse",
+    "BioEnrollment",
     "CaptureError",
     "CaptureSample",
     "ClientPin",
@@ -20,6 +21,7 @@ __all__ = [
     "Ctap2",
     "CtapResponseError",
     "FPBioEnrollment",
+    "FPEnrollmentContext",
     "Info",
     "LargeBlobs",
     "PinProtocol",

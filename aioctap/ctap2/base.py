@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import IntEnum, unique
 from typing import Any, TypeVar
@@ -622,6 +622,16 @@ class Ctap2:
         ctap = cls(device, strict_cbor)
         await ctap.get_info()
         return ctap
+
+    def __await__(self) -> Generator[object, None, Ctap2]:
+        """``ctap = await Ctap2(device)``: fetch ``info`` (python-fido2's constructor does) unless it is known."""
+
+        async def connect() -> Ctap2:
+            if self._info is None:
+                await self.get_info()
+            return self
+
+        return connect().__await__()
 
     @property
     def info(self) -> Info:

@@ -17,7 +17,7 @@ from .pin import PinProtocol
 
 log = logging.getLogger(__name__)
 
-__all__ = ["CaptureError", "CaptureSample", "FPBioEnrollment"]
+__all__ = ["BioEnrollment", "CaptureError", "CaptureSample", "FPBioEnrollment", "FPEnrollmentContext"]
 
 
 class CaptureError(Exception):
@@ -56,7 +56,112 @@ class CaptureSample:
             raise CaptureError(self.feedback)
 
 
-class FPBioEnrollment:
+class BioEnrollment:
+    """Base of the biometric enrollment APIs (CTAP 2.1 §6.7), python-fido2's ``BioEnrollment``.
+
+    ``BioEnrollment(ctap, modality)``: ``ValueError`` when ``ctap.info`` has no bioEnroll (nor the 2.1 preview's
+    userVerificationMgmtPreview). Unlike python-fido2's constructor this one does not ask the authenticator for its
+    modality (a constructor cannot await): :meth:`get_modality` does.
+    """
+
+    @unique
+    class RESULT(IntEnum):
+        """authenticatorBioEnrollment response members (CTAP 2.1 §6.7)."""
+
+        MODALITY = 0x01
+        FINGERPRINT_KIND = 0x02
+        MAX_SAMPLES_REQUIRED = 0x03
+        TEMPLATE_ID = 0x04
+        LAST_SAMPLE_STATUS = 0x05
+        REMAINING_SAMPLES = 0x06
+        TEMPLATE_INFOS = 0x07
+        MAX_TEMPLATE_FRIENDLY_NAME = 0x08
+
+    @unique
+    class TEMPLATE_INFO(IntEnum):
+        """templateInfo members (CTAP 2.1 §6.7.4)."""
+
+        ID = 0x01
+        NAME = 0x02
+
+    @unique
+    class MODALITY(IntEnum):
+        """Bio modalities (CTAP 2.1 §6.7.1)."""
+
+        FINGERPRINT = 0x01
+
+    @staticmethod
+    def is_supported(info: Any) -> bool:
+        """True when authenticatorGetInfo ``info`` advertises bioEnroll (or, on FIDO_2_1_PRE, the preview's option)."""
+        if "bioEnroll" in info.options:
+            return True
+        return "FIDO_2_1_PRE" in info.versions and "userVerificationMgmtPreview" in info.options
+
+    def __init__(self, ctap: Ctap2, modality: int) -> None:
+        if not self.is_supported(ctap.info):
+            raise ValueError("Authenticator does not support BioEnroll")
+        self.ctap = ctap
+        self.modality = modality
+
+    async def get_modality(self) -> int:
+        """The authenticator's biometric modality (getModality, CTAP 2.1 §6.7.1)."""
+        r = await self.ctap.bio_enrollment(get_modality=True)
+        value = r.get(BioEnrollment.RESULT.MODALITY)
+        if not isinstance(value, int):
+            raise CtapResponseError("getModality response has no modality")
+        return value
+
+
+class FPEnrollmentContext:
+    """One fingerprint enrollment, python-fido2's ``FPEnrollmentContext`` (``FPBioEnrollment.enroll()``).
+
+    ``template_id = await enroller.capture()`` takes one sample (enrollBegin, then enrollCaptureNextSample): it is
+    None while more are needed (``enroller.remaining`` says how many), the template id when the enrollment is
+    complete, and a bad sample raises :class:`CaptureError`. ``await enroller.cancel()`` stops it. The object is also
+    an async iterator of :class:`CaptureSample` (aioctap's form), which never raises for a bad sample.
+    """
+
+    def __init__(
+        self, bio: FPBioEnrollment, timeout: int | None = None, on_keepalive: KeepaliveCallback | None = None
+    ) -> None:
+        self._bio = bio
+        self.timeout = timeout
+        self._on_keepalive = on_keepalive
+        self.template_id: bytes | None = None
+        self.remaining: int | None = None
+        self._iterator: AsyncGenerator[CaptureSample, None] | None = None
+
+    def __repr__(self) -> str:
+        return f"FPEnrollmentContext(remaining={self.remaining})"
+
+    async def capture(self, on_keepalive: KeepaliveCallback | None = None) -> bytes | None:
+        """Wait for one sample: None if more are needed, the template id when complete; CaptureError if not good."""
+        keepalive = on_keepalive or self._on_keepalive
+        if self.template_id is None:
+            self.template_id, status, self.remaining = await self._bio.enroll_begin(self.timeout, keepalive)
+        else:
+            status, self.remaining = await self._bio.enroll_capture_next(self.template_id, self.timeout, keepalive)
+        if status != FPBioEnrollment.FEEDBACK.FP_GOOD:
+            raise CaptureError(status)
+        return self.template_id if self.remaining == 0 else None
+
+    async def cancel(self) -> None:
+        """enrollCancel (CTAP 2.1 §6.7.3): stop the enrollment in progress."""
+        await self._bio.enroll_cancel()
+        self.template_id = None
+
+    def __aiter__(self) -> AsyncGenerator[CaptureSample, None]:
+        if self._iterator is None:
+            self._iterator = self._bio._samples(self.timeout, self._on_keepalive)
+        return self._iterator
+
+    async def aclose(self) -> None:
+        """Close an iteration in progress (``contextlib.aclosing``): an unfinished enrollment is cancelled."""
+        if self._iterator is not None:
+            await self._iterator.aclose()
+
+
+class FPBioEnrollment(BioEnrollment):
     """``FPBioEnrollment(ctap, pin_uv_protocol, pin_uv_token)``; the token needs the be permission.
 
     ``get_fingerprint_sensor_info`` works without a token (pass None for both).
@@ -133,7 +238,10 @@ class FPBioEnrollment:
         return "bioEnroll" in info.options or "userVerificationMgmtPreview" in info.options
 
     def __init__(self, ctap: Ctap2, pin_uv_protocol: PinProtocol | None, pin_uv_token: bytes | None) -> None:
+        # no bioEnroll check here (python-fido2's constructor has one): get_fingerprint_sensor_info and the CLI's
+        # messages rely on reaching the authenticator's own answer
         self.ctap = ctap
+        self.modality = FPBioEnrollment.MODALITY.FINGERPRINT
         self.pin_uv_protocol = pin_uv_protocol
         self.pin_uv_token = pin_uv_token
 
@@ -209,10 +317,21 @@ class FPBioEnrollment:
         """Cancel an ongoing enrollment."""
         await self._call(FPBioEnrollment.CMD.ENROLL_CANCEL, auth=False)
 
-    async def enroll(
+    def enroll(
         self, timeout: int | None = None, *, on_keepalive: KeepaliveCallback | None = None
+    ) -> FPEnrollmentContext:
+        """A fingerprint enrollment (CTAP 2.1 §6.7.2-§6.7.3), python-fido2's ``FPEnrollmentContext``.
+
+        Either ``await enroller.capture()`` until it returns the template id (python-fido2's loop), or iterate
+        ``async for sample in bio.enroll()`` over :class:`CaptureSample` items, the last of which (``done``)
+        carries the template id.
+        """
+        return FPEnrollmentContext(self, timeout, on_keepalive)
+
+    async def _samples(
+        self, timeout: int | None = None, on_keepalive: KeepaliveCallback | None = None
     ) -> AsyncGenerator[CaptureSample, None]:
-        """Async iterator of capture samples; the last one (``done``) carries the template id.
+        """Capture samples as an async generator.
 
         Abandoning the iteration (``break``, an exception, cancellation) cancels the enrollment on the device;
         wrap the iterator in ``contextlib.aclosing`` to make that happen at once rather than when it is collected.

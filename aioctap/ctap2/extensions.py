@@ -16,18 +16,36 @@ from enum import Enum, unique
 from typing import Any, ClassVar
 
 from ..webauthn import WebAuthnDataError, websafe_decode, websafe_encode
+from ._extension_outputs import (
+    AuthenticatorExtensionsLargeBlobInputs,
+    AuthenticatorExtensionsLargeBlobOutputs,
+    AuthenticatorExtensionsPRFInputs,
+    AuthenticatorExtensionsPRFOutputs,
+    AuthenticatorExtensionsPRFValues,
+    CredentialPropertiesOutput,
+    HMACGetSecretInput,
+    HMACGetSecretOutput,
+)
 from .base import AssertionResponse, AttestationResponse, Ctap2
 from .blob import LargeBlobs
 from .pin import ClientPin, PinProtocol, PinProtocolError
 
 __all__ = [
     "AuthenticationExtensionProcessor",
+    "AuthenticatorExtensionsLargeBlobInputs",
+    "AuthenticatorExtensionsLargeBlobOutputs",
+    "AuthenticatorExtensionsPRFInputs",
+    "AuthenticatorExtensionsPRFOutputs",
+    "AuthenticatorExtensionsPRFValues",
     "CredBlobExtension",
     "CredPropsExtension",
     "CredProtectExtension",
+    "CredentialPropertiesOutput",
     "Ctap2Extension",
     "ExtensionError",
     "ExtensionProcessor",
+    "HMACGetSecretInput",
+    "HMACGetSecretOutput",
     "HmacSecretExtension",
     "LargeBlobExtension",
     "MinPinLengthExtension",

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..cose import CoseError, CoseKey, EcdhEsHkdf256
+from ..ctap import KeepaliveCallback
 
 if TYPE_CHECKING:
     from .base import Ctap2
@@ -298,9 +299,22 @@ class ClientPin:
         return self.protocol.validate_token(self.protocol.decrypt(shared, enc))
 
     async def get_uv_token(
-        self, permissions: ClientPin.PERMISSION, permissions_rpid: str | None = None, *, on_keepalive: Any = None
+        self,
+        permissions: ClientPin.PERMISSION | None = None,
+        permissions_rpid: str | None = None,
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
     ) -> bytes:
-        """getPinUvAuthTokenUsingUvWithPermissions (built-in user verification)."""
+        """getPinUvAuthTokenUsingUvWithPermissions (CTAP 2.1 §6.5.5.7.3, built-in user verification).
+
+        python-fido2's signature; the subcommand has no default permissions (the authenticator answers
+        CTAP2_ERR_MISSING_PARAMETER without them), so ``permissions`` None is a ``ValueError`` here, as is an
+        authenticator without pinUvAuthToken support.
+        """
+        if not self.is_token_supported(self.ctap.info):
+            raise ValueError("Authenticator does not support get_uv_token")
+        if permissions is None:
+            raise ValueError("getPinUvAuthTokenUsingUvWithPermissions needs permissions (CTAP 2.1 §6.5.5.7.3)")
         key_agreement, shared = await self._get_shared_secret()
         resp = await self.ctap.client_pin(
             self.protocol.VERSION,

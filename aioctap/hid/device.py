@@ -87,6 +87,16 @@ class CtapHidDevice(CtapDevice):
     def __repr__(self) -> str:
         return f"CtapHidDevice(channel=0x{self.channel_id:08x}, capabilities=0x{self.capabilities:02x})"
 
+    _closed = False
+
+    def close(self) -> None:
+        """python-fido2's synchronous ``close()``: this channel takes no more commands (``TransportError``).
+
+        The connection and its reader task are released by :meth:`aclose` or at the end of the ``async with``
+        block that opened the device (a synchronous method cannot wait for them).
+        """
+        self._closed = True
+
     def call(
         self,
         cmd: int,
@@ -102,6 +112,8 @@ class CtapHidDevice(CtapDevice):
         :meth:`~aioctap.hid.router.HidConnection.transact` coroutine itself, without a frame of
         its own around it: the hot path of every command.
         """
+        if self._closed:
+            return _closed_call()
         return self.connection.transact(
             self._init.channel_id, cmd, data, on_keepalive=on_keepalive, timeout=self.timeout, retry_busy=True
         )
@@ -166,6 +178,10 @@ class CtapHidDevice(CtapDevice):
         from .backends.hidapi import watch_devices
 
         return watch_devices(interval)
+
+
+async def _closed_call() -> bytes:
+    raise TransportError("the device was closed (close())")
 
 
 class CallStream:
