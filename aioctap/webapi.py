@@ -26,21 +26,22 @@ import copy
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 from pydantic_core import ErrorDetails
 
 __all__ = [
+    "INTEGRAL",
     "REF_TEMPLATE",
     "Body",
     "Declared",
-    "Integer",
     "Operation",
     "Parameter",
     "Problem",
     "Reply",
+    "is_valid",
     "openapi_paths",
     "pattern_meaning",
     "problem",
@@ -48,7 +49,7 @@ __all__ = [
 ]
 
 REF_TEMPLATE = "#/components/schemas/{model}"
-_BRANCH = re.compile(r"^(?:@|[A-Z][A-Za-z0-9_]*$|function-|[a-z-]+\[)")
+_BRANCH = re.compile(r"^(?:@|[A-Z][A-Za-z0-9_]*$|function-|constrained-|[a-z-]+\[|(?:int|str|float|bool|none)$)")
 M = TypeVar("M")
 
 # what a pattern means, for error messages a person can act on ("must be base64url", not the regex itself)
@@ -74,11 +75,12 @@ def _integral(value: object) -> object:
     return value
 
 
-Integer = Annotated[int, BeforeValidator(_integral)]
-"""A JSON integer: an int, or a number with no fractional part (``2.0``), as JSON Schema's ``integer``."""
+INTEGRAL = BeforeValidator(_integral)
+"""Annotate an ``int`` with this (after its limits) to accept JSON integers as JSON Schema's ``integer`` does:
+a number with no fractional part (``2.0``) too: ``Annotated[int, Field(ge=0), INTEGRAL]``."""
 
-# a declared type: a Body subclass, or any type pydantic validates (an Annotated union, a list of models)
-Declared = Any
+# a declared type: a Body subclass, any type pydantic validates (Annotated[str, Field(...)]), or a TypeAdapter
+Declared = object
 
 
 @dataclass(frozen=True)
@@ -146,22 +148,30 @@ def _words(e: ErrorDetails) -> tuple[str, bool, str]:
     return where, False, text
 
 
-_ADAPTERS: dict[int, TypeAdapter[Any]] = {}
+_ADAPTERS: dict[int, TypeAdapter[object]] = {}
 
 
-def adapter(declared: type[M]) -> TypeAdapter[M]:
+def adapter(declared: Declared) -> TypeAdapter[object]:
     """The (cached) TypeAdapter of a declared type."""
+    if isinstance(declared, TypeAdapter):
+        return declared
     found = _ADAPTERS.get(id(declared))
     if found is None:
         found = _ADAPTERS[id(declared)] = TypeAdapter(declared)
     return found
 
 
-def validate(declared: type[M], data: object) -> M:
+@overload
+def validate(declared: TypeAdapter[M], data: object) -> M: ...
+@overload
+def validate(declared: type[M], data: object) -> M: ...
+def validate(declared: TypeAdapter[M] | type[M], data: object) -> M:
     """``data`` (decoded JSON) as the declared type; :class:`pydantic.ValidationError` when it is not one."""
     if isinstance(declared, type) and issubclass(declared, BaseModel):
-        return declared.model_validate(data)  # type: ignore[return-value]
-    return adapter(declared).validate_python(data, strict=True)
+        return declared.model_validate(data)
+    if isinstance(declared, TypeAdapter):
+        return declared.validate_python(data, strict=True)
+    return adapter(declared).validate_python(data, strict=True)  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)
@@ -218,7 +228,7 @@ def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, Any], dict
             want(param.declared, "validation")
     generator = GenerateJsonSchema(ref_template=REF_TEMPLATE)
     mapping, defs = generator.generate_definitions(inputs)
-    schemas: dict[str, Any] = dict(defs)
+    schemas: dict[str, Any] = {str(name): value for name, value in defs.items()}
 
     def schema(declared: Declared, mode: JsonSchemaMode) -> dict[str, Any]:
         return copy.deepcopy(dict(mapping[(id(declared), mode)]))
@@ -235,11 +245,11 @@ def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, Any], dict
         if op.parameters:
             item["parameters"] = []
             for p in op.parameters:
-                param: dict[str, Any] = {"name": p.name, "in": p.where, "required": p.required,
-                                         "schema": schema(p.declared, "validation")}  # fmt: skip
+                described: dict[str, Any] = {"name": p.name, "in": p.where, "required": p.required,
+                                             "schema": schema(p.declared, "validation")}  # fmt: skip
                 if p.description:
-                    param["description"] = p.description
-                item["parameters"].append(param)
+                    described["description"] = p.description
+                item["parameters"].append(described)
         if op.request is not None:
             item["requestBody"] = {
                 "required": True,
@@ -259,20 +269,10 @@ def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, Any], dict
     return paths, schemas
 
 
-def schema_of(declared: Declared) -> dict[str, Any]:
-    """The JSON Schema of one declared type (references inlined under ``$defs``), for tests and tools."""
-    return adapter(declared).json_schema()
-
-
-def dump(value: BaseModel) -> dict[str, Any]:
-    """A declared answer as JSON-ready data: members that are ``None`` left out."""
-    return value.model_dump(mode="json", exclude_none=True)
-
-
 def is_valid(declared: Declared, data: object) -> bool:
     """Whether ``data`` validates as the declared type."""
     try:
-        validate(declared, data)
+        adapter(declared).validate_python(data, strict=True)
     except ValidationError:
         return False
     return True

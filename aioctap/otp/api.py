@@ -588,6 +588,7 @@ def _endpoint(methods: dict[str, Handler]) -> Callable[[Request], Awaitable[Resp
 
 _ERROR = TalerErrorDetail
 _BEARER = ({"bearer": ()},)
+_TAGS = ("otp-devices",)
 _MALFORMED = Reply("the body, a parameter or the query does not follow its declaration (TALER_EC 22, 25 or 26)", _ERROR)
 _UNAUTHORIZED = Reply("missing, unknown, expired or insufficient bearer token", _ERROR)
 _STORE_DOWN = Reply("the store is unavailable (TALER_EC_GENERIC_DB_STORE_FAILED / _FETCH_FAILED)", _ERROR)
@@ -600,17 +601,16 @@ _DEVICE = Parameter("device_id", DeviceId)
 
 def _operations(prefix: str, base: tuple[Parameter, ...]) -> tuple[Operation, ...]:
     device = (*base, _DEVICE)
-    common = {"tags": ("otp-devices",), "security": _BEARER}
     return (
         Operation("POST", f"{prefix}/private/otp-devices", "Add an OTP device",
                   {204: Reply("added (or the same device again)"), 400: _MALFORMED, 401: _UNAUTHORIZED,
                    409: Reply("a device with this id and other details exists", _ERROR), 413: _TOO_LARGE,
                    503: _STORE_DOWN},
-                  OtpDeviceAddDetails, base, **common),
+                  OtpDeviceAddDetails, base, tags=_TAGS, security=_BEARER),
         Operation("GET", f"{prefix}/private/otp-devices", "List the OTP devices",
                   {200: Reply("the devices", OtpDevicesSummaryResponse), 400: _MALFORMED, 401: _UNAUTHORIZED,
                    503: _STORE_DOWN},
-                  None, base, **common),
+                  None, base, tags=_TAGS, security=_BEARER),
         Operation("GET", f"{prefix}/private/otp-devices/{{device_id}}",
                   "An OTP device (otp_code when the query gives what its algorithm needs)",
                   {200: Reply("the device", OtpDeviceDetails), 400: _MALFORMED, 401: _UNAUTHORIZED, 404: _NO_DEVICE,
@@ -618,29 +618,29 @@ def _operations(prefix: str, base: tuple[Parameter, ...]) -> tuple[Operation, ..
                   None,
                   (*device, Parameter("faketime", FakeTime, "query", required=False),
                    Parameter("price", Price, "query", required=False)),
-                  **common),
+                  tags=_TAGS, security=_BEARER),
         Operation("PATCH", f"{prefix}/private/otp-devices/{{device_id}}", "Change an OTP device",
                   {204: _DONE, 400: _MALFORMED, 401: _UNAUTHORIZED, 404: _NO_DEVICE, 413: _TOO_LARGE,
                    503: _STORE_DOWN},
-                  OtpDevicePatchDetails, device, **common),
+                  OtpDevicePatchDetails, device, tags=_TAGS, security=_BEARER),
         Operation("DELETE", f"{prefix}/private/otp-devices/{{device_id}}", "Delete an OTP device",
                   {204: _DONE, 400: _MALFORMED, 401: _UNAUTHORIZED, 404: _NO_DEVICE, 503: _STORE_DOWN},
-                  None, device, **common),
+                  None, device, tags=_TAGS, security=_BEARER),
         Operation("POST", f"{prefix}/private/token", "Create a bearer token (never more than the caller's own)",
                   {200: Reply("the new token", LoginTokenSuccessResponse), 400: _MALFORMED, 401: _UNAUTHORIZED,
                    413: _TOO_LARGE, 503: _STORE_DOWN},
-                  LoginTokenRequest, base, **common),
+                  LoginTokenRequest, base, tags=_TAGS, security=_BEARER),
         Operation("DELETE", f"{prefix}/private/token", "Revoke the calling token",
                   {204: _DONE, 400: _MALFORMED, 401: _UNAUTHORIZED,
                    403: Reply("the administrator token cannot be revoked", _ERROR), 503: _STORE_DOWN},
-                  None, base, **common),
+                  None, base, tags=_TAGS, security=_BEARER),
         Operation("GET", f"{prefix}/private/tokens", "List the tokens (never their secrets)",
                   {200: Reply("the tokens", TokenInfos), 400: _MALFORMED, 401: _UNAUTHORIZED, 503: _STORE_DOWN},
-                  None, base, **common),
+                  None, base, tags=_TAGS, security=_BEARER),
         Operation("DELETE", f"{prefix}/private/tokens/{{serial}}", "Revoke a token",
                   {204: _DONE, 400: _MALFORMED, 401: _UNAUTHORIZED,
                    404: Reply("unknown token serial (TALER_EC_GENERIC_TOKEN_UNKNOWN)", _ERROR), 503: _STORE_DOWN},
-                  None, (*base, Parameter("serial", TokenSerial)), **common),
+                  None, (*base, Parameter("serial", TokenSerial)), tags=_TAGS, security=_BEARER),
     )  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ..webapi import Body, Integer, pattern_meaning
+from ..webapi import INTEGRAL, Body, pattern_meaning
 from .taler import ALGORITHMS, MAX_AMOUNT_VALUE
 
 __all__ = [
@@ -87,10 +87,10 @@ TokenSerial = Annotated[str, Field(description="a token's serial, as listed by G
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION, pattern=TEXT)]
 OtpKey = Annotated[str, Field(pattern=OTP_KEY, description="base32 secret; never returned")]
 Algorithm = Annotated[
-    Annotated[Integer, Field(ge=0, le=2)] | Annotated[str, Field(pattern=ALGORITHM_NAME)],
+    Annotated[int, Field(ge=0, le=2), INTEGRAL] | Annotated[str, Field(pattern=ALGORITHM_NAME)],
     Field(description="0 none, 1 TOTP without price, 2 TOTP with price (or the names, in any case)"),
 ]
-Counter = Annotated[Integer, Field(ge=0, lt=1 << 64)]
+Counter = Annotated[int, Field(ge=0, lt=1 << 64), INTEGRAL]
 Price = Annotated[str, Field(pattern=PRICE, description="a Taler amount, CUR:VALUE[.FRAC]")]
 FakeTime = Annotated[str, Field(pattern=FAKETIME, description="seconds since the epoch")]
 
@@ -147,7 +147,7 @@ class OtpDevicesSummaryResponse(Body):
 class RelativeTime(Body):
     """Taler RelativeTime: microseconds, or "forever"."""
 
-    d_us: Annotated[Integer, Field(gt=0, lt=1 << 62)] | Literal["forever"]
+    d_us: Annotated[int, Field(gt=0, lt=1 << 62), INTEGRAL] | Literal["forever"]
 
 
 class LoginTokenRequest(Body):

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Discriminator, Field, GetJsonSchemaHandler, Tag
+from pydantic import ConfigDict, Discriminator, Field, GetJsonSchemaHandler, Tag, TypeAdapter
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -144,12 +144,17 @@ class _TellsByRegistrationMembers:
         return out
 
 
-AttestationOptionsRequest = Annotated[
-    Annotated[ServerPublicKeyCredentialCreationOptionsRequest, Tag("@registration")]
-    | Annotated[ServerPublicKeyCredentialGetOptionsRequest, Tag("@authentication")],
-    Discriminator(_options_kind),
-    _TellsByRegistrationMembers(),
-]
+AttestationOptionsRequest: TypeAdapter[
+    ServerPublicKeyCredentialCreationOptionsRequest | ServerPublicKeyCredentialGetOptionsRequest
+] = TypeAdapter(
+    Annotated[
+        Annotated[ServerPublicKeyCredentialCreationOptionsRequest, Tag("@registration")]
+        | Annotated[ServerPublicKeyCredentialGetOptionsRequest, Tag("@authentication")],
+        Discriminator(_options_kind),
+        _TellsByRegistrationMembers(),
+    ]
+)
+"""The body of /fido2/attestation/options: a creation request, or a get request (see is_authentication_request)."""
 
 
 class ServerAuthenticatorAttestationResponse(Body):

@@ -47,6 +47,12 @@ _NOT_YOURS = Reply(
     "for both, with no user handle and no credential id)",
     ServerResponse,
 )
+_MALFORMED_OR_NO_USER = Reply(
+    "status failed: the body does not follow this declaration; or, in the --conformance test mode only, the user "
+    "name given for an authentication has no account or no credential, as the FIDO conformance tool expects (the "
+    "account mode answers every user name alike, WebAuthn L3 §14.6.2)",
+    ServerResponse,
+)
 _TOO_LARGE = Reply("the body is larger than 64 KiB", ServerResponse)
 _SIGNED_IN = ({"account": ()},)
 _CREDENTIAL_ID = Parameter("credential_id", CredentialId, description="the credential's id, base64url")
@@ -61,11 +67,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
                 "status ok: creation options, or request options when the body asked for an authentication",
                 ServerPublicKeyCredentialCreationOptionsResponse | ServerPublicKeyCredentialGetOptionsResponse,
             ),
-            400: Reply(
-                "status failed: the body does not follow this declaration (or, in the --conformance test mode, the "
-                "user name given for an authentication has no account or no credential)",
-                ServerResponse,
-            ),
+            400: _MALFORMED_OR_NO_USER,
             403: _NOT_YOURS,
             413: _TOO_LARGE,
             503: _STORE_DOWN,
@@ -96,11 +98,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
         "Start an authentication",
         {
             200: Reply("status ok: request options", ServerPublicKeyCredentialGetOptionsResponse),
-            400: Reply(
-                "status failed: the body does not follow this declaration (or, in the --conformance test mode, the "
-                "user name has no account or no credential)",
-                ServerResponse,
-            ),
+            400: _MALFORMED_OR_NO_USER,
             413: _TOO_LARGE,
             503: _STORE_DOWN,
         },

@@ -8,7 +8,7 @@ import json
 import math
 from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 
 from ..webapi import problem, validate
@@ -58,7 +58,7 @@ async def body(request: Request) -> dict[str, Any]:
     return data
 
 
-async def declared(request: Request, kind: type[T]) -> tuple[T, dict[str, Any]]:
+async def declared(request: Request, kind: type[T] | TypeAdapter[T]) -> tuple[T, dict[str, Any]]:
     """The request body validated as its declaration ``kind``, and the JSON object it came from."""
     data = await body(request)
     try:
