@@ -24,13 +24,19 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
+
+import aioctap
+from aioctap.client import WebAuthnClient
+from aioctap.server.responses import ACCOUNT_COOKIE
 
 schemathesis = pytest.importorskip("schemathesis")
 
@@ -38,7 +44,7 @@ from schemathesis.config import SchemathesisConfig  # noqa: E402
 from schemathesis.engine import Status, events, from_schema  # noqa: E402
 
 ADMIN_TOKEN = "secret-token:" + "s" * 40
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 20
 # the positive-data check's default expectations, plus the declared 400 of a ceremony that fails
 CEREMONY_STATUSES = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
 RESULT_OPERATIONS = ["/fido2/attestation/result", "/fido2/assertion/result"]
@@ -103,6 +109,34 @@ def server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live]:
         assert "Traceback" not in out, out
 
 
+async def _sign_in(url: str) -> str:
+    """A new account, signed in with a passkey of aioctap's software authenticator: its session token."""
+    async with aioctap.open_device("virtual") as device, httpx.AsyncClient(base_url=url, timeout=10) as http:
+        client = WebAuthnClient(device, url)
+        name = f"schemathesis-{os.urandom(4).hex()}"
+        r = await http.post("/fido2/attestation/options", json={"username": name, "displayName": name})
+        r = await http.post("/fido2/attestation/result", json=await client.create(r.json()))
+        assert r.status_code == 200, r.text
+        r = await http.post("/fido2/assertion/options", json={"username": name})
+        r = await http.post("/fido2/assertion/result", json=await client.get(r.json()))
+        assert r.status_code == 200, r.text
+        return str(r.cookies[ACCOUNT_COOKIE])
+
+
+class SignedIn:
+    """Schemathesis auth for the account operations: a signed-in session cookie (a new one each second at most,
+    since the run's own POST /fido2/logout ends the session it uses)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def get(self, case: Any, ctx: Any) -> str:
+        return anyio.run(_sign_in, self.url)
+
+    def set(self, case: Any, data: str, ctx: Any) -> None:
+        case.cookies = {**(case.cookies or {}), ACCOUNT_COOKIE: data}
+
+
 def run_schemathesis(
     url: str, *, conformance: bool = False, max_examples: int = MAX_EXAMPLES, seed: int = 1
 ) -> tuple[int, int, list[Found]]:
@@ -124,15 +158,25 @@ def run_schemathesis(
         }
     )
     schema = schemathesis.openapi.from_url(f"{url}/openapi.json", config=config)
+    signed_in = SignedIn(url)
+    schema.auth.auth(refresh_interval=1).apply_to(path_regex="^/fido2/(account|credentials)")(
+        type("Provider", (), {"get": lambda self, case, ctx: signed_in.get(case, ctx),
+                              "set": lambda self, case, data, ctx: signed_in.set(case, data, ctx)})
+    )  # fmt: skip
     operations = sum(1 for result in schema.get_all_operations() if result.ok())
     found: set[Found] = set()
     cases: set[str] = set()
     errors: list[str] = []
     details: list[str] = []
+    answers: dict[str, Counter[int]] = {}
     for event in from_schema(schema).execute():
         if isinstance(event, events.ScenarioFinished):
             recorder = event.recorder
             cases.update(recorder.cases)
+            for case_id in recorder.cases:
+                response = recorder.find_response(case_id=case_id)
+                if response is not None:
+                    answers.setdefault(recorder.label, Counter())[response.status_code] += 1
             for case_id, nodes in recorder.checks.items():
                 for node in nodes:
                     if node.status == Status.FAILURE and node.failure_info is not None:
@@ -147,6 +191,7 @@ def run_schemathesis(
     assert not errors, "\n".join(errors)
     if details:
         print("\n".join(details[:40]))
+    print("\n".join(f"{label}: {dict(sorted(count.items()))}" for label, count in sorted(answers.items())))
     return operations, len(cases), sorted(found, key=str)
 
 
