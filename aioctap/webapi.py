@@ -92,12 +92,12 @@ class Problem:
     message: str
 
 
-def problem(error: ValidationError) -> Problem:
+def problem(error: ValidationError, subject: str = "the request body") -> Problem:
     """The first error of ``error`` in words: ``'where' must be ...`` (a union's branches that failed at the
-    same place joined with "or")."""
+    same place joined with "or"); ``subject`` names the value itself (a body, a parameter)."""
     errors = [_words(e) for e in error.errors(include_url=False)]
     where, missing, first = errors[0]
-    what = f"'{where}'" if where else "the request body"
+    what = f"'{where}'" if where else subject
     if missing:
         return Problem(where, True, f"{what} is required")
     texts = [first]

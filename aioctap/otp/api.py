@@ -164,12 +164,12 @@ async def _read_json(request: Request) -> dict[str, Any]:
     return data
 
 
-def _valid(kind: type[T], value: object) -> T:
+def _valid(kind: type[T], value: object, subject: str = "the request body") -> T:
     """``value`` as its declaration (:mod:`aioctap.otp.bodies`); a Taler 400 saying what is wrong otherwise."""
     try:
         return validate(kind, value)
     except ValidationError as e:
-        p = problem(e)
+        p = problem(e, subject)
         raise TalerError(400, EC_PARAMETER_MISSING if p.missing else EC_PARAMETER_MALFORMED, p.message) from None
 
 
@@ -179,7 +179,7 @@ async def _declared(request: Request, kind: type[T]) -> T:
 
 
 def _check_name(kind: str, value: str) -> str:
-    _valid(InstanceId if kind == "instance" else DeviceId, value)
+    _valid(InstanceId if kind == "instance" else DeviceId, value, f"the {kind} identifier")
     return value
 
 
@@ -552,13 +552,7 @@ def _duration(value: RelativeTime | float | None) -> float | None:
 def _query(request: Request, name: str, kind: type[str]) -> str | None:
     """A query parameter as its declaration, or None when absent."""
     value = request.query_params.get(name)
-    if value is None:
-        return None
-    try:
-        return validate(kind, value)
-    except ValidationError as e:
-        what = problem(e).message.replace("the request body", repr(name))
-        raise TalerError(400, EC_PARAMETER_MALFORMED, f"query {what}") from None
+    return None if value is None else _valid(kind, value, f"query {name!r}")
 
 
 Handler = Callable[..., Awaitable[Response]]
