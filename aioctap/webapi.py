@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal, TypeVar, overload
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, ValidationError
@@ -207,7 +207,6 @@ class Operation:
     tags: Sequence[str] = ()
     security: Sequence[Mapping[str, Sequence[str]]] = ()
     description: str = ""
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -264,7 +263,6 @@ def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, Any], dict
                 answer["content"] = {reply.media_type: {}}
             responses[str(status)] = answer
         item["responses"] = responses
-        item.update(op.extra)
         paths.setdefault(op.path, {})[op.method.lower()] = item
     return paths, schemas
 

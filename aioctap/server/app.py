@@ -21,6 +21,9 @@
 
 Every answer is a ServerResponse: ``status`` ``"ok"`` with an empty ``errorMessage``, or ``"failed"`` with a
 non-empty ``errorMessage`` saying what was wrong (HTTP 400 for bad input, 503 when the store fails).
+Each request and response body is declared once (:mod:`aioctap.server.bodies`, pydantic): the declaration
+validates the body before a handler sees it, shapes the answer, and generates ``/openapi.json``
+(:mod:`aioctap.server.openapi`).
 
 Two modes. By default (accounts): a new user name may open an account (``registration="open"``), and
 adding a credential to an existing account needs that account's signed-in session; otherwise the answer

@@ -4,7 +4,7 @@ shape what they answer, and generate ``/openapi.json`` (:mod:`aioctap.server.ope
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Discriminator, Field, GetJsonSchemaHandler, Tag, TypeAdapter
 from pydantic.json_schema import JsonSchemaValue
@@ -127,7 +127,7 @@ def is_authentication_request(data: object) -> bool:
     return isinstance(data, dict) and not any(name in data for name in REGISTRATION_ONLY)
 
 
-def _options_kind(data: Any) -> str:
+def _options_kind(data: object) -> str:
     return "@authentication" if is_authentication_request(data) else "@registration"
 
 
@@ -181,8 +181,8 @@ class ServerPublicKeyCredential(Body):
     rawId: CredentialId | None = None
     type: Literal["public-key"]
     response: ServerAuthenticatorAttestationResponse | ServerAuthenticatorAssertionResponse
-    getClientExtensionResults: dict[str, Any] | None = None
-    clientExtensionResults: dict[str, Any] | None = None
+    getClientExtensionResults: dict[str, object] | None = None
+    clientExtensionResults: dict[str, object] | None = None
     fido2SessionId: str | None = Field(
         default=None, description="the session of the options response (or the fido2-session cookie)"
     )
