@@ -66,6 +66,7 @@ BUSY_RETRY_DELAY = 0.02  # seconds between retries of a request the device answe
 _KEEPALIVE, _ERROR, _INIT, _CANCEL = int(CTAPHID.KEEPALIVE), int(CTAPHID.ERROR), int(CTAPHID.INIT), int(CTAPHID.CANCEL)
 _CHANNEL_BUSY = int(CtapError.ERR.CHANNEL_BUSY)
 _NO_REPORTS: tuple[bytes, ...] = ()
+_NOT_REQUESTS = frozenset((_KEEPALIVE, _ERROR, _CANCEL))
 _INIT_HEADER = struct.Struct(">IBH")  # channel id, 0x80 | command, payload length (§11.2.4)
 
 
@@ -250,7 +251,7 @@ class HostCore:
         self._allocations.pop(nonce, None)
 
     def send(
-        self, cid: int, cmd: int, data: bytes, now: float, timeout: float, *, retry_busy: bool = False
+        self, cid: int, cmd: int, data: bytes, now: float, timeout: float, retry_busy: bool = False
     ) -> Sequence[bytes]:
         """Start a transaction on ``cid``; return the reports to send now.
 
@@ -261,9 +262,9 @@ class HostCore:
         retried every ``busy_retry_delay`` s for up to ``timeout`` s. One transaction per channel:
         another before the outcome of this one is a :class:`RuntimeError`.
         """
-        if cid == BROADCAST_CID or not 0 < cid < BROADCAST_CID:
+        if not 0 < cid < BROADCAST_CID:
             raise CtapHidProtocolError(f"channel id 0x{cid:x} cannot carry a transaction")
-        if cmd in (_KEEPALIVE, _ERROR, _CANCEL):
+        if cmd in _NOT_REQUESTS:
             raise CtapHidProtocolError(f"command 0x{cmd:02x} is not a request")
         size = self.packet_size
         if len(data) <= size - 7 and 0 <= cmd <= 0x7F:  # one report (the common case)

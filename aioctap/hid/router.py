@@ -321,8 +321,15 @@ class HidConnection:
             event = events[0]
             if type(event) is Answer:  # the commonest report: a short answer
                 waiter = self._waiters.get(event.cid)
-                if waiter is not None:
-                    waiter.finish(event.data)
+                if waiter is not None and not waiter.done:  # waiter.finish(), inlined
+                    waiter.done = True
+                    waiter.result = event.data
+                    future = waiter.future
+                    if future is not None:
+                        if not future.done():
+                            future.set_result(None)
+                    elif waiter.event is not None:
+                        waiter.event.set()
                 return
         self._after(out, events)
 
@@ -443,7 +450,7 @@ class HidConnection:
                 raise self._closed
             waiter = _Waiter(on_keepalive)
             core = self._core
-            reports = core.send(cid, cmd, data, self._clock(), timeout, retry_busy=retry_busy)
+            reports = core.send(cid, cmd, data, self._clock(), timeout, retry_busy)
             self._waiters[cid] = waiter
             try:
                 deadline = core.next_deadline
