@@ -19,14 +19,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from ..ctap import STATUS, CtapError, TransportError
-from ..ctap1 import ApduError, Ctap1
+from ..ctap import STATUS
+from ..ctap1 import Ctap1
 from ..ctap2 import ClientPin, Config, CredentialManagement, Ctap2, FPBioEnrollment, LargeBlobs
-from ..ctap2.base import CtapResponseError
-from ..ctap2.pin import PinProtocol, PinProtocolError
+from ..ctap2.pin import PinProtocol
+from ..hid.host_core import CtapHidTimeout
 from ..hid.protocol import CAPABILITY
 from ..webauthn import WebAuthnDataError, websafe_decode, websafe_encode
-from .devices import DEVICE_ENV, NoDeviceError, resolve_address
+from .devices import DEVICE_ENV, resolve_address
+from .errors import CliError, unwrap
 
 PIN_ENV = "AIOCTAP_PIN"
 NEW_PIN_ENV = "AIOCTAP_NEW_PIN"
@@ -46,36 +47,6 @@ NewPinOpt = Annotated[
 
 console = Console()
 err_console = Console(stderr=True)
-
-
-class CliError(Exception):
-    """A failure explained to the user (exit status 1)."""
-
-
-HINTS = {
-    CtapError.ERR.PIN_INVALID: "wrong PIN",
-    CtapError.ERR.PIN_BLOCKED: "the PIN is blocked: only 'aioctap reset' helps now (it erases everything)",
-    CtapError.ERR.PIN_AUTH_BLOCKED: "too many wrong PINs: unplug and plug in the authenticator, then retry",
-    CtapError.ERR.PIN_NOT_SET: "no PIN is set: use 'aioctap pin set'",
-    CtapError.ERR.PIN_POLICY_VIOLATION: "the new PIN does not meet the authenticator's PIN policy",
-    CtapError.ERR.PUAT_REQUIRED: "this needs a PIN: set one with 'aioctap pin set'",
-    CtapError.ERR.NOT_ALLOWED: "not allowed now (reset works only shortly after plugging in)",
-    CtapError.ERR.OPERATION_DENIED: "the user refused",
-    CtapError.ERR.USER_ACTION_TIMEOUT: "nobody touched the authenticator in time",
-    CtapError.ERR.NO_CREDENTIALS: "no such credential",
-    CtapError.ERR.KEEPALIVE_CANCEL: "cancelled",
-}
-
-
-def _unwrap(exc: BaseException) -> BaseException:
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    return exc
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(1)
 
 
 class Session:
@@ -118,31 +89,38 @@ class Session:
 
 
 def run(address: str | None, pin: str | None, body: Callable[[Session], Awaitable[None]]) -> None:
-    """Open the device, run ``body``, and turn failures into one clear line and exit status 1."""
+    """Open the device and run ``body``; failures are reported by the root command (:mod:`.errors`)."""
     from ..hid.address import open_device
 
     async def main() -> None:
         resolved = await resolve_address(address)
-        async with open_device(resolved) as device:
-            if not device.capabilities & CAPABILITY.CBOR:
-                version = await Ctap1(device).get_version()
-                raise CliError(f"{resolved} is a U2F-only ({version}) authenticator: this command needs CTAP2")
-            await body(Session(await Ctap2.create(device), pin))
+        try:
+            async with open_device(resolved) as device:
+                if not device.capabilities & CAPABILITY.CBOR:
+                    version = await Ctap1(device).get_version()
+                    raise CliError(f"{resolved} is a U2F-only ({version}) authenticator: this command needs CTAP2")
+                ctap = await Ctap2.create(device)
+                await body(Session(ctap, pin))
+        except* TimeoutError as group:
+            raise no_answer(resolved, group) from None
 
     try:
         anyio.run(main)
-    except Exception as raised:
-        e = _unwrap(raised)
-        if type(e).__module__.partition(".")[0] in ("typer", "click"):
-            raise e from None  # Abort at a prompt (Ctrl-C, end of input), a bad parameter: typer reports it
-        if isinstance(e, CtapError):
-            hint = HINTS.get(e.code) if isinstance(e.code, CtapError.ERR) else None
-            raise _fail(f"the authenticator answered {e.code}" + (f": {hint}" if hint else "")) from None
-        if isinstance(e, CliError | NoDeviceError | TransportError | CtapResponseError | PinProtocolError | ApduError):
-            raise _fail(str(e)) from None
-        if isinstance(e, ValueError | OSError | TimeoutError):  # bad address, unreachable device, bad input
-            raise _fail(f"{type(e).__name__}: {e}") from None
-        raise
+    except BaseExceptionGroup as group:
+        raise unwrap(group) from None
+
+
+def no_answer(address: str, group: BaseExceptionGroup[TimeoutError]) -> BaseException:
+    """A timeout while opening ``address`` explained: nothing listening on a ``udp:`` address, or a silent device."""
+    e = unwrap(group)
+    if isinstance(e, CtapHidTimeout) and "CTAPHID_INIT" in str(e):
+        if address.startswith("udp:"):
+            return CliError(
+                f"nothing answers at {address}",
+                f"start a software authenticator there: aioctap virtual --udp {address[len('udp:') :]}",
+            )
+        return CliError(f"{address} does not answer", "unplug and plug in the authenticator, then retry")
+    return e
 
 
 def _cred_id(value: str) -> bytes:
@@ -503,7 +481,10 @@ def _register_blobs(app: typer.Typer) -> None:
     def put(credential_id: str, source: str, device: DeviceOpt = None, pin: PinOpt = None) -> None:
         """Store SOURCE (a file, or - for standard input) as the large blob of a discoverable credential."""
         cred_id = _cred_id(credential_id)
-        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        try:
+            data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        except OSError as e:
+            raise typer.BadParameter(f"cannot read {source}: {e.strerror or e}", param_hint="SOURCE") from None
 
         async def body(s: Session) -> None:
             blobs, key = await _blob_key(s, cred_id, write=True)

@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from .._concurrency import task_group
+from .errors import CliError, explain, unwrap
 
 __all__ = ["DemoFailed", "register", "run_demo"]
 
@@ -43,12 +44,12 @@ class DemoFailed(Exception):
         self.reason = reason
 
 
-def _reason(e: BaseException) -> str:
-    """A one-line description of an error (its type and message; messages never carry secrets)."""
-    while isinstance(e, BaseExceptionGroup) and len(e.exceptions) == 1:
-        e = e.exceptions[0]  # what a task group wrapped
-    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+def _explain(e: BaseException) -> CliError:
+    """A one-line description of an error, and a hint when there is one (messages never carry secrets)."""
+    e = unwrap(e)  # what a task group wrapped
+    if isinstance(e, TimeoutError) and "CTAPHID_INIT" in str(e):
+        return CliError("the authenticator does not answer", "is 'aioctap virtual' running at that udp: address?")
+    return explain(e)
 
 
 @dataclass
@@ -83,8 +84,11 @@ class _Runner:
         except DemoFailed:
             raise
         except Exception as e:
-            self.console.print(f"[bold red]✗ {self.count}. {escape(name)} failed: {escape(_reason(e))}[/]")
-            raise DemoFailed(name, _reason(e)) from e
+            error = _explain(e)
+            self.console.print(f"[bold red]✗ {self.count}. {escape(name)} failed: {escape(error.message)}[/]")
+            if error.hint:
+                self.console.print(f"   hint: {escape(error.hint)}")
+            raise DemoFailed(name, error.message) from e
         self.console.print(f"[green]✓[/] {self.count}. [bold]{escape(name)}[/]: {escape(detail)}")
 
     def skip(self, name: str, why: str) -> None:
@@ -122,7 +126,7 @@ async def _serve(app: Any, sock: socket.socket) -> AsyncIterator[None]:
             with anyio.fail_after(SERVER_START_TIMEOUT):
                 while not server.started:
                     if stopped.is_set():
-                        raise RuntimeError("the HTTP server did not start")
+                        raise CliError("the HTTP server did not start")
                     await anyio.sleep(0.01)
             yield
         finally:
@@ -138,10 +142,10 @@ async def _post(ctx: _Context, path: str, body: dict[str, Any]) -> dict[str, Any
     try:
         data = response.json()
     except ValueError:
-        raise RuntimeError(f"POST {path}: HTTP {response.status_code}, not JSON") from None
+        raise CliError(f"POST {path}: HTTP {response.status_code}, not JSON") from None
     if not isinstance(data, dict) or data.get("status") != "ok":
         message = data.get("errorMessage") if isinstance(data, dict) else None
-        raise RuntimeError(f"POST {path}: HTTP {response.status_code}: {message or 'request failed'}")
+        raise CliError(f"POST {path}: HTTP {response.status_code}: {message or 'request failed'}")
     return data
 
 
@@ -158,7 +162,7 @@ async def _pin_step(ctx: _Context) -> str:
 
     info = ctx.ctap.info
     if not ClientPin.is_supported(info):
-        raise RuntimeError("the authenticator has no clientPin support")
+        raise CliError("the authenticator has no clientPin support")
     client_pin = ClientPin(ctx.ctap)
     if not info.options.get("clientPin"):
         pin = ctx.pin or DEFAULT_PIN
@@ -168,14 +172,14 @@ async def _pin_step(ctx: _Context) -> str:
         how = "given with --pin" if pin != DEFAULT_PIN else "the demo default, see --help"
         return f"PIN set with ClientPin.set_pin (protocol {client_pin.protocol.VERSION}; {how})"
     if ctx.pin is None:
-        raise RuntimeError("the authenticator already has a PIN: pass it with --pin")
+        raise CliError("the authenticator already has a PIN: pass it with --pin")
     retries, _ = await client_pin.get_pin_retries()
     # check the PIN now so that a wrong one fails here, not in the middle of a registration
     try:
         await client_pin.get_pin_token(ctx.pin, ClientPin.PERMISSION.GET_ASSERTION, ORIGIN_HOST)
     except CtapError as e:
         if e.code in (CtapError.ERR.PIN_INVALID, CtapError.ERR.PIN_BLOCKED, CtapError.ERR.PIN_AUTH_BLOCKED):
-            raise RuntimeError(
+            raise CliError(
                 f"the authenticator refused the PIN given with --pin ({e.code.name}; {retries} retries were left)"
             ) from None
         raise
@@ -206,7 +210,7 @@ async def _sign_in_step(ctx: _Context, client: Any) -> str:
     assertion = await client.get({"publicKey": options})
     result = await _post(ctx, "/fido2/assertion/result", {**assertion, "fido2SessionId": session})
     if result.get("credentialId") != ctx.credential_id:
-        raise RuntimeError("the server accepted a different credential than the one registered")
+        raise CliError("the server accepted a different credential than the one registered")
     return f"signed in as {result.get('username')!r} with no username typed (discoverable credential)"
 
 
@@ -215,7 +219,7 @@ async def _credentials_step(ctx: _Context) -> str:
     from ..webauthn import websafe_encode
 
     if not CredentialManagement.is_supported(ctx.ctap.info):
-        raise RuntimeError("the authenticator has no credential management")
+        raise CliError("the authenticator has no credential management")
     assert ctx.pin is not None
     client_pin = ClientPin(ctx.ctap)
     token = await client_pin.get_pin_token(ctx.pin, ClientPin.PERMISSION.CREDENTIAL_MGMT)
@@ -230,7 +234,7 @@ async def _credentials_step(ctx: _Context) -> str:
             mine = mine or cid == ctx.credential_id
             found.append(f"{rp_id} → {user.get('name', '?')} ({_short(cid)})")
     if not mine:
-        raise RuntimeError("the registered credential is not on the authenticator")
+        raise CliError("the registered credential is not on the authenticator")
     shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
     return f"{len(found)} discoverable credential(s): {shown}"
 
@@ -279,7 +283,7 @@ async def _bio_step(ctx: _Context) -> str:
                 elif sensor is not None and ctx.console.is_terminal:
                     await anyio.sleep(SIMULATED_TOUCH)  # the simulated finger is instant: let the bar be seen
     if template is None:
-        raise RuntimeError("the enrollment ended without a template id")
+        raise CliError("the enrollment ended without a template id")
     retried = f", {len(bad)} retried: {', '.join(bad)}" if bad else ""
     return f"template {template.hex()[:12]} enrolled in {touches} touches{retried}"
 
@@ -304,7 +308,7 @@ async def _replay_step(ctx: _Context, token: str) -> str:
         await verifier.verify(ctx.username, token)
     except UsedTokenError:
         return "the same code again is refused with UsedTokenError"
-    raise RuntimeError("a replayed TOTP code was accepted")
+    raise CliError("a replayed TOTP code was accepted")
 
 
 async def _taler_step(ctx: _Context, price: str) -> str:
@@ -314,7 +318,7 @@ async def _taler_step(ctx: _Context, price: str) -> str:
     now = int(time.time())
     codes = pos_confirmation(key, "TOTP_WITH_PRICE", now, price=price)
     if not codes:
-        raise RuntimeError("no confirmation code computed")
+        raise CliError("no confirmation code computed")
     lines = codes.split("\n")
     via = ""
     if ctx.admin_token:
@@ -323,14 +327,14 @@ async def _taler_step(ctx: _Context, price: str) -> str:
         body = {"otp_device_id": "pos-1", "otp_device_description": "demo POS", "otp_key": key, "otp_algorithm": 2}
         response = await ctx.http.post("/private/otp-devices", json=body, headers=auth)
         if response.status_code != 204:
-            raise RuntimeError(f"POST /private/otp-devices: HTTP {response.status_code}")
+            raise CliError(f"POST /private/otp-devices: HTTP {response.status_code}")
         response = await ctx.http.get(
             "/private/otp-devices/pos-1", params={"price": price, "faketime": str(now)}, headers=auth
         )
         if response.status_code != 200:
-            raise RuntimeError(f"GET /private/otp-devices/pos-1: HTTP {response.status_code}")
+            raise CliError(f"GET /private/otp-devices/pos-1: HTTP {response.status_code}")
         if response.json().get("otp_code") != codes:
-            raise RuntimeError("the OTP-devices API computed a different confirmation code")
+            raise CliError("the OTP-devices API computed a different confirmation code")
         via = ", the same from GET /private/otp-devices/pos-1"
     return f"price {price} → confirmation code {lines[len(lines) // 2]} (TOTP_WITH_PRICE{via})"
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from .errors import CliError
+
 ADMIN_TOKEN_ENV = "AIOCTAP_ADMIN_TOKEN"
 SECRET_KEY_ENV = "AIOCTAP_SECRET_KEY"
 STORE_SCHEMES = ("sqlite", "memory", "redis", "postgresql", "postgres")
@@ -71,6 +73,33 @@ def load_secret_key(url: str, env: dict[str, str]) -> tuple[str, str]:
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(value + "\n")
     return value, f"key file {path.resolve()}"
+
+
+def check_store(url: str) -> None:
+    """Open and close the store once: :class:`CliError` says what to install or start when that fails."""
+    import anyio
+
+    from ..stores import StoreError, open_store
+
+    async def main() -> None:
+        async with open_store(url):
+            pass
+
+    try:
+        anyio.run(main)
+    except StoreError as e:
+        message = str(e)
+        where = data_location(url)
+        if "pip install" in message:
+            extra = "redis" if url.lower().startswith("redis") else "postgresql"
+            raise CliError(
+                f"--db {url.split('://', 1)[0]}://...: the {extra} store's package is not installed",
+                f"pip install 'aioctap[{extra}]' (or use the default SQLite store: leave out --db)",
+            ) from None
+        raise CliError(
+            f"cannot reach the store: {where}",
+            f"start the {where.split()[0]} server, check --db, or leave out --db for the default SQLite store",
+        ) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -146,8 +175,12 @@ def register(app: typer.Typer) -> None:
             # the secret is 256 random bits, not a password: the lowest PBKDF2 cost is enough
             otp_context = OTPContext(secrets={"1": secret}, encrypt_cost=8)
         except (OSError, UnicodeDecodeError, KeyFormatError) as e:
-            typer.echo(f"aioctap server: the OTP key-encryption secret: {type(e).__name__}: {e}", err=True)
-            raise typer.Exit(2) from None
+            raise CliError(
+                f"cannot load the secret that encrypts OTP keys at rest: {e}",
+                f"set {SECRET_KEY_ENV}, or fix or remove the key file {secret_key_file(url)}",
+            ) from None
+        if scheme not in ("sqlite", "memory"):
+            check_store(url)  # a shared store that is unreachable or lacks its package: one line, before starting
         logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
         asgi = create_app(
             url,
