@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from ..ctap import STATUS
+from ..ctap import STATUS, CtapError
 from ..ctap1 import Ctap1
 from ..ctap2 import ClientPin, Config, CredentialManagement, Ctap2, FPBioEnrollment, LargeBlobs
 from ..ctap2.pin import PinProtocol
@@ -44,6 +44,7 @@ NewPinOpt = Annotated[
     str | None,
     typer.Option("--new-pin", envvar=NEW_PIN_ENV, show_default=False, help="the new PIN (asked when not given)"),
 ]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
 
 console = Console()
 err_console = Console(stderr=True)
@@ -79,7 +80,16 @@ class Session:
         info = self.ctap.info
         if info.options.get("clientPin"):
             cp = ClientPin(self.ctap)
-            return cp.protocol, await cp.get_pin_token(self.pin(), permissions, rp_id)
+            try:
+                return cp.protocol, await cp.get_pin_token(self.pin(), permissions, rp_id)
+            except CtapError as e:
+                if e.code != CtapError.ERR.PIN_POLICY_VIOLATION:
+                    raise
+                raise CliError(
+                    "the authenticator wants a new PIN first: the current one is shorter than its minimum PIN length "
+                    "or a PIN change was forced",
+                    "run 'aioctap pin change'",
+                ) from None
         if info.options.get("uv") and ClientPin.is_token_supported(info):
             cp = ClientPin(self.ctap)
             return cp.protocol, await cp.get_uv_token(permissions, rp_id, on_keepalive=self.on_keepalive)
@@ -180,9 +190,7 @@ def _register_basic(app: typer.Typer) -> None:
         run(device, None, body)
 
     @app.command()
-    def reset(
-        device: DeviceOpt = None, yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation")
-    ) -> None:
+    def reset(device: DeviceOpt = None, yes: YesOpt = False) -> None:
         """Erase every credential, the PIN and all settings (authenticatorReset)."""
         if not yes:
             typer.confirm("Reset the authenticator? All its credentials are lost", abort=True)
@@ -306,7 +314,7 @@ def _register_creds(app: typer.Typer) -> None:
         credential_id: str,
         device: DeviceOpt = None,
         pin: PinOpt = None,
-        yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
+        yes: YesOpt = False,
     ) -> None:
         """Delete a discoverable credential (CREDENTIAL_ID as 'creds list' shows it)."""
         cred_id = _cred_id(credential_id)
@@ -417,18 +425,30 @@ def _register_bio(app: typer.Typer) -> None:
         tid = _template_id(template_id)
 
         async def body(s: Session) -> None:
-            await (await _bio(s)).set_name(tid, name)
+            bio = await _bio(s)
+            if tid not in await bio.enumerate_enrollments():
+                raise CliError(
+                    f"no fingerprint with template id {template_id}", "'aioctap bio list' shows the template ids"
+                )
+            await bio.set_name(tid, name)
             console.print("Fingerprint renamed.")
 
         run(device, pin, body)
 
     @bio_app.command("delete")
-    def delete(template_id: str, device: DeviceOpt = None, pin: PinOpt = None) -> None:
-        """Remove an enrolled fingerprint."""
+    def delete(template_id: str, device: DeviceOpt = None, pin: PinOpt = None, yes: YesOpt = False) -> None:
+        """Remove an enrolled fingerprint (TEMPLATE_ID as 'bio list' shows it)."""
         tid = _template_id(template_id)
+        if not yes:
+            typer.confirm("Remove the fingerprint? It can no longer unlock the authenticator", abort=True)
 
         async def body(s: Session) -> None:
-            await (await _bio(s)).remove_enrollment(tid)
+            bio = await _bio(s)
+            if tid not in await bio.enumerate_enrollments():
+                raise CliError(
+                    f"no fingerprint with template id {template_id}", "'aioctap bio list' shows the template ids"
+                )
+            await bio.remove_enrollment(tid)
             console.print("Fingerprint removed.")
 
         run(device, pin, body)
@@ -494,9 +514,11 @@ def _register_blobs(app: typer.Typer) -> None:
         run(device, pin, body)
 
     @blobs_app.command("delete")
-    def delete(credential_id: str, device: DeviceOpt = None, pin: PinOpt = None) -> None:
+    def delete(credential_id: str, device: DeviceOpt = None, pin: PinOpt = None, yes: YesOpt = False) -> None:
         """Delete the large blob of a discoverable credential."""
         cred_id = _cred_id(credential_id)
+        if not yes:
+            typer.confirm("Delete the credential's large blob? Its data is lost", abort=True)
 
         async def body(s: Session) -> None:
             blobs, key = await _blob_key(s, cred_id, write=True)
@@ -550,6 +572,13 @@ def _register_config(app: typer.Typer) -> None:
             await (await _config(s)).set_min_pin_length(length, rp_id or None, force_change)
             info = await s.ctap.get_info()
             console.print(f"Minimum PIN length: {info.min_pin_length}", highlight=False)
+            if info.force_pin_change and info.options.get("clientPin"):
+                why = "a PIN change was forced" if force_change else "the current PIN is shorter than the new minimum"
+                err_console.print(
+                    f"[yellow]warning:[/yellow] {why}: every command that needs the PIN fails until you run "
+                    "'aioctap pin change'",
+                    highlight=False,
+                )
 
         run(device, pin, body)
 

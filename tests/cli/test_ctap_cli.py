@@ -170,7 +170,9 @@ def test_blobs(device: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["blobs", "put", cred, "-", "-d", device, "--pin", PIN], input="from stdin")
     assert result.exit_code == 0
     assert CliRunner().invoke(app, ["blobs", "get", cred, "-d", device, "--pin", PIN]).stdout_bytes == b"from stdin"
-    ok("blobs", "delete", cred, "-d", device, "--pin", PIN)
+    assert cli("blobs", "delete", cred, "-d", device, "--pin", PIN, input="n\n").exit_code == 1  # not confirmed
+    assert CliRunner().invoke(app, ["blobs", "get", cred, "-d", device, "--pin", PIN]).stdout_bytes == b"from stdin"
+    ok("blobs", "delete", cred, "-y", "-d", device, "--pin", PIN)
     assert "no large blob" in cli("blobs", "get", cred, "-d", device, "--pin", PIN).output
     assert "no largeBlobKey" in cli("blobs", "get", plain, "-d", device, "--pin", PIN).output
 
@@ -186,8 +188,15 @@ def test_bio_enroll_list_rename_delete(device: str) -> None:
     out = ok("bio", "list", "-d", device, "--pin", PIN)
     assert "index" in out and "thumb" not in out
     assert "bioEnroll=yes" in ok("info", "-d", device) and "uv=yes" in ok("info", "-d", device)
-    ok("bio", "delete", template_id, "-d", device, "--pin", PIN)
+    assert cli("bio", "delete", template_id, "-d", device, "--pin", PIN, input="n\n").exit_code == 1  # not confirmed
+    assert template_id in ok("bio", "list", "-d", device, "--pin", PIN)
+    ok("bio", "delete", template_id, "--yes", "-d", device, "--pin", PIN)
     assert template_id not in ok("bio", "list", "-d", device, "--pin", PIN)
+    result = cli("bio", "delete", template_id, "-y", "-d", device, "--pin", PIN)  # unknown now
+    assert result.exit_code == 1 and f"no fingerprint with template id {template_id}" in result.output
+    assert "aioctap bio list" in result.output and "INVALID_OPTION" not in result.output
+    result = cli("bio", "rename", "00ff", "x", "-d", device, "--pin", PIN)
+    assert result.exit_code == 1 and "no fingerprint with template id 00ff" in result.output
     assert cli("bio", "delete", "zz", "-d", device).exit_code == 2
 
 
@@ -240,3 +249,19 @@ def test_reset(device: str) -> None:
     assert "was reset" in ok("reset", "-d", device, input="y\n")
     assert "clientPin=no" in ok("info", "-d", device)
     assert "no PIN is set" in cli("pin", "retries", "-d", device).output
+
+
+def test_min_pin_length_above_the_current_pin_warns_and_says_to_change_it(device: str) -> None:
+    ok("pin", "set", "-d", device, "--new-pin", PIN)  # 8 characters
+    out = ok("config", "min-pin-length", "10", "-d", device, "--pin", PIN)
+    assert "Minimum PIN length: 10" in out
+    assert "warning: the current PIN is shorter than the new minimum" in out and "aioctap pin change" in out
+    result = cli("creds", "list", "-d", device, "--pin", PIN)
+    assert result.exit_code == 1 and "wants a new PIN first" in result.output
+    assert "hint: run 'aioctap pin change'" in result.output and "does not meet" not in result.output
+    assert "at least 10" in cli("pin", "change", "-d", device, "--pin", PIN, "--new-pin", NEW_PIN).output
+    ok("pin", "change", "-d", device, "--pin", PIN, "--new-pin", "0123456789")
+    assert "0 discoverable credentials" in ok("creds", "list", "-d", device, "--pin", "0123456789")
+    out = ok("config", "min-pin-length", "--force-change", "-d", device, "--pin", "0123456789")
+    assert "warning: a PIN change was forced" in out
+    assert "wants a new PIN first" in cli("config", "min-pin-length", "-d", device, "--pin", "0123456789").output
