@@ -7,9 +7,12 @@ when the command needs one. PINs and tokens are never printed, not even in error
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import fields
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,7 +20,7 @@ import anyio
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from ..ctap import STATUS, CtapError
 from ..ctap1 import Ctap1
@@ -31,6 +34,7 @@ from .errors import CliError, unwrap
 
 PIN_ENV = "AIOCTAP_PIN"
 NEW_PIN_ENV = "AIOCTAP_NEW_PIN"
+CREATE_TIMEOUT = 60.0  # seconds to touch the authenticator when creating a credential
 
 DeviceOpt = Annotated[
     str | None,
@@ -46,7 +50,7 @@ NewPinOpt = Annotated[
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
 
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
 
 
@@ -131,6 +135,11 @@ def no_answer(address: str, group: BaseExceptionGroup[TimeoutError]) -> BaseExce
             )
         return CliError(f"{address} does not answer", "unplug and plug in the authenticator, then retry")
     return e
+
+
+def plural(count: object, noun: str) -> str:
+    """``1 credential``, ``2 credentials``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _cred_id(value: str) -> bytes:
@@ -258,6 +267,45 @@ def _register_pin(app: typer.Typer) -> None:
         run(device, None, body)
 
 
+class CredProtectChoice(StrEnum):
+    """credProtect levels (CTAP 2.1 §12.1) by their WebAuthn policy names."""
+
+    optional = "optional"
+    optional_with_list = "optional-with-list"
+    required = "required"
+
+    @property
+    def policy(self) -> str:
+        """The WebAuthn credentialProtectionPolicy string."""
+        return {
+            "optional": "userVerificationOptional",
+            "optional-with-list": "userVerificationOptionalWithCredentialIDList",
+            "required": "userVerificationRequired",
+        }[self.value]
+
+
+def _extension_results(outputs: Mapping[str, object], cred_protect: CredProtectChoice | None) -> list[str]:
+    """What each requested extension gave, for people."""
+
+    def flag(value: object) -> str:
+        return "yes" if value is True else "no (not supported)"
+
+    shown = []
+    large = outputs.get("largeBlob")
+    if isinstance(large, Mapping):
+        shown.append(f"largeBlob {flag(large.get('supported'))}")
+    if "hmacCreateSecret" in outputs:
+        shown.append(f"hmac-secret {flag(outputs['hmacCreateSecret'])}")
+    if "credBlob" in outputs:
+        shown.append(f"credBlob {'stored' if outputs['credBlob'] is True else 'not stored'}")
+    if cred_protect is not None:
+        shown.append(f"credProtect {cred_protect.value}")
+    props = outputs.get("credProps")
+    if isinstance(props, Mapping) and "rk" in props:
+        shown.append(f"discoverable {flag(props['rk'])}")
+    return shown or ["none"]
+
+
 async def _credman(s: Session, extra: ClientPin.PERMISSION | None = None) -> CredentialManagement:
     if not CredentialManagement.is_supported(s.ctap.info):
         raise CliError("the authenticator does not support credential management")
@@ -289,7 +337,8 @@ def _register_creds(app: typer.Typer) -> None:
         async def body(s: Session) -> None:
             cm = await _credman(s)
             meta = await cm.get_metadata()
-            table = Table("RP", "user", "display name", "credential id", "credProtect")
+            # a credential id is folded, never cut: it is what 'creds delete' and 'blobs' take
+            table = Table("RP", "user", "display name", Column("credential id", overflow="fold"), "credProtect")
             async for rp in cm.rps():
                 async for cred in cm.credentials(rp[R.RP_ID_HASH]):
                     user = cred.get(R.USER) or {}
@@ -301,11 +350,71 @@ def _register_creds(app: typer.Typer) -> None:
                         str(cred.get(R.CRED_PROTECT, "")),
                     )
             console.print(table)
+            count = meta.get(R.EXISTING_CRED_COUNT, 0)
             console.print(
-                f"{meta.get(R.EXISTING_CRED_COUNT, 0)} discoverable credentials, "
-                f"room for {meta.get(R.MAX_REMAINING_COUNT, '?')} more",
+                f"{plural(count, 'discoverable credential')}, room for {meta.get(R.MAX_REMAINING_COUNT, '?')} more",
                 highlight=False,
             )
+
+        run(device, pin, body)
+
+    @creds_app.command("create")
+    def create(
+        user: Annotated[str, typer.Option("--user", "-u", help="the user name stored with the credential")],
+        rp_id: Annotated[str, typer.Option("--rp-id", help="the relying party (origin https://RP_ID)")] = "example.com",
+        display_name: Annotated[str | None, typer.Option("--display-name", help="default: the user name")] = None,
+        large_blob: Annotated[
+            bool, typer.Option("--large-blob/--no-large-blob", help="ask for a largeBlobKey (for 'aioctap blobs')")
+        ] = True,
+        hmac_secret: Annotated[
+            bool, typer.Option("--hmac-secret/--no-hmac-secret", help="enable hmac-secret (the PRF extension)")
+        ] = True,
+        cred_blob: Annotated[
+            str | None, typer.Option("--cred-blob", help="TEXT to store with the credential (credBlob, a few bytes)")
+        ] = None,
+        cred_protect: Annotated[
+            CredProtectChoice | None,
+            typer.Option("--cred-protect", help="credProtect policy: who may learn the credential exists"),
+        ] = None,
+        device: DeviceOpt = None,
+        pin: PinOpt = None,
+    ) -> None:
+        """Create a discoverable credential to try things on (blobs, creds, extensions).
+
+        The user handle is derived from RP ID and user name, so creating it again replaces the credential.
+        """
+
+        async def body(s: Session) -> None:
+            from ..client import WebAuthnClient
+
+            extensions: dict[str, object] = {"credProps": True}
+            if large_blob:
+                extensions["largeBlob"] = {"support": "preferred"}
+            if hmac_secret:
+                extensions["hmacCreateSecret"] = True
+            if cred_blob is not None:
+                extensions["credBlob"] = websafe_encode(cred_blob.encode())
+            if cred_protect is not None:
+                extensions["credentialProtectionPolicy"] = cred_protect.policy
+                extensions["enforceCredentialProtectionPolicy"] = True
+            client = WebAuthnClient(s.ctap.device, f"https://{rp_id}", pin=s.pin)
+            handle = hashlib.sha256(f"{rp_id}\0{user}".encode()).digest()[:16]
+            with anyio.fail_after(CREATE_TIMEOUT):
+                created = await client.create(
+                    {
+                        "rp": {"id": rp_id, "name": rp_id},
+                        "user": {"id": websafe_encode(handle), "name": user, "displayName": display_name or user},
+                        "challenge": websafe_encode(os.urandom(32)),
+                        "pubKeyCredParams": [{"type": "public-key", "alg": alg} for alg in (-7, -8, -257)],
+                        "authenticatorSelection": {"residentKey": "required", "userVerification": "preferred"},
+                        "extensions": extensions,
+                    }
+                )
+            outputs = created.get("clientExtensionResults") or {}
+            console.print(f"Credential created for {user!r} at {rp_id}: {created['id']}", highlight=False)
+            console.print("extensions: " + ", ".join(_extension_results(outputs, cred_protect)), highlight=False)
+            if (outputs.get("largeBlob") or {}).get("supported"):
+                console.print(f"try: aioctap blobs put {created['id']} FILE", highlight=False)
 
         run(device, pin, body)
 

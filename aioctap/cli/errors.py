@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import errno
 import re
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, get_args
 
 import typer
 from rich.console import Console
@@ -73,12 +74,17 @@ def _ctap_hint(exc: BaseException) -> str | None:
 
 def explain(raised: BaseException) -> CliError:
     """The one-line explanation (and hint) of an exception a command raised."""
+    from ..client import ClientError
     from ..ctap import CtapError, TransportError
     from ..stores.base import StoreError
 
     exc = unwrap(raised)
     if isinstance(exc, CliError):
         return exc
+    if isinstance(exc, ClientError):  # the WebAuthn client's: the authenticator's answer, or what was wrong
+        if isinstance(exc.cause, BaseException):
+            return explain(exc.cause)
+        return CliError(_one_line(str(exc.cause or exc.code.name.lower().replace("_", " "))))
     if isinstance(exc, CtapError):
         hint = _ctap_hint(exc)
         return CliError(f"the authenticator answered {exc.code}" + (f": {hint}" if hint else ""))
@@ -130,8 +136,47 @@ def print_error(error: CliError) -> None:
         err_console.print(f"[dim]hint:[/dim] {escape(error.hint)}")
 
 
+_METAVARS = {str: "TEXT", int: "INTEGER", float: "NUMBER", Path: "PATH"}
+
+
+def _readable_types(command: Any) -> None:
+    """Help types TEXT, INTEGER, NUMBER, PATH, none for a flag (not typer's <str>, <bool>, <list[str]>)."""
+    for param in getattr(command, "params", []):
+        descriptor = getattr(param, "type_descriptor", None)  # typer >= 0.20's parameters; older typer shows TEXT
+        if param.metavar is not None or descriptor is None or descriptor.is_choice:
+            continue
+        if getattr(param, "is_flag", False):
+            param.metavar = ""
+        else:
+            annotation = descriptor.annotation
+            element = get_args(annotation)[0] if descriptor.is_list and get_args(annotation) else annotation
+            name = _METAVARS.get(element, "VALUE")
+            if param.param_type_name == "argument":  # its name is in the usage line; the type column gets the type
+                param.metavar = str(param.name).upper()
+                param.display_type_rich = lambda ctx, name=name: name
+            else:
+                param.metavar = name
+    help_option = getattr(command, "get_help_option", None)
+    if help_option is not None:
+
+        def get_help_option(ctx: Any) -> Any:
+            option = help_option(ctx)
+            if option is not None and option.metavar is None:
+                option.metavar = ""
+            return option
+
+        command.get_help_option = get_help_option
+    for sub in getattr(command, "commands", {}).values():
+        _readable_types(sub)
+
+
 class TyperGroupWithErrors(typer.core.TyperGroup):
-    """The root command group: every failure below it becomes one or two lines and an exit status."""
+    """The root command group: every failure below it becomes one or two lines and an exit status; help shows
+    readable types."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _readable_types(self)
 
     def _leaf_path(self, ctx: Context, args: list[str]) -> str:
         """The path of the (sub)command ``args`` name, for a usage error raised in its body."""
@@ -149,8 +194,8 @@ class TyperGroupWithErrors(typer.core.TyperGroup):
         args = [*getattr(ctx, "_protected_args", []), *ctx.args]  # click empties them in invoke
         try:
             return super().invoke(ctx)
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, BrokenPipeError):
+            raise  # typer's own handling (a closed pipe: exit 1 quietly)
         except UsageError as e:  # exit status 2, as click, in one line
             if ctx.params.get("debug"):
                 raise

@@ -140,7 +140,7 @@ def test_creds_list_update_delete(device: str) -> None:
     assert "alice2" in out and "Alice Two" in out
     assert "Credential deleted." in ok("creds", "delete", bob, "--yes", "-d", device, "--pin", PIN)
     out = ok("creds", "list", "-d", device, AIOCTAP_PIN=PIN)
-    assert bob not in out and "1 discoverable credentials" in out
+    assert bob not in out and "1 discoverable credential, room for" in out
     result = cli("creds", "delete", bob, "-y", "-d", device, "--pin", PIN)
     assert result.exit_code == 1 and "NO_CREDENTIALS" in result.output
     assert cli("creds", "delete", "!!", "-y", "-d", device).exit_code == 2
@@ -265,3 +265,31 @@ def test_min_pin_length_above_the_current_pin_warns_and_says_to_change_it(device
     out = ok("config", "min-pin-length", "--force-change", "-d", device, "--pin", "0123456789")
     assert "warning: a PIN change was forced" in out
     assert "wants a new PIN first" in cli("config", "min-pin-length", "-d", device, "--pin", "0123456789").output
+
+
+def test_creds_create_with_extensions_then_blobs(device: str, tmp_path: Path) -> None:
+    ok("pin", "set", "-d", device, "--new-pin", PIN)
+    out = ok("creds", "create", "-u", "alice", "--cred-blob", "hi", "--cred-protect", "required", "-d", device,
+             "--pin", PIN)  # fmt: skip
+    cred = re.search(r"Credential created for 'alice' at example.com: (\S+)", out)
+    assert cred is not None, out
+    assert "largeBlob yes, hmac-secret yes, credBlob stored, credProtect required, discoverable yes" in out
+    assert f"try: aioctap blobs put {cred.group(1)} FILE" in out
+    (tmp_path / "in.bin").write_bytes(b"blob data")
+    assert "9 bytes stored" in ok("blobs", "put", cred.group(1), str(tmp_path / "in.bin"), "-d", device, "--pin", PIN)
+    got = CliRunner().invoke(app, ["blobs", "get", cred.group(1), "-d", device, "--pin", PIN])
+    assert got.exit_code == 0 and got.stdout_bytes == b"blob data"
+    listed = ok("creds", "list", "-d", device, "--pin", PIN)
+    assert cred.group(1) in listed and re.search(r"alice .* 3 ", listed)  # credProtect level 3
+    out = ok("creds", "create", "-u", "bob", "--no-large-blob", "--no-hmac-secret", "-d", device, "--pin", PIN)
+    assert "extensions: discoverable yes" in out and "try:" not in out
+    ok("creds", "create", "-u", "alice", "-d", device, "--pin", PIN)  # the same user again replaces it
+    assert "2 discoverable credentials" in ok("creds", "list", "-d", device, "--pin", PIN)
+    assert cli("creds", "create", "-u", "x", "--cred-protect", "sometimes", "-d", device).exit_code == 2
+
+
+def test_help_shows_readable_types() -> None:
+    for args in (["creds", "create"], ["config", "min-pin-length"], ["otp", "code"], ["virtual"], ["blobs", "get"]):
+        out = ok(*args, "--help")
+        assert not re.search(r"<(bool|str|int|float|list\[str\]|path)>", out), out
+        assert "TEXT" in out or "INTEGER" in out
