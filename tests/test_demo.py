@@ -139,7 +139,17 @@ def test_demo_against_a_udp_authenticator(udp_authenticator: str) -> None:
     code, output = _demo("--device", udp_authenticator, "--pin", "314159")
     assert code == 0, output
     assert "already has a PIN" in output
-    assert "2 discoverable credential(s)" in output
+    assert "2 discoverable credentials" in output
+
+
+def test_demo_runs_again_on_the_same_authenticator_without_a_pin(udp_authenticator: str) -> None:
+    code, output = _demo("--device", udp_authenticator)
+    assert code == 0, output
+    assert "PIN set with ClientPin.set_pin" in output and "1234, the demo's default" in output  # says which PIN
+    code, output = _demo("--device", udp_authenticator)  # the second run reuses the PIN the first one set
+    assert code == 0, output
+    assert "already has a PIN; the demo's default PIN 1234 (set by an earlier run) works" in output
+    assert "2 discoverable credentials" in output
 
 
 def test_demo_interrupted_exits_130_without_traceback() -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import socket
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -30,6 +32,7 @@ from .errors import CliError, explain, unwrap
 __all__ = ["DemoFailed", "register", "run_demo"]
 
 DEFAULT_PIN = "1234"
+REUSE_MIN_RETRIES = 3  # the demo tries its default PIN on an authenticator that has a PIN only with more retries left
 ORIGIN_HOST = "localhost"
 SERVER_START_TIMEOUT = 10.0
 SIMULATED_TOUCH = 0.15  # seconds between simulated fingerprint touches on a terminal
@@ -68,6 +71,8 @@ class _Context:
     http: Any = None
     credential_id: str = ""
     admin_token: str = ""
+    pin_given: bool = False
+    ask_pin: Callable[[], str] | None = None  # asks for the PIN of an authenticator that has one (on a terminal)
 
 
 class _Runner:
@@ -169,21 +174,34 @@ async def _pin_step(ctx: _Context) -> str:
         await client_pin.set_pin(pin)
         ctx.pin = pin
         await ctx.ctap.get_info()
-        how = "given with --pin" if pin != DEFAULT_PIN else "the demo default, see --help"
-        return f"PIN set with ClientPin.set_pin (protocol {client_pin.protocol.VERSION}; {how})"
-    if ctx.pin is None:
-        raise CliError("the authenticator already has a PIN: pass it with --pin")
+        # the demo's default PIN is a published constant, not a secret: saying it lets the next run be followed
+        which = "the one given with --pin" if ctx.pin_given else f"{DEFAULT_PIN}, the demo's default (see --help)"
+        return f"PIN set with ClientPin.set_pin (protocol {client_pin.protocol.VERSION}): {which}"
     retries, _ = await client_pin.get_pin_retries()
+    source = "the PIN given with --pin"
+    if ctx.pin is None:
+        if ctx.ask_pin is not None:
+            ctx.pin, source = await anyio.to_thread.run_sync(ctx.ask_pin), "the PIN you typed"
+        elif retries > REUSE_MIN_RETRIES:
+            # most likely an earlier demo run set it: try the demo's default once, with retries to spare
+            ctx.pin, source = DEFAULT_PIN, f"the demo's default PIN {DEFAULT_PIN} (set by an earlier run)"
+        else:
+            raise CliError(f"the authenticator already has a PIN ({retries} retries left): pass it with --pin")
     # check the PIN now so that a wrong one fails here, not in the middle of a registration
     try:
         await client_pin.get_pin_token(ctx.pin, ClientPin.PERMISSION.GET_ASSERTION, ORIGIN_HOST)
     except CtapError as e:
         if e.code in (CtapError.ERR.PIN_INVALID, CtapError.ERR.PIN_BLOCKED, CtapError.ERR.PIN_AUTH_BLOCKED):
+            if not ctx.pin_given and ctx.ask_pin is None:
+                raise CliError(
+                    f"the authenticator already has a PIN, not the demo's default ({retries - 1} retries left)",
+                    "pass it with --pin",
+                ) from None
             raise CliError(
-                f"the authenticator refused the PIN given with --pin ({e.code.name}; {retries} retries were left)"
+                f"the authenticator refused {source} ({e.code.name}; {retries} retries were left)"
             ) from None
         raise
-    return f"the authenticator already has a PIN; the one given with --pin works ({retries} retries were left)"
+    return f"the authenticator already has a PIN; {source} works ({retries} retries were left)"
 
 
 async def _register_step(ctx: _Context, client: Any) -> str:
@@ -236,7 +254,7 @@ async def _credentials_step(ctx: _Context) -> str:
     if not mine:
         raise CliError("the registered credential is not on the authenticator")
     shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
-    return f"{len(found)} discoverable credential(s): {shown}"
+    return f"{len(found)} discoverable credential{'' if len(found) == 1 else 's'}: {shown}"
 
 
 async def _bio_step(ctx: _Context) -> str:
@@ -348,11 +366,12 @@ async def run_demo(
     device: str = "virtual",
     pin: str | None = None,
     price: str = "EUR:4.20",
+    ask_pin: Callable[[], str] | None = None,
 ) -> float:
     """Run every step; returns the elapsed seconds. Raises :class:`DemoFailed` (after a red line) on failure."""
     started = time.perf_counter()
     runner = _Runner(console)
-    ctx = _Context(console, device, pin)
+    ctx = _Context(console, device, pin, pin_given=pin is not None, ask_pin=ask_pin)
     try:
         await _run_steps(runner, ctx, price)
     except BaseExceptionGroup as group:  # task groups (server, device) wrap what a step raised
@@ -447,7 +466,8 @@ def register(app: typer.Typer) -> None:
         pin: str | None = typer.Option(
             None,
             "--pin",
-            help=f"the authenticator's PIN if it has one; else the PIN to set (default {DEFAULT_PIN})",
+            help=f"the authenticator's PIN if it has one (else asked on a terminal, or the demo's default tried); "
+            f"else the PIN to set (default {DEFAULT_PIN})",
         ),
         price: str = typer.Option("EUR:4.20", "--price", help="price for the Taler POS confirmation code"),
     ) -> None:
@@ -455,7 +475,12 @@ def register(app: typer.Typer) -> None:
         console = Console(highlight=False, soft_wrap=True)
         console.print("[bold]aioctap demo[/]: relying party + authenticator + WebAuthn client + OTP")
         try:
-            elapsed = anyio.run(lambda: run_demo(console, device=device, pin=pin, price=price))
+            ask = (
+                (lambda: str(typer.prompt("The authenticator has a PIN; enter it", hide_input=True)))
+                if sys.stdin.isatty()
+                else None
+            )
+            elapsed = anyio.run(lambda: run_demo(console, device=device, pin=pin, price=price, ask_pin=ask))
         except DemoFailed as e:
             console.print(f"[bold red]demo failed at step {escape(e.step)!r}[/]")
             raise typer.Exit(1) from None
