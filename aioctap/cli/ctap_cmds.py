@@ -31,6 +31,7 @@ from ..hid.protocol import CAPABILITY
 from ..webauthn import WebAuthnDataError, websafe_decode, websafe_encode
 from .devices import DEVICE_ENV, resolve_address
 from .errors import CliError, unwrap
+from .jsonout import JsonOpt, echo_json
 
 PIN_ENV = "AIOCTAP_PIN"
 NEW_PIN_ENV = "AIOCTAP_NEW_PIN"
@@ -172,11 +173,17 @@ def register(app: typer.Typer) -> None:
 
 def _register_basic(app: typer.Typer) -> None:
     @app.command()
-    def info(device: DeviceOpt = None) -> None:
+    def info(device: DeviceOpt = None, as_json: JsonOpt = False) -> None:
         """Show what the authenticator supports (authenticatorGetInfo)."""
 
         async def body(s: Session) -> None:
             info = s.ctap.info
+            if as_json:
+                data: dict[str, object] = {f.name: getattr(info, f.name) for f in fields(info) if f.name != "data"}
+                if info.options.get("clientPin"):
+                    data["pin_retries"] = (await ClientPin(s.ctap).get_pin_retries())[0]
+                echo_json(data)
+                return
             table = Table("field", "value", title="authenticatorGetInfo")
             for f in fields(info):
                 value: Any = getattr(info, f.name)
@@ -251,14 +258,18 @@ def _register_pin(app: typer.Typer) -> None:
         run(device, pin, body)
 
     @pin_app.command("retries")
-    def retries(device: DeviceOpt = None) -> None:
+    def retries(device: DeviceOpt = None, as_json: JsonOpt = False) -> None:
         """How many PIN (and built-in UV) attempts are left."""
 
         async def body(s: Session) -> None:
             if not s.ctap.info.options.get("clientPin"):
-                raise CliError("no PIN is set")
+                raise CliError("no PIN is set", "set one with 'aioctap pin set'")
             cp = ClientPin(s.ctap)
             left, power_cycle = await cp.get_pin_retries()
+            if as_json:
+                uv = await cp.get_uv_retries() if s.ctap.info.options.get("uv") else None
+                echo_json({"pin_retries": left, "power_cycle_required": bool(power_cycle), "uv_retries": uv})
+                return
             note = " (unplug and plug in the authenticator before the next attempt)" if power_cycle else ""
             console.print(f"PIN retries left: {left}{note}", highlight=False)
             if s.ctap.info.options.get("uv"):
@@ -331,12 +342,37 @@ def _register_creds(app: typer.Typer) -> None:
     R = CredentialManagement.RESULT
 
     @creds_app.command("list")
-    def list_creds(device: DeviceOpt = None, pin: PinOpt = None) -> None:
+    def list_creds(device: DeviceOpt = None, pin: PinOpt = None, as_json: JsonOpt = False) -> None:
         """List the discoverable credentials, by RP."""
 
         async def body(s: Session) -> None:
             cm = await _credman(s)
             meta = await cm.get_metadata()
+            if as_json:
+                creds = []
+                async for rp in cm.rps():
+                    async for cred in cm.credentials(rp[R.RP_ID_HASH]):
+                        user = cred.get(R.USER) or {}
+                        creds.append(
+                            {
+                                "rp_id": rp[R.RP].get("id"),
+                                "rp_name": rp[R.RP].get("name"),
+                                "user_id": user.get("id"),
+                                "user_name": user.get("name"),
+                                "display_name": user.get("displayName"),
+                                "credential_id": cred[R.CREDENTIAL_ID]["id"],
+                                "cred_protect": cred.get(R.CRED_PROTECT),
+                                "large_blob_key": isinstance(cred.get(R.LARGE_BLOB_KEY), bytes),
+                            }
+                        )
+                echo_json(
+                    {
+                        "credentials": creds,
+                        "existing": meta.get(R.EXISTING_CRED_COUNT),
+                        "remaining": meta.get(R.MAX_REMAINING_COUNT),
+                    }
+                )
+                return
             # a credential id is folded, never cut: it is what 'creds delete' and 'blobs' take
             table = Table("RP", "user", "display name", Column("credential id", overflow="fold"), "credProtect")
             async for rp in cm.rps():
@@ -517,12 +553,16 @@ def _register_bio(app: typer.Typer) -> None:
         run(device, pin, body)
 
     @bio_app.command("list")
-    def list_enrollments(device: DeviceOpt = None, pin: PinOpt = None) -> None:
+    def list_enrollments(device: DeviceOpt = None, pin: PinOpt = None, as_json: JsonOpt = False) -> None:
         """List the enrolled fingerprints."""
 
         async def body(s: Session) -> None:
+            enrollments = await (await _bio(s)).enumerate_enrollments()
+            if as_json:
+                echo_json({"templates": [{"template_id": t.hex(), "name": n} for t, n in enrollments.items()]})
+                return
             table = Table("template id", "name")
-            for template_id, friendly in (await (await _bio(s)).enumerate_enrollments()).items():
+            for template_id, friendly in enrollments.items():
                 table.add_row(template_id.hex(), friendly or "")
             console.print(table)
 
@@ -571,7 +611,10 @@ async def _blob_key(s: Session, cred_id: bytes, write: bool) -> tuple[LargeBlobs
     _, cred = await _find_credential(cm, cred_id)
     key = cred.get(CredentialManagement.RESULT.LARGE_BLOB_KEY)
     if not isinstance(key, bytes):
-        raise CliError("the credential has no largeBlobKey (it was not created with the largeBlob extension)")
+        raise CliError(
+            "the credential has no largeBlobKey (it was not created with the largeBlob extension)",
+            "make one that has: aioctap creds create --user NAME",
+        )
     protocol, token = cm.pin_uv
     return (LargeBlobs(s.ctap, protocol, token) if write else LargeBlobs(s.ctap)), key
 
@@ -588,6 +631,7 @@ def _register_blobs(app: typer.Typer) -> None:
         ] = None,
         device: DeviceOpt = None,
         pin: PinOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
         """Read the large blob of a discoverable credential."""
         cred_id = _cred_id(credential_id)
@@ -596,7 +640,10 @@ def _register_blobs(app: typer.Typer) -> None:
             blobs, key = await _blob_key(s, cred_id, write=False)
             data = await blobs.get_blob(key)
             if data is None:
-                raise CliError("no large blob is stored for this credential")
+                raise CliError("no large blob is stored for this credential", "store one with 'aioctap blobs put'")
+            if as_json:
+                echo_json({"credential_id": cred_id, "size": len(data), "data": data})
+                return
             if output is None:
                 sys.stdout.buffer.write(data)
                 sys.stdout.buffer.flush()

@@ -13,6 +13,7 @@ import typer
 
 from ..otp import HOTP, TOTP, BaseOTP, InvalidTokenError, KeyFormatError, TokenError, UsedTokenError, pos_confirmation
 from ..otp.taler import parse_algorithm
+from .jsonout import JsonOpt, echo_json
 
 otp_app = typer.Typer(name="otp", help="HOTP/TOTP secrets, otpauth URIs and codes.", no_args_is_help=True)
 
@@ -124,6 +125,7 @@ def code(
         "one per 30-second step from 2 before now to 2 after",
     ),
     price: str | None = typer.Option(None, "--price", help="the amount for Taler algorithm 2, e.g. EUR:1.50"),
+    as_json: JsonOpt = False,
 ) -> None:
     """Print the current code (TOTP), the code for --counter (HOTP), or a Taler POS confirmation."""
     when = _time.time() if time is None else time
@@ -142,17 +144,32 @@ def code(
         except KeyFormatError as e:
             raise typer.BadParameter(str(e)) from None
         assert codes is not None
+        if as_json:
+            step = int(when) // 30
+            steps = [
+                {"code": c, "offset": o, "from": max(step + o, 0) * 30}
+                for o, c in zip(range(-2, 3), codes.split("\n"), strict=True)
+            ]
+            echo_json({"algorithm": algorithm, "confirmation": codes, "codes": steps})
+            return
         for line in taler_lines(codes.split("\n"), int(when)):
             typer.echo(line)
         return
     otp = _load(source, digits=digits, alg=alg, period=period, counter=counter)
     if isinstance(otp, HOTP):
-        typer.echo(otp.generate(counter))
+        hotp_code = otp.generate(counter)
+        if as_json:
+            echo_json({"type": "hotp", "code": hotp_code, "counter": otp.counter if counter is None else counter})
+        else:
+            typer.echo(hotp_code)
         return
     try:
         token = otp.generate(when)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--time") from None
+    if as_json:
+        echo_json({"type": "totp", "code": token.token, "counter": token.counter, "expires": token.expire_time})
+        return
     typer.echo(token.token)
     typer.echo(f"valid for {max(0, token.expire_time - int(when))} s", err=True)
 
