@@ -721,8 +721,11 @@ def _register_config(app: typer.Typer) -> None:
         force_change: bool = typer.Option(False, "--force-change", help="require a PIN change before next use"),
         device: DeviceOpt = None,
         pin: PinOpt = None,
+        yes: YesOpt = False,
     ) -> None:
         """Raise the minimum PIN length, name RPs that may read it, and/or force a PIN change."""
+        if length is not None and not yes:
+            typer.confirm(f"Raise the minimum PIN length to {length}? Only a reset lowers it again", abort=True)
 
         async def body(s: Session) -> None:
             await (await _config(s)).set_min_pin_length(length, rp_id or None, force_change)

@@ -226,7 +226,7 @@ def test_bio_enroll_shows_each_sample_over_udp() -> None:
 
 
 def test_config(device: str) -> None:
-    ok("config", "min-pin-length", "6", "--rp-id", "example.com", "-d", device)  # no PIN yet: no token needed
+    ok("config", "min-pin-length", "6", "--rp-id", "example.com", "-d", device, input="y\n")  # no PIN: no token
     assert re.search(r"min_pin_length\s*│\s*6\s", ok("info", "-d", device))
     assert "at least 6" in cli("pin", "set", "-d", device, "--new-pin", "12345").output
     ok("pin", "set", "-d", device, "--new-pin", PIN)
@@ -253,7 +253,8 @@ def test_reset(device: str) -> None:
 
 def test_min_pin_length_above_the_current_pin_warns_and_says_to_change_it(device: str) -> None:
     ok("pin", "set", "-d", device, "--new-pin", PIN)  # 8 characters
-    out = ok("config", "min-pin-length", "10", "-d", device, "--pin", PIN)
+    assert cli("config", "min-pin-length", "10", "-d", device, "--pin", PIN, input="n\n").exit_code == 1
+    out = ok("config", "min-pin-length", "10", "-y", "-d", device, "--pin", PIN)
     assert "Minimum PIN length: 10" in out
     assert "warning: the current PIN is shorter than the new minimum" in out and "aioctap pin change" in out
     result = cli("creds", "list", "-d", device, "--pin", PIN)
