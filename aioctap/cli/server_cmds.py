@@ -75,6 +75,23 @@ def load_secret_key(url: str, env: dict[str, str]) -> tuple[str, str]:
     return value, f"key file {path.resolve()}"
 
 
+def check_port(host: str, port: int) -> None:
+    """:class:`CliError` when ``host:port`` cannot be listened on (in use, not an address here), before uvicorn."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            sock.bind(address)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise CliError(f"{host}:{port} is already in use", "stop what listens there, or use --port") from None
+        raise CliError(f"cannot listen on {host}:{port}: {e.strerror or e}", "check --host and --port") from None
+
+
 def check_store(url: str) -> None:
     """Open and close the store once: :class:`CliError` says what to install or start when that fails."""
     import anyio
@@ -161,9 +178,8 @@ def register(app: typer.Typer) -> None:
             error = origin_error(rp_id, o)
             if error is None and not verify_rp_id(rp_id, o):  # the public suffix list's verdict
                 error = f"RP ID {rp_id!r} is a public suffix: a browser on {o} cannot use it"
-            if error is not None:  # one line, before anything starts
-                typer.echo(f"aioctap server: --origin: {error}", err=True)
-                raise typer.Exit(2)
+            if error is not None:  # a usage error, before anything starts
+                raise typer.BadParameter(error, param_hint="--origin")
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         admin_token = os.environ.get(ADMIN_TOKEN_ENV) or None
@@ -181,6 +197,7 @@ def register(app: typer.Typer) -> None:
             ) from None
         if scheme not in ("sqlite", "memory"):
             check_store(url)  # a shared store that is unreachable or lacks its package: one line, before starting
+        check_port(host, port)
         logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
         asgi = create_app(
             url,

@@ -128,3 +128,12 @@ def test_version() -> None:
 
     result = cli("--version")
     assert result.exit_code == 0 and result.output == f"aioctap {__version__}\n"
+
+
+def test_server_on_a_busy_port() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = cli("server", "--db", "memory://", "--port", str(port), AIOCTAP_SECRET_KEY="k" * 64)
+    failure(result, 1, f"127.0.0.1:{port} is already in use", "--port")
