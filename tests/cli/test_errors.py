@@ -137,3 +137,9 @@ def test_server_on_a_busy_port() -> None:
         port = busy.getsockname()[1]
         result = cli("server", "--db", "memory://", "--port", str(port), AIOCTAP_SECRET_KEY="k" * 64)
     failure(result, 1, f"127.0.0.1:{port} is already in use", "--port")
+
+
+def test_qr_hint_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "segno", None)  # segno not installed
+    result = cli("otp", "new", "--account", "alice", "--qr")
+    assert result.exit_code == 0 and "pip install 'aioctap[qr]'" in result.output, result.output
