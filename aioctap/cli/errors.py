@@ -45,6 +45,7 @@ def _one_line(text: str) -> str:
 
 
 def unwrap(exc: BaseException) -> BaseException:
+    """The one exception inside (nested) single-exception groups, as a task group wraps it."""
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
         exc = exc.exceptions[0]
     return exc
@@ -191,6 +192,7 @@ class TyperGroupWithErrors(typer.core.TyperGroup):
         return " ".join(path)
 
     def invoke(self, ctx: Context) -> Any:
+        """Run the command line; report a usage error (exit 2) or a failure (exit 1) as :func:`print_error` does."""
         args = [*getattr(ctx, "_protected_args", []), *ctx.args]  # click empties them in invoke
         try:
             return super().invoke(ctx)
