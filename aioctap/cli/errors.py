@@ -158,7 +158,8 @@ def _readable_types(command: Any) -> None:
             else:
                 param.metavar = name
     help_option = getattr(command, "get_help_option", None)
-    if help_option is not None:
+    if help_option is not None and not getattr(command, "_readable_help_option", False):
+        command._readable_help_option = True
 
         def get_help_option(ctx: Any) -> Any:
             option = help_option(ctx)
@@ -178,6 +179,11 @@ class TyperGroupWithErrors(typer.core.TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _readable_types(self)
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        """Parse the root options; the shell-completion options typer adds after ``__init__`` get readable types."""
+        _readable_types(self)
+        return super().parse_args(ctx, args)
 
     def _leaf_path(self, ctx: Context, args: list[str]) -> str:
         """The path of the (sub)command ``args`` name, for a usage error raised in its body."""
