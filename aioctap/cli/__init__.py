@@ -31,7 +31,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    debug: bool = typer.Option(False, "--debug", help="show the traceback of a failure"),
+    debug: bool = typer.Option(False, "--debug", envvar="AIOCTAP_DEBUG", help="show the traceback of a failure"),
     version: bool = typer.Option(
         False, "--version", is_eager=True, callback=_version, help="print the version and exit"
     ),
