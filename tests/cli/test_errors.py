@@ -18,7 +18,8 @@ CLASS_NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b")
 
 
 def cli(*args: str, input: str | None = None, **env: str | None) -> Any:
-    base: dict[str, str | None] = {"AIOCTAP_PIN": None, "AIOCTAP_DEVICE": None, "AIOCTAP_VIRTUAL_KEY": None}
+    base: dict[str, str | None] = {"AIOCTAP_PIN": None, "AIOCTAP_DEVICE": None, "AIOCTAP_VIRTUAL_KEY": None,
+                                   "AIOCTAP_DEBUG": None}
     return CliRunner().invoke(app, list(args), input=input, env={**base, "COLUMNS": "200", **env})
 
 
@@ -117,6 +118,7 @@ def test_an_unexpected_failure_names_debug_and_debug_shows_the_traceback(
     failure(cli("info"), 1, "unexpected failure: it broke", "--debug")
     result = cli("--debug", "info")
     assert result.exit_code == 1 and isinstance(result.exception, Boom)  # typer shows its traceback
+    assert isinstance(cli("info", AIOCTAP_DEBUG="1").exception, Boom)
     monkeypatch.undo()
     (tmp_path / "bad.state").write_bytes(b"garbage\n")
     result = cli("--debug", "info", "-d", f"virtual:{tmp_path / 'bad.state'}")
