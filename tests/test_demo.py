@@ -58,7 +58,8 @@ def test_demo_in_process() -> None:
 def test_demo_failing_step_is_named_in_red_and_exits_1() -> None:
     result = CliRunner().invoke(app, ["demo", "--price", "EUR-4"])
     assert result.exit_code == 1, result.output
-    assert "✗ 10. Taler POS confirmation code failed: AmountError" in result.output
+    assert "✗ 10. Taler POS confirmation code failed: amount must be CURRENCY:VALUE" in result.output
+    assert "AmountError" not in result.output  # no Python class name
     assert "demo failed at step 'Taler POS confirmation code'" in result.output
     assert "✓ 9. replay the TOTP code" in result.output  # the steps before it ran
     assert "Traceback" not in result.output
@@ -138,7 +139,17 @@ def test_demo_against_a_udp_authenticator(udp_authenticator: str) -> None:
     code, output = _demo("--device", udp_authenticator, "--pin", "314159")
     assert code == 0, output
     assert "already has a PIN" in output
-    assert "2 discoverable credential(s)" in output
+    assert "2 discoverable credentials" in output
+
+
+def test_demo_runs_again_on_the_same_authenticator_without_a_pin(udp_authenticator: str) -> None:
+    code, output = _demo("--device", udp_authenticator)
+    assert code == 0, output
+    assert "PIN set with ClientPin.set_pin" in output and "1234, the demo's default" in output  # says which PIN
+    code, output = _demo("--device", udp_authenticator)  # the second run reuses the PIN the first one set
+    assert code == 0, output
+    assert "already has a PIN; the demo's default PIN 1234 (set by an earlier run) works" in output
+    assert "2 discoverable credentials" in output
 
 
 def test_demo_interrupted_exits_130_without_traceback() -> None:

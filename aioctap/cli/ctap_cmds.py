@@ -7,9 +7,12 @@ when the command needs one. PINs and tokens are never printed, not even in error
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import fields
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,19 +20,22 @@ import anyio
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
-from rich.table import Table
+from rich.table import Column, Table
 
-from ..ctap import STATUS, CtapError, TransportError
-from ..ctap1 import ApduError, Ctap1
+from ..ctap import STATUS, CtapError
+from ..ctap1 import Ctap1
 from ..ctap2 import ClientPin, Config, CredentialManagement, Ctap2, FPBioEnrollment, LargeBlobs
-from ..ctap2.base import CtapResponseError
-from ..ctap2.pin import PinProtocol, PinProtocolError
+from ..ctap2.pin import PinProtocol
+from ..hid.host_core import CtapHidTimeout
 from ..hid.protocol import CAPABILITY
 from ..webauthn import WebAuthnDataError, websafe_decode, websafe_encode
-from .devices import DEVICE_ENV, NoDeviceError, resolve_address
+from .devices import DEVICE_ENV, resolve_address
+from .errors import CliError, unwrap
+from .jsonout import JsonOpt, echo_json
 
 PIN_ENV = "AIOCTAP_PIN"
 NEW_PIN_ENV = "AIOCTAP_NEW_PIN"
+CREATE_TIMEOUT = 60.0  # seconds to touch the authenticator when creating a credential
 
 DeviceOpt = Annotated[
     str | None,
@@ -43,39 +49,10 @@ NewPinOpt = Annotated[
     str | None,
     typer.Option("--new-pin", envvar=NEW_PIN_ENV, show_default=False, help="the new PIN (asked when not given)"),
 ]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
 
-console = Console()
+console = Console(soft_wrap=True)
 err_console = Console(stderr=True)
-
-
-class CliError(Exception):
-    """A failure explained to the user (exit status 1)."""
-
-
-HINTS = {
-    CtapError.ERR.PIN_INVALID: "wrong PIN",
-    CtapError.ERR.PIN_BLOCKED: "the PIN is blocked: only 'aioctap reset' helps now (it erases everything)",
-    CtapError.ERR.PIN_AUTH_BLOCKED: "too many wrong PINs: unplug and plug in the authenticator, then retry",
-    CtapError.ERR.PIN_NOT_SET: "no PIN is set: use 'aioctap pin set'",
-    CtapError.ERR.PIN_POLICY_VIOLATION: "the new PIN does not meet the authenticator's PIN policy",
-    CtapError.ERR.PUAT_REQUIRED: "this needs a PIN: set one with 'aioctap pin set'",
-    CtapError.ERR.NOT_ALLOWED: "not allowed now (reset works only shortly after plugging in)",
-    CtapError.ERR.OPERATION_DENIED: "the user refused",
-    CtapError.ERR.USER_ACTION_TIMEOUT: "nobody touched the authenticator in time",
-    CtapError.ERR.NO_CREDENTIALS: "no such credential",
-    CtapError.ERR.KEEPALIVE_CANCEL: "cancelled",
-}
-
-
-def _unwrap(exc: BaseException) -> BaseException:
-    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
-        exc = exc.exceptions[0]
-    return exc
-
-
-def _fail(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False)
-    return typer.Exit(1)
 
 
 class Session:
@@ -108,7 +85,16 @@ class Session:
         info = self.ctap.info
         if info.options.get("clientPin"):
             cp = ClientPin(self.ctap)
-            return cp.protocol, await cp.get_pin_token(self.pin(), permissions, rp_id)
+            try:
+                return cp.protocol, await cp.get_pin_token(self.pin(), permissions, rp_id)
+            except CtapError as e:
+                if e.code != CtapError.ERR.PIN_POLICY_VIOLATION:
+                    raise
+                raise CliError(
+                    "the authenticator wants a new PIN first: the current one is shorter than its minimum PIN length "
+                    "or a PIN change was forced",
+                    "run 'aioctap pin change'",
+                ) from None
         if info.options.get("uv") and ClientPin.is_token_supported(info):
             cp = ClientPin(self.ctap)
             return cp.protocol, await cp.get_uv_token(permissions, rp_id, on_keepalive=self.on_keepalive)
@@ -118,31 +104,43 @@ class Session:
 
 
 def run(address: str | None, pin: str | None, body: Callable[[Session], Awaitable[None]]) -> None:
-    """Open the device, run ``body``, and turn failures into one clear line and exit status 1."""
+    """Open the device and run ``body``; failures are reported by the root command (:mod:`.errors`)."""
     from ..hid.address import open_device
 
     async def main() -> None:
         resolved = await resolve_address(address)
-        async with open_device(resolved) as device:
-            if not device.capabilities & CAPABILITY.CBOR:
-                version = await Ctap1(device).get_version()
-                raise CliError(f"{resolved} is a U2F-only ({version}) authenticator: this command needs CTAP2")
-            await body(Session(await Ctap2.create(device), pin))
+        try:
+            async with open_device(resolved) as device:
+                if not device.capabilities & CAPABILITY.CBOR:
+                    version = await Ctap1(device).get_version()
+                    raise CliError(f"{resolved} is a U2F-only ({version}) authenticator: this command needs CTAP2")
+                ctap = await Ctap2.create(device)
+                await body(Session(ctap, pin))
+        except* TimeoutError as group:
+            raise no_answer(resolved, group) from None
 
     try:
         anyio.run(main)
-    except Exception as raised:
-        e = _unwrap(raised)
-        if type(e).__module__.partition(".")[0] in ("typer", "click"):
-            raise e from None  # Abort at a prompt (Ctrl-C, end of input), a bad parameter: typer reports it
-        if isinstance(e, CtapError):
-            hint = HINTS.get(e.code) if isinstance(e.code, CtapError.ERR) else None
-            raise _fail(f"the authenticator answered {e.code}" + (f": {hint}" if hint else "")) from None
-        if isinstance(e, CliError | NoDeviceError | TransportError | CtapResponseError | PinProtocolError | ApduError):
-            raise _fail(str(e)) from None
-        if isinstance(e, ValueError | OSError | TimeoutError):  # bad address, unreachable device, bad input
-            raise _fail(f"{type(e).__name__}: {e}") from None
-        raise
+    except BaseExceptionGroup as group:
+        raise unwrap(group) from None
+
+
+def no_answer(address: str, group: BaseExceptionGroup[TimeoutError]) -> BaseException:
+    """A timeout while opening ``address`` explained: nothing listening on a ``udp:`` address, or a silent device."""
+    e = unwrap(group)
+    if isinstance(e, CtapHidTimeout) and "CTAPHID_INIT" in str(e):
+        if address.startswith("udp:"):
+            return CliError(
+                f"nothing answers at {address}",
+                f"start a software authenticator there: aioctap virtual --udp {address[len('udp:') :]}",
+            )
+        return CliError(f"{address} does not answer", "unplug and plug in the authenticator, then retry")
+    return e
+
+
+def plural(count: object, noun: str) -> str:
+    """``1 credential``, ``2 credentials``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _cred_id(value: str) -> bytes:
@@ -175,11 +173,17 @@ def register(app: typer.Typer) -> None:
 
 def _register_basic(app: typer.Typer) -> None:
     @app.command()
-    def info(device: DeviceOpt = None) -> None:
+    def info(device: DeviceOpt = None, as_json: JsonOpt = False) -> None:
         """Show what the authenticator supports (authenticatorGetInfo)."""
 
         async def body(s: Session) -> None:
             info = s.ctap.info
+            if as_json:
+                data: dict[str, object] = {f.name: getattr(info, f.name) for f in fields(info) if f.name != "data"}
+                if info.options.get("clientPin"):
+                    data["pin_retries"] = (await ClientPin(s.ctap).get_pin_retries())[0]
+                echo_json(data)
+                return
             table = Table("field", "value", title="authenticatorGetInfo")
             for f in fields(info):
                 value: Any = getattr(info, f.name)
@@ -202,9 +206,7 @@ def _register_basic(app: typer.Typer) -> None:
         run(device, None, body)
 
     @app.command()
-    def reset(
-        device: DeviceOpt = None, yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation")
-    ) -> None:
+    def reset(device: DeviceOpt = None, yes: YesOpt = False) -> None:
         """Erase every credential, the PIN and all settings (authenticatorReset)."""
         if not yes:
             typer.confirm("Reset the authenticator? All its credentials are lost", abort=True)
@@ -256,20 +258,63 @@ def _register_pin(app: typer.Typer) -> None:
         run(device, pin, body)
 
     @pin_app.command("retries")
-    def retries(device: DeviceOpt = None) -> None:
+    def retries(device: DeviceOpt = None, as_json: JsonOpt = False) -> None:
         """How many PIN (and built-in UV) attempts are left."""
 
         async def body(s: Session) -> None:
             if not s.ctap.info.options.get("clientPin"):
-                raise CliError("no PIN is set")
+                raise CliError("no PIN is set", "set one with 'aioctap pin set'")
             cp = ClientPin(s.ctap)
             left, power_cycle = await cp.get_pin_retries()
+            if as_json:
+                uv = await cp.get_uv_retries() if s.ctap.info.options.get("uv") else None
+                echo_json({"pin_retries": left, "power_cycle_required": bool(power_cycle), "uv_retries": uv})
+                return
             note = " (unplug and plug in the authenticator before the next attempt)" if power_cycle else ""
             console.print(f"PIN retries left: {left}{note}", highlight=False)
             if s.ctap.info.options.get("uv"):
                 console.print(f"UV retries left: {await cp.get_uv_retries()}", highlight=False)
 
         run(device, None, body)
+
+
+class CredProtectChoice(StrEnum):
+    """credProtect levels (CTAP 2.1 §12.1) by their WebAuthn policy names."""
+
+    optional = "optional"
+    optional_with_list = "optional-with-list"
+    required = "required"
+
+    @property
+    def policy(self) -> str:
+        """The WebAuthn credentialProtectionPolicy string."""
+        return {
+            "optional": "userVerificationOptional",
+            "optional-with-list": "userVerificationOptionalWithCredentialIDList",
+            "required": "userVerificationRequired",
+        }[self.value]
+
+
+def _extension_results(outputs: Mapping[str, object], cred_protect: CredProtectChoice | None) -> list[str]:
+    """What each requested extension gave, for people."""
+
+    def flag(value: object) -> str:
+        return "yes" if value is True else "no (not supported)"
+
+    shown = []
+    large = outputs.get("largeBlob")
+    if isinstance(large, Mapping):
+        shown.append(f"largeBlob {flag(large.get('supported'))}")
+    if "hmacCreateSecret" in outputs:
+        shown.append(f"hmac-secret {flag(outputs['hmacCreateSecret'])}")
+    if "credBlob" in outputs:
+        shown.append(f"credBlob {'stored' if outputs['credBlob'] is True else 'not stored'}")
+    if cred_protect is not None:
+        shown.append(f"credProtect {cred_protect.value}")
+    props = outputs.get("credProps")
+    if isinstance(props, Mapping) and "rk" in props:
+        shown.append(f"discoverable {flag(props['rk'])}")
+    return shown or ["none"]
 
 
 async def _credman(s: Session, extra: ClientPin.PERMISSION | None = None) -> CredentialManagement:
@@ -297,13 +342,39 @@ def _register_creds(app: typer.Typer) -> None:
     R = CredentialManagement.RESULT
 
     @creds_app.command("list")
-    def list_creds(device: DeviceOpt = None, pin: PinOpt = None) -> None:
+    def list_creds(device: DeviceOpt = None, pin: PinOpt = None, as_json: JsonOpt = False) -> None:
         """List the discoverable credentials, by RP."""
 
         async def body(s: Session) -> None:
             cm = await _credman(s)
             meta = await cm.get_metadata()
-            table = Table("RP", "user", "display name", "credential id", "credProtect")
+            if as_json:
+                creds = []
+                async for rp in cm.rps():
+                    async for cred in cm.credentials(rp[R.RP_ID_HASH]):
+                        user = cred.get(R.USER) or {}
+                        creds.append(
+                            {
+                                "rp_id": rp[R.RP].get("id"),
+                                "rp_name": rp[R.RP].get("name"),
+                                "user_id": user.get("id"),
+                                "user_name": user.get("name"),
+                                "display_name": user.get("displayName"),
+                                "credential_id": cred[R.CREDENTIAL_ID]["id"],
+                                "cred_protect": cred.get(R.CRED_PROTECT),
+                                "large_blob_key": isinstance(cred.get(R.LARGE_BLOB_KEY), bytes),
+                            }
+                        )
+                echo_json(
+                    {
+                        "credentials": creds,
+                        "existing": meta.get(R.EXISTING_CRED_COUNT),
+                        "remaining": meta.get(R.MAX_REMAINING_COUNT),
+                    }
+                )
+                return
+            # a credential id is folded, never cut: it is what 'creds delete' and 'blobs' take
+            table = Table("RP", "user", "display name", Column("credential id", overflow="fold"), "credProtect")
             async for rp in cm.rps():
                 async for cred in cm.credentials(rp[R.RP_ID_HASH]):
                     user = cred.get(R.USER) or {}
@@ -315,11 +386,71 @@ def _register_creds(app: typer.Typer) -> None:
                         str(cred.get(R.CRED_PROTECT, "")),
                     )
             console.print(table)
+            count = meta.get(R.EXISTING_CRED_COUNT, 0)
             console.print(
-                f"{meta.get(R.EXISTING_CRED_COUNT, 0)} discoverable credentials, "
-                f"room for {meta.get(R.MAX_REMAINING_COUNT, '?')} more",
+                f"{plural(count, 'discoverable credential')}, room for {meta.get(R.MAX_REMAINING_COUNT, '?')} more",
                 highlight=False,
             )
+
+        run(device, pin, body)
+
+    @creds_app.command("create")
+    def create(
+        user: Annotated[str, typer.Option("--user", "-u", help="the user name stored with the credential")],
+        rp_id: Annotated[str, typer.Option("--rp-id", help="the relying party (origin https://RP_ID)")] = "example.com",
+        display_name: Annotated[str | None, typer.Option("--display-name", help="default: the user name")] = None,
+        large_blob: Annotated[
+            bool, typer.Option("--large-blob/--no-large-blob", help="ask for a largeBlobKey (for 'aioctap blobs')")
+        ] = True,
+        hmac_secret: Annotated[
+            bool, typer.Option("--hmac-secret/--no-hmac-secret", help="enable hmac-secret (the PRF extension)")
+        ] = True,
+        cred_blob: Annotated[
+            str | None, typer.Option("--cred-blob", help="TEXT to store with the credential (credBlob, a few bytes)")
+        ] = None,
+        cred_protect: Annotated[
+            CredProtectChoice | None,
+            typer.Option("--cred-protect", help="credProtect policy: who may learn the credential exists"),
+        ] = None,
+        device: DeviceOpt = None,
+        pin: PinOpt = None,
+    ) -> None:
+        """Create a discoverable credential to try things on (blobs, creds, extensions).
+
+        The user handle is derived from RP ID and user name, so creating it again replaces the credential.
+        """
+
+        async def body(s: Session) -> None:
+            from ..client import WebAuthnClient
+
+            extensions: dict[str, object] = {"credProps": True}
+            if large_blob:
+                extensions["largeBlob"] = {"support": "preferred"}
+            if hmac_secret:
+                extensions["hmacCreateSecret"] = True
+            if cred_blob is not None:
+                extensions["credBlob"] = websafe_encode(cred_blob.encode())
+            if cred_protect is not None:
+                extensions["credentialProtectionPolicy"] = cred_protect.policy
+                extensions["enforceCredentialProtectionPolicy"] = True
+            client = WebAuthnClient(s.ctap.device, f"https://{rp_id}", pin=s.pin)
+            handle = hashlib.sha256(f"{rp_id}\0{user}".encode()).digest()[:16]
+            with anyio.fail_after(CREATE_TIMEOUT):
+                created = await client.create(
+                    {
+                        "rp": {"id": rp_id, "name": rp_id},
+                        "user": {"id": websafe_encode(handle), "name": user, "displayName": display_name or user},
+                        "challenge": websafe_encode(os.urandom(32)),
+                        "pubKeyCredParams": [{"type": "public-key", "alg": alg} for alg in (-7, -8, -257)],
+                        "authenticatorSelection": {"residentKey": "required", "userVerification": "preferred"},
+                        "extensions": extensions,
+                    }
+                )
+            outputs = created.get("clientExtensionResults") or {}
+            console.print(f"Credential created for {user!r} at {rp_id}: {created['id']}", highlight=False)
+            console.print("extensions: " + ", ".join(_extension_results(outputs, cred_protect)), highlight=False)
+            if (outputs.get("largeBlob") or {}).get("supported"):
+                console.print(f"try: aioctap blobs put {created['id']} FILE", highlight=False)
 
         run(device, pin, body)
 
@@ -328,7 +459,7 @@ def _register_creds(app: typer.Typer) -> None:
         credential_id: str,
         device: DeviceOpt = None,
         pin: PinOpt = None,
-        yes: bool = typer.Option(False, "--yes", "-y", help="do not ask for confirmation"),
+        yes: YesOpt = False,
     ) -> None:
         """Delete a discoverable credential (CREDENTIAL_ID as 'creds list' shows it)."""
         cred_id = _cred_id(credential_id)
@@ -422,12 +553,16 @@ def _register_bio(app: typer.Typer) -> None:
         run(device, pin, body)
 
     @bio_app.command("list")
-    def list_enrollments(device: DeviceOpt = None, pin: PinOpt = None) -> None:
+    def list_enrollments(device: DeviceOpt = None, pin: PinOpt = None, as_json: JsonOpt = False) -> None:
         """List the enrolled fingerprints."""
 
         async def body(s: Session) -> None:
+            enrollments = await (await _bio(s)).enumerate_enrollments()
+            if as_json:
+                echo_json({"templates": [{"template_id": t.hex(), "name": n} for t, n in enrollments.items()]})
+                return
             table = Table("template id", "name")
-            for template_id, friendly in (await (await _bio(s)).enumerate_enrollments()).items():
+            for template_id, friendly in enrollments.items():
                 table.add_row(template_id.hex(), friendly or "")
             console.print(table)
 
@@ -439,18 +574,30 @@ def _register_bio(app: typer.Typer) -> None:
         tid = _template_id(template_id)
 
         async def body(s: Session) -> None:
-            await (await _bio(s)).set_name(tid, name)
+            bio = await _bio(s)
+            if tid not in await bio.enumerate_enrollments():
+                raise CliError(
+                    f"no fingerprint with template id {template_id}", "'aioctap bio list' shows the template ids"
+                )
+            await bio.set_name(tid, name)
             console.print("Fingerprint renamed.")
 
         run(device, pin, body)
 
     @bio_app.command("delete")
-    def delete(template_id: str, device: DeviceOpt = None, pin: PinOpt = None) -> None:
-        """Remove an enrolled fingerprint."""
+    def delete(template_id: str, device: DeviceOpt = None, pin: PinOpt = None, yes: YesOpt = False) -> None:
+        """Remove an enrolled fingerprint (TEMPLATE_ID as 'bio list' shows it)."""
         tid = _template_id(template_id)
+        if not yes:
+            typer.confirm("Remove the fingerprint? It can no longer unlock the authenticator", abort=True)
 
         async def body(s: Session) -> None:
-            await (await _bio(s)).remove_enrollment(tid)
+            bio = await _bio(s)
+            if tid not in await bio.enumerate_enrollments():
+                raise CliError(
+                    f"no fingerprint with template id {template_id}", "'aioctap bio list' shows the template ids"
+                )
+            await bio.remove_enrollment(tid)
             console.print("Fingerprint removed.")
 
         run(device, pin, body)
@@ -464,7 +611,10 @@ async def _blob_key(s: Session, cred_id: bytes, write: bool) -> tuple[LargeBlobs
     _, cred = await _find_credential(cm, cred_id)
     key = cred.get(CredentialManagement.RESULT.LARGE_BLOB_KEY)
     if not isinstance(key, bytes):
-        raise CliError("the credential has no largeBlobKey (it was not created with the largeBlob extension)")
+        raise CliError(
+            "the credential has no largeBlobKey (it was not created with the largeBlob extension)",
+            "make one that has: aioctap creds create --user NAME",
+        )
     protocol, token = cm.pin_uv
     return (LargeBlobs(s.ctap, protocol, token) if write else LargeBlobs(s.ctap)), key
 
@@ -481,6 +631,7 @@ def _register_blobs(app: typer.Typer) -> None:
         ] = None,
         device: DeviceOpt = None,
         pin: PinOpt = None,
+        as_json: JsonOpt = False,
     ) -> None:
         """Read the large blob of a discoverable credential."""
         cred_id = _cred_id(credential_id)
@@ -489,7 +640,10 @@ def _register_blobs(app: typer.Typer) -> None:
             blobs, key = await _blob_key(s, cred_id, write=False)
             data = await blobs.get_blob(key)
             if data is None:
-                raise CliError("no large blob is stored for this credential")
+                raise CliError("no large blob is stored for this credential", "store one with 'aioctap blobs put'")
+            if as_json:
+                echo_json({"credential_id": cred_id, "size": len(data), "data": data})
+                return
             if output is None:
                 sys.stdout.buffer.write(data)
                 sys.stdout.buffer.flush()
@@ -503,7 +657,10 @@ def _register_blobs(app: typer.Typer) -> None:
     def put(credential_id: str, source: str, device: DeviceOpt = None, pin: PinOpt = None) -> None:
         """Store SOURCE (a file, or - for standard input) as the large blob of a discoverable credential."""
         cred_id = _cred_id(credential_id)
-        data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        try:
+            data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+        except OSError as e:
+            raise typer.BadParameter(f"cannot read {source}: {e.strerror or e}", param_hint="SOURCE") from None
 
         async def body(s: Session) -> None:
             blobs, key = await _blob_key(s, cred_id, write=True)
@@ -513,9 +670,11 @@ def _register_blobs(app: typer.Typer) -> None:
         run(device, pin, body)
 
     @blobs_app.command("delete")
-    def delete(credential_id: str, device: DeviceOpt = None, pin: PinOpt = None) -> None:
+    def delete(credential_id: str, device: DeviceOpt = None, pin: PinOpt = None, yes: YesOpt = False) -> None:
         """Delete the large blob of a discoverable credential."""
         cred_id = _cred_id(credential_id)
+        if not yes:
+            typer.confirm("Delete the credential's large blob? Its data is lost", abort=True)
 
         async def body(s: Session) -> None:
             blobs, key = await _blob_key(s, cred_id, write=True)
@@ -562,13 +721,23 @@ def _register_config(app: typer.Typer) -> None:
         force_change: bool = typer.Option(False, "--force-change", help="require a PIN change before next use"),
         device: DeviceOpt = None,
         pin: PinOpt = None,
+        yes: YesOpt = False,
     ) -> None:
         """Raise the minimum PIN length, name RPs that may read it, and/or force a PIN change."""
+        if length is not None and not yes:
+            typer.confirm(f"Raise the minimum PIN length to {length}? Only a reset lowers it again", abort=True)
 
         async def body(s: Session) -> None:
             await (await _config(s)).set_min_pin_length(length, rp_id or None, force_change)
             info = await s.ctap.get_info()
             console.print(f"Minimum PIN length: {info.min_pin_length}", highlight=False)
+            if info.force_pin_change and info.options.get("clientPin"):
+                why = "a PIN change was forced" if force_change else "the current PIN is shorter than the new minimum"
+                err_console.print(
+                    f"[yellow]warning:[/yellow] {why}: every command that needs the PIN fails until you run "
+                    "'aioctap pin change'",
+                    highlight=False,
+                )
 
         run(device, pin, body)
 

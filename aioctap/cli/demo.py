@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import secrets
 import socket
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,15 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import anyio.to_thread
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from .._concurrency import task_group
+from .errors import CliError, explain, unwrap
 
 __all__ = ["DemoFailed", "register", "run_demo"]
 
 DEFAULT_PIN = "1234"
+REUSE_MIN_RETRIES = 3  # the demo tries its default PIN on an authenticator that has a PIN only with more retries left
 ORIGIN_HOST = "localhost"
 SERVER_START_TIMEOUT = 10.0
 SIMULATED_TOUCH = 0.15  # seconds between simulated fingerprint touches on a terminal
@@ -43,12 +47,12 @@ class DemoFailed(Exception):
         self.reason = reason
 
 
-def _reason(e: BaseException) -> str:
-    """A one-line description of an error (its type and message; messages never carry secrets)."""
-    while isinstance(e, BaseExceptionGroup) and len(e.exceptions) == 1:
-        e = e.exceptions[0]  # what a task group wrapped
-    text = str(e).strip().splitlines()[0] if str(e).strip() else ""
-    return f"{type(e).__name__}: {text}" if text else type(e).__name__
+def _explain(e: BaseException) -> CliError:
+    """A one-line description of an error, and a hint when there is one (messages never carry secrets)."""
+    e = unwrap(e)  # what a task group wrapped
+    if isinstance(e, TimeoutError) and "CTAPHID_INIT" in str(e):
+        return CliError("the authenticator does not answer", "is 'aioctap virtual' running at that udp: address?")
+    return explain(e)
 
 
 @dataclass
@@ -67,6 +71,8 @@ class _Context:
     http: Any = None
     credential_id: str = ""
     admin_token: str = ""
+    pin_given: bool = False
+    ask_pin: Callable[[], str] | None = None  # asks for the PIN of an authenticator that has one (on a terminal)
 
 
 class _Runner:
@@ -83,8 +89,11 @@ class _Runner:
         except DemoFailed:
             raise
         except Exception as e:
-            self.console.print(f"[bold red]✗ {self.count}. {escape(name)} failed: {escape(_reason(e))}[/]")
-            raise DemoFailed(name, _reason(e)) from e
+            error = _explain(e)
+            self.console.print(f"[bold red]✗ {self.count}. {escape(name)} failed: {escape(error.message)}[/]")
+            if error.hint:
+                self.console.print(f"   hint: {escape(error.hint)}")
+            raise DemoFailed(name, error.message) from e
         self.console.print(f"[green]✓[/] {self.count}. [bold]{escape(name)}[/]: {escape(detail)}")
 
     def skip(self, name: str, why: str) -> None:
@@ -122,7 +131,7 @@ async def _serve(app: Any, sock: socket.socket) -> AsyncIterator[None]:
             with anyio.fail_after(SERVER_START_TIMEOUT):
                 while not server.started:
                     if stopped.is_set():
-                        raise RuntimeError("the HTTP server did not start")
+                        raise CliError("the HTTP server did not start")
                     await anyio.sleep(0.01)
             yield
         finally:
@@ -138,10 +147,10 @@ async def _post(ctx: _Context, path: str, body: dict[str, Any]) -> dict[str, Any
     try:
         data = response.json()
     except ValueError:
-        raise RuntimeError(f"POST {path}: HTTP {response.status_code}, not JSON") from None
+        raise CliError(f"POST {path}: HTTP {response.status_code}, not JSON") from None
     if not isinstance(data, dict) or data.get("status") != "ok":
         message = data.get("errorMessage") if isinstance(data, dict) else None
-        raise RuntimeError(f"POST {path}: HTTP {response.status_code}: {message or 'request failed'}")
+        raise CliError(f"POST {path}: HTTP {response.status_code}: {message or 'request failed'}")
     return data
 
 
@@ -158,28 +167,41 @@ async def _pin_step(ctx: _Context) -> str:
 
     info = ctx.ctap.info
     if not ClientPin.is_supported(info):
-        raise RuntimeError("the authenticator has no clientPin support")
+        raise CliError("the authenticator has no clientPin support")
     client_pin = ClientPin(ctx.ctap)
     if not info.options.get("clientPin"):
         pin = ctx.pin or DEFAULT_PIN
         await client_pin.set_pin(pin)
         ctx.pin = pin
         await ctx.ctap.get_info()
-        how = "given with --pin" if pin != DEFAULT_PIN else "the demo default, see --help"
-        return f"PIN set with ClientPin.set_pin (protocol {client_pin.protocol.VERSION}; {how})"
-    if ctx.pin is None:
-        raise RuntimeError("the authenticator already has a PIN: pass it with --pin")
+        # the demo's default PIN is a published constant, not a secret: saying it lets the next run be followed
+        which = "the one given with --pin" if ctx.pin_given else f"{DEFAULT_PIN}, the demo's default (see --help)"
+        return f"PIN set with ClientPin.set_pin (protocol {client_pin.protocol.VERSION}): {which}"
     retries, _ = await client_pin.get_pin_retries()
+    source = "the PIN given with --pin"
+    if ctx.pin is None:
+        if ctx.ask_pin is not None:
+            ctx.pin, source = await anyio.to_thread.run_sync(ctx.ask_pin), "the PIN you typed"
+        elif retries > REUSE_MIN_RETRIES:
+            # most likely an earlier demo run set it: try the demo's default once, with retries to spare
+            ctx.pin, source = DEFAULT_PIN, f"the demo's default PIN {DEFAULT_PIN} (set by an earlier run)"
+        else:
+            raise CliError(f"the authenticator already has a PIN ({retries} retries left): pass it with --pin")
     # check the PIN now so that a wrong one fails here, not in the middle of a registration
     try:
         await client_pin.get_pin_token(ctx.pin, ClientPin.PERMISSION.GET_ASSERTION, ORIGIN_HOST)
     except CtapError as e:
         if e.code in (CtapError.ERR.PIN_INVALID, CtapError.ERR.PIN_BLOCKED, CtapError.ERR.PIN_AUTH_BLOCKED):
-            raise RuntimeError(
-                f"the authenticator refused the PIN given with --pin ({e.code.name}; {retries} retries were left)"
+            if not ctx.pin_given and ctx.ask_pin is None:
+                raise CliError(
+                    f"the authenticator already has a PIN, not the demo's default ({retries - 1} retries left)",
+                    "pass it with --pin",
+                ) from None
+            raise CliError(
+                f"the authenticator refused {source} ({e.code.name}; {retries} retries were left)"
             ) from None
         raise
-    return f"the authenticator already has a PIN; the one given with --pin works ({retries} retries were left)"
+    return f"the authenticator already has a PIN; {source} works ({retries} retries were left)"
 
 
 async def _register_step(ctx: _Context, client: Any) -> str:
@@ -206,7 +228,7 @@ async def _sign_in_step(ctx: _Context, client: Any) -> str:
     assertion = await client.get({"publicKey": options})
     result = await _post(ctx, "/fido2/assertion/result", {**assertion, "fido2SessionId": session})
     if result.get("credentialId") != ctx.credential_id:
-        raise RuntimeError("the server accepted a different credential than the one registered")
+        raise CliError("the server accepted a different credential than the one registered")
     return f"signed in as {result.get('username')!r} with no username typed (discoverable credential)"
 
 
@@ -215,7 +237,7 @@ async def _credentials_step(ctx: _Context) -> str:
     from ..webauthn import websafe_encode
 
     if not CredentialManagement.is_supported(ctx.ctap.info):
-        raise RuntimeError("the authenticator has no credential management")
+        raise CliError("the authenticator has no credential management")
     assert ctx.pin is not None
     client_pin = ClientPin(ctx.ctap)
     token = await client_pin.get_pin_token(ctx.pin, ClientPin.PERMISSION.CREDENTIAL_MGMT)
@@ -230,9 +252,9 @@ async def _credentials_step(ctx: _Context) -> str:
             mine = mine or cid == ctx.credential_id
             found.append(f"{rp_id} → {user.get('name', '?')} ({_short(cid)})")
     if not mine:
-        raise RuntimeError("the registered credential is not on the authenticator")
+        raise CliError("the registered credential is not on the authenticator")
     shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
-    return f"{len(found)} discoverable credential(s): {shown}"
+    return f"{len(found)} discoverable credential{'' if len(found) == 1 else 's'}: {shown}"
 
 
 async def _bio_step(ctx: _Context) -> str:
@@ -279,7 +301,7 @@ async def _bio_step(ctx: _Context) -> str:
                 elif sensor is not None and ctx.console.is_terminal:
                     await anyio.sleep(SIMULATED_TOUCH)  # the simulated finger is instant: let the bar be seen
     if template is None:
-        raise RuntimeError("the enrollment ended without a template id")
+        raise CliError("the enrollment ended without a template id")
     retried = f", {len(bad)} retried: {', '.join(bad)}" if bad else ""
     return f"template {template.hex()[:12]} enrolled in {touches} touches{retried}"
 
@@ -304,7 +326,7 @@ async def _replay_step(ctx: _Context, token: str) -> str:
         await verifier.verify(ctx.username, token)
     except UsedTokenError:
         return "the same code again is refused with UsedTokenError"
-    raise RuntimeError("a replayed TOTP code was accepted")
+    raise CliError("a replayed TOTP code was accepted")
 
 
 async def _taler_step(ctx: _Context, price: str) -> str:
@@ -314,7 +336,7 @@ async def _taler_step(ctx: _Context, price: str) -> str:
     now = int(time.time())
     codes = pos_confirmation(key, "TOTP_WITH_PRICE", now, price=price)
     if not codes:
-        raise RuntimeError("no confirmation code computed")
+        raise CliError("no confirmation code computed")
     lines = codes.split("\n")
     via = ""
     if ctx.admin_token:
@@ -323,14 +345,14 @@ async def _taler_step(ctx: _Context, price: str) -> str:
         body = {"otp_device_id": "pos-1", "otp_device_description": "demo POS", "otp_key": key, "otp_algorithm": 2}
         response = await ctx.http.post("/private/otp-devices", json=body, headers=auth)
         if response.status_code != 204:
-            raise RuntimeError(f"POST /private/otp-devices: HTTP {response.status_code}")
+            raise CliError(f"POST /private/otp-devices: HTTP {response.status_code}")
         response = await ctx.http.get(
             "/private/otp-devices/pos-1", params={"price": price, "faketime": str(now)}, headers=auth
         )
         if response.status_code != 200:
-            raise RuntimeError(f"GET /private/otp-devices/pos-1: HTTP {response.status_code}")
+            raise CliError(f"GET /private/otp-devices/pos-1: HTTP {response.status_code}")
         if response.json().get("otp_code") != codes:
-            raise RuntimeError("the OTP-devices API computed a different confirmation code")
+            raise CliError("the OTP-devices API computed a different confirmation code")
         via = ", the same from GET /private/otp-devices/pos-1"
     return f"price {price} → confirmation code {lines[len(lines) // 2]} (TOTP_WITH_PRICE{via})"
 
@@ -344,11 +366,12 @@ async def run_demo(
     device: str = "virtual",
     pin: str | None = None,
     price: str = "EUR:4.20",
+    ask_pin: Callable[[], str] | None = None,
 ) -> float:
     """Run every step; returns the elapsed seconds. Raises :class:`DemoFailed` (after a red line) on failure."""
     started = time.perf_counter()
     runner = _Runner(console)
-    ctx = _Context(console, device, pin)
+    ctx = _Context(console, device, pin, pin_given=pin is not None, ask_pin=ask_pin)
     try:
         await _run_steps(runner, ctx, price)
     except BaseExceptionGroup as group:  # task groups (server, device) wrap what a step raised
@@ -443,7 +466,8 @@ def register(app: typer.Typer) -> None:
         pin: str | None = typer.Option(
             None,
             "--pin",
-            help=f"the authenticator's PIN if it has one; else the PIN to set (default {DEFAULT_PIN})",
+            help=f"the authenticator's PIN if it has one (else asked on a terminal, or the demo's default tried); "
+            f"else the PIN to set (default {DEFAULT_PIN})",
         ),
         price: str = typer.Option("EUR:4.20", "--price", help="price for the Taler POS confirmation code"),
     ) -> None:
@@ -451,7 +475,12 @@ def register(app: typer.Typer) -> None:
         console = Console(highlight=False, soft_wrap=True)
         console.print("[bold]aioctap demo[/]: relying party + authenticator + WebAuthn client + OTP")
         try:
-            elapsed = anyio.run(lambda: run_demo(console, device=device, pin=pin, price=price))
+            ask = (
+                (lambda: str(typer.prompt("The authenticator has a PIN; enter it", hide_input=True)))
+                if sys.stdin.isatty()
+                else None
+            )
+            elapsed = anyio.run(lambda: run_demo(console, device=device, pin=pin, price=price, ask_pin=ask))
         except DemoFailed as e:
             console.print(f"[bold red]demo failed at step {escape(e.step)!r}[/]")
             raise typer.Exit(1) from None

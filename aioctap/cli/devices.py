@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ..hid.address import ADDRESS_FORMATS, parse_address
+from .jsonout import JsonOpt, echo_json
 
 __all__ = ["DEVICE_ENV", "NoDeviceError", "register", "resolve_address"]
 
@@ -55,10 +56,19 @@ def register(app: typer.Typer) -> None:
     """Add ``aioctap devices``."""
 
     @app.command()
-    def devices() -> None:
+    def devices(as_json: JsonOpt = False) -> None:
         """List plugged-in FIDO security keys (HID) and the --device address of each."""
         console = Console()
         rows, note = anyio.run(_hid_descriptors)
+        if as_json:
+            echo_json(
+                {
+                    "devices": [{"address": a, "usb_id": i, "product": p} for a, i, p in rows],
+                    "note": note,
+                    "default": os.environ.get(DEVICE_ENV) or None,
+                }
+            )
+            return
         if rows:
             table = Table("address (--device)", "vid:pid", "product")
             for row in rows:

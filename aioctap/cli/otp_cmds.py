@@ -11,7 +11,9 @@ import time as _time
 
 import typer
 
-from ..otp import HOTP, TOTP, BaseOTP, KeyFormatError, TokenError, pos_confirmation
+from ..otp import HOTP, TOTP, BaseOTP, InvalidTokenError, KeyFormatError, TokenError, UsedTokenError, pos_confirmation
+from ..otp.taler import parse_algorithm
+from .jsonout import JsonOpt, echo_json
 
 otp_app = typer.Typer(name="otp", help="HOTP/TOTP secrets, otpauth URIs and codes.", no_args_is_help=True)
 
@@ -37,11 +39,22 @@ def _load(source: str, *, digits: int | None, alg: str | None, period: int | Non
         raise typer.BadParameter(str(e), param_hint="SOURCE") from None
 
 
+def taler_lines(codes: list[str], when: int) -> list[str]:
+    """The five codes of a Taler POS confirmation, each with the 30-second step it belongs to (now in the middle)."""
+    step = when // 30
+    lines = []
+    for offset, code in zip(range(-2, 3), codes, strict=True):
+        start = _time.strftime("%H:%M:%S", _time.gmtime(max(step + offset, 0) * 30))
+        label = "now" if offset == 0 else f"{offset:+d} step{'s' if abs(offset) > 1 else ''}"
+        lines.append(f"{code}  {label} (from {start} UTC)")
+    return lines
+
+
 def _print_qr(uri: str) -> None:
     try:
         import segno
     except ImportError:
-        typer.echo("(install segno for a terminal QR code: pip install segno)", err=True)
+        typer.echo("(for a terminal QR code: pip install 'aioctap[qr]')", err=True)
         return
     segno.make(uri, error="m").terminal(compact=True)
 
@@ -106,31 +119,57 @@ def code(
     period: int | None = PeriodOpt,
     counter: int | None = CounterOpt,
     taler: str | None = typer.Option(
-        None, "--taler", help="GNU Taler POS algorithm (1/TOTP_WITHOUT_PRICE, 2/TOTP_WITH_PRICE): print its five codes"
+        None,
+        "--taler",
+        help="GNU Taler POS algorithm (1/TOTP_WITHOUT_PRICE, 2/TOTP_WITH_PRICE, needs --price): its five codes, "
+        "one per 30-second step from 2 before now to 2 after",
     ),
     price: str | None = typer.Option(None, "--price", help="the amount for Taler algorithm 2, e.g. EUR:1.50"),
+    as_json: JsonOpt = False,
 ) -> None:
     """Print the current code (TOTP), the code for --counter (HOTP), or a Taler POS confirmation."""
     when = _time.time() if time is None else time
     if taler is not None:
+        try:
+            algorithm = parse_algorithm(taler)
+        except KeyFormatError as e:
+            raise typer.BadParameter(str(e), param_hint="--taler") from None
+        if algorithm == 0:
+            raise typer.BadParameter("algorithm 0 (NONE) gives no code: use 1 or 2", param_hint="--taler")
+        if algorithm == 2 and price is None:
+            raise typer.BadParameter("algorithm 2 (TOTP_WITH_PRICE) needs --price, e.g. --price EUR:1.50")
         key = _read_source(source)
         try:
-            codes = pos_confirmation(key, taler, when, price)
+            codes = pos_confirmation(key, algorithm, when, price)
         except KeyFormatError as e:
             raise typer.BadParameter(str(e)) from None
-        if codes is None:
-            typer.echo("this algorithm gives no code (algorithm 0, or algorithm 2 without --price)", err=True)
-            raise typer.Exit(1)
-        typer.echo(codes)
+        assert codes is not None
+        if as_json:
+            step = int(when) // 30
+            steps = [
+                {"code": c, "offset": o, "from": max(step + o, 0) * 30}
+                for o, c in zip(range(-2, 3), codes.split("\n"), strict=True)
+            ]
+            echo_json({"algorithm": algorithm, "confirmation": codes, "codes": steps})
+            return
+        for line in taler_lines(codes.split("\n"), int(when)):
+            typer.echo(line)
         return
     otp = _load(source, digits=digits, alg=alg, period=period, counter=counter)
     if isinstance(otp, HOTP):
-        typer.echo(otp.generate(counter))
+        hotp_code = otp.generate(counter)
+        if as_json:
+            echo_json({"type": "hotp", "code": hotp_code, "counter": otp.counter if counter is None else counter})
+        else:
+            typer.echo(hotp_code)
         return
     try:
         token = otp.generate(when)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--time") from None
+    if as_json:
+        echo_json({"type": "totp", "code": token.token, "counter": token.counter, "expires": token.expire_time})
+        return
     typer.echo(token.token)
     typer.echo(f"valid for {max(0, token.expire_time - int(when))} s", err=True)
 
@@ -152,7 +191,12 @@ def verify(
     try:
         if isinstance(otp, HOTP):
             start = otp.counter if last_counter is None else max(otp.counter, last_counter + 1)
-            hmatch = otp.match(token, start, window)
+            try:
+                hmatch = otp.match(token, start, window)
+            except InvalidTokenError:
+                if last_counter is None or not _hotp_used(otp, token, last_counter, window):
+                    raise
+                raise UsedTokenError(f"the code has already been used (counter {last_counter} or before)") from None
             typer.echo(f"ok: counter {hmatch.counter} (skipped {hmatch.skipped})")
         else:
             tmatch = otp.match(token, time, window, last_counter=last_counter)
@@ -160,6 +204,15 @@ def verify(
     except TokenError as e:  # malformed, no match, or a replay of --last-counter
         typer.echo(f"refused: {e}", err=True)
         raise typer.Exit(1) from None
+
+
+def _hotp_used(otp: HOTP, token: str, last_counter: int, window: int) -> bool:
+    """Whether ``token`` is the code of a counter at or before ``last_counter`` (a replay), within ``window``."""
+    start = max(0, last_counter - window)
+    try:
+        return otp.match(token, start, last_counter - start).counter <= last_counter
+    except TokenError:
+        return False
 
 
 def register(app: typer.Typer) -> None:

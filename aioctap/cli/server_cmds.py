@@ -9,6 +9,8 @@ from pathlib import Path
 
 import typer
 
+from .errors import CliError
+
 ADMIN_TOKEN_ENV = "AIOCTAP_ADMIN_TOKEN"
 SECRET_KEY_ENV = "AIOCTAP_SECRET_KEY"
 STORE_SCHEMES = ("sqlite", "memory", "redis", "postgresql", "postgres")
@@ -73,6 +75,50 @@ def load_secret_key(url: str, env: dict[str, str]) -> tuple[str, str]:
     return value, f"key file {path.resolve()}"
 
 
+def check_port(host: str, port: int) -> None:
+    """:class:`CliError` when ``host:port`` cannot be listened on (in use, not an address here), before uvicorn."""
+    import errno
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            sock.bind(address)
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise CliError(f"{host}:{port} is already in use", "stop what listens there, or use --port") from None
+        raise CliError(f"cannot listen on {host}:{port}: {e.strerror or e}", "check --host and --port") from None
+
+
+def check_store(url: str) -> None:
+    """Open and close the store once: :class:`CliError` says what to install or start when that fails."""
+    import anyio
+
+    from ..stores import StoreError, open_store
+
+    async def main() -> None:
+        async with open_store(url):
+            pass
+
+    try:
+        anyio.run(main)
+    except StoreError as e:
+        message = str(e)
+        where = data_location(url)
+        if "pip install" in message:
+            extra = "redis" if url.lower().startswith("redis") else "postgresql"
+            raise CliError(
+                f"--db {url.split('://', 1)[0]}://...: the {extra} store's package is not installed",
+                f"pip install 'aioctap[{extra}]' (or use the default SQLite store: leave out --db)",
+            ) from None
+        raise CliError(
+            f"cannot reach the store: {where}",
+            f"start the {where.split()[0]} server, check --db, or leave out --db for the default SQLite store",
+        ) from None
+
+
 def register(app: typer.Typer) -> None:
     """Add ``aioctap server``."""
 
@@ -132,9 +178,8 @@ def register(app: typer.Typer) -> None:
             error = origin_error(rp_id, o)
             if error is None and not verify_rp_id(rp_id, o):  # the public suffix list's verdict
                 error = f"RP ID {rp_id!r} is a public suffix: a browser on {o} cannot use it"
-            if error is not None:  # one line, before anything starts
-                typer.echo(f"aioctap server: --origin: {error}", err=True)
-                raise typer.Exit(2)
+            if error is not None:  # a usage error, before anything starts
+                raise typer.BadParameter(error, param_hint="--origin")
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         admin_token = os.environ.get(ADMIN_TOKEN_ENV) or None
@@ -146,8 +191,13 @@ def register(app: typer.Typer) -> None:
             # the secret is 256 random bits, not a password: the lowest PBKDF2 cost is enough
             otp_context = OTPContext(secrets={"1": secret}, encrypt_cost=8)
         except (OSError, UnicodeDecodeError, KeyFormatError) as e:
-            typer.echo(f"aioctap server: the OTP key-encryption secret: {type(e).__name__}: {e}", err=True)
-            raise typer.Exit(2) from None
+            raise CliError(
+                f"cannot load the secret that encrypts OTP keys at rest: {e}",
+                f"set {SECRET_KEY_ENV}, or fix or remove the key file {secret_key_file(url)}",
+            ) from None
+        if scheme not in ("sqlite", "memory"):
+            check_store(url)  # a shared store that is unreachable or lacks its package: one line, before starting
+        check_port(host, port)
         logging.basicConfig(level=logging.WARNING if quiet else logging.INFO, format="%(asctime)s %(message)s")
         asgi = create_app(
             url,

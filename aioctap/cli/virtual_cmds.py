@@ -10,6 +10,7 @@ import anyio
 import typer
 
 from .._concurrency import task_group
+from .errors import CliError, unwrap
 
 
 def register(app: typer.Typer) -> None:
@@ -41,6 +42,8 @@ def register(app: typer.Typer) -> None:
         authenticator with authenticatorConfig, e.g. ``aioctap config enterprise-attestation``) is
         platform-managed for any RP ID, vendor-facilitated for the ``--enterprise-rp-id`` ones.
         """
+        import errno
+
         from ..hid.device_side import CtapHidServer
         from ..virtual import StateError, VirtualAuthenticator
 
@@ -79,4 +82,15 @@ def register(app: typer.Typer) -> None:
                             tg.cancel_scope.cancel()
                             return
 
-        anyio.run(main)
+        try:
+            try:
+                anyio.run(main)
+            except BaseExceptionGroup as group:
+                raise unwrap(group) from None
+        except OSError as e:
+            if e.errno != errno.EADDRINUSE:
+                raise
+            raise CliError(
+                f"udp:{host}:{port} is already in use (another 'aioctap virtual'?)",
+                f"stop the program that listens there, or pass --udp {host}:ANOTHER_PORT",
+            ) from None

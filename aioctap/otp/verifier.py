@@ -9,6 +9,7 @@ at rest (an :class:`OTPContext`); decryption runs in a worker thread and is cach
 
 from __future__ import annotations
 
+import hmac
 import json
 import time as _time
 from dataclasses import dataclass
@@ -20,12 +21,27 @@ import anyio.to_thread
 from ..stores.base import ConflictError, Store
 from .context import OTPContext
 from .core import HOTP, TOTP, BaseOTP, HotpMatch, TotpMatch
-from .errors import InvalidTokenError, KeyFormatError, ThrottledError, UnknownAccountError, UsedTokenError
+from .errors import (
+    InvalidTokenError,
+    KeyFormatError,
+    MalformedTokenError,
+    ThrottledError,
+    UnknownAccountError,
+    UsedTokenError,
+)
 from .pyotp import OTP as PyotpOTP
 
 __all__ = ["OtpVerifier"]
 
 NAMESPACE = "otp"
+
+
+def _is_code(otp: HOTP, token: str | int, counter: int) -> bool:
+    """Whether ``token`` is ``otp``'s code for ``counter`` (compared in constant time)."""
+    try:
+        return hmac.compare_digest(otp.normalize_token(token), otp.generate(counter))
+    except (MalformedTokenError, TypeError):
+        return False
 
 
 @dataclass(slots=True)
@@ -203,7 +219,13 @@ class OtpVerifier:
                     match = otp.match(token, now, self.window, round(drift) if drift else 0, state.last_counter)
                 else:
                     assert isinstance(otp, HOTP)
-                    match = otp.match(token, max(otp.counter, state.last_counter + 1))
+                    try:
+                        match = otp.match(token, max(otp.counter, state.last_counter + 1))
+                    except InvalidTokenError:
+                        # the last accepted code again is a replay (as TOTP says), not a guess
+                        if state.last_counter < 0 or not _is_code(otp, token, state.last_counter):
+                            raise
+                        raise UsedTokenError() from None
             except (UsedTokenError, InvalidTokenError) as e:
                 if written is not None:
                     trust_memory = False  # decide a refusal on the stored state, not on memory

@@ -140,7 +140,7 @@ def test_creds_list_update_delete(device: str) -> None:
     assert "alice2" in out and "Alice Two" in out
     assert "Credential deleted." in ok("creds", "delete", bob, "--yes", "-d", device, "--pin", PIN)
     out = ok("creds", "list", "-d", device, AIOCTAP_PIN=PIN)
-    assert bob not in out and "1 discoverable credentials" in out
+    assert bob not in out and "1 discoverable credential, room for" in out
     result = cli("creds", "delete", bob, "-y", "-d", device, "--pin", PIN)
     assert result.exit_code == 1 and "NO_CREDENTIALS" in result.output
     assert cli("creds", "delete", "!!", "-y", "-d", device).exit_code == 2
@@ -170,7 +170,9 @@ def test_blobs(device: str, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["blobs", "put", cred, "-", "-d", device, "--pin", PIN], input="from stdin")
     assert result.exit_code == 0
     assert CliRunner().invoke(app, ["blobs", "get", cred, "-d", device, "--pin", PIN]).stdout_bytes == b"from stdin"
-    ok("blobs", "delete", cred, "-d", device, "--pin", PIN)
+    assert cli("blobs", "delete", cred, "-d", device, "--pin", PIN, input="n\n").exit_code == 1  # not confirmed
+    assert CliRunner().invoke(app, ["blobs", "get", cred, "-d", device, "--pin", PIN]).stdout_bytes == b"from stdin"
+    ok("blobs", "delete", cred, "-y", "-d", device, "--pin", PIN)
     assert "no large blob" in cli("blobs", "get", cred, "-d", device, "--pin", PIN).output
     assert "no largeBlobKey" in cli("blobs", "get", plain, "-d", device, "--pin", PIN).output
 
@@ -186,8 +188,15 @@ def test_bio_enroll_list_rename_delete(device: str) -> None:
     out = ok("bio", "list", "-d", device, "--pin", PIN)
     assert "index" in out and "thumb" not in out
     assert "bioEnroll=yes" in ok("info", "-d", device) and "uv=yes" in ok("info", "-d", device)
-    ok("bio", "delete", template_id, "-d", device, "--pin", PIN)
+    assert cli("bio", "delete", template_id, "-d", device, "--pin", PIN, input="n\n").exit_code == 1  # not confirmed
+    assert template_id in ok("bio", "list", "-d", device, "--pin", PIN)
+    ok("bio", "delete", template_id, "--yes", "-d", device, "--pin", PIN)
     assert template_id not in ok("bio", "list", "-d", device, "--pin", PIN)
+    result = cli("bio", "delete", template_id, "-y", "-d", device, "--pin", PIN)  # unknown now
+    assert result.exit_code == 1 and f"no fingerprint with template id {template_id}" in result.output
+    assert "aioctap bio list" in result.output and "INVALID_OPTION" not in result.output
+    result = cli("bio", "rename", "00ff", "x", "-d", device, "--pin", PIN)
+    assert result.exit_code == 1 and "no fingerprint with template id 00ff" in result.output
     assert cli("bio", "delete", "zz", "-d", device).exit_code == 2
 
 
@@ -217,7 +226,7 @@ def test_bio_enroll_shows_each_sample_over_udp() -> None:
 
 
 def test_config(device: str) -> None:
-    ok("config", "min-pin-length", "6", "--rp-id", "example.com", "-d", device)  # no PIN yet: no token needed
+    ok("config", "min-pin-length", "6", "--rp-id", "example.com", "-d", device, input="y\n")  # no PIN: no token
     assert re.search(r"min_pin_length\s*│\s*6\s", ok("info", "-d", device))
     assert "at least 6" in cli("pin", "set", "-d", device, "--new-pin", "12345").output
     ok("pin", "set", "-d", device, "--new-pin", PIN)
@@ -240,3 +249,49 @@ def test_reset(device: str) -> None:
     assert "was reset" in ok("reset", "-d", device, input="y\n")
     assert "clientPin=no" in ok("info", "-d", device)
     assert "no PIN is set" in cli("pin", "retries", "-d", device).output
+
+
+def test_min_pin_length_above_the_current_pin_warns_and_says_to_change_it(device: str) -> None:
+    ok("pin", "set", "-d", device, "--new-pin", PIN)  # 8 characters
+    assert cli("config", "min-pin-length", "10", "-d", device, "--pin", PIN, input="n\n").exit_code == 1
+    out = ok("config", "min-pin-length", "10", "-y", "-d", device, "--pin", PIN)
+    assert "Minimum PIN length: 10" in out
+    assert "warning: the current PIN is shorter than the new minimum" in out and "aioctap pin change" in out
+    result = cli("creds", "list", "-d", device, "--pin", PIN)
+    assert result.exit_code == 1 and "wants a new PIN first" in result.output
+    assert "hint: run 'aioctap pin change'" in result.output and "does not meet" not in result.output
+    assert "at least 10" in cli("pin", "change", "-d", device, "--pin", PIN, "--new-pin", NEW_PIN).output
+    ok("pin", "change", "-d", device, "--pin", PIN, "--new-pin", "0123456789")
+    assert "0 discoverable credentials" in ok("creds", "list", "-d", device, "--pin", "0123456789")
+    out = ok("config", "min-pin-length", "--force-change", "-d", device, "--pin", "0123456789")
+    assert "warning: a PIN change was forced" in out
+    assert "wants a new PIN first" in cli("config", "min-pin-length", "-d", device, "--pin", "0123456789").output
+
+
+def test_creds_create_with_extensions_then_blobs(device: str, tmp_path: Path) -> None:
+    ok("pin", "set", "-d", device, "--new-pin", PIN)
+    out = ok("creds", "create", "-u", "alice", "--cred-blob", "hi", "--cred-protect", "required", "-d", device,
+             "--pin", PIN)  # fmt: skip
+    cred = re.search(r"Credential created for 'alice' at example.com: (\S+)", out)
+    assert cred is not None, out
+    assert "largeBlob yes, hmac-secret yes, credBlob stored, credProtect required, discoverable yes" in out
+    assert f"try: aioctap blobs put {cred.group(1)} FILE" in out
+    (tmp_path / "in.bin").write_bytes(b"blob data")
+    assert "9 bytes stored" in ok("blobs", "put", cred.group(1), str(tmp_path / "in.bin"), "-d", device, "--pin", PIN)
+    got = CliRunner().invoke(app, ["blobs", "get", cred.group(1), "-d", device, "--pin", PIN])
+    assert got.exit_code == 0 and got.stdout_bytes == b"blob data"
+    listed = ok("creds", "list", "-d", device, "--pin", PIN)
+    assert cred.group(1) in listed and re.search(r"alice .* 3 ", listed)  # credProtect level 3
+    out = ok("creds", "create", "-u", "bob", "--no-large-blob", "--no-hmac-secret", "-d", device, "--pin", PIN)
+    assert "extensions: discoverable yes" in out and "try:" not in out
+    ok("creds", "create", "-u", "alice", "-d", device, "--pin", PIN)  # the same user again replaces it
+    assert "2 discoverable credentials" in ok("creds", "list", "-d", device, "--pin", PIN)
+    assert cli("creds", "create", "-u", "x", "--cred-protect", "sometimes", "-d", device).exit_code == 2
+
+
+def test_help_shows_readable_types() -> None:
+    commands = (["creds", "create"], ["config", "min-pin-length"], ["otp", "code"], ["virtual"], ["blobs", "get"], [])
+    for args in commands:
+        out = ok(*args, "--help")
+        assert not re.search(r"<(bool|str|int|float|list\[str\]|path)>", out), out
+        assert "TEXT" in out or "INTEGER" in out or args == []

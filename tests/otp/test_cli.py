@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 
 import pyotp
 import pytest
@@ -64,11 +65,18 @@ def test_code_from_key_uri_and_stdin() -> None:
 
 def test_taler_codes() -> None:
     r = runner.invoke(app, ["otp", "code", KEY, "--taler", "1", "--time", str(T)])
-    assert r.exit_code == 0 and r.stdout.splitlines()[2] == "07081804"
+    assert r.exit_code == 0 and r.stdout.splitlines()[2].startswith("07081804  now (from ")
     r = runner.invoke(app, ["otp", "code", KEY, "--taler", "TOTP_WITH_PRICE", "--price", "EUR:1.5", "--time", str(T)])
-    assert r.stdout.strip() == pos_confirmation(KEY, 2, T, "EUR:1.5")
+    lines = r.stdout.splitlines()  # each code labelled with its 30-second step
+    assert [line.split()[0] for line in lines] == pos_confirmation(KEY, 2, T, "EUR:1.5").split("\n")  # type: ignore[union-attr]
+    labels = [line.split("  ", 1)[1] for line in lines]
+    start = time.strftime("%H:%M:%S", time.gmtime(T // 30 * 30))
+    assert labels[0].startswith("-2 steps (from ") and labels[1].startswith("-1 step (from ")
+    assert labels[2] == f"now (from {start} UTC)" and labels[4].startswith("+2 steps")
     r = runner.invoke(app, ["otp", "code", KEY, "--taler", "2", "--time", str(T)])
-    assert r.exit_code == 1
+    assert r.exit_code == 2 and "needs --price" in r.output  # a usage error
+    r = runner.invoke(app, ["otp", "code", KEY, "--taler", "0"])
+    assert r.exit_code == 2 and "gives no code" in r.output
     r = runner.invoke(app, ["otp", "code", KEY, "--taler", "2", "--price", "1.5", "--time", str(T)])
     assert r.exit_code == 2 and "amount" in r.output
 
@@ -91,6 +99,12 @@ def test_verify() -> None:
     assert r.exit_code == 0 and "counter 1" in r.stdout
     r = runner.invoke(app, ["otp", "verify", KEY, "755224", "--counter", "1"])
     assert r.exit_code == 1  # HOTP never looks backwards
+    r = runner.invoke(app, ["otp", "verify", KEY, "755224", "--counter", "0", "--last-counter", "0"])
+    assert r.exit_code == 1 and "already been used" in r.output  # an HOTP replay says so, as TOTP does
+    r = runner.invoke(app, ["otp", "verify", KEY, "287082", "--counter", "0", "--last-counter", "3"])
+    assert r.exit_code == 1 and "already been used" in r.output  # counter 1, before the last accepted
+    r = runner.invoke(app, ["otp", "verify", KEY, "000000", "--counter", "0", "--last-counter", "3"])
+    assert r.exit_code == 1 and "did not match" in r.output
 
 
 @pytest.mark.parametrize("bad", ["not*base32", "otpauth://motp/x?secret=AAAA", "-"])

@@ -130,3 +130,20 @@ async def test_corrupt_record_is_a_typed_error() -> None:
             await store.put("otp", "gina", bad)
             with pytest.raises(KeyFormatError):
                 await verifier.verify("gina", "123456", time=T)
+
+
+async def test_hotp_replay_says_already_used_and_is_not_a_failure() -> None:
+    """Issue 19: an HOTP replay of the last accepted code is UsedTokenError (as TOTP), not a throttled guess."""
+    from aioctap.otp import HOTP
+
+    async with open_store("memory://") as store:
+        verifier = OtpVerifier(store, max_failures=1)
+        await verifier.enroll("carol", otp=HOTP("JBSWY3DPEHPK3PXP"))
+        code = HOTP("JBSWY3DPEHPK3PXP").generate(0)
+        assert (await verifier.verify("carol", code)).counter == 0
+        for _ in range(3):  # replays never throttle: they are not guesses
+            with pytest.raises(UsedTokenError, match="already been used"):
+                await verifier.verify("carol", code)
+        assert (await verifier.verify("carol", HOTP("JBSWY3DPEHPK3PXP").generate(1))).counter == 1
+        with pytest.raises(InvalidTokenError):
+            await verifier.verify("carol", "000000")

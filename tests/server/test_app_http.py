@@ -159,7 +159,9 @@ def test_aioctap_server_checks_origin_against_rp_id(args: list[str], words: str 
     result = CliRunner().invoke(app, ["server", "--db", "memory://", *args])
     assert result.exit_code == 2
     lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("aioctap server: --origin: ") and words in lines[0], result.output
+    assert len(lines) == 2 and lines[0].startswith("error: Invalid value for --origin: "), result.output
+    assert words in lines[0]
+    assert lines[1] == "hint: see 'aioctap server --help'"
 
 
 def test_the_secret_key_comes_from_the_environment_or_a_key_file(tmp_path: Path) -> None:
