@@ -62,9 +62,9 @@ def _param(param: Any, ctx: Any) -> list[str]:
     if param.required:
         extra.append("required")
     default = param.default
-    if not param.required and default not in (None, (), False) and not callable(default):
-        if "[default:" not in text:
-            extra.append(f"default ``{default}``")
+    shown = not param.required and default not in (None, (), False) and not callable(default)
+    if shown and "[default:" not in text:
+        extra.append(f"default ``{default}``")
     if _is_option(param) and param.envvar:
         envvars = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar)
         extra.append("environment " + ", ".join(f"``{e}``" for e in envvars))

@@ -25,7 +25,7 @@ import aioctap  # noqa: E402
 project = "aioctap"
 author = "the aioctap authors"
 release = aioctap.__version__
-copyright = "the aioctap authors"  # noqa: A001
+copyright = "the aioctap authors"
 
 extensions = [
     "sphinx.ext.autodoc",
@@ -125,10 +125,11 @@ def _module_page(module_name: str) -> str:
     for name in here:
         obj = getattr(module, name)
         lines.append(f".. {_directive(obj)}:: {name}")
-        if _directive(obj) == "autodata":
-            lines.append("   :no-value:" if not isinstance(obj, int | str) else "")
+        if _directive(obj) == "autodata" and not isinstance(obj, int | str):
+            lines.append("   :no-value:")  # a mapping or an object: its repr is no documentation
         lines.append("")
-    submodules = [m for m in public_modules() if m.startswith(module_name + ".") and m.count(".") == module_name.count(".") + 1]
+    depth = module_name.count(".") + 1
+    submodules = [m for m in public_modules() if m.startswith(module_name + ".") and m.count(".") == depth]
     if submodules:
         lines += ["Submodules:", "", ".. toctree::", "   :maxdepth: 1", ""]
         lines += [f"   {m}" for m in submodules]
