@@ -49,7 +49,7 @@ def _choices(param: Any) -> list[str]:
     return list(getattr(getattr(param, "type", None), "choices", None) or [])
 
 
-def _param(param: Any, ctx: Any) -> list[str]:
+def _param(param: Any) -> list[str]:
     if _is_option(param):
         names = ", ".join(f"``{opt}``" for opt in [*param.opts, *param.secondary_opts])
         if not param.is_flag:
@@ -72,19 +72,22 @@ def _param(param: Any, ctx: Any) -> list[str]:
     if choices:
         extra.append("one of " + ", ".join(f"``{c}``" for c in choices))
     text = text.replace("*", r"\*").replace("`", r"\`").replace("|", r"\|")
-    suffix = f" ({'; '.join(extra)})" if extra else ""
-    return [f"* {names}: {text}{suffix}".rstrip()]
+    suffix = f"({'; '.join(extra)})" if extra else ""
+    return [f"* {names}: {' '.join(part for part in (text, suffix) if part)}".rstrip(": ")]
 
 
 def _command(path: list[str], command: Any, lines: list[str], depth: int) -> None:
     name = " ".join(path)
     lines += [f".. _cli-{'-'.join(path)}:", ""]
     lines += _heading(f"``{name}``", "=-~^"[min(depth, 3)])
-    ctx = command.context_class(command, info_name=name)
-    try:
-        usage = " ".join(command.collect_usage_pieces(ctx))
-    except (AttributeError, TypeError):  # typer's own parameter classes vary between versions
-        usage = "[OPTIONS]" + (" COMMAND [ARGS]..." if hasattr(command, "commands") else "")
+    arguments = [p for p in command.params if not _is_option(p)]
+    pieces = ["[OPTIONS]"]
+    for argument in arguments:
+        metavar = (argument.name or "").upper() + ("..." if argument.nargs != 1 else "")
+        pieces.append(metavar if argument.required else f"[{metavar}]")
+    if hasattr(command, "commands"):
+        pieces.append("COMMAND [ARGS]...")
+    usage = " ".join(pieces)
     lines += ["::", "", f"   {name} {usage}".rstrip(), ""]
     help_text = inspect_help(command)
     if help_text:
@@ -93,7 +96,7 @@ def _command(path: list[str], command: Any, lines: list[str], depth: int) -> Non
     params = [p for p in params if p.name not in {"help", "install_completion", "show_completion"}]
     if params:
         for param in params:
-            lines += _param(param, ctx)
+            lines += _param(param)
         lines.append("")
     if hasattr(command, "commands"):
         for sub_name, sub in command.commands.items():
