@@ -151,6 +151,9 @@ def _write_api_pages(app: Any) -> None:
     import cli_page
 
     _write_if_changed(api / "cli.rst", cli_page.render())
+    import http_page
+
+    _write_if_changed(api / "http.rst", http_page.render())
     top = [m for m in modules if m.count(".") <= 1]
     index = [
         "API reference",
@@ -162,12 +165,13 @@ def _write_api_pages(app: Any) -> None:
         "   :maxdepth: 1",
         "",
         "   cli",
+        "   http",
         *[f"   {m}" for m in top],
         "",
     ]
     _write_if_changed(api / "index.rst", "\n".join(index))
     for stale in api.glob("*.rst"):
-        if stale.stem not in modules and stale.stem not in {"cli", "index"}:
+        if stale.stem not in modules and stale.stem not in {"cli", "http", "index"}:
             stale.unlink()
 
 
