@@ -58,6 +58,8 @@ class Abort:
 
 @dataclass(frozen=True, slots=True)
 class Wink:
+    """The host asked the device on ``cid`` to identify itself (CTAPHID_WINK, §11.2.9.2.1)."""
+
     cid: int
 
 

@@ -33,19 +33,51 @@ import secrets
 import time as _time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio.to_thread
+from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..stores.base import ConflictError, Store, StoreError
+from ..webapi import Body, Operation, Parameter, Reply, problem, validate
+from .bodies import (
+    SCOPE_SEPARATORS,
+    DeviceId,
+    FakeTime,
+    InstanceId,
+    LoginTokenRequest,
+    LoginTokenSuccessResponse,
+    OtpDeviceAddDetails,
+    OtpDeviceDetails,
+    OtpDevicePatchDetails,
+    OtpDevicesSummaryResponse,
+    OtpDeviceSummary,
+    Price,
+    RelativeTime,
+    TalerErrorDetail,
+    Timestamp,
+    TokenInfo,
+    TokenInfos,
+    TokenSerial,
+)
 from .context import OTPContext
 from .errors import KeyFormatError
 from .taler import TalerAmount, decode_key, parse_algorithm, pos_confirmation
 
-__all__ = ["MAX_BODY", "PERMISSIONS", "SCOPES", "TalerError", "encrypt_plaintext_keys", "otp_device_routes"]
+__all__ = [
+    "MAX_BODY",
+    "OTP_OPERATIONS",
+    "PERMISSIONS",
+    "SCOPES",
+    "TalerError",
+    "encrypt_plaintext_keys",
+    "otp_device_routes",
+]
+
+T = TypeVar("T")
 
 DEVICES = "otp-devices"
 TOKENS = "otp-api-tokens"
@@ -57,8 +89,6 @@ SCOPES: dict[str, frozenset[str]] = {
     "all": PERMISSIONS,
 }
 DEFAULT_TOKEN_SECONDS = 24 * 3600
-_NAME = re.compile(r"^[^\x00-\x1f\x7f/\ud800-\udfff]{1,128}$")  # no lone surrogates: not UTF-8
-_INSTANCE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 # GNU Taler error codes (taler_error_codes.h)
 EC_TOKEN_PERMISSION_INSUFFICIENT = 16
@@ -105,6 +135,17 @@ class _Caller:
 # -- request parsing ------------------------------------------------------------------------------
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise TalerError(400, EC_JSON_INVALID, f"number {text[:20]!r} is out of range")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise TalerError(400, EC_JSON_INVALID, f"{text} is not valid JSON")
+
+
 async def _read_json(request: Request) -> dict[str, Any]:
     length = request.headers.get("content-length")
     if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
@@ -115,7 +156,7 @@ async def _read_json(request: Request) -> dict[str, Any]:
         if len(body) > MAX_BODY:
             raise TalerError(413, EC_UPLOAD_EXCEEDS_LIMIT, f"the request body exceeds {MAX_BODY} bytes")
     try:
-        data = json.loads(bytes(body))
+        data = json.loads(bytes(body), parse_float=_finite_float, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         raise TalerError(400, EC_JSON_INVALID, "the request body is not valid JSON") from None
     if not isinstance(data, dict):
@@ -123,69 +164,45 @@ async def _read_json(request: Request) -> dict[str, Any]:
     return data
 
 
-def _field(data: dict[str, Any], name: str, kind: type | tuple[type, ...], *, required: bool = True) -> Any:
-    if name not in data or data[name] is None:
-        if required:
-            raise TalerError(400, EC_PARAMETER_MISSING, f"missing field {name!r}")
-        return None
-    value = data[name]
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
-        raise TalerError(400, EC_PARAMETER_MALFORMED, f"field {name!r} has the wrong type")
-    return value
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # C0, DEL, C1 and lone surrogates
-
-
-def _description(data: dict[str, Any], name: str, required: bool = True) -> str | None:
-    """A free-text field: at most 4096 characters, no control characters (C0, DEL, C1: NUL included) and
-    no lone surrogates (not UTF-8: no store keeps them, no JSON answer can carry them)."""
-    value = _field(data, name, str, required=required)
-    if value is not None and len(value) > 4096:
-        raise TalerError(400, EC_PARAMETER_MALFORMED, f"field {name!r} is longer than 4096 characters")
-    if value is not None and _CONTROL.search(value):
-        raise TalerError(400, EC_PARAMETER_MALFORMED, f"field {name!r} holds a control character or a lone surrogate")
-    return value  # type: ignore[no-any-return]
-
-
-def _algorithm(data: dict[str, Any], required: bool = True) -> int | None:
-    value = _field(data, "otp_algorithm", (int, str), required=required)
-    if value is None:
-        return None
+def _valid(kind: type[T], value: object, subject: str = "the request body") -> T:
+    """``value`` as its declaration (:mod:`aioctap.otp.bodies`); a Taler 400 saying what is wrong otherwise."""
     try:
-        return parse_algorithm(value)
-    except KeyFormatError:
-        raise TalerError(
-            400,
-            EC_PARAMETER_MALFORMED,
-            "field 'otp_algorithm' must be 0, 1, 2 or NONE/TOTP_WITHOUT_PRICE/TOTP_WITH_PRICE",
-        ) from None
+        return validate(kind, value)
+    except ValidationError as e:
+        p = problem(e, subject)
+        raise TalerError(400, EC_PARAMETER_MISSING if p.missing else EC_PARAMETER_MALFORMED, p.message) from None
 
 
-def _counter(data: dict[str, Any]) -> int | None:
-    value = _field(data, "otp_ctr", int, required=False)
-    if value is not None and not 0 <= value < 1 << 64:
-        raise TalerError(400, EC_PARAMETER_MALFORMED, "field 'otp_ctr' must be an unsigned 64-bit integer")
-    return value  # type: ignore[no-any-return]
-
-
-def _otp_key(data: dict[str, Any], required: bool = True) -> str | None:
-    value = _field(data, "otp_key", str, required=required)
-    if value is None:
-        return None
-    try:
-        decode_key(value)
-    except KeyFormatError:
-        raise TalerError(400, EC_PARAMETER_MALFORMED, "field 'otp_key' is not RFC 3548 base32") from None
-    return value.rstrip("=").upper()  # type: ignore[no-any-return]
+async def _declared(request: Request, kind: type[T]) -> T:
+    """The request body as its declaration."""
+    return _valid(kind, await _read_json(request))
 
 
 def _check_name(kind: str, value: str) -> str:
-    pattern = _INSTANCE if kind == "instance" else _NAME
-    if not pattern.match(value) or value in (".", ".."):  # dot segments do not survive in a URL path
-        raise TalerError(400, EC_PARAMETER_MALFORMED, f"malformed {kind} identifier")
+    _valid(InstanceId if kind == "instance" else DeviceId, value, f"the {kind} identifier")
     return value
+
+
+def _algorithm(value: int | str) -> int:
+    """The declared ``otp_algorithm`` (0-2 or a name) as its number."""
+    try:
+        return parse_algorithm(value)
+    except KeyFormatError:  # unreachable: the declaration's pattern is what parse_algorithm reads
+        raise TalerError(400, EC_PARAMETER_MALFORMED, "field 'otp_algorithm' must be 0, 1 or 2") from None
+
+
+def _otp_key(value: str) -> str:
+    """The declared ``otp_key``, upper case without padding (checked to decode)."""
+    try:
+        decode_key(value)
+    except KeyFormatError:  # unreachable: the declaration's pattern is base32 of at least one byte
+        raise TalerError(400, EC_PARAMETER_MALFORMED, "field 'otp_key' is not RFC 3548 base32") from None
+    return value.rstrip("=").upper()
+
+
+def _answer(body: Body) -> Response:
+    """A declared answer (members never set left out)."""
+    return JSONResponse(body.model_dump(mode="json", exclude_unset=True))
 
 
 # -- the routes ----------------------------------------------------------------------------------
@@ -275,13 +292,12 @@ class _OtpDeviceApi:
 
     async def add_device(self, request: Request, instance: str) -> Response:
         await self.authorize(request, instance, "otp-devices-write")
-        data = await _read_json(request)
-        device_id = _check_name("device", _field(data, "otp_device_id", str))
-        description = _description(data, "otp_device_description")
-        key = _otp_key(data)
-        assert key is not None
-        algorithm = _algorithm(data)
-        counter = _counter(data)
+        add = await _declared(request, OtpDeviceAddDetails)
+        device_id = add.otp_device_id
+        description = add.otp_device_description
+        key = _otp_key(add.otp_key)
+        algorithm = _algorithm(add.otp_algorithm)
+        counter = add.otp_ctr
         value = {
             "id": device_id,
             "description": description,
@@ -313,8 +329,8 @@ class _OtpDeviceApi:
         devices = []
         for _, record in records:
             d = json.loads(record.value)
-            devices.append({"otp_device_id": d["id"], "device_description": d["description"]})
-        return JSONResponse({"otp_devices": devices})
+            devices.append(OtpDeviceSummary(otp_device_id=d["id"], device_description=d["description"]))
+        return _answer(OtpDevicesSummaryResponse(otp_devices=devices))
 
     async def _device(self, instance: str, device_id: str) -> tuple[Any, dict[str, Any]]:
         record = await self._get(DEVICES, f"{instance}/{_check_name('device', device_id)}")
@@ -337,21 +353,11 @@ class _OtpDeviceApi:
         record, device = await self._device(instance, device_id)
         if self.context is not None and self.context.can_encrypt and "key" in device:
             await self._reseal(f"{instance}/{device_id}", record.version, device, str(device["key"]))
-        faketime = request.query_params.get("faketime")
-        if faketime is None:
-            now = int(self.clock())
-        elif faketime.isascii() and faketime.isdigit() and len(faketime) <= 15:
-            now = int(faketime)
-        else:
-            raise TalerError(400, EC_PARAMETER_MALFORMED, "query 'faketime' must be a timestamp in seconds")
-        price = request.query_params.get("price")
+        faketime = _query(request, "faketime", FakeTime)
+        now = int(self.clock()) if faketime is None else int(faketime)
+        price = _query(request, "price", Price)
         if price is not None:
-            try:
-                TalerAmount.parse(price)
-            except KeyFormatError:
-                raise TalerError(
-                    400, EC_PARAMETER_MALFORMED, "query 'price' must be a Taler amount CUR:VALUE[.FRAC]"
-                ) from None
+            TalerAmount.parse(price)  # the declaration's pattern is the amount's syntax and range
         body: dict[str, Any] = {
             "device_description": device["description"],
             "otp_algorithm": device["algorithm"],
@@ -363,15 +369,15 @@ class _OtpDeviceApi:
             code = pos_confirmation(await self._unseal(device), device["algorithm"], now, price)
             if code is not None:
                 body["otp_code"] = code
-        return JSONResponse(body)
+        return _answer(OtpDeviceDetails(**body))
 
     async def patch_device(self, request: Request, instance: str, device_id: str) -> Response:
         await self.authorize(request, instance, "otp-devices-write")
-        data = await _read_json(request)
-        description = _description(data, "otp_device_description")
-        algorithm = _algorithm(data)
-        key = _otp_key(data, required=False)
-        counter = _counter(data)
+        patch = await _declared(request, OtpDevicePatchDetails)
+        description = patch.otp_device_description
+        algorithm = _algorithm(patch.otp_algorithm)
+        key = None if patch.otp_key is None else _otp_key(patch.otp_key)
+        counter = patch.otp_ctr
         sealed = await self._seal(key) if key is not None else None
         for _ in range(20):
             record, device = await self._device(instance, device_id)
@@ -404,8 +410,8 @@ class _OtpDeviceApi:
 
     async def create_token(self, request: Request, instance: str) -> Response:
         caller = await self.authorize(request, instance, None)
-        data = await _read_json(request)
-        scope = _field(data, "scope", str)
+        ask = await _declared(request, LoginTokenRequest)
+        scope = ask.scope
         wanted = _scope_permissions(scope)
         if not (caller.admin or "tokens-write" in caller.permissions or caller.refreshable):
             raise TalerError(401, EC_TOKEN_PERMISSION_INSUFFICIENT, "this token may not create tokens")
@@ -413,13 +419,13 @@ class _OtpDeviceApi:
             raise TalerError(
                 401, EC_TOKEN_PERMISSION_INSUFFICIENT, "a token cannot grant more than its own permissions"
             )
-        refreshable = _field(data, "refreshable", bool, required=False) or False
+        refreshable = ask.refreshable or False
         if refreshable and not (caller.admin or caller.refreshable):
             raise TalerError(
                 401, EC_TOKEN_PERMISSION_INSUFFICIENT, "a non-refreshable token cannot create refreshable ones"
             )
-        description = _description(data, "description", required=False)
-        seconds = _duration(data.get("duration"))
+        description = ask.description
+        seconds = _duration(ask.duration)
         now = self.clock()
         expiration = None if seconds is None else now + seconds
         if caller.expiration is not None and (expiration is None or expiration > caller.expiration):
@@ -441,15 +447,15 @@ class _OtpDeviceApi:
             await self._put(TOKENS, f"{instance}/{_token_hash(token)}", value, expected=0, ttl=seconds)
         except ConflictError:  # 256 random bits collided: cannot happen in practice
             raise TalerError(500, EC_DB_STORE_FAILED, "token collision") from None
-        return JSONResponse(
-            {
-                "token": token,
-                "access_token": token,
-                "scope": scope,
-                "refreshable": refreshable,
-                "expiration": {"t_s": "never" if expiration is None else int(expiration)},
-                "serial": serial,
-            }
+        return _answer(
+            LoginTokenSuccessResponse(
+                token=token,
+                access_token=token,
+                scope=scope,
+                refreshable=refreshable,
+                expiration=Timestamp(t_s="never" if expiration is None else int(expiration)),
+                serial=serial,
+            )
         )
 
     async def delete_own_token(self, request: Request, instance: str) -> Response:
@@ -471,16 +477,16 @@ class _OtpDeviceApi:
                 continue
             exp = info.get("expiration")
             tokens.append(
-                {
-                    "serial": info["serial"],
-                    "scope": info["scope"],
-                    "refreshable": info["refreshable"],
-                    "description": info.get("description"),
-                    "creation_time": {"t_s": info["created"]},
-                    "expiration": {"t_s": "never" if exp is None else int(exp)},
-                }
+                TokenInfo(
+                    serial=info["serial"],
+                    scope=info["scope"],
+                    refreshable=info["refreshable"],
+                    description=info.get("description"),
+                    creation_time=Timestamp(t_s=info["created"]),
+                    expiration=Timestamp(t_s="never" if exp is None else int(exp)),
+                )
             )
-        return JSONResponse({"tokens": tokens})
+        return _answer(TokenInfos(tokens=tokens))
 
     async def delete_token(self, request: Request, instance: str, serial: str) -> Response:
         await self.authorize(request, instance, "tokens-write")
@@ -524,7 +530,7 @@ def _token_hash(token: str) -> str:
 def _scope_permissions(scope: str) -> frozenset[str]:
     if scope in SCOPES:
         return SCOPES[scope]
-    names = frozenset(p for p in re.split(r"[\s,]+", scope) if p)
+    names = frozenset(p for p in re.split(SCOPE_SEPARATORS + "+", scope) if p)
     if not names or not names <= PERMISSIONS:
         raise TalerError(
             400,
@@ -534,19 +540,19 @@ def _scope_permissions(scope: str) -> frozenset[str]:
     return names
 
 
-def _duration(value: Any) -> float | None:
-    """Taler RelativeTime ``{"d_us": n | "forever"}`` (or plain seconds); default one day."""
+def _duration(value: RelativeTime | float | None) -> float | None:
+    """Taler RelativeTime ``{"d_us": n | "forever"}`` (or plain seconds) in seconds; default one day."""
     if value is None:
         return float(DEFAULT_TOKEN_SECONDS)
-    if isinstance(value, dict) and "d_us" in value:
-        d_us = value["d_us"]
-        if d_us == "forever":
-            return None
-        if isinstance(d_us, int) and not isinstance(d_us, bool) and 0 < d_us < 1 << 62:
-            return d_us / 1e6
-    elif isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1e12 and math.isfinite(value):
-        return float(value)
-    raise TalerError(400, EC_PARAMETER_MALFORMED, 'field \'duration\' must be {"d_us": microseconds | "forever"}')
+    if isinstance(value, RelativeTime):
+        return None if value.d_us == "forever" else value.d_us / 1e6
+    return float(value)
+
+
+def _query(request: Request, name: str, kind: type[str]) -> str | None:
+    """A query parameter as its declaration, or None when absent."""
+    value = request.query_params.get(name)
+    return None if value is None else _valid(kind, value, f"query {name!r}")
 
 
 Handler = Callable[..., Awaitable[Response]]
@@ -572,6 +578,68 @@ def _endpoint(methods: dict[str, Handler]) -> Callable[[Request], Awaitable[Resp
             return _outage(e, EC_DB_FETCH_FAILED).response()
 
     return endpoint
+
+
+_ERROR = TalerErrorDetail
+_BEARER = ({"bearer": ()},)
+_TAGS = ("otp-devices",)
+_MALFORMED = Reply("the body, a parameter or the query does not follow its declaration (TALER_EC 22, 25 or 26)", _ERROR)
+_UNAUTHORIZED = Reply("missing, unknown, expired or insufficient bearer token", _ERROR)
+_STORE_DOWN = Reply("the store is unavailable (TALER_EC_GENERIC_DB_STORE_FAILED / _FETCH_FAILED)", _ERROR)
+_TOO_LARGE = Reply(f"the body is larger than {MAX_BODY} bytes", _ERROR)
+_NO_DEVICE = Reply("unknown OTP device (TALER_EC_MERCHANT_GENERIC_OTP_DEVICE_UNKNOWN)", _ERROR)
+_DONE = Reply("done (no body)")
+_INSTANCE = Parameter("instance", InstanceId)
+_DEVICE = Parameter("device_id", DeviceId)
+
+
+def _operations(prefix: str, base: tuple[Parameter, ...]) -> tuple[Operation, ...]:
+    device = (*base, _DEVICE)
+    return (
+        Operation("POST", f"{prefix}/private/otp-devices", "Add an OTP device",
+                  {204: Reply("added (or the same device again)"), 400: _MALFORMED, 401: _UNAUTHORIZED,
+                   409: Reply("a device with this id and other details exists", _ERROR), 413: _TOO_LARGE,
+                   503: _STORE_DOWN},
+                  OtpDeviceAddDetails, base, tags=_TAGS, security=_BEARER),
+        Operation("GET", f"{prefix}/private/otp-devices", "List the OTP devices",
+                  {200: Reply("the devices", OtpDevicesSummaryResponse), 400: _MALFORMED, 401: _UNAUTHORIZED,
+                   503: _STORE_DOWN},
+                  None, base, tags=_TAGS, security=_BEARER),
+        Operation("GET", f"{prefix}/private/otp-devices/{{device_id}}",
+                  "An OTP device (otp_code when the query gives what its algorithm needs)",
+                  {200: Reply("the device", OtpDeviceDetails), 400: _MALFORMED, 401: _UNAUTHORIZED, 404: _NO_DEVICE,
+                   503: _STORE_DOWN},
+                  None,
+                  (*device, Parameter("faketime", FakeTime, "query", required=False),
+                   Parameter("price", Price, "query", required=False)),
+                  tags=_TAGS, security=_BEARER),
+        Operation("PATCH", f"{prefix}/private/otp-devices/{{device_id}}", "Change an OTP device",
+                  {204: _DONE, 400: _MALFORMED, 401: _UNAUTHORIZED, 404: _NO_DEVICE, 413: _TOO_LARGE,
+                   503: _STORE_DOWN},
+                  OtpDevicePatchDetails, device, tags=_TAGS, security=_BEARER),
+        Operation("DELETE", f"{prefix}/private/otp-devices/{{device_id}}", "Delete an OTP device",
+                  {204: _DONE, 400: _MALFORMED, 401: _UNAUTHORIZED, 404: _NO_DEVICE, 503: _STORE_DOWN},
+                  None, device, tags=_TAGS, security=_BEARER),
+        Operation("POST", f"{prefix}/private/token", "Create a bearer token (never more than the caller's own)",
+                  {200: Reply("the new token", LoginTokenSuccessResponse), 400: _MALFORMED, 401: _UNAUTHORIZED,
+                   413: _TOO_LARGE, 503: _STORE_DOWN},
+                  LoginTokenRequest, base, tags=_TAGS, security=_BEARER),
+        Operation("DELETE", f"{prefix}/private/token", "Revoke the calling token",
+                  {204: _DONE, 400: _MALFORMED, 401: _UNAUTHORIZED,
+                   403: Reply("the administrator token cannot be revoked", _ERROR), 503: _STORE_DOWN},
+                  None, base, tags=_TAGS, security=_BEARER),
+        Operation("GET", f"{prefix}/private/tokens", "List the tokens (never their secrets)",
+                  {200: Reply("the tokens", TokenInfos), 400: _MALFORMED, 401: _UNAUTHORIZED, 503: _STORE_DOWN},
+                  None, base, tags=_TAGS, security=_BEARER),
+        Operation("DELETE", f"{prefix}/private/tokens/{{serial}}", "Revoke a token",
+                  {204: _DONE, 400: _MALFORMED, 401: _UNAUTHORIZED,
+                   404: Reply("unknown token serial (TALER_EC_GENERIC_TOKEN_UNKNOWN)", _ERROR), 503: _STORE_DOWN},
+                  None, (*base, Parameter("serial", TokenSerial)), tags=_TAGS, security=_BEARER),
+    )  # fmt: skip
+
+
+# the operations of the routes below, declared from the bodies of aioctap.otp.bodies (for /openapi.json)
+OTP_OPERATIONS: tuple[Operation, ...] = (*_operations("", ()), *_operations("/instances/{instance}", (_INSTANCE,)))
 
 
 def otp_device_routes(

@@ -12,7 +12,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from . import parse
-from .records import MAX_CREDENTIAL_NAME, AccountSession, ApiError, RelyingParty, credential_summary
+from .bodies import Account, CredentialList, CredentialRename
+from .records import AccountSession, ApiError, RelyingParty, credential_summary
 from .responses import account_token, check_origin, clear_account_cookie, handler, ok
 
 __all__ = ["account_routes"]
@@ -44,11 +45,13 @@ def account_routes(rp: RelyingParty) -> list[BaseRoute]:
         user = await rp.user(session.username)
         credentials = await rp.credential_records(session.user_handle)
         return ok(
-            {
-                "username": session.username,
-                "displayName": str((user or {}).get("displayName") or session.username),
-                "credentials": [credential_summary(cid, doc) for cid, doc in credentials],
-            }
+            Account(
+                status="ok",
+                errorMessage="",
+                username=session.username,
+                displayName=str((user or {}).get("displayName") or session.username),
+                credentials=[credential_summary(cid, doc) for cid, doc in credentials],
+            )
         )
 
     @handler
@@ -56,7 +59,11 @@ def account_routes(rp: RelyingParty) -> list[BaseRoute]:
         """The signed-in user's passkeys."""
         session = await signed_in(request)
         records = await rp.credential_records(session.user_handle)
-        return ok({"credentials": [credential_summary(cid, doc) for cid, doc in records]})
+        return ok(
+            CredentialList(
+                status="ok", errorMessage="", credentials=[credential_summary(cid, doc) for cid, doc in records]
+            )
+        )
 
     @handler
     async def credential(request: Request) -> Response:
@@ -66,9 +73,8 @@ def account_routes(rp: RelyingParty) -> list[BaseRoute]:
         if request.method == "DELETE":
             await rp.delete_credential(session.user_handle, cid)
             return ok()
-        name = parse.text(await parse.body(request), "name", max_length=MAX_CREDENTIAL_NAME, required=True)
-        assert name is not None
-        await rp.rename_credential(session.user_handle, cid, name)
+        rename, _ = await parse.declared(request, CredentialRename)
+        await rp.rename_credential(session.user_handle, cid, rename.name)
         return ok()
 
     return [

@@ -21,6 +21,9 @@
 
 Every answer is a ServerResponse: ``status`` ``"ok"`` with an empty ``errorMessage``, or ``"failed"`` with a
 non-empty ``errorMessage`` saying what was wrong (HTTP 400 for bad input, 503 when the store fails).
+Each request and response body is declared once (:mod:`aioctap.server.bodies`, pydantic): the declaration
+validates the body before a handler sees it, shapes the answer, and generates ``/openapi.json``
+(:mod:`aioctap.server.openapi`).
 
 Two modes. By default (accounts): a new user name may open an account (``registration="open"``), and
 adding a credential to an existing account needs that account's signed-in session; otherwise the answer
@@ -60,7 +63,19 @@ from ..stores.base import Store, StoreError, Write
 from ..webauthn import websafe_decode, websafe_encode
 from . import parse
 from .accounts import account_routes
-from .ceremony import USER_VERIFICATION, CeremonyState, Fido2Server, StoredCredential
+from .bodies import (
+    AttestationOptionsRequest,
+    AuthenticationExtensionsClientInputs,
+    AuthenticatorSelectionCriteria,
+    CeremonyResult,
+    ServerPublicKeyCredential,
+    ServerPublicKeyCredentialCreationOptionsRequest,
+    ServerPublicKeyCredentialCreationOptionsResponse,
+    ServerPublicKeyCredentialGetOptionsRequest,
+    ServerPublicKeyCredentialGetOptionsResponse,
+    is_authentication_request,
+)
+from .ceremony import CeremonyState, Fido2Server, StoredCredential
 from .openapi import openapi_document
 from .records import (
     ACCOUNT_SESSIONS,
@@ -100,45 +115,54 @@ __all__ = [
 
 log = logging.getLogger("aioctap.server")
 
-REGISTRATION_ONLY = ("displayName", "authenticatorSelection", "attestation")
 STATIC = Path(__file__).parent / "static"
 # one answer whether the user name is taken by someone else or new accounts are closed
 NOT_YOURS = "cannot register a passkey for this user name: sign in to its account first, or choose another user name"
 
 
-def is_authentication_request(data: dict[str, Any]) -> bool:
-    """True when a body sent to /fido2/attestation/options asks for an authentication (see the module doc)."""
-    return not any(name in data for name in REGISTRATION_ONLY)
-
-
-def _started(request: Request, options: dict[str, Any], session: str) -> JSONResponse:
+def _started(
+    request: Request,
+    kind: type[ServerPublicKeyCredentialCreationOptionsResponse] | type[ServerPublicKeyCredentialGetOptionsResponse],
+    options: dict[str, Any],
+    session: str,
+) -> JSONResponse:
     """An options response: the session id in the body and in an HttpOnly cookie (Secure over https)."""
-    response = ok({**options, "fido2SessionId": session})
+    response = ok(kind.model_validate({"status": "ok", "errorMessage": "", **options, "fido2SessionId": session}))
     set_cookie(response, request, SESSION_COOKIE, session, int(options.get("timeout", 300_000)) // 1000)
     return response
 
 
-def _session_of(request: Request, data: dict[str, Any]) -> str | None:
-    value = data.get("fido2SessionId")
-    if value is None:
-        value = request.cookies.get(SESSION_COOKIE)
-    return value if isinstance(value, str) else None
+def _session_of(request: Request, credential: ServerPublicKeyCredential) -> str | None:
+    if credential.fido2SessionId is not None:
+        return credential.fido2SessionId
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def _extensions(ext: AuthenticationExtensionsClientInputs | None) -> dict[str, Any] | None:
+    """The extension inputs to pass on: the declared ones checked, others as sent (null members left out)."""
+    return None if ext is None else ext.model_dump(mode="json", exclude_none=True)
+
+
+def _credential(credential: ServerPublicKeyCredential, data: dict[str, Any]) -> dict[str, Any]:
+    """The WebAuthn JSON credential to verify (``rawId`` defaults to ``id``)."""
+    return data if credential.rawId is not None else {**data, "rawId": credential.id}
 
 
 def fido2_routes(
     rp: RelyingParty, *, conformance: bool = False, registration: Literal["open", "closed"] = "open"
 ) -> list[BaseRoute]:
     """The ``/fido2`` ceremony routes (see the module doc for the two modes)."""
+    get_options = ServerPublicKeyCredentialGetOptionsResponse
 
-    async def start_authentication(request: Request, data: dict[str, Any]) -> Response:
-        username = parse.username(data, required=False)
-        uv = parse.choice(data, "userVerification", USER_VERIFICATION, default="preferred")
-        ext = parse.extensions(data)
+    async def start_authentication(request: Request, body: ServerPublicKeyCredentialGetOptionsRequest) -> Response:
+        username = body.username or ""
+        uv = body.userVerification or "preferred"
+        ext = _extensions(body.extensions)
         if not conformance:
             # WebAuthn L3 §14.6.2: the same answer for every user name, known or not: an empty allowCredentials
             # (every account's credentials are discoverable), so no store read and nothing about the user
             options, state = rp.server.authenticate_begin((), user_verification=uv, extensions=ext)
-            return _started(request, options, await rp.save_session(state, username))
+            return _started(request, get_options, options, await rp.save_session(state, username))
         credentials: list[StoredCredential] = []
         user_handle = None
         if username:
@@ -152,27 +176,19 @@ def fido2_routes(
         options, state = rp.server.authenticate_begin(
             credentials, user_verification=uv, extensions=ext, user_handle=user_handle
         )
-        return _started(request, options, await rp.save_session(state, username))
+        return _started(request, get_options, options, await rp.save_session(state, username))
 
-    async def start_registration(request: Request, data: dict[str, Any]) -> Response:
-        username = parse.username(data, required=True)
-        display_name = parse.text(data, "displayName", max_length=parse.MAX_NAME) or username
-        selection = data.get("authenticatorSelection")
-        if selection is None:
-            selection = {}
-        if not isinstance(selection, dict):
-            raise ApiError("'authenticatorSelection' must be an object")
-        attestation = parse.choice(data, "attestation", ("none", "indirect", "direct", "enterprise"), default="none")
-        w = "authenticatorSelection."
-        resident = parse.choice(selection, "residentKey", ("discouraged", "preferred", "required"), where=w)
-        require_rk = selection.get("requireResidentKey")
-        if require_rk is not None and not isinstance(require_rk, bool):
-            raise ApiError("'authenticatorSelection.requireResidentKey' must be a boolean")
-        if resident is None and require_rk:
+    async def start_registration(request: Request, body: ServerPublicKeyCredentialCreationOptionsRequest) -> Response:
+        username = body.username
+        display_name = body.displayName or username
+        selection = body.authenticatorSelection or AuthenticatorSelectionCriteria()
+        attestation = body.attestation or "none"
+        resident: str | None = selection.residentKey
+        if resident is None and selection.requireResidentKey:
             resident = "required"
-        uv = parse.choice(selection, "userVerification", USER_VERIFICATION, where=w, default="preferred")
-        attachment = parse.choice(selection, "authenticatorAttachment", ("platform", "cross-platform"), where=w)
-        ext = parse.extensions(data)
+        uv = selection.userVerification or "preferred"
+        attachment = selection.authenticatorAttachment
+        ext = _extensions(body.extensions)
         # a new user's record is written only when its first registration completes
         user = await rp.user(username)
         account: str | None = None
@@ -198,10 +214,11 @@ def fido2_routes(
             resident_key_requirement=resident,
             user_verification=uv,
             authenticator_attachment=attachment,
-            attestation=attestation or "none",
+            attestation=attestation,
             extensions=ext,
         )
-        return _started(request, options, await rp.save_session(state, username, display_name, account=account))
+        session_id = await rp.save_session(state, username, display_name, account=account)
+        return _started(request, ServerPublicKeyCredentialCreationOptionsResponse, options, session_id)
 
     async def complete_registration(
         request: Request, state: CeremonyState, session: dict[str, Any], data: dict[str, Any]
@@ -223,7 +240,7 @@ def fido2_routes(
         cid = await rp.add_credential(
             username, state.user_handle, result, display_name if isinstance(display_name, str) else None, also=also
         )
-        response = ok({"username": username, "credentialId": cid})
+        response = ok(CeremonyResult(status="ok", errorMessage="", username=username, credentialId=cid))
         if token is not None:
             set_account_cookie(response, request, token, rp.session_lifetime)
         return response
@@ -246,42 +263,41 @@ def fido2_routes(
             raise ApiError("this passkey is not registered for that user name")
         token, writes = rp.open_session(username, websafe_encode(stored.user_handle), replacing=account_token(request))
         await rp.update_sign_count(cid, result, record, also=writes)
-        response = ok({"username": username, "credentialId": cid})
+        response = ok(CeremonyResult(status="ok", errorMessage="", username=username, credentialId=cid))
         set_account_cookie(response, request, token, rp.session_lifetime)
         return response
 
     @handler
     async def attestation_options(request: Request) -> Response:
         """Start a registration (or an authentication, see is_authentication_request)."""
-        data = await parse.body(request)
-        if is_authentication_request(data):
-            return await start_authentication(request, data)
-        return await start_registration(request, data)
+        body, _ = await parse.declared(request, AttestationOptionsRequest)
+        if isinstance(body, ServerPublicKeyCredentialCreationOptionsRequest):
+            return await start_registration(request, body)
+        return await start_authentication(request, body)
 
     @handler
     async def attestation_result(request: Request) -> Response:
         """Complete the ceremony started at /fido2/attestation/options."""
-        data = await parse.body(request)
-        cred = parse.credential(data)
-        state, session = await rp.take_session(_session_of(request, data))
+        credential, data = await parse.declared(request, ServerPublicKeyCredential)
+        state, session = await rp.take_session(_session_of(request, credential))
         if state.kind == "authentication":
-            return await complete_authentication(request, state, session, cred)
-        return await complete_registration(request, state, session, cred)
+            return await complete_authentication(request, state, session, _credential(credential, data))
+        return await complete_registration(request, state, session, _credential(credential, data))
 
     @handler
     async def assertion_options(request: Request) -> Response:
         """Start an authentication."""
-        return await start_authentication(request, await parse.body(request))
+        body, _ = await parse.declared(request, ServerPublicKeyCredentialGetOptionsRequest)
+        return await start_authentication(request, body)
 
     @handler
     async def assertion_result(request: Request) -> Response:
         """Complete an authentication."""
-        data = await parse.body(request)
-        cred = parse.credential(data)
-        state, session = await rp.take_session(_session_of(request, data))
+        credential, data = await parse.declared(request, ServerPublicKeyCredential)
+        state, session = await rp.take_session(_session_of(request, credential))
         if state.kind != "authentication":
             raise ApiError("the session is a registration: complete it at /fido2/attestation/result")
-        return await complete_authentication(request, state, session, cred)
+        return await complete_authentication(request, state, session, _credential(credential, data))
 
     return [
         Route("/fido2/attestation/options", attestation_options, methods=["POST"]),

@@ -25,6 +25,7 @@ from typing import Any
 
 from ..stores.base import Check, ConflictError, Delete, Put, Record, Store, StoreError, Write
 from ..webauthn import websafe_decode, websafe_encode
+from .bodies import CredentialSummary
 from .ceremony import CeremonyState, Fido2Server, StoredCredential
 from .errors import SignCountError, VerificationError
 from .verify import AuthenticationResult, RegistrationResult
@@ -47,7 +48,6 @@ USER_CREDENTIALS = "webauthn-user-credentials"  # "<user handle>/<credential id>
 SESSIONS = "webauthn-sessions"  # ceremony session id -> ceremony state, consumed once
 ACCOUNT_SESSIONS = "webauthn-account-sessions"  # SHA-256 of the session token (b64url) -> the signed-in user
 _SESSION_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"  # secrets.token_urlsafe
-MAX_CREDENTIAL_NAME = 64
 
 
 class ApiError(Exception):
@@ -385,23 +385,23 @@ def _stored(cid: str, doc: dict[str, Any]) -> StoredCredential:
         raise ApiError("a stored credential record is corrupt", 500) from None
 
 
-def credential_summary(cid: str, doc: dict[str, Any]) -> dict[str, Any]:
+def credential_summary(cid: str, doc: dict[str, Any]) -> CredentialSummary:
     """What the credential's owner sees of it (no public key, no counter)."""
 
     def when(name: str) -> float | None:
         value = doc.get(name)
         return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
 
-    return {
-        "id": cid,
-        "name": str(doc.get("name") or ""),
-        "created": when("created"),
-        "lastUsed": when("last_used"),
-        "aaguid": str(doc.get("aaguid") or ""),
-        "transports": [str(t) for t in doc.get("transports", ()) if isinstance(t, str)],
-        "backupEligible": doc.get("backup_eligible") is True,
-        "backupState": doc.get("backup_state") is True,
-    }
+    return CredentialSummary(
+        id=cid,
+        name=str(doc.get("name") or ""),
+        created=when("created"),
+        lastUsed=when("last_used"),
+        aaguid=str(doc.get("aaguid") or ""),
+        transports=[str(t) for t in doc.get("transports", ()) if isinstance(t, str)],
+        backupEligible=doc.get("backup_eligible") is True,
+        backupState=doc.get("backup_state") is True,
+    )
 
 
 class OpenedStore:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from ..stores.base import StoreError
+from .bodies import ServerResponse
 from .errors import VerificationError
 from .records import ApiError
 
@@ -38,14 +38,20 @@ ACCOUNT_COOKIE = "aioctap-account"
 COOKIE_PATH = "/fido2"
 
 
-def ok(payload: dict[str, Any] | None = None) -> JSONResponse:
-    """A ServerResponse with status "ok" and ``payload``'s members."""
-    return JSONResponse({"status": "ok", "errorMessage": "", **(payload or {})})
+def ok(answer: ServerResponse | None = None) -> JSONResponse:
+    """An answer as declared (:mod:`aioctap.server.bodies`); by default a bare ServerResponse with status "ok"."""
+    if answer is None:
+        return JSONResponse(_OK)
+    return JSONResponse(answer.model_dump(mode="json", exclude_unset=True))
+
+
+_OK = {"status": "ok", "errorMessage": ""}
 
 
 def failed(message: str, status: int = 400) -> JSONResponse:
     """A ServerResponse with status "failed"."""
-    return JSONResponse({"status": "failed", "errorMessage": message or "request failed"}, status_code=status)
+    body = ServerResponse(status="failed", errorMessage=message or "request failed")
+    return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
 
 def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
