@@ -13,6 +13,8 @@ import inspect
 import os
 import pkgutil
 import sys
+import textwrap
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +126,12 @@ def _module_page(module_name: str) -> str:
         lines += [f".. currentmodule:: {module_name}", ""]
     for name in here:
         obj = getattr(module, name)
+        if typing.get_origin(obj) is not None:
+            # a type alias (pydantic's Annotated field types): autodoc's "alias of ..." would be parsed as
+            # reStructuredText, and the regular expressions in it are not; show it verbatim instead
+            text = textwrap.indent("\n".join(textwrap.wrap(repr(obj), 110)), "      ")
+            lines += [f".. py:data:: {name}", "", "   A type alias::", "", text, ""]
+            continue
         lines.append(f".. {_directive(obj)}:: {name}")
         if _directive(obj) == "autodata" and not isinstance(obj, int | str):
             lines.append("   :no-value:")  # a mapping or an object: its repr is no documentation
@@ -219,16 +227,43 @@ def _resolve_reexport(app: Any, env: Any, node: Any, contnode: Any) -> Any:
         name, rest = parts[cut], parts[cut + 1 :]
         if not hasattr(module, name):
             return None
-        home = home_of(module_name, name) if name in public_names(module) else module_name
-        new = ".".join([home, name, *rest])
-        if new == target:
-            return None
+        obj = getattr(module, name)
+        homes = [home_of(module_name, name)] if name in public_names(module) else []
+        defined = getattr(obj, "__module__", None)
+        if isinstance(defined, str) and defined.startswith("aioctap"):  # imported by the module, not exported
+            pieces = defined.split(".")
+            public = ".".join(pieces[: next((i for i, p in enumerate(pieces) if p.startswith("_")), len(pieces))])
+            homes.append(public)
+            if public in public_modules() and name in public_names(importlib.import_module(public)):
+                homes.append(home_of(public, name))
         domain = env.get_domain("py")
-        return domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], new, node, contnode)
+        for home in homes:
+            new = ".".join([home, name, *rest])
+            if new != target:
+                found = domain.resolve_xref(env, node["refdoc"], app.builder, node["reftype"], new, node, contnode)
+                if found is not None:
+                    return found
+        return None
+    return None
+
+
+def _unexported(app: Any, domain: Any, node: Any) -> bool | None:
+    """No warning for a signature naming a class its module defines but does not export (not public API)."""
+    target = node.get("reftarget", "")
+    if getattr(domain, "name", None) != "py" or not target.startswith("aioctap."):
+        return None
+    module_name, _, name = target.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    if hasattr(module, name) and name not in public_names(module):
+        return True
     return None
 
 
 def setup(app: Any) -> dict[str, Any]:
+    app.connect("warn-missing-reference", _unexported)
     app.connect("builder-inited", _write_api_pages)
     app.connect("missing-reference", _resolve_reexport)
     app.connect("autodoc-process-docstring", _awaited_or_iterated)
@@ -243,6 +278,7 @@ nitpick_ignore_regex = [
     (r"py:.*", r"(?!aioctap\b).*"),
     (r"py:.*", r"aioctap\..*\._.*"),  # a private base class or helper type in a signature: not documented
     (r"py:class", r"aioctap\.hid\.backends\.hidapi\.HidHandle"),  # the hid package's Device, typed; not exported
+    (r"py:class", r"aioctap(\.\w+)*\.[A-Z]"),  # a TypeVar (T, M) in a generic signature
 ]
 # "more than one target found for cross-reference 'type'": an attribute annotated ``type[X]`` makes Sphinx
 # search every documented attribute named ``type``; the builtin is meant. ref.python is only that warning.
