@@ -194,19 +194,27 @@ def _awaited_or_iterated(app: Any, what: str, name: str, obj: Any, options: Any,
         if type_doc and lines and lines[0].strip() == type_doc[0].strip() and not inspect.isclass(obj):
             lines.clear()
         return
+    text = " ".join(lines).lower()
+    if what in {"class", "exception"}:
+        if inspect.isclass(obj) and hasattr(obj, "__aenter__") and "async with" not in text:
+            lines.extend(["", "*Async context manager*: ``async with``."])
+        return
     if what not in {"function", "method"}:
         return
-    text = " ".join(lines).lower()
     function = getattr(obj, "__func__", obj)
     wrapped = getattr(function, "__wrapped__", None)
+    # the return annotation's outer type: "AsyncIterator[X]" (a string under PEP 563) or typing's object
+    returns = str(getattr(function, "__annotations__", {}).get("return", "")).split("[")[0].rsplit(".", 1)[-1]
     note = None
     if wrapped is not None and inspect.isasyncgenfunction(wrapped):  # @asynccontextmanager
         if "async with" not in text:
             note = "*Async context manager*: ``async with``."
-    elif inspect.isasyncgenfunction(function):
+    elif inspect.isasyncgenfunction(function) or returns in {"AsyncIterator", "AsyncGenerator"}:
         if "iterat" not in text and "async for" not in text:
             note = "*Async iterator*: ``async for``."
-    elif inspect.iscoroutinefunction(function) and "await" not in text:
+    elif (inspect.iscoroutinefunction(function) or returns in {"Coroutine", "Awaitable"}) and (
+        "await" not in text
+    ):
         note = "*Awaited.*"
     if note:
         lines.extend(["", note])
