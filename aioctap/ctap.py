@@ -140,10 +140,15 @@ class CtapDevice(abc.ABC):
         *,
         on_keepalive: KeepaliveCallback | None = None,
     ) -> bytes:
-        """Send one command and return the response payload.
+        """Send one command and return the response payload. Awaited.
 
         ``on_keepalive`` is called once per change of keep-alive status. Cancelling the
         task that awaits this call cancels the command on the device.
+
+        Raises:
+            aioctap.ctap.CtapError: the device answered with a CTAPHID ERROR (its status in ``.code``).
+            aioctap.ctap.TransportError: the device is gone or was closed.
+            TimeoutError: no answer (nor keep-alive) in time (``aioctap.hid.CtapHidTimeout`` for CTAPHID).
         """
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
@@ -157,7 +162,11 @@ class CtapDevice(abc.ABC):
 
     @classmethod
     def list_devices(cls) -> AsyncIterator[CtapDevice]:
-        """Async iterator over the discoverable devices of this kind."""
+        """Async iterator over the discoverable devices of this kind (``async for``).
+
+        Raises:
+            TypeError: this kind of device has no discovery.
+        """
         raise TypeError(f"{cls.__name__} has no device discovery")
 
     async def __aenter__(self) -> Self:

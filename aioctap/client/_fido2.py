@@ -311,7 +311,13 @@ class Fido2Client:
     async def make_credential(
         self, options: PublicKeyCredentialCreationOptions | Mapping[str, object]
     ) -> RegistrationResponse:
-        """navigator.credentials.create() (WebAuthn L3 §5.1.3) with this authenticator."""
+        """navigator.credentials.create() (WebAuthn L3 §5.1.3) with this authenticator. Awaited.
+
+        Raises:
+            aioctap.client.ClientError: its ``code`` says why, as a browser's DOMException would: BAD_REQUEST
+                (invalid options), CONFIGURATION_UNSUPPORTED, DEVICE_INELIGIBLE, TIMEOUT (the options'
+                ``timeout``) or OTHER_ERROR; an authenticator's ``CtapError`` is its ``cause``.
+        """
         parsed = _parse(PublicKeyCredentialCreationOptions, options)
         client_data, rp_id = self._client_data_collector.collect_client_data(parsed)
         request = CreationRequest.parse(dict(parsed), rp_id)
@@ -334,7 +340,15 @@ class Fido2Client:
     async def get_assertion(
         self, options: PublicKeyCredentialRequestOptions | Mapping[str, object]
     ) -> AssertionSelection:
-        """navigator.credentials.get() (WebAuthn L3 §5.1.4) with this authenticator: every assertion it gives."""
+        """navigator.credentials.get() (WebAuthn L3 §5.1.4) with this authenticator: every assertion it gives.
+
+        Awaited.
+
+        Raises:
+            aioctap.client.ClientError: its ``code`` says why, as a browser's DOMException would: BAD_REQUEST
+                (invalid options), CONFIGURATION_UNSUPPORTED, DEVICE_INELIGIBLE, TIMEOUT (the options'
+                ``timeout``) or OTHER_ERROR; an authenticator's ``CtapError`` is its ``cause``.
+        """
         parsed = _parse(PublicKeyCredentialRequestOptions, options)
         client_data, rp_id = self._client_data_collector.collect_client_data(parsed)
         request = RequestRequest.parse(dict(parsed), rp_id)

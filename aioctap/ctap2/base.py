@@ -592,6 +592,16 @@ class Ctap2:
     ``await ctap.get_info()``. The two per-ceremony commands, :meth:`get_assertion` and :meth:`make_credential`,
     encode their request and decode the answer themselves (as :meth:`send_cbor` does, with the same checks and
     errors) rather than through :meth:`send_cbor`, to keep the host's share of each call small.
+
+    Every command is awaited; :meth:`get_assertions` is an async iterator. Each one (and each call of
+    ``ClientPin``, ``CredentialManagement``, ``FPBioEnrollment``, ``LargeBlobs`` and ``Config``, which go
+    through it) can raise:
+
+    Raises:
+        aioctap.ctap.CtapError: the authenticator's status (``error.code``, a ``CtapError.ERR`` member).
+        aioctap.ctap2.base.CtapResponseError: a malformed answer (bad CBOR, a missing or mistyped member).
+        aioctap.ctap.TransportError: the device is gone or closed.
+        TimeoutError: no answer nor keep-alive in time (``aioctap.hid.CtapHidTimeout``).
     """
 
     @unique

@@ -33,7 +33,15 @@ def parse_address(address: str) -> tuple[str, str]:
 async def open_device(address: str, *, timeout: float = 5.0) -> AsyncIterator[CtapHidDevice]:
     """Open the device at ``address`` (``udp:HOST:PORT``, ``hid:PATH``, ``virtual``, ``virtual:STATE_FILE``).
 
-    The device, its connection and its reader task are closed on exit.
+    An async context manager: ``async with open_device(address) as device:``. The device, its connection and
+    its reader task are closed on exit; the body's own exception comes out as itself.
+
+    Raises:
+        ValueError: ``address`` has none of the forms above (the message names them).
+        aioctap.hid.CtapHidTimeout: the device did not answer CTAPHID_INIT within ``timeout`` seconds.
+        aioctap.hid.backends.hidapi.HidapiMissing: a ``hid:`` address without the hidapi system library.
+        aioctap.virtual.StateError: a ``virtual:STATE_FILE`` that cannot be read or decrypted.
+        OSError: the HID device or the UDP socket cannot be opened.
     """
     kind, rest = parse_address(address)
     if kind == "virtual":

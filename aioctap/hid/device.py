@@ -104,13 +104,20 @@ class CtapHidDevice(CtapDevice):
         *,
         on_keepalive: KeepaliveCallback | None = None,
     ) -> Coroutine[Any, Any, bytes]:
-        """Send one CTAPHID command on this channel and return the response payload (a coroutine).
+        """Send one CTAPHID command on this channel and return the response payload (a coroutine: awaited).
 
         Calls on one channel run one at a time, in order. Retries while another channel holds the
         device (ERR_CHANNEL_BUSY, CTAPHID §11.2.9.1.6) for up to ``timeout`` seconds;
         ``on_keepalive`` receives each KEEPALIVE status (§11.2.9.1.7). The connection's
         :meth:`~aioctap.hid.router.HidConnection.transact` coroutine itself, without a frame of
-        its own around it: the hot path of every command.
+        its own around it: the hot path of every command. Cancelling the awaiting task sends CTAPHID_CANCEL.
+
+        Raises:
+            aioctap.ctap.CtapError: a CTAPHID ERROR packet (its status in ``.code``).
+            aioctap.hid.CtapHidTimeout: no answer nor keep-alive within ``timeout`` (the channel is
+                resynchronized before its next call).
+            aioctap.hid.CtapHidProtocolError: a malformed answer.
+            aioctap.ctap.TransportError: the transport is gone, or :meth:`close` was called.
         """
         if self._closed:
             return _closed_call()
@@ -162,6 +169,10 @@ class CtapHidDevice(CtapDevice):
         """Async iterator over plugged-in FIDO HID devices, not yet open: use each with ``async with device:``.
 
         Nothing is opened or started until then, so the iteration can be left at any point.
+
+        Raises:
+            aioctap.hid.backends.hidapi.HidapiMissing: the hidapi system library is not installed (the
+                message says what to install).
         """
         from .backends.hidapi import HidapiDevice, list_descriptors
 
@@ -172,8 +183,11 @@ class CtapHidDevice(CtapDevice):
     def watch_devices(cls, interval: float = 0.5) -> AsyncIterator[DeviceChange]:
         """Hot-plug events of FIDO HID devices: ``(event, descriptor)`` with event ``added``/``removed``.
 
-        Devices present at the start come first as ``added``. See
+        Devices present at the start come first as ``added``. An async iterator (``async for``); see
         :func:`aioctap.hid.backends.hidapi.watch_devices`.
+
+        Raises:
+            aioctap.hid.backends.hidapi.HidapiMissing: the hidapi system library is not installed.
         """
         from .backends.hidapi import watch_devices
 

@@ -120,7 +120,15 @@ def _gnunet_kdf(key: bytes, salt: bytes, length: int = 64) -> bytes:
 
 
 def pos_confirmation(key: str, algorithm: int | str, time: int | float, price: str | None = None) -> str | None:
-    """The confirmation string a Taler POS shows, or None where the algorithm gives no code."""
+    """The confirmation string a Taler POS shows, or None where the algorithm gives no code.
+
+    Five 8-digit codes, one per line, for the 30-second periods from two before ``time`` to two after it.
+    ``algorithm``: 0 / ``"NONE"``, 1 / ``"TOTP_WITHOUT_PRICE"`` or 2 / ``"TOTP_WITH_PRICE"`` (then ``price``,
+    ``"CUR:1.50"``, is bound into the key; without a price there is no code). Synchronous.
+
+    Raises:
+        aioctap.otp.errors.KeyFormatError: a malformed key, algorithm, price or time.
+    """
     algo = parse_algorithm(algorithm)
     if algo == 0:
         return None

@@ -137,7 +137,13 @@ class OtpVerifier:
 
         ``otp``: enroll this OTP instead, an aioctap one or a :mod:`aioctap.otp.pyotp` one (a pyotp
         user's ``TOTP(secret, ...)`` or ``HOTP``): from then on :meth:`verify` accepts each of its codes
-        once. ``OtpVerifier(store, window=totp.interval)`` accepts what pyotp's ``valid_window=1`` does.
+        once. ``OtpVerifier(store, window=totp.interval)`` accepts what pyotp's ``valid_window=1`` does. Awaited.
+
+        Raises:
+            aioctap.otp.errors.KeyFormatError: a malformed ``key``, or an OTP is already enrolled for ``account``
+                (without ``replace=True``).
+            TypeError: both ``otp`` and a key or its settings.
+            aioctap.stores.StoreError: the store failed.
         """
         totp: BaseOTP
         if otp is not None:
@@ -186,7 +192,15 @@ class OtpVerifier:
         The record as this verifier last wrote it (value, version, parsed state) is remembered, so
         a success costs one compare-and-set and no read when nobody else wrote in between; if
         someone did, the compare-and-set fails and the token is judged again on a fresh read.
-        Refusals are only ever decided on a fresh read.
+        Refusals are only ever decided on a fresh read. Awaited.
+
+        Raises:
+            aioctap.otp.errors.MalformedTokenError: not a token of the OTP's digits.
+            aioctap.otp.errors.InvalidTokenError: no code in the window matches.
+            aioctap.otp.errors.UsedTokenError: the code (or a later one) was already accepted: a replay.
+            aioctap.otp.errors.ThrottledError: too many failures; retry after ``retry_after`` seconds.
+            aioctap.otp.errors.UnknownAccountError: no OTP is enrolled for ``account``.
+            aioctap.stores.StoreError: the store failed.
         """
         now = self._clock() if time is None else time
         store, cache, states = self.store, self._cache, self._states

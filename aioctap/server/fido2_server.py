@@ -173,7 +173,14 @@ class Fido2Server:
     def register_complete(
         self, state: Mapping[str, str | None], response: RegistrationResponse | Mapping[str, object]
     ) -> AuthenticatorData:
-        """Verify a registration response (L3 §7.1); the new credential is ``result.credential_data``."""
+        """Verify a registration response (L3 §7.1); the new credential is ``result.credential_data``.
+
+        Synchronous (sans-IO), as python-fido2's.
+
+        Raises:
+            ValueError: the response is malformed or fails a check (python-fido2's error type; the message
+                names the check).
+        """
         try:
             registration = RegistrationResponse.from_dict(response)
         except (TypeError, WebAuthnDataError) as e:
@@ -226,7 +233,14 @@ class Fido2Server:
         credentials: Sequence[AttestedCredentialData],
         response: AuthenticationResponse | Mapping[str, object],
     ) -> AttestedCredentialData:
-        """Verify an assertion (L3 §7.2) by one of ``credentials``; returns the credential that signed it."""
+        """Verify an assertion (L3 §7.2) by one of ``credentials``; returns the credential that signed it.
+
+        Synchronous (sans-IO), as python-fido2's.
+
+        Raises:
+            ValueError: the response is malformed, names none of ``credentials``, or fails a check (python-fido2's
+                error type; the message names the check).
+        """
         try:
             authentication = AuthenticationResponse.from_dict(response)
         except (TypeError, WebAuthnDataError) as e:

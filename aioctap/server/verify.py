@@ -357,6 +357,14 @@ def verify_registration(
     reaches no anchor an :class:`UntrustedAttestationError`; ``require_attestation`` also rejects none and
     self attestation. ``now`` is the time for certificate validity (default: the current time).
     ``allowed_extensions``, when given, names the extensions whose outputs may appear (step 19).
+    Synchronous (sans-IO): nothing is awaited.
+
+    Raises:
+        aioctap.server.errors.VerificationError: the subclass of the failed check: MalformedResponseError,
+            ClientDataTypeError, ChallengeMismatchError, OriginMismatchError, CrossOriginError,
+            RpIdHashMismatchError, UserPresenceError, UserVerificationError, BackupFlagsError, CredentialIdError,
+            UnsupportedAlgorithmError, UnexpectedExtensionError, or an AttestationError (malformed, bad
+            signature or certificate, unsupported format, untrusted chain, revoked authenticator status).
     """
     cred = parse_credential(credential)
     raw_id = _ids(cred)
@@ -520,6 +528,13 @@ def verify_authentication(
     ``allowed_credential_ids`` is the request's allowCredentials (step 5), ``expected_user_handle`` the
     handle of the user that owns the credential (step 6), ``credential_backup_eligible`` the stored BE flag,
     ``allowed_extensions`` the extensions whose outputs may appear (step 20).
+    Synchronous (sans-IO): nothing is awaited.
+
+    Raises:
+        aioctap.server.errors.VerificationError: the subclass of the failed check: MalformedResponseError,
+            ClientDataTypeError, ChallengeMismatchError, OriginMismatchError, CrossOriginError,
+            RpIdHashMismatchError, UserPresenceError, UserVerificationError, BackupFlagsError, CredentialIdError,
+            UserHandleError, InvalidSignatureError, SignCountError (a possible clone), UnexpectedExtensionError.
     """
     cred = parse_credential(credential)
     raw_id = _ids(cred)

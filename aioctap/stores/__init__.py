@@ -17,7 +17,11 @@ async def open_store(url: str) -> AsyncIterator[Store]:
 
     ``memory://`` (in process), ``sqlite:///relative/or//absolute/path`` (the embedded default),
     ``redis://host:port/db`` and ``postgresql://user@host:port/db`` (shared deployments; need the
-    ``redis`` / ``postgresql`` extras).
+    ``redis`` / ``postgresql`` extras). An async context manager: ``async with open_store(url) as store:``.
+
+    Raises:
+        aioctap.stores.StoreError: an unsupported scheme or a malformed URL, the store cannot be opened, or
+            ``redis://`` / ``postgresql://`` without its extra installed (the message says which).
     """
     scheme = url.split(":", 1)[0].lower() if ":" in url else ""
     store: Store
