@@ -60,6 +60,9 @@ def test_readme_program_runs(
     index: int, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     program = _blocks("python")[index]
+    if "\nasync def test_" in program:  # a pytest file (the plugin's example): tests/test_pytest_plugin.py runs it
+        assert "README.md" in (ROOT / "tests" / "test_pytest_plugin.py").read_text(encoding="utf-8")
+        return
     assert "anyio.run(main)" in program, "a Python block that is not a complete program"
     monkeypatch.chdir(tmp_path)  # files a program writes (otp.db) stay out of the tree
     exec(compile(program, f"README program {index}", "exec"), {"__name__": "readme"})
@@ -86,6 +89,13 @@ def _free_port(kind: int) -> int:
 
 def _commands(block: str) -> list[str]:
     return [line.strip() for line in block.replace("\\\n", " ").splitlines() if line.strip()]
+
+
+def _split(line: str) -> list[str]:
+    try:
+        return shlex.split(line, comments=True)
+    except ValueError:  # not one command (a quote left open across lines)
+        return []
 
 
 class _Shell:
@@ -115,6 +125,11 @@ class _Shell:
         if words[0] == "export":
             key, _, value = words[1].partition("=")
             self.env[key] = value
+            return
+        if words[0] == "python3":  # the docs build: CI runs it (.ci/run), so CI must say the same
+            ci = {" ".join(w for w in _split(c) if w != "-q") for c in (ROOT / ".ci" / "run").read_text().splitlines()}
+            for part in line.split("&&"):
+                assert " ".join(w for w in shlex.split(part) if w != "-q") in ci, f"not run by .ci/run: {part}"
             return
         assert words[0] == "aioctap", f"a README command this test does not know: {line}"
         argv = [sys.executable, "-m", "aioctap", *words[1:]]
