@@ -6,6 +6,7 @@ import logging
 import os
 import urllib.parse
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -18,6 +19,42 @@ DB_HELP = (
     "store URL: sqlite:///path, memory://, redis://..., postgresql://... "
     "[default: sqlite:/// a file in the user's data directory]"
 )
+
+
+#: the COSE algorithms ``--algorithm`` takes by name (RFC 9053, RFC 8230, FIPS 204 / draft-ietf-cose-dilithium)
+ALGORITHM_NAMES = {
+    "ES256": -7,
+    "EdDSA": -8,
+    "ES384": -35,
+    "ES512": -36,
+    "PS256": -37,
+    "RS256": -257,
+    "ML-DSA-44": -48,
+    "ML-DSA-65": -49,
+    "ML-DSA-87": -50,
+}
+
+ALGORITHM_HELP = (
+    "a COSE algorithm to offer, in order of preference (repeat it): "
+    + ", ".join(ALGORITHM_NAMES)
+    + " or a COSE number [default: ES256, EdDSA, ES384, ES512, PS256, RS256]"
+)
+
+
+def parse_algorithms(names: list[str]) -> list[int]:
+    """``--algorithm`` values (names or COSE numbers) as COSE numbers, in order; a usage error for others."""
+    out: list[int] = []
+    for name in names:
+        value = ALGORITHM_NAMES.get(name)
+        if value is None and name.lstrip("-").isdigit() and int(name) in ALGORITHM_NAMES.values():
+            value = int(name)
+        if value is None:
+            raise typer.BadParameter(
+                f"unknown algorithm {name!r}: use {', '.join(ALGORITHM_NAMES)}", param_hint="--algorithm"
+            )
+        if value not in out:
+            out.append(value)
+    return out
 
 
 def default_db_url() -> str:
@@ -137,6 +174,7 @@ def register(app: typer.Typer) -> None:
         registration: str = typer.Option(
             "open", "--registration", help="open: a new user name may open an account; closed: it may not"
         ),
+        algorithm: Annotated[list[str] | None, typer.Option("--algorithm", metavar="NAME", help=ALGORITHM_HELP)] = None,
         conformance: bool = typer.Option(
             False,
             "--conformance",
@@ -207,6 +245,7 @@ def register(app: typer.Typer) -> None:
             conformance=conformance,
             registration="open" if registration == "open" else "closed",
             otp_context=otp_context,
+            algorithms=parse_algorithms(algorithm or []) or None,
         )
         typer.echo(f"aioctap relying party for RP ID {rp_id}: open {origins[0]}/ in a browser")
         if origins[0] != f"http://{'localhost' if host in ('127.0.0.1', '::1', 'localhost') else host}:{port}":

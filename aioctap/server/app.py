@@ -48,7 +48,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -97,7 +97,7 @@ from .responses import (
     set_account_cookie,
     set_cookie,
 )
-from .verify import MAX_CREDENTIAL_ID
+from .verify import DEFAULT_ALGORITHMS, MAX_CREDENTIAL_ID
 
 __all__ = [
     "ACCOUNT_SESSIONS",
@@ -347,6 +347,7 @@ def create_app(
     session_idle: float = 1800.0,
     session_lifetime: float = 12 * 3600.0,
     otp_context: OTPContext | None = None,
+    algorithms: Sequence[int] | None = None,
 ) -> Starlette:
     """The ASGI app: conformance API, OpenAPI document, demo page and (optionally) the OTP-devices API.
 
@@ -356,6 +357,8 @@ def create_app(
     for any user name); ``registration``: whether a new user name may open an account; ``session_idle`` and
     ``session_lifetime``: the account session's idle and absolute lifetimes in seconds. ``otp_context``:
     encrypts the OTP-devices API's keys at rest (rows stored in plain text are encrypted at start-up).
+    ``algorithms``: the COSE algorithms offered in ``pubKeyCredParams``, in order of preference (default:
+    ES256, EdDSA, ES384, ES512, PS256, RS256; ML-DSA-44/65/87 are -48/-49/-50).
     """
     if registration not in ("open", "closed"):
         raise ValueError("registration must be 'open' or 'closed'")
@@ -368,7 +371,7 @@ def create_app(
     origins = origin or f"http://{rp_id}:8000"
     rp = RelyingParty(
         the_store,
-        Fido2Server(rp_id, origins, rp_name, timeout=timeout),
+        Fido2Server(rp_id, origins, rp_name, timeout=timeout, algorithms=algorithms or DEFAULT_ALGORITHMS),
         session_idle=session_idle,
         session_lifetime=session_lifetime,
     )
