@@ -248,6 +248,49 @@ def test_packed_checks_each_fail() -> None:
     )
 
 
+def _sub_ca(cn: str, parent: Ca, *extensions: tuple[x509.ExtensionType, bool], path_length: int | None = None) -> Ca:
+    key = ec.generate_private_key(ec.SECP256R1())
+    bc = (x509.BasicConstraints(ca=True, path_length=path_length), True)
+    return Ca(key, issue(_name(CN=cn), key.public_key(), parent, ca=None, extensions=[bc, *extensions]))
+
+
+def _key_usage(**set_bits: bool) -> tuple[x509.ExtensionType, bool]:
+    names = ["digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
+             "key_cert_sign", "crl_sign"]  # fmt: skip
+    bits = {name: set_bits.get(name, False) for name in names}
+    return x509.KeyUsage(**bits, encipher_only=False, decipher_only=False), True
+
+
+def test_chain_path_length_and_key_usage() -> None:
+    """RFC 5280 path validation (cryptography's): pathLenConstraint, a CA's keyCertSign, the leaf's digitalSignature."""
+    # pathLen 0 on the first intermediate: it may issue only end-entity certificates, not another CA
+    capped = _sub_ca("Capped Intermediate", ROOT, path_length=0)
+    below = _sub_ca("Below the cap", capped)
+    k, leaf = packed_leaf(issuer=below)
+    message = expect(AttestationCertificateError, "packed", packed_stmt(k, [leaf, below.cert, capped.cert]))
+    assert "not valid" in message
+    k, leaf = packed_leaf(issuer=capped)  # directly under the capped CA: fine
+    assert verify("packed", packed_stmt(k, [leaf, capped.cert]), trust_anchors=ANCHORS).trusted
+    roomy = _sub_ca("Roomy Intermediate", ROOT, path_length=1)
+    below_roomy = _sub_ca("Below the roomy one", roomy)
+    k, leaf = packed_leaf(issuer=below_roomy)
+    assert verify("packed", packed_stmt(k, [leaf, below_roomy.cert, roomy.cert]), trust_anchors=ANCHORS).trusted
+    # a CA whose keyUsage lacks keyCertSign may not issue certificates
+    no_cert_sign = _sub_ca("No keyCertSign", ROOT, _key_usage(digital_signature=True, crl_sign=True))
+    k, leaf = packed_leaf(issuer=no_cert_sign)
+    assert "keyCertSign" in expect(AttestationCertificateError, "packed", packed_stmt(k, [leaf, no_cert_sign.cert]))
+    cert_sign = _sub_ca("With keyCertSign", ROOT, _key_usage(key_cert_sign=True, crl_sign=True))
+    k, leaf = packed_leaf(issuer=cert_sign)
+    assert verify("packed", packed_stmt(k, [leaf, cert_sign.cert]), trust_anchors=ANCHORS).trusted
+    # the attestation key signs: a leaf keyUsage without digitalSignature is refused, with it accepted
+    k, leaf = packed_leaf(extensions=[aaguid_ext(), _key_usage(key_agreement=True)])
+    assert "digitalSignature" in expect(
+        AttestationCertificateError, "packed", packed_stmt(k, [leaf, INTERMEDIATE.cert])
+    )
+    k, leaf = packed_leaf(extensions=[aaguid_ext(), _key_usage(digital_signature=True)])
+    assert verify("packed", packed_stmt(k, [leaf, INTERMEDIATE.cert]), trust_anchors=ANCHORS).trusted
+
+
 def test_packed_self_attestation() -> None:
     stmt = {"alg": -7, "sig": sign(CRED.key, bytes(CRED.auth_data) + CDH)}
     res = verify("packed", stmt, trust_anchors=ANCHORS)  # self attestation needs no anchor
@@ -405,6 +448,7 @@ def test_tpm_checks_each_fail() -> None:
         aik_cert(AIK, manufacturer="id:12345678"),
         aik_cert(AIK, eku=[]),
         aik_cert(AIK, eku=[ExtendedKeyUsageOID.SERVER_AUTH]),
+        aik_cert(AIK, eku=[ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE]),  # §8.3.1: MUST contain 2.23.133.8.3
         aik_cert(AIK, ca=True),
         aik_cert(AIK, ca=None),
         aik_cert(AIK, extra=[aaguid_ext(b"\x02" * 16)]),

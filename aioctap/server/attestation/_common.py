@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import itertools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -14,6 +13,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.x509 import verification as xv
 from cryptography.x509.oid import ObjectIdentifier
 
 from ...cose import CoseError
@@ -237,54 +237,114 @@ def check_validity(cert: x509.Certificate, now: datetime.datetime) -> None:
         )
 
 
-def _is_ca(cert: x509.Certificate) -> bool:
-    try:
-        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
-    except x509.ExtensionNotFound:
-        return cert.version is x509.Version.v1  # v1 roots predate extensions
-    except ValueError:
-        return False
+# -- chains: cryptography's path validation (RFC 5280 §6) with the attestation formats' extension policies ----------
+#
+# cryptography.x509.verification checks, whatever the extension policies: the signatures up the chain, each
+# certificate's validity at ``now``, issuer/subject name chaining, pathLenConstraint (RFC 5280 §4.2.1.9) and the
+# chain depth, the signature algorithms and key sizes of the Web PKI profile. Its default policies are the CA/B
+# Forum's for TLS: an end-entity certificate must have a subjectAltName and the serverAuth or clientAuth EKU.
+# Attestation certificates are not TLS certificates (a TPM AIK certificate's subject is empty; a packed one has no
+# SAN and no EKU), so each format gets the policies below instead: what RFC 5280 asks of a CA and an end entity,
+# and the extended key usage the format requires (WebAuthn L3 §8.3.1: tcg-kp-AIKCertificate for tpm). Relaxed
+# against the TLS defaults, on purpose: no SAN required, EKU only where the format names one, no
+# authorityKeyIdentifier/subjectKeyIdentifier required, extensions' criticality as the issuer chose. A critical
+# certificatePolicies extension (Microsoft's TPM AIK certificates have one) is accepted: the relying party has no
+# policy requirement (RFC 5280 §6.1.1 (c): initial-policy-set any-policy), so any policy satisfies it.
 
 
-def _issued_by(child: x509.Certificate, parent: x509.Certificate) -> bool:
-    try:
-        child.verify_directly_issued_by(parent)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
-    return True
+def _ca_basic_constraints(policy: xv.Policy, cert: x509.Certificate, bc: x509.BasicConstraints) -> None:
+    if not bc.ca:  # RFC 5280 §6.1.4 (k): an issuer's basicConstraints must say cA
+        raise ValueError(f"certificate {cert.subject.rfc4514_string()!r} issues certificates but is not a CA")
+
+
+def _ca_key_usage(policy: xv.Policy, cert: x509.Certificate, ku: x509.KeyUsage | None) -> None:
+    if ku is not None and not ku.key_cert_sign:  # RFC 5280 §4.2.1.3, §6.1.4 (n)
+        raise ValueError(f"CA certificate {cert.subject.rfc4514_string()!r} keyUsage lacks keyCertSign")
+
+
+def _ee_basic_constraints(policy: xv.Policy, cert: x509.Certificate, bc: x509.BasicConstraints | None) -> None:
+    if bc is not None and bc.ca:
+        raise ValueError("the attestation certificate must not be a CA certificate")
+
+
+def _ee_key_usage(policy: xv.Policy, cert: x509.Certificate, ku: x509.KeyUsage | None) -> None:
+    if ku is not None and not ku.digital_signature:  # the attestation key signs (RFC 5280 §4.2.1.3)
+        raise ValueError("the attestation certificate's keyUsage lacks digitalSignature")
+
+
+def _ee_eku(required: ObjectIdentifier) -> Callable[[xv.Policy, x509.Certificate, x509.ExtendedKeyUsage], None]:
+    def check(policy: xv.Policy, cert: x509.Certificate, eku: x509.ExtendedKeyUsage) -> None:
+        if required not in eku:
+            raise ValueError(f"the attestation certificate's extendedKeyUsage lacks {required.dotted_string}")
+
+    return check
+
+
+def _extension_policies(eku: ObjectIdentifier | None) -> tuple[xv.ExtensionPolicy, xv.ExtensionPolicy]:
+    """(CA policy, end-entity policy) for a chain whose leaf must carry ``eku`` (None: no EKU requirement)."""
+    agnostic = xv.Criticality.AGNOSTIC
+    ca = (
+        xv.ExtensionPolicy.permit_all()
+        .require_present(x509.BasicConstraints, agnostic, _ca_basic_constraints)
+        .may_be_present(x509.KeyUsage, agnostic, _ca_key_usage)
+        .may_be_present(x509.CertificatePolicies, agnostic, None)
+    )
+    ee = (
+        xv.ExtensionPolicy.permit_all()
+        .may_be_present(x509.BasicConstraints, agnostic, _ee_basic_constraints)
+        .may_be_present(x509.KeyUsage, agnostic, _ee_key_usage)
+        .may_be_present(x509.CertificatePolicies, agnostic, None)
+    )
+    if eku is not None:
+        ee = ee.require_present(x509.ExtendedKeyUsage, agnostic, _ee_eku(eku))
+    return ca, ee
+
+
+def _path(
+    chain: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    now: datetime.datetime,
+    eku: ObjectIdentifier | None,
+) -> None:
+    """A valid path from ``chain[0]`` through ``chain`` to one of ``anchors``, or VerificationError."""
+    ca_policy, ee_policy = _extension_policies(eku)
+    verifier = (
+        xv.PolicyBuilder()
+        .store(xv.Store(list(anchors)))
+        .time(now)
+        .max_chain_depth(len(chain))
+        .extension_policies(ca_policy=ca_policy, ee_policy=ee_policy)
+        .build_client_verifier()
+    )
+    verifier.verify(chain[0], list(chain[1:]))
 
 
 def verify_chain(
-    chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate], now: datetime.datetime
+    chain: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    now: datetime.datetime,
+    *,
+    eku: ObjectIdentifier | None = None,
 ) -> bool:
-    """Check validity at ``now``, signatures and CA flags up ``chain``; True if it reaches one of ``anchors``.
+    """Validate ``chain`` (leaf first) at ``now`` with RFC 5280 path validation; True if it reaches one of ``anchors``.
 
-    With no anchors, the chain is only checked for internal consistency (False). With anchors that the chain
-    does not reach, :class:`UntrustedAttestationError`.
+    With no anchors, the chain is only checked for internal consistency, as if its last certificate were trusted
+    (False). With anchors that the chain does not reach, :class:`UntrustedAttestationError`. ``eku``: the extended
+    key usage the attestation format requires of the leaf.
     """
     for cert in chain:
         check_validity(cert, now)
-    for child, parent in itertools.pairwise(chain):
-        if not _issued_by(child, parent):
-            raise AttestationCertificateError(
-                f"attestation chain is broken: {child.subject.rfc4514_string()!r} is not signed by the next certificate"
-            )
-        if not _is_ca(parent):
-            raise AttestationCertificateError(
-                f"attestation chain certificate {parent.subject.rfc4514_string()!r} is not a CA"
-            )
+    try:
+        _path(chain, chain[-1:], now, eku)
+    except xv.VerificationError as e:
+        raise AttestationCertificateError(f"attestation certificate chain is not valid: {e}") from None
     if not anchors:
         return False
-    for cert in chain:
-        for anchor in anchors:
-            if cert == anchor:
-                return True
-            if _issued_by(cert, anchor):
-                if not _is_ca(anchor):
-                    continue
-                check_validity(anchor, now)
-                return True
-    raise UntrustedAttestationError("attestation certificate chain does not lead to a trusted root")
+    try:
+        _path(chain, anchors, now, eku)
+    except xv.VerificationError as e:
+        raise UntrustedAttestationError(f"attestation certificate chain does not lead to a trusted root: {e}") from None
+    return True
 
 
 def check_aaguid_extension(cert: x509.Certificate, aaguid: bytes, what: str) -> None:

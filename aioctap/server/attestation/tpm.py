@@ -14,7 +14,7 @@ from enum import IntEnum
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, ObjectIdentifier
+from cryptography.x509.oid import ObjectIdentifier
 
 from ...cose import CoseError
 from ...webauthn import AttestedCredentialData
@@ -228,7 +228,8 @@ def tpm_name(pub_area: bytes, name_alg: int) -> bytes:
 
 
 def check_aik_certificate(cert: x509.Certificate, aaguid: bytes) -> None:
-    """§8.3.1 TPM attestation statement certificate requirements."""
+    """§8.3.1 TPM attestation statement certificate requirements (the extended key usage tcg-kp-AIKCertificate is
+    checked with the chain: ``verify_chain(..., eku=TCG_KP_AIK_CERTIFICATE)``)."""
     if cert.version != x509.Version.v3:
         raise AttestationCertificateError("TPM AIK certificate must be X.509 version 3")
     if len(cert.subject) != 0:
@@ -252,12 +253,6 @@ def check_aik_certificate(cert: x509.Certificate, aaguid: bytes) -> None:
             raise AttestationCertificateError(f"TPM AIK certificate subject alternative name lacks {label}")
     if attrs[TPM_MANUFACTURER_OID].upper().replace("ID:", "id:") not in TPM_MANUFACTURERS:
         raise AttestationCertificateError(f"TPM manufacturer {attrs[TPM_MANUFACTURER_OID]!r} is not a known TPM vendor")
-    try:
-        eku = exts.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound:
-        raise AttestationCertificateError("TPM AIK certificate lacks the extended key usage extension") from None
-    if TCG_KP_AIK_CERTIFICATE not in eku and ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in eku:
-        raise AttestationCertificateError("TPM AIK certificate extended key usage lacks tcg-kp-AIKCertificate")
     try:
         bc = exts.get_extension_for_class(x509.BasicConstraints).value
     except x509.ExtensionNotFound:
@@ -293,5 +288,5 @@ def verify_tpm(ctx: AttestationContext) -> FormatResult:
         raise AttestationSignatureError("TPM certInfo.attested.name is not the name of pubArea")
     verify_with_cert(chain[0], alg, sig, cert_info_raw, "TPM certInfo")
     check_aik_certificate(chain[0], cred.aaguid)
-    trusted = verify_chain(chain, ctx.anchors, ctx.now)
+    trusted = verify_chain(chain, ctx.anchors, ctx.now, eku=TCG_KP_AIK_CERTIFICATE)
     return FormatResult(AttestationType.ATT_CA, tuple(chain), trusted)
