@@ -274,6 +274,10 @@ class HidConnection:
             self._emit(reports)
         if events:
             self._dispatch(events)
+        self._rearm()
+
+    def _rearm(self) -> None:
+        """Move the timer to the core's next deadline if that comes sooner."""
         deadline = self._core.next_deadline
         if deadline is not None and (self._timer_when is None or deadline < self._timer_when):
             self._arm(deadline)
@@ -317,20 +321,6 @@ class HidConnection:
     def _on_report(self, report: bytes) -> None:
         """Receiver of one report: the hot path of short answers."""
         out, events = self._core.receive(report, self._clock())
-        if not out and len(events) == 1:
-            event = events[0]
-            if type(event) is Answer:  # the commonest report: a short answer
-                waiter = self._waiters.get(event.cid)
-                if waiter is not None and not waiter.done:  # waiter.finish(), inlined
-                    waiter.done = True
-                    waiter.result = event.data
-                    future = waiter.future
-                    if future is not None:
-                        if not future.done():
-                            future.set_result(None)
-                    elif waiter.event is not None:
-                        waiter.event.set()
-                return
         self._after(out, events)
 
     async def _reader(self) -> None:
@@ -453,9 +443,7 @@ class HidConnection:
             reports = core.send(cid, cmd, data, self._clock(), timeout, retry_busy)
             self._waiters[cid] = waiter
             try:
-                deadline = core.next_deadline
-                if deadline is not None and (self._timer_when is None or deadline < self._timer_when):
-                    self._arm(deadline)
+                self._rearm()
                 send_report = self._send_report
                 if send_report is not None and len(reports) == 1 and not self._outbox:
                     try:

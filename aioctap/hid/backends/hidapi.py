@@ -305,11 +305,7 @@ class HidapiTransport:
 
     async def send_packets(self, packets: Sequence[bytes]) -> None:
         """Queue a message's reports for the writer thread; :class:`TransportClosed` once unplugged or closed."""
-        if self._error is not None:
-            raise self._error
-        if self._closing:
-            raise TransportClosed("HID device closed")
-        self._outbox.put(packets)
+        self.try_send_packets(packets)
 
     def try_send_packets(self, packets: Sequence[bytes]) -> int:
         """Queue a message's reports for the writer thread, never waiting (:class:`NowaitSender`): all of them."""
