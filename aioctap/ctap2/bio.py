@@ -186,24 +186,6 @@ class FPBioEnrollment(BioEnrollment):
         TIMEOUT_MS = 0x03
 
     @unique
-    class RESULT(IntEnum):
-        """authenticatorBioEnrollment response map keys (CTAP 2.1 §6.7)."""
-        MODALITY = 0x01
-        FINGERPRINT_KIND = 0x02
-        MAX_SAMPLES_REQUIRED = 0x03
-        TEMPLATE_ID = 0x04
-        LAST_SAMPLE_STATUS = 0x05
-        REMAINING_SAMPLES = 0x06
-        TEMPLATE_INFOS = 0x07
-        MAX_TEMPLATE_FRIENDLY_NAME = 0x08
-
-    @unique
-    class TEMPLATE_INFO(IntEnum):
-        """templateInfo map keys (CTAP 2.1 §6.7.4)."""
-        ID = 0x01
-        NAME = 0x02
-
-    @unique
     class FEEDBACK(IntEnum):
         """lastEnrollSampleStatus values (CTAP 2.1 §6.7.2)."""
         FP_GOOD = 0x00
@@ -225,17 +207,7 @@ class FPBioEnrollment(BioEnrollment):
         def __str__(self) -> str:
             return f"0x{self.value:02X} - {self.name}"
 
-    @unique
-    class MODALITY(IntEnum):
-        """Bio modalities (CTAP 2.1 §6.7.1); fingerprint is the only one defined."""
-        FINGERPRINT = 0x01
-
-    MODALITY_FINGERPRINT = MODALITY.FINGERPRINT
-
-    @staticmethod
-    def is_supported(info: Any) -> bool:
-        """True when authenticatorGetInfo ``info`` advertises bioEnroll (or the 2.1 preview's option)."""
-        return "bioEnroll" in info.options or "userVerificationMgmtPreview" in info.options
+    MODALITY_FINGERPRINT = BioEnrollment.MODALITY.FINGERPRINT
 
     def __init__(self, ctap: Ctap2, pin_uv_protocol: PinProtocol | None, pin_uv_token: bytes | None) -> None:
         # no bioEnroll check here (python-fido2's constructor has one): get_fingerprint_sensor_info and the CLI's
