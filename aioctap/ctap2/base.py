@@ -10,8 +10,7 @@ import hashlib
 import struct
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum, unique
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import cbor2
 
@@ -20,6 +19,8 @@ from ..cose import CoseKey
 from ..ctap import CtapDevice, CtapError, KeepaliveCallback
 from ..hid.protocol import CTAPHID
 from ..webauthn import Aaguid, AuthenticatorData, WebAuthnDataError
+from . import model
+from .model import OPTION
 from .pin import ENC_CRED_STORE_STATE_INFO, ENC_IDENTIFIER_INFO, PinProtocolError, open_info_member
 
 __all__ = ["AssertionResponse", "AttestationResponse", "Ctap2", "CtapResponseError", "Info", "args"]
@@ -604,22 +605,7 @@ class Ctap2:
         TimeoutError: no answer nor keep-alive in time (``aioctap.hid.CtapHidTimeout``).
     """
 
-    @unique
-    class CMD(IntEnum):
-        """CTAP2 command bytes (CTAP 2.1 §6), the 2.1 preview ones included."""
-        MAKE_CREDENTIAL = 0x01
-        GET_ASSERTION = 0x02
-        GET_INFO = 0x04
-        CLIENT_PIN = 0x06
-        RESET = 0x07
-        GET_NEXT_ASSERTION = 0x08
-        BIO_ENROLLMENT = 0x09
-        CREDENTIAL_MGMT = 0x0A
-        SELECTION = 0x0B
-        LARGE_BLOBS = 0x0C
-        CONFIG = 0x0D
-        BIO_ENROLLMENT_PRE = 0x40
-        CREDENTIAL_MGMT_PRE = 0x41
+    CMD: TypeAlias = model.CMD
 
     def __init__(self, device: CtapDevice, strict_cbor: bool = True) -> None:
         self.device = device
@@ -799,8 +785,8 @@ class Ctap2:
         cmd = Ctap2.CMD.CREDENTIAL_MGMT
         if (
             self._info is not None
-            and not self._info.options.get("credMgmt")
-            and self._info.options.get("credentialMgmtPreview")
+            and not self._info.options.get(OPTION.CRED_MGMT)
+            and self._info.options.get(OPTION.CREDENTIAL_MGMT_PREVIEW)
         ):
             cmd = Ctap2.CMD.CREDENTIAL_MGMT_PRE
         return await self._sub_command(cmd, sub_cmd, sub_cmd_params, pin_uv_protocol, pin_uv_param, on_keepalive)
@@ -820,8 +806,8 @@ class Ctap2:
         cmd = Ctap2.CMD.BIO_ENROLLMENT
         if (
             self._info is not None
-            and "bioEnroll" not in self._info.options
-            and ("userVerificationMgmtPreview" in self._info.options)
+            and OPTION.BIO_ENROLL not in self._info.options
+            and (OPTION.USER_VERIFICATION_MGMT_PREVIEW in self._info.options)
         ):
             cmd = Ctap2.CMD.BIO_ENROLLMENT_PRE
         return await self.send_cbor(

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .. import cbor
 from .base import Ctap2, CtapResponseError
+from .model import OPTION, large_blobs_message
 from .pin import PinProtocol
 
 __all__ = ["LargeBlobs"]
@@ -29,7 +30,7 @@ class LargeBlobs:
     @staticmethod
     def is_supported(info: Any) -> bool:
         """True when authenticatorGetInfo ``info`` has the largeBlobs option (CTAP 2.1 §6.10)."""
-        return bool(info.options.get("largeBlobs"))
+        return bool(info.options.get(OPTION.LARGE_BLOBS))
 
     def __init__(
         self, ctap: Ctap2, pin_uv_protocol: PinProtocol | None = None, pin_uv_token: bytes | None = None
@@ -75,8 +76,7 @@ class LargeBlobs:
             if self.pin_uv is not None:
                 protocol, token = self.pin_uv
                 assert protocol is not None and token is not None
-                message = b"\xff" * 32 + b"\x0c\x00" + struct.pack("<I", offset) + hashlib.sha256(fragment).digest()
-                param = protocol.authenticate(token, message)
+                param = protocol.authenticate(token, large_blobs_message(offset, fragment))
                 proto_version = protocol.VERSION
             await self.ctap.large_blobs(
                 offset,

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from enum import IntEnum, unique
-from typing import Any
+from typing import Any, TypeAlias
 
-from .. import cbor
 from .base import Ctap2, CtapResponseError
+from .model import OPTION, CredMgmtCmd, CredMgmtParam, CredMgmtResult, credential_management_message
 from .pin import PinProtocol
 
 __all__ = ["CredentialManagement"]
@@ -16,54 +15,24 @@ __all__ = ["CredentialManagement"]
 class CredentialManagement:
     """``CredentialManagement(ctap, pin_uv_protocol, pin_uv_token)``; the token needs the cm permission."""
 
-    @unique
-    class CMD(IntEnum):
-        """authenticatorCredentialManagement subCommand values (CTAP 2.1 §6.8)."""
-        GET_CREDS_METADATA = 0x01
-        ENUMERATE_RPS_BEGIN = 0x02
-        ENUMERATE_RPS_NEXT = 0x03
-        ENUMERATE_CREDS_BEGIN = 0x04
-        ENUMERATE_CREDS_NEXT = 0x05
-        DELETE_CREDENTIAL = 0x06
-        UPDATE_USER_INFO = 0x07
-
-    @unique
-    class PARAM(IntEnum):
-        """subCommandParams keys (CTAP 2.1 §6.8)."""
-        RP_ID_HASH = 0x01
-        CREDENTIAL_ID = 0x02
-        USER = 0x03
-
-    @unique
-    class RESULT(IntEnum):
-        """authenticatorCredentialManagement response map keys (CTAP 2.1 §6.8)."""
-        EXISTING_CRED_COUNT = 0x01
-        MAX_REMAINING_COUNT = 0x02
-        RP = 0x03
-        RP_ID_HASH = 0x04
-        TOTAL_RPS = 0x05
-        USER = 0x06
-        CREDENTIAL_ID = 0x07
-        PUBLIC_KEY = 0x08
-        TOTAL_CREDENTIALS = 0x09
-        CRED_PROTECT = 0x0A
-        LARGE_BLOB_KEY = 0x0B
-        THIRD_PARTY_PAYMENT = 0x0C
+    CMD: TypeAlias = CredMgmtCmd
+    PARAM: TypeAlias = CredMgmtParam
+    RESULT: TypeAlias = CredMgmtResult
 
     @staticmethod
     def is_supported(info: Any) -> bool:
         """True when authenticatorGetInfo ``info`` advertises credMgmt (or the 2.1 preview's option)."""
-        return bool(info.options.get("credMgmt") or info.options.get("credentialMgmtPreview"))
+        return bool(info.options.get(OPTION.CRED_MGMT) or info.options.get(OPTION.CREDENTIAL_MGMT_PREVIEW))
 
     @staticmethod
     def is_update_supported(info: Any) -> bool:
         """True when ``info`` advertises credMgmt, so updateUserInformation (CTAP 2.1 §6.8.6) exists."""
-        return bool(info.options.get("credMgmt"))
+        return bool(info.options.get(OPTION.CRED_MGMT))
 
     @staticmethod
     def is_readonly_supported(info: Any) -> bool:
         """Whether a token with the pcmr (persistent read-only credential management) permission works."""
-        return bool(info.options.get("perCredMgmtRO"))
+        return bool(info.options.get(OPTION.PER_CRED_MGMT_RO))
 
     def __init__(self, ctap: Ctap2, pin_uv_protocol: PinProtocol, pin_uv_token: bytes) -> None:
         self.ctap = ctap
@@ -76,7 +45,7 @@ class CredentialManagement:
         if not auth:
             return await self.ctap.credential_mgmt(sub_cmd)
         protocol, token = self.pin_uv
-        message = bytes([sub_cmd]) + (cbor.dumps(dict(params)) if params else b"")
+        message = credential_management_message(sub_cmd, params or None)
         return await self.ctap.credential_mgmt(sub_cmd, params, protocol.VERSION, protocol.authenticate(token, message))
 
     async def get_metadata(self) -> dict[Any, Any]:

@@ -28,6 +28,7 @@ from ._extension_outputs import (
 )
 from .base import AssertionResponse, AttestationResponse, Ctap2
 from .blob import LargeBlobs
+from .model import OPTION
 from .pin import ClientPin, PinProtocol, PinProtocolError
 
 __all__ = [
@@ -348,7 +349,7 @@ class LargeBlobExtension(Ctap2Extension):
 
     def is_supported(self, ctap: Ctap2) -> bool:
         """Whether the authenticator lists largeBlobKey and has the largeBlobs option."""
-        return self.NAME in ctap.info.extensions and bool(ctap.info.options.get("largeBlobs"))
+        return self.NAME in ctap.info.extensions and bool(ctap.info.options.get(OPTION.LARGE_BLOBS))
 
     async def make_credential(
         self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
@@ -501,7 +502,7 @@ class MinPinLengthExtension(Ctap2Extension):
     def is_supported(self, ctap: Ctap2) -> bool:
         # there is no key in the extensions list for this one
         """Whether the authenticator supports setMinPINLength (the extension has no getInfo entry of its own)."""
-        return "setMinPINLength" in ctap.info.options
+        return OPTION.SET_MIN_PIN_LENGTH in ctap.info.options
 
     async def make_credential(
         self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
@@ -531,7 +532,7 @@ class CredPropsExtension(Ctap2Extension):
         resident_key = selection.get("residentKey")
         if resident_key is None and selection.get("requireResidentKey") is True:
             resident_key = "required"
-        rk = resident_key == "required" or (resident_key == "preferred" and bool(ctap.info.options.get("rk")))
+        rk = resident_key == "required" or (resident_key == "preferred" and bool(ctap.info.options.get(OPTION.RK)))
         return RegistrationExtensionProcessor(outputs={self.NAME: {"rk": rk}})
 
 

@@ -11,8 +11,7 @@ import abc
 import hashlib
 import hmac
 import os
-from enum import IntEnum, IntFlag, unique
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -21,6 +20,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..cose import CoseError, CoseKey, EcdhEsHkdf256
 from ..ctap import KeepaliveCallback
+from . import model
+from .model import OPTION, ClientPinCmd, ClientPinResult
 
 if TYPE_CHECKING:
     from .base import Ctap2
@@ -194,48 +195,21 @@ class ClientPin:
     ``ClientPin(ctap, protocol=None)`` picks the authenticator's preferred supported protocol.
     """
 
-    @unique
-    class CMD(IntEnum):
-        """authenticatorClientPIN subCommand values (CTAP 2.1 §6.5.5)."""
-        GET_PIN_RETRIES = 0x01
-        GET_KEY_AGREEMENT = 0x02
-        SET_PIN = 0x03
-        CHANGE_PIN = 0x04
-        GET_TOKEN_USING_PIN_LEGACY = 0x05
-        GET_TOKEN_USING_UV = 0x06
-        GET_UV_RETRIES = 0x07
-        GET_TOKEN_USING_PIN = 0x09
-
-    @unique
-    class RESULT(IntEnum):
-        """authenticatorClientPIN response map keys (CTAP 2.1 §6.5.5)."""
-        KEY_AGREEMENT = 0x01
-        PIN_UV_TOKEN = 0x02
-        PIN_RETRIES = 0x03
-        POWER_CYCLE_STATE = 0x04
-        UV_RETRIES = 0x05
-
-    class PERMISSION(IntFlag):
-        """pinUvAuthToken permissions (CTAP 2.1 §6.5.5.7)."""
-        MAKE_CREDENTIAL = 0x01
-        GET_ASSERTION = 0x02
-        CREDENTIAL_MGMT = 0x04
-        BIO_ENROLL = 0x08
-        LARGE_BLOB_WRITE = 0x10
-        AUTHENTICATOR_CFG = 0x20
-        PERSISTENT_CREDENTIAL_MGMT = 0x40
+    CMD: TypeAlias = ClientPinCmd
+    RESULT: TypeAlias = ClientPinResult
+    PERMISSION: TypeAlias = model.PERMISSION
 
     PROTOCOLS: ClassVar[tuple[type[PinProtocol], ...]] = (PinProtocolV2, PinProtocolV1)
 
     @staticmethod
     def is_supported(info: Any) -> bool:
         """True when authenticatorGetInfo ``info`` has the clientPin option (set or not)."""
-        return "clientPin" in info.options
+        return OPTION.CLIENT_PIN in info.options
 
     @staticmethod
     def is_token_supported(info: Any) -> bool:
         """True when ``info`` advertises pinUvAuthToken (getPinUvAuthTokenUsingPinWithPermissions)."""
-        return bool(info.options.get("pinUvAuthToken"))
+        return bool(info.options.get(OPTION.PIN_UV_AUTH_TOKEN))
 
     def __init__(self, ctap: Ctap2, protocol: PinProtocol | None = None) -> None:
         self.ctap = ctap

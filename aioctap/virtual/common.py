@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -10,9 +9,11 @@ from typing import Any, Protocol
 import anyio
 
 from ..ctap import STATUS, CtapError
+from ..ctap2.model import ERR, FEEDBACK
 
 __all__ = [
     "ERR",
+    "FEEDBACK",
     "ApproveAll",
     "DenyAll",
     "FingerprintSensor",
@@ -24,7 +25,6 @@ __all__ = [
     "req_param",
 ]
 
-ERR = CtapError.ERR
 USER_ACTION_TIMEOUT = 30.0
 
 
@@ -124,25 +124,6 @@ class WaitForTouch:
             return None
         self._event = anyio.Event()
         return self._answer
-
-
-class FEEDBACK(enum.IntEnum):
-    """lastEnrollSampleStatus values (CTAP 2.1 §6.7.4)."""
-
-    FP_GOOD = 0x00
-    FP_TOO_HIGH = 0x01
-    FP_TOO_LOW = 0x02
-    FP_TOO_LEFT = 0x03
-    FP_TOO_RIGHT = 0x04
-    FP_TOO_FAST = 0x05
-    FP_TOO_SLOW = 0x06
-    FP_POOR_QUALITY = 0x07
-    FP_TOO_SKEWED = 0x08
-    FP_TOO_SHORT = 0x09
-    FP_MERGE_FAILURE = 0x0A
-    FP_EXISTS = 0x0B
-    NO_USER_ACTIVITY = 0x0D
-    NO_UP_TRANSITION = 0x0E
 
 
 @dataclass(frozen=True)
