@@ -22,9 +22,9 @@ from ..hid.backends.memory import memory_pair
 from ..hid.device import CtapHidDevice, HidDescriptor
 from ..hid.device_side import CtapHidServer
 from ..hid.router import HidConnection
-from .common import FEEDBACK, ApproveAll, DenyAll, FingerprintSensor, Sample, UserPolicy, WaitForTouch
+from .common import FEEDBACK, ApproveAll, DenyAll, FingerprintSensor, Sample, StateError, UserPolicy, WaitForTouch
 from .engine import VirtualAuthenticator
-from .state import AuthenticatorState, StateError
+from .state import AuthenticatorState
 
 __all__ = [
     "FEEDBACK",

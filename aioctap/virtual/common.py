@@ -18,6 +18,7 @@ __all__ = [
     "DenyAll",
     "FingerprintSensor",
     "Sample",
+    "StateError",
     "UserPolicy",
     "WaitForTouch",
     "fail",
@@ -61,6 +62,10 @@ def opt_param(params: Mapping[Any, Any], key: Any, kind: type | tuple[type, ...]
         return None
     _check_type(value, kind)
     return value
+
+
+class StateError(Exception):
+    """The state file cannot be read (wrong wrapping key, corrupt, not a state file)."""
 
 
 class UserPolicy(Protocol):

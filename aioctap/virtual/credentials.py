@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .. import cbor
@@ -25,7 +25,8 @@ from ..ctap2.pin import PinProtocol, PinProtocolError
 from ..webauthn import AuthenticatorData
 from . import encoding
 from .common import ERR, ApproveAll, fail, opt_param, req_param
-from .state import SUPPORTED_ALGORITHMS, CredentialKey, ResidentCredential
+from .keys import SUPPORTED_ALGORITHMS, CredentialKey
+from .state import ResidentCredential
 
 if TYPE_CHECKING:
     from .engine import VirtualAuthenticator
@@ -521,10 +522,3 @@ class CredentialCommands:
 def _newest_first(credential: ResidentCredential) -> int:
     return -credential.created
 
-
-def load_attestation_key(pkcs8: bytes) -> ec.EllipticCurvePrivateKey:
-    """The attestation private key from its PKCS#8 DER."""
-    key = serialization.load_der_private_key(pkcs8, None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise TypeError("the attestation key must be an EC key")
-    return key

@@ -26,6 +26,7 @@ from ..ctap2.model import CMD, COMMAND_NAMES, OPTION, SUBCOMMAND_NAMES, ConfigCm
 from ..ctap2.pin import ENC_CRED_STORE_STATE_INFO, ENC_IDENTIFIER_INFO, seal_info_member
 from ..hid.protocol import CAPABILITY, CTAPHID
 from . import manage, u2f
+from .attestation import load_attestation_key
 from .client_pin import PinState
 from .common import ERR, ApproveAll, DenyAll, FingerprintSensor, UserPolicy, fail
 from .credentials import (
@@ -34,9 +35,10 @@ from .credentials import (
     MAX_CREDS_IN_LIST,
     MAX_RESIDENT,
     CredentialCommands,
-    load_attestation_key,
 )
-from .state import SUPPORTED_ALGORITHMS, AuthenticatorState, load_state, save_state
+from .keys import SUPPORTED_ALGORITHMS
+from .state import AuthenticatorState
+from .storage import load_state, save_state
 
 __all__ = ["VirtualAuthenticator"]
 
@@ -146,7 +148,7 @@ class VirtualAuthenticator:
         self.manage.power_cycle()
 
     def save(self) -> None:
-        """Write the state file if the state changed (atomically, see :func:`.state.save_state`)."""
+        """Write the state file if the state changed (atomically, see :func:`.storage.save_state`)."""
         if self.state_file is None:
             return
         data = self.state.to_bytes()
