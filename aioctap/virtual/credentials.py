@@ -9,9 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -24,14 +24,32 @@ from ..ctap2.model import MakeCredentialRequest as MC
 from ..ctap2.pin import PinProtocol, PinProtocolError
 from ..webauthn import AuthenticatorData
 from . import encoding
-from .common import ERR, ApproveAll, fail, opt_param, req_param
+from .client_pin import PinState
+from .common import ERR, ApproveAll, UserPolicy, fail, opt_param, req_param
 from .keys import SUPPORTED_ALGORITHMS, CredentialKey
-from .state import ResidentCredential
+from .state import AuthenticatorState, ResidentCredential
 
-if TYPE_CHECKING:
-    from .engine import VirtualAuthenticator
+__all__ = ["MAX_CREDS_IN_LIST", "MAX_CRED_ID_LENGTH", "AccountChooser", "CredentialAuthenticator", "CredentialCommands"]
 
-__all__ = ["MAX_CREDS_IN_LIST", "MAX_CRED_ID_LENGTH", "CredentialCommands"]
+AccountChooser = Callable[[Sequence[dict[str, Any]]], int]
+
+
+class CredentialAuthenticator(Protocol):
+    """What these commands need of the authenticator (:class:`~aioctap.virtual.VirtualAuthenticator` is one)."""
+
+    state: AuthenticatorState
+    pin: PinState
+    policy: UserPolicy
+    clock: Callable[[], float]
+    attestation: str
+    ep_supported: bool
+    enterprise_rp_ids: frozenset[str]
+    account_chooser: AccountChooser | None
+
+    def is_protected(self) -> bool: ...
+    async def require_up(self, set_status: Callable[[STATUS], None]) -> None: ...
+    def attestation_private_key(self) -> ec.EllipticCurvePrivateKey: ...
+    def enterprise_private_key(self) -> ec.EllipticCurvePrivateKey: ...
 
 MAX_RESIDENT = 50
 MAX_CREDS_IN_LIST = 8  # getInfo maxCredentialCountInList: the longest allowList / excludeList taken
@@ -120,7 +138,7 @@ def _options(params: Mapping[int, Any], key: int) -> dict[str, bool]:
 class CredentialCommands:
     """makeCredential, getAssertion and getNextAssertion of one authenticator."""
 
-    def __init__(self, auth: VirtualAuthenticator) -> None:
+    def __init__(self, auth: CredentialAuthenticator) -> None:
         self.auth = auth
         self.pending: _PendingAssertions | None = None
         self._rp_hashes: dict[str, bytes] = {}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +34,7 @@ from .credentials import (
     MAX_CRED_ID_LENGTH,
     MAX_CREDS_IN_LIST,
     MAX_RESIDENT,
+    AccountChooser,
     CredentialCommands,
 )
 from .keys import SUPPORTED_ALGORITHMS
@@ -64,9 +65,6 @@ def command_name(code: int, data: bytes) -> str:
         if isinstance(sub, int):
             name += " " + names.get(sub, f"0x{sub:02x}")
     return name
-
-
-AccountChooser = Callable[[Sequence[dict[str, Any]]], int]
 
 
 _IMMEDIATE_POLICIES = (ApproveAll, DenyAll)  # they answer without waiting

@@ -8,7 +8,7 @@ import hmac
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..ctap import STATUS
 from ..ctap2.model import (
@@ -33,14 +33,24 @@ from ..ctap2.model import CredMgmtCmd as C
 from ..ctap2.model import CredMgmtResult as R
 from ..ctap2.model import LargeBlobsRequest as L
 from ..ctap2.model import SubCommandRequest as S
-from .common import ERR, fail, opt_param, req_param
+from .client_pin import PinState
+from .common import ERR, FingerprintSensor, fail, opt_param, req_param
 from .credentials import MAX_RESIDENT
-from .state import ResidentCredential
+from .state import AuthenticatorState, ResidentCredential
 
-if TYPE_CHECKING:
-    from .engine import VirtualAuthenticator
+__all__ = ["ManagedAuthenticator", "Management"]
 
-__all__ = ["Management"]
+
+class ManagedAuthenticator(Protocol):
+    """What the management commands need of the authenticator (:class:`~aioctap.virtual.VirtualAuthenticator`)."""
+
+    state: AuthenticatorState
+    pin: PinState
+    sensor: FingerprintSensor
+    ep_supported: bool
+
+    def is_protected(self) -> bool: ...
+    def wink(self) -> None: ...
 
 MAX_TEMPLATES = 5
 MAX_TEMPLATE_NAME = 32
@@ -76,7 +86,7 @@ def _capture_timeout(sub_params: Mapping[int, Any] | None) -> float | None:
 class Management:
     """State and handlers of the management commands."""
 
-    def __init__(self, auth: VirtualAuthenticator) -> None:
+    def __init__(self, auth: ManagedAuthenticator) -> None:
         self.auth = auth
         self._rps: list[tuple[dict[str, Any], bytes]] = []
         self._creds: list[ResidentCredential] = []

@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..ctap import STATUS
+from .state import AuthenticatorState
 
-if TYPE_CHECKING:
-    from .engine import VirtualAuthenticator
+__all__ = ["SW", "U2fAuthenticator", "command_name", "handle", "parse_apdu"]
 
-__all__ = ["SW", "command_name", "handle", "parse_apdu"]
+
+class U2fAuthenticator(Protocol):
+    """What U2F needs of the authenticator (:class:`~aioctap.virtual.VirtualAuthenticator` is one)."""
+
+    state: AuthenticatorState
+
+    def attestation_private_key(self) -> ec.EllipticCurvePrivateKey: ...
+    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool | None: ...
 
 INS_NAMES = {0x01: "register", 0x02: "authenticate", 0x03: "version"}
 
@@ -73,7 +80,7 @@ def _sw(sw: int) -> bytes:
     return struct.pack(">H", sw)
 
 
-async def handle(auth: VirtualAuthenticator, apdu: bytes, set_status: Callable[[STATUS], None]) -> bytes:
+async def handle(auth: U2fAuthenticator, apdu: bytes, set_status: Callable[[STATUS], None]) -> bytes:
     """Run one U2F request APDU (register, authenticate or version) and return the response APDU.
 
     Errors come back as a status word (FIDO U2F Raw Message Formats), never as an exception.
@@ -95,7 +102,7 @@ async def handle(auth: VirtualAuthenticator, apdu: bytes, set_status: Callable[[
         return _sw(e.sw)
 
 
-async def _register(auth: VirtualAuthenticator, data: bytes, set_status: Callable[[STATUS], None]) -> bytes:
+async def _register(auth: U2fAuthenticator, data: bytes, set_status: Callable[[STATUS], None]) -> bytes:
     if len(data) != 64:
         raise ApduError(SW.WRONG_LENGTH)
     challenge, app = data[:32], data[32:]
@@ -114,7 +121,7 @@ async def _register(auth: VirtualAuthenticator, data: bytes, set_status: Callabl
 
 
 async def _authenticate(
-    auth: VirtualAuthenticator, p1: int, data: bytes, set_status: Callable[[STATUS], None]
+    auth: U2fAuthenticator, p1: int, data: bytes, set_status: Callable[[STATUS], None]
 ) -> bytes:
     if len(data) < 65 or len(data) != 65 + data[64]:
         raise ApduError(SW.WRONG_LENGTH)
