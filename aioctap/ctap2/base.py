@@ -10,7 +10,7 @@ import hashlib
 import struct
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, cast
 
 import cbor2
 
@@ -20,7 +20,7 @@ from ..ctap import CtapDevice, CtapError, KeepaliveCallback
 from ..hid.protocol import CTAPHID
 from ..webauthn import Aaguid, AuthenticatorData, WebAuthnDataError
 from . import model
-from .model import OPTION
+from .model import OPTION, CredentialDescriptor, UserEntity
 from .pin import ENC_CRED_STORE_STATE_INFO, ENC_IDENTIFIER_INFO, PinProtocolError, open_info_member
 
 __all__ = ["AssertionResponse", "AttestationResponse", "Ctap2", "CtapResponseError", "Info", "args"]
@@ -30,17 +30,17 @@ class CtapResponseError(ValueError):
     """The authenticator's response is malformed (bad CBOR, missing or mistyped member)."""
 
 
-def args(*params: Any) -> dict[int, Any]:
+def args(*params: object) -> dict[int, object]:
     """Build a CTAP2 parameter map with keys 1, 2, ... skipping None values (python-fido2's helper)."""
     return {i: v for i, v in enumerate(params, 1) if v is not None}
 
 
-def _map_or_none(value: Mapping[Any, Any] | None) -> dict[Any, Any] | None:
+def _map_or_none(value: Mapping[Any, object] | None) -> dict[Any, object] | None:
     """``value`` as a plain dict for CBOR, or None when it is absent or empty (so ``args`` drops it)."""
     return dict(value) if value else None
 
 
-def _maps_or_none(values: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
+def _maps_or_none(values: Sequence[Mapping[str, object]] | None) -> list[dict[str, object]] | None:
     """A list of plain dicts for CBOR, or None when ``values`` is absent or empty."""
     return [dict(v) for v in values] if values else None
 
@@ -239,8 +239,8 @@ def _fast_make_credential_request(
 def _get_assertion_request(
     rp_id: str,
     client_data_hash: bytes,
-    allow_list: Sequence[Mapping[str, Any]] | None,
-    extensions: Mapping[str, Any] | None,
+    allow_list: Sequence[Mapping[str, object]] | None,
+    extensions: Mapping[str, object] | None,
     options: Mapping[str, bool] | None,
     pin_uv_param: bytes | None,
     pin_uv_protocol: int | None,
@@ -266,11 +266,11 @@ def _get_assertion_request(
 
 def _make_credential_request(
     client_data_hash: bytes,
-    rp: Mapping[str, Any],
-    user: Mapping[str, Any],
-    key_params: Sequence[Mapping[str, Any]],
-    exclude_list: Sequence[Mapping[str, Any]] | None,
-    extensions: Mapping[str, Any] | None,
+    rp: Mapping[str, object],
+    user: Mapping[str, object],
+    key_params: Sequence[Mapping[str, object]],
+    exclude_list: Sequence[Mapping[str, object]] | None,
+    extensions: Mapping[str, object] | None,
     options: Mapping[str, bool] | None,
     pin_uv_param: bytes | None,
     pin_uv_protocol: int | None,
@@ -342,7 +342,7 @@ class Info:
     max_creds_in_list: int | None = None
     max_cred_id_length: int | None = None
     transports: list[str] = field(default_factory=list)
-    algorithms: list[dict[str, Any]] | None = None
+    algorithms: list[dict[str, object]] | None = None
     max_large_blob: int | None = None
     force_pin_change: bool = False
     min_pin_length: int = 4
@@ -351,7 +351,7 @@ class Info:
     max_rpids_for_min_pin: int = 0
     preferred_platform_uv_attempts: int | None = None
     uv_modality: int | None = None
-    certifications: dict[str, Any] | None = None
+    certifications: dict[str, object] | None = None
     remaining_disc_creds: int | None = None
     vendor_prototype_config_commands: list[int] | None = None
     # CTAP 2.2 members (python-fido2 2.x names)
@@ -365,7 +365,7 @@ class Info:
     max_pin_length: int = 63
     enc_cred_store_state: bytes | None = None
     authenticator_config_commands: list[int] | None = None
-    data: dict[int, Any] = field(default_factory=dict, repr=False)
+    data: dict[int, object] = field(default_factory=dict, repr=False)
 
     def get_identifier(self, pin_token: bytes) -> bytes | None:
         """encIdentifier (CTAP 2.2 §6.4) decrypted with a persistent pinUvAuthToken (``pcmr`` permission): an
@@ -378,7 +378,7 @@ class Info:
         return _open_member(self.enc_cred_store_state, ENC_CRED_STORE_STATE_INFO, pin_token)
 
     @classmethod
-    def from_dict(cls, data: Mapping[int, Any]) -> Info:
+    def from_dict(cls, data: Mapping[int, object]) -> Info:
         """Parse the CBOR map; :class:`CtapResponseError` for missing or mistyped members."""
         if not isinstance(data, Mapping):
             raise CtapResponseError("getInfo response must be a CBOR map")
@@ -454,13 +454,13 @@ class AttestationResponse:
 
     fmt: str
     auth_data: AuthenticatorData
-    att_stmt: dict[str, Any]
+    att_stmt: dict[str, object]
     ep_att: bool | None = None
     large_blob_key: bytes | None = None
-    unsigned_extension_outputs: dict[str, Any] | None = None
+    unsigned_extension_outputs: dict[str, object] | None = None
 
     @classmethod
-    def from_dict(cls, data: Mapping[int, Any]) -> AttestationResponse:
+    def from_dict(cls, data: Mapping[int, object]) -> AttestationResponse:
         """Parse the authenticatorMakeCredential response map (CTAP 2.1 §6.1); CtapResponseError when malformed."""
         if type(data) is dict and cls is AttestationResponse:
             # fast path: every member of its exact type; anything else (an error included) goes the general way
@@ -511,16 +511,16 @@ class AttestationResponse:
 class AssertionResponse:
     """authenticatorGetAssertion / GetNextAssertion response (§6.2)."""
 
-    credential: dict[str, Any]
+    credential: CredentialDescriptor
     auth_data: AuthenticatorData
     signature: bytes
-    user: dict[str, Any] | None = None
+    user: UserEntity | None = None
     number_of_credentials: int | None = None
     user_selected: bool | None = None
     large_blob_key: bytes | None = None
 
     @classmethod
-    def from_dict(cls, data: Mapping[int, Any]) -> AssertionResponse:
+    def from_dict(cls, data: Mapping[int, object]) -> AssertionResponse:
         """Parse the authenticatorGetAssertion response map (CTAP 2.1 §6.2); CtapResponseError when malformed."""
         if type(data) is dict and cls is AssertionResponse:
             # fast path: every member of its exact type; anything else (an error included) goes the general way
@@ -559,7 +559,7 @@ class AssertionResponse:
         if not isinstance(credential.get("id"), bytes):
             raise CtapResponseError("assertion credential has no byte-string id")
         return cls(
-            credential=dict(credential),
+            credential=cast(CredentialDescriptor, dict(credential)),  # its id checked above
             auth_data=_auth_data(_get(data, 2, bytes, "authData", True)),
             signature=_get(data, 3, bytes, "signature", True),
             user=_get(data, 4, dict, "user"),
@@ -568,19 +568,19 @@ class AssertionResponse:
             large_blob_key=_get(data, 7, bytes, "largeBlobKey"),
         )
 
-    def verify(self, client_param: bytes, public_key: CoseKey | Mapping[int, Any]) -> None:
+    def verify(self, client_param: bytes, public_key: CoseKey | Mapping[int, object]) -> None:
         """Verify the signature over authData || clientDataHash; raises ``CoseError`` if invalid."""
         key = public_key if isinstance(public_key, CoseKey) else CoseKey.parse(dict(public_key))
         key.verify(bytes(self.auth_data) + client_param, self.signature)
 
     @classmethod
-    def from_ctap1(cls, app_param: bytes, credential: Mapping[str, Any], authentication: bytes) -> AssertionResponse:
+    def from_ctap1(cls, app_param: bytes, credential: Mapping[str, object], authentication: bytes) -> AssertionResponse:
         """From a U2F authentication response (user presence byte, counter u32, signature)."""
         if len(authentication) < 6:
             raise CtapResponseError("U2F authentication response too short")
         flags, counter = struct.unpack_from(">BI", authentication)
         return cls(
-            credential=dict(credential),
+            credential=cast(CredentialDescriptor, dict(credential)),
             auth_data=AuthenticatorData.create(app_param, flags, counter),
             signature=authentication[5:],
         )
@@ -639,17 +639,17 @@ class Ctap2:
     async def send_cbor(
         self,
         cmd: int,
-        data: Mapping[int, Any] | None = None,
+        data: Mapping[int, object] | None = None,
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """Send one CTAP2 command and decode the CBOR response map; a non-zero status raises ``CtapError``."""
         request = struct.pack(">B", cmd)
         if data is not None:
             request += cbor.dumps(data if type(data) is dict else dict(data))
         return self._response_map(await self.device.call(_CBOR, request, on_keepalive=on_keepalive))
 
-    def _response_map(self, response: bytes) -> dict[Any, Any]:
+    def _response_map(self, response: bytes) -> dict[int, object]:
         """The CBOR map of a CTAP2 response (status byte first); ``CtapError`` for a non-zero status."""
         if not response:
             raise CtapResponseError("empty CTAP2 response")
@@ -674,7 +674,7 @@ class Ctap2:
         self,
         pin_uv_protocol: int,
         sub_cmd: int,
-        key_agreement: Mapping[int, Any] | None = None,
+        key_agreement: Mapping[int, object] | None = None,
         pin_uv_param: bytes | None = None,
         new_pin_enc: bytes | None = None,
         pin_hash_enc: bytes | None = None,
@@ -682,7 +682,7 @@ class Ctap2:
         permissions_rpid: str | None = None,
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """authenticatorClientPIN (used by :class:`~aioctap.ctap2.pin.ClientPin`)."""
         return await self.send_cbor(
             Ctap2.CMD.CLIENT_PIN,
@@ -708,11 +708,11 @@ class Ctap2:
     async def make_credential(
         self,
         client_data_hash: bytes,
-        rp: Mapping[str, Any],
-        user: Mapping[str, Any],
-        key_params: Sequence[Mapping[str, Any]],
-        exclude_list: Sequence[Mapping[str, Any]] | None = None,
-        extensions: Mapping[str, Any] | None = None,
+        rp: Mapping[str, object],
+        user: Mapping[str, object],
+        key_params: Sequence[Mapping[str, object]],
+        exclude_list: Sequence[Mapping[str, object]] | None = None,
+        extensions: Mapping[str, object] | None = None,
         options: Mapping[str, bool] | None = None,
         pin_uv_param: bytes | None = None,
         pin_uv_protocol: int | None = None,
@@ -740,8 +740,8 @@ class Ctap2:
         self,
         rp_id: str,
         client_data_hash: bytes,
-        allow_list: Sequence[Mapping[str, Any]] | None = None,
-        extensions: Mapping[str, Any] | None = None,
+        allow_list: Sequence[Mapping[str, object]] | None = None,
+        extensions: Mapping[str, object] | None = None,
         options: Mapping[str, bool] | None = None,
         pin_uv_param: bytes | None = None,
         pin_uv_protocol: int | None = None,
@@ -761,26 +761,39 @@ class Ctap2:
             await self.send_cbor(Ctap2.CMD.GET_NEXT_ASSERTION, on_keepalive=on_keepalive)
         )
 
-    async def get_assertions(self, *args_: Any, **kwargs: Any) -> AsyncGenerator[AssertionResponse, None]:
+    async def get_assertions(
+        self,
+        rp_id: str,
+        client_data_hash: bytes,
+        allow_list: Sequence[Mapping[str, object]] | None = None,
+        extensions: Mapping[str, object] | None = None,
+        options: Mapping[str, bool] | None = None,
+        pin_uv_param: bytes | None = None,
+        pin_uv_protocol: int | None = None,
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
+    ) -> AsyncGenerator[AssertionResponse, None]:
         """Async iterator over every assertion: getAssertion, then getNextAssertion as the caller iterates.
 
         Takes :meth:`get_assertion`'s arguments (python-fido2's ``get_assertions`` returns a list instead).
         """
-        first = await self.get_assertion(*args_, **kwargs)
+        first = await self.get_assertion(
+            rp_id, client_data_hash, allow_list, extensions, options, pin_uv_param, pin_uv_protocol,
+            on_keepalive=on_keepalive,
+        )  # fmt: skip
         yield first
-        on_keepalive = kwargs.get("on_keepalive")
         for _ in range(1, first.number_of_credentials or 1):
             yield await self.get_next_assertion(on_keepalive=on_keepalive)
 
     async def credential_mgmt(
         self,
         sub_cmd: int,
-        sub_cmd_params: Mapping[int, Any] | None = None,
+        sub_cmd_params: Mapping[int, object] | None = None,
         pin_uv_protocol: int | None = None,
         pin_uv_param: bytes | None = None,
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """authenticatorCredentialManagement (§6.8); the preview code when only that is advertised."""
         cmd = Ctap2.CMD.CREDENTIAL_MGMT
         if (
@@ -795,13 +808,13 @@ class Ctap2:
         self,
         modality: int | None = None,
         sub_cmd: int | None = None,
-        sub_cmd_params: Mapping[int, Any] | None = None,
+        sub_cmd_params: Mapping[int, object] | None = None,
         pin_uv_protocol: int | None = None,
         pin_uv_param: bytes | None = None,
         get_modality: bool | None = None,
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """authenticatorBioEnrollment (§6.7)."""
         cmd = Ctap2.CMD.BIO_ENROLLMENT
         if (
@@ -837,7 +850,7 @@ class Ctap2:
         pin_uv_protocol: int | None = None,
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """authenticatorLargeBlobs (§6.10)."""
         return await self.send_cbor(
             Ctap2.CMD.LARGE_BLOBS,
@@ -848,12 +861,12 @@ class Ctap2:
     async def config(
         self,
         sub_cmd: int,
-        sub_cmd_params: Mapping[int, Any] | None = None,
+        sub_cmd_params: Mapping[int, object] | None = None,
         pin_uv_protocol: int | None = None,
         pin_uv_param: bytes | None = None,
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """authenticatorConfig (§6.11)."""
         return await self._sub_command(
             Ctap2.CMD.CONFIG, sub_cmd, sub_cmd_params, pin_uv_protocol, pin_uv_param, on_keepalive
@@ -867,7 +880,7 @@ class Ctap2:
         pin_uv_protocol: int | None,
         pin_uv_param: bytes | None,
         on_keepalive: KeepaliveCallback | None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """Send a command whose map is {subCommand, subCommandParams, pinUvAuthProtocol, pinUvAuthParam}."""
         return await self.send_cbor(
             cmd,

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import anyio
 
 from ..ctap import CtapError, KeepaliveCallback, TransportError
 from . import model
-from .base import Ctap2, CtapResponseError
+from .base import Ctap2, CtapResponseError, Info
 from .model import OPTION, BioCmd, BioParam, BioResult, Modality, TemplateInfo, bio_enrollment_message
 from .pin import PinProtocol
 
@@ -69,7 +69,7 @@ class BioEnrollment:
     MODALITY: TypeAlias = Modality
 
     @staticmethod
-    def is_supported(info: Any) -> bool:
+    def is_supported(info: Info) -> bool:
         """True when authenticatorGetInfo ``info`` advertises bioEnroll (or, on FIDO_2_1_PRE, the preview's option)."""
         if OPTION.BIO_ENROLL in info.options:
             return True
@@ -165,10 +165,10 @@ class FPBioEnrollment(BioEnrollment):
     async def _call(
         self,
         sub_cmd: int,
-        params: Mapping[int, Any] | None = None,
+        params: Mapping[int, object] | None = None,
         auth: bool = True,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         modality = self.MODALITY_FINGERPRINT
         if not auth:
             return await self.ctap.bio_enrollment(modality, sub_cmd, params, on_keepalive=on_keepalive)
@@ -189,7 +189,7 @@ class FPBioEnrollment(BioEnrollment):
         r = await self.ctap.bio_enrollment(get_modality=True)
         return self._int(r, FPBioEnrollment.RESULT.MODALITY)
 
-    async def get_fingerprint_sensor_info(self) -> dict[Any, Any]:
+    async def get_fingerprint_sensor_info(self) -> dict[int, object]:
         """FINGERPRINT_KIND and MAX_SAMPLES_REQUIRED."""
         return await self._call(FPBioEnrollment.CMD.GET_SENSOR_INFO, auth=False)
 
@@ -197,7 +197,7 @@ class FPBioEnrollment(BioEnrollment):
         self, timeout: int | None = None, on_keepalive: KeepaliveCallback | None = None
     ) -> tuple[bytes, int, int]:
         """(template id, sample feedback, remaining samples)."""
-        params: dict[int, Any] | None = {FPBioEnrollment.PARAM.TIMEOUT_MS: timeout} if timeout else None
+        params: dict[int, object] | None = {FPBioEnrollment.PARAM.TIMEOUT_MS: timeout} if timeout else None
         r = await self._call(FPBioEnrollment.CMD.ENROLL_BEGIN, params, on_keepalive=on_keepalive)
         template_id = r.get(FPBioEnrollment.RESULT.TEMPLATE_ID)
         if not isinstance(template_id, bytes):
@@ -209,7 +209,7 @@ class FPBioEnrollment(BioEnrollment):
         )
 
     @staticmethod
-    def _int(r: Mapping[Any, Any], key: int) -> int:
+    def _int(r: Mapping[int, object], key: int) -> int:
         value = r.get(key)
         if not isinstance(value, int):
             raise CtapResponseError(f"bio enrollment response member {key} missing or not an integer")
@@ -219,7 +219,7 @@ class FPBioEnrollment(BioEnrollment):
         self, template_id: bytes, timeout: int | None = None, on_keepalive: KeepaliveCallback | None = None
     ) -> tuple[int, int]:
         """(sample feedback, remaining samples)."""
-        params: dict[int, Any] = {FPBioEnrollment.PARAM.TEMPLATE_ID: template_id}
+        params: dict[int, object] = {FPBioEnrollment.PARAM.TEMPLATE_ID: template_id}
         if timeout:
             params[FPBioEnrollment.PARAM.TIMEOUT_MS] = timeout
         r = await self._call(FPBioEnrollment.CMD.ENROLL_CAPTURE_NEXT, params, on_keepalive=on_keepalive)

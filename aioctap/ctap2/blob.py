@@ -7,13 +7,13 @@ import hmac
 import os
 import struct
 import zlib
-from typing import Any
+from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .. import cbor
-from .base import Ctap2, CtapResponseError
+from .base import Ctap2, CtapResponseError, Info
 from .model import OPTION, large_blobs_message
 from .pin import PinProtocol
 
@@ -28,7 +28,7 @@ class LargeBlobs:
     """``LargeBlobs(ctap, pin_uv_protocol=None, pin_uv_token=None)``; writing needs a token with lbw."""
 
     @staticmethod
-    def is_supported(info: Any) -> bool:
+    def is_supported(info: Info) -> bool:
         """True when authenticatorGetInfo ``info`` has the largeBlobs option (CTAP 2.1 §6.10)."""
         return bool(info.options.get(OPTION.LARGE_BLOBS))
 
@@ -42,7 +42,7 @@ class LargeBlobs:
     def __repr__(self) -> str:
         return f"LargeBlobs(max_fragment_length={self.max_fragment_length})"
 
-    async def read_blob_array(self) -> list[Any]:
+    async def read_blob_array(self) -> list[object]:
         """The whole array, its SHA-256 trailer checked (a bad trailer reads as an empty array, §6.10.2)."""
         offset = 0
         buf = b""
@@ -64,7 +64,7 @@ class LargeBlobs:
             return []
         return array if isinstance(array, list) else []
 
-    async def write_blob_array(self, blob_array: list[Any]) -> None:
+    async def write_blob_array(self, blob_array: Sequence[object]) -> None:
         """Replace the whole array."""
         data = cbor.dumps(blob_array)
         data += hashlib.sha256(data).digest()[:16]
@@ -88,7 +88,7 @@ class LargeBlobs:
             offset += len(fragment)
 
     @staticmethod
-    def _decrypt(key: bytes, entry: Any) -> bytes | None:
+    def _decrypt(key: bytes, entry: object) -> bytes | None:
         if not isinstance(entry, dict):
             return None
         ciphertext, nonce, orig_size = entry.get(1), entry.get(2), entry.get(3)

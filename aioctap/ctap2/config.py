@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
-from .base import Ctap2
+from .base import Ctap2, Info
 from .model import OPTION, ConfigCmd, ConfigParam, config_message
 from .pin import PinProtocol
 
@@ -19,7 +19,7 @@ class Config:
     PARAM: TypeAlias = ConfigParam
 
     @staticmethod
-    def is_supported(info: Any) -> bool:
+    def is_supported(info: Info) -> bool:
         """True when authenticatorGetInfo ``info`` advertises authnrCfg."""
         return bool(info.options.get(OPTION.AUTHNR_CFG))
 
@@ -32,7 +32,7 @@ class Config:
     def __repr__(self) -> str:
         return "Config()"
 
-    async def _call(self, sub_cmd: int, params: Mapping[int, Any] | None = None) -> None:
+    async def _call(self, sub_cmd: int, params: Mapping[int, object] | None = None) -> None:
         if self.pin_uv is None:
             await self.ctap.config(sub_cmd, params)
             return
@@ -53,7 +53,7 @@ class Config:
         self, min_pin_length: int | None = None, rp_ids: list[str] | None = None, force_change_pin: bool = False
     ) -> None:
         """Raise the minimum PIN length, name RPs that may read it, and/or force a PIN change."""
-        params: dict[int, Any] = {}
+        params: dict[int, object] = {}
         if min_pin_length is not None:
             params[Config.PARAM.NEW_MIN_PIN_LENGTH] = min_pin_length
         if rp_ids is not None:

@@ -13,7 +13,7 @@ import hashlib
 import struct
 from collections.abc import Mapping
 from enum import IntEnum, IntFlag, unique
-from typing import Final
+from typing import Final, Required, TypedDict
 
 from .. import cbor
 from ..ctap import CtapError
@@ -38,12 +38,14 @@ __all__ = [
     "CredMgmtCmd",
     "CredMgmtParam",
     "CredMgmtResult",
+    "CredentialDescriptor",
     "GetAssertionRequest",
     "LargeBlobsRequest",
     "MakeCredentialRequest",
     "Modality",
     "SubCommandRequest",
     "TemplateInfo",
+    "UserEntity",
     "bio_enrollment_message",
     "config_message",
     "credential_management_message",
@@ -87,6 +89,27 @@ COMMAND_NAMES: Final[Mapping[int, str]] = {
     CMD.BIO_ENROLLMENT_PRE: "bioEnrollment (preview)",
     CMD.CREDENTIAL_MGMT_PRE: "credentialManagement (preview)",
 }
+
+
+# -- entities in requests and responses (WebAuthn §5.4.3, §5.8.3, in CTAP's CBOR form: ids are bytes) -----------
+
+
+class CredentialDescriptor(TypedDict, total=False):
+    """A PublicKeyCredentialDescriptor: allowList / excludeList items, getAssertion's credential (whose id alone
+    the host checks)."""
+
+    type: str
+    id: Required[bytes]
+    transports: list[str]
+
+
+class UserEntity(TypedDict, total=False):
+    """A PublicKeyCredentialUserEntity (getAssertion's user may carry the id alone)."""
+
+    id: bytes
+    name: str
+    displayName: str
+    icon: str
 
 
 # -- request parameter keys ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import abc
 import hashlib
 import hmac
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from cryptography.hazmat.primitives import hashes
@@ -24,7 +25,7 @@ from . import model
 from .model import OPTION, ClientPinCmd, ClientPinResult
 
 if TYPE_CHECKING:
-    from .base import Ctap2
+    from .base import Ctap2, Info
 
 __all__ = ["ClientPin", "PinProtocol", "PinProtocolError", "PinProtocolV1", "PinProtocolV2"]
 
@@ -62,12 +63,12 @@ class PinProtocol(abc.ABC):
         """Constant-time check of ``signature == authenticate(key, message)`` (authenticator side)."""
         return hmac.compare_digest(self.authenticate(key, message), signature)
 
-    def encapsulate(self, peer_cose_key: dict[int, Any]) -> tuple[dict[int, Any], bytes]:
+    def encapsulate(self, peer_cose_key: Mapping[int, object]) -> tuple[dict[int, object], bytes]:
         """Generate an ephemeral P-256 key; return (our COSE key to send, shared secret)."""
         private = ec.generate_private_key(ec.SECP256R1())
         return dict(EcdhEsHkdf256.from_cryptography_key(private.public_key())), self.ecdh(private, peer_cose_key)
 
-    def ecdh(self, private_key: ec.EllipticCurvePrivateKey, peer_cose_key: dict[int, Any]) -> bytes:
+    def ecdh(self, private_key: ec.EllipticCurvePrivateKey, peer_cose_key: Mapping[int, object]) -> bytes:
         """``kdf(ECDH(private_key, peer))``: the shared secret seen from either side (§6.5.6 ecdh)."""
         try:
             peer = CoseKey.parse({**peer_cose_key, 3: -25} if isinstance(peer_cose_key, dict) else peer_cose_key)
@@ -202,12 +203,12 @@ class ClientPin:
     PROTOCOLS: ClassVar[tuple[type[PinProtocol], ...]] = (PinProtocolV2, PinProtocolV1)
 
     @staticmethod
-    def is_supported(info: Any) -> bool:
+    def is_supported(info: Info) -> bool:
         """True when authenticatorGetInfo ``info`` has the clientPin option (set or not)."""
         return OPTION.CLIENT_PIN in info.options
 
     @staticmethod
-    def is_token_supported(info: Any) -> bool:
+    def is_token_supported(info: Info) -> bool:
         """True when ``info`` advertises pinUvAuthToken (getPinUvAuthTokenUsingPinWithPermissions)."""
         return bool(info.options.get(OPTION.PIN_UV_AUTH_TOKEN))
 
