@@ -70,7 +70,7 @@ class PinState:
         """The authenticator's key agreement key of this power-up (regenerated after a wrong PIN)."""
         return self._key
 
-    def protocol(self, version: Any) -> PinProtocol:
+    def protocol(self, version: object) -> PinProtocol:
         """The PIN/UV auth protocol ``version`` names (CTAP 2.1 §6.5.6, §6.5.7).
 
         Raises CTAP2_ERR_CBOR_UNEXPECTED_TYPE for a non-integer, CTAP1_ERR_INVALID_PARAMETER for an
@@ -102,7 +102,7 @@ class PinState:
     # -- token use by other commands ----------------------------------------------------------
 
     def verify_token(
-        self, protocol_version: Any, param: bytes, message: bytes, permission: PERMISSION, rp_id: str | None = None
+        self, protocol_version: object, param: bytes, message: bytes, permission: PERMISSION, rp_id: str | None = None
     ) -> None:
         """Check a pinUvAuthParam made with the current token: HMAC, permission, RP ID, expiry (§6.5.5.7)."""
         proto = self.protocol(protocol_version)
@@ -124,7 +124,7 @@ class PinState:
                 raise fail(ERR.PIN_AUTH_INVALID)
         token.used = True
 
-    def verify_persistent_token(self, protocol_version: Any, param: bytes, message: bytes) -> bool:
+    def verify_persistent_token(self, protocol_version: object, param: bytes, message: bytes) -> bool:
         """Whether ``param`` authenticates ``message`` under the persistentPinUvAuthToken (CTAP 2.2, pcmr); it
         does not expire and survives power cycles, so there is nothing else to check here."""
         token = self.state.persistent_token
@@ -164,7 +164,7 @@ class PinState:
 
     # -- the command ----------------------------------------------------------------------------
 
-    async def handle(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> dict[int, Any]:
+    async def handle(self, params: Mapping[int, object], set_status: Callable[[STATUS], None]) -> dict[int, object]:
         """authenticatorClientPIN (CTAP 2.1 §6.5.5): run the subcommand in ``params`` and return the response map."""
         sub = req_param(params, P.SUB_COMMAND, int)
         if sub == ClientPinCmd.GET_PIN_RETRIES:
@@ -206,7 +206,7 @@ class PinState:
             raise fail(ERR.PIN_POLICY_VIOLATION)
         return pin
 
-    def _set_pin(self, proto: PinProtocol, params: Mapping[int, Any]) -> dict[int, Any]:
+    def _set_pin(self, proto: PinProtocol, params: Mapping[int, object]) -> dict[int, object]:
         key_agreement = req_param(params, P.KEY_AGREEMENT, dict)
         param = req_param(params, P.PIN_UV_AUTH_PARAM, bytes)
         new_pin_enc = req_param(params, P.NEW_PIN_ENC, bytes)
@@ -259,7 +259,7 @@ class PinState:
         if self.consecutive_failures >= 3:
             raise fail(ERR.PIN_AUTH_BLOCKED)
 
-    def _change_pin(self, proto: PinProtocol, params: Mapping[int, Any]) -> dict[int, Any]:
+    def _change_pin(self, proto: PinProtocol, params: Mapping[int, object]) -> dict[int, object]:
         key_agreement = req_param(params, P.KEY_AGREEMENT, dict)
         param = req_param(params, P.PIN_UV_AUTH_PARAM, bytes)
         new_pin_enc = req_param(params, P.NEW_PIN_ENC, bytes)
@@ -276,7 +276,7 @@ class PinState:
         self.token = None
         return {}
 
-    def _get_token_with_pin(self, proto: PinProtocol, params: Mapping[int, Any], legacy: bool) -> dict[int, Any]:
+    def _get_token_with_pin(self, proto: PinProtocol, params: Mapping[int, object], legacy: bool) -> dict[int, object]:
         key_agreement = req_param(params, P.KEY_AGREEMENT, dict)
         pin_hash_enc = req_param(params, P.PIN_HASH_ENC, bytes)
         permissions = opt_param(params, P.PERMISSIONS, int)
@@ -309,8 +309,8 @@ class PinState:
         return {R.PIN_UV_TOKEN: proto.encrypt(shared, token)}
 
     async def _get_token_with_uv(
-        self, proto: PinProtocol, params: Mapping[int, Any], set_status: Callable[[STATUS], None]
-    ) -> dict[int, Any]:
+        self, proto: PinProtocol, params: Mapping[int, object], set_status: Callable[[STATUS], None]
+    ) -> dict[int, object]:
         key_agreement = req_param(params, P.KEY_AGREEMENT, dict)
         permissions = req_param(params, P.PERMISSIONS, int)
         rp_id = opt_param(params, P.RP_ID, str)

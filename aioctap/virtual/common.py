@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import anyio
 
@@ -34,34 +34,37 @@ def fail(code: CtapError.ERR) -> CtapError:
     return CtapError(code)
 
 
-def _check_type(value: Any, kind: type | tuple[type, ...]) -> None:
+K = TypeVar("K")
+T = TypeVar("T")
+
+
+def _checked(value: object, kind: type[T]) -> T:
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
         raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+    return value
 
 
 _MISSING: Any = object()
 
 
-def req_param(params: Mapping[Any, Any], key: Any, kind: type | tuple[type, ...]) -> Any:
+def req_param(params: Mapping[K, object], key: K, kind: type[T]) -> T:
     """A required request member: MISSING_PARAMETER if absent, CBOR_UNEXPECTED_TYPE if mistyped."""
     value = params.get(key, _MISSING)
-    if value.__class__ is kind:  # the usual case, decided at once (a bool is not of class int)
+    if type(value) is kind:  # the usual case, decided at once (a bool is not of type int)
         return value
     if value is _MISSING:
         raise fail(ERR.MISSING_PARAMETER)
-    _check_type(value, kind)
-    return value
+    return _checked(value, kind)
 
 
-def opt_param(params: Mapping[Any, Any], key: Any, kind: type | tuple[type, ...]) -> Any:
+def opt_param(params: Mapping[K, object], key: K, kind: type[T]) -> T | None:
     """An optional request member: None if absent, CBOR_UNEXPECTED_TYPE if mistyped."""
     value = params.get(key, _MISSING)
-    if value.__class__ is kind:
+    if type(value) is kind:
         return value
     if value is _MISSING:
         return None
-    _check_type(value, kind)
-    return value
+    return _checked(value, kind)
 
 
 class StateError(Exception):

@@ -31,7 +31,7 @@ from .state import AuthenticatorState, ResidentCredential
 
 __all__ = ["MAX_CREDS_IN_LIST", "MAX_CRED_ID_LENGTH", "AccountChooser", "CredentialAuthenticator", "CredentialCommands"]
 
-AccountChooser = Callable[[Sequence[dict[str, Any]]], int]
+AccountChooser = Callable[[Sequence[Mapping[str, object]]], int]
 
 
 class CredentialAuthenticator(Protocol):
@@ -125,7 +125,7 @@ def _optional_text(entity: Mapping[str, Any], members: tuple[str, ...]) -> None:
             opt_param(entity, member, str)
 
 
-def _options(params: Mapping[int, Any], key: int) -> dict[str, bool]:
+def _options(params: Mapping[int, object], key: int) -> dict[str, bool]:
     if key not in params:
         return {}
     options = opt_param(params, key, dict) or {}
@@ -147,7 +147,7 @@ class CredentialCommands:
 
     async def _user_verification(
         self,
-        params: Mapping[int, Any],
+        params: Mapping[int, object],
         request: type[MC | GA],
         client_data_hash: bytes,
         options: Mapping[str, bool],
@@ -218,7 +218,7 @@ class CredentialCommands:
 
     # -- makeCredential ------------------------------------------------------------------------------
 
-    async def make_credential(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> bytes:
+    async def make_credential(self, params: Mapping[int, object], set_status: Callable[[STATUS], None]) -> bytes:
         """authenticatorMakeCredential (§6.1.2); the response map already encoded as CBOR."""
         auth = self.auth
         state = auth.state
@@ -397,7 +397,7 @@ class CredentialCommands:
 
     # -- getAssertion ----------------------------------------------------------------------------------
 
-    async def get_assertion(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> bytes:
+    async def get_assertion(self, params: Mapping[int, object], set_status: Callable[[STATUS], None]) -> bytes:
         """authenticatorGetAssertion (§6.2.2); the response map already encoded as CBOR."""
         auth = self.auth
         state = auth.state

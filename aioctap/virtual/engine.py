@@ -15,7 +15,7 @@ import os
 import time
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import anyio.lowlevel
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -41,7 +41,7 @@ from .keys import SUPPORTED_ALGORITHMS
 from .state import AuthenticatorState
 from .storage import load_state, save_state
 
-__all__ = ["VirtualAuthenticator"]
+__all__ = ["VirtualAuthenticator", "VirtualAuthenticatorOptions"]
 
 log = logging.getLogger("aioctap.virtual")
 
@@ -65,6 +65,19 @@ def command_name(code: int, data: bytes) -> str:
         if isinstance(sub, int):
             name += " " + names.get(sub, f"0x{sub:02x}")
     return name
+
+
+class VirtualAuthenticatorOptions(TypedDict, total=False):
+    """:class:`VirtualAuthenticator`'s keyword arguments (for :func:`~aioctap.virtual.open_virtual_device`)."""
+
+    policy: UserPolicy | None
+    sensor: FingerprintSensor | None
+    clock: Callable[[], float]
+    reset_window: float | None
+    attestation: str
+    enterprise_attestation: bool
+    enterprise_rp_ids: Collection[str]
+    account_chooser: AccountChooser | None
 
 
 _IMMEDIATE_POLICIES = (ApproveAll, DenyAll)  # they answer without waiting
@@ -183,7 +196,7 @@ class VirtualAuthenticator:
             params = self._request(code, payload)
             # the two hot commands are awaited here, one coroutine fewer than through _dispatch
             if code == _GET_ASSERTION:
-                result: dict[Any, Any] | bytes | None = await self.credentials.get_assertion(params, set_status)
+                result: dict[int, object] | bytes | None = await self.credentials.get_assertion(params, set_status)
             elif code == _MAKE_CREDENTIAL:
                 result = await self.credentials.make_credential(params, set_status)
             else:
@@ -202,7 +215,7 @@ class VirtualAuthenticator:
             return b"\x00" + result
         return b"\x00" + (cbor.dumps(result) if result else b"")
 
-    def _request(self, code: int, payload: bytes) -> dict[Any, Any]:
+    def _request(self, code: int, payload: bytes) -> dict[int, object]:
         """What every command does first: refuse an unknown one, end the state it does not continue, and
         decode its parameters (strict canonical CBOR, a map)."""
         if code not in COMMAND_NAMES:
@@ -223,8 +236,8 @@ class VirtualAuthenticator:
         return params
 
     async def _dispatch(
-        self, code: int, params: dict[Any, Any], set_status: Callable[[STATUS], None]
-    ) -> dict[Any, Any] | bytes | None:
+        self, code: int, params: dict[int, object], set_status: Callable[[STATUS], None]
+    ) -> dict[int, object] | bytes | None:
         """Every command but makeCredential and getAssertion (:meth:`handle` runs those itself)."""
         if code == CMD.GET_INFO:
             return self.get_info()
@@ -314,11 +327,11 @@ class VirtualAuthenticator:
             opts[OPTION.EP] = self.state.ep_enabled
         return opts
 
-    def get_info(self) -> dict[int, Any]:
+    def get_info(self) -> dict[int, object]:
         """authenticatorGetInfo (§6.4), with the CTAP 2.2 members this authenticator can fill."""
         state = self.state
         versions = ["FIDO_2_0", "FIDO_2_1"] if state.always_uv else ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
-        info: dict[int, Any] = {
+        info: dict[int, object] = {
             1: versions,
             2: ["credBlob", "credProtect", "hmac-secret", "hmac-secret-mc", "largeBlobKey", "minPinLength",
                 "thirdPartyPayment"],

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa, utils
@@ -33,7 +33,7 @@ from ..cose import ES256, ES384, ES512, MLDSA44, MLDSA65, MLDSA87, PS256, RS256,
 from . import encoding
 from .common import StateError
 
-__all__ = ["CRED_ID_LENGTH", "CRED_VERSION", "SUPPORTED_ALGORITHMS", "CredentialKey"]
+__all__ = ["CRED_ID_LENGTH", "CRED_VERSION", "SUPPORTED_ALGORITHMS", "CredentialAttributes", "CredentialKey"]
 
 CRED_VERSION = 2  # the credential IDs made now (derived keys, module docstring); version 1 IDs still open
 SEALED_CRED_VERSION = 1  # the earlier IDs: key and attributes sealed with AES-GCM
@@ -138,6 +138,15 @@ class CredentialKeys:
         return (int.from_bytes(wide, "big") % (order - 1) + 1).to_bytes(size, "big")
 
 
+class CredentialAttributes(TypedDict, total=False):
+    """The attributes a credential ID carries beside its algorithm (module docstring)."""
+
+    cred_protect: int
+    hmac_secret: bool
+    resident: bool
+    third_party_payment: bool
+
+
 @dataclass
 class CredentialKey:
     """What a credential ID seals: the private key and the attributes needed at assertion time.
@@ -209,7 +218,7 @@ class CredentialKey:
         return cast(ec.EllipticCurvePrivateKey, key).sign(message, _EC_ALGS[alg][1])
 
     @classmethod
-    def derived(cls, alg: int, private: bytes, **attrs: Any) -> CredentialKey:
+    def derived(cls, alg: int, private: bytes, **attrs: Unpack[CredentialAttributes]) -> CredentialKey:
         """A new EC (``private``: the scalar), EdDSA or ML-DSA (the seed) credential's key, its ES256 public key
         computed."""
         key: PrivateKey
@@ -227,7 +236,7 @@ class CredentialKey:
         return cls(alg, private, _key=key, _public=public, **attrs)
 
     @classmethod
-    def generate(cls, alg: int, **attrs: Any) -> CredentialKey:
+    def generate(cls, alg: int, **attrs: Unpack[CredentialAttributes]) -> CredentialKey:
         """A new key for COSE algorithm ``alg`` (-7 ES256, -8 EdDSA, -257 RS256, -37 PS256); ``attrs`` set the
         other fields."""
         key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey

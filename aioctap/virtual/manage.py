@@ -73,7 +73,7 @@ class _Enrollment:
     remaining: int
 
 
-def _capture_timeout(sub_params: Mapping[int, Any] | None) -> float | None:
+def _capture_timeout(sub_params: Mapping[int, object] | None) -> float | None:
     """enrollBegin / enrollCaptureNextSample timeoutMilliseconds (0x03), in seconds (None: the sensor's own)."""
     milliseconds: int | None = opt_param(sub_params or {}, BioParam.TIMEOUT_MS, int)
     if milliseconds is None:
@@ -108,7 +108,7 @@ class Management:
 
     # -- credentialManagement --------------------------------------------------------------------
 
-    def credential_management(self, params: Mapping[int, Any]) -> dict[int, Any]:
+    def credential_management(self, params: Mapping[int, object]) -> dict[int, object]:
         """authenticatorCredentialManagement (CTAP 2.1 §6.8): run the subcommand in ``params``."""
         state = self.auth.state
         sub = req_param(params, S.SUB_COMMAND, int)
@@ -177,7 +177,7 @@ class Management:
         cred.user = {k: v for k, v in user.items() if k in ("id", "name", "displayName")}
         return {}
 
-    def _cred_entry(self, c: ResidentCredential) -> dict[int, Any]:
+    def _cred_entry(self, c: ResidentCredential) -> dict[int, object]:
         entry: dict[int, Any] = {
             R.USER: c.user,
             R.CREDENTIAL_ID: {"type": "public-key", "id": c.credential_id},
@@ -189,20 +189,22 @@ class Management:
             entry[R.LARGE_BLOB_KEY] = c.large_blob_key
         return entry
 
-    def _next_rp(self) -> dict[int, Any]:
+    def _next_rp(self) -> dict[int, object]:
         if not self._rps:
             raise fail(ERR.NOT_ALLOWED)
         rp, h = self._rps.pop(0)
         return {R.RP: rp, R.RP_ID_HASH: h}
 
-    def _next_cred(self) -> dict[int, Any]:
+    def _next_cred(self) -> dict[int, object]:
         if not self._creds:
             raise fail(ERR.NOT_ALLOWED)
         return self._cred_entry(self._creds.pop(0))
 
     # -- bioEnrollment --------------------------------------------------------------------------------
 
-    async def bio_enrollment(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> dict[int, Any]:
+    async def bio_enrollment(
+        self, params: Mapping[int, object], set_status: Callable[[STATUS], None]
+    ) -> dict[int, object]:
         """authenticatorBioEnrollment (CTAP 2.1 §6.7): run the subcommand in ``params`` on the simulated sensor."""
         state = self.auth.state
         if opt_param(params, B.GET_MODALITY, bool):
@@ -269,7 +271,7 @@ class Management:
 
     async def _capture(
         self, set_status: Callable[[STATUS], None], first: bool, timeout: float | None
-    ) -> dict[int, Any]:
+    ) -> dict[int, object]:
         """One sample (§6.7.4): no touch within the timeout is USER_ACTION_TIMEOUT and ends the enrollment."""
         enrollment = self._enrollment
         assert enrollment is not None
@@ -292,7 +294,7 @@ class Management:
 
     # -- largeBlobs ---------------------------------------------------------------------------------
 
-    def large_blobs(self, params: Mapping[int, Any]) -> dict[int, Any]:
+    def large_blobs(self, params: Mapping[int, object]) -> dict[int, object]:
         """authenticatorLargeBlobs (CTAP 2.1 §6.10): read a fragment, or write one of a new serialized array."""
         state = self.auth.state
         get = opt_param(params, L.GET, int)
@@ -347,7 +349,7 @@ class Management:
 
     # -- authenticatorConfig -------------------------------------------------------------------------
 
-    def config(self, params: Mapping[int, Any]) -> dict[int, Any]:
+    def config(self, params: Mapping[int, object]) -> dict[int, object]:
         """authenticatorConfig (CTAP 2.1 §6.11).
 
         Subcommands: enableEnterpriseAttestation, toggleAlwaysUv, setMinPINLength, vendorPrototype.

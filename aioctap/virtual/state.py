@@ -11,6 +11,7 @@ import hmac
 import os
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from .keys import (
     ML_DSA_ALGS,
     RSA_ALGS,
     SEALED_CRED_VERSION,
+    CredentialAttributes,
     CredentialKey,
     CredentialKeys,
     attributes_byte,
@@ -41,13 +43,13 @@ class ResidentCredential:
 
     credential_id: bytes
     rp_id: str
-    rp: dict[str, Any]
-    user: dict[str, Any]
+    rp: dict[str, object]
+    user: dict[str, object]
     created: int
     cred_protect: int = 1
     cred_blob: bytes | None = None
     large_blob_key: bytes | None = None
-    public_key: dict[int, Any] = field(default_factory=dict)
+    public_key: dict[int, object] = field(default_factory=dict)
 
     @property
     def rp_id_hash(self) -> bytes:
@@ -57,7 +59,7 @@ class ResidentCredential:
     def __repr__(self) -> str:
         return f"ResidentCredential(rp_id={self.rp_id!r}, created={self.created}, cred_protect={self.cred_protect})"
 
-    def to_cbor(self) -> dict[int, Any]:
+    def to_cbor(self) -> dict[int, object]:
         """The integer-keyed map the state file stores this credential as."""
         return {
             1: self.credential_id,
@@ -72,8 +74,9 @@ class ResidentCredential:
         }
 
     @classmethod
-    def from_cbor(cls, d: dict[int, Any]) -> ResidentCredential:
+    def from_cbor(cls, stored: Mapping[int, object]) -> ResidentCredential:
         """The credential :meth:`to_cbor` stored (no validation: :meth:`AuthenticatorState.from_bytes` does it)."""
+        d: Any = stored  # the authenticated state file, as to_cbor wrote it
         return cls(d[1], d[2], d[3], d[4], d[5], d[6], d.get(7), d.get(8), d.get(9) or {})
 
 
@@ -180,7 +183,7 @@ class AuthenticatorState:
             header = bytes([CRED_VERSION, attributes]) + os.urandom(16)
         keys = self._credential_keys()
         credential_id = header + keys.tag(header, rp_id_hash)
-        attrs = {
+        attrs: CredentialAttributes = {
             "cred_protect": cred_protect, "hmac_secret": hmac_secret, "resident": resident,
             "third_party_payment": third_party_payment,
         }  # fmt: skip
