@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .. import cbor
 from .base import Ctap2, CtapResponseError, Info
-from .model import OPTION, large_blobs_message
+from .model import LARGE_BLOBS_MESSAGE_OVERHEAD, OPTION, large_blobs_message
 from .pin import PinProtocol
 
 __all__ = ["LargeBlobs"]
@@ -36,7 +36,7 @@ class LargeBlobs:
         self, ctap: Ctap2, pin_uv_protocol: PinProtocol | None = None, pin_uv_token: bytes | None = None
     ) -> None:
         self.ctap = ctap
-        self.max_fragment_length = ctap.info.max_msg_size - 64
+        self.max_fragment_length = ctap.info.max_msg_size - LARGE_BLOBS_MESSAGE_OVERHEAD
         self.pin_uv = (pin_uv_protocol, pin_uv_token) if pin_uv_protocol and pin_uv_token else None
 
     def __repr__(self) -> str:

@@ -23,6 +23,7 @@ __all__ = [
     "COMMAND_NAMES",
     "ERR",
     "FEEDBACK",
+    "LARGE_BLOBS_MESSAGE_OVERHEAD",
     "OPTION",
     "PERMISSION",
     "SUBCOMMAND_NAMES",
@@ -53,6 +54,8 @@ __all__ = [
 ]
 
 ERR = CtapError.ERR  # the status codes (CTAP 2.1 §8.2), python-fido2's CtapError.ERR
+# a largeBlobs fragment is at most maxMsgSize minus this (CTAP 2.1 §6.10.2)
+LARGE_BLOBS_MESSAGE_OVERHEAD: Final = 64
 
 
 @unique

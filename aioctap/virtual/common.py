@@ -27,6 +27,8 @@ __all__ = [
 ]
 
 USER_ACTION_TIMEOUT = 30.0
+MAX_MSG_SIZE = 7609  # getInfo maxMsgSize
+MAX_LARGE_BLOB = 4096  # getInfo maxSerializedLargeBlobArray
 
 
 def fail(code: CtapError.ERR) -> CtapError:

@@ -28,7 +28,7 @@ from ..hid.protocol import CAPABILITY, CTAPHID
 from . import manage, u2f
 from .attestation import load_attestation_key
 from .client_pin import PinState
-from .common import ERR, ApproveAll, DenyAll, FingerprintSensor, UserPolicy, fail
+from .common import ERR, MAX_LARGE_BLOB, MAX_MSG_SIZE, ApproveAll, DenyAll, FingerprintSensor, UserPolicy, fail
 from .credentials import (
     MAX_CRED_BLOB,
     MAX_CRED_ID_LENGTH,
@@ -45,8 +45,6 @@ __all__ = ["VirtualAuthenticator", "VirtualAuthenticatorOptions"]
 
 log = logging.getLogger("aioctap.virtual")
 
-MAX_MSG_SIZE = 7609
-MAX_LARGE_BLOB = 4096
 MAX_RPIDS_MIN_PIN = 4
 RESET_WINDOW = 10.0
 FIRMWARE_VERSION = 0x00010000

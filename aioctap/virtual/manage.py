@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from ..ctap import STATUS
 from ..ctap2.model import (
     FEEDBACK,
+    LARGE_BLOBS_MESSAGE_OVERHEAD,
     PERMISSION,
     BioCmd,
     BioParam,
@@ -34,7 +35,7 @@ from ..ctap2.model import CredMgmtResult as R
 from ..ctap2.model import LargeBlobsRequest as L
 from ..ctap2.model import SubCommandRequest as S
 from .client_pin import PinState
-from .common import ERR, FingerprintSensor, fail, opt_param, req_param
+from .common import ERR, MAX_LARGE_BLOB, MAX_MSG_SIZE, FingerprintSensor, fail, opt_param, req_param
 from .credentials import MAX_RESIDENT
 from .state import AuthenticatorState, ResidentCredential
 
@@ -301,7 +302,7 @@ class Management:
         data = opt_param(params, L.SET, bytes)
         offset = req_param(params, L.OFFSET, int)
         length = opt_param(params, L.LENGTH, int)
-        max_fragment = 7609 - 64
+        max_fragment = MAX_MSG_SIZE - LARGE_BLOBS_MESSAGE_OVERHEAD
         if (get is None) == (data is None):
             raise fail(ERR.INVALID_PARAMETER)
         if get is not None:
@@ -318,7 +319,7 @@ class Management:
         if offset == 0:
             if length is None:
                 raise fail(ERR.INVALID_PARAMETER)
-            if length > 4096:
+            if length > MAX_LARGE_BLOB:
                 raise fail(ERR.LARGE_BLOB_STORAGE_FULL)
             if length < 17:
                 raise fail(ERR.INVALID_PARAMETER)
