@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..ctap import STATUS
-from ..ctap1 import APDU, Ctap1
+from ..ctap1 import APDU, ApduError, Ctap1
 from .state import AuthenticatorState
 
 __all__ = ["U2fAuthenticator", "command_name", "handle", "parse_apdu"]
@@ -29,12 +29,6 @@ class U2fAuthenticator(Protocol):
     async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool | None: ...
 
 _INS = frozenset(Ctap1.INS)
-
-
-class ApduError(ValueError):
-    def __init__(self, sw: int) -> None:
-        super().__init__(f"APDU error 0x{sw:04x}")
-        self.sw = sw
 
 
 def parse_apdu(apdu: bytes) -> tuple[int, int, int, int, bytes]:
@@ -91,7 +85,7 @@ async def handle(auth: U2fAuthenticator, apdu: bytes, set_status: Callable[[STAT
             return await _authenticate(auth, p1, data, set_status)
         raise ApduError(APDU.INS_NOT_SUPPORTED)
     except ApduError as e:
-        return _sw(e.sw)
+        return _sw(e.code)
 
 
 async def _register(auth: U2fAuthenticator, data: bytes, set_status: Callable[[STATUS], None]) -> bytes:
