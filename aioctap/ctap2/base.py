@@ -10,16 +10,15 @@ import hashlib
 import struct
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum, unique
-from typing import Any, TypeVar
-
-import cbor2
+from typing import Any, TypeAlias, cast
 
 from .. import cbor
 from ..cose import CoseKey
 from ..ctap import CtapDevice, CtapError, KeepaliveCallback
 from ..hid.protocol import CTAPHID
 from ..webauthn import Aaguid, AuthenticatorData, WebAuthnDataError
+from . import model
+from .model import OPTION, CredentialDescriptor, UserEntity
 from .pin import ENC_CRED_STORE_STATE_INFO, ENC_IDENTIFIER_INFO, PinProtocolError, open_info_member
 
 __all__ = ["AssertionResponse", "AttestationResponse", "Ctap2", "CtapResponseError", "Info", "args"]
@@ -29,17 +28,17 @@ class CtapResponseError(ValueError):
     """The authenticator's response is malformed (bad CBOR, missing or mistyped member)."""
 
 
-def args(*params: Any) -> dict[int, Any]:
+def args(*params: object) -> dict[int, object]:
     """Build a CTAP2 parameter map with keys 1, 2, ... skipping None values (python-fido2's helper)."""
     return {i: v for i, v in enumerate(params, 1) if v is not None}
 
 
-def _map_or_none(value: Mapping[Any, Any] | None) -> dict[Any, Any] | None:
+def _map_or_none(value: Mapping[Any, object] | None) -> dict[Any, object] | None:
     """``value`` as a plain dict for CBOR, or None when it is absent or empty (so ``args`` drops it)."""
     return dict(value) if value else None
 
 
-def _maps_or_none(values: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
+def _maps_or_none(values: Sequence[Mapping[str, object]] | None) -> list[dict[str, object]] | None:
     """A list of plain dicts for CBOR, or None when ``values`` is absent or empty."""
     return [dict(v) for v in values] if values else None
 
@@ -70,264 +69,6 @@ def _int_list(data: Mapping[int, Any], key: int, name: str) -> list[int]:
     return list(value)
 
 
-# -- fast paths for the two hot commands ---------------------------------------------------------------
-#
-# getAssertion and makeCredential run once per WebAuthn ceremony and, against a software authenticator,
-# thousands of times a second, so their host side is kept short. Each fast path handles only the plain
-# shapes every caller uses (exact built-in types, short ASCII text keys, scalar values) and proves everything
-# the general code would check; on anything else it answers None and the general code (the reference) runs,
-# with its own results and errors. tests/ctap2/test_fast_paths.py checks that the two agree.
-
-_INT_LIMIT = 1 << 64  # CBOR integers (major types 0 and 1) lie in -2**64 .. 2**64 - 1
-_FLAT_SCALARS = frozenset((str, bytes, bool, type(None)))
-# canonical key order per key tuple, for the few shapes of map a host sends (bounded: a map with many
-# distinct key sets still encodes, it is just not remembered); None means "already in canonical order"
-_KEY_ORDERS: dict[tuple[str, ...], tuple[str, ...] | None] = {}
-_KEY_ORDERS_MAX = 256
-
-
-def _text_key_order(key: str) -> tuple[int, str]:
-    # short ASCII text keys share one major type and a one-byte head: CTAP2 order is length, then bytes
-    return len(key), key
-
-
-def _flat_text_map(value: Any) -> dict[str, Any] | None:
-    """``value`` with its keys in CTAP2 canonical order, if it is a dict of short ASCII text keys and scalar
-    values (or lists of text: a descriptor's transports); else None.
-
-    rp, user, credential descriptors, public key parameters and options are all such maps. The result is
-    what ``cbor.dumps`` would reorder ``value`` into, so ``cbor2.dumps`` writes the same bytes.
-    """
-    if type(value) is not dict:
-        return None
-    for key, item in value.items():
-        if type(key) is not str or len(key) >= 24 or not key.isascii():
-            return None
-        kind = type(item)
-        if kind is int:
-            if not -_INT_LIMIT <= item < _INT_LIMIT:
-                return None
-        elif kind not in _FLAT_SCALARS and not (kind is list and all(type(t) is str for t in item)):
-            return None
-    keys = tuple(value)
-    try:
-        order = _KEY_ORDERS[keys]
-    except KeyError:
-        canonical = tuple(sorted(keys, key=_text_key_order))
-        order = None if canonical == keys else canonical
-        if len(_KEY_ORDERS) < _KEY_ORDERS_MAX and len(keys) <= 8:  # small maps only: the cache stays small
-            _KEY_ORDERS[keys] = order
-    if order is None:
-        return value
-    return {key: value[key] for key in order}
-
-
-def _flat_text_maps(values: Any) -> list[dict[str, Any]] | None:
-    """A list or tuple of :func:`_flat_text_map` maps, each in canonical order; None if any is not one."""
-    if type(values) is not list and type(values) is not tuple:
-        return None
-    result: list[dict[str, Any]] = []
-    for value in values:
-        # the usual items, a credential descriptor {type, id} or a credential parameter {type, alg}, directly
-        if type(value) is dict and len(value) == 2 and type(kind := value.get("type")) is str:
-            cred_id = value.get("id")
-            if type(cred_id) is bytes:
-                result.append({"id": cred_id, "type": kind})
-                continue
-            alg = value.get("alg")
-            if type(alg) is int and -_INT_LIMIT <= alg < _INT_LIMIT:
-                result.append({"alg": alg, "type": kind})
-                continue
-        ordered = _flat_text_map(value)
-        if ordered is None:
-            return None
-        result.append(ordered)
-    return result
-
-
-def _small_int(value: Any) -> bool:
-    return type(value) is int and -_INT_LIMIT <= value < _INT_LIMIT
-
-
-def _add_options_and_auth(
-    request: dict[int, Any], key: int, options: Any, pin_uv_param: Any, pin_uv_protocol: Any
-) -> bool:
-    """Add options, pinUvAuthParam and pinUvAuthProtocol (members ``key`` to ``key + 2``) when plain; else False."""
-    if options:
-        ordered = _flat_text_map(options)
-        if ordered is None:
-            return False
-        request[key] = ordered
-    if pin_uv_param is not None:
-        if type(pin_uv_param) is not bytes:
-            return False
-        request[key + 1] = pin_uv_param
-    if pin_uv_protocol is not None:
-        if not _small_int(pin_uv_protocol):
-            return False
-        request[key + 2] = pin_uv_protocol
-    return True
-
-
-def _encode_fast(command: bytes, request: dict[int, Any]) -> bytes | None:
-    """The command byte and ``request`` (already in canonical order), or None to let the general encoder say why not."""
-    try:
-        return command + cbor2.dumps(request)
-    except Exception:  # e.g. a lone surrogate in a text string
-        return None
-
-
-def _fast_get_assertion_request(
-    rp_id: Any,
-    client_data_hash: Any,
-    allow_list: Any,
-    extensions: Any,
-    options: Any,
-    pin_uv_param: Any,
-    pin_uv_protocol: Any,
-) -> bytes | None:
-    """The authenticatorGetAssertion command bytes for plain arguments, or None (see above)."""
-    if type(rp_id) is not str or type(client_data_hash) is not bytes or extensions:
-        return None
-    request: dict[int, Any] = {1: rp_id, 2: client_data_hash}
-    if allow_list:
-        descriptors = _flat_text_maps(allow_list)
-        if descriptors is None:
-            return None
-        request[3] = descriptors
-    if not _add_options_and_auth(request, 5, options, pin_uv_param, pin_uv_protocol):
-        return None
-    return _encode_fast(b"\x02", request)
-
-
-def _fast_make_credential_request(
-    client_data_hash: Any,
-    rp: Any,
-    user: Any,
-    key_params: Any,
-    exclude_list: Any,
-    extensions: Any,
-    options: Any,
-    pin_uv_param: Any,
-    pin_uv_protocol: Any,
-    enterprise_attestation: Any,
-) -> bytes | None:
-    """The authenticatorMakeCredential command bytes for plain arguments, or None (see above)."""
-    if type(client_data_hash) is not bytes or extensions:
-        return None
-    rp_map = _flat_text_map(rp)
-    user_map = _flat_text_map(user)
-    params = _flat_text_maps(key_params)
-    if rp_map is None or user_map is None or params is None:
-        return None
-    request: dict[int, Any] = {1: client_data_hash, 2: rp_map, 3: user_map, 4: params}
-    if exclude_list:
-        descriptors = _flat_text_maps(exclude_list)
-        if descriptors is None:
-            return None
-        request[5] = descriptors
-    if not _add_options_and_auth(request, 7, options, pin_uv_param, pin_uv_protocol):
-        return None
-    if enterprise_attestation is not None:
-        if not _small_int(enterprise_attestation):
-            return None
-        request[10] = enterprise_attestation
-    return _encode_fast(b"\x01", request)
-
-
-def _get_assertion_request(
-    rp_id: str,
-    client_data_hash: bytes,
-    allow_list: Sequence[Mapping[str, Any]] | None,
-    extensions: Mapping[str, Any] | None,
-    options: Mapping[str, bool] | None,
-    pin_uv_param: bytes | None,
-    pin_uv_protocol: int | None,
-) -> bytes:
-    """The authenticatorGetAssertion command bytes (command byte and CBOR parameter map)."""
-    fast = _fast_get_assertion_request(
-        rp_id, client_data_hash, allow_list, extensions, options, pin_uv_param, pin_uv_protocol
-    )
-    if fast is not None:
-        return fast
-    return b"\x02" + cbor.dumps(
-        args(
-            rp_id,
-            client_data_hash,
-            _maps_or_none(allow_list),
-            _map_or_none(extensions),
-            _map_or_none(options),
-            pin_uv_param,
-            pin_uv_protocol,
-        )
-    )
-
-
-def _make_credential_request(
-    client_data_hash: bytes,
-    rp: Mapping[str, Any],
-    user: Mapping[str, Any],
-    key_params: Sequence[Mapping[str, Any]],
-    exclude_list: Sequence[Mapping[str, Any]] | None,
-    extensions: Mapping[str, Any] | None,
-    options: Mapping[str, bool] | None,
-    pin_uv_param: bytes | None,
-    pin_uv_protocol: int | None,
-    enterprise_attestation: int | None,
-) -> bytes:
-    """The authenticatorMakeCredential command bytes (command byte and CBOR parameter map)."""
-    fast = _fast_make_credential_request(
-        client_data_hash,
-        rp,
-        user,
-        key_params,
-        exclude_list,
-        extensions,
-        options,
-        pin_uv_param,
-        pin_uv_protocol,
-        enterprise_attestation,
-    )
-    if fast is not None:
-        return fast
-    return b"\x01" + cbor.dumps(
-        args(
-            client_data_hash,
-            dict(rp),
-            dict(user),
-            [dict(k) for k in key_params],
-            _maps_or_none(exclude_list),
-            _map_or_none(extensions),
-            _map_or_none(options),
-            pin_uv_param,
-            pin_uv_protocol,
-            enterprise_attestation,
-        )
-    )
-
-
-_CBOR = CTAPHID.CBOR
-
-
-_Response = TypeVar("_Response")
-
-
-def _without_init(cls: type[_Response], **members: Any) -> _Response | None:
-    """A response object with ``members`` set as they are, but ``auth_data`` (raw bytes) parsed.
-
-    The fast paths' constructor: the members are already checked, so the frozen dataclass's ``__init__``
-    is skipped; they are given in field order, as ``__init__`` would set them. None when the authenticator
-    data is malformed: the general parser then raises the typed error.
-    """
-    try:
-        members["auth_data"] = AuthenticatorData(members["auth_data"])
-    except WebAuthnDataError:
-        return None
-    obj = cls.__new__(cls)
-    obj.__dict__.update(members)
-    return obj
-
-
 @dataclass(frozen=True)
 class Info:
     """authenticatorGetInfo response (§6.4)."""
@@ -341,7 +82,7 @@ class Info:
     max_creds_in_list: int | None = None
     max_cred_id_length: int | None = None
     transports: list[str] = field(default_factory=list)
-    algorithms: list[dict[str, Any]] | None = None
+    algorithms: list[dict[str, object]] | None = None
     max_large_blob: int | None = None
     force_pin_change: bool = False
     min_pin_length: int = 4
@@ -350,7 +91,7 @@ class Info:
     max_rpids_for_min_pin: int = 0
     preferred_platform_uv_attempts: int | None = None
     uv_modality: int | None = None
-    certifications: dict[str, Any] | None = None
+    certifications: dict[str, object] | None = None
     remaining_disc_creds: int | None = None
     vendor_prototype_config_commands: list[int] | None = None
     # CTAP 2.2 members (python-fido2 2.x names)
@@ -364,7 +105,7 @@ class Info:
     max_pin_length: int = 63
     enc_cred_store_state: bytes | None = None
     authenticator_config_commands: list[int] | None = None
-    data: dict[int, Any] = field(default_factory=dict, repr=False)
+    data: dict[int, object] = field(default_factory=dict, repr=False)
 
     def get_identifier(self, pin_token: bytes) -> bytes | None:
         """encIdentifier (CTAP 2.2 §6.4) decrypted with a persistent pinUvAuthToken (``pcmr`` permission): an
@@ -377,7 +118,7 @@ class Info:
         return _open_member(self.enc_cred_store_state, ENC_CRED_STORE_STATE_INFO, pin_token)
 
     @classmethod
-    def from_dict(cls, data: Mapping[int, Any]) -> Info:
+    def from_dict(cls, data: Mapping[int, object]) -> Info:
         """Parse the CBOR map; :class:`CtapResponseError` for missing or mistyped members."""
         if not isinstance(data, Mapping):
             raise CtapResponseError("getInfo response must be a CBOR map")
@@ -453,42 +194,14 @@ class AttestationResponse:
 
     fmt: str
     auth_data: AuthenticatorData
-    att_stmt: dict[str, Any]
+    att_stmt: dict[str, object]
     ep_att: bool | None = None
     large_blob_key: bytes | None = None
-    unsigned_extension_outputs: dict[str, Any] | None = None
+    unsigned_extension_outputs: dict[str, object] | None = None
 
     @classmethod
-    def from_dict(cls, data: Mapping[int, Any]) -> AttestationResponse:
+    def from_dict(cls, data: Mapping[int, object]) -> AttestationResponse:
         """Parse the authenticatorMakeCredential response map (CTAP 2.1 §6.1); CtapResponseError when malformed."""
-        if type(data) is dict and cls is AttestationResponse:
-            # fast path: every member of its exact type; anything else (an error included) goes the general way
-            fmt, raw, att_stmt = data.get(1), data.get(2), data.get(3)
-            ep_att, large_blob_key, unsigned = data.get(4), data.get(5), data.get(6)
-            if (
-                type(fmt) is str
-                and type(raw) is bytes
-                and type(att_stmt) is dict
-                and (ep_att is None or type(ep_att) is bool)
-                and (large_blob_key is None or type(large_blob_key) is bytes)
-                and (unsigned is None or type(unsigned) is dict)
-            ):
-                obj = _without_init(
-                    cls,
-                    fmt=fmt,
-                    auth_data=raw,
-                    att_stmt=dict(att_stmt),
-                    ep_att=ep_att,
-                    large_blob_key=large_blob_key,
-                    unsigned_extension_outputs=unsigned,
-                )
-                if obj is not None:
-                    return obj
-        return cls._from_mapping(data)
-
-    @classmethod
-    def _from_mapping(cls, data: Mapping[int, Any]) -> AttestationResponse:
-        """The general parser (any Mapping, member subclasses), and the one that names what is wrong."""
         if not isinstance(data, Mapping):
             raise CtapResponseError("makeCredential response must be a CBOR map")
         att_stmt = _get(data, 3, dict, "attStmt", True)
@@ -510,55 +223,24 @@ class AttestationResponse:
 class AssertionResponse:
     """authenticatorGetAssertion / GetNextAssertion response (§6.2)."""
 
-    credential: dict[str, Any]
+    credential: CredentialDescriptor
     auth_data: AuthenticatorData
     signature: bytes
-    user: dict[str, Any] | None = None
+    user: UserEntity | None = None
     number_of_credentials: int | None = None
     user_selected: bool | None = None
     large_blob_key: bytes | None = None
 
     @classmethod
-    def from_dict(cls, data: Mapping[int, Any]) -> AssertionResponse:
+    def from_dict(cls, data: Mapping[int, object]) -> AssertionResponse:
         """Parse the authenticatorGetAssertion response map (CTAP 2.1 §6.2); CtapResponseError when malformed."""
-        if type(data) is dict and cls is AssertionResponse:
-            # fast path: every member of its exact type; anything else (an error included) goes the general way
-            credential, raw, signature = data.get(1), data.get(2), data.get(3)
-            user, count, selected, large_blob_key = data.get(4), data.get(5), data.get(6), data.get(7)
-            if (
-                type(credential) is dict
-                and type(credential.get("id")) is bytes
-                and type(raw) is bytes
-                and type(signature) is bytes
-                and (user is None or type(user) is dict)
-                and (count is None or type(count) is int)
-                and (selected is None or type(selected) is bool)
-                and (large_blob_key is None or type(large_blob_key) is bytes)
-            ):
-                obj = _without_init(
-                    cls,
-                    credential=dict(credential),
-                    auth_data=raw,
-                    signature=signature,
-                    user=user,
-                    number_of_credentials=count,
-                    user_selected=selected,
-                    large_blob_key=large_blob_key,
-                )
-                if obj is not None:
-                    return obj
-        return cls._from_mapping(data)
-
-    @classmethod
-    def _from_mapping(cls, data: Mapping[int, Any]) -> AssertionResponse:
-        """The general parser (any Mapping, member subclasses), and the one that names what is wrong."""
         if not isinstance(data, Mapping):
             raise CtapResponseError("getAssertion response must be a CBOR map")
         credential = _get(data, 1, dict, "credential", True)
         if not isinstance(credential.get("id"), bytes):
             raise CtapResponseError("assertion credential has no byte-string id")
         return cls(
-            credential=dict(credential),
+            credential=cast(CredentialDescriptor, dict(credential)),  # its id checked above
             auth_data=_auth_data(_get(data, 2, bytes, "authData", True)),
             signature=_get(data, 3, bytes, "signature", True),
             user=_get(data, 4, dict, "user"),
@@ -567,19 +249,19 @@ class AssertionResponse:
             large_blob_key=_get(data, 7, bytes, "largeBlobKey"),
         )
 
-    def verify(self, client_param: bytes, public_key: CoseKey | Mapping[int, Any]) -> None:
+    def verify(self, client_param: bytes, public_key: CoseKey | Mapping[int, object]) -> None:
         """Verify the signature over authData || clientDataHash; raises ``CoseError`` if invalid."""
         key = public_key if isinstance(public_key, CoseKey) else CoseKey.parse(dict(public_key))
         key.verify(bytes(self.auth_data) + client_param, self.signature)
 
     @classmethod
-    def from_ctap1(cls, app_param: bytes, credential: Mapping[str, Any], authentication: bytes) -> AssertionResponse:
+    def from_ctap1(cls, app_param: bytes, credential: Mapping[str, object], authentication: bytes) -> AssertionResponse:
         """From a U2F authentication response (user presence byte, counter u32, signature)."""
         if len(authentication) < 6:
             raise CtapResponseError("U2F authentication response too short")
         flags, counter = struct.unpack_from(">BI", authentication)
         return cls(
-            credential=dict(credential),
+            credential=cast(CredentialDescriptor, dict(credential)),
             auth_data=AuthenticatorData.create(app_param, flags, counter),
             signature=authentication[5:],
         )
@@ -589,9 +271,7 @@ class Ctap2:
     """CTAP2 commands over a :class:`~aioctap.ctap.CtapDevice` (§6).
 
     Create with ``await Ctap2.create(device)`` (fetches ``info``) or ``Ctap2(device)`` followed by
-    ``await ctap.get_info()``. The two per-ceremony commands, :meth:`get_assertion` and :meth:`make_credential`,
-    encode their request and decode the answer themselves (as :meth:`send_cbor` does, with the same checks and
-    errors) rather than through :meth:`send_cbor`, to keep the host's share of each call small.
+    ``await ctap.get_info()``.
 
     Every command is awaited; :meth:`get_assertions` is an async iterator. Each one (and each call of
     ``ClientPin``, ``CredentialManagement``, ``FPBioEnrollment``, ``LargeBlobs`` and ``Config``, which go
@@ -604,22 +284,7 @@ class Ctap2:
         TimeoutError: no answer nor keep-alive in time (``aioctap.hid.CtapHidTimeout``).
     """
 
-    @unique
-    class CMD(IntEnum):
-        """CTAP2 command bytes (CTAP 2.1 §6), the 2.1 preview ones included."""
-        MAKE_CREDENTIAL = 0x01
-        GET_ASSERTION = 0x02
-        GET_INFO = 0x04
-        CLIENT_PIN = 0x06
-        RESET = 0x07
-        GET_NEXT_ASSERTION = 0x08
-        BIO_ENROLLMENT = 0x09
-        CREDENTIAL_MGMT = 0x0A
-        SELECTION = 0x0B
-        LARGE_BLOBS = 0x0C
-        CONFIG = 0x0D
-        BIO_ENROLLMENT_PRE = 0x40
-        CREDENTIAL_MGMT_PRE = 0x41
+    CMD: TypeAlias = model.CMD
 
     def __init__(self, device: CtapDevice, strict_cbor: bool = True) -> None:
         self.device = device
@@ -653,18 +318,15 @@ class Ctap2:
     async def send_cbor(
         self,
         cmd: int,
-        data: Mapping[int, Any] | None = None,
+        data: Mapping[int, object] | None = None,
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """Send one CTAP2 command and decode the CBOR response map; a non-zero status raises ``CtapError``."""
         request = struct.pack(">B", cmd)
         if data is not None:
             request += cbor.dumps(data if type(data) is dict else dict(data))
-        return self._response_map(await self.device.call(_CBOR, request, on_keepalive=on_keepalive))
-
-    def _response_map(self, response: bytes) -> dict[Any, Any]:
-        """The CBOR map of a CTAP2 response (status byte first); ``CtapError`` for a non-zero status."""
+        response = await self.device.call(CTAPHID.CBOR, request, on_keepalive=on_keepalive)
         if not response:
             raise CtapResponseError("empty CTAP2 response")
         if response[0] != 0:
@@ -688,7 +350,7 @@ class Ctap2:
         self,
         pin_uv_protocol: int,
         sub_cmd: int,
-        key_agreement: Mapping[int, Any] | None = None,
+        key_agreement: Mapping[int, object] | None = None,
         pin_uv_param: bytes | None = None,
         new_pin_enc: bytes | None = None,
         pin_hash_enc: bytes | None = None,
@@ -696,7 +358,7 @@ class Ctap2:
         permissions_rpid: str | None = None,
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """authenticatorClientPIN (used by :class:`~aioctap.ctap2.pin.ClientPin`)."""
         return await self.send_cbor(
             Ctap2.CMD.CLIENT_PIN,
@@ -722,11 +384,11 @@ class Ctap2:
     async def make_credential(
         self,
         client_data_hash: bytes,
-        rp: Mapping[str, Any],
-        user: Mapping[str, Any],
-        key_params: Sequence[Mapping[str, Any]],
-        exclude_list: Sequence[Mapping[str, Any]] | None = None,
-        extensions: Mapping[str, Any] | None = None,
+        rp: Mapping[str, object],
+        user: Mapping[str, object],
+        key_params: Sequence[Mapping[str, object]],
+        exclude_list: Sequence[Mapping[str, object]] | None = None,
+        extensions: Mapping[str, object] | None = None,
         options: Mapping[str, bool] | None = None,
         pin_uv_param: bytes | None = None,
         pin_uv_protocol: int | None = None,
@@ -735,27 +397,28 @@ class Ctap2:
         on_keepalive: KeepaliveCallback | None = None,
     ) -> AttestationResponse:
         """authenticatorMakeCredential (§6.1)."""
-        request = _make_credential_request(
+        request = args(
             client_data_hash,
-            rp,
-            user,
-            key_params,
-            exclude_list,
-            extensions,
-            options,
+            dict(rp),
+            dict(user),
+            [dict(k) for k in key_params],
+            _maps_or_none(exclude_list),
+            _map_or_none(extensions),
+            _map_or_none(options),
             pin_uv_param,
             pin_uv_protocol,
             enterprise_attestation,
         )
-        response = await self.device.call(_CBOR, request, on_keepalive=on_keepalive)
-        return AttestationResponse.from_dict(self._response_map(response))
+        return AttestationResponse.from_dict(
+            await self.send_cbor(Ctap2.CMD.MAKE_CREDENTIAL, request, on_keepalive=on_keepalive)
+        )
 
     async def get_assertion(
         self,
         rp_id: str,
         client_data_hash: bytes,
-        allow_list: Sequence[Mapping[str, Any]] | None = None,
-        extensions: Mapping[str, Any] | None = None,
+        allow_list: Sequence[Mapping[str, object]] | None = None,
+        extensions: Mapping[str, object] | None = None,
         options: Mapping[str, bool] | None = None,
         pin_uv_param: bytes | None = None,
         pin_uv_protocol: int | None = None,
@@ -763,11 +426,18 @@ class Ctap2:
         on_keepalive: KeepaliveCallback | None = None,
     ) -> AssertionResponse:
         """authenticatorGetAssertion (§6.2)."""
-        request = _get_assertion_request(
-            rp_id, client_data_hash, allow_list, extensions, options, pin_uv_param, pin_uv_protocol
+        request = args(
+            rp_id,
+            client_data_hash,
+            _maps_or_none(allow_list),
+            _map_or_none(extensions),
+            _map_or_none(options),
+            pin_uv_param,
+            pin_uv_protocol,
         )
-        response = await self.device.call(_CBOR, request, on_keepalive=on_keepalive)
-        return AssertionResponse.from_dict(self._response_map(response))
+        return AssertionResponse.from_dict(
+            await self.send_cbor(Ctap2.CMD.GET_ASSERTION, request, on_keepalive=on_keepalive)
+        )
 
     async def get_next_assertion(self, *, on_keepalive: KeepaliveCallback | None = None) -> AssertionResponse:
         """authenticatorGetNextAssertion (§6.3)."""
@@ -775,32 +445,45 @@ class Ctap2:
             await self.send_cbor(Ctap2.CMD.GET_NEXT_ASSERTION, on_keepalive=on_keepalive)
         )
 
-    async def get_assertions(self, *args_: Any, **kwargs: Any) -> AsyncGenerator[AssertionResponse, None]:
+    async def get_assertions(
+        self,
+        rp_id: str,
+        client_data_hash: bytes,
+        allow_list: Sequence[Mapping[str, object]] | None = None,
+        extensions: Mapping[str, object] | None = None,
+        options: Mapping[str, bool] | None = None,
+        pin_uv_param: bytes | None = None,
+        pin_uv_protocol: int | None = None,
+        *,
+        on_keepalive: KeepaliveCallback | None = None,
+    ) -> AsyncGenerator[AssertionResponse, None]:
         """Async iterator over every assertion: getAssertion, then getNextAssertion as the caller iterates.
 
         Takes :meth:`get_assertion`'s arguments (python-fido2's ``get_assertions`` returns a list instead).
         """
-        first = await self.get_assertion(*args_, **kwargs)
+        first = await self.get_assertion(
+            rp_id, client_data_hash, allow_list, extensions, options, pin_uv_param, pin_uv_protocol,
+            on_keepalive=on_keepalive,
+        )  # fmt: skip
         yield first
-        on_keepalive = kwargs.get("on_keepalive")
         for _ in range(1, first.number_of_credentials or 1):
             yield await self.get_next_assertion(on_keepalive=on_keepalive)
 
     async def credential_mgmt(
         self,
         sub_cmd: int,
-        sub_cmd_params: Mapping[int, Any] | None = None,
+        sub_cmd_params: Mapping[int, object] | None = None,
         pin_uv_protocol: int | None = None,
         pin_uv_param: bytes | None = None,
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """authenticatorCredentialManagement (§6.8); the preview code when only that is advertised."""
         cmd = Ctap2.CMD.CREDENTIAL_MGMT
         if (
             self._info is not None
-            and not self._info.options.get("credMgmt")
-            and self._info.options.get("credentialMgmtPreview")
+            and not self._info.options.get(OPTION.CRED_MGMT)
+            and self._info.options.get(OPTION.CREDENTIAL_MGMT_PREVIEW)
         ):
             cmd = Ctap2.CMD.CREDENTIAL_MGMT_PRE
         return await self._sub_command(cmd, sub_cmd, sub_cmd_params, pin_uv_protocol, pin_uv_param, on_keepalive)
@@ -809,19 +492,19 @@ class Ctap2:
         self,
         modality: int | None = None,
         sub_cmd: int | None = None,
-        sub_cmd_params: Mapping[int, Any] | None = None,
+        sub_cmd_params: Mapping[int, object] | None = None,
         pin_uv_protocol: int | None = None,
         pin_uv_param: bytes | None = None,
         get_modality: bool | None = None,
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """authenticatorBioEnrollment (§6.7)."""
         cmd = Ctap2.CMD.BIO_ENROLLMENT
         if (
             self._info is not None
-            and "bioEnroll" not in self._info.options
-            and ("userVerificationMgmtPreview" in self._info.options)
+            and OPTION.BIO_ENROLL not in self._info.options
+            and (OPTION.USER_VERIFICATION_MGMT_PREVIEW in self._info.options)
         ):
             cmd = Ctap2.CMD.BIO_ENROLLMENT_PRE
         return await self.send_cbor(
@@ -851,7 +534,7 @@ class Ctap2:
         pin_uv_protocol: int | None = None,
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """authenticatorLargeBlobs (§6.10)."""
         return await self.send_cbor(
             Ctap2.CMD.LARGE_BLOBS,
@@ -862,12 +545,12 @@ class Ctap2:
     async def config(
         self,
         sub_cmd: int,
-        sub_cmd_params: Mapping[int, Any] | None = None,
+        sub_cmd_params: Mapping[int, object] | None = None,
         pin_uv_protocol: int | None = None,
         pin_uv_param: bytes | None = None,
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """authenticatorConfig (§6.11)."""
         return await self._sub_command(
             Ctap2.CMD.CONFIG, sub_cmd, sub_cmd_params, pin_uv_protocol, pin_uv_param, on_keepalive
@@ -881,7 +564,7 @@ class Ctap2:
         pin_uv_protocol: int | None,
         pin_uv_param: bytes | None,
         on_keepalive: KeepaliveCallback | None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         """Send a command whose map is {subCommand, subCommandParams, pinUvAuthProtocol, pinUvAuthParam}."""
         return await self.send_cbor(
             cmd,

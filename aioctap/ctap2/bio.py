@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass
-from enum import IntEnum, unique
-from typing import Any
+from typing import TypeAlias
 
 import anyio
 
-from .. import cbor
 from ..ctap import CtapError, KeepaliveCallback, TransportError
-from .base import Ctap2, CtapResponseError
+from . import model
+from .base import Ctap2, CtapResponseError, Info
+from .model import OPTION, BioCmd, BioParam, BioResult, Modality, TemplateInfo, bio_enrollment_message
 from .pin import PinProtocol
 
 log = logging.getLogger(__name__)
@@ -64,38 +64,16 @@ class BioEnrollment:
     modality (a constructor cannot await): :meth:`get_modality` does.
     """
 
-    @unique
-    class RESULT(IntEnum):
-        """authenticatorBioEnrollment response members (CTAP 2.1 §6.7)."""
-
-        MODALITY = 0x01
-        FINGERPRINT_KIND = 0x02
-        MAX_SAMPLES_REQUIRED = 0x03
-        TEMPLATE_ID = 0x04
-        LAST_SAMPLE_STATUS = 0x05
-        REMAINING_SAMPLES = 0x06
-        TEMPLATE_INFOS = 0x07
-        MAX_TEMPLATE_FRIENDLY_NAME = 0x08
-
-    @unique
-    class TEMPLATE_INFO(IntEnum):
-        """templateInfo members (CTAP 2.1 §6.7.4)."""
-
-        ID = 0x01
-        NAME = 0x02
-
-    @unique
-    class MODALITY(IntEnum):
-        """Bio modalities (CTAP 2.1 §6.7.1)."""
-
-        FINGERPRINT = 0x01
+    RESULT: TypeAlias = BioResult
+    TEMPLATE_INFO: TypeAlias = TemplateInfo
+    MODALITY: TypeAlias = Modality
 
     @staticmethod
-    def is_supported(info: Any) -> bool:
+    def is_supported(info: Info) -> bool:
         """True when authenticatorGetInfo ``info`` advertises bioEnroll (or, on FIDO_2_1_PRE, the preview's option)."""
-        if "bioEnroll" in info.options:
+        if OPTION.BIO_ENROLL in info.options:
             return True
-        return "FIDO_2_1_PRE" in info.versions and "userVerificationMgmtPreview" in info.options
+        return "FIDO_2_1_PRE" in info.versions and OPTION.USER_VERIFICATION_MGMT_PREVIEW in info.options
 
     def __init__(self, ctap: Ctap2, modality: int) -> None:
         if not self.is_supported(ctap.info):
@@ -167,45 +145,9 @@ class FPBioEnrollment(BioEnrollment):
     ``get_fingerprint_sensor_info`` works without a token (pass None for both).
     """
 
-    @unique
-    class CMD(IntEnum):
-        """authenticatorBioEnrollment subCommand values (CTAP 2.1 §6.7)."""
-        ENROLL_BEGIN = 0x01
-        ENROLL_CAPTURE_NEXT = 0x02
-        ENROLL_CANCEL = 0x03
-        ENUMERATE_ENROLLMENTS = 0x04
-        SET_NAME = 0x05
-        REMOVE_ENROLLMENT = 0x06
-        GET_SENSOR_INFO = 0x07
-
-    @unique
-    class PARAM(IntEnum):
-        """subCommandParams keys (CTAP 2.1 §6.7)."""
-        TEMPLATE_ID = 0x01
-        TEMPLATE_NAME = 0x02
-        TIMEOUT_MS = 0x03
-
-    @unique
-    class FEEDBACK(IntEnum):
-        """lastEnrollSampleStatus values (CTAP 2.1 §6.7.2)."""
-        FP_GOOD = 0x00
-        FP_TOO_HIGH = 0x01
-        FP_TOO_LOW = 0x02
-        FP_TOO_LEFT = 0x03
-        FP_TOO_RIGHT = 0x04
-        FP_TOO_FAST = 0x05
-        FP_TOO_SLOW = 0x06
-        FP_POOR_QUALITY = 0x07
-        FP_TOO_SKEWED = 0x08
-        FP_TOO_SHORT = 0x09
-        FP_MERGE_FAILURE = 0x0A
-        FP_EXISTS = 0x0B
-        FP_DATABASE_FULL = 0x0C
-        NO_USER_ACTIVITY = 0x0D
-        NO_UP_TRANSITION = 0x0E
-
-        def __str__(self) -> str:
-            return f"0x{self.value:02X} - {self.name}"
+    CMD: TypeAlias = BioCmd
+    PARAM: TypeAlias = BioParam
+    FEEDBACK: TypeAlias = model.FEEDBACK
 
     MODALITY_FINGERPRINT = BioEnrollment.MODALITY.FINGERPRINT
 
@@ -223,16 +165,16 @@ class FPBioEnrollment(BioEnrollment):
     async def _call(
         self,
         sub_cmd: int,
-        params: Mapping[int, Any] | None = None,
+        params: Mapping[int, object] | None = None,
         auth: bool = True,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> dict[Any, Any]:
+    ) -> dict[int, object]:
         modality = self.MODALITY_FINGERPRINT
         if not auth:
             return await self.ctap.bio_enrollment(modality, sub_cmd, params, on_keepalive=on_keepalive)
         if self.pin_uv_protocol is None or self.pin_uv_token is None:
             raise ValueError("this bio enrollment command needs a pinUvAuthToken with the be permission")
-        message = bytes([modality, sub_cmd]) + (cbor.dumps(dict(params)) if params else b"")
+        message = bio_enrollment_message(modality, sub_cmd, params or None)
         return await self.ctap.bio_enrollment(
             modality,
             sub_cmd,
@@ -247,7 +189,7 @@ class FPBioEnrollment(BioEnrollment):
         r = await self.ctap.bio_enrollment(get_modality=True)
         return self._int(r, FPBioEnrollment.RESULT.MODALITY)
 
-    async def get_fingerprint_sensor_info(self) -> dict[Any, Any]:
+    async def get_fingerprint_sensor_info(self) -> dict[int, object]:
         """FINGERPRINT_KIND and MAX_SAMPLES_REQUIRED."""
         return await self._call(FPBioEnrollment.CMD.GET_SENSOR_INFO, auth=False)
 
@@ -255,7 +197,7 @@ class FPBioEnrollment(BioEnrollment):
         self, timeout: int | None = None, on_keepalive: KeepaliveCallback | None = None
     ) -> tuple[bytes, int, int]:
         """(template id, sample feedback, remaining samples)."""
-        params: dict[int, Any] | None = {FPBioEnrollment.PARAM.TIMEOUT_MS: timeout} if timeout else None
+        params: dict[int, object] | None = {FPBioEnrollment.PARAM.TIMEOUT_MS: timeout} if timeout else None
         r = await self._call(FPBioEnrollment.CMD.ENROLL_BEGIN, params, on_keepalive=on_keepalive)
         template_id = r.get(FPBioEnrollment.RESULT.TEMPLATE_ID)
         if not isinstance(template_id, bytes):
@@ -267,7 +209,7 @@ class FPBioEnrollment(BioEnrollment):
         )
 
     @staticmethod
-    def _int(r: Mapping[Any, Any], key: int) -> int:
+    def _int(r: Mapping[int, object], key: int) -> int:
         value = r.get(key)
         if not isinstance(value, int):
             raise CtapResponseError(f"bio enrollment response member {key} missing or not an integer")
@@ -277,7 +219,7 @@ class FPBioEnrollment(BioEnrollment):
         self, template_id: bytes, timeout: int | None = None, on_keepalive: KeepaliveCallback | None = None
     ) -> tuple[int, int]:
         """(sample feedback, remaining samples)."""
-        params: dict[int, Any] = {FPBioEnrollment.PARAM.TEMPLATE_ID: template_id}
+        params: dict[int, object] = {FPBioEnrollment.PARAM.TEMPLATE_ID: template_id}
         if timeout:
             params[FPBioEnrollment.PARAM.TIMEOUT_MS] = timeout
         r = await self._call(FPBioEnrollment.CMD.ENROLL_CAPTURE_NEXT, params, on_keepalive=on_keepalive)

@@ -7,13 +7,14 @@ import hmac
 import os
 import struct
 import zlib
-from typing import Any
+from collections.abc import Sequence
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from .. import cbor
-from .base import Ctap2, CtapResponseError
+from .base import Ctap2, CtapResponseError, Info
+from .model import LARGE_BLOBS_MESSAGE_OVERHEAD, OPTION, large_blobs_message
 from .pin import PinProtocol
 
 __all__ = ["LargeBlobs"]
@@ -27,21 +28,21 @@ class LargeBlobs:
     """``LargeBlobs(ctap, pin_uv_protocol=None, pin_uv_token=None)``; writing needs a token with lbw."""
 
     @staticmethod
-    def is_supported(info: Any) -> bool:
+    def is_supported(info: Info) -> bool:
         """True when authenticatorGetInfo ``info`` has the largeBlobs option (CTAP 2.1 §6.10)."""
-        return bool(info.options.get("largeBlobs"))
+        return bool(info.options.get(OPTION.LARGE_BLOBS))
 
     def __init__(
         self, ctap: Ctap2, pin_uv_protocol: PinProtocol | None = None, pin_uv_token: bytes | None = None
     ) -> None:
         self.ctap = ctap
-        self.max_fragment_length = ctap.info.max_msg_size - 64
+        self.max_fragment_length = ctap.info.max_msg_size - LARGE_BLOBS_MESSAGE_OVERHEAD
         self.pin_uv = (pin_uv_protocol, pin_uv_token) if pin_uv_protocol and pin_uv_token else None
 
     def __repr__(self) -> str:
         return f"LargeBlobs(max_fragment_length={self.max_fragment_length})"
 
-    async def read_blob_array(self) -> list[Any]:
+    async def read_blob_array(self) -> list[object]:
         """The whole array, its SHA-256 trailer checked (a bad trailer reads as an empty array, §6.10.2)."""
         offset = 0
         buf = b""
@@ -63,7 +64,7 @@ class LargeBlobs:
             return []
         return array if isinstance(array, list) else []
 
-    async def write_blob_array(self, blob_array: list[Any]) -> None:
+    async def write_blob_array(self, blob_array: Sequence[object]) -> None:
         """Replace the whole array."""
         data = cbor.dumps(blob_array)
         data += hashlib.sha256(data).digest()[:16]
@@ -75,8 +76,7 @@ class LargeBlobs:
             if self.pin_uv is not None:
                 protocol, token = self.pin_uv
                 assert protocol is not None and token is not None
-                message = b"\xff" * 32 + b"\x0c\x00" + struct.pack("<I", offset) + hashlib.sha256(fragment).digest()
-                param = protocol.authenticate(token, message)
+                param = protocol.authenticate(token, large_blobs_message(offset, fragment))
                 proto_version = protocol.VERSION
             await self.ctap.large_blobs(
                 offset,
@@ -88,7 +88,7 @@ class LargeBlobs:
             offset += len(fragment)
 
     @staticmethod
-    def _decrypt(key: bytes, entry: Any) -> bytes | None:
+    def _decrypt(key: bytes, entry: object) -> bytes | None:
         if not isinstance(entry, dict):
             return None
         ciphertext, nonce, orig_size = entry.get(1), entry.get(2), entry.get(3)

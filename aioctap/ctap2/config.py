@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import IntEnum, unique
-from typing import Any
+from typing import TypeAlias
 
-from .. import cbor
-from .base import Ctap2
+from .base import Ctap2, Info
+from .model import OPTION, ConfigCmd, ConfigParam, config_message
 from .pin import PinProtocol
 
 __all__ = ["Config"]
@@ -16,26 +15,13 @@ __all__ = ["Config"]
 class Config:
     """``Config(ctap, pin_uv_protocol=None, pin_uv_token=None)``; a token with acfg when a PIN is set."""
 
-    @unique
-    class CMD(IntEnum):
-        """authenticatorConfig subCommand values (CTAP 2.1 §6.11)."""
-        ENABLE_ENTERPRISE_ATT = 0x01
-        TOGGLE_ALWAYS_UV = 0x02
-        SET_MIN_PIN_LENGTH = 0x03
-        VENDOR_PROTOTYPE = 0xFF
-
-    @unique
-    class PARAM(IntEnum):
-        """setMinPINLength subCommandParams keys (CTAP 2.1 §6.11.4)."""
-        NEW_MIN_PIN_LENGTH = 0x01
-        MIN_PIN_LENGTH_RPIDS = 0x02
-        FORCE_CHANGE_PIN = 0x03
-        PIN_COMPLEXITY_POLICY = 0x04
+    CMD: TypeAlias = ConfigCmd
+    PARAM: TypeAlias = ConfigParam
 
     @staticmethod
-    def is_supported(info: Any) -> bool:
+    def is_supported(info: Info) -> bool:
         """True when authenticatorGetInfo ``info`` advertises authnrCfg."""
-        return bool(info.options.get("authnrCfg"))
+        return bool(info.options.get(OPTION.AUTHNR_CFG))
 
     def __init__(
         self, ctap: Ctap2, pin_uv_protocol: PinProtocol | None = None, pin_uv_token: bytes | None = None
@@ -46,13 +32,13 @@ class Config:
     def __repr__(self) -> str:
         return "Config()"
 
-    async def _call(self, sub_cmd: int, params: Mapping[int, Any] | None = None) -> None:
+    async def _call(self, sub_cmd: int, params: Mapping[int, object] | None = None) -> None:
         if self.pin_uv is None:
             await self.ctap.config(sub_cmd, params)
             return
         protocol, token = self.pin_uv
         assert protocol is not None and token is not None
-        message = b"\xff" * 32 + b"\x0d" + bytes([sub_cmd]) + (cbor.dumps(dict(params)) if params else b"")
+        message = config_message(sub_cmd, params or None)
         await self.ctap.config(sub_cmd, params, protocol.VERSION, protocol.authenticate(token, message))
 
     async def enable_enterprise_attestation(self) -> None:
@@ -67,7 +53,7 @@ class Config:
         self, min_pin_length: int | None = None, rp_ids: list[str] | None = None, force_change_pin: bool = False
     ) -> None:
         """Raise the minimum PIN length, name RPs that may read it, and/or force a PIN change."""
-        params: dict[int, Any] = {}
+        params: dict[int, object] = {}
         if min_pin_length is not None:
             params[Config.PARAM.NEW_MIN_PIN_LENGTH] = min_pin_length
         if rp_ids is not None:

@@ -3,67 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
-from enum import IntEnum, unique
-from typing import Any
+from typing import Any, TypeAlias
 
-from .. import cbor
-from .base import Ctap2, CtapResponseError
+from .base import Ctap2, CtapResponseError, Info
+from .model import OPTION, CredMgmtCmd, CredMgmtParam, CredMgmtResult, credential_management_message
 from .pin import PinProtocol
 
-__all__ = ["CredentialManagement"]
+__all__ = ["CredentialManagement", "Entry"]
+
+# an enumerated RP or credential: a map keyed by CredentialManagement.RESULT whose members were checked (the rp and
+# user entities, the credential descriptor and public key are maps). Its values stay Any, as python-fido2's
+# Mapping[int, Any]: integer keys cannot be typed one by one (a TypedDict takes text keys only)
+Entry: TypeAlias = dict[int, Any]
 
 
 class CredentialManagement:
     """``CredentialManagement(ctap, pin_uv_protocol, pin_uv_token)``; the token needs the cm permission."""
 
-    @unique
-    class CMD(IntEnum):
-        """authenticatorCredentialManagement subCommand values (CTAP 2.1 §6.8)."""
-        GET_CREDS_METADATA = 0x01
-        ENUMERATE_RPS_BEGIN = 0x02
-        ENUMERATE_RPS_NEXT = 0x03
-        ENUMERATE_CREDS_BEGIN = 0x04
-        ENUMERATE_CREDS_NEXT = 0x05
-        DELETE_CREDENTIAL = 0x06
-        UPDATE_USER_INFO = 0x07
-
-    @unique
-    class PARAM(IntEnum):
-        """subCommandParams keys (CTAP 2.1 §6.8)."""
-        RP_ID_HASH = 0x01
-        CREDENTIAL_ID = 0x02
-        USER = 0x03
-
-    @unique
-    class RESULT(IntEnum):
-        """authenticatorCredentialManagement response map keys (CTAP 2.1 §6.8)."""
-        EXISTING_CRED_COUNT = 0x01
-        MAX_REMAINING_COUNT = 0x02
-        RP = 0x03
-        RP_ID_HASH = 0x04
-        TOTAL_RPS = 0x05
-        USER = 0x06
-        CREDENTIAL_ID = 0x07
-        PUBLIC_KEY = 0x08
-        TOTAL_CREDENTIALS = 0x09
-        CRED_PROTECT = 0x0A
-        LARGE_BLOB_KEY = 0x0B
-        THIRD_PARTY_PAYMENT = 0x0C
+    CMD: TypeAlias = CredMgmtCmd
+    PARAM: TypeAlias = CredMgmtParam
+    RESULT: TypeAlias = CredMgmtResult
 
     @staticmethod
-    def is_supported(info: Any) -> bool:
+    def is_supported(info: Info) -> bool:
         """True when authenticatorGetInfo ``info`` advertises credMgmt (or the 2.1 preview's option)."""
-        return bool(info.options.get("credMgmt") or info.options.get("credentialMgmtPreview"))
+        return bool(info.options.get(OPTION.CRED_MGMT) or info.options.get(OPTION.CREDENTIAL_MGMT_PREVIEW))
 
     @staticmethod
-    def is_update_supported(info: Any) -> bool:
+    def is_update_supported(info: Info) -> bool:
         """True when ``info`` advertises credMgmt, so updateUserInformation (CTAP 2.1 §6.8.6) exists."""
-        return bool(info.options.get("credMgmt"))
+        return bool(info.options.get(OPTION.CRED_MGMT))
 
     @staticmethod
-    def is_readonly_supported(info: Any) -> bool:
+    def is_readonly_supported(info: Info) -> bool:
         """Whether a token with the pcmr (persistent read-only credential management) permission works."""
-        return bool(info.options.get("perCredMgmtRO"))
+        return bool(info.options.get(OPTION.PER_CRED_MGMT_RO))
 
     def __init__(self, ctap: Ctap2, pin_uv_protocol: PinProtocol, pin_uv_token: bytes) -> None:
         self.ctap = ctap
@@ -72,30 +46,34 @@ class CredentialManagement:
     def __repr__(self) -> str:
         return f"CredentialManagement(protocol={self.pin_uv[0].VERSION})"
 
-    async def _call(self, sub_cmd: int, params: Mapping[int, Any] | None = None, auth: bool = True) -> dict[Any, Any]:
+    async def _call(
+        self, sub_cmd: int, params: Mapping[int, object] | None = None, auth: bool = True
+    ) -> dict[int, object]:
         if not auth:
             return await self.ctap.credential_mgmt(sub_cmd)
         protocol, token = self.pin_uv
-        message = bytes([sub_cmd]) + (cbor.dumps(dict(params)) if params else b"")
+        message = credential_management_message(sub_cmd, params or None)
         return await self.ctap.credential_mgmt(sub_cmd, params, protocol.VERSION, protocol.authenticate(token, message))
 
-    async def get_metadata(self) -> dict[Any, Any]:
+    async def get_metadata(self) -> dict[int, object]:
         """EXISTING_CRED_COUNT and MAX_REMAINING_COUNT."""
         return await self._call(CredentialManagement.CMD.GET_CREDS_METADATA)
 
     @staticmethod
-    def _check_rp(r: dict[Any, Any]) -> dict[Any, Any]:
+    def _check_rp(r: dict[int, object]) -> Entry:
         R = CredentialManagement.RESULT
-        if not isinstance(r.get(R.RP), dict) or not isinstance(r[R.RP].get("id"), str):
+        rp = r.get(R.RP)
+        if not isinstance(rp, dict) or not isinstance(rp.get("id"), str):
             raise CtapResponseError("RP enumeration response has no rp entity with an id")
         if not isinstance(r.get(R.RP_ID_HASH), bytes):
             raise CtapResponseError("RP enumeration response has no rpIDHash")
         return r
 
     @staticmethod
-    def _check_cred(r: dict[Any, Any]) -> dict[Any, Any]:
+    def _check_cred(r: dict[int, object]) -> Entry:
         R = CredentialManagement.RESULT
-        if not isinstance(r.get(R.USER), dict) or not isinstance(r[R.USER].get("id"), bytes):
+        user = r.get(R.USER)
+        if not isinstance(user, dict) or not isinstance(user.get("id"), bytes):
             raise CtapResponseError("credential enumeration response has no user entity with an id")
         cred_id = r.get(R.CREDENTIAL_ID)
         if not isinstance(cred_id, dict) or not isinstance(cred_id.get("id"), bytes):
@@ -106,15 +84,15 @@ class CredentialManagement:
             raise CtapResponseError("credential enumeration response's thirdPartyPayment is not a boolean")
         return r
 
-    async def enumerate_rps_begin(self) -> dict[Any, Any]:
+    async def enumerate_rps_begin(self) -> Entry:
         """enumerateRPsBegin (CTAP 2.1 §6.8.2): the first RP and totalRPs; no credentials raises CtapError."""
         return self._check_rp(await self._call(CredentialManagement.CMD.ENUMERATE_RPS_BEGIN))
 
-    async def enumerate_rps_next(self) -> dict[Any, Any]:
+    async def enumerate_rps_next(self) -> Entry:
         """enumerateRPsGetNextRP (CTAP 2.1 §6.8.2): the next RP."""
         return self._check_rp(await self._call(CredentialManagement.CMD.ENUMERATE_RPS_NEXT, auth=False))
 
-    async def rps(self) -> AsyncGenerator[dict[Any, Any], None]:
+    async def rps(self) -> AsyncGenerator[Entry, None]:
         """Async iterator over the RPs with discoverable credentials (begin/next as the caller iterates)."""
         async for rp in _enumerate(
             self.enumerate_rps_begin(),
@@ -124,11 +102,11 @@ class CredentialManagement:
         ):
             yield rp
 
-    async def enumerate_rps(self) -> list[dict[Any, Any]]:
+    async def enumerate_rps(self) -> list[Entry]:
         """Every RP, as a list (python-fido2's method)."""
         return [rp async for rp in self.rps()]
 
-    async def enumerate_creds_begin(self, rp_id_hash: bytes) -> dict[Any, Any]:
+    async def enumerate_creds_begin(self, rp_id_hash: bytes) -> Entry:
         """enumerateCredentialsBegin (CTAP 2.1 §6.8.3): the first credential of the RP and totalCredentials."""
         return self._check_cred(
             await self._call(
@@ -136,11 +114,11 @@ class CredentialManagement:
             )
         )
 
-    async def enumerate_creds_next(self) -> dict[Any, Any]:
+    async def enumerate_creds_next(self) -> Entry:
         """enumerateCredentialsGetNextCredential (CTAP 2.1 §6.8.3): the next credential."""
         return self._check_cred(await self._call(CredentialManagement.CMD.ENUMERATE_CREDS_NEXT, auth=False))
 
-    async def credentials(self, rp_id_hash: bytes) -> AsyncGenerator[dict[Any, Any], None]:
+    async def credentials(self, rp_id_hash: bytes) -> AsyncGenerator[Entry, None]:
         """Async iterator over the discoverable credentials of one RP (by SHA-256 of its ID)."""
         async for cred in _enumerate(
             self.enumerate_creds_begin(rp_id_hash),
@@ -150,17 +128,17 @@ class CredentialManagement:
         ):
             yield cred
 
-    async def enumerate_creds(self, rp_id_hash: bytes) -> list[dict[Any, Any]]:
+    async def enumerate_creds(self, rp_id_hash: bytes) -> list[Entry]:
         """Every credential of one RP, as a list."""
         return [c async for c in self.credentials(rp_id_hash)]
 
-    async def delete_cred(self, cred_id: Mapping[str, Any]) -> None:
+    async def delete_cred(self, cred_id: Mapping[str, object]) -> None:
         """Delete a discoverable credential (by its PublicKeyCredentialDescriptor)."""
         await self._call(
             CredentialManagement.CMD.DELETE_CREDENTIAL, {CredentialManagement.PARAM.CREDENTIAL_ID: dict(cred_id)}
         )
 
-    async def update_user_info(self, cred_id: Mapping[str, Any], user_info: Mapping[str, Any]) -> None:
+    async def update_user_info(self, cred_id: Mapping[str, object], user_info: Mapping[str, object]) -> None:
         """Replace the user entity (name, displayName) of a discoverable credential."""
         await self._call(
             CredentialManagement.CMD.UPDATE_USER_INFO,
@@ -169,11 +147,11 @@ class CredentialManagement:
 
 
 async def _enumerate(
-    begin: Awaitable[dict[Any, Any]],
-    get_next: Callable[[], Awaitable[dict[Any, Any]]],
+    begin: Awaitable[Entry],
+    get_next: Callable[[], Awaitable[Entry]],
     total_key: int,
     missing_total: str,
-) -> AsyncGenerator[dict[Any, Any], None]:
+) -> AsyncGenerator[Entry, None]:
     """A begin/getNext enumeration (CTAP 2.1 §6.8.2, §6.8.3): nothing when the device holds no credential."""
     from ..ctap import CtapError
 

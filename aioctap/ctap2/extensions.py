@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from enum import Enum, unique
 from typing import Any, ClassVar
 
@@ -28,6 +28,7 @@ from ._extension_outputs import (
 )
 from .base import AssertionResponse, AttestationResponse, Ctap2
 from .blob import LargeBlobs
+from .model import OPTION
 from .pin import ClientPin, PinProtocol, PinProtocolError
 
 __all__ = [
@@ -71,7 +72,7 @@ def _bytes(value: Any, what: str) -> bytes:
     raise ExtensionError(f"extension input {what} must be bytes or a base64url string")
 
 
-def _mapping(value: Any, what: str) -> Mapping[str, Any] | None:
+def _mapping(value: Any, what: str) -> Mapping[str, object] | None:
     if value is None:
         return None
     if not isinstance(value, Mapping):
@@ -79,7 +80,7 @@ def _mapping(value: Any, what: str) -> Mapping[str, Any] | None:
     return value
 
 
-def _client_inputs(options: Mapping[str, Any]) -> Mapping[str, Any]:
+def _client_inputs(options: Mapping[str, object]) -> Mapping[str, object]:
     return _mapping(options.get("extensions"), "extensions") or {}
 
 
@@ -96,8 +97,8 @@ class ExtensionProcessor(abc.ABC):  # noqa: B024 - a base holding shared state, 
     def __init__(
         self,
         permissions: ClientPin.PERMISSION = _NO_PERMISSION,
-        inputs: dict[str, Any] | None = None,
-        outputs: dict[str, Any] | None = None,
+        inputs: dict[str, object] | None = None,
+        outputs: dict[str, object] | None = None,
     ) -> None:
         self.permissions = permissions
         self._inputs = inputs
@@ -110,11 +111,11 @@ class ExtensionProcessor(abc.ABC):  # noqa: B024 - a base holding shared state, 
 class RegistrationExtensionProcessor(ExtensionProcessor):
     """Extension processing for one makeCredential."""
 
-    async def prepare_inputs(self, pin_token: bytes | None) -> dict[str, Any] | None:
+    async def prepare_inputs(self, pin_token: bytes | None) -> dict[str, object] | None:
         """Authenticator extension inputs."""
         return self._inputs
 
-    async def prepare_outputs(self, response: AttestationResponse, pin_token: bytes | None) -> dict[str, Any] | None:
+    async def prepare_outputs(self, response: AttestationResponse, pin_token: bytes | None) -> dict[str, object] | None:
         """Client extension outputs (JSON form)."""
         return self._outputs
 
@@ -123,12 +124,12 @@ class AuthenticationExtensionProcessor(ExtensionProcessor):
     """Extension processing for one getAssertion."""
 
     async def prepare_inputs(
-        self, selected: Mapping[str, Any] | None, pin_token: bytes | None
-    ) -> dict[str, Any] | None:
+        self, selected: Mapping[str, object] | None, pin_token: bytes | None
+    ) -> dict[str, object] | None:
         """Authenticator extension inputs; ``selected`` is the allowed credential the device holds, if known."""
         return self._inputs
 
-    async def prepare_outputs(self, response: AssertionResponse, pin_token: bytes | None) -> dict[str, Any] | None:
+    async def prepare_outputs(self, response: AssertionResponse, pin_token: bytes | None) -> dict[str, object] | None:
         """Client extension outputs (JSON form)."""
         return self._outputs
 
@@ -143,13 +144,13 @@ class Ctap2Extension(abc.ABC):  # noqa: B024 - a base with defaults, as python-f
         return self.NAME in ctap.info.extensions
 
     async def make_credential(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
         """Start processing for a registration (None: the extension does not apply)."""
         return None
 
     async def get_assertion(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> AuthenticationExtensionProcessor | None:
         """Start processing for an authentication (None: the extension does not apply)."""
         return None
@@ -176,10 +177,10 @@ def _prf_values(value: Any, what: str) -> tuple[bytes, bytes | None] | None:
 
 
 def _hmac_salts(
-    inputs: Mapping[str, Any],
+    inputs: Mapping[str, object],
     prf: bool,
     allow_hmac: bool,
-    allow_list: Sequence[Mapping[str, Any]] | None,
+    allow_list: Any,
     selected: Mapping[str, Any] | None,
 ) -> tuple[bytes, bytes] | None:
     """The (salt1, salt2 or b"") to send, from prf.eval / evalByCredential or hmacGetSecret."""
@@ -219,14 +220,14 @@ def _hmac_salts(
 _HMAC_OUTPUT_NAMES = ("hmacCreateSecret", "hmacGetSecret", "output1", "output2")
 
 
-def _hmac_outputs(enabled: bool | None, decrypted: bytes | None, prf: bool) -> dict[str, Any] | None:
+def _hmac_outputs(enabled: bool | None, decrypted: bytes | None, prf: bool) -> dict[str, object] | None:
     salt_len = HmacSecretExtension.SALT_LEN
     output1 = decrypted[:salt_len] if decrypted else None
     output2 = decrypted[salt_len:] if decrypted and len(decrypted) > salt_len else None
     # the same outputs under prf's names (WebAuthn L3 §10.1.4) or hmac-secret's (CTAP 2.1 §12.5)
     names = ("enabled", "results", "first", "second") if prf else _HMAC_OUTPUT_NAMES
     enabled_name, results_name, first_name, second_name = names
-    outputs: dict[str, Any] = {}
+    outputs: dict[str, object] = {}
     if enabled is not None:
         outputs[enabled_name] = enabled
     if output1:
@@ -266,7 +267,7 @@ class HmacSecretExtension(Ctap2Extension):
         return f"HmacSecretExtension(allow_hmac_secret={self._allow_hmac_secret})"
 
     async def make_credential(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
         """Enable hmac-secret for a prf or hmacCreateSecret input; with hmac-secret-mc, evaluate the PRF at creation."""
         c_inputs = _client_inputs(options)
@@ -274,7 +275,7 @@ class HmacSecretExtension(Ctap2Extension):
         hmac = self._allow_hmac_secret and c_inputs.get("hmacCreateSecret") is True
         if not (pin_protocol and self.is_supported(ctap) and (prf or hmac)):
             return None
-        inputs: dict[str, Any] = {self.NAME: True}
+        inputs: dict[str, object] = {self.NAME: True}
         shared: bytes | None = None
         if self.MC_NAME in ctap.info.extensions:
             salts = _hmac_salts(c_inputs, prf, hmac, None, None)
@@ -287,12 +288,12 @@ class HmacSecretExtension(Ctap2Extension):
         name, mc_name = self.NAME, self.MC_NAME
 
         class Processor(RegistrationExtensionProcessor):
-            async def prepare_inputs(self, pin_token: bytes | None) -> dict[str, Any] | None:
+            async def prepare_inputs(self, pin_token: bytes | None) -> dict[str, object] | None:
                 return inputs
 
             async def prepare_outputs(
                 self, response: AttestationResponse, pin_token: bytes | None
-            ) -> dict[str, Any] | None:
+            ) -> dict[str, object] | None:
                 extensions = response.auth_data.extensions or {}
                 enabled = extensions.get(name) is True
                 value = extensions.get(mc_name)
@@ -302,7 +303,7 @@ class HmacSecretExtension(Ctap2Extension):
         return Processor()
 
     async def get_assertion(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> AuthenticationExtensionProcessor | None:
         """Evaluate the PRF (prf.eval / evalByCredential, or hmacGetSecret): salts encrypted to the shared secret."""
         c_inputs = _client_inputs(options)
@@ -319,8 +320,8 @@ class HmacSecretExtension(Ctap2Extension):
 
         class Processor(AuthenticationExtensionProcessor):
             async def prepare_inputs(
-                self, selected: Mapping[str, Any] | None, pin_token: bytes | None
-            ) -> dict[str, Any] | None:
+                self, selected: Mapping[str, object] | None, pin_token: bytes | None
+            ) -> dict[str, object] | None:
                 salts = _hmac_salts(c_inputs, prf, hmac, allow_list, selected)
                 if not salts:
                     return None
@@ -330,7 +331,7 @@ class HmacSecretExtension(Ctap2Extension):
 
             async def prepare_outputs(
                 self, response: AssertionResponse, pin_token: bytes | None
-            ) -> dict[str, Any] | None:
+            ) -> dict[str, object] | None:
                 value = (response.auth_data.extensions or {}).get(name)
                 decrypted = _decrypt_hmac(protocol, shared, value) if value is not None else None
                 return _hmac_outputs(None, decrypted, prf)
@@ -348,10 +349,10 @@ class LargeBlobExtension(Ctap2Extension):
 
     def is_supported(self, ctap: Ctap2) -> bool:
         """Whether the authenticator lists largeBlobKey and has the largeBlobs option."""
-        return self.NAME in ctap.info.extensions and bool(ctap.info.options.get("largeBlobs"))
+        return self.NAME in ctap.info.extensions and bool(ctap.info.options.get(OPTION.LARGE_BLOBS))
 
     async def make_credential(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
         """largeBlob.support at registration: ask for a largeBlobKey; ``required`` fails when unsupported."""
         data = _mapping(_client_inputs(options).get("largeBlob"), "largeBlob")
@@ -371,13 +372,13 @@ class LargeBlobExtension(Ctap2Extension):
         class Processor(RegistrationExtensionProcessor):
             async def prepare_outputs(
                 self, response: AttestationResponse, pin_token: bytes | None
-            ) -> dict[str, Any] | None:
+            ) -> dict[str, object] | None:
                 return {"largeBlob": {"supported": response.large_blob_key is not None}}
 
         return Processor(inputs={self.NAME: True})
 
     async def get_assertion(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> AuthenticationExtensionProcessor | None:
         """largeBlob.read / largeBlob.write: fetch the largeBlobKey, then read or write the blob array."""
         data = _mapping(_client_inputs(options).get("largeBlob"), "largeBlob")
@@ -393,7 +394,7 @@ class LargeBlobExtension(Ctap2Extension):
         class Processor(AuthenticationExtensionProcessor):
             async def prepare_outputs(
                 self, response: AssertionResponse, pin_token: bytes | None
-            ) -> dict[str, Any] | None:
+            ) -> dict[str, object] | None:
                 key = response.large_blob_key
                 if read:
                     blob = await LargeBlobs(ctap).get_blob(key) if key else None
@@ -418,7 +419,7 @@ class CredBlobExtension(Ctap2Extension):
     NAME = "credBlob"
 
     async def make_credential(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
         """credBlob at registration: store the blob (at most maxCredBlobLength bytes) with the credential."""
         value = _client_inputs(options).get(self.NAME)
@@ -434,13 +435,13 @@ class CredBlobExtension(Ctap2Extension):
         class Processor(RegistrationExtensionProcessor):
             async def prepare_outputs(
                 self, response: AttestationResponse, pin_token: bytes | None
-            ) -> dict[str, Any] | None:
+            ) -> dict[str, object] | None:
                 return {name: (response.auth_data.extensions or {}).get(name) is True}
 
         return Processor(inputs={name: blob})
 
     async def get_assertion(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> AuthenticationExtensionProcessor | None:
         """getCredBlob: return the credential's stored blob (base64url)."""
         if _client_inputs(options).get("getCredBlob") is not True or not self.is_supported(ctap):
@@ -450,7 +451,7 @@ class CredBlobExtension(Ctap2Extension):
         class Processor(AuthenticationExtensionProcessor):
             async def prepare_outputs(
                 self, response: AssertionResponse, pin_token: bytes | None
-            ) -> dict[str, Any] | None:
+            ) -> dict[str, object] | None:
                 value = (response.auth_data.extensions or {}).get(name)
                 return {"getCredBlob": websafe_encode(value if isinstance(value, bytes) else b"")}
 
@@ -475,17 +476,16 @@ class CredProtectExtension(Ctap2Extension):
     NAME = "credProtect"
 
     async def make_credential(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
         """Send the credProtect level; fail when it is enforced above "optional" and unsupported."""
         inputs = _client_inputs(options)
         policy = inputs.get("credentialProtectionPolicy")
         if policy is None:
             return None
-        try:
-            index = self.POLICY.str2int(policy)
-        except ValueError:
-            raise ExtensionError(f"unknown credentialProtectionPolicy {policy!r}") from None
+        if not isinstance(policy, str) or policy not in [p.value for p in self.POLICY]:
+            raise ExtensionError(f"unknown credentialProtectionPolicy {policy!r}")
+        index = self.POLICY.str2int(policy)
         if not self.is_supported(ctap):
             if inputs.get("enforceCredentialProtectionPolicy") is True and index > 1:
                 raise ExtensionError("the authenticator does not support credential protection")
@@ -501,10 +501,10 @@ class MinPinLengthExtension(Ctap2Extension):
     def is_supported(self, ctap: Ctap2) -> bool:
         # there is no key in the extensions list for this one
         """Whether the authenticator supports setMinPINLength (the extension has no getInfo entry of its own)."""
-        return "setMinPINLength" in ctap.info.options
+        return OPTION.SET_MIN_PIN_LENGTH in ctap.info.options
 
     async def make_credential(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
         """minPinLength: true asks the authenticator to report its minimum PIN length (to allowed RPs)."""
         if self.is_supported(ctap) and _client_inputs(options).get(self.NAME) is True:
@@ -522,7 +522,7 @@ class CredPropsExtension(Ctap2Extension):
         return True
 
     async def make_credential(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
         """credProps: report ``rk`` (whether the credential is client-side discoverable)."""
         if _client_inputs(options).get(self.NAME) is not True:
@@ -531,7 +531,7 @@ class CredPropsExtension(Ctap2Extension):
         resident_key = selection.get("residentKey")
         if resident_key is None and selection.get("requireResidentKey") is True:
             resident_key = "required"
-        rk = resident_key == "required" or (resident_key == "preferred" and bool(ctap.info.options.get("rk")))
+        rk = resident_key == "required" or (resident_key == "preferred" and bool(ctap.info.options.get(OPTION.RK)))
         return RegistrationExtensionProcessor(outputs={self.NAME: {"rk": rk}})
 
 
@@ -544,12 +544,12 @@ class ThirdPartyPaymentExtension(Ctap2Extension):
     NAME = "thirdPartyPayment"
 
     @staticmethod
-    def _is_payment(options: Mapping[str, Any]) -> bool:
+    def _is_payment(options: Mapping[str, object]) -> bool:
         payment = _mapping(_client_inputs(options).get("payment"), "payment") or {}
         return payment.get("isPayment") is True
 
     async def make_credential(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> RegistrationExtensionProcessor | None:
         """payment.isPayment: enable the new credential for third-party payments."""
         if self.is_supported(ctap) and self._is_payment(options):
@@ -557,7 +557,7 @@ class ThirdPartyPaymentExtension(Ctap2Extension):
         return None
 
     async def get_assertion(
-        self, ctap: Ctap2, options: Mapping[str, Any], pin_protocol: PinProtocol | None
+        self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
     ) -> AuthenticationExtensionProcessor | None:
         """payment.isPayment: ask whether the credential is enabled for third-party payments (the authenticator
         data's thirdPartyPayment output)."""

@@ -11,8 +11,8 @@ import abc
 import hashlib
 import hmac
 import os
-from enum import IntEnum, IntFlag, unique
-from typing import TYPE_CHECKING, Any, ClassVar
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -21,9 +21,11 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from ..cose import CoseError, CoseKey, EcdhEsHkdf256
 from ..ctap import KeepaliveCallback
+from . import model
+from .model import OPTION, ClientPinCmd, ClientPinResult
 
 if TYPE_CHECKING:
-    from .base import Ctap2
+    from .base import Ctap2, Info
 
 __all__ = ["ClientPin", "PinProtocol", "PinProtocolError", "PinProtocolV1", "PinProtocolV2"]
 
@@ -61,12 +63,12 @@ class PinProtocol(abc.ABC):
         """Constant-time check of ``signature == authenticate(key, message)`` (authenticator side)."""
         return hmac.compare_digest(self.authenticate(key, message), signature)
 
-    def encapsulate(self, peer_cose_key: dict[int, Any]) -> tuple[dict[int, Any], bytes]:
+    def encapsulate(self, peer_cose_key: Mapping[int, object]) -> tuple[dict[int, object], bytes]:
         """Generate an ephemeral P-256 key; return (our COSE key to send, shared secret)."""
         private = ec.generate_private_key(ec.SECP256R1())
         return dict(EcdhEsHkdf256.from_cryptography_key(private.public_key())), self.ecdh(private, peer_cose_key)
 
-    def ecdh(self, private_key: ec.EllipticCurvePrivateKey, peer_cose_key: dict[int, Any]) -> bytes:
+    def ecdh(self, private_key: ec.EllipticCurvePrivateKey, peer_cose_key: Mapping[int, object]) -> bytes:
         """``kdf(ECDH(private_key, peer))``: the shared secret seen from either side (§6.5.6 ecdh)."""
         try:
             peer = CoseKey.parse({**peer_cose_key, 3: -25} if isinstance(peer_cose_key, dict) else peer_cose_key)
@@ -194,48 +196,21 @@ class ClientPin:
     ``ClientPin(ctap, protocol=None)`` picks the authenticator's preferred supported protocol.
     """
 
-    @unique
-    class CMD(IntEnum):
-        """authenticatorClientPIN subCommand values (CTAP 2.1 §6.5.5)."""
-        GET_PIN_RETRIES = 0x01
-        GET_KEY_AGREEMENT = 0x02
-        SET_PIN = 0x03
-        CHANGE_PIN = 0x04
-        GET_TOKEN_USING_PIN_LEGACY = 0x05
-        GET_TOKEN_USING_UV = 0x06
-        GET_UV_RETRIES = 0x07
-        GET_TOKEN_USING_PIN = 0x09
-
-    @unique
-    class RESULT(IntEnum):
-        """authenticatorClientPIN response map keys (CTAP 2.1 §6.5.5)."""
-        KEY_AGREEMENT = 0x01
-        PIN_UV_TOKEN = 0x02
-        PIN_RETRIES = 0x03
-        POWER_CYCLE_STATE = 0x04
-        UV_RETRIES = 0x05
-
-    class PERMISSION(IntFlag):
-        """pinUvAuthToken permissions (CTAP 2.1 §6.5.5.7)."""
-        MAKE_CREDENTIAL = 0x01
-        GET_ASSERTION = 0x02
-        CREDENTIAL_MGMT = 0x04
-        BIO_ENROLL = 0x08
-        LARGE_BLOB_WRITE = 0x10
-        AUTHENTICATOR_CFG = 0x20
-        PERSISTENT_CREDENTIAL_MGMT = 0x40
+    CMD: TypeAlias = ClientPinCmd
+    RESULT: TypeAlias = ClientPinResult
+    PERMISSION: TypeAlias = model.PERMISSION
 
     PROTOCOLS: ClassVar[tuple[type[PinProtocol], ...]] = (PinProtocolV2, PinProtocolV1)
 
     @staticmethod
-    def is_supported(info: Any) -> bool:
+    def is_supported(info: Info) -> bool:
         """True when authenticatorGetInfo ``info`` has the clientPin option (set or not)."""
-        return "clientPin" in info.options
+        return OPTION.CLIENT_PIN in info.options
 
     @staticmethod
-    def is_token_supported(info: Any) -> bool:
+    def is_token_supported(info: Info) -> bool:
         """True when ``info`` advertises pinUvAuthToken (getPinUvAuthTokenUsingPinWithPermissions)."""
-        return bool(info.options.get("pinUvAuthToken"))
+        return bool(info.options.get(OPTION.PIN_UV_AUTH_TOKEN))
 
     def __init__(self, ctap: Ctap2, protocol: PinProtocol | None = None) -> None:
         self.ctap = ctap

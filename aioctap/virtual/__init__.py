@@ -15,16 +15,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Unpack
 
 from .._concurrency import task_group
 from ..hid.backends.memory import memory_pair
 from ..hid.device import CtapHidDevice, HidDescriptor
 from ..hid.device_side import CtapHidServer
 from ..hid.router import HidConnection
-from .common import FEEDBACK, ApproveAll, DenyAll, FingerprintSensor, Sample, UserPolicy, WaitForTouch
-from .engine import VirtualAuthenticator
-from .state import AuthenticatorState, StateError
+from .common import FEEDBACK, ApproveAll, DenyAll, FingerprintSensor, Sample, StateError, UserPolicy, WaitForTouch
+from .engine import VirtualAuthenticator, VirtualAuthenticatorOptions
+from .state import AuthenticatorState
 
 __all__ = [
     "FEEDBACK",
@@ -36,6 +36,7 @@ __all__ = [
     "StateError",
     "UserPolicy",
     "VirtualAuthenticator",
+    "VirtualAuthenticatorOptions",
     "VirtualHidDevice",
     "WaitForTouch",
     "open_virtual_device",
@@ -58,7 +59,7 @@ async def open_virtual_device(
     state_file: str | None = None,
     *,
     authenticator: VirtualAuthenticator | None = None,
-    **kwargs: Any,
+    **kwargs: Unpack[VirtualAuthenticatorOptions],
 ) -> AsyncIterator[VirtualHidDevice]:
     """Serve a software authenticator over the in-memory CTAPHID transport and open a channel to it.
 

@@ -13,29 +13,21 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from ..cose import EcdhEsHkdf256
 from ..ctap import STATUS
+from ..ctap2.model import PERMISSION, ClientPinCmd
+from ..ctap2.model import ClientPinRequest as P
+from ..ctap2.model import ClientPinResult as R
 from ..ctap2.pin import PinProtocol, PinProtocolError, PinProtocolV1, PinProtocolV2
 from .common import ERR, FingerprintSensor, fail, opt_param, req_param
 from .state import AuthenticatorState
 
-__all__ = ["PERM", "PinState"]
+__all__ = ["PinState"]
 
 TOKEN_LIFETIME = 600.0  # maximum usage time period of a pinUvAuthToken (seconds)
 INITIAL_USAGE_LIMIT = 30.0  # a token not used within this (USB's default) stops being usable
 USER_PRESENT_LIMIT = 30.0  # how long a token obtained with built-in UV stands for a touch
 
 
-class PERM:
-    """pinUvAuthToken permission bits (CTAP 2.1 §6.5.5.7): mc, ga, cm, be, lbw, acfg, and CTAP 2.2's pcmr
-    (persistent read-only credential management); ALL is their union."""
-
-    MC = 0x01
-    GA = 0x02
-    CM = 0x04
-    BE = 0x08
-    LBW = 0x10
-    ACFG = 0x20
-    PCMR = 0x40
-    ALL = 0x7F
+_ALL_PERMISSIONS = sum(p.value for p in PERMISSION)  # the bits this authenticator knows
 
 
 @dataclass
@@ -78,7 +70,7 @@ class PinState:
         """The authenticator's key agreement key of this power-up (regenerated after a wrong PIN)."""
         return self._key
 
-    def protocol(self, version: Any) -> PinProtocol:
+    def protocol(self, version: object) -> PinProtocol:
         """The PIN/UV auth protocol ``version`` names (CTAP 2.1 §6.5.6, §6.5.7).
 
         Raises CTAP2_ERR_CBOR_UNEXPECTED_TYPE for a non-integer, CTAP1_ERR_INVALID_PARAMETER for an
@@ -110,7 +102,7 @@ class PinState:
     # -- token use by other commands ----------------------------------------------------------
 
     def verify_token(
-        self, protocol_version: Any, param: bytes, message: bytes, permission: int, rp_id: str | None = None
+        self, protocol_version: object, param: bytes, message: bytes, permission: PERMISSION, rp_id: str | None = None
     ) -> None:
         """Check a pinUvAuthParam made with the current token: HMAC, permission, RP ID, expiry (§6.5.5.7)."""
         proto = self.protocol(protocol_version)
@@ -132,7 +124,7 @@ class PinState:
                 raise fail(ERR.PIN_AUTH_INVALID)
         token.used = True
 
-    def verify_persistent_token(self, protocol_version: Any, param: bytes, message: bytes) -> bool:
+    def verify_persistent_token(self, protocol_version: object, param: bytes, message: bytes) -> bool:
         """Whether ``param`` authenticates ``message`` under the persistentPinUvAuthToken (CTAP 2.2, pcmr); it
         does not expire and survives power cycles, so there is nothing else to check here."""
         token = self.state.persistent_token
@@ -149,7 +141,8 @@ class PinState:
 
     @staticmethod
     def _check_pcmr(permissions: int) -> None:
-        if permissions & PERM.PCMR and permissions != PERM.PCMR:
+        pcmr = PERMISSION.PERSISTENT_CREDENTIAL_MGMT
+        if permissions & pcmr and permissions != pcmr:
             raise fail(ERR.UNAUTHORIZED_PERMISSION)  # pcmr is asked for alone: it names another token
 
     def token_user_present(self) -> bool:
@@ -165,35 +158,35 @@ class PinState:
         """After a touch in makeCredential/getAssertion: clearUserPresentFlag(), clearUserVerifiedFlag() and
         clearPinUvAuthTokenPermissionsExceptLbw() (only largeBlobWrite stays usable)."""
         if self.token is not None:
-            self.token.permissions &= PERM.LBW
+            self.token.permissions &= PERMISSION.LARGE_BLOB_WRITE
             self.token.user_present = False
             self.token.user_verified = False
 
     # -- the command ----------------------------------------------------------------------------
 
-    async def handle(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> dict[int, Any]:
+    async def handle(self, params: Mapping[int, object], set_status: Callable[[STATUS], None]) -> dict[int, object]:
         """authenticatorClientPIN (CTAP 2.1 §6.5.5): run the subcommand in ``params`` and return the response map."""
-        sub = req_param(params, 2, int)
-        if sub == 0x01:  # getPINRetries
+        sub = req_param(params, P.SUB_COMMAND, int)
+        if sub == ClientPinCmd.GET_PIN_RETRIES:
             # §6.5.5.2 says nothing of a PIN never set; YubiKeys answer PIN_NOT_SET, and so does this
             # authenticator (python-fido2's tests/device test_set_and_reset expects it of every key)
             if self.state.pin_hash is None:
                 raise fail(ERR.PIN_NOT_SET)
-            return {3: self.state.pin_retries, 4: self.consecutive_failures >= 3}
-        if sub == 0x07:  # getUVRetries
-            return {5: self.state.uv_retries}
-        proto = self.protocol(req_param(params, 1, int))
-        if sub == 0x02:  # getKeyAgreement
-            return {1: dict(EcdhEsHkdf256.from_cryptography_key(self._key.public_key()))}
-        if sub == 0x03:
+            return {R.PIN_RETRIES: self.state.pin_retries, R.POWER_CYCLE_STATE: self.consecutive_failures >= 3}
+        if sub == ClientPinCmd.GET_UV_RETRIES:
+            return {R.UV_RETRIES: self.state.uv_retries}
+        proto = self.protocol(req_param(params, P.PIN_UV_AUTH_PROTOCOL, int))
+        if sub == ClientPinCmd.GET_KEY_AGREEMENT:
+            return {R.KEY_AGREEMENT: dict(EcdhEsHkdf256.from_cryptography_key(self._key.public_key()))}
+        if sub == ClientPinCmd.SET_PIN:
             return self._set_pin(proto, params)
-        if sub == 0x04:
+        if sub == ClientPinCmd.CHANGE_PIN:
             return self._change_pin(proto, params)
-        if sub == 0x05:
+        if sub == ClientPinCmd.GET_TOKEN_USING_PIN_LEGACY:
             return self._get_token_with_pin(proto, params, legacy=True)
-        if sub == 0x09:
+        if sub == ClientPinCmd.GET_TOKEN_USING_PIN:
             return self._get_token_with_pin(proto, params, legacy=False)
-        if sub == 0x06:
+        if sub == ClientPinCmd.GET_TOKEN_USING_UV:
             return await self._get_token_with_uv(proto, params, set_status)
         raise fail(ERR.INVALID_SUBCOMMAND)
 
@@ -213,10 +206,10 @@ class PinState:
             raise fail(ERR.PIN_POLICY_VIOLATION)
         return pin
 
-    def _set_pin(self, proto: PinProtocol, params: Mapping[int, Any]) -> dict[int, Any]:
-        key_agreement = req_param(params, 3, dict)
-        param = req_param(params, 4, bytes)
-        new_pin_enc = req_param(params, 5, bytes)
+    def _set_pin(self, proto: PinProtocol, params: Mapping[int, object]) -> dict[int, object]:
+        key_agreement = req_param(params, P.KEY_AGREEMENT, dict)
+        param = req_param(params, P.PIN_UV_AUTH_PARAM, bytes)
+        new_pin_enc = req_param(params, P.NEW_PIN_ENC, bytes)
         if self.state.pin_hash is not None:
             raise fail(ERR.NOT_ALLOWED)
         shared = self._shared(proto, key_agreement)
@@ -266,11 +259,11 @@ class PinState:
         if self.consecutive_failures >= 3:
             raise fail(ERR.PIN_AUTH_BLOCKED)
 
-    def _change_pin(self, proto: PinProtocol, params: Mapping[int, Any]) -> dict[int, Any]:
-        key_agreement = req_param(params, 3, dict)
-        param = req_param(params, 4, bytes)
-        new_pin_enc = req_param(params, 5, bytes)
-        pin_hash_enc = req_param(params, 6, bytes)
+    def _change_pin(self, proto: PinProtocol, params: Mapping[int, object]) -> dict[int, object]:
+        key_agreement = req_param(params, P.KEY_AGREEMENT, dict)
+        param = req_param(params, P.PIN_UV_AUTH_PARAM, bytes)
+        new_pin_enc = req_param(params, P.NEW_PIN_ENC, bytes)
+        pin_hash_enc = req_param(params, P.PIN_HASH_ENC, bytes)
         self._pin_preconditions()
         shared = self._shared(proto, key_agreement)
         if not proto.verify(shared, new_pin_enc + pin_hash_enc, param):
@@ -283,24 +276,24 @@ class PinState:
         self.token = None
         return {}
 
-    def _get_token_with_pin(self, proto: PinProtocol, params: Mapping[int, Any], legacy: bool) -> dict[int, Any]:
-        key_agreement = req_param(params, 3, dict)
-        pin_hash_enc = req_param(params, 6, bytes)
-        permissions = opt_param(params, 9, int)
-        rp_id = opt_param(params, 10, str)
+    def _get_token_with_pin(self, proto: PinProtocol, params: Mapping[int, object], legacy: bool) -> dict[int, object]:
+        key_agreement = req_param(params, P.KEY_AGREEMENT, dict)
+        pin_hash_enc = req_param(params, P.PIN_HASH_ENC, bytes)
+        permissions = opt_param(params, P.PERMISSIONS, int)
+        rp_id = opt_param(params, P.RP_ID, str)
         if legacy:
             if permissions is not None or rp_id is not None:
                 raise fail(ERR.INVALID_PARAMETER)
-            permissions = PERM.MC | PERM.GA
+            permissions = PERMISSION.MAKE_CREDENTIAL | PERMISSION.GET_ASSERTION
         else:
             if permissions is None:
                 raise fail(ERR.MISSING_PARAMETER)
             if permissions == 0:
                 raise fail(ERR.INVALID_PARAMETER)
-            if permissions & ~PERM.ALL:
+            if permissions & ~_ALL_PERMISSIONS:
                 raise fail(ERR.UNAUTHORIZED_PERMISSION)
             self._check_pcmr(permissions)
-            if permissions & (PERM.MC | PERM.GA) and rp_id is None:
+            if permissions & (PERMISSION.MAKE_CREDENTIAL | PERMISSION.GET_ASSERTION) and rp_id is None:
                 raise fail(ERR.MISSING_PARAMETER)
         self._pin_preconditions()
         shared = self._shared(proto, key_agreement)
@@ -309,36 +302,37 @@ class PinState:
             # getPinToken (§6.5.5.7.1): PIN_INVALID; getPinUvAuthTokenUsingPinWithPermissions (§6.5.5.7.2):
             # PIN_POLICY_VIOLATION. Either way the PIN was right: its retries are restored above
             raise fail(ERR.PIN_INVALID if legacy else ERR.PIN_POLICY_VIOLATION)
-        if permissions == PERM.PCMR:  # the persistent token; the RP ID is ignored, the pinUvAuthToken stays
-            return {2: proto.encrypt(shared, self._persistent_token())}
+        # the persistent token; the RP ID is ignored, the pinUvAuthToken stays
+        if permissions == PERMISSION.PERSISTENT_CREDENTIAL_MGMT:
+            return {R.PIN_UV_TOKEN: proto.encrypt(shared, self._persistent_token())}
         token = self._new_token(permissions, rp_id, uv=True)
-        return {2: proto.encrypt(shared, token)}
+        return {R.PIN_UV_TOKEN: proto.encrypt(shared, token)}
 
     async def _get_token_with_uv(
-        self, proto: PinProtocol, params: Mapping[int, Any], set_status: Callable[[STATUS], None]
-    ) -> dict[int, Any]:
-        key_agreement = req_param(params, 3, dict)
-        permissions = req_param(params, 9, int)
-        rp_id = opt_param(params, 10, str)
+        self, proto: PinProtocol, params: Mapping[int, object], set_status: Callable[[STATUS], None]
+    ) -> dict[int, object]:
+        key_agreement = req_param(params, P.KEY_AGREEMENT, dict)
+        permissions = req_param(params, P.PERMISSIONS, int)
+        rp_id = opt_param(params, P.RP_ID, str)
         if permissions == 0:
             raise fail(ERR.INVALID_PARAMETER)
-        if permissions & ~PERM.ALL:
+        if permissions & ~_ALL_PERMISSIONS:
             raise fail(ERR.UNAUTHORIZED_PERMISSION)
-        if permissions & (PERM.BE | PERM.ACFG):
+        if permissions & (PERMISSION.BIO_ENROLL | PERMISSION.AUTHENTICATOR_CFG):
             raise fail(ERR.UNAUTHORIZED_PERMISSION)  # no uvBioEnroll / uvAcfg: those need the PIN
         self._check_pcmr(permissions)
-        if permissions & (PERM.MC | PERM.GA) and rp_id is None:
+        if permissions & (PERMISSION.MAKE_CREDENTIAL | PERMISSION.GET_ASSERTION) and rp_id is None:
             raise fail(ERR.MISSING_PARAMETER)
         if not self.state.templates:
             raise fail(ERR.NOT_ALLOWED)
         shared = self._shared(proto, key_agreement)
         await self.verify_user(set_status)
-        if permissions == PERM.PCMR:
-            return {2: proto.encrypt(shared, self._persistent_token())}
+        if permissions == PERMISSION.PERSISTENT_CREDENTIAL_MGMT:
+            return {R.PIN_UV_TOKEN: proto.encrypt(shared, self._persistent_token())}
         token = self._new_token(permissions, rp_id, uv=True)
         if self.token is not None:
             self.token.user_present = True
-        return {2: proto.encrypt(shared, token)}
+        return {R.PIN_UV_TOKEN: proto.encrypt(shared, token)}
 
     async def verify_user(self, set_status: Callable[[STATUS], None]) -> None:
         """Built-in UV with a fingerprint: UV_BLOCKED when out of retries, UV_INVALID on a mismatch."""

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import anyio
 
 from ..ctap import STATUS, CtapError
+from ..ctap2.model import ERR, FEEDBACK
 
 __all__ = [
     "ERR",
+    "FEEDBACK",
     "ApproveAll",
     "DenyAll",
     "FingerprintSensor",
     "Sample",
+    "StateError",
     "UserPolicy",
     "WaitForTouch",
     "fail",
@@ -24,8 +26,9 @@ __all__ = [
     "req_param",
 ]
 
-ERR = CtapError.ERR
 USER_ACTION_TIMEOUT = 30.0
+MAX_MSG_SIZE = 7609  # getInfo maxMsgSize
+MAX_LARGE_BLOB = 4096  # getInfo maxSerializedLargeBlobArray
 
 
 def fail(code: CtapError.ERR) -> CtapError:
@@ -33,34 +36,41 @@ def fail(code: CtapError.ERR) -> CtapError:
     return CtapError(code)
 
 
-def _check_type(value: Any, kind: type | tuple[type, ...]) -> None:
+K = TypeVar("K")
+T = TypeVar("T")
+
+
+def _checked(value: object, kind: type[T]) -> T:
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
         raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+    return value
 
 
 _MISSING: Any = object()
 
 
-def req_param(params: Mapping[Any, Any], key: Any, kind: type | tuple[type, ...]) -> Any:
+def req_param(params: Mapping[K, object], key: K, kind: type[T]) -> T:
     """A required request member: MISSING_PARAMETER if absent, CBOR_UNEXPECTED_TYPE if mistyped."""
     value = params.get(key, _MISSING)
-    if value.__class__ is kind:  # the usual case, decided at once (a bool is not of class int)
+    if type(value) is kind:  # the usual case, decided at once (a bool is not of type int)
         return value
     if value is _MISSING:
         raise fail(ERR.MISSING_PARAMETER)
-    _check_type(value, kind)
-    return value
+    return _checked(value, kind)
 
 
-def opt_param(params: Mapping[Any, Any], key: Any, kind: type | tuple[type, ...]) -> Any:
+def opt_param(params: Mapping[K, object], key: K, kind: type[T]) -> T | None:
     """An optional request member: None if absent, CBOR_UNEXPECTED_TYPE if mistyped."""
     value = params.get(key, _MISSING)
-    if value.__class__ is kind:
+    if type(value) is kind:
         return value
     if value is _MISSING:
         return None
-    _check_type(value, kind)
-    return value
+    return _checked(value, kind)
+
+
+class StateError(Exception):
+    """The state file cannot be read (wrong wrapping key, corrupt, not a state file)."""
 
 
 class UserPolicy(Protocol):
@@ -124,25 +134,6 @@ class WaitForTouch:
             return None
         self._event = anyio.Event()
         return self._answer
-
-
-class FEEDBACK(enum.IntEnum):
-    """lastEnrollSampleStatus values (CTAP 2.1 §6.7.4)."""
-
-    FP_GOOD = 0x00
-    FP_TOO_HIGH = 0x01
-    FP_TOO_LOW = 0x02
-    FP_TOO_LEFT = 0x03
-    FP_TOO_RIGHT = 0x04
-    FP_TOO_FAST = 0x05
-    FP_TOO_SLOW = 0x06
-    FP_POOR_QUALITY = 0x07
-    FP_TOO_SKEWED = 0x08
-    FP_TOO_SHORT = 0x09
-    FP_MERGE_FAILURE = 0x0A
-    FP_EXISTS = 0x0B
-    NO_USER_ACTIVITY = 0x0D
-    NO_UP_TRANSITION = 0x0E
 
 
 @dataclass(frozen=True)

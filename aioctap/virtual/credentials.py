@@ -9,26 +9,47 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .. import cbor
 from ..ctap import STATUS
+from ..ctap2.model import OPTION, PERMISSION
+from ..ctap2.model import GetAssertionRequest as GA
+from ..ctap2.model import MakeCredentialRequest as MC
 from ..ctap2.pin import PinProtocol, PinProtocolError
 from ..webauthn import AuthenticatorData
 from . import encoding
-from .client_pin import PERM
-from .common import ERR, ApproveAll, fail, opt_param, req_param
-from .state import SUPPORTED_ALGORITHMS, CredentialKey, ResidentCredential
+from .client_pin import PinState
+from .common import ERR, ApproveAll, UserPolicy, fail, opt_param, req_param
+from .keys import SUPPORTED_ALGORITHMS, CredentialKey
+from .state import AuthenticatorState, ResidentCredential
 
-if TYPE_CHECKING:
-    from .engine import VirtualAuthenticator
+__all__ = ["MAX_CREDS_IN_LIST", "MAX_CRED_ID_LENGTH", "AccountChooser", "CredentialAuthenticator", "CredentialCommands"]
 
-__all__ = ["MAX_CREDS_IN_LIST", "MAX_CRED_ID_LENGTH", "CredentialCommands"]
+AccountChooser = Callable[[Sequence[Mapping[str, object]]], int]
+
+
+class CredentialAuthenticator(Protocol):
+    """What these commands need of the authenticator (:class:`~aioctap.virtual.VirtualAuthenticator` is one)."""
+
+    state: AuthenticatorState
+    pin: PinState
+    policy: UserPolicy
+    clock: Callable[[], float]
+    attestation: str
+    ep_supported: bool
+    enterprise_rp_ids: frozenset[str]
+    account_chooser: AccountChooser | None
+
+    def is_protected(self) -> bool: ...
+    async def require_up(self, set_status: Callable[[STATUS], None]) -> None: ...
+    def attestation_private_key(self) -> ec.EllipticCurvePrivateKey: ...
+    def enterprise_private_key(self) -> ec.EllipticCurvePrivateKey: ...
 
 MAX_RESIDENT = 50
 MAX_CREDS_IN_LIST = 8  # getInfo maxCredentialCountInList: the longest allowList / excludeList taken
@@ -104,7 +125,7 @@ def _optional_text(entity: Mapping[str, Any], members: tuple[str, ...]) -> None:
             opt_param(entity, member, str)
 
 
-def _options(params: Mapping[int, Any], key: int) -> dict[str, bool]:
+def _options(params: Mapping[int, object], key: int) -> dict[str, bool]:
     if key not in params:
         return {}
     options = opt_param(params, key, dict) or {}
@@ -117,7 +138,7 @@ def _options(params: Mapping[int, Any], key: int) -> dict[str, bool]:
 class CredentialCommands:
     """makeCredential, getAssertion and getNextAssertion of one authenticator."""
 
-    def __init__(self, auth: VirtualAuthenticator) -> None:
+    def __init__(self, auth: CredentialAuthenticator) -> None:
         self.auth = auth
         self.pending: _PendingAssertions | None = None
         self._rp_hashes: dict[str, bytes] = {}
@@ -126,11 +147,11 @@ class CredentialCommands:
 
     async def _user_verification(
         self,
-        params: Mapping[int, Any],
-        keys: tuple[int, int],
+        params: Mapping[int, object],
+        request: type[MC | GA],
         client_data_hash: bytes,
         options: Mapping[str, bool],
-        permission: int,
+        permission: PERMISSION,
         rp_id: str,
         set_status: Callable[[STATUS], None],
         up: bool,
@@ -141,7 +162,7 @@ class CredentialCommands:
         built-in UV moments ago (its userPresent flag), stands for the touch user presence needs.
         """
         auth = self.auth
-        param_key, proto_key = keys
+        param_key, proto_key = request.PIN_UV_AUTH_PARAM, request.PIN_UV_AUTH_PROTOCOL
         param = opt_param(params, param_key, bytes)
         if param == b"":
             await auth.require_up(set_status)  # the platform asks the user to pick this authenticator
@@ -151,7 +172,7 @@ class CredentialCommands:
                 raise fail(ERR.MISSING_PARAMETER)
             auth.pin.verify_token(params[proto_key], param, client_data_hash, permission, rp_id)
             return True, auth.pin.token_user_present()
-        if options.get("uv"):
+        if options.get(OPTION.UV):
             if not auth.state.templates:
                 raise fail(ERR.INVALID_OPTION)  # no built-in UV method enabled
             await auth.pin.verify_user(set_status)
@@ -197,20 +218,20 @@ class CredentialCommands:
 
     # -- makeCredential ------------------------------------------------------------------------------
 
-    async def make_credential(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> bytes:
+    async def make_credential(self, params: Mapping[int, object], set_status: Callable[[STATUS], None]) -> bytes:
         """authenticatorMakeCredential (§6.1.2); the response map already encoded as CBOR."""
         auth = self.auth
         state = auth.state
-        client_data_hash = req_param(params, 1, bytes)
-        rp = req_param(params, 2, dict)
-        user = req_param(params, 3, dict)
-        key_params = req_param(params, 4, list)
-        exclude_ids = _descriptors(params.get(5))
-        extensions = opt_param(params, 6, dict) or {}
-        options = _options(params, 7)
-        opt_param(params, 8, bytes)
-        ep = opt_param(params, 10, int)
-        formats = opt_param(params, 11, list)
+        client_data_hash = req_param(params, MC.CLIENT_DATA_HASH, bytes)
+        rp = req_param(params, MC.RP, dict)
+        user = req_param(params, MC.USER, dict)
+        key_params = req_param(params, MC.PUB_KEY_CRED_PARAMS, list)
+        exclude_ids = _descriptors(params.get(MC.EXCLUDE_LIST))
+        extensions = opt_param(params, MC.EXTENSIONS, dict) or {}
+        options = _options(params, MC.OPTIONS)
+        opt_param(params, MC.PIN_UV_AUTH_PARAM, bytes)
+        ep = opt_param(params, MC.ENTERPRISE_ATTESTATION, int)
+        formats = opt_param(params, MC.ATTESTATION_FORMATS_PREFERENCE, list)
         rp_id = req_param(rp, "id", str)
         _optional_text(rp, ("name", "icon"))
         user_id = req_param(user, "id", bytes)
@@ -227,12 +248,12 @@ class CredentialCommands:
                 alg = candidate
         if alg is None:
             raise fail(ERR.UNSUPPORTED_ALGORITHM)
-        rk = options.get("rk", False)
-        if options.get("up") is False:
+        rk = options.get(OPTION.RK, False)
+        if options.get(OPTION.UP) is False:
             raise fail(ERR.INVALID_OPTION)
-        if 8 in params or options.get("uv") or state.always_uv:
+        if MC.PIN_UV_AUTH_PARAM in params or options.get(OPTION.UV) or state.always_uv:
             uv, touched = await self._user_verification(
-                params, (8, 9), client_data_hash, options, PERM.MC, rp_id, set_status, up=True
+                params, MC, client_data_hash, options, PERMISSION.MAKE_CREDENTIAL, rp_id, set_status, up=True
             )
         else:  # no pinUvAuthParam, no uv option, no alwaysUv: nothing to verify (the steps' own outcome)
             uv = touched = False
@@ -376,26 +397,26 @@ class CredentialCommands:
 
     # -- getAssertion ----------------------------------------------------------------------------------
 
-    async def get_assertion(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> bytes:
+    async def get_assertion(self, params: Mapping[int, object], set_status: Callable[[STATUS], None]) -> bytes:
         """authenticatorGetAssertion (§6.2.2); the response map already encoded as CBOR."""
         auth = self.auth
         state = auth.state
-        rp_id = req_param(params, 1, str)
-        client_data_hash = req_param(params, 2, bytes)
-        allow_ids = _descriptors(params.get(3))
-        extensions = opt_param(params, 4, dict) or {}
-        options = _options(params, 5) if 5 in params else {}
-        pin_uv_param = 6 in params
+        rp_id = req_param(params, GA.RP_ID, str)
+        client_data_hash = req_param(params, GA.CLIENT_DATA_HASH, bytes)
+        allow_ids = _descriptors(params.get(GA.ALLOW_LIST))
+        extensions = opt_param(params, GA.EXTENSIONS, dict) or {}
+        options = _options(params, GA.OPTIONS) if GA.OPTIONS in params else {}
+        pin_uv_param = GA.PIN_UV_AUTH_PARAM in params
         if pin_uv_param:
-            opt_param(params, 6, bytes)
+            opt_param(params, GA.PIN_UV_AUTH_PARAM, bytes)
         if len(client_data_hash) != 32:
             raise fail(ERR.INVALID_LENGTH)
-        if "rk" in options:
+        if OPTION.RK in options:
             raise fail(ERR.UNSUPPORTED_OPTION)
-        up = options.get("up", True)
-        if pin_uv_param or options.get("uv") or (up and state.always_uv):
+        up = options.get(OPTION.UP, True)
+        if pin_uv_param or options.get(OPTION.UV) or (up and state.always_uv):
             uv, touched = await self._user_verification(
-                params, (6, 7), client_data_hash, options, PERM.GA, rp_id, set_status, up
+                params, GA, client_data_hash, options, PERMISSION.GET_ASSERTION, rp_id, set_status, up
             )
         else:  # no pinUvAuthParam, no uv option, no alwaysUv: nothing to verify (the steps' own outcome)
             uv = touched = False
@@ -519,10 +540,3 @@ class CredentialCommands:
 def _newest_first(credential: ResidentCredential) -> int:
     return -credential.created
 
-
-def load_attestation_key(pkcs8: bytes) -> ec.EllipticCurvePrivateKey:
-    """The attestation private key from its PKCS#8 DER."""
-    key = serialization.load_der_private_key(pkcs8, None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey):
-        raise TypeError("the attestation key must be an EC key")
-    return key

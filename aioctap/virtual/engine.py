@@ -13,72 +13,42 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import anyio.lowlevel
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .. import cbor
 from ..ctap import STATUS, CtapError
+from ..ctap2.model import CMD, COMMAND_NAMES, OPTION, SUBCOMMAND_NAMES, ConfigCmd
 from ..ctap2.pin import ENC_CRED_STORE_STATE_INFO, ENC_IDENTIFIER_INFO, seal_info_member
 from ..hid.protocol import CAPABILITY, CTAPHID
 from . import manage, u2f
+from .attestation import load_attestation_key
 from .client_pin import PinState
-from .common import ERR, ApproveAll, DenyAll, FingerprintSensor, UserPolicy, fail
+from .common import ERR, MAX_LARGE_BLOB, MAX_MSG_SIZE, ApproveAll, DenyAll, FingerprintSensor, UserPolicy, fail
 from .credentials import (
     MAX_CRED_BLOB,
     MAX_CRED_ID_LENGTH,
     MAX_CREDS_IN_LIST,
     MAX_RESIDENT,
+    AccountChooser,
     CredentialCommands,
-    load_attestation_key,
 )
-from .state import SUPPORTED_ALGORITHMS, AuthenticatorState, load_state, save_state
+from .keys import SUPPORTED_ALGORITHMS
+from .state import AuthenticatorState
+from .storage import load_state, save_state
 
-__all__ = ["VirtualAuthenticator"]
+__all__ = ["VirtualAuthenticator", "VirtualAuthenticatorOptions"]
 
 log = logging.getLogger("aioctap.virtual")
 
-MAX_MSG_SIZE = 7609
-MAX_LARGE_BLOB = 4096
 MAX_RPIDS_MIN_PIN = 4
 RESET_WINDOW = 10.0
 FIRMWARE_VERSION = 0x00010000
 MAX_PIN_LENGTH = 63  # bytes of UTF-8 (CTAP 2.1 §6.5.5.3)
-
-COMMAND_NAMES = {
-    0x01: "makeCredential",
-    0x02: "getAssertion",
-    0x04: "getInfo",
-    0x06: "clientPIN",
-    0x07: "reset",
-    0x08: "getNextAssertion",
-    0x09: "bioEnrollment",
-    0x0A: "credentialManagement",
-    0x0B: "selection",
-    0x0C: "largeBlobs",
-    0x0D: "config",
-    0x40: "bioEnrollment (preview)",
-    0x41: "credentialManagement (preview)",
-}
-
-# (command, key of its subCommand member) -> subcommand names, for the log
-SUBCOMMAND_NAMES: dict[int, tuple[int, dict[int, str]]] = {
-    0x06: (2, {1: "getPINRetries", 2: "getKeyAgreement", 3: "setPIN", 4: "changePIN", 5: "getPinToken",
-               6: "getPinUvAuthTokenUsingUvWithPermissions", 7: "getUVRetries",
-               9: "getPinUvAuthTokenUsingPinWithPermissions"}),
-    0x09: (2, {1: "enrollBegin", 2: "enrollCaptureNextSample", 3: "cancelCurrentEnrollment", 4: "enumerateEnrollments",
-               5: "setFriendlyName", 6: "removeEnrollment", 7: "getFingerprintSensorInfo"}),
-    0x0A: (1, {1: "getCredsMetadata", 2: "enumerateRPsBegin", 3: "enumerateRPsGetNextRP",
-               4: "enumerateCredentialsBegin", 5: "enumerateCredentialsGetNextCredential", 6: "deleteCredential",
-               7: "updateUserInformation"}),
-    0x0D: (1, {1: "enableEnterpriseAttestation", 2: "toggleAlwaysUv", 3: "setMinPINLength", 0xFF: "vendorPrototype"}),
-}  # fmt: skip
-SUBCOMMAND_NAMES[0x40] = SUBCOMMAND_NAMES[0x09]
-SUBCOMMAND_NAMES[0x41] = SUBCOMMAND_NAMES[0x0A]
-
 
 def command_name(code: int, data: bytes) -> str:
     """The command's name, with its subcommand's (only names: parameters may be secret)."""
@@ -95,11 +65,27 @@ def command_name(code: int, data: bytes) -> str:
     return name
 
 
-AccountChooser = Callable[[Sequence[dict[str, Any]]], int]
+class VirtualAuthenticatorOptions(TypedDict, total=False):
+    """:class:`VirtualAuthenticator`'s keyword arguments (for :func:`~aioctap.virtual.open_virtual_device`)."""
+
+    policy: UserPolicy | None
+    sensor: FingerprintSensor | None
+    clock: Callable[[], float]
+    reset_window: float | None
+    attestation: str
+    enterprise_attestation: bool
+    enterprise_rp_ids: Collection[str]
+    account_chooser: AccountChooser | None
 
 
 _IMMEDIATE_POLICIES = (ApproveAll, DenyAll)  # they answer without waiting
-_MSG = int(CTAPHID.MSG)  # a plain int: an IntEnum member lookup costs about 70 ns on every request
+# plain ints: an IntEnum member lookup costs about 70 ns on every request
+_MSG = int(CTAPHID.MSG)
+_MAKE_CREDENTIAL = int(CMD.MAKE_CREDENTIAL)
+_GET_ASSERTION = int(CMD.GET_ASSERTION)
+_GET_INFO = int(CMD.GET_INFO)
+_GET_NEXT_ASSERTION = int(CMD.GET_NEXT_ASSERTION)
+_CREDENTIAL_MGMT = (int(CMD.CREDENTIAL_MGMT), int(CMD.CREDENTIAL_MGMT_PRE))
 
 
 class VirtualAuthenticator:
@@ -171,7 +157,7 @@ class VirtualAuthenticator:
         self.manage.power_cycle()
 
     def save(self) -> None:
-        """Write the state file if the state changed (atomically, see :func:`.state.save_state`)."""
+        """Write the state file if the state changed (atomically, see :func:`.storage.save_state`)."""
         if self.state_file is None:
             return
         data = self.state.to_bytes()
@@ -207,9 +193,9 @@ class VirtualAuthenticator:
         try:
             params = self._request(code, payload)
             # the two hot commands are awaited here, one coroutine fewer than through _dispatch
-            if code == 0x02:
-                result: dict[Any, Any] | bytes | None = await self.credentials.get_assertion(params, set_status)
-            elif code == 0x01:
+            if code == _GET_ASSERTION:
+                result: dict[int, object] | bytes | None = await self.credentials.get_assertion(params, set_status)
+            elif code == _MAKE_CREDENTIAL:
                 result = await self.credentials.make_credential(params, set_status)
             else:
                 result = await self._dispatch(code, params, set_status)
@@ -221,21 +207,21 @@ class VirtualAuthenticator:
             return bytes([int(e.code)])
         if log.isEnabledFor(logging.INFO):
             log.info("%s -> OK", command_name(code, payload[1:]))
-        if code != 0x04:  # getInfo only reads the state
+        if code != _GET_INFO:  # getInfo only reads the state
             self.save()
         if type(result) is bytes:  # makeCredential / getAssertion answer with their map already encoded
             return b"\x00" + result
         return b"\x00" + (cbor.dumps(result) if result else b"")
 
-    def _request(self, code: int, payload: bytes) -> dict[Any, Any]:
+    def _request(self, code: int, payload: bytes) -> dict[int, object]:
         """What every command does first: refuse an unknown one, end the state it does not continue, and
         decode its parameters (strict canonical CBOR, a map)."""
         if code not in COMMAND_NAMES:
             raise fail(ERR.INVALID_COMMAND)
         # getNextAssertion and the credentialManagement enumerations continue only the command before them
-        if code != 0x08:
+        if code != _GET_NEXT_ASSERTION:
             self.credentials.pending = None
-        if code != 0x0A and code != 0x41:
+        if code not in _CREDENTIAL_MGMT:
             self.manage.end_enumerations()
         if len(payload) == 1:
             return {}
@@ -248,26 +234,26 @@ class VirtualAuthenticator:
         return params
 
     async def _dispatch(
-        self, code: int, params: dict[Any, Any], set_status: Callable[[STATUS], None]
-    ) -> dict[Any, Any] | bytes | None:
+        self, code: int, params: dict[int, object], set_status: Callable[[STATUS], None]
+    ) -> dict[int, object] | bytes | None:
         """Every command but makeCredential and getAssertion (:meth:`handle` runs those itself)."""
-        if code == 0x04:
+        if code == CMD.GET_INFO:
             return self.get_info()
-        if code == 0x08:
+        if code == CMD.GET_NEXT_ASSERTION:
             return self.credentials.get_next_assertion()
-        if code == 0x06:
+        if code == CMD.CLIENT_PIN:
             return await self.pin.handle(params, set_status)
-        if code == 0x07:
+        if code == CMD.RESET:
             await self.reset(set_status)
             return None
-        if code == 0x0B:
+        if code == CMD.SELECTION:
             await self.require_up(set_status)
             return None
-        if code in (0x0A, 0x41):
+        if code in _CREDENTIAL_MGMT:
             return self.manage.credential_management(params)
-        if code in (0x09, 0x40):
+        if code in (CMD.BIO_ENROLLMENT, CMD.BIO_ENROLLMENT_PRE):
             return await self.manage.bio_enrollment(params, set_status)
-        if code == 0x0C:
+        if code == CMD.LARGE_BLOBS:
             return self.manage.large_blobs(params)
         return self.manage.config(params)
 
@@ -318,32 +304,32 @@ class VirtualAuthenticator:
         """The getInfo options (§6.4): what is supported, and whether it is configured."""
         enrolled = bool(self.state.templates)
         opts = {
-            "rk": True,
-            "up": True,
-            "plat": False,
-            "clientPin": self.state.pin_hash is not None,
-            "pinUvAuthToken": True,
-            "credMgmt": True,
-            "perCredMgmtRO": True,
-            "credentialMgmtPreview": True,
-            "bioEnroll": enrolled,
-            "userVerificationMgmtPreview": enrolled,
-            "uv": enrolled,
-            "largeBlobs": True,
-            "authnrCfg": True,
-            "alwaysUv": self.state.always_uv,
-            "makeCredUvNotRqd": not self.state.always_uv,
-            "setMinPINLength": True,
+            OPTION.RK: True,
+            OPTION.UP: True,
+            OPTION.PLAT: False,
+            OPTION.CLIENT_PIN: self.state.pin_hash is not None,
+            OPTION.PIN_UV_AUTH_TOKEN: True,
+            OPTION.CRED_MGMT: True,
+            OPTION.PER_CRED_MGMT_RO: True,
+            OPTION.CREDENTIAL_MGMT_PREVIEW: True,
+            OPTION.BIO_ENROLL: enrolled,
+            OPTION.USER_VERIFICATION_MGMT_PREVIEW: enrolled,
+            OPTION.UV: enrolled,
+            OPTION.LARGE_BLOBS: True,
+            OPTION.AUTHNR_CFG: True,
+            OPTION.ALWAYS_UV: self.state.always_uv,
+            OPTION.MAKE_CRED_UV_NOT_RQD: not self.state.always_uv,
+            OPTION.SET_MIN_PIN_LENGTH: True,
         }
         if self.ep_supported:
-            opts["ep"] = self.state.ep_enabled
+            opts[OPTION.EP] = self.state.ep_enabled
         return opts
 
-    def get_info(self) -> dict[int, Any]:
+    def get_info(self) -> dict[int, object]:
         """authenticatorGetInfo (§6.4), with the CTAP 2.2 members this authenticator can fill."""
         state = self.state
         versions = ["FIDO_2_0", "FIDO_2_1"] if state.always_uv else ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
-        info: dict[int, Any] = {
+        info: dict[int, object] = {
             1: versions,
             2: ["credBlob", "credProtect", "hmac-secret", "hmac-secret-mc", "largeBlobKey", "minPinLength",
                 "thirdPartyPayment"],
@@ -374,7 +360,7 @@ class VirtualAuthenticator:
             29: MAX_PIN_LENGTH,
             # authenticatorConfigCommands: setMinPINLength, toggleAlwaysUv, vendorPrototype, and enableEnterprise-
             # Attestation when the feature exists
-            31: [0x01, 0x02, 0x03, 0xFF] if self.ep_supported else [0x02, 0x03, 0xFF],
+            31: [int(c) for c in ConfigCmd if self.ep_supported or c != ConfigCmd.ENABLE_ENTERPRISE_ATT],
         }
         token = state.persistent_token
         if token is not None:  # encIdentifier, encCredStoreState: only a persistent token holder reads them

@@ -6,22 +6,52 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import struct
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from .. import cbor
 from ..ctap import STATUS
-from .client_pin import PERM
-from .common import ERR, FEEDBACK, fail, opt_param, req_param
+from ..ctap2.model import (
+    FEEDBACK,
+    LARGE_BLOBS_MESSAGE_OVERHEAD,
+    PERMISSION,
+    BioCmd,
+    BioParam,
+    BioResult,
+    ConfigCmd,
+    ConfigParam,
+    CredMgmtCmd,
+    CredMgmtParam,
+    Modality,
+    TemplateInfo,
+    bio_enrollment_message,
+    config_message,
+    credential_management_message,
+    large_blobs_message,
+)
+from ..ctap2.model import BioRequest as B
+from ..ctap2.model import CredMgmtCmd as C
+from ..ctap2.model import CredMgmtResult as R
+from ..ctap2.model import LargeBlobsRequest as L
+from ..ctap2.model import SubCommandRequest as S
+from .client_pin import PinState
+from .common import ERR, MAX_LARGE_BLOB, MAX_MSG_SIZE, FingerprintSensor, fail, opt_param, req_param
 from .credentials import MAX_RESIDENT
-from .state import ResidentCredential
+from .state import AuthenticatorState, ResidentCredential
 
-if TYPE_CHECKING:
-    from .engine import VirtualAuthenticator
+__all__ = ["ManagedAuthenticator", "Management"]
 
-__all__ = ["Management"]
+
+class ManagedAuthenticator(Protocol):
+    """What the management commands need of the authenticator (:class:`~aioctap.virtual.VirtualAuthenticator`)."""
+
+    state: AuthenticatorState
+    pin: PinState
+    sensor: FingerprintSensor
+    ep_supported: bool
+
+    def is_protected(self) -> bool: ...
+    def wink(self) -> None: ...
 
 MAX_TEMPLATES = 5
 MAX_TEMPLATE_NAME = 32
@@ -29,7 +59,13 @@ VENDOR_WINK = 0x616F0001  # authenticatorConfig vendorPrototype: identify the au
 VENDOR_COMMANDS = (VENDOR_WINK,)
 # credentialManagement subcommands a persistent pinUvAuthToken (pcmr) may run: getCredsMetadata,
 # enumerateRPsBegin, enumerateCredentialsBegin (the *Next* ones need no token)
-READ_ONLY_SUBCOMMANDS = (0x01, 0x02, 0x04)
+READ_ONLY_SUBCOMMANDS = (
+    CredMgmtCmd.GET_CREDS_METADATA,
+    CredMgmtCmd.ENUMERATE_RPS_BEGIN,
+    CredMgmtCmd.ENUMERATE_CREDS_BEGIN,
+)
+_CRED_MGMT_SUBCOMMANDS = frozenset(C)
+_BIO_SUBCOMMANDS = frozenset(BioCmd) - {BioCmd.GET_SENSOR_INFO}  # answered before the check
 
 
 @dataclass
@@ -38,9 +74,9 @@ class _Enrollment:
     remaining: int
 
 
-def _capture_timeout(sub_params: Mapping[int, Any] | None) -> float | None:
+def _capture_timeout(sub_params: Mapping[int, object] | None) -> float | None:
     """enrollBegin / enrollCaptureNextSample timeoutMilliseconds (0x03), in seconds (None: the sensor's own)."""
-    milliseconds: int | None = opt_param(sub_params or {}, 3, int)
+    milliseconds: int | None = opt_param(sub_params or {}, BioParam.TIMEOUT_MS, int)
     if milliseconds is None:
         return None
     if milliseconds < 0:
@@ -51,7 +87,7 @@ def _capture_timeout(sub_params: Mapping[int, Any] | None) -> float | None:
 class Management:
     """State and handlers of the management commands."""
 
-    def __init__(self, auth: VirtualAuthenticator) -> None:
+    def __init__(self, auth: ManagedAuthenticator) -> None:
         self.auth = auth
         self._rps: list[tuple[dict[str, Any], bytes]] = []
         self._creds: list[ResidentCredential] = []
@@ -73,33 +109,34 @@ class Management:
 
     # -- credentialManagement --------------------------------------------------------------------
 
-    def credential_management(self, params: Mapping[int, Any]) -> dict[int, Any]:
+    def credential_management(self, params: Mapping[int, object]) -> dict[int, object]:
         """authenticatorCredentialManagement (CTAP 2.1 §6.8): run the subcommand in ``params``."""
         state = self.auth.state
-        sub = req_param(params, 1, int)
-        sub_params = opt_param(params, 2, dict)
-        if sub in (0x03, 0x05):  # the *Next* subcommands need no authentication
-            return self._next_rp() if sub == 0x03 else self._next_cred()
-        if sub not in range(1, 8):
+        sub = req_param(params, S.SUB_COMMAND, int)
+        sub_params = opt_param(params, S.SUB_COMMAND_PARAMS, dict)
+        if sub in (C.ENUMERATE_RPS_NEXT, C.ENUMERATE_CREDS_NEXT):  # they need no authentication
+            return self._next_rp() if sub == C.ENUMERATE_RPS_NEXT else self._next_cred()
+        if sub not in _CRED_MGMT_SUBCOMMANDS:
             raise fail(ERR.INVALID_SUBCOMMAND)
-        param = req_param(params, 4, bytes) if 4 in params else None
+        param = req_param(params, S.PIN_UV_AUTH_PARAM, bytes) if S.PIN_UV_AUTH_PARAM in params else None
         if param is None:
             raise fail(ERR.PUAT_REQUIRED)
-        message = bytes([sub]) + (cbor.dumps(sub_params) if sub_params is not None else b"")
-        protocol = req_param(params, 3, int)
+        message = credential_management_message(sub, sub_params)
+        protocol = req_param(params, S.PIN_UV_AUTH_PROTOCOL, int)
         if self.auth.pin.verify_persistent_token(protocol, param, message):
             # the persistentPinUvAuthToken (pcmr, CTAP 2.2): reading only, over every RP
             if sub not in READ_ONLY_SUBCOMMANDS:
                 raise fail(ERR.PIN_AUTH_INVALID)
             bound = None
         else:
-            self.auth.pin.verify_token(protocol, param, message, PERM.CM)
+            self.auth.pin.verify_token(protocol, param, message, PERMISSION.CREDENTIAL_MGMT)
             bound = self.auth.pin.token_rp_id()
-        if sub == 0x01:
+        if sub == C.GET_CREDS_METADATA:
             if bound is not None:
                 raise fail(ERR.PIN_AUTH_INVALID)
-            return {1: len(state.credentials), 2: MAX_RESIDENT - len(state.credentials)}
-        if sub == 0x02:
+            count = len(state.credentials)
+            return {R.EXISTING_CRED_COUNT: count, R.MAX_REMAINING_COUNT: MAX_RESIDENT - count}
+        if sub == C.ENUMERATE_RPS_BEGIN:
             if bound is not None:
                 raise fail(ERR.PIN_AUTH_INVALID)
             rps: dict[str, dict[str, Any]] = {}
@@ -109,11 +146,11 @@ class Management:
                 raise fail(ERR.NO_CREDENTIALS)
             self._rps = [(rp, hashlib.sha256(rp_id.encode()).digest()) for rp_id, rp in sorted(rps.items())]
             rp, h = self._rps.pop(0)
-            return {3: rp, 4: h, 5: len(rps)}
+            return {R.RP: rp, R.RP_ID_HASH: h, R.TOTAL_RPS: len(rps)}
         if sub_params is None:
             raise fail(ERR.MISSING_PARAMETER)
-        if sub == 0x04:
-            rp_hash = req_param(sub_params, 1, bytes)
+        if sub == C.ENUMERATE_CREDS_BEGIN:
+            rp_hash = req_param(sub_params, CredMgmtParam.RP_ID_HASH, bytes)
             if bound is not None and hashlib.sha256(bound.encode()).digest() != rp_hash:
                 raise fail(ERR.PIN_AUTH_INVALID)
             creds = sorted((c for c in state.credentials if c.rp_id_hash == rp_hash), key=lambda c: c.created)
@@ -121,9 +158,9 @@ class Management:
                 raise fail(ERR.NO_CREDENTIALS)
             self._creds = creds[1:]
             response = self._cred_entry(creds[0])
-            response[9] = len(creds)
+            response[R.TOTAL_CREDENTIALS] = len(creds)
             return response
-        descriptor = req_param(sub_params, 2, dict)
+        descriptor = req_param(sub_params, CredMgmtParam.CREDENTIAL_ID, dict)
         cred_id = descriptor.get("id")
         if not isinstance(cred_id, bytes):
             raise fail(ERR.CBOR_UNEXPECTED_TYPE)
@@ -132,90 +169,100 @@ class Management:
             raise fail(ERR.NO_CREDENTIALS)
         if bound is not None and bound != cred.rp_id:
             raise fail(ERR.PIN_AUTH_INVALID)
-        if sub == 0x06:
+        if sub == C.DELETE_CREDENTIAL:
             state.delete_resident(cred)
             return {}
-        user = req_param(sub_params, 3, dict)
+        user = req_param(sub_params, CredMgmtParam.USER, dict)
         if user.get("id") != cred.user.get("id"):
             raise fail(ERR.INVALID_PARAMETER)
         cred.user = {k: v for k, v in user.items() if k in ("id", "name", "displayName")}
         return {}
 
-    def _cred_entry(self, c: ResidentCredential) -> dict[int, Any]:
+    def _cred_entry(self, c: ResidentCredential) -> dict[int, object]:
         entry: dict[int, Any] = {
-            6: c.user,
-            7: {"type": "public-key", "id": c.credential_id},
-            8: c.public_key,
-            10: c.cred_protect,
-            12: self.auth.state.third_party_payment(c.credential_id),  # thirdPartyPayment (CTAP 2.2 §6.8)
+            R.USER: c.user,
+            R.CREDENTIAL_ID: {"type": "public-key", "id": c.credential_id},
+            R.PUBLIC_KEY: c.public_key,
+            R.CRED_PROTECT: c.cred_protect,
+            R.THIRD_PARTY_PAYMENT: self.auth.state.third_party_payment(c.credential_id),  # CTAP 2.2 §6.8
         }
         if c.large_blob_key:
-            entry[11] = c.large_blob_key
+            entry[R.LARGE_BLOB_KEY] = c.large_blob_key
         return entry
 
-    def _next_rp(self) -> dict[int, Any]:
+    def _next_rp(self) -> dict[int, object]:
         if not self._rps:
             raise fail(ERR.NOT_ALLOWED)
         rp, h = self._rps.pop(0)
-        return {3: rp, 4: h}
+        return {R.RP: rp, R.RP_ID_HASH: h}
 
-    def _next_cred(self) -> dict[int, Any]:
+    def _next_cred(self) -> dict[int, object]:
         if not self._creds:
             raise fail(ERR.NOT_ALLOWED)
         return self._cred_entry(self._creds.pop(0))
 
     # -- bioEnrollment --------------------------------------------------------------------------------
 
-    async def bio_enrollment(self, params: Mapping[int, Any], set_status: Callable[[STATUS], None]) -> dict[int, Any]:
+    async def bio_enrollment(
+        self, params: Mapping[int, object], set_status: Callable[[STATUS], None]
+    ) -> dict[int, object]:
         """authenticatorBioEnrollment (CTAP 2.1 §6.7): run the subcommand in ``params`` on the simulated sensor."""
         state = self.auth.state
-        if opt_param(params, 6, bool):
-            return {1: 1}
-        sub = opt_param(params, 2, int)
-        modality = opt_param(params, 1, int)
+        if opt_param(params, B.GET_MODALITY, bool):
+            return {BioResult.MODALITY: int(Modality.FINGERPRINT)}
+        sub = opt_param(params, B.SUB_COMMAND, int)
+        modality = opt_param(params, B.MODALITY, int)
         if sub is None:
             raise fail(ERR.MISSING_PARAMETER)
-        if modality != 1:
+        if modality != Modality.FINGERPRINT:
             raise fail(ERR.INVALID_PARAMETER if modality is not None else ERR.MISSING_PARAMETER)
-        if sub == 0x07:
-            return {1: 1, 2: 1, 3: self.auth.sensor.samples_required, 8: MAX_TEMPLATE_NAME}
-        sub_params = opt_param(params, 3, dict)
-        if sub not in range(1, 7):
+        if sub == BioCmd.GET_SENSOR_INFO:
+            return {
+                BioResult.MODALITY: int(Modality.FINGERPRINT),
+                BioResult.FINGERPRINT_KIND: 1,  # touch sensor
+                BioResult.MAX_SAMPLES_REQUIRED: self.auth.sensor.samples_required,
+                BioResult.MAX_TEMPLATE_FRIENDLY_NAME: MAX_TEMPLATE_NAME,
+            }
+        sub_params = opt_param(params, B.SUB_COMMAND_PARAMS, dict)
+        if sub not in _BIO_SUBCOMMANDS:
             raise fail(ERR.INVALID_SUBCOMMAND)
-        if sub != 0x03:  # every subcommand but enrollCancel (and the sensor info above) is authenticated
-            param = opt_param(params, 5, bytes)
+        if sub != BioCmd.ENROLL_CANCEL:  # every subcommand but enrollCancel (and the sensor info) is authenticated
+            param = opt_param(params, B.PIN_UV_AUTH_PARAM, bytes)
             if param is None:
                 raise fail(ERR.PUAT_REQUIRED)
-            message = bytes([1, sub]) + (cbor.dumps(sub_params) if sub_params is not None else b"")
-            self.auth.pin.verify_token(req_param(params, 4, int), param, message, PERM.BE)
-        if sub == 0x01:
+            message = bio_enrollment_message(modality, sub, sub_params)
+            self.auth.pin.verify_token(
+                req_param(params, B.PIN_UV_AUTH_PROTOCOL, int), param, message, PERMISSION.BIO_ENROLL
+            )
+        if sub == BioCmd.ENROLL_BEGIN:
             timeout = _capture_timeout(sub_params)
             if len(state.templates) >= MAX_TEMPLATES:
                 raise fail(ERR.FP_DATABASE_FULL)
             self._enrollment = _Enrollment(os.urandom(2), self.auth.sensor.samples_required)
             return await self._capture(set_status, first=True, timeout=timeout)
-        if sub == 0x02:
+        if sub == BioCmd.ENROLL_CAPTURE_NEXT:
             if self._enrollment is None:
                 raise fail(ERR.NOT_ALLOWED)
-            template_id = req_param(sub_params or {}, 1, bytes)
+            template_id = req_param(sub_params or {}, BioParam.TEMPLATE_ID, bytes)
             timeout = _capture_timeout(sub_params)
             if template_id != self._enrollment.template_id:
                 raise fail(ERR.INVALID_PARAMETER)
             return await self._capture(set_status, first=False, timeout=timeout)
-        if sub == 0x03:
+        if sub == BioCmd.ENROLL_CANCEL:
             self._enrollment = None
             return {}
-        if sub == 0x04:
+        if sub == BioCmd.ENUMERATE_ENROLLMENTS:
             if not state.templates:
                 raise fail(ERR.INVALID_OPTION)
             # templateFriendlyName is optional (§6.7.6), but python-fido2's enumerate_enrollments
             # indexes it: an unnamed template reports "", as authenticators in the field do
-            return {7: [{1: tid, 2: name} for tid, name in state.templates.items()]}
-        template_id = req_param(sub_params or {}, 1, bytes)
+            infos = [{TemplateInfo.ID: tid, TemplateInfo.NAME: name} for tid, name in state.templates.items()]
+            return {BioResult.TEMPLATE_INFOS: infos}
+        template_id = req_param(sub_params or {}, BioParam.TEMPLATE_ID, bytes)
         if template_id not in state.templates:
             raise fail(ERR.INVALID_OPTION)
-        if sub == 0x05:
-            name = req_param(sub_params or {}, 2, str)
+        if sub == BioCmd.SET_NAME:
+            name = req_param(sub_params or {}, BioParam.TEMPLATE_NAME, str)
             if len(name.encode()) > MAX_TEMPLATE_NAME:
                 raise fail(ERR.INVALID_LENGTH)
             state.templates[template_id] = name
@@ -225,7 +272,7 @@ class Management:
 
     async def _capture(
         self, set_status: Callable[[STATUS], None], first: bool, timeout: float | None
-    ) -> dict[int, Any]:
+    ) -> dict[int, object]:
         """One sample (§6.7.4): no touch within the timeout is USER_ACTION_TIMEOUT and ends the enrollment."""
         enrollment = self._enrollment
         assert enrollment is not None
@@ -235,9 +282,12 @@ class Management:
             raise fail(ERR.USER_ACTION_TIMEOUT)
         if feedback == FEEDBACK.FP_GOOD:
             enrollment.remaining -= 1
-        response: dict[int, Any] = {5: int(feedback), 6: enrollment.remaining}
+        response: dict[int, Any] = {
+            BioResult.LAST_SAMPLE_STATUS: int(feedback),
+            BioResult.REMAINING_SAMPLES: enrollment.remaining,
+        }
         if first:
-            response[4] = enrollment.template_id
+            response[BioResult.TEMPLATE_ID] = enrollment.template_id
         if enrollment.remaining == 0:
             self.auth.state.templates[enrollment.template_id] = ""
             self._enrollment = None
@@ -245,14 +295,14 @@ class Management:
 
     # -- largeBlobs ---------------------------------------------------------------------------------
 
-    def large_blobs(self, params: Mapping[int, Any]) -> dict[int, Any]:
+    def large_blobs(self, params: Mapping[int, object]) -> dict[int, object]:
         """authenticatorLargeBlobs (CTAP 2.1 §6.10): read a fragment, or write one of a new serialized array."""
         state = self.auth.state
-        get = opt_param(params, 1, int)
-        data = opt_param(params, 2, bytes)
-        offset = req_param(params, 3, int)
-        length = opt_param(params, 4, int)
-        max_fragment = 7609 - 64
+        get = opt_param(params, L.GET, int)
+        data = opt_param(params, L.SET, bytes)
+        offset = req_param(params, L.OFFSET, int)
+        length = opt_param(params, L.LENGTH, int)
+        max_fragment = MAX_MSG_SIZE - LARGE_BLOBS_MESSAGE_OVERHEAD
         if (get is None) == (data is None):
             raise fail(ERR.INVALID_PARAMETER)
         if get is not None:
@@ -269,7 +319,7 @@ class Management:
         if offset == 0:
             if length is None:
                 raise fail(ERR.INVALID_PARAMETER)
-            if length > 4096:
+            if length > MAX_LARGE_BLOB:
                 raise fail(ERR.LARGE_BLOB_STORAGE_FULL)
             if length < 17:
                 raise fail(ERR.INVALID_PARAMETER)
@@ -280,11 +330,13 @@ class Management:
         if self._blob_buffer is None or offset != len(self._blob_buffer):
             raise fail(ERR.INVALID_SEQ)
         if self.auth.is_protected() or state.always_uv:
-            param = opt_param(params, 5, bytes)
+            param = opt_param(params, L.PIN_UV_AUTH_PARAM, bytes)
             if param is None:
                 raise fail(ERR.PUAT_REQUIRED)
-            message = b"\xff" * 32 + b"\x0c\x00" + struct.pack("<I", offset) + hashlib.sha256(data).digest()
-            self.auth.pin.verify_token(req_param(params, 6, int), param, message, PERM.LBW)
+            message = large_blobs_message(offset, data)
+            self.auth.pin.verify_token(
+                req_param(params, L.PIN_UV_AUTH_PROTOCOL, int), param, message, PERMISSION.LARGE_BLOB_WRITE
+            )
         if len(self._blob_buffer) + len(data) > self._blob_expected_length:
             raise fail(ERR.INVALID_PARAMETER)
         self._blob_buffer += data
@@ -298,33 +350,35 @@ class Management:
 
     # -- authenticatorConfig -------------------------------------------------------------------------
 
-    def config(self, params: Mapping[int, Any]) -> dict[int, Any]:
+    def config(self, params: Mapping[int, object]) -> dict[int, object]:
         """authenticatorConfig (CTAP 2.1 §6.11).
 
         Subcommands: enableEnterpriseAttestation, toggleAlwaysUv, setMinPINLength, vendorPrototype.
         """
         state = self.auth.state
-        sub = req_param(params, 1, int)
-        sub_params = opt_param(params, 2, dict)
+        sub = req_param(params, S.SUB_COMMAND, int)
+        sub_params = opt_param(params, S.SUB_COMMAND_PARAMS, dict)
         if self.auth.is_protected() or state.always_uv:
-            param = opt_param(params, 4, bytes)
+            param = opt_param(params, S.PIN_UV_AUTH_PARAM, bytes)
             if param is None:
                 raise fail(ERR.PUAT_REQUIRED)
-            message = b"\xff" * 32 + b"\x0d" + bytes([sub & 0xFF]) + (cbor.dumps(sub_params) if sub_params else b"")
-            self.auth.pin.verify_token(req_param(params, 3, int), param, message, PERM.ACFG)
-        if sub == 0x01:
+            message = config_message(sub, sub_params)
+            self.auth.pin.verify_token(
+                req_param(params, S.PIN_UV_AUTH_PROTOCOL, int), param, message, PERMISSION.AUTHENTICATOR_CFG
+            )
+        if sub == ConfigCmd.ENABLE_ENTERPRISE_ATT:
             if not self.auth.ep_supported:
                 raise fail(ERR.INVALID_PARAMETER)
             state.ep_enabled = True
             return {}
-        if sub == 0x02:
+        if sub == ConfigCmd.TOGGLE_ALWAYS_UV:
             state.always_uv = not state.always_uv
             return {}
-        if sub == 0x03:
+        if sub == ConfigCmd.SET_MIN_PIN_LENGTH:
             sp = sub_params or {}
-            new_len = opt_param(sp, 1, int)
-            rp_ids = opt_param(sp, 2, list)
-            force = opt_param(sp, 3, bool)
+            new_len = opt_param(sp, ConfigParam.NEW_MIN_PIN_LENGTH, int)
+            rp_ids = opt_param(sp, ConfigParam.MIN_PIN_LENGTH_RPIDS, list)
+            force = opt_param(sp, ConfigParam.FORCE_CHANGE_PIN, bool)
             if new_len is not None and new_len < state.min_pin_length:
                 raise fail(ERR.PIN_POLICY_VIOLATION)
             if rp_ids is not None:
@@ -343,7 +397,7 @@ class Management:
             if force:
                 state.force_pin_change = True
             return {}
-        if sub == 0xFF:  # vendorPrototype
+        if sub == ConfigCmd.VENDOR_PROTOTYPE:
             if req_param(sub_params or {}, 1, int) not in VENDOR_COMMANDS:
                 raise fail(ERR.INVALID_PARAMETER)
             self.auth.wink()

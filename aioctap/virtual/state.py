@@ -1,282 +1,40 @@
-"""Persistent state of the software authenticator, and how it is kept at rest.
+"""Persistent state of the software authenticator: everything that survives a power cycle.
 
-The state file is the whole state as CBOR, encrypted with AES-256-GCM under a wrapping key taken
-from the environment variable ``AIOCTAP_VIRTUAL_KEY`` (64 hex digits) or from a key file beside the
-state (``STATE.key``, created with mode 0600). It is written atomically: a temporary file in the
-same directory, fsync, rename, fsync of the directory; a crash mid-write leaves the old file.
-
-Credentials are stateless where the spec allows. A credential ID (version 2, 34 bytes) is
-
-    version (0x02) | attributes (1 byte) | nonce (16 random bytes) | tag (16 bytes)
-
-where the attributes byte holds the algorithm (bits 0-1 and 7: ES256, EdDSA, RS256, -, ES384, ES512, PS256, and
-7 for ML-DSA, its parameter set in the nonce's first byte: 0, 1, 2 for ML-DSA-44, -65, -87), the credProtect level
-(bits 2-3), hmac-secret (bit 4), discoverable (bit 5) and thirdPartyPayment (bit 6, CTAP 2.2), and the tag is
-HMAC-SHA-256 under a key derived from the master key over the first 18 bytes and the RP ID hash, truncated to 16
-bytes. The private key is derived from the same 18 bytes and the RP ID hash under a second derived key (the P-256
-and P-384 scalars from 64 bytes of HMAC-SHA-512 reduced into [1, n-1], the P-521 one from 128, the Ed25519 and
-ML-DSA seeds from HMAC-SHA-256); an RSA (RS256, PS256) key is kept in the state under the nonce. So an ID names its
-key without carrying it, a forged or altered ID or one used with another RP fails the tag, and a reset (a new master
-key) ends every ID at once. Short IDs matter on the wire: a getAssertion request with one allowList entry
-and its response each fit one 64-byte report fewer than with the version-1 IDs (58 to 74 bytes: the
-key and attributes sealed with AES-256-GCM), which the authenticator still opens.
-Discoverable credentials additionally keep their user and RP entities in the state.
-
-Attestation: two chains, each made at first start from a root whose key signs one certificate and is then
-thrown away. The batch chain signs packed (and U2F) attestations. The enterprise chain (CTAP 2.1 §7.1) has a
-root of its own and a certificate whose subject carries a random serialNumber, so it names this one
-authenticator; it signs enterprise attestations only. A state written before the enterprise chain existed
-gets one when it is loaded, written back at once.
+Its parts live beside it: the credential IDs and keys in :mod:`.keys`, the attestation chains in
+:mod:`.attestation`, the encrypted state file in :mod:`.storage`.
 """
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import hmac
 import os
-import tempfile
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, cast
-
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa, utils
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.x509.oid import NameOID, ObjectIdentifier
+from typing import Any
 
 from .. import cbor
-from ..cose import ES256, ES384, ES512, MLDSA44, MLDSA65, MLDSA87, PS256, RS256, CoseKey, EdDSA
-from . import encoding
-
-__all__ = ["AuthenticatorState", "CredentialKey", "ResidentCredential", "StateError", "load_state", "save_state"]
-
-STATE_MAGIC = b"AIOCTAP-VA1"
-CRED_VERSION = 2  # the credential IDs made now (derived keys, module docstring); version 1 IDs still open
-SEALED_CRED_VERSION = 1  # the earlier IDs: key and attributes sealed with AES-GCM
-CRED_ID_LENGTH = 34
-# attribute bits 0-1 and, as bit 2 of the index, bit 7: index 3 is never made, 7 is ML-DSA (_ML_DSA_ALGS)
-_CRED_ALGS = (-7, -8, -257, None, -35, -36, -37, None)
-_ML_DSA_INDEX = 7
-_ML_DSA_ALGS = (-48, -49, -50)  # by the first byte of the ID's nonce
-_RSA_ALGS = (-257, -37)
-_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-_P384_ORDER = int(
-    "FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFC7634D81F4372DDF581A0DB248B0A77AECEC196ACCC52973", 16
+from .attestation import make_attestation, make_enterprise_attestation
+from .common import StateError
+from .keys import (
+    CRED_VERSION,
+    ML_DSA_ALGS,
+    RSA_ALGS,
+    SEALED_CRED_VERSION,
+    CredentialAttributes,
+    CredentialKey,
+    CredentialKeys,
+    attributes_byte,
+    from_attributes,
+    is_derived_id,
 )
-_P521_ORDER = int(
-    "01FF" + "FFFFFFFF" * 7 + "FFFFFFFA51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409", 16
-)
-# the group orders of P-384 and P-521 (SEC 2 §2.5.1, §2.6.1); tests/virtual check them against cryptography
-AAGUID_OID = ObjectIdentifier("1.3.6.1.4.1.45724.1.1.4")
+
+__all__ = ["AuthenticatorState", "ResidentCredential"]
+
 EMPTY_LARGE_BLOB_ARRAY = bytes.fromhex("80") + hashlib.sha256(bytes.fromhex("80")).digest()[:16]
-# ES256, EdDSA, RS256, ES384, ES512, PS256, ML-DSA-44, ML-DSA-65, ML-DSA-87
-SUPPORTED_ALGORITHMS = (-7, -8, -257, -35, -36, -37, -48, -49, -50)
 KEY_CACHE_SIZE = 256
-# ES256 signs SHA-256(message) given as a digest: the same signature, but hashlib's hash of the short
-# authenticatorData || clientDataHash costs less than OpenSSL's digest context set up in the sign call
-_ECDSA_PREHASHED = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
-_P256 = ec.SECP256R1()
-# the other ECDSA algorithms: curve, signature algorithm, scalar size and the order scalars are reduced into
-_EC_ALGS: dict[int, tuple[ec.EllipticCurve, ec.ECDSA, int, int]] = {
-    -35: (ec.SECP384R1(), ec.ECDSA(hashes.SHA384()), 48, _P384_ORDER),
-    -36: (ec.SECP521R1(), ec.ECDSA(hashes.SHA512()), 66, _P521_ORDER),
-}
-# PS256 signs with the longest salt the key allows, which python-fido2's and py_webauthn's verifiers require
-_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.MAX_LENGTH)
-_COSE_TYPES: dict[int, type[CoseKey]] = {
-    -7: ES256, -8: EdDSA, -257: RS256, -35: ES384, -36: ES512, -37: PS256, -48: MLDSA44, -49: MLDSA65, -50: MLDSA87,
-}  # fmt: skip
-_ML_DSA_KEYS: dict[int, type[mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey]] = {
-    -48: mldsa.MLDSA44PrivateKey, -49: mldsa.MLDSA65PrivateKey, -50: mldsa.MLDSA87PrivateKey,
-}  # fmt: skip
-PrivateKey = (
-    ec.EllipticCurvePrivateKey
-    | ed25519.Ed25519PrivateKey
-    | rsa.RSAPrivateKey
-    | mldsa.MLDSA44PrivateKey
-    | mldsa.MLDSA65PrivateKey
-    | mldsa.MLDSA87PrivateKey
-)
-_sha256 = hashlib.sha256
-
-
-def _attributes(alg: int, cred_protect: int, hmac_secret: bool, resident: bool, third_party_payment: bool) -> int:
-    """The attributes byte of a credential ID (module docstring)."""
-    if (alg not in _CRED_ALGS and alg not in _ML_DSA_ALGS) or cred_protect not in (1, 2, 3):
-        raise ValueError("a credential of an unknown algorithm or credProtect level")
-    index = _ML_DSA_INDEX if alg in _ML_DSA_ALGS else _CRED_ALGS.index(alg)
-    return (
-        index & 3 | (index & 4) << 5 | cred_protect << 2 | hmac_secret << 4 | resident << 5 | third_party_payment << 6
-    )
-
-
-def _is_derived_id(credential_id: bytes) -> bool:
-    """A version 2 credential ID (its key derived from it), as opposed to a version 1 sealed one."""
-    return len(credential_id) == CRED_ID_LENGTH and credential_id[0] == CRED_VERSION
-
-
-def _from_attributes(value: int, nonce_first: int) -> tuple[int, int, bool, bool, bool] | None:
-    """(alg, credProtect, hmac-secret, discoverable, thirdPartyPayment) of an attributes byte (and the first byte of
-    the nonce, which names the ML-DSA parameter set), None for one never made."""
-    index = value & 3 | (value & 0x80) >> 5
-    if index == _ML_DSA_INDEX:
-        alg = _ML_DSA_ALGS[nonce_first] if nonce_first < len(_ML_DSA_ALGS) else None
-    else:
-        alg = _CRED_ALGS[index]
-    if alg is None or not value & 0x0C:
-        return None
-    return alg, value >> 2 & 3, bool(value & 0x10), bool(value & 0x20), bool(value & 0x40)
-
-
-class _CredentialKeys:
-    """What credential IDs are made and checked with, derived once per master key (module docstring)."""
-
-    __slots__ = ("_mac", "_seed", "cipher", "master_key")
-
-    def __init__(self, master_key: bytes) -> None:
-        self.master_key = master_key
-        self._mac = hmac.new(master_key, b"aioctap credential ID tag", hashlib.sha256).digest()
-        self._seed = hmac.new(master_key, b"aioctap credential private key", hashlib.sha256).digest()
-        self.cipher = AESGCM(master_key)  # version 1 IDs
-
-    def tag(self, header: bytes, rp_id_hash: bytes) -> bytes:
-        return hmac.digest(self._mac, header + rp_id_hash, "sha256")[:16]
-
-    def private(self, alg: int, header: bytes, rp_id_hash: bytes) -> bytes:
-        """The Ed25519 or ML-DSA seed, or the P-256 / P-384 scalar (64 bytes reduced: no bias worth the name), or
-        the P-521 one (128 bytes reduced)."""
-        if alg == -8 or alg in _ML_DSA_ALGS:
-            return hmac.digest(self._seed, header + rp_id_hash, "sha256")
-        wide = hmac.digest(self._seed, header + rp_id_hash, "sha512")
-        if alg == -7:
-            return (int.from_bytes(wide, "big") % (_P256_ORDER - 1) + 1).to_bytes(32, "big")
-        _, _, size, order = _EC_ALGS[alg]
-        if alg == -36:
-            wide += hmac.digest(self._seed, header + rp_id_hash + b"\x01", "sha512")
-        return (int.from_bytes(wide, "big") % (order - 1) + 1).to_bytes(size, "big")
-
-
-class StateError(Exception):
-    """The state file cannot be read (wrong wrapping key, corrupt, not a state file)."""
-
-
-@dataclass
-class CredentialKey:
-    """What a credential ID seals: the private key and the attributes needed at assertion time.
-
-    ``private`` is the EC scalar (P-256: 32 bytes, P-384: 48, P-521: 66) or the Ed25519 or ML-DSA seed (32
-    bytes), or for RS256 and PS256 the PKCS#8 DER of the RSA key (kept in the state under the credential ID's nonce).
-    """
-
-    alg: int
-    private: bytes
-    cred_protect: int = 1
-    hmac_secret: bool = False
-    resident: bool = False
-    third_party_payment: bool = False  # CTAP 2.2 thirdPartyPayment: enabled for third-party payments
-    _key: Any = field(default=None, repr=False, compare=False)
-    _public: CoseKey | None = field(default=None, repr=False, compare=False)
-    _public_cbor: bytes | None = field(default=None, repr=False, compare=False)
-
-    def private_key(self) -> PrivateKey:
-        """The private key as a ``cryptography`` object (built from ``private`` once, then cached)."""
-        if self._key is not None:
-            return self._key  # type: ignore[no-any-return]
-        key: PrivateKey
-        if self.alg == -8:
-            key = ed25519.Ed25519PrivateKey.from_private_bytes(self.private)
-        elif self.alg in _ML_DSA_KEYS:
-            key = _ML_DSA_KEYS[self.alg].from_seed_bytes(self.private)
-        elif self.alg in _RSA_ALGS:
-            loaded = serialization.load_der_private_key(self.private, None)
-            if not isinstance(loaded, rsa.RSAPrivateKey):
-                raise StateError("RSA credential key is not an RSA key")
-            key = loaded
-        else:
-            curve = _EC_ALGS[self.alg][0] if self.alg != -7 else _P256
-            key = ec.derive_private_key(int.from_bytes(self.private, "big"), curve)
-        self._key = key
-        return key
-
-    def public_key(self) -> CoseKey:
-        """The public key as a COSE_Key (of the type ``alg`` names) for the attested credential data.
-
-        Computed once and shared: copy it before changing it.
-        """
-        if self._public is None:
-            self._public = _COSE_TYPES[self.alg].from_cryptography_key(self.private_key().public_key())
-        return self._public
-
-    def public_key_cbor(self) -> bytes:
-        """The COSE_Key of :meth:`public_key` as canonical CBOR (computed once)."""
-        if self._public_cbor is None:
-            self._public_cbor = encoding.cose_key(self.public_key())
-        return self._public_cbor
-
-    def sign(self, message: bytes) -> bytes:
-        """Sign ``message`` with ``alg``: ECDSA (DER) P-256/SHA-256, P-384/SHA-384 or P-521/SHA-512, Ed25519,
-        RSASSA-PKCS1-v1_5/SHA-256, RSASSA-PSS/SHA-256 or ML-DSA (an empty context)."""
-        key = self._key if self._key is not None else self.private_key()
-        alg = self.alg  # the key's type follows alg (private_key): no isinstance checks on the hot path
-        if alg == -7:
-            return cast(ec.EllipticCurvePrivateKey, key).sign(_sha256(message).digest(), _ECDSA_PREHASHED)
-        if alg == -8:
-            return cast(ed25519.Ed25519PrivateKey, key).sign(message)
-        if alg == -257:
-            return cast(rsa.RSAPrivateKey, key).sign(message, padding.PKCS1v15(), hashes.SHA256())
-        if alg == -37:
-            return cast(rsa.RSAPrivateKey, key).sign(message, _PSS, hashes.SHA256())
-        if alg in _ML_DSA_KEYS:
-            return cast(mldsa.MLDSA44PrivateKey, key).sign(message)
-        return cast(ec.EllipticCurvePrivateKey, key).sign(message, _EC_ALGS[alg][1])
-
-    @classmethod
-    def derived(cls, alg: int, private: bytes, **attrs: Any) -> CredentialKey:
-        """A new EC (``private``: the scalar), EdDSA or ML-DSA (the seed) credential's key, its ES256 public key
-        computed."""
-        key: PrivateKey
-        public: CoseKey | None = None
-        if alg == -8:
-            key = ed25519.Ed25519PrivateKey.from_private_bytes(private)
-        elif alg in _ML_DSA_KEYS:
-            key = _ML_DSA_KEYS[alg].from_seed_bytes(private)
-        elif alg == -7:
-            key = ec.derive_private_key(int.from_bytes(private, "big"), _P256)
-            point = key.public_key().public_numbers()
-            public = ES256({1: 2, 3: -7, -1: 1, -2: point.x.to_bytes(32, "big"), -3: point.y.to_bytes(32, "big")})
-        else:
-            key = ec.derive_private_key(int.from_bytes(private, "big"), _EC_ALGS[alg][0])
-        return cls(alg, private, _key=key, _public=public, **attrs)
-
-    @classmethod
-    def generate(cls, alg: int, **attrs: Any) -> CredentialKey:
-        """A new key for COSE algorithm ``alg`` (-7 ES256, -8 EdDSA, -257 RS256, -37 PS256); ``attrs`` set the
-        other fields."""
-        key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
-        public: CoseKey | None = None
-        if alg == -8:
-            key = ed25519.Ed25519PrivateKey.generate()
-            private = key.private_bytes_raw()
-        elif alg in _RSA_ALGS:
-            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            private = key.private_bytes(
-                serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-            )
-        else:
-            key = ec.generate_private_key(_P256)
-            # one conversion gives both the scalar and the public point (each costs as much as the other)
-            numbers = key.private_numbers()
-            private = numbers.private_value.to_bytes(32, "big")
-            point = numbers.public_numbers
-            public = ES256({1: 2, 3: -7, -1: 1, -2: point.x.to_bytes(32, "big"), -3: point.y.to_bytes(32, "big")})
-        return cls(alg, private, _key=key, _public=public, **attrs)
-
-    def __repr__(self) -> str:
-        return f"CredentialKey(alg={self.alg}, cred_protect={self.cred_protect}, resident={self.resident})"
 
 
 @dataclass
@@ -285,13 +43,13 @@ class ResidentCredential:
 
     credential_id: bytes
     rp_id: str
-    rp: dict[str, Any]
-    user: dict[str, Any]
+    rp: dict[str, object]
+    user: dict[str, object]
     created: int
     cred_protect: int = 1
     cred_blob: bytes | None = None
     large_blob_key: bytes | None = None
-    public_key: dict[int, Any] = field(default_factory=dict)
+    public_key: dict[int, object] = field(default_factory=dict)
 
     @property
     def rp_id_hash(self) -> bytes:
@@ -301,7 +59,7 @@ class ResidentCredential:
     def __repr__(self) -> str:
         return f"ResidentCredential(rp_id={self.rp_id!r}, created={self.created}, cred_protect={self.cred_protect})"
 
-    def to_cbor(self) -> dict[int, Any]:
+    def to_cbor(self) -> dict[int, object]:
         """The integer-keyed map the state file stores this credential as."""
         return {
             1: self.credential_id,
@@ -316,82 +74,10 @@ class ResidentCredential:
         }
 
     @classmethod
-    def from_cbor(cls, d: dict[int, Any]) -> ResidentCredential:
+    def from_cbor(cls, stored: Mapping[int, object]) -> ResidentCredential:
         """The credential :meth:`to_cbor` stored (no validation: :meth:`AuthenticatorState.from_bytes` does it)."""
+        d: Any = stored  # the authenticated state file, as to_cbor wrote it
         return cls(d[1], d[2], d[3], d[4], d[5], d[6], d.get(7), d.get(8), d.get(9) or {})
-
-
-def _make_chain(
-    aaguid: bytes, root_cn: str, leaf_cn: str, serial_number: str | None = None
-) -> tuple[bytes, bytes, bytes]:
-    """Generate (private key PKCS8, certificate DER, root certificate DER) of an attestation meeting WebAuthn
-    §8.2.1 (packed attestation statement certificate requirements).
-
-    The root's key signs the certificate and is then thrown away: nothing more is issued under that root.
-    ``serial_number``: a subject serialNumber that makes the certificate name one authenticator.
-    """
-    now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
-    root_key = ec.generate_private_key(ec.SECP256R1())
-    root_name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "aioctap"),
-            x509.NameAttribute(NameOID.COMMON_NAME, root_cn),
-        ]
-    )
-    root = (
-        x509.CertificateBuilder()
-        .subject_name(root_name)
-        .issuer_name(root_name)
-        .public_key(root_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=365 * 20))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .sign(root_key, hashes.SHA256())
-    )
-    subject = [
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "aioctap"),
-        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Authenticator Attestation"),
-        x509.NameAttribute(NameOID.COMMON_NAME, leaf_cn),
-    ]
-    if serial_number is not None:
-        subject.append(x509.NameAttribute(NameOID.SERIAL_NUMBER, serial_number))
-    att_key = ec.generate_private_key(ec.SECP256R1())
-    att = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name(subject))
-        .issuer_name(root_name)
-        .public_key(att_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=365 * 10))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.UnrecognizedExtension(AAGUID_OID, b"\x04\x10" + aaguid), critical=False)
-        .sign(root_key, hashes.SHA256())
-    )
-    pkcs8 = att_key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    return pkcs8, att.public_bytes(serialization.Encoding.DER), root.public_bytes(serialization.Encoding.DER)
-
-
-def _make_attestation(aaguid: bytes) -> tuple[bytes, bytes, bytes]:
-    """The batch attestation: (private key PKCS8, certificate DER, root certificate DER)."""
-    return _make_chain(aaguid, "aioctap Virtual Authenticator Root CA", "aioctap Virtual Authenticator")
-
-
-def _make_enterprise_attestation(aaguid: bytes) -> tuple[bytes, bytes, bytes]:
-    """The enterprise attestation (CTAP 2.1 §7.1): a chain of its own, under an enterprise root distinct from the
-    batch root, whose certificate names this one authenticator (a random serialNumber, its own key)."""
-    return _make_chain(
-        aaguid,
-        "aioctap Virtual Authenticator Enterprise Root CA",
-        "aioctap Virtual Authenticator (enterprise)",
-        serial_number=os.urandom(16).hex(),
-    )
 
 
 @dataclass
@@ -430,13 +116,13 @@ class AuthenticatorState:
     _key_cache: OrderedDict[tuple[bytes, bytes], CredentialKey] = field(
         default_factory=OrderedDict, repr=False, compare=False
     )
-    _sealer: _CredentialKeys | None = field(default=None, repr=False, compare=False)
+    _sealer: CredentialKeys | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def new(cls) -> AuthenticatorState:
         """A new authenticator: random AAGUID and master key, a fresh attestation key, certificate and root."""
         aaguid = uuid.uuid4().bytes
-        key, cert, root = _make_attestation(aaguid)
+        key, cert, root = make_attestation(aaguid)
         state = cls(aaguid, os.urandom(32), key, cert, root)
         state.add_enterprise_attestation()
         return state
@@ -446,7 +132,7 @@ class AuthenticatorState:
         earlier version); True when it made them (the state must be saved)."""
         if self.enterprise_key is not None and self.enterprise_cert is not None and self.enterprise_root is not None:
             return False
-        self.enterprise_key, self.enterprise_cert, self.enterprise_root = _make_enterprise_attestation(self.aaguid)
+        self.enterprise_key, self.enterprise_cert, self.enterprise_root = make_enterprise_attestation(self.aaguid)
         return True
 
     def __repr__(self) -> str:
@@ -467,12 +153,12 @@ class AuthenticatorState:
 
     # -- credential IDs --------------------------------------------------------------------------
 
-    def _credential_keys(self) -> _CredentialKeys:
+    def _credential_keys(self) -> CredentialKeys:
         """The keys derived from the current master key (once per master key, not per credential)."""
         keys = self._sealer
         if keys is None or keys.master_key is not self.master_key:
             self._key_cache.clear()  # keys opened under another master key (one assigned directly, say)
-            keys = self._sealer = _CredentialKeys(self.master_key)
+            keys = self._sealer = CredentialKeys(self.master_key)
         return keys
 
     def new_credential(
@@ -490,18 +176,18 @@ class AuthenticatorState:
         The key of an EC or EdDSA credential is derived from its ID; an RSA (RS256, PS256) key is generated and
         kept in the state under the ID's nonce.
         """
-        attributes = _attributes(alg, cred_protect, hmac_secret, resident, third_party_payment)
-        if alg in _ML_DSA_ALGS:  # the nonce's first byte names the parameter set (module docstring)
-            header = bytes([CRED_VERSION, attributes, _ML_DSA_ALGS.index(alg)]) + os.urandom(15)
+        attributes = attributes_byte(alg, cred_protect, hmac_secret, resident, third_party_payment)
+        if alg in ML_DSA_ALGS:  # the nonce's first byte names the parameter set (module docstring)
+            header = bytes([CRED_VERSION, attributes, ML_DSA_ALGS.index(alg)]) + os.urandom(15)
         else:
             header = bytes([CRED_VERSION, attributes]) + os.urandom(16)
         keys = self._credential_keys()
         credential_id = header + keys.tag(header, rp_id_hash)
-        attrs = {
+        attrs: CredentialAttributes = {
             "cred_protect": cred_protect, "hmac_secret": hmac_secret, "resident": resident,
             "third_party_payment": third_party_payment,
         }  # fmt: skip
-        if alg in _RSA_ALGS:
+        if alg in RSA_ALGS:
             key = CredentialKey.generate(alg, **attrs)
             self.rsa_keys[header[2:]] = key.private
         else:
@@ -543,14 +229,14 @@ class AuthenticatorState:
 
     def _unseal(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
         """Open a credential ID of either version; None for anything that is not one of ours."""
-        if _is_derived_id(credential_id):
-            attributes = _from_attributes(credential_id[1], credential_id[2])
+        if is_derived_id(credential_id):
+            attributes = from_attributes(credential_id[1], credential_id[2])
             keys = self._credential_keys()
             header = credential_id[:18]
             if attributes is None or not hmac.compare_digest(keys.tag(header, rp_id_hash), credential_id[18:]):
                 return None
             alg, cred_protect, hmac_secret, resident, payment = attributes
-            if alg in _RSA_ALGS:
+            if alg in RSA_ALGS:
                 private = self.rsa_keys.get(header[2:])
                 if private is None:
                     return None
@@ -584,9 +270,9 @@ class AuthenticatorState:
         self.credentials.remove(credential)
         self._key_cache.clear()
         cid = credential.credential_id
-        if _is_derived_id(cid):
-            attributes = _from_attributes(cid[1], cid[2])
-            if attributes is not None and attributes[0] in _RSA_ALGS:
+        if is_derived_id(cid):
+            attributes = from_attributes(cid[1], cid[2])
+            if attributes is not None and attributes[0] in RSA_ALGS:
                 self.rsa_keys.pop(cid[2:18], None)
             return
         d = self._open_sealed(cid, credential.rp_id_hash)
@@ -597,7 +283,7 @@ class AuthenticatorState:
     def third_party_payment(credential_id: bytes) -> bool:
         """Whether a credential ID made here is enabled for third-party payments (attributes bit 6; a version 1
         ID never is)."""
-        return _is_derived_id(credential_id) and bool(credential_id[1] & 0x40)
+        return is_derived_id(credential_id) and bool(credential_id[1] & 0x40)
 
     def find_resident(self, credential_id: bytes) -> ResidentCredential | None:
         """The discoverable credential with this ID, or None."""
@@ -684,77 +370,3 @@ def _optional_bytes(value: Any) -> bytes | None:
     if value is not None and not isinstance(value, bytes):
         raise TypeError("expected a byte string")
     return value
-
-
-def _wrapping_key(path: Path) -> bytes:
-    env = os.environ.get("AIOCTAP_VIRTUAL_KEY")
-    if env:
-        try:
-            key = bytes.fromhex(env)
-        except ValueError:
-            key = b""
-        if len(key) != 32:
-            raise StateError("AIOCTAP_VIRTUAL_KEY must be 64 hexadecimal digits (a 256-bit key)")
-        return key
-    key_path = path.with_name(path.name + ".key")
-    if key_path.exists():
-        key = key_path.read_bytes()
-        if len(key) != 32:
-            raise StateError(f"key file {key_path} must hold exactly 32 bytes")
-        return key
-    key = os.urandom(32)
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-        f.flush()
-        os.fsync(f.fileno())
-    return key
-
-
-def load_state(path: str | os.PathLike[str]) -> AuthenticatorState:
-    """Load the state from ``path``, or create (and save) a new one if the file does not exist."""
-    p = Path(path)
-    if not p.exists():
-        state = AuthenticatorState.new()
-        save_state(state, p)
-        return state
-    blob = p.read_bytes()
-    if not blob.startswith(STATE_MAGIC) or len(blob) < len(STATE_MAGIC) + 12 + 16:
-        raise StateError(f"{p} is not an aioctap authenticator state file")
-    nonce = blob[len(STATE_MAGIC) : len(STATE_MAGIC) + 12]
-    wrapping_key = _wrapping_key(p)
-    try:
-        plain = AESGCM(wrapping_key).decrypt(nonce, blob[len(STATE_MAGIC) + 12 :], STATE_MAGIC)
-    except Exception:
-        raise StateError(f"cannot decrypt {p}: wrong wrapping key or corrupted file") from None
-    state = AuthenticatorState.from_bytes(plain)
-    if state.add_enterprise_attestation():  # a state from before enterprise attestation: complete it, atomically
-        save_state(state, p)
-    return state
-
-
-def save_state(state: AuthenticatorState, path: str | os.PathLike[str], data: bytes | None = None) -> None:
-    """Encrypt and write atomically (temporary file, fsync, rename, fsync the directory).
-
-    ``data``: ``state.to_bytes()`` when the caller has it already (it is not encoded twice then).
-    """
-    p = Path(path)
-    if data is None:
-        data = state.to_bytes()
-    nonce = os.urandom(12)
-    blob = STATE_MAGIC + nonce + AESGCM(_wrapping_key(p)).encrypt(nonce, data, STATE_MAGIC)
-    fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=".tmp", dir=p.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(p.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

@@ -29,7 +29,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from aioctap.interop import fido2_udp_device
-from aioctap.virtual.state import load_state
+from aioctap.virtual.storage import load_state
 
 POWER_CYCLE_LINE = "power cycle (SIGUSR1)"
 

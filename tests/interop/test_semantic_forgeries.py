@@ -22,8 +22,8 @@ from fido2.client import DefaultClientDataCollector, Fido2Client
 
 from aioctap import cbor
 from aioctap.server import verify_authentication
-from aioctap.virtual.credentials import load_attestation_key
-from aioctap.virtual.state import load_state
+from aioctap.virtual.attestation import load_attestation_key
+from aioctap.virtual.storage import load_state
 from aioctap.webauthn import websafe_decode, websafe_encode
 
 ORIGIN = "https://example.com"

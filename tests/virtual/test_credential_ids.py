@@ -1,4 +1,4 @@
-"""Credential IDs (aioctap/virtual/state.py's docstring): version 2 IDs name a key derived from the master
+"""Credential IDs (aioctap/virtual/keys.py's docstring): version 2 IDs name a key derived from the master
 key, bound to the RP ID hash by a tag; version 1 IDs (the key sealed with AES-GCM) still open."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from aioctap import cbor
 from aioctap.hid.protocol import CTAPHID
 from aioctap.virtual import VirtualAuthenticator
-from aioctap.virtual.state import CRED_ID_LENGTH, CRED_VERSION, CredentialKey, _CredentialKeys
+from aioctap.virtual.keys import CRED_ID_LENGTH, CRED_VERSION, CredentialKey, CredentialKeys
 
 from .test_caches import CDH, ERR, _assert, _call, _make, _no_status
 
@@ -73,7 +73,7 @@ async def test_every_changed_byte_and_another_rp_fail(alg: int) -> None:
 
 async def test_an_attributes_byte_never_made_fails_even_with_a_valid_tag() -> None:
     auth = VirtualAuthenticator(attestation="none")
-    keys = _CredentialKeys(auth.state.master_key)
+    keys = CredentialKeys(auth.state.master_key)
     made = 0
     for attributes in range(256):
         header = bytes([CRED_VERSION, attributes, 0xFF]) + os.urandom(15)  # 0xFF: no ML-DSA parameter set

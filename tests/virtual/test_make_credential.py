@@ -127,7 +127,7 @@ async def test_more_algorithms_survive_a_restart_and_python_fido2_verifies_them(
 
 def test_curve_orders_are_the_curves() -> None:
     """The P-384 and P-521 group orders the scalars are reduced into: n - 1 is a private key, n is not."""
-    from aioctap.virtual.state import _P384_ORDER, _P521_ORDER
+    from aioctap.virtual.keys import _P384_ORDER, _P521_ORDER
 
     for order, curve in ((_P384_ORDER, ec.SECP384R1()), (_P521_ORDER, ec.SECP521R1())):
         ec.derive_private_key(order - 1, curve)

@@ -14,7 +14,7 @@ import aioctap
 from aioctap import cbor
 from aioctap.ctap2 import ClientPin, Ctap2
 from aioctap.virtual import StateError, VirtualAuthenticator
-from aioctap.virtual.state import load_state, save_state
+from aioctap.virtual.storage import load_state, save_state
 
 CDH = hashlib.sha256(b"client data").digest()
 PIN = "4321abcd"
