@@ -12,15 +12,16 @@ from __future__ import annotations
 import hmac
 import json
 import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TypedDict, Unpack
 
 import anyio.to_thread
 
 from ..stores.base import ConflictError, Store
 from .context import OTPContext
-from .core import HOTP, TOTP, BaseOTP, HotpMatch, TotpMatch
+from .core import HOTP, TOTP, BaseOTP, HotpMatch, OtpDict, TotpMatch
 from .errors import (
     InvalidTokenError,
     KeyFormatError,
@@ -34,6 +35,16 @@ from .pyotp import OTP as PyotpOTP
 __all__ = ["OtpVerifier"]
 
 NAMESPACE = "otp"
+
+
+class EnrollSettings(TypedDict, total=False):
+    """:meth:`OtpVerifier.enroll`'s settings of a new TOTP (as :class:`~aioctap.otp.TOTP` takes them)."""
+
+    digits: int | None
+    alg: str | None
+    period: int | None
+    t0: int
+    size: int | None
 
 
 def _is_code(otp: HOTP, token: str | int, counter: int) -> bool:
@@ -74,7 +85,7 @@ class _State:
         except ValueError:
             raise KeyFormatError("stored OTP record is corrupt: bad header") from None
 
-    def otp_dict(self) -> dict[str, Any]:
+    def otp_dict(self) -> dict[str, object]:
         try:
             d = json.loads(self.otp_blob)
         except (ValueError, RecursionError):
@@ -84,7 +95,7 @@ class _State:
         return d
 
 
-def _blob(otp_dict: dict[str, Any]) -> bytes:
+def _blob(otp_dict: OtpDict) -> bytes:
     return json.dumps(otp_dict, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -105,7 +116,7 @@ class OtpVerifier:
         window: int = 30,
         max_failures: int = 3,
         max_delay: float = 300.0,
-        clock: Any = None,
+        clock: Callable[[], float] | None = None,
         cache_size: int = 10_000,
     ) -> None:
         self.store = store
@@ -131,7 +142,7 @@ class OtpVerifier:
         label: str | None = None,
         replace: bool = False,
         otp: BaseOTP | PyotpOTP | None = None,
-        **kwds: Any,
+        **kwds: Unpack[EnrollSettings],
     ) -> str:
         """Create a TOTP for ``account`` (a given base32 ``key`` is used as is) and return its otpauth URI.
 
@@ -152,7 +163,9 @@ class OtpVerifier:
             totp = otp.to_aioctap() if isinstance(otp, PyotpOTP) else otp
             if issuer is not None or label is not None or totp.label is None:
                 fields = totp.to_dict(encrypt=False)  # a copy with the label and issuer given here
-                fields.update(label=label or totp.label or account, issuer=issuer or totp.issuer)
+                fields["label"] = label or totp.label or account
+                if issuer or totp.issuer:
+                    fields["issuer"] = issuer or totp.issuer or ""
                 totp = type(totp).from_dict(fields)
         else:
             totp = TOTP(key, new=key is None, issuer=issuer, label=label or account, **kwds)
