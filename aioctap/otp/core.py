@@ -532,12 +532,17 @@ class TOTP(BaseOTP):
         if type(window) is not int or window < 0:
             raise ValueError("window must be a non-negative integer")
         t = self.now() if time is None else _normalize_time(time)
-        client_time = t + int(skew)
         last = -1 if last_counter is None else last_counter
-        period, t0 = self.period, self.t0
-        start = max((client_time - window - t0) // period, last, 0)
-        end = min((client_time + window - t0) // period + 1, COUNTER_LIMIT)
-        expected = (client_time - t0) // period
+        period, client_time = self.period, t + int(skew) - self.t0
+        expected = client_time // period
+        start = (client_time - window) // period
+        if start < last:
+            start = last if last > 0 else 0
+        elif start < 0:
+            start = 0
+        end = (client_time + window) // period + 1
+        if end > COUNTER_LIMIT:
+            end = COUNTER_LIMIT
         codes, compare = self._generator(), hmac.compare_digest
         # the expected step first, then the others in order. Each comparison is constant-time; where the
         # search stops tells only which step the caller's own token came from, nothing about the key.

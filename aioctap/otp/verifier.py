@@ -127,8 +127,8 @@ class OtpVerifier:
         self._clock = clock or _time.time
         self.cache_size = max(1, cache_size)
         self._cache: dict[str, tuple[bytes, BaseOTP]] = {}  # account -> (serialized OTP, decrypted OTP)
-        # account -> (value written, its version, its state, the OTP): what this verifier last wrote
-        self._states: dict[str, tuple[bytes, int, _State, BaseOTP]] = {}
+        # account -> (version written, its state, the OTP): what this verifier last wrote
+        self._states: dict[str, tuple[int, _State, BaseOTP]] = {}
 
     def __repr__(self) -> str:
         return f"OtpVerifier(store={self.store!r})"
@@ -221,7 +221,7 @@ class OtpVerifier:
         while True:
             written = states.get(account) if trust_memory else None
             if written is not None:
-                _, version, state, otp = written
+                version, state, otp = written
             else:
                 record = await store.get(NAMESPACE, account)
                 if record is None:
@@ -241,9 +241,8 @@ class OtpVerifier:
                     raise ThrottledError(state.throttled_until - wall)
             match: TotpMatch | HotpMatch
             try:
-                if type(otp) is TOTP or isinstance(otp, TOTP):
-                    drift = state.drift
-                    match = otp.match(token, now, self.window, round(drift) if drift else 0, state.last_counter)
+                if isinstance(otp, TOTP):
+                    match = otp.match(token, now, self.window, round(state.drift), state.last_counter)
                 else:
                     assert isinstance(otp, HOTP)
                     try:
@@ -271,9 +270,9 @@ class OtpVerifier:
                 state.otp_blob = recrypted
             state.failures = 0
             state.throttled_until = 0.0
-            if type(match) is TotpMatch:
+            if isinstance(match, TotpMatch):
                 period = match.totp.period
-                skipped = match.counter - (match.time - match.totp.t0) // period
+                skipped = match.counter - (match.time - match.totp.t0) // period  # match.skipped, without 3 calls
                 state.drift = 0.7 * state.drift + 0.3 * skipped * period
             value = state.dumps()
             try:
@@ -283,7 +282,7 @@ class OtpVerifier:
                 continue  # someone else changed the account first: re-read (a replay now fails as used)
             if len(states) >= self.cache_size:
                 states.pop(next(iter(states)))
-            states[account] = (value, new_version, state, otp)
+            states[account] = (new_version, state, otp)
             if recrypted is not None:
                 otp.changed = False
                 cache[account] = (recrypted, otp)
