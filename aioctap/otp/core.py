@@ -111,7 +111,6 @@ class BaseOTP:
         issuer = self.issuer_default if issuer is None else issuer
         #: True when the stored form should be written again (e.g. its key needs re-encryption)
         self.changed = changed
-        self._codes: tuple[bytes, str, HotpGenerator] | None = None  # the key and alg it was made for
         if not isinstance(alg, str) or alg.lower() not in ALGORITHMS:
             raise KeyFormatError(f"unsupported algorithm {alg!r}: use sha1, sha256 or sha512")
         self.alg = alg.lower()
@@ -186,12 +185,19 @@ class BaseOTP:
         digits = self_or_cls.digits if isinstance(self_or_cls, BaseOTP) else self_or_cls.digits_default
         return normalize_token(token, digits)
 
+    _codes: HotpGenerator | None = None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "key" or name == "alg" or name == "digits":  # they decide the codes: a new generator
+            object.__setattr__(self, "_codes", None)
+        object.__setattr__(self, name, value)
+
     def _generator(self) -> HotpGenerator:
-        """This key's :class:`~aioctap.otp.rfc4226.HotpGenerator` (made again when key, alg or digits changed)."""
+        """This key's :class:`~aioctap.otp.rfc4226.HotpGenerator`, made on first use."""
         codes = self._codes
-        if codes is None or codes[0] is not self.key or codes[1] is not self.alg or codes[2].digits != self.digits:
-            codes = self._codes = (self.key, self.alg, HotpGenerator(self.key, self.alg, self.digits))
-        return codes[2]
+        if codes is None:
+            codes = self._codes = HotpGenerator(self.key, self.alg, self.digits)
+        return codes
 
     def _generate(self, counter: int) -> str:
         if not 0 <= counter < COUNTER_LIMIT:
@@ -543,7 +549,7 @@ class TOTP(BaseOTP):
         end = (client_time + window) // period + 1
         if end > COUNTER_LIMIT:
             end = COUNTER_LIMIT
-        codes, compare = self._generator(), hmac.compare_digest
+        codes, compare = self._codes or self._generator(), hmac.compare_digest
         # the expected step first, then the others in order. Each comparison is constant-time; where the
         # search stops tells only which step the caller's own token came from, nothing about the key.
         if start <= expected < end and compare(token, codes(expected)):

@@ -61,7 +61,7 @@ class _State:
 
     The mutable numbers come first on one line, so that the hot path parses a few numbers and
     never the JSON: the serialized OTP (:meth:`BaseOTP.to_json`, its key possibly encrypted) is
-    kept as bytes and doubles as the key-cache tag.
+    kept as bytes and doubles as the key-cache tag. ``version`` is the store's version of the record, not in it.
     """
 
     otp_blob: bytes
@@ -69,6 +69,7 @@ class _State:
     failures: int = 0
     throttled_until: float = 0.0
     drift: float = 0.0
+    version: int = 0
 
     def dumps(self) -> bytes:
         head = b"otp1 %d %d %r %r\n" % (self.last_counter, self.failures, self.throttled_until, self.drift)
@@ -127,8 +128,8 @@ class OtpVerifier:
         self._clock = clock or _time.time
         self.cache_size = max(1, cache_size)
         self._cache: dict[str, tuple[bytes, BaseOTP]] = {}  # account -> (serialized OTP, decrypted OTP)
-        # account -> (version written, its state, the OTP): what this verifier last wrote
-        self._states: dict[str, tuple[int, _State, BaseOTP]] = {}
+        # account -> (its state as this verifier last wrote it, the OTP)
+        self._states: dict[str, tuple[_State, BaseOTP]] = {}
 
     def __repr__(self) -> str:
         return f"OtpVerifier(store={self.store!r})"
@@ -202,7 +203,7 @@ class OtpVerifier:
     async def verify(self, account: str, token: str | int, *, time: float | None = None) -> TotpMatch | HotpMatch:
         """Check ``token`` for ``account`` and mark its counter used; raises a TokenError subclass otherwise.
 
-        The record as this verifier last wrote it (value, version, parsed state) is remembered, so
+        The record as this verifier last wrote it (parsed, with its version) is remembered, so
         a success costs one compare-and-set and no read when nobody else wrote in between; if
         someone did, the compare-and-set fails and the token is judged again on a fresh read.
         Refusals are only ever decided on a fresh read. Awaited.
@@ -221,12 +222,13 @@ class OtpVerifier:
         while True:
             written = states.get(account) if trust_memory else None
             if written is not None:
-                version, state, otp = written
+                state, otp = written
             else:
                 record = await store.get(NAMESPACE, account)
                 if record is None:
                     raise UnknownAccountError()
-                state, version = _State.loads(record.value), record.version
+                state = _State.loads(record.value)
+                state.version = record.version
                 cached = cache.get(account)
                 if cached is not None and cached[0] == state.otp_blob:
                     otp = cached[1]
@@ -242,7 +244,8 @@ class OtpVerifier:
             match: TotpMatch | HotpMatch
             try:
                 if isinstance(otp, TOTP):
-                    match = otp.match(token, now, self.window, round(state.drift), state.last_counter)
+                    drift = state.drift
+                    match = otp.match(token, now, self.window, round(drift) if drift else 0, state.last_counter)
                 else:
                     assert isinstance(otp, HOTP)
                     try:
@@ -258,37 +261,41 @@ class OtpVerifier:
                     continue
                 if isinstance(e, UsedTokenError):
                     raise  # a replay of the last accepted code: refused, but not a guessing attempt
-                if await self._record_failure(account, version, state):
+                if await self._record_failure(account, state):
                     raise
                 continue  # the record changed under us: judge again with the new state
-            states.pop(account, None)  # about to change the state object: it no longer matches any stored bytes
-            state.last_counter = match.counter
             recrypted = None
             if otp.changed and self.context is not None and self.context.can_encrypt:
                 # stored under an old tag or cost, or in clear: write it back encrypted with the current one
+                states.pop(account, None)
                 recrypted = _blob(await anyio.to_thread.run_sync(partial(otp.to_dict, context=self.context)))
                 state.otp_blob = recrypted
-            state.failures = 0
-            state.throttled_until = 0.0
-            if isinstance(match, TotpMatch):
-                period = match.totp.period
-                skipped = match.counter - (match.time - match.totp.t0) // period  # match.skipped, without 3 calls
-                state.drift = 0.7 * state.drift + 0.3 * skipped * period
-            value = state.dumps()
-            try:
-                new_version = await store.put(NAMESPACE, account, value, expected_version=version)
+            try:  # the state changes in place: unless the compare-and-set succeeds, it is forgotten
+                state.last_counter = match.counter
+                state.failures = 0
+                state.throttled_until = 0.0
+                if isinstance(match, TotpMatch):
+                    period = match.totp.period
+                    skipped = match.counter - (match.time - match.totp.t0) // period  # match.skipped, without 3 calls
+                    state.drift = 0.7 * state.drift + 0.3 * skipped * period
+                state.version = await store.put(NAMESPACE, account, state.dumps(), expected_version=state.version)
             except ConflictError:
+                states.pop(account, None)
                 trust_memory = False
                 continue  # someone else changed the account first: re-read (a replay now fails as used)
-            if len(states) >= self.cache_size:
-                states.pop(next(iter(states)))
-            states[account] = (new_version, state, otp)
+            except BaseException:
+                states.pop(account, None)
+                raise
+            if written is None or recrypted is not None:
+                if len(states) >= self.cache_size:
+                    states.pop(next(iter(states)))
+                states[account] = (state, otp)
             if recrypted is not None:
                 otp.changed = False
                 cache[account] = (recrypted, otp)
             return match
 
-    async def _record_failure(self, account: str, version: int, state: _State) -> bool:
+    async def _record_failure(self, account: str, state: _State) -> bool:
         """Count a failure; False if the record changed concurrently (the caller re-checks)."""
         self._states.pop(account, None)
         state.failures += 1
@@ -296,7 +303,7 @@ class OtpVerifier:
             delay = min(self.max_delay, 2.0 ** (state.failures - self.max_failures))
             state.throttled_until = self._clock() + delay
         try:
-            await self.store.put(NAMESPACE, account, state.dumps(), expected_version=version)
+            await self.store.put(NAMESPACE, account, state.dumps(), expected_version=state.version)
         except ConflictError:
             return False
         return True

@@ -13,7 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import aioctap.otp
-from aioctap.otp.errors import KeyFormatError
+from aioctap.otp import HOTP, TOTP
+from aioctap.otp.errors import InvalidTokenError, KeyFormatError, UsedTokenError
 from aioctap.otp.rfc4226 import HotpGenerator, hotp
 
 
@@ -61,3 +62,71 @@ def test_no_import_cycle() -> None:
 
     assert graph["context"] >= {"core", "wallet"} and "context" not in graph["core"]
     assert not [m for m in graph if m != "__init__" and reaches(m, m, set())]
+
+
+def _reference_match(otp: TOTP, token: str, time: int, window: int, skew: int, last: int) -> int | None:
+    """RFC 6238 §5.2 on the general path (one-shot HMAC per step): the expected step first, then in order."""
+    client = time + skew - otp.t0
+    start, end, expected = max((client - window) // otp.period, last, 0), (client + window) // otp.period + 1, client
+    expected //= otp.period
+    order = ([expected] if start <= expected < end else []) + [c for c in range(start, end) if c != expected]
+    return next((c for c in order if hotp(otp.key, c, otp.digits, otp.alg) == token), None)
+
+
+@given(
+    key=st.binary(min_size=10, max_size=80),
+    alg=st.sampled_from(["sha1", "sha256", "sha512"]),
+    digits=st.integers(6, 10),
+    period=st.integers(1, 90),
+    time=st.integers(0, 2**40),
+    offset=st.integers(-3, 3),
+    window=st.integers(0, 120),
+    skew=st.integers(-60, 60),
+    last_offset=st.one_of(st.none(), st.integers(-4, 3)),
+    form=st.sampled_from(["str", "int", "bytes", "spaced"]),
+)
+def test_match_is_the_general_search(
+    key: bytes,
+    alg: str,
+    digits: int,
+    period: int,
+    time: int,
+    offset: int,
+    window: int,
+    skew: int,
+    last_offset: int | None,
+    form: str,
+) -> None:
+    """TOTP.match (HMAC pads, a normalized token taken without a call) decides as the one-shot HMAC search does."""
+    otp = TOTP(key, "raw", alg=alg, digits=digits, period=period)
+    step = max(0, time // period + offset)
+    last = -1 if last_offset is None else max(-1, time // period + last_offset)  # near the window: it matters
+    token = hotp(key, step, digits, alg)
+    given_token: str | int | bytes = {
+        "str": token,
+        "int": int(token),
+        "bytes": token.encode(),
+        "spaced": f"{token[:3]} {token[3:]}",
+    }[form]
+    expected = _reference_match(otp, token, time, window, skew, last)
+    if expected is None:
+        with pytest.raises(InvalidTokenError):
+            otp.match(given_token, time, window, skew, last)
+    elif expected == last:
+        with pytest.raises(UsedTokenError):
+            otp.match(given_token, time, window, skew, last)
+    else:
+        assert otp.match(given_token, time, window, skew, last).counter == expected
+
+
+def test_codes_follow_key_alg_and_digits() -> None:
+    """The generator of the HMAC pads is made again when key, alg or digits change after construction."""
+    otp = HOTP(b"k" * 20, "raw")
+    assert otp.generate(5) == hotp(b"k" * 20, 5)
+    otp.digits = 8
+    assert otp.generate(5) == hotp(b"k" * 20, 5, 8)
+    otp.key = b"j" * 20
+    assert otp.generate(5) == hotp(b"j" * 20, 5, 8)
+    otp.alg = "sha512"
+    assert otp.generate(5) == hotp(b"j" * 20, 5, 8, "sha512")
+    assert otp.match(hotp(b"j" * 20, 7, 8, "sha512")).counter == 7
