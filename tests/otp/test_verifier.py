@@ -147,3 +147,57 @@ async def test_hotp_replay_says_already_used_and_is_not_a_failure() -> None:
         assert (await verifier.verify("carol", HOTP("JBSWY3DPEHPK3PXP").generate(1))).counter == 1
         with pytest.raises(InvalidTokenError):
             await verifier.verify("carol", "000000")
+
+
+async def test_concurrent_verifications_from_remembered_state_one_success(store_url: str) -> None:
+    """With the account's state remembered (a success before), the concurrent verifications of the next code still
+    end in exactly one success: the remembered state changes in place only under the one compare-and-set."""
+    async with open_store(store_url) as store:
+        verifier = OtpVerifier(store)
+        totp = BaseOTP.from_uri(await verifier.enroll("gina", key="JBSWY3DPEHPK3PXPJBSWY3DP"))
+        assert isinstance(totp, TOTP)
+        await verifier.verify("gina", totp.generate(T).token, time=T)
+        code = totp.generate(T + 30).token
+        ok, used, other = [], [], []
+
+        async def attempt() -> None:
+            try:
+                ok.append(await verifier.verify("gina", code, time=T + 30))
+            except UsedTokenError:
+                used.append(1)
+            except Exception as e:
+                other.append(e)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(50):
+                tg.start_soon(attempt)
+        assert (len(ok), len(used), other) == (1, 49, [])
+        assert ok[0].counter == (T + 30) // 30
+
+
+async def test_a_failed_write_leaves_no_remembered_state() -> None:
+    """A store failure during the compare-and-set: the token is not spent, in the store or in the verifier's memory."""
+    from aioctap.stores.base import StoreError
+    from aioctap.stores.memory import MemoryStore
+
+    class Flaky(MemoryStore):
+        fail = False
+
+        async def put(self, namespace: str, key: str, value: bytes, **kwds: object) -> int:
+            if self.fail:
+                raise StoreError("the store is down")
+            return await super().put(namespace, key, value, **kwds)  # type: ignore[arg-type]
+
+    store = Flaky()
+    verifier = OtpVerifier(store)
+    totp = BaseOTP.from_uri(await verifier.enroll("hank", key="JBSWY3DPEHPK3PXPJBSWY3DP"))
+    assert isinstance(totp, TOTP)
+    await verifier.verify("hank", totp.generate(T).token, time=T)
+    code = totp.generate(T + 30).token
+    store.fail = True
+    with pytest.raises(StoreError):
+        await verifier.verify("hank", code, time=T + 30)
+    store.fail = False
+    assert (await verifier.verify("hank", code, time=T + 30)).counter == (T + 30) // 30
+    with pytest.raises(UsedTokenError):
+        await verifier.verify("hank", code, time=T + 31)
