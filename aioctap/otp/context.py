@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Unpack
 
-from .core import HOTP, TOTP, BaseOTP, TotpSettings
+from .core import HOTP, TOTP, BaseOTP
+from .serial import TotpSettings
 from .wallet import AppWallet, EncryptFormat
 
 __all__ = ["EncryptFormat", "OTPContext"]

@@ -20,8 +20,7 @@ from typing import TypedDict, Unpack
 import anyio.to_thread
 
 from ..stores.base import ConflictError, Store
-from .context import OTPContext
-from .core import HOTP, TOTP, BaseOTP, HotpMatch, OtpDict, TotpMatch
+from .core import HOTP, TOTP, BaseOTP, HotpMatch, TotpMatch
 from .errors import (
     InvalidTokenError,
     KeyFormatError,
@@ -31,6 +30,8 @@ from .errors import (
     UsedTokenError,
 )
 from .pyotp import OTP as PyotpOTP
+from .serial import OtpDict
+from .wallet import AppWallet
 
 __all__ = ["OtpVerifier"]
 
@@ -113,7 +114,7 @@ class OtpVerifier:
         self,
         store: Store,
         *,
-        context: OTPContext | None = None,
+        context: AppWallet | None = None,
         window: int = 30,
         max_failures: int = 3,
         max_delay: float = 300.0,
