@@ -1,4 +1,4 @@
-"""Base32 (RFC 4648 §6) for OTP keys: the unpadded form otpauth URIs carry, and a tolerant reader."""
+"""OTP keys as text: base32 (RFC 4648 §6) without padding as otpauth URIs carry it, a tolerant reader, and hex."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 
 from .errors import KeyFormatError
 
-__all__ = ["b32decode", "b32encode"]
+__all__ = ["b32decode", "b32encode", "decode_key"]
 
 _CLEAN = re.compile(r"[\s-]")
 _B32 = re.compile(r"^[A-Z2-7]*$")
@@ -32,3 +32,17 @@ def b32decode(text: str) -> bytes:
         return base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
     except binascii.Error:
         raise KeyFormatError("key is not valid base32") from None
+
+
+def decode_key(key: str | bytes, format: str = "base32") -> bytes:
+    """The key bytes of ``key`` given as ``format``: ``"raw"`` bytes, ``"base32"`` or ``"hex"`` text."""
+    if isinstance(key, bytes) and format == "raw":
+        return key
+    if isinstance(key, str) and format == "base32":
+        return b32decode(key)
+    if isinstance(key, str) and format == "hex":
+        try:
+            return bytes.fromhex(key)
+        except ValueError:
+            raise KeyFormatError("key is not valid hexadecimal") from None
+    raise KeyFormatError(f"key format {format!r} does not fit a {type(key).__name__} key")

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, Unpack
 
-from .base32 import b32decode, b32encode
+from .base32 import b32decode, b32encode, decode_key
 from .errors import InvalidTokenError, KeyFormatError, OtpSecurityWarning, UsedTokenError
 from .rfc4226 import ALGORITHMS, COUNTER_LIMIT, HotpGenerator, hotp, normalize_token
 from .serial import HotpSettings, MatchOptions, OtpDict, OtpSettings, TotpSettings, read, write_key
-from .uri import format_uri, parse_uri
+from .uri import check_name, format_uri, parse_uri
 from .wallet import AppWallet, EncryptedKey, EncryptFormat, generate_secret
 
 __all__ = [
@@ -112,34 +112,14 @@ class BaseOTP:
         if not isinstance(digits, int) or not 6 <= digits <= 10:
             raise KeyFormatError("digits must be 6 to 10")
         self.digits = digits
-        for what, text in (("label", label), ("issuer", issuer)):
-            if text is None:
-                continue
-            if not isinstance(text, str):
-                raise KeyFormatError(f"{what} must be a string")
-            if ":" in text:
-                raise KeyFormatError(f"{what} must not contain ':'")
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:  # lone surrogates: no otpauth URI or JSON document can carry them
-                raise KeyFormatError(f"{what} is not valid Unicode text") from None
-        self.label = label
-        self.issuer = issuer
+        self.label = check_name("label", label)
+        self.issuer = check_name("issuer", issuer)
         if new or key is None:
             if key is not None:
                 raise TypeError("'key' and 'new=True' are mutually exclusive")
             self.key = os.urandom(size or ALGORITHMS[self.alg]().digest_size)
-        elif isinstance(key, bytes) and format == "raw":
-            self.key = key
-        elif isinstance(key, str) and format == "base32":
-            self.key = b32decode(key)
-        elif isinstance(key, str) and format == "hex":
-            try:
-                self.key = bytes.fromhex(key)
-            except ValueError:
-                raise KeyFormatError("key is not valid hexadecimal") from None
         else:
-            raise KeyFormatError(f"key format {format!r} does not fit a {type(key).__name__} key")
+            self.key = decode_key(key, format)
         if len(self.key) < self.MIN_KEY_SIZE:
             # passlib's rule: a new key that short is refused, an existing one (already in an
             # authenticator app) is used with a warning
@@ -216,12 +196,9 @@ class BaseOTP:
     def from_uri(cls, uri: str) -> TOTP | HOTP:
         """Parse an otpauth URI (``totp`` or ``hotp``); :class:`KeyFormatError` says what is wrong."""
         fields = parse_uri(uri)
-        settings: OtpSettings = {
-            "label": fields["label"],
-            "issuer": fields["issuer"],
-            "alg": fields["alg"],
-            "digits": fields["digits"],
-        }
+        settings = OtpSettings(
+            label=fields["label"], issuer=fields["issuer"], alg=fields["alg"], digits=fields["digits"]
+        )
         if fields["kind"] == "totp":
             return (cls if issubclass(cls, TOTP) else TOTP)(fields["secret"], period=fields.get("period"), **settings)
         return (cls if issubclass(cls, HOTP) else HOTP)(fields["secret"], counter=fields["counter"], **settings)

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from .errors import KeyFormatError
 
-__all__ = ["UriFields", "format_uri", "parse_uri"]
+__all__ = ["UriFields", "check_name", "format_uri", "parse_uri"]
 
 
 class UriFields(TypedDict):
@@ -21,6 +21,21 @@ class UriFields(TypedDict):
     digits: int
     period: NotRequired[int]
     counter: NotRequired[int]
+
+
+def check_name(what: str, text: str | None) -> str | None:
+    """``text`` if it can be an account name or issuer: a string without ':' (the URI's separator) that any
+    otpauth URI or JSON document can carry; :class:`KeyFormatError` says what is wrong."""
+    if text is not None:
+        if not isinstance(text, str):
+            raise KeyFormatError(f"{what} must be a string")
+        if ":" in text:
+            raise KeyFormatError(f"{what} must not contain ':'")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates
+            raise KeyFormatError(f"{what} is not valid Unicode text") from None
+    return text
 
 
 def _is_ascii_number(text: str) -> bool:
