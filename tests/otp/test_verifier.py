@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aioctap.otp import (
     TOTP,
@@ -201,3 +203,45 @@ async def test_a_failed_write_leaves_no_remembered_state() -> None:
     assert (await verifier.verify("hank", code, time=T + 30)).counter == (T + 30) // 30
     with pytest.raises(UsedTokenError):
         await verifier.verify("hank", code, time=T + 31)
+
+
+class _Forgetful(dict[str, object]):
+    """A verifier memory that never remembers: every verification reads the store (the general path)."""
+
+    def get(self, key: str, default: object = None) -> object:
+        return None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["self", "other"]), st.integers(-2, 3), st.booleans()),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_remembered_state_decides_as_a_fresh_read(ops: list[tuple[str, int, bool]]) -> None:
+    """The verifier's memory of what it wrote (no read per success) is a fast path of the shell: any sequence of
+    codes, replays, wrong codes and writes by a second verifier ends as with a read before every verification."""
+    key = "JBSWY3DPEHPK3PXPJBSWY3DP"
+    totp = TOTP(key)
+
+    async def run(remember: bool) -> list[object]:
+        async with open_store("memory://") as store:
+            verifier, other = OtpVerifier(store), OtpVerifier(store)
+            if not remember:
+                verifier._states = _Forgetful()  # type: ignore[assignment]
+            await verifier.enroll("ivy", key=key)
+            outcomes: list[object] = []
+            now = T
+            for who, offset, valid in ops:
+                now += 30
+                code = totp.generate(now + 30 * offset).token if valid else "000000"
+                try:
+                    match = await (verifier if who == "self" else other).verify("ivy", code, time=now)
+                    outcomes.append(match.counter)
+                except (InvalidTokenError, UsedTokenError, ThrottledError) as e:
+                    outcomes.append(type(e).__name__)
+            return outcomes
+
+    assert anyio.run(run, True) == anyio.run(run, False)
