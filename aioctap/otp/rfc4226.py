@@ -81,7 +81,7 @@ class HotpGenerator:
 def normalize_token(token: str | int | bytes, digits: int) -> str:
     """Digits only, exactly ``digits`` of them (spaces and dashes dropped); :class:`MalformedTokenError` else."""
     if type(token) is str and len(token) == digits and token.isascii() and token.isdigit():
-        return token
+        return token  # already normal: +16 % on the stateless match row (tests/otp/test_rfc4226.py)
     if isinstance(token, bool):
         raise MalformedTokenError("Token must be a string of digits")
     if isinstance(token, int):

@@ -245,8 +245,7 @@ class OtpVerifier:
             match: TotpMatch | HotpMatch
             try:
                 if isinstance(otp, TOTP):
-                    drift = state.drift
-                    match = otp.match(token, now, self.window, round(drift) if drift else 0, state.last_counter)
+                    match = otp.match(token, now, self.window, round(state.drift), state.last_counter)
                 else:
                     assert isinstance(otp, HOTP)
                     try:

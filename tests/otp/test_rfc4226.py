@@ -1,10 +1,12 @@
-"""The RFC 4226 core: HotpGenerator (the HMAC pads computed once) against the general path, hmac.new."""
+"""The RFC 4226 core's fast paths against their general paths: HotpGenerator (the HMAC pads) against hmac.new and a
+one-shot-HMAC window search, normalize_token's shortcut against its general path; the otp modules' imports."""
 
 from __future__ import annotations
 
 import ast
 import hashlib
 import hmac
+import re
 import struct
 from pathlib import Path
 
@@ -14,8 +16,8 @@ from hypothesis import strategies as st
 
 import aioctap.otp
 from aioctap.otp import HOTP, TOTP
-from aioctap.otp.errors import InvalidTokenError, KeyFormatError, UsedTokenError
-from aioctap.otp.rfc4226 import HotpGenerator, hotp
+from aioctap.otp.errors import InvalidTokenError, KeyFormatError, MalformedTokenError, UsedTokenError
+from aioctap.otp.rfc4226 import HotpGenerator, hotp, normalize_token
 
 
 def _reference(key: bytes, counter: int, digits: int, alg: str) -> str:
@@ -130,3 +132,47 @@ def test_codes_follow_key_alg_and_digits() -> None:
     otp.alg = "sha512"
     assert otp.generate(5) == hotp(b"j" * 20, 5, 8, "sha512")
     assert otp.match(hotp(b"j" * 20, 7, 8, "sha512")).counter == 7
+
+
+def _general_normalize(token: object, digits: int) -> str:
+    """normalize_token without its shortcut for a token that is already normal: every token takes the general path."""
+    if isinstance(token, bool) or not isinstance(token, str | int | bytes):
+        raise MalformedTokenError("Token must be a string of digits")
+    if isinstance(token, int):
+        if token < 0:
+            raise MalformedTokenError("Token must not be negative")
+        token = str(token).zfill(digits)
+    elif isinstance(token, bytes):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            raise MalformedTokenError("Token must contain only the digits 0-9") from None
+    token = re.sub(r"[\s-]", "", token)
+    if not token.isascii() or not token.isdigit():
+        raise MalformedTokenError("Token must contain only the digits 0-9")
+    if len(token) != digits:
+        raise MalformedTokenError(f"Token must have exactly {digits} digits")
+    return token
+
+
+@given(
+    token=st.one_of(
+        st.from_regex(r"\A[0-9]{5,11}\Z"),
+        st.text(alphabet="0123456789 -٣²\t", max_size=14),
+        st.integers(-5, 10**11),
+        st.binary(max_size=12),
+        st.booleans(),
+    ),
+    digits=st.integers(6, 10),
+)
+def test_normalize_token_is_the_general_path(token: str | int | bytes, digits: int) -> None:
+    """The shortcut for an already normal token gives what the general path gives, error messages included."""
+    try:
+        expected: str | tuple[type[Exception], str] = _general_normalize(token, digits)
+    except MalformedTokenError as e:
+        expected = (type(e), str(e))
+    try:
+        got: str | tuple[type[Exception], str] = normalize_token(token, digits)
+    except MalformedTokenError as e:
+        got = (type(e), str(e))
+    assert got == expected
