@@ -40,8 +40,6 @@ __all__ = [
 
 
 def _normalize_time(time: float | int | None) -> int:
-    if type(time) is int:
-        return time
     if time is None:
         return int(_time.time())
     if isinstance(time, bool) or not isinstance(time, int | float):
