@@ -13,7 +13,7 @@ __all__ = ["HotpSettings", "MatchOptions", "OtpDict", "OtpSettings", "TotpSettin
 
 
 class OtpSettings(TypedDict, total=False):
-    """Keyword arguments every OTP class takes (see :class:`BaseOTP`), ``new`` aside."""
+    """Keyword arguments every OTP class takes (see :class:`~aioctap.otp.core.BaseOTP`), ``new`` aside."""
 
     digits: int | None
     alg: str | None
@@ -24,20 +24,20 @@ class OtpSettings(TypedDict, total=False):
 
 
 class TotpSettings(OtpSettings, total=False):
-    """:class:`TOTP`'s keyword arguments, ``new`` aside."""
+    """:class:`~aioctap.otp.core.TOTP`'s keyword arguments, ``new`` aside."""
 
     period: int | None
     t0: int
 
 
 class HotpSettings(OtpSettings, total=False):
-    """:class:`HOTP`'s keyword arguments, ``new`` aside."""
+    """:class:`~aioctap.otp.core.HOTP`'s keyword arguments, ``new`` aside."""
 
     counter: int
 
 
 class MatchOptions(TypedDict, total=False):
-    """:meth:`TOTP.match`'s keyword arguments after the token."""
+    """:meth:`~aioctap.otp.core.TOTP.match`'s keyword arguments after the token."""
 
     time: float | int | None
     window: int
@@ -47,7 +47,8 @@ class MatchOptions(TypedDict, total=False):
 
 
 class OtpDict(TypedDict):
-    """The JSON form of an OTP (:meth:`BaseOTP.to_dict`): the key in base32 (``key``) or encrypted (``enckey``)."""
+    """The JSON form of an OTP (:meth:`~aioctap.otp.core.BaseOTP.to_dict`): the key in base32 (``key``) or
+    encrypted (``enckey``)."""
 
     type: Literal["totp", "hotp"]
     v: int
