@@ -16,8 +16,7 @@ from .errors import (
 )
 from .taler import TalerAmount, pos_confirmation
 from .verifier import OtpVerifier
-
-AppWallet = OTPContext  # passlib 1.7's name for OTPContext
+from .wallet import AppWallet
 
 __all__ = [
     "HOTP",

@@ -63,9 +63,9 @@ from .bodies import (
     TokenInfos,
     TokenSerial,
 )
-from .context import OTPContext
 from .errors import KeyFormatError
 from .taler import TalerAmount, decode_key, parse_algorithm, pos_confirmation
+from .wallet import AppWallet
 
 __all__ = [
     "MAX_BODY",
@@ -209,7 +209,7 @@ def _answer(body: Body) -> Response:
 
 
 class _OtpDeviceApi:
-    def __init__(self, store: Store, admin_token: str | None, context: OTPContext | None, clock: Callable[[], float]):
+    def __init__(self, store: Store, admin_token: str | None, context: AppWallet | None, clock: Callable[[], float]):
         self.store = store
         self._admin_hash = _token_hash(admin_token) if admin_token else None
         self.context = context
@@ -500,7 +500,7 @@ class _OtpDeviceApi:
         raise TalerError(404, EC_TOKEN_UNKNOWN, "unknown token serial")
 
 
-async def encrypt_plaintext_keys(store: Store, context: OTPContext) -> int:
+async def encrypt_plaintext_keys(store: Store, context: AppWallet) -> int:
     """Encrypt every OTP key an older version stored in plain text (each row one compare-and-set);
     the number of rows encrypted. The relying-party app runs this at start-up."""
     if not context.can_encrypt:
@@ -646,7 +646,7 @@ def otp_device_routes(
     store: Store,
     *,
     admin_token: str | None = None,
-    context: OTPContext | None = None,
+    context: AppWallet | None = None,
     clock: Callable[[], float] | None = None,
 ) -> list[BaseRoute]:
     """The OTP-devices and token routes over ``store``.

@@ -1,31 +1,29 @@
 """HOTP (RFC 4226) and TOTP (RFC 6238) with passlib.totp's API: the sans-IO core (time is a parameter).
 
 Names follow passlib (seed 002): ``BaseOTP``, ``TOTP``, ``HOTP``, ``TotpToken``, ``TotpMatch``,
-``HotpMatch``, ``generate_secret``. Keys never appear in a repr or an error message.
+``HotpMatch``, ``generate_secret``. Keys never appear in a repr or an error message. The RFC 4226 values
+come from :mod:`~aioctap.otp.rfc4226`, otpauth URIs from :mod:`~aioctap.otp.uri`, the encryption of keys at
+rest from :mod:`~aioctap.otp.wallet`; this module holds the classes and their JSON form.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import hmac
 import json
-import math
 import os
-import re
-import secrets
-import struct
 import time as _time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, ClassVar, Concatenate, Generic, ParamSpec, TypeVar
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from typing import ClassVar, Concatenate, Generic, ParamSpec, Self, TypeVar, Unpack
 
-from .context import EncryptFormat, OTPContext
-from .errors import InvalidTokenError, KeyFormatError, MalformedTokenError, OtpSecurityWarning, UsedTokenError
+from .base32 import b32decode, b32encode, decode_key
+from .errors import InvalidTokenError, KeyFormatError, OtpSecurityWarning, UsedTokenError
+from .rfc4226 import ALGORITHMS, COUNTER_LIMIT, HotpGenerator, hotp, normalize_token
+from .serial import HotpSettings, MatchOptions, OtpDict, OtpSettings, TotpSettings, read, write_key
+from .uri import check_name, format_uri, parse_uri
+from .wallet import AppWallet, EncryptedKey, EncryptFormat, generate_secret
 
 __all__ = [
     "HOTP",
@@ -40,88 +38,8 @@ __all__ = [
     "hotp",
 ]
 
-ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512}
-_CLEAN = re.compile(r"[\s-]")
-_B32 = re.compile(r"^[A-Z2-7]*$")
-
-
-_SECRET_CHARSET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-
-
-def _is_ascii_number(text: str) -> bool:
-    """ASCII digits only, at most 20 of them (2**64 has 20): str.isdigit alone also takes "²" or "٣", which
-    int() refuses or reads, and a long run of digits is past int()'s limit for text."""
-    return 0 < len(text) <= 20 and text.isascii() and text.isdigit()
-
-
-def generate_secret(entropy: int = 256, charset: str = _SECRET_CHARSET) -> str:
-    """A random application secret for :class:`~aioctap.otp.OTPContext`: ``entropy`` bits drawn from ``charset``."""
-    alphabet = "".join(dict.fromkeys(charset))  # distinct characters, order kept
-    if len(alphabet) < 2:
-        raise ValueError("charset needs at least two distinct characters")
-    if not isinstance(entropy, int) or entropy < 1:
-        raise ValueError("entropy must be a positive number of bits")
-    count = math.ceil(entropy / math.log2(len(alphabet)))
-    return "".join(secrets.choice(alphabet) for _ in range(count))
-
-
-def b32encode(key: bytes) -> str:
-    """Base32 without padding, as otpauth URIs carry it."""
-    return base64.b32encode(key).decode().rstrip("=")
-
-
-def b32decode(text: str) -> bytes:
-    """Tolerant base32 (RFC 4648): case, spaces, dashes and padding ignored; anything else rejected."""
-    if not isinstance(text, str):
-        raise KeyFormatError("base32 key must be a string")
-    cleaned = _CLEAN.sub("", text).upper().rstrip("=")
-    if not cleaned or not _B32.match(cleaned):
-        raise KeyFormatError("key is not valid base32 (letters A-Z and digits 2-7)")
-    if len(cleaned) % 8 in (1, 3, 6):
-        raise KeyFormatError("key has an impossible base32 length")
-    try:
-        return base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
-    except binascii.Error:
-        raise KeyFormatError("key is not valid base32") from None
-
-
-_PACK_COUNTER = struct.Struct(">Q").pack
-_UNPACK_U32 = struct.Struct(">I").unpack_from
-_POW10 = [10**n for n in range(11)]
-_ZERO_PADDED: list[str] = [f"%0{n}d" for n in range(11)]  # printf formats: "%06d" for 6 digits
-
-
-def hotp(key: bytes, counter: int, digits: int = 6, alg: str = "sha1") -> str:
-    """RFC 4226 §5.3: HMAC, dynamic truncation, modulo 10^digits, zero padded."""
-    if counter < 0 or counter >= 1 << 64:
-        raise ValueError("counter must fit in an unsigned 64-bit integer")
-    if alg not in ALGORITHMS:
-        raise KeyFormatError(f"unsupported algorithm {alg!r}: use sha1, sha256 or sha512")
-    digest = hmac.digest(key, _PACK_COUNTER(counter), alg)  # one-shot OpenSSL HMAC: the fastest path
-    value = _UNPACK_U32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF
-    return str(value % _POW10[digits]).zfill(digits)
-
-
-def _keyed_pads(key: bytes, alg: str) -> tuple[Any, Any]:
-    """HMAC's inner and outer hash states after the padded key (RFC 2104), computed once per key.
-
-    Copying them costs a fraction of a fresh ``hmac.new`` (which sets up OpenSSL every time).
-    """
-    factory = ALGORITHMS[alg]
-    block = factory().block_size
-    if len(key) > block:
-        key = factory(key).digest()
-    key = key.ljust(block, b"\0")
-    return factory(key.translate(_IPAD)), factory(key.translate(_OPAD))
-
-
-_IPAD = bytes(x ^ 0x36 for x in range(256))
-_OPAD = bytes(x ^ 0x5C for x in range(256))
-
 
 def _normalize_time(time: float | int | None) -> int:
-    if type(time) is int:
-        return time
     if time is None:
         return int(_time.time())
     if isinstance(time, bool) or not isinstance(time, int | float):
@@ -136,18 +54,19 @@ _R = TypeVar("_R")
 class _hybridmethod(Generic[_P, _R]):
     """passlib's hybrid_method: bound to the instance when read on one, to the class when read on a class."""
 
-    def __init__(self, func: Callable[Concatenate[Any, _P], _R]) -> None:
+    def __init__(self, func: Callable[Concatenate[BaseOTP | type[BaseOTP], _P], _R]) -> None:
         self.__func__ = func
         self.__doc__ = func.__doc__
 
-    def __get__(self, obj: object, owner: type) -> Callable[_P, _R]:
+    def __get__(self, obj: BaseOTP | None, owner: type[BaseOTP]) -> Callable[_P, _R]:
         return partial(self.__func__, owner if obj is None else obj)
 
 
 class _Wallet:
-    """The class's OTPContext whether read on the class (``TotpFactory.wallet``) or an instance."""
+    """The class's wallet (its :attr:`~BaseOTP.context`) whether read on the class (``TotpFactory.wallet``) or an
+    instance."""
 
-    def __get__(self, obj: BaseOTP | None, owner: type[BaseOTP]) -> OTPContext | None:
+    def __get__(self, obj: BaseOTP | None, owner: type[BaseOTP]) -> AppWallet | None:
         return owner.context
 
 
@@ -160,8 +79,9 @@ class BaseOTP:
     digits_default: ClassVar[int] = 6
     alg_default: ClassVar[str] = "sha1"
     issuer_default: ClassVar[str | None] = None
-    #: the OTPContext (passlib: wallet) that to_dict/to_json/from_json use when none is passed
-    context: ClassVar[OTPContext | None] = None
+    #: the wallet (an :class:`~aioctap.otp.OTPContext` or AppWallet) that to_dict/to_json/from_json use when
+    #: none is passed
+    context: ClassVar[AppWallet | None] = None
     #: the serialization format version written, and the oldest one read
     json_version: ClassVar[int] = 1
     min_json_version: ClassVar[int] = 1
@@ -184,41 +104,20 @@ class BaseOTP:
         issuer = self.issuer_default if issuer is None else issuer
         #: True when the stored form should be written again (e.g. its key needs re-encryption)
         self.changed = changed
-        self._pads: tuple[bytes, str, Any, Any] | None = None
         if not isinstance(alg, str) or alg.lower() not in ALGORITHMS:
             raise KeyFormatError(f"unsupported algorithm {alg!r}: use sha1, sha256 or sha512")
         self.alg = alg.lower()
         if not isinstance(digits, int) or not 6 <= digits <= 10:
             raise KeyFormatError("digits must be 6 to 10")
         self.digits = digits
-        for what, text in (("label", label), ("issuer", issuer)):
-            if text is None:
-                continue
-            if not isinstance(text, str):
-                raise KeyFormatError(f"{what} must be a string")
-            if ":" in text:
-                raise KeyFormatError(f"{what} must not contain ':'")
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:  # lone surrogates: no otpauth URI or JSON document can carry them
-                raise KeyFormatError(f"{what} is not valid Unicode text") from None
-        self.label = label
-        self.issuer = issuer
+        self.label = check_name("label", label)
+        self.issuer = check_name("issuer", issuer)
         if new or key is None:
             if key is not None:
                 raise TypeError("'key' and 'new=True' are mutually exclusive")
             self.key = os.urandom(size or ALGORITHMS[self.alg]().digest_size)
-        elif isinstance(key, bytes) and format == "raw":
-            self.key = key
-        elif isinstance(key, str) and format == "base32":
-            self.key = b32decode(key)
-        elif isinstance(key, str) and format == "hex":
-            try:
-                self.key = bytes.fromhex(key)
-            except ValueError:
-                raise KeyFormatError("key is not valid hexadecimal") from None
         else:
-            raise KeyFormatError(f"key format {format!r} does not fit a {type(key).__name__} key")
+            self.key = decode_key(key, format)
         if len(self.key) < self.MIN_KEY_SIZE:
             # passlib's rule: a new key that short is refused, an existing one (already in an
             # authenticator app) is used with a warning
@@ -257,43 +156,26 @@ class BaseOTP:
         Like passlib's, callable on an instance (its digits) or on a class (its default digits).
         """
         digits = self_or_cls.digits if isinstance(self_or_cls, BaseOTP) else self_or_cls.digits_default
-        if type(token) is str and len(token) == digits and token.isascii() and token.isdigit():
-            return token  # the common case, without the regular expression
-        if isinstance(token, bool):
-            raise MalformedTokenError("Token must be a string of digits")
-        if isinstance(token, int):
-            if token < 0:
-                raise MalformedTokenError("Token must not be negative")
-            token = str(token).zfill(digits)
-        elif isinstance(token, bytes):
-            try:
-                token = token.decode("ascii")
-            except UnicodeDecodeError:
-                raise MalformedTokenError("Token must contain only the digits 0-9") from None
-        elif not isinstance(token, str):
-            raise MalformedTokenError("Token must be a string of digits")
-        token = _CLEAN.sub("", token)
-        if not token.isascii() or not token.isdigit():
-            raise MalformedTokenError("Token must contain only the digits 0-9")
-        if len(token) != digits:
-            raise MalformedTokenError(f"Token must have exactly {digits} digits")
-        return token
+        return normalize_token(token, digits)
+
+    _codes: HotpGenerator | None = None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name == "key" or name == "alg" or name == "digits":  # they decide the codes: a new generator
+            object.__setattr__(self, "_codes", None)
+        object.__setattr__(self, name, value)
+
+    def _generator(self) -> HotpGenerator:
+        """This key's :class:`~aioctap.otp.rfc4226.HotpGenerator`, made on first use."""
+        codes = self._codes
+        if codes is None:
+            codes = self._codes = HotpGenerator(self.key, self.alg, self.digits)
+        return codes
 
     def _generate(self, counter: int) -> str:
-        if not 0 <= counter < 1 << 64:
+        if not 0 <= counter < COUNTER_LIMIT:
             raise ValueError("counter must fit in an unsigned 64-bit integer")
-        pads = self._pads
-        if pads is None or pads[0] is not self.key or pads[1] is not self.alg:
-            pads = self._pads = (self.key, self.alg, *_keyed_pads(self.key, self.alg))
-        inner = pads[2].copy()
-        inner.update(_PACK_COUNTER(counter))
-        outer = pads[3].copy()
-        outer.update(inner.digest())
-        digest = outer.digest()
-        value: int = _UNPACK_U32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF
-        digits = self.digits
-        code: str = _ZERO_PADDED[digits] % (value % _POW10[digits])
-        return code
+        return self._generator()(counter)
 
     # -- otpauth URIs -------------------------------------------------------------------------------
 
@@ -306,79 +188,32 @@ class BaseOTP:
         issuer = issuer or self.issuer
         if not label:
             raise KeyFormatError("a label (the account name) is needed for an otpauth URI")
-        path = quote(f"{issuer}:{label}" if issuer else label, safe=":@")
-        params = {"secret": self.base32_key}
-        if issuer:
-            params["issuer"] = issuer
-        if self.alg != "sha1":
-            params["algorithm"] = self.alg.upper()
-        if self.digits != 6:
-            params["digits"] = str(self.digits)
-        params.update(self._uri_params())
-        query = "&".join(f"{k}={quote(v, safe='')}" for k, v in params.items())
-        return f"otpauth://{self.KIND}/{path}?{query}"
+        return format_uri(self.KIND, self.base32_key, label, issuer, self.alg, self.digits, self._uri_params())
 
     @classmethod
     def from_uri(cls, uri: str) -> TOTP | HOTP:
         """Parse an otpauth URI (``totp`` or ``hotp``); :class:`KeyFormatError` says what is wrong."""
-        if not isinstance(uri, str):
-            raise KeyFormatError("otpauth URI must be a string")
-        try:
-            parts = urlsplit(uri.strip())
-        except ValueError:
-            raise KeyFormatError("not a valid URI") from None
-        if parts.scheme.lower() != "otpauth":
-            raise KeyFormatError("URI scheme must be otpauth")
-        kind = parts.netloc.lower()
-        if kind not in ("totp", "hotp"):
-            raise KeyFormatError(f"unknown OTP type {kind!r}: expected totp or hotp")
-        label_text = unquote(parts.path.lstrip("/"))
-        if not label_text:
-            raise KeyFormatError("otpauth URI has no label")
-        issuer_prefix, sep, label = label_text.partition(":")
-        if not sep:
-            issuer_prefix, label = "", label_text
-        label = label.strip()
-        params: dict[str, str] = {}
-        for k, v in parse_qsl(parts.query, keep_blank_values=True):
-            if k in params:
-                raise KeyFormatError(f"parameter {k!r} appears twice")
-            params[k] = v
-        if "secret" not in params:
-            raise KeyFormatError("otpauth URI has no secret")
-        issuer = params.get("issuer") or issuer_prefix or None
-        if issuer_prefix and params.get("issuer") and params["issuer"] != issuer_prefix:
-            raise KeyFormatError("issuer parameter and label prefix disagree")
-        kwds: dict[str, Any] = {"label": label or None, "issuer": issuer, "alg": "sha1", "digits": 6}
-        if "algorithm" in params:
-            kwds["alg"] = params["algorithm"].lower()
-        if "digits" in params:
-            if not _is_ascii_number(params["digits"]):
-                raise KeyFormatError("digits must be a number")
-            kwds["digits"] = int(params["digits"])
-        if kind == "totp":
-            if "period" in params:
-                if not _is_ascii_number(params["period"]) or int(params["period"]) < 1:
-                    raise KeyFormatError("period must be a positive number of seconds")
-                kwds["period"] = int(params["period"])
-            return (cls if issubclass(cls, TOTP) else TOTP)(params["secret"], **kwds)
-        if "counter" not in params or not _is_ascii_number(params["counter"]):
-            raise KeyFormatError("an hotp URI needs a numeric counter")
-        return (cls if issubclass(cls, HOTP) else HOTP)(params["secret"], counter=int(params["counter"]), **kwds)
+        fields = parse_uri(uri)
+        settings = OtpSettings(
+            label=fields["label"], issuer=fields["issuer"], alg=fields["alg"], digits=fields["digits"]
+        )
+        if fields["kind"] == "totp":
+            return (cls if issubclass(cls, TOTP) else TOTP)(fields["secret"], period=fields.get("period"), **settings)
+        return (cls if issubclass(cls, HOTP) else HOTP)(fields["secret"], counter=fields["counter"], **settings)
 
     # -- serialization --------------------------------------------------------------------------------
 
-    def to_dict(self, encrypt: bool | OTPContext | None = None, context: OTPContext | None = None) -> dict[str, Any]:
+    def to_dict(self, encrypt: bool | AppWallet | None = None, context: AppWallet | None = None) -> OtpDict:
         """A JSON-able dict (passlib's ``to_dict(encrypt=None)``).
 
         The key is encrypted when a context that can encrypt is at hand (``context``, an OTPContext
         passed as the first argument, or the class's :attr:`context`) unless ``encrypt=False``;
         ``encrypt=True`` without one raises :class:`KeyFormatError`.
         """
-        if isinstance(encrypt, OTPContext):
+        if isinstance(encrypt, AppWallet):
             encrypt, context = None, encrypt
         context = context if context is not None else type(self).context
-        d: dict[str, Any] = {"type": self.KIND, "v": 1}
+        d: OtpDict = {"type": "totp" if self.KIND == "totp" else "hotp", "v": 1}
         if self.alg != "sha1":
             d["alg"] = self.alg
         if self.digits != 6:
@@ -387,61 +222,42 @@ class BaseOTP:
             d["label"] = self.label
         if self.issuer:
             d["issuer"] = self.issuer
-        d.update(self._extra_dict())
-        if context is not None and context.can_encrypt and encrypt is not False:
-            d["enckey"] = context.encrypt_key(self.key)
-        elif encrypt:
-            raise KeyFormatError("encrypt=True needs an OTPContext with an application secret")
-        else:
-            d["key"] = self.base32_key
-        return d
+        self._extra_dict(d)
+        return write_key(d, self.key, context, encrypt)
 
     @property
-    def encrypted_key(self) -> dict[str, Any]:
+    def encrypted_key(self) -> EncryptedKey:
         """The key encrypted with the class's :attr:`context` (passlib's ``encrypted_key``)."""
         context = type(self).context
         if context is None or not context.can_encrypt:
             raise KeyFormatError("no OTPContext with an application secret: use TOTP.using(secrets=...)")
         return context.encrypt_key(self.key)
 
-    def _extra_dict(self) -> dict[str, Any]:
-        return {}
+    def _extra_dict(self, d: OtpDict) -> None:
+        pass
 
-    def to_json(self, encrypt: bool | OTPContext | None = None, context: OTPContext | None = None) -> str:
+    def to_json(self, encrypt: bool | AppWallet | None = None, context: AppWallet | None = None) -> str:
         """:meth:`to_dict` as compact JSON."""
         return json.dumps(self.to_dict(encrypt, context), separators=(",", ":"), sort_keys=True)
 
     @classmethod
-    def from_dict(cls, d: Any, context: OTPContext | None = None) -> TOTP | HOTP:
+    def from_dict(cls, d: object, context: AppWallet | None = None) -> TOTP | HOTP:
         """Load :meth:`to_dict`'s output; ``changed`` is set when it should be stored again
         (its key was encrypted under an old tag or cost, or is in clear though the context can encrypt)."""
-        context = context if context is not None else cls.context
-        if not isinstance(d, dict) or d.get("v") != 1 or d.get("type") not in ("totp", "hotp"):
-            raise KeyFormatError("not a serialized OTP (expected a dict with type totp/hotp and v=1)")
-        kwds: dict[str, Any] = {k: d[k] for k in ("label", "issuer") if k in d}
-        kwds.update(alg=d.get("alg", "sha1"), digits=d.get("digits", 6))
-        if "enckey" in d:
-            if context is None:
-                raise KeyFormatError("this OTP's key is encrypted: an OTPContext is needed")
-            key, changed = context.decrypt_key(d["enckey"])
-            kwds.update(key=key, format="raw", changed=changed)
-        elif isinstance(d.get("key"), str):
-            kwds.update(key=d["key"], changed=context is not None and context.can_encrypt)
-        else:
-            raise KeyFormatError("serialized OTP has no key")
-        target: type[TOTP] | type[HOTP] = TOTP if d["type"] == "totp" else HOTP
+        kind, key, format, settings = read(d, context if context is not None else cls.context)
+        assert isinstance(d, dict)
+        target: type[TOTP] | type[HOTP] = TOTP if kind == "totp" else HOTP
         if issubclass(cls, target):
             target = cls
         try:
-            if target is not HOTP and issubclass(target, TOTP):
-                return target(**kwds, period=d.get("period", 30), t0=d.get("t0", 0))
-            assert issubclass(target, HOTP)
-            return target(**kwds, counter=d.get("counter", 0))
+            if issubclass(target, TOTP):
+                return target(key, format, period=d.get("period", 30), t0=d.get("t0", 0), **settings)
+            return target(key, format, counter=d.get("counter", 0), **settings)
         except (TypeError, AttributeError) as e:
             raise KeyFormatError(f"serialized OTP has a mistyped member: {type(e).__name__}") from None
 
     @classmethod
-    def from_json(cls, source: str | bytes, context: OTPContext | None = None) -> TOTP | HOTP:
+    def from_json(cls, source: str | bytes, context: AppWallet | None = None) -> TOTP | HOTP:
         """Load :meth:`to_json`'s output."""
         try:
             data = json.loads(source)
@@ -450,18 +266,20 @@ class BaseOTP:
         return cls.from_dict(data, context)
 
     @classmethod
-    def from_source(cls, source: str | bytes | dict[str, Any] | BaseOTP, context: OTPContext | None = None) -> BaseOTP:
+    def from_source(
+        cls, source: str | bytes | Mapping[str, object] | BaseOTP, context: AppWallet | None = None
+    ) -> BaseOTP:
         """From an otpauth URI, a JSON string, a dict, or an OTP object."""
         if isinstance(source, BaseOTP):
             return source
-        if isinstance(source, dict):
+        if isinstance(source, Mapping):
             return cls.from_dict(source, context)
         if isinstance(source, str) and source.strip().lower().startswith("otpauth://"):
             return cls.from_uri(source)
         return cls.from_json(source, context)
 
     @classmethod
-    def new(cls, **kwds: Any) -> Any:
+    def new(cls, **kwds: Unpack[OtpSettings]) -> Self:
         """A new random key (passlib's ``TOTP.new()``): ``cls(new=True, **kwds)``."""
         return cls(new=True, **kwds)
 
@@ -495,7 +313,7 @@ class TotpToken:
         """True while the token has not expired, by the wall clock."""
         return bool(self.remaining)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[str | int]:
         return iter((self.token, self.expire_time))
 
     def __repr__(self) -> str:
@@ -536,7 +354,7 @@ class TotpMatch:
         """Unix time until which the used counter must be remembered to block its replay."""
         return self.expire_time + self.window
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[int]:
         return iter((self.counter, self.time))
 
     def __len__(self) -> int:
@@ -567,9 +385,10 @@ class TOTP(BaseOTP):
         *,
         period: int | None = None,
         t0: int = 0,
-        **kwds: Any,
+        new: bool = False,
+        **kwds: Unpack[OtpSettings],
     ) -> None:
-        super().__init__(key, format, **kwds)
+        super().__init__(key, format, new=new, **kwds)
         period = self.period_default if period is None else period
         if not isinstance(period, int) or isinstance(period, bool) or period < 1:
             raise KeyFormatError("period must be a positive whole number of seconds")
@@ -587,44 +406,44 @@ class TOTP(BaseOTP):
         alg: str | None = None,
         period: int | None = None,
         issuer: str | None = None,
-        wallet: OTPContext | None = None,
+        wallet: AppWallet | None = None,
         now: Callable[[], float] | None = None,
         *,
-        context: OTPContext | None = None,
+        context: AppWallet | None = None,
         secrets: dict[str | int, str | bytes] | dict[str, str] | dict[int, str] | str | None = None,
         secrets_path: str | os.PathLike[str] | None = None,
         default_tag: str | int | None = None,
         encrypt_cost: int | str | None = None,
         encrypt_format: EncryptFormat | None = None,
     ) -> type[TOTP]:
-        """A subclass with these defaults and this OTPContext (passlib's ``TOTP.using``).
+        """A subclass with these defaults and this wallet (passlib's ``TOTP.using``).
 
         ``TotpFactory = TOTP.using(issuer="ACME", secrets={"1": generate_secret()})``; then
         ``TotpFactory.new()`` makes keys whose ``to_json()`` is encrypted, and
         ``TotpFactory.from_json(...)`` decrypts them. ``wallet`` is passlib's name for ``context``;
         ``secrets``, ``secrets_path``, ``default_tag``, ``encrypt_cost`` and ``encrypt_format`` make
-        a new :class:`OTPContext`, as passlib's keywords make an AppWallet.
+        a new :class:`~aioctap.otp.wallet.AppWallet`, as passlib's keywords do.
         """
-        namespace: dict[str, Any] = {}
-        probe: dict[str, Any] = {"key": b"\0" * cls.MIN_KEY_SIZE, "format": "raw"}
+        namespace: dict[str, object] = {}
+        probe = partial(cls, b"\0" * cls.MIN_KEY_SIZE, "raw")
         if digits is not None:
-            namespace["digits_default"] = cls(**probe, digits=digits).digits
+            namespace["digits_default"] = probe(digits=digits).digits
         if alg is not None:
-            namespace["alg_default"] = cls(**probe, alg=alg).alg
+            namespace["alg_default"] = probe(alg=alg).alg
         if period is not None:
-            namespace["period_default"] = cls(**probe, period=period).period
+            namespace["period_default"] = probe(period=period).period
         if issuer is not None:
-            namespace["issuer_default"] = cls(**probe, issuer=issuer).issuer
+            namespace["issuer_default"] = probe(issuer=issuer).issuer
         if context is not None and wallet is not None:
             raise TypeError("'context' and 'wallet' are the same thing: give one")
         ctx = context if context is not None else wallet
-        if ctx is not None and not isinstance(ctx, OTPContext):
+        if ctx is not None and not isinstance(ctx, AppWallet):
             raise TypeError("wallet must be an OTPContext (AppWallet)")
         wallet_kwds = (secrets, secrets_path, default_tag, encrypt_cost, encrypt_format)
         if any(v is not None for v in wallet_kwds):
             if ctx is not None:
                 raise TypeError("'wallet' and 'secrets' keywords are mutually exclusive")
-            ctx = OTPContext(secrets, default_tag, encrypt_cost, secrets_path, encrypt_format or "aioctap")
+            ctx = AppWallet(secrets, default_tag, encrypt_cost, secrets_path, encrypt_format or "aioctap")
         if ctx is not None:
             namespace["context"] = ctx
         if now is not None:
@@ -652,13 +471,16 @@ class TOTP(BaseOTP):
     def _uri_params(self) -> dict[str, str]:
         return {"period": str(self.period)} if self.period != 30 else {}
 
-    def _extra_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {}
+    def _extra_dict(self, d: OtpDict) -> None:
         if self.period != 30:
             d["period"] = self.period
         if self.t0:
             d["t0"] = self.t0
-        return d
+
+    @classmethod
+    def new(cls, **kwds: Unpack[TotpSettings]) -> Self:
+        """A new random key (passlib's ``TOTP.new()``): ``cls(new=True, **kwds)``."""
+        return cls(new=True, **kwds)
 
     def generate(self, time: float | int | None = None) -> TotpToken:
         """The token for ``time`` (default: now)."""
@@ -682,57 +504,43 @@ class TOTP(BaseOTP):
         Counters at or before ``last_counter`` never match: the last one raises
         :class:`UsedTokenError` (unless ``reuse``), earlier ones are outside the search.
         """
-        digits = self.digits
-        if not (type(token) is str and len(token) == digits and token.isascii() and token.isdigit()):
-            token = self.normalize_token(token)
+        token = normalize_token(token, self.digits)
         if type(window) is not int or window < 0:
             raise ValueError("window must be a non-negative integer")
-        t = time if type(time) is int else self.normalize_time(time)
-        client_time = t + skew if type(skew) is int else t + int(skew)
+        t = self.now() if time is None else _normalize_time(time)
         last = -1 if last_counter is None else last_counter
-        period, t0 = self.period, self.t0
-        start = (client_time - window - t0) // period
+        period, client_time = self.period, t + int(skew) - self.t0
+        expected = client_time // period
+        start = (client_time - window) // period
         if start < last:
-            start = last
-        if start < 0:
+            start = last if last > 0 else 0
+        elif start < 0:
             start = 0
-        end = (client_time + window - t0) // period + 1
-        expected = (client_time - t0) // period
-        pads = self._pads
-        if start <= expected < end and pads is not None and pads[0] is self.key and pads[1] is self.alg:
-            # the common case inline: the token of the expected step (what _generate computes)
-            inner = pads[2].copy()
-            inner.update(_PACK_COUNTER(expected))
-            outer = pads[3].copy()
-            outer.update(inner.digest())
-            digest = outer.digest()
-            value = _UNPACK_U32(digest, digest[-1] & 0x0F)[0] & 0x7FFFFFFF
-            if hmac.compare_digest(token, _ZERO_PADDED[digits] % (value % _POW10[digits])):
-                counter = expected
-            else:
-                counter = self._find_match(token, start, end, expected, skip_expected=True)
+        end = (client_time + window) // period + 1
+        if end > COUNTER_LIMIT:
+            end = COUNTER_LIMIT
+        codes, compare = self._codes or self._generator(), hmac.compare_digest
+        # the expected step first, then the others in order. Each comparison is constant-time; where the
+        # search stops tells only which step the caller's own token came from, nothing about the key.
+        if start <= expected < end and compare(token, codes(expected)):
+            counter = expected
         else:
-            counter = self._find_match(token, start, end, expected)
+            for counter in range(start, end):
+                if counter != expected and compare(token, codes(counter)):
+                    break
+            else:
+                raise InvalidTokenError()
         if counter == last and not reuse:
             raise UsedTokenError(expire_time=self._counter_to_time(last + 1))
         return TotpMatch(self, counter, t, window)
 
-    def _find_match(self, token: str, start: int, end: int, expected: int, skip_expected: bool = False) -> int:
-        """The counter in [start, end) whose code is ``token``: the expected one first, then in order.
-
-        Each comparison is constant-time; where the search stops tells only which step the
-        caller's own token came from, nothing about the key.
-        """
-        generate, compare = self._generate, hmac.compare_digest
-        if not skip_expected and start <= expected < end and compare(token, generate(expected)):
-            return expected
-        for counter in range(start, min(end, 1 << 64)):
-            if counter != expected and compare(token, generate(counter)):
-                return counter
-        raise InvalidTokenError()
-
     @classmethod
-    def verify(cls, token: str | int | bytes, source: str | bytes | dict[str, Any] | BaseOTP, **kwds: Any) -> TotpMatch:
+    def verify(
+        cls,
+        token: str | int | bytes,
+        source: str | bytes | Mapping[str, object] | BaseOTP,
+        **kwds: Unpack[MatchOptions],
+    ) -> TotpMatch:
         """passlib's ``TOTP.verify(token, source, **kwds)``: :meth:`from_source` then :meth:`match`."""
         otp = cls.from_source(source)
         if not isinstance(otp, TOTP):
@@ -768,18 +576,29 @@ class HOTP(BaseOTP):
     KIND = "hotp"
 
     def __init__(
-        self, key: str | bytes | None = None, format: str = "base32", *, counter: int = 0, **kwds: Any
+        self,
+        key: str | bytes | None = None,
+        format: str = "base32",
+        *,
+        counter: int = 0,
+        new: bool = False,
+        **kwds: Unpack[OtpSettings],
     ) -> None:
-        super().__init__(key, format, **kwds)
-        if not isinstance(counter, int) or isinstance(counter, bool) or not 0 <= counter < 1 << 64:
+        super().__init__(key, format, new=new, **kwds)
+        if not isinstance(counter, int) or isinstance(counter, bool) or not 0 <= counter < COUNTER_LIMIT:
             raise KeyFormatError("counter must be an integer from 0 to 2**64 - 1 (RFC 4226: an 8-byte counter)")
         self.counter = counter
 
     def _uri_params(self) -> dict[str, str]:
         return {"counter": str(self.counter)}
 
-    def _extra_dict(self) -> dict[str, Any]:
-        return {"counter": self.counter}
+    def _extra_dict(self, d: OtpDict) -> None:
+        d["counter"] = self.counter
+
+    @classmethod
+    def new(cls, **kwds: Unpack[HotpSettings]) -> Self:
+        """A new random key: ``cls(new=True, **kwds)``."""
+        return cls(new=True, **kwds)
 
     def generate(self, counter: int | None = None) -> str:
         """The token for ``counter`` (default: the expected one)."""
@@ -789,8 +608,11 @@ class HOTP(BaseOTP):
         """Look ahead from ``counter`` (default: the expected one) up to ``window`` steps; never backwards."""
         token = self.normalize_token(token)
         expected = self.counter if counter is None else counter
-        for c in range(expected, min(expected + window + 1, 1 << 64)):
-            if hmac.compare_digest(token, self._generate(c)):
+        codes = self._generator()
+        if expected < 0:
+            raise ValueError("counter must fit in an unsigned 64-bit integer")
+        for c in range(expected, min(expected + window + 1, COUNTER_LIMIT)):
+            if hmac.compare_digest(token, codes(c)):
                 return HotpMatch(self, c, expected)
         raise InvalidTokenError()
 

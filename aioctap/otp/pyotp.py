@@ -32,6 +32,7 @@ from typing import ClassVar, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse
 
 from . import core
+from .rfc4226 import HotpGenerator
 
 __all__ = [
     "HOTP",
@@ -112,7 +113,8 @@ class OTP:
     """
 
     min_secret_length_bits: ClassVar[int] = 112
-    _core: core.HOTP  # computes the RFC 4226 values, the key's HMAC state cached
+    _key: bytes
+    _codes: HotpGenerator  # computes the RFC 4226 values, the key's HMAC state cached
     _secret: str
 
     def __init__(
@@ -142,7 +144,7 @@ class OTP:
     def digest(self, digest: _Digest) -> None:
         alg = _algorithm(digest)
         self._alg, self._digest = alg, digest
-        self._core = core.HOTP(self._core.key, "raw", digits=self.digits, alg=alg)
+        self._codes = HotpGenerator(self._key, alg, self.digits)
 
     @property
     def secret(self) -> str:
@@ -153,8 +155,7 @@ class OTP:
     def secret(self, s: str) -> None:
         key = self._decode(s)
         self._secret = s
-        # the core object computes RFC 4226 codes, with HMAC's keyed state cached
-        self._core = core.HOTP(key, "raw", digits=self.digits, alg=self._alg)
+        self._key, self._codes = key, HotpGenerator(key, self._alg, self.digits)
 
     def _decode(self, s: str) -> bytes:
         if not isinstance(s, str):
@@ -174,7 +175,7 @@ class OTP:
 
     def byte_secret(self) -> bytes:
         """The decoded secret. A secret: never log it."""
-        return self._core.key
+        return self._key
 
     def generate_otp(self, input: int) -> str:
         """RFC 4226 §5.3 HOTP value of counter ``input`` (0 to 2**64 - 1), ``digits`` long."""
@@ -182,9 +183,9 @@ class OTP:
             raise ValueError("input must be positive integer")
         if input >= 1 << 64:
             raise ValueError("input must fit in RFC 4226's 8-byte counter")
-        if self._core.digits != self.digits:  # digits set after construction, as pyotp allows it
-            self._core = core.HOTP(self._core.key, "raw", digits=self.digits, alg=self._alg)
-        return self._core._generate(input)
+        if self._codes.digits != self.digits:  # digits set after construction, as pyotp allows it
+            self._codes = HotpGenerator(self._key, self._alg, self.digits)
+        return self._codes(input)
 
     @staticmethod
     def int_to_bytestring(i: int, *, padding: int = 8) -> bytes:

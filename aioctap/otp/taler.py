@@ -16,8 +16,8 @@ import re
 import struct
 from dataclasses import dataclass
 
-from .core import hotp
 from .errors import KeyFormatError
+from .rfc4226 import hotp
 
 __all__ = ["AmountError", "TalerAmount", "parse_algorithm", "pos_confirmation"]
 

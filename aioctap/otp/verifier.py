@@ -12,14 +12,14 @@ from __future__ import annotations
 import hmac
 import json
 import time as _time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TypedDict, Unpack
 
 import anyio.to_thread
 
 from ..stores.base import ConflictError, Store
-from .context import OTPContext
 from .core import HOTP, TOTP, BaseOTP, HotpMatch, TotpMatch
 from .errors import (
     InvalidTokenError,
@@ -30,10 +30,22 @@ from .errors import (
     UsedTokenError,
 )
 from .pyotp import OTP as PyotpOTP
+from .serial import OtpDict
+from .wallet import AppWallet
 
 __all__ = ["OtpVerifier"]
 
 NAMESPACE = "otp"
+
+
+class EnrollSettings(TypedDict, total=False):
+    """:meth:`OtpVerifier.enroll`'s settings of a new TOTP (as :class:`~aioctap.otp.TOTP` takes them)."""
+
+    digits: int | None
+    alg: str | None
+    period: int | None
+    t0: int
+    size: int | None
 
 
 def _is_code(otp: HOTP, token: str | int, counter: int) -> bool:
@@ -50,7 +62,7 @@ class _State:
 
     The mutable numbers come first on one line, so that the hot path parses a few numbers and
     never the JSON: the serialized OTP (:meth:`BaseOTP.to_json`, its key possibly encrypted) is
-    kept as bytes and doubles as the key-cache tag.
+    kept as bytes and doubles as the key-cache tag. ``version`` is the store's version of the record, not in it.
     """
 
     otp_blob: bytes
@@ -58,6 +70,7 @@ class _State:
     failures: int = 0
     throttled_until: float = 0.0
     drift: float = 0.0
+    version: int = 0
 
     def dumps(self) -> bytes:
         head = b"otp1 %d %d %r %r\n" % (self.last_counter, self.failures, self.throttled_until, self.drift)
@@ -74,7 +87,7 @@ class _State:
         except ValueError:
             raise KeyFormatError("stored OTP record is corrupt: bad header") from None
 
-    def otp_dict(self) -> dict[str, Any]:
+    def otp_dict(self) -> dict[str, object]:
         try:
             d = json.loads(self.otp_blob)
         except (ValueError, RecursionError):
@@ -84,7 +97,7 @@ class _State:
         return d
 
 
-def _blob(otp_dict: dict[str, Any]) -> bytes:
+def _blob(otp_dict: OtpDict) -> bytes:
     return json.dumps(otp_dict, separators=(",", ":"), sort_keys=True).encode()
 
 
@@ -101,11 +114,11 @@ class OtpVerifier:
         self,
         store: Store,
         *,
-        context: OTPContext | None = None,
+        context: AppWallet | None = None,
         window: int = 30,
         max_failures: int = 3,
         max_delay: float = 300.0,
-        clock: Any = None,
+        clock: Callable[[], float] | None = None,
         cache_size: int = 10_000,
     ) -> None:
         self.store = store
@@ -116,8 +129,8 @@ class OtpVerifier:
         self._clock = clock or _time.time
         self.cache_size = max(1, cache_size)
         self._cache: dict[str, tuple[bytes, BaseOTP]] = {}  # account -> (serialized OTP, decrypted OTP)
-        # account -> (value written, its version, its state, the OTP): what this verifier last wrote
-        self._states: dict[str, tuple[bytes, int, _State, BaseOTP]] = {}
+        # account -> (its state as this verifier last wrote it, the OTP)
+        self._states: dict[str, tuple[_State, BaseOTP]] = {}
 
     def __repr__(self) -> str:
         return f"OtpVerifier(store={self.store!r})"
@@ -131,7 +144,7 @@ class OtpVerifier:
         label: str | None = None,
         replace: bool = False,
         otp: BaseOTP | PyotpOTP | None = None,
-        **kwds: Any,
+        **kwds: Unpack[EnrollSettings],
     ) -> str:
         """Create a TOTP for ``account`` (a given base32 ``key`` is used as is) and return its otpauth URI.
 
@@ -152,7 +165,9 @@ class OtpVerifier:
             totp = otp.to_aioctap() if isinstance(otp, PyotpOTP) else otp
             if issuer is not None or label is not None or totp.label is None:
                 fields = totp.to_dict(encrypt=False)  # a copy with the label and issuer given here
-                fields.update(label=label or totp.label or account, issuer=issuer or totp.issuer)
+                fields["label"] = label or totp.label or account
+                if issuer or totp.issuer:
+                    fields["issuer"] = issuer or totp.issuer or ""
                 totp = type(totp).from_dict(fields)
         else:
             totp = TOTP(key, new=key is None, issuer=issuer, label=label or account, **kwds)
@@ -189,7 +204,7 @@ class OtpVerifier:
     async def verify(self, account: str, token: str | int, *, time: float | None = None) -> TotpMatch | HotpMatch:
         """Check ``token`` for ``account`` and mark its counter used; raises a TokenError subclass otherwise.
 
-        The record as this verifier last wrote it (value, version, parsed state) is remembered, so
+        The record as this verifier last wrote it (parsed, with its version) is remembered, so
         a success costs one compare-and-set and no read when nobody else wrote in between; if
         someone did, the compare-and-set fails and the token is judged again on a fresh read.
         Refusals are only ever decided on a fresh read. Awaited.
@@ -208,12 +223,13 @@ class OtpVerifier:
         while True:
             written = states.get(account) if trust_memory else None
             if written is not None:
-                _, version, state, otp = written
+                state, otp = written
             else:
                 record = await store.get(NAMESPACE, account)
                 if record is None:
                     raise UnknownAccountError()
-                state, version = _State.loads(record.value), record.version
+                state = _State.loads(record.value)
+                state.version = record.version
                 cached = cache.get(account)
                 if cached is not None and cached[0] == state.otp_blob:
                     otp = cached[1]
@@ -228,9 +244,8 @@ class OtpVerifier:
                     raise ThrottledError(state.throttled_until - wall)
             match: TotpMatch | HotpMatch
             try:
-                if type(otp) is TOTP or isinstance(otp, TOTP):
-                    drift = state.drift
-                    match = otp.match(token, now, self.window, round(drift) if drift else 0, state.last_counter)
+                if isinstance(otp, TOTP):
+                    match = otp.match(token, now, self.window, round(state.drift), state.last_counter)
                 else:
                     assert isinstance(otp, HOTP)
                     try:
@@ -246,37 +261,41 @@ class OtpVerifier:
                     continue
                 if isinstance(e, UsedTokenError):
                     raise  # a replay of the last accepted code: refused, but not a guessing attempt
-                if await self._record_failure(account, version, state):
+                if await self._record_failure(account, state):
                     raise
                 continue  # the record changed under us: judge again with the new state
-            states.pop(account, None)  # about to change the state object: it no longer matches any stored bytes
-            state.last_counter = match.counter
             recrypted = None
             if otp.changed and self.context is not None and self.context.can_encrypt:
                 # stored under an old tag or cost, or in clear: write it back encrypted with the current one
+                states.pop(account, None)
                 recrypted = _blob(await anyio.to_thread.run_sync(partial(otp.to_dict, context=self.context)))
                 state.otp_blob = recrypted
-            state.failures = 0
-            state.throttled_until = 0.0
-            if type(match) is TotpMatch:
-                period = match.totp.period
-                skipped = match.counter - (match.time - match.totp.t0) // period
-                state.drift = 0.7 * state.drift + 0.3 * skipped * period
-            value = state.dumps()
-            try:
-                new_version = await store.put(NAMESPACE, account, value, expected_version=version)
+            try:  # the state changes in place: unless the compare-and-set succeeds, it is forgotten
+                state.last_counter = match.counter
+                state.failures = 0
+                state.throttled_until = 0.0
+                if isinstance(match, TotpMatch):
+                    period = match.totp.period
+                    skipped = match.counter - (match.time - match.totp.t0) // period  # match.skipped, without 3 calls
+                    state.drift = 0.7 * state.drift + 0.3 * skipped * period
+                state.version = await store.put(NAMESPACE, account, state.dumps(), expected_version=state.version)
             except ConflictError:
+                states.pop(account, None)
                 trust_memory = False
                 continue  # someone else changed the account first: re-read (a replay now fails as used)
-            if len(states) >= self.cache_size:
-                states.pop(next(iter(states)))
-            states[account] = (value, new_version, state, otp)
+            except BaseException:
+                states.pop(account, None)
+                raise
+            if written is None or recrypted is not None:
+                if len(states) >= self.cache_size:
+                    states.pop(next(iter(states)))
+                states[account] = (state, otp)
             if recrypted is not None:
                 otp.changed = False
                 cache[account] = (recrypted, otp)
             return match
 
-    async def _record_failure(self, account: str, version: int, state: _State) -> bool:
+    async def _record_failure(self, account: str, state: _State) -> bool:
         """Count a failure; False if the record changed concurrently (the caller re-checks)."""
         self._states.pop(account, None)
         state.failures += 1
@@ -284,7 +303,7 @@ class OtpVerifier:
             delay = min(self.max_delay, 2.0 ** (state.failures - self.max_failures))
             state.throttled_until = self._clock() + delay
         try:
-            await self.store.put(NAMESPACE, account, state.dumps(), expected_version=version)
+            await self.store.put(NAMESPACE, account, state.dumps(), expected_version=state.version)
         except ConflictError:
             return False
         return True

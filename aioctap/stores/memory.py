@@ -49,9 +49,10 @@ class MemoryStore:
         ttl: float | None = None,
     ) -> int:
         """See :meth:`Store.put <aioctap.stores.base.Store.put>`."""
-        validate_key(namespace, key)
         k = (namespace, key)
         item = self._live(k)
+        if item is None:  # a new record: its address is checked once, when it is created
+            validate_key(namespace, key)
         check_version(namespace, key, expected_version, 0 if item is None else item[1])
         self._sequence += 1
         now = time.monotonic()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aioctap.otp import (
     TOTP,
@@ -147,3 +149,99 @@ async def test_hotp_replay_says_already_used_and_is_not_a_failure() -> None:
         assert (await verifier.verify("carol", HOTP("JBSWY3DPEHPK3PXP").generate(1))).counter == 1
         with pytest.raises(InvalidTokenError):
             await verifier.verify("carol", "000000")
+
+
+async def test_concurrent_verifications_from_remembered_state_one_success(store_url: str) -> None:
+    """With the account's state remembered (a success before), the concurrent verifications of the next code still
+    end in exactly one success: the remembered state changes in place only under the one compare-and-set."""
+    async with open_store(store_url) as store:
+        verifier = OtpVerifier(store)
+        totp = BaseOTP.from_uri(await verifier.enroll("gina", key="JBSWY3DPEHPK3PXPJBSWY3DP"))
+        assert isinstance(totp, TOTP)
+        await verifier.verify("gina", totp.generate(T).token, time=T)
+        code = totp.generate(T + 30).token
+        ok, used, other = [], [], []
+
+        async def attempt() -> None:
+            try:
+                ok.append(await verifier.verify("gina", code, time=T + 30))
+            except UsedTokenError:
+                used.append(1)
+            except Exception as e:
+                other.append(e)
+
+        async with anyio.create_task_group() as tg:
+            for _ in range(50):
+                tg.start_soon(attempt)
+        assert (len(ok), len(used), other) == (1, 49, [])
+        assert ok[0].counter == (T + 30) // 30
+
+
+async def test_a_failed_write_leaves_no_remembered_state() -> None:
+    """A store failure during the compare-and-set: the token is not spent, in the store or in the verifier's memory."""
+    from aioctap.stores.base import StoreError
+    from aioctap.stores.memory import MemoryStore
+
+    class Flaky(MemoryStore):
+        fail = False
+
+        async def put(self, namespace: str, key: str, value: bytes, **kwds: object) -> int:
+            if self.fail:
+                raise StoreError("the store is down")
+            return await super().put(namespace, key, value, **kwds)  # type: ignore[arg-type]
+
+    store = Flaky()
+    verifier = OtpVerifier(store)
+    totp = BaseOTP.from_uri(await verifier.enroll("hank", key="JBSWY3DPEHPK3PXPJBSWY3DP"))
+    assert isinstance(totp, TOTP)
+    await verifier.verify("hank", totp.generate(T).token, time=T)
+    code = totp.generate(T + 30).token
+    store.fail = True
+    with pytest.raises(StoreError):
+        await verifier.verify("hank", code, time=T + 30)
+    store.fail = False
+    assert (await verifier.verify("hank", code, time=T + 30)).counter == (T + 30) // 30
+    with pytest.raises(UsedTokenError):
+        await verifier.verify("hank", code, time=T + 31)
+
+
+class _Forgetful(dict[str, object]):
+    """A verifier memory that never remembers: every verification reads the store (the general path)."""
+
+    def get(self, key: str, default: object = None) -> object:
+        return None
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["self", "other"]), st.integers(-2, 3), st.booleans()),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_remembered_state_decides_as_a_fresh_read(ops: list[tuple[str, int, bool]]) -> None:
+    """The verifier's memory of what it wrote (no read per success) is a fast path of the shell: any sequence of
+    codes, replays, wrong codes and writes by a second verifier ends as with a read before every verification."""
+    key = "JBSWY3DPEHPK3PXPJBSWY3DP"
+    totp = TOTP(key)
+
+    async def run(remember: bool) -> list[object]:
+        async with open_store("memory://") as store:
+            verifier, other = OtpVerifier(store), OtpVerifier(store)
+            if not remember:
+                verifier._states = _Forgetful()  # type: ignore[assignment]
+            await verifier.enroll("ivy", key=key)
+            outcomes: list[object] = []
+            now = T
+            for who, offset, valid in ops:
+                now += 30
+                code = totp.generate(now + 30 * offset).token if valid else "000000"
+                try:
+                    match = await (verifier if who == "self" else other).verify("ivy", code, time=now)
+                    outcomes.append(match.counter)
+                except (InvalidTokenError, UsedTokenError, ThrottledError) as e:
+                    outcomes.append(type(e).__name__)
+            return outcomes
+
+    assert anyio.run(run, True) == anyio.run(run, False)
