@@ -108,6 +108,9 @@ async def test_a_burst_of_short_answers_is_drained_over_several_turns() -> None:
         device.close()
 
 
+@pytest.mark.asyncio_only(
+    reason="the receiver callbacks are the asyncio path (add_reader); trio reads in the reader task"
+)
 async def test_each_datagram_is_offered_to_the_report_receiver_and_the_rest_goes_in_batches() -> None:
     """What the router gets on asyncio: each datagram offered on its own first; one it does not take
     goes on as without a report receiver (a whole short message as a batch of one, a long one as a
