@@ -1,7 +1,9 @@
 """CTAPHID over UDP: round trips per second and host CPU per round trip, aioctap beside python-fido2.
 
-    python3 benchmarks/bench_transport.py [--quick] [--memory]
+    python3 benchmarks/bench_transport.py [--quick] [--memory] [--hid] [--rounds N]
 
+``--rounds N`` runs only the one-device 0-byte UDP row, N rounds of aioctap and python-fido2
+alternating (:func:`run_rounds`: every round printed, then the medians and their ratio).
 ``--memory`` runs only the in-memory rows (:func:`run_memory`: the transport under the software
 authenticator, wall-clock microseconds per round trip, no device process).
 
@@ -415,8 +417,26 @@ def run(quick: bool = False) -> list[Row]:
     return rows
 
 
+def run_rounds(rounds: int, duration: float = 1.0) -> tuple[float, float]:
+    """One device, 0-byte PINGs, unpaced: ``rounds`` runs of each host, alternating; the median CPU us/rt of each."""
+    import statistics
+
+    ours: list[float] = []
+    peer: list[float] = []
+    with DeviceProcess(1, 0.0) as device:
+        for i in range(rounds):
+            ours.append(run_aioctap(device.ports, 0, duration).cpu_us)
+            peer.append(run_fido2(device.ports, 0, duration).cpu_us)
+            print(f"round {i + 1}: aioctap {ours[-1]:.1f} us/rt, python-fido2 {peer[-1]:.1f} us/rt", file=sys.stderr)
+    a, b = statistics.median(ours), statistics.median(peer)
+    print(f"0 bytes, 1 device, median of {rounds}: aioctap {a:.1f} us/rt, python-fido2 {b:.1f} us/rt, {a / b:.3f}x")
+    return a, b
+
+
 if __name__ == "__main__":
-    if "--memory" in sys.argv:
+    if "--rounds" in sys.argv:
+        run_rounds(int(sys.argv[sys.argv.index("--rounds") + 1]))
+    elif "--memory" in sys.argv:
         print_rows(run_memory(quick="--quick" in sys.argv), "CTAPHID transport in memory")
     elif "--hid" in sys.argv:
         print_rows(run_hid(quick="--quick" in sys.argv), "CTAPHID through the hid package, paced (vs python-fido2)")

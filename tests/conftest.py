@@ -4,11 +4,16 @@
   directory, stopped at the end; skipped with the apt-get command to run when the binary is missing.
 * ``store_url``: parametrized over memory, sqlite (a temporary file), redis and postgresql, each test
   getting a clean database. Tests that must hold "on every store" take this fixture.
+* The transport and CTAP2 suites (``tests/hid``, ``tests/ctap2``) run each coroutine test twice, on
+  asyncio (through pytest-asyncio, as every other async test) and on anyio's trio backend (``[trio]``
+  in the test id); ``@pytest.mark.asyncio_only(reason=...)`` keeps one on asyncio.
 """
 
 from __future__ import annotations
 
+import functools
 import glob
+import inspect
 import os
 import shutil
 import signal
@@ -17,10 +22,85 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+# -- the transport and ctap2 suites on both anyio backends --------------------------------------
+
+TESTS = Path(__file__).resolve().parent
+ON_BOTH_BACKENDS = (TESTS / "hid", TESTS / "ctap2")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "asyncio_only(reason): a coroutine test of tests/hid or tests/ctap2 that runs on asyncio only"
+    )
+
+
+def _coroutine_function(obj: object) -> bool:
+    inner = getattr(getattr(obj, "hypothesis", None), "inner_test", obj)
+    return inspect.iscoroutinefunction(inner)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    definition = metafunc.definition
+    if (
+        Path(definition.path).parent in ON_BOTH_BACKENDS
+        and _coroutine_function(definition.obj)
+        and definition.get_closest_marker("asyncio_only") is None
+    ):
+        metafunc.fixturenames.append("async_backend")
+        metafunc.parametrize("async_backend", ["asyncio", "trio"])
+
+
+def _on_trio(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return callspec is not None and callspec.params.get("async_backend") == "trio"
+
+
+class TrioFunction(pytest.Function):
+    """A coroutine test run with ``anyio.run(..., backend="trio")``; pytest-asyncio runs its asyncio twin."""
+
+    def runtest(self) -> None:
+        import anyio
+
+        hypothesis = getattr(self.obj, "hypothesis", None)
+        target, name = (hypothesis, "inner_test") if hypothesis is not None else (self, "obj")
+        test: Callable[..., Any] = getattr(target, name)
+
+        def on_trio(*args: Any, **kwargs: Any) -> None:
+            anyio.run(functools.partial(test, *args, **kwargs), backend="trio")
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(target, name, on_trio)
+            super().runtest()
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    """pytest-asyncio (auto mode) made every coroutine test its own item; the trio twins become TrioFunction."""
+    asyncio_only = [item for item in items if _on_trio(item) and item.get_closest_marker("asyncio_only")]
+    if asyncio_only:  # (a parameter marked asyncio_only: its trio twin goes)
+        config.hook.pytest_deselected(items=asyncio_only)
+        items[:] = [item for item in items if item not in asyncio_only]
+    for i, item in enumerate(items):
+        if not _on_trio(item) or isinstance(item, TrioFunction):
+            continue
+        callspec = item.callspec  # type: ignore[attr-defined]
+        assert isinstance(item, pytest.Function) and item.parent is not None
+        trio_item = TrioFunction.from_parent(
+            item.parent,
+            name=item.name,
+            callspec=callspec,
+            callobj=item.obj,
+            fixtureinfo=item._fixtureinfo,
+            keywords=item.keywords,
+            originalname=item.originalname,
+        )
+        trio_item.own_markers = [mark for mark in item.own_markers if mark.name != "asyncio"]
+        items[i] = trio_item
 
 
 def _free_port() -> int:

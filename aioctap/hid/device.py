@@ -121,9 +121,7 @@ class CtapHidDevice(CtapDevice):
         """
         if self._closed:
             return _closed_call()
-        return self.connection.transact(
-            self._init.channel_id, cmd, data, on_keepalive=on_keepalive, timeout=self.timeout, retry_busy=True
-        )
+        return self.connection.transact(self._init.channel_id, cmd, data, on_keepalive, self.timeout, True)
 
     def stream_call(self, cmd: int, data: bytes = b"") -> CallStream:
         """Run ``call`` and iterate over its keep-alive statuses; the response is in ``.result`` after."""
@@ -131,7 +129,10 @@ class CtapHidDevice(CtapDevice):
 
     async def ping(self, msg: bytes = b"Hello FIDO") -> bytes:
         """CTAPHID_PING: the device echoes ``msg``."""
-        response = await self.call(CTAPHID.PING, msg)
+        if self._closed:
+            raise TransportError("the device was closed (close())")
+        # self.call(), inlined: the hot path of the transport benchmarks
+        response = await self.connection.transact(self._init.channel_id, _PING, msg, None, self.timeout, True)
         if response != msg:
             raise CtapHidProtocolError("PING response differs from the request")
         return response
@@ -192,6 +193,9 @@ class CtapHidDevice(CtapDevice):
         from .backends.hidapi import watch_devices
 
         return watch_devices(interval)
+
+
+_PING = int(CTAPHID.PING)  # (an enum member costs a Python-level lookup per use)
 
 
 async def _closed_call() -> bytes:

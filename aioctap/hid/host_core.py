@@ -30,6 +30,7 @@ import os
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from ..ctap import CtapError
 from .protocol import (
@@ -67,7 +68,10 @@ _KEEPALIVE, _ERROR, _INIT, _CANCEL = int(CTAPHID.KEEPALIVE), int(CTAPHID.ERROR),
 _CHANNEL_BUSY = int(CtapError.ERR.CHANNEL_BUSY)
 _NO_REPORTS: tuple[bytes, ...] = ()
 _NOT_REQUESTS = frozenset((_KEEPALIVE, _ERROR, _CANCEL))
+_REQUESTS = frozenset(range(0x80)) - _NOT_REQUESTS
 _INIT_HEADER = struct.Struct(">IBH")  # channel id, 0x80 | command, payload length (§11.2.4)
+
+T = TypeVar("T")  # the shell's token of a transaction (what :meth:`HostCore.receive_answer` hands back)
 
 
 class CtapHidTimeout(TimeoutError):
@@ -145,7 +149,10 @@ _RESYNCING = 4  # INIT sent on the channel: everything but its answer is discard
 _DIRTY = 5  # must be resynchronized before its next use
 
 
-class _Transaction:
+class _Transaction(Generic[T]):
+    """A request and what is known of its answer. Each channel reuses one: :meth:`HostCore.send`
+    sets every field (an object and a Python call fewer per call)."""
+
     __slots__ = (
         "busy_until",
         "cmd",
@@ -156,39 +163,43 @@ class _Transaction:
         "resend_at",
         "retry_busy",
         "timeout",
+        "token",
     )
 
-    def __init__(self, cmd: int, reports: Sequence[bytes], deadline: float, timeout: float, retry_busy: bool) -> None:
-        self.cmd = cmd
-        self.reports = reports
-        self.deadline = deadline
-        self.timeout = timeout
-        self.retry_busy = retry_busy
+    def __init__(self) -> None:
+        self.cmd = 0
+        self.token: T | None = None
+        self.reports: Sequence[bytes] = ()
+        self.deadline = 0.0
+        self.timeout = 0.0
+        self.retry_busy = False
         self.busy_until: float | None = None
         self.resend_at = 0.0
         self.last_status: int | None = None
         self.reassembler: Reassembler | None = None  # made when an answer spans several reports
 
 
-class _Channel:
-    __slots__ = ("cid", "drain", "drain_cmd", "nonce", "state", "sync_deadline", "transaction")
+class _Channel(Generic[T]):
+    __slots__ = ("cid", "drain", "drain_cmd", "nonce", "slot", "state", "sync_deadline", "transaction")
 
     def __init__(self, cid: int) -> None:
         self.cid = cid
         self.state = _CLEAN
-        self.transaction: _Transaction | None = None  # the caller's current request (in flight or queued)
+        self.transaction: _Transaction[T] | None = None  # the caller's current request (in flight or queued)
+        self.slot: _Transaction[T] = _Transaction()  # what send() fills in and makes the transaction
         self.nonce = b""  # of the resynchronizing INIT
         self.sync_deadline = 0.0  # when cancelling or resynchronizing gives up
         self.drain: Reassembler | None = None  # a cancelled request's long answer, being discarded
         self.drain_cmd = 0
 
 
-class HostCore:
+class HostCore(Generic[T]):
     """Host-side CTAPHID state machine for one transport (all its channels).
 
     * :meth:`allocate_channel` and :meth:`send` start work and return the reports to send now;
     * :meth:`cancel` gives up the transaction of a channel;
-    * :meth:`receive` / :meth:`receive_many` take reports from the device;
+    * :meth:`receive` / :meth:`receive_many` take reports from the device; :meth:`receive_answer`
+      is their fast path for a one-report answer;
     * :meth:`handle_timer` handles deadlines; call it at or after :attr:`next_deadline`.
 
     Each returns the reports to send (in order, before anything returned later) and, except the
@@ -210,7 +221,7 @@ class HostCore:
         self.busy_retry_delay = busy_retry_delay
         self._random = random
         self._max = max_message_size(packet_size)
-        self._channels: dict[int, _Channel] = {}
+        self._channels: dict[int, _Channel[T]] = {}
         self._allocations: dict[bytes, float] = {}  # nonce -> deadline
         self._broadcast = Reassembler(packet_size)
         #: when :meth:`handle_timer` may have work (None: nothing pending); read-only for callers. Never
@@ -251,7 +262,14 @@ class HostCore:
         self._allocations.pop(nonce, None)
 
     def send(
-        self, cid: int, cmd: int, data: bytes, now: float, timeout: float, retry_busy: bool = False
+        self,
+        cid: int,
+        cmd: int,
+        data: bytes,
+        now: float,
+        timeout: float,
+        retry_busy: bool = False,
+        token: T | None = None,
     ) -> Sequence[bytes]:
         """Start a transaction on ``cid``; return the reports to send now.
 
@@ -260,24 +278,29 @@ class HostCore:
         reports some later call returns. Its outcome is an :class:`Answer` or :class:`Failed` event
         within ``timeout`` seconds (keepalives extend it). With ``retry_busy``, ERR_CHANNEL_BUSY is
         retried every ``busy_retry_delay`` s for up to ``timeout`` s. One transaction per channel:
-        another before the outcome of this one is a :class:`RuntimeError`.
+        another before the outcome of this one is a :class:`RuntimeError`. ``token`` is the
+        caller's, handed back by :meth:`receive_answer` with the answer.
         """
-        if not 0 < cid < BROADCAST_CID:
-            raise CtapHidProtocolError(f"channel id 0x{cid:x} cannot carry a transaction")
-        if cmd in _NOT_REQUESTS:
-            raise CtapHidProtocolError(f"command 0x{cmd:02x} is not a request")
+        channel = self._channels.get(cid)
+        if channel is None or channel.transaction is not None or cmd not in _REQUESTS:
+            channel = self._request_channel(cid, cmd, channel)
         size = self.packet_size
-        if len(data) <= size - 7 and 0 <= cmd <= 0x7F:  # one report (the common case)
+        if len(data) <= size - 7:  # one report (the common case)
             reports: Sequence[bytes] = ((_INIT_HEADER.pack(cid, 0x80 | cmd, len(data)) + data).ljust(size, b"\0"),)
         else:
             reports = frame(cid, cmd, data, size)
-        channel = self._channels.get(cid)
-        if channel is None:
-            channel = self._channels[cid] = _Channel(cid)
-        elif channel.transaction is not None:
-            raise RuntimeError(f"a transaction is already pending on channel 0x{cid:08x}")
         deadline = now + timeout
-        channel.transaction = _Transaction(cmd, reports, deadline, timeout, retry_busy)
+        transaction = channel.slot
+        transaction.cmd = cmd
+        transaction.token = token
+        transaction.reports = reports
+        transaction.deadline = deadline
+        transaction.timeout = timeout
+        transaction.retry_busy = retry_busy
+        transaction.busy_until = None
+        transaction.last_status = None
+        transaction.reassembler = None  # (resend_at is set before it is read, on an ERR_CHANNEL_BUSY)
+        channel.transaction = transaction
         timer = self.next_deadline
         if timer is None or deadline < timer:
             self.next_deadline = deadline
@@ -288,6 +311,20 @@ class HostCore:
         if state == _DIRTY:
             return self._resync(channel, now, timeout)
         return _NO_REPORTS  # cancelling or resynchronizing: it goes out once the channel is clean
+
+    def _request_channel(self, cid: int, cmd: int, channel: _Channel[T] | None) -> _Channel[T]:
+        """The channel for a request of ``cmd`` on ``cid`` (made if new), or why there is none."""
+        if cmd in _NOT_REQUESTS:
+            raise CtapHidProtocolError(f"command 0x{cmd:02x} is not a request")
+        if not 0 <= cmd <= 0x7F:
+            raise CtapHidProtocolError(f"command 0x{cmd:x} out of range 0..0x7f")
+        if channel is None:
+            if not 0 < cid < BROADCAST_CID:  # (a known channel's id is valid)
+                raise CtapHidProtocolError(f"channel id 0x{cid:x} cannot carry a transaction")
+            channel = self._channels[cid] = _Channel(cid)
+        elif channel.transaction is not None:
+            raise RuntimeError(f"a transaction is already pending on channel 0x{cid:08x}")
+        return channel
 
     def cancel(self, cid: int, now: float) -> Sequence[bytes]:
         """Give up the transaction on ``cid`` (no event follows for it); return the reports to send.
@@ -317,6 +354,28 @@ class HostCore:
         self._channels.pop(cid, None)
 
     # -- received reports -----------------------------------------------------------------------
+
+    def receive_answer(self, raw: bytes) -> tuple[T | None, bytes] | None:
+        """The fast path of :meth:`receive`: a whole one-report answer to the transaction on its channel.
+
+        For such a report (of ``packet_size`` bytes), end the transaction and return ``(its token,
+        the answer)``, what :meth:`receive` would give as an :class:`Answer` event (property-tested),
+        without the event, the clock read or the lists. For any other report return None and change
+        nothing: then call :meth:`receive`.
+        """
+        channel = self._channels.get(int.from_bytes(raw[:4], "big"))
+        if channel is None or channel.state != _BUSY or len(raw) != self.packet_size:
+            return None
+        transaction = channel.transaction
+        assert transaction is not None
+        if raw[4] != 0x80 | transaction.cmd or transaction.reassembler is not None:
+            return None
+        length = (raw[5] << 8) | raw[6]
+        if length > len(raw) - 7:
+            return None
+        channel.state = _CLEAN
+        channel.transaction = None
+        return transaction.token, raw[7 : 7 + length]
 
     def receive(self, raw: bytes, now: float) -> tuple[Sequence[bytes], list[HostEvent]]:
         """Process one report from the device."""
@@ -481,7 +540,9 @@ class HostCore:
             channel.state = _CLEAN
         return _NO_REPORTS, [Allocated(nonce, init)]
 
-    def _receive_cancelling(self, channel: _Channel, raw: bytes, now: float) -> tuple[Sequence[bytes], list[HostEvent]]:
+    def _receive_cancelling(
+        self, channel: _Channel[T], raw: bytes, now: float
+    ) -> tuple[Sequence[bytes], list[HostEvent]]:
         """Discard the cancelled request's answer; the channel is clean once it has ended."""
         kind = raw[4]
         drain = channel.drain
@@ -559,7 +620,7 @@ class HostCore:
 
     # -- cleaning a channel ---------------------------------------------------------------------
 
-    def _violation(self, channel: _Channel, now: float, message: str) -> tuple[Sequence[bytes], list[HostEvent]]:
+    def _violation(self, channel: _Channel[T], now: float, message: str) -> tuple[Sequence[bytes], list[HostEvent]]:
         """A malformed answer: fail the transaction, resynchronize the channel."""
         transaction = channel.transaction
         channel.transaction = None
@@ -567,7 +628,7 @@ class HostCore:
         reports = self._resync(channel, now, timeout)
         return reports, [Failed(channel.cid, CtapHidProtocolError(message))]
 
-    def _resync(self, channel: _Channel, now: float, timeout: float) -> Sequence[bytes]:
+    def _resync(self, channel: _Channel[T], now: float, timeout: float) -> Sequence[bytes]:
         """INIT on the channel itself (§11.2.9.1.3): the device aborts what it ran there and answers."""
         channel.state = _RESYNCING
         channel.drain = None
@@ -576,7 +637,7 @@ class HostCore:
         self._at(channel.sync_deadline)
         return frame(channel.cid, _INIT, channel.nonce, self.packet_size)
 
-    def _clean(self, channel: _Channel) -> tuple[Sequence[bytes], list[HostEvent]]:
+    def _clean(self, channel: _Channel[T]) -> tuple[Sequence[bytes], list[HostEvent]]:
         """The channel is clean: a request that waited for it goes out now."""
         channel.drain = None
         transaction = channel.transaction

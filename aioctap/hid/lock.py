@@ -70,7 +70,10 @@ class ChannelLock:
         try:
             ...
         finally:
-            lock.release()
+            if lock.waiters:
+                lock.release()
+            else:
+                lock.locked = False
 
     ``asyncio.Lock`` costs three coroutines per use (``__aenter__``, ``acquire``, ``__aexit__``);
     ``anyio.Lock`` also checks for cancellation when free. Here a free lock costs an attribute
@@ -79,11 +82,12 @@ class ChannelLock:
     ``async with lock`` works too.
     """
 
-    __slots__ = ("_new_event", "_waiters", "locked")
+    __slots__ = ("_new_event", "locked", "waiters")
 
     def __init__(self, new_event: Callable[[], Event]) -> None:
         self._new_event = new_event
-        self._waiters: deque[_LockWaiter] = deque()
+        #: the tasks waiting in line (read-only for callers)
+        self.waiters: deque[_LockWaiter] = deque()
         #: True while a task holds the lock (waiters exist only then)
         self.locked = False
 
@@ -93,20 +97,20 @@ class ChannelLock:
             self.locked = True
             return
         waiter = _LockWaiter(self._new_event())
-        self._waiters.append(waiter)
+        self.waiters.append(waiter)
         try:
             await waiter.event.wait()
         except BaseException:
             if waiter.granted:  # handed the lock as the wait was cancelled: pass it on
                 self.release()
             else:
-                self._waiters.remove(waiter)
+                self.waiters.remove(waiter)
             raise
 
     def release(self) -> None:
         """Hand the lock to the first waiter, or free it."""
-        if self._waiters:
-            waiter = self._waiters.popleft()
+        if self.waiters:
+            waiter = self.waiters.popleft()
             waiter.granted = True
             waiter.event.set()
         else:

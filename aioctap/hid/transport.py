@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 ReportsReceiver = Callable[[Sequence[bytes]], object]
-ReportReceiver = Callable[[bytes], object]
+ReportReceiver = Callable[[bytes], bool]
 
 
 class TransportClosed(TransportError):
@@ -84,10 +84,11 @@ class ReportsPusher(Protocol):
 
 @runtime_checkable
 class ReportPusher(Protocol):
-    """(UDP, with :class:`ReportsPusher`) a report that holds a whole message goes on its own."""
+    """(UDP, with :class:`ReportsPusher`) each datagram is offered on its own first."""
 
     def set_report_receiver(self, receiver: ReportReceiver | None) -> None:
-        """Deliver a one-report message to ``receiver(report)``, without a batch around it."""
+        """Offer each datagram to ``receiver(report)`` first, without a batch around it: one it
+        takes (returns True) is done with; the rest go on as without it."""
         ...
 
 

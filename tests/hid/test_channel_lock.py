@@ -11,17 +11,21 @@ import pytest
 from aioctap.hid.lock import ChannelLock, Event, FutureEvent
 
 
-def _event_factories() -> list[tuple[str, Callable[[], Event]]]:
+def _event_factories() -> list[object]:
     def future_event() -> Event:
         return FutureEvent(asyncio.get_running_loop())
 
-    return [("future", future_event), ("anyio", anyio.Event)]
+    asyncio_only = pytest.mark.asyncio_only(reason="FutureEvent is a bare asyncio future")
+    return [
+        pytest.param("future", future_event, id="future", marks=asyncio_only),
+        pytest.param("anyio", anyio.Event, id="anyio"),
+    ]
 
 
 FACTORIES = _event_factories()
 
 
-@pytest.mark.parametrize(("name", "new_event"), FACTORIES, ids=[n for n, _ in FACTORIES])
+@pytest.mark.parametrize(("name", "new_event"), FACTORIES)
 async def test_free_lock_is_taken_without_waiting(name: str, new_event: Callable[[], Event]) -> None:
     lock = ChannelLock(new_event)
     assert not lock.locked
@@ -34,7 +38,7 @@ async def test_free_lock_is_taken_without_waiting(name: str, new_event: Callable
     assert not lock.locked
 
 
-@pytest.mark.parametrize(("name", "new_event"), FACTORIES, ids=[n for n, _ in FACTORIES])
+@pytest.mark.parametrize(("name", "new_event"), FACTORIES)
 async def test_waiters_get_the_lock_in_the_order_they_came(name: str, new_event: Callable[[], Event]) -> None:
     lock = ChannelLock(new_event)
     order: list[int] = []
@@ -57,7 +61,7 @@ async def test_waiters_get_the_lock_in_the_order_they_came(name: str, new_event:
     assert not lock.locked
 
 
-@pytest.mark.parametrize(("name", "new_event"), FACTORIES, ids=[n for n, _ in FACTORIES])
+@pytest.mark.parametrize(("name", "new_event"), FACTORIES)
 async def test_cancelled_waiter_leaves_the_line(name: str, new_event: Callable[[], Event]) -> None:
     lock = ChannelLock(new_event)
     lock.locked = True
@@ -87,7 +91,8 @@ async def test_cancelled_waiter_leaves_the_line(name: str, new_event: Callable[[
     assert not lock.locked
 
 
-@pytest.mark.parametrize(("name", "new_event"), FACTORIES, ids=[n for n, _ in FACTORIES])
+@pytest.mark.parametrize(("name", "new_event"), FACTORIES)
+@pytest.mark.asyncio_only(reason="asyncio's task.cancel() between the hand-over and the waiter's next step")
 async def test_waiter_cancelled_after_it_was_handed_the_lock_passes_it_on(
     name: str, new_event: Callable[[], Event]
 ) -> None:

@@ -234,6 +234,7 @@ class Waiter(Recorder):
         return b"\x00" + bytes(self.size)
 
 
+@pytest.mark.asyncio_only(reason="eager start of requests (eager_start) is asyncio's: on trio they start in the worker")
 async def test_cancel_before_the_request_started() -> None:
     """A CANCEL that comes before the worker goes on with a request (started at once, now waiting)."""
     app = Waiter()
@@ -250,6 +251,7 @@ async def test_cancel_before_the_request_started() -> None:
         assert (app.calls, app.finished) == (2, 1)
 
 
+@pytest.mark.asyncio_only(reason="eager start of requests (eager_start) is asyncio's: on trio they start in the worker")
 async def test_request_answered_before_the_send_returns() -> None:
     """An application that never waits is run in the sender's task: the answer is there when send returns."""
     app = Recorder()
@@ -301,6 +303,7 @@ class Blocked(Recorder):
         return b"\x00"
 
 
+@pytest.mark.asyncio_only(reason="eager start of requests (eager_start) is asyncio's: on trio they start in the worker")
 async def test_power_cycle_closes_a_started_request_still_queued() -> None:
     app = Blocked()
     server = CtapHidServer(app)

@@ -277,6 +277,52 @@ def test_receive_many_agrees_with_receive_one_at_a_time(batches: list[list[bytes
     assert cores[0].channel_state(7) == cores[1].channel_state(7)
 
 
+def outcomes(events: list[HostEvent]) -> list[tuple[object, ...]]:
+    """Events other than Dropped, comparable (an exception equals only itself)."""
+    return [
+        (type(e), e.cid, type(e.error), str(e.error)) if isinstance(e, Failed) else (e,)
+        for e in events
+        if not isinstance(e, Dropped)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(reports_st, st.lists(st.booleans(), min_size=1))
+def test_receive_answer_agrees_with_receive(batches: list[list[bytes]], fast: list[bool]) -> None:
+    """The fast path (a one-report answer handed back with its token, no event) does what receive does:
+    the same answers, reports to send, channel states and deadlines; other reports it leaves alone."""
+    reports = [r for batch in batches for r in batch]
+    general = HostCore(random=counter_random())  # type: ignore[arg-type]
+    quick = HostCore(random=counter_random())  # type: ignore[arg-type]
+    requests = {7: (CTAPHID.PING, b"a" * 100), 8: (CTAPHID.CBOR, b"\x01")}
+    for core in (general, quick):
+        allocated(core, 7)
+        allocated(core, 8)
+    pending: set[int] = set()
+    for i, r in enumerate([b"", *reports]):
+        for cid, (cmd, data) in requests.items():  # a new request on every channel that is free
+            if cid not in pending and general.channel_state(cid) in ("clean", "dirty"):
+                assert general.send(cid, cmd, data, i, 1.0) == quick.send(cid, cmd, data, i, 1.0, token=cid)
+                pending.add(cid)
+        if not r:
+            continue
+        out, events = general.receive(r, i)
+        taken = quick.receive_answer(r) if fast[i % len(fast)] else None
+        if taken is None:
+            quick_out, quick_events = quick.receive(r, i)
+        else:
+            token, data = taken
+            assert token is not None
+            quick_out, quick_events = (), [Answer(token, data)]
+            assert len(r) == 64 and r[4] & 0x80 and (r[5] << 8 | r[6]) <= 57
+        assert list(quick_out) == list(out)
+        assert outcomes(quick_events) == outcomes(events)
+        assert quick.next_deadline == general.next_deadline
+        for cid in requests:
+            assert quick.channel_state(cid) == general.channel_state(cid)
+        pending -= {e.cid for e in events if isinstance(e, Answer | Failed)}
+
+
 # -- HostCore against DeviceCore over a hostile network --------------------------------------
 
 
@@ -290,7 +336,7 @@ class Network:
 
 request_st = st.tuples(st.just("request"), st.integers(0, 2), st.integers(0, 400))
 deliver_device_st = st.tuples(st.just("deliver_device"), st.integers(1, 20), st.just(0))
-deliver_host_st = st.tuples(st.just("deliver_host"), st.integers(1, 20), st.just(0))
+deliver_host_st = st.tuples(st.just("deliver_host"), st.integers(1, 20), st.integers(0, 1))  # 1: the fast path
 time_st = st.tuples(st.just("time"), st.integers(1, 30), st.just(0))
 actions = st.lists(
     st.one_of(  # the common steps listed more than once: drawn more often
@@ -354,9 +400,16 @@ def test_host_core_against_device_core(steps: list[tuple[str, int, int]]) -> Non
             out, _ = device.receive(net.to_device.pop(0), now)
             net.to_host += out
 
-    def deliver_host(n: int) -> None:
+    def deliver_host(n: int, fast: int = 0) -> None:
         for _ in range(min(n, len(net.to_host))):
-            out, events = host.receive(net.to_host.pop(0), now)
+            report = net.to_host.pop(0)
+            answer = host.receive_answer(report) if fast else None
+            if answer is not None:  # the fast path: the token (the channel here) and the answer
+                token, data = answer
+                assert token is not None
+                host_events([Answer(token, data)])
+                continue
+            out, events = host.receive(report, now)
             host_out(out)
             host_events(events)
 
@@ -365,7 +418,7 @@ def test_host_core_against_device_core(steps: list[tuple[str, int, int]]) -> Non
             if not net.to_device and not net.to_host:
                 return
             deliver_device(100)
-            deliver_host(100)
+            deliver_host(100, 1)
 
     channels = []
     for _ in range(3):
@@ -384,7 +437,7 @@ def test_host_core_against_device_core(steps: list[tuple[str, int, int]]) -> Non
                 continue
             payload = b"%d:" % next(serial) + bytes(b)
             outstanding[cid] = payload
-            host_out(host.send(cid, CTAPHID.PING, payload, now, timeout))
+            host_out(host.send(cid, CTAPHID.PING, payload, now, timeout, token=cid))
         elif action == "cancel":
             cid = channels[a]
             if cid in outstanding:
@@ -393,7 +446,7 @@ def test_host_core_against_device_core(steps: list[tuple[str, int, int]]) -> Non
         elif action == "deliver_device":
             deliver_device(a)
         elif action == "deliver_host":
-            deliver_host(a)
+            deliver_host(a, b)
         else:
             queue = net.to_device if a else net.to_host
             if action == "garbage":
@@ -430,6 +483,6 @@ def test_host_core_against_device_core(steps: list[tuple[str, int, int]]) -> Non
     for cid in channels:
         payload = b"final %d" % cid
         outstanding[cid] = payload
-        host_out(host.send(cid, CTAPHID.PING, payload, now, timeout))
+        host_out(host.send(cid, CTAPHID.PING, payload, now, timeout, token=cid))
         settle()
         assert outcomes.get(payload) == "answer", (host.channel_state(cid), outcomes.get(payload))

@@ -108,36 +108,52 @@ async def test_a_burst_of_short_answers_is_drained_over_several_turns() -> None:
         device.close()
 
 
-async def test_one_report_answers_go_to_the_report_receiver_and_the_rest_in_batches() -> None:
-    """What the router gets on asyncio: a whole short message on its own, a long one as a batch;
-    a datagram that is not a report is dropped either way."""
+@pytest.mark.asyncio_only(
+    reason="the receiver callbacks are the asyncio path (add_reader); trio reads in the reader task"
+)
+async def test_each_datagram_is_offered_to_the_report_receiver_and_the_rest_goes_in_batches() -> None:
+    """What the router gets on asyncio: each datagram offered on its own first; one it does not take
+    goes on as without a report receiver (a whole short message as a batch of one, a long one as a
+    batch, a datagram that is not a report dropped)."""
     device = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     device.bind(("127.0.0.1", 0))
     transport = UdpTransport(*device.getsockname()[:2])
-    batches: list[bytes] = []
-    reports: list[bytes] = []
-    transport.set_receiver(batches.extend)
-    transport.set_report_receiver(reports.append)
+    batches: list[list[bytes]] = []
+    offered: list[bytes] = []
+    taken: list[bytes] = []
+    short = frame(0x10, CTAPHID.PING, b"hi", 64)[0]
+    keepalive = frame(0x10, CTAPHID.KEEPALIVE, b"\x02", 64)[0]
+    long = frame(0x20, CTAPHID.PING, bytes(range(100)), 64)
+
+    def take(report: bytes) -> bool:
+        offered.append(report)
+        if report == short:
+            taken.append(report)
+            return True
+        return False
+
+    transport.set_receiver(lambda reports: batches.append(list(reports)))
+    transport.set_report_receiver(take)
     try:
         async with anyio.create_task_group() as tg:
             tg.start_soon(transport.receive_packets)  # registers the socket with the loop, then waits
             transport._sock.send(bytes(64))  # let the device learn the host's address
             _, host_addr = device.recvfrom(64)
-            short = frame(0x10, CTAPHID.PING, b"hi", 64)[0]
-            long = frame(0x20, CTAPHID.PING, bytes(range(100)), 64)
-            device.sendto(b"not a report", host_addr)
-            device.sendto(short, host_addr)
+            for datagram in (b"not a report", short, keepalive):
+                device.sendto(datagram, host_addr)
             with anyio.fail_after(5):
-                while not reports:
+                while not batches:
                     await anyio.sleep(0.001)
             for report in long:
                 device.sendto(report, host_addr)
             with anyio.fail_after(5):
-                while len(batches) < len(long):
+                while sum(len(b) for b in batches) < 1 + len(long):
                     await anyio.sleep(0.001)
             tg.cancel_scope.cancel()
-        assert reports == [short]
-        assert batches == long
+        assert taken == [short]
+        assert offered[:3] == [b"not a report", short, keepalive] and offered[3] == long[0]
+        assert batches[0] == [keepalive]
+        assert [r for batch in batches[1:] for r in batch] == long
     finally:
         await transport.aclose()
         device.close()

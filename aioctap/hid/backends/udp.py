@@ -73,7 +73,7 @@ class UdpTransport:
         self._error: TransportClosed | None = None
         self._paused = False
         self._receiver: Callable[[Sequence[bytes]], object] | None = None
-        self._report_receiver: Callable[[bytes], object] | None = None
+        self._report_receiver: Callable[[bytes], bool] | None = None
         #: the socket's own ``send`` for one report, for the router's hot path: no Python frame.
         #: It raises ``OSError`` when the report cannot go (a full buffer, an ICMP error, a closed
         #: socket); :meth:`try_send_packets` then sends it or says why not.
@@ -88,9 +88,10 @@ class UdpTransport:
         """
         self._receiver = receiver
 
-    def set_report_receiver(self, receiver: Callable[[bytes], object] | None) -> None:
-        """(asyncio, with :meth:`set_receiver`) Hand a datagram that holds a whole one-report message
-        (a short answer, a keepalive) to ``receiver(report)`` on its own, without a batch around it."""
+    def set_report_receiver(self, receiver: Callable[[bytes], bool] | None) -> None:
+        """(asyncio, with :meth:`set_receiver`) Offer each datagram to ``receiver(report)`` first, on
+        its own, without a batch around it (the router takes a one-report answer there); what it does
+        not take (returns False) goes on as without it."""
         self._report_receiver = receiver
 
     async def send_packet(self, packet: bytes) -> None:
@@ -172,7 +173,6 @@ class UdpTransport:
         if receiver is not None and not self._ready:
             # the common case first: one datagram holding a whole message (a short answer, a
             # keepalive) goes straight to the receiver, without the list that draining builds
-            size = self.packet_size
             try:
                 data = self._sock.recv(2048)
             except (BlockingIOError, InterruptedError):
@@ -180,20 +180,20 @@ class UdpTransport:
             except OSError:
                 pass  # an ICMP error (consumed) or a broken socket: the draining below deals with it
             else:
-                if len(data) != size:
-                    return  # not a report: dropped, as draining drops it; the loop calls back if more is queued
-                if not (data[4] & 0x80 and ((data[5] << 8) | data[6]) <= size - 7):
-                    self._ready.append(data)  # part of a longer message: drain the rest with it
-                else:
+                try:
                     report_receiver = self._report_receiver
-                    try:
-                        if report_receiver is not None:
-                            report_receiver(data)
-                        else:
-                            receiver((data,))
-                    except Exception:  # the router's bug must not stop the loop's callback
-                        log.exception("UDP receiver failed")
+                    if report_receiver is not None and report_receiver(data):
+                        return  # taken (a one-report answer)
+                    size = self.packet_size
+                    if len(data) != size:
+                        return  # not a report: dropped, as draining drops it; the loop calls back if more is queued
+                    if data[4] & 0x80 and ((data[5] << 8) | data[6]) <= size - 7:
+                        receiver((data,))
+                        return
+                except Exception:  # the router's bug must not stop the loop's callback
+                    log.exception("UDP receiver failed")
                     return
+                self._ready.append(data)  # part of a longer message: drain the rest with it
         ready = self._ready
         try:
             self._drain(ready)
