@@ -13,9 +13,9 @@ import hashlib
 import json
 import struct
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import IntFlag, StrEnum
-from typing import Any
 
 from . import cbor
 from .cose import CoseError, CoseKey
@@ -27,9 +27,12 @@ __all__ = [
     "AttestedCredentialData",
     "AuthenticationExtensionsClientOutputs",
     "AuthenticationResponse",
+    "AuthenticationResponseJSON",
     "AuthenticatorAssertionResponse",
+    "AuthenticatorAssertionResponseJSON",
     "AuthenticatorAttachment",
     "AuthenticatorAttestationResponse",
+    "AuthenticatorAttestationResponseJSON",
     "AuthenticatorData",
     "AuthenticatorSelectionCriteria",
     "AuthenticatorTransport",
@@ -37,15 +40,21 @@ __all__ = [
     "CredentialCreationOptions",
     "CredentialIdLengthError",
     "CredentialRequestOptions",
+    "JSONValue",
     "PublicKeyCredentialCreationOptions",
+    "PublicKeyCredentialCreationOptionsJSON",
     "PublicKeyCredentialDescriptor",
+    "PublicKeyCredentialDescriptorJSON",
     "PublicKeyCredentialHint",
     "PublicKeyCredentialParameters",
     "PublicKeyCredentialRequestOptions",
+    "PublicKeyCredentialRequestOptionsJSON",
     "PublicKeyCredentialRpEntity",
     "PublicKeyCredentialType",
     "PublicKeyCredentialUserEntity",
+    "PublicKeyCredentialUserEntityJSON",
     "RegistrationResponse",
+    "RegistrationResponseJSON",
     "ResidentKeyRequirement",
     "UserVerificationRequirement",
     "WebAuthnDataError",
@@ -200,7 +209,7 @@ class AuthenticatorData(bytes):
     flags: int
     counter: int
     credential_data: AttestedCredentialData | None
-    extensions: dict[str, Any] | None
+    extensions: dict[str, object] | None
 
     def __new__(cls, data: bytes) -> AuthenticatorData:
         if type(data) is not bytes and not isinstance(data, bytes | bytearray | memoryview):
@@ -243,7 +252,7 @@ class AuthenticatorData(bytes):
         flags: int,
         counter: int,
         credential_data: bytes | AttestedCredentialData = b"",
-        extensions: dict[str, Any] | None = None,
+        extensions: Mapping[str, object] | None = None,
     ) -> AuthenticatorData:
         """Build authenticator data; AT/ED flags must agree with what is given."""
         data = rp_id_hash + struct.pack(">BI", flags, counter) + bytes(credential_data)
@@ -295,7 +304,7 @@ class CollectedClientData(bytes):
     origin: str
     cross_origin: bool
     top_origin: str | None
-    data: dict[str, Any]
+    data: dict[str, JSONValue]
 
     def __new__(cls, data: bytes) -> CollectedClientData:
         obj = super().__new__(cls, data)
@@ -324,10 +333,10 @@ class CollectedClientData(bytes):
 
     @classmethod
     def create(
-        cls, type: str, challenge: bytes | str, origin: str, cross_origin: bool = False, **kwargs: Any
+        cls, type: str, challenge: bytes | str, origin: str, cross_origin: bool = False, **kwargs: JSONValue
     ) -> CollectedClientData:
         """Serialize as a browser does (members in the order of §5.8.1.1); a str challenge is already base64url."""
-        members: dict[str, Any] = {
+        members: dict[str, JSONValue] = {
             "type": type,
             "challenge": challenge if isinstance(challenge, str) else websafe_encode(challenge),
             "origin": origin,
@@ -356,22 +365,31 @@ from ._webauthn_types import (  # noqa: E402
     AttestationObject,
     AuthenticationExtensionsClientOutputs,
     AuthenticationResponse,
+    AuthenticationResponseJSON,
     AuthenticatorAssertionResponse,
+    AuthenticatorAssertionResponseJSON,
     AuthenticatorAttachment,
     AuthenticatorAttestationResponse,
+    AuthenticatorAttestationResponseJSON,
     AuthenticatorSelectionCriteria,
     AuthenticatorTransport,
     CredentialCreationOptions,
     CredentialRequestOptions,
+    JSONValue,
     PublicKeyCredentialCreationOptions,
+    PublicKeyCredentialCreationOptionsJSON,
     PublicKeyCredentialDescriptor,
+    PublicKeyCredentialDescriptorJSON,
     PublicKeyCredentialHint,
     PublicKeyCredentialParameters,
     PublicKeyCredentialRequestOptions,
+    PublicKeyCredentialRequestOptionsJSON,
     PublicKeyCredentialRpEntity,
     PublicKeyCredentialType,
     PublicKeyCredentialUserEntity,
+    PublicKeyCredentialUserEntityJSON,
     RegistrationResponse,
+    RegistrationResponseJSON,
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
