@@ -13,16 +13,23 @@ import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum, unique
 from typing import Any, ClassVar, Protocol, Required, Self, TypedDict, TypeVar, get_type_hints
 
 from . import cbor
 from ._json import JSONValue
 from .webauthn import (
+    AttestationConveyancePreference,
     AttestedCredentialData,
+    AuthenticatorAttachment,
     AuthenticatorData,
+    AuthenticatorTransport,
     CollectedClientData,
+    PublicKeyCredentialHint,
+    PublicKeyCredentialType,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
     WebAuthnDataError,
+    _StringEnum,
     websafe_decode,
     websafe_encode,
 )
@@ -148,26 +155,24 @@ class AuthenticatorAssertionResponseJSON(TypedDict, total=False):
     attestationObject: str
 
 
-class RegistrationResponseJSON(TypedDict, total=False):
+class _PublicKeyCredentialJSON(TypedDict, total=False):
+    id: Required[str]
+    rawId: Required[str]
+    authenticatorAttachment: str
+    clientExtensionResults: Required[dict[str, object]]
+    type: Required[str]
+
+
+class RegistrationResponseJSON(_PublicKeyCredentialJSON, total=False):
     """§5.1 ``RegistrationResponseJSON``: ``navigator.credentials.create()``'s credential, ``toJSON()``-ed."""
 
-    id: Required[str]
-    rawId: Required[str]
     response: Required[AuthenticatorAttestationResponseJSON]
-    authenticatorAttachment: str
-    clientExtensionResults: Required[dict[str, object]]
-    type: Required[str]
 
 
-class AuthenticationResponseJSON(TypedDict, total=False):
+class AuthenticationResponseJSON(_PublicKeyCredentialJSON, total=False):
     """§5.1 ``AuthenticationResponseJSON``: ``navigator.credentials.get()``'s credential, ``toJSON()``-ed."""
 
-    id: Required[str]
-    rawId: Required[str]
     response: Required[AuthenticatorAssertionResponseJSON]
-    authenticatorAttachment: str
-    clientExtensionResults: Required[dict[str, object]]
-    type: Required[str]
 
 
 class _U2fRegistration(Protocol):
@@ -177,18 +182,6 @@ class _U2fRegistration(Protocol):
     key_handle: bytes
     certificate: bytes
     signature: bytes
-
-
-class _StringEnum(StrEnum):
-    """A WebAuthn DOMString enumeration (§2.1.1): ``str(member)`` is its value."""
-
-    @classmethod
-    def parse(cls, value: object) -> Self | None:
-        """The member for ``value``, or None for a value this version does not know (ignored, as the spec says)."""
-        try:
-            return cls(value)  # type: ignore[arg-type]  # any value: an unknown one is None
-        except ValueError:
-            return None
 
 
 def _camel(name: str) -> str:
@@ -384,70 +377,6 @@ class AttestationObject(bytes):
         return f"AttestationObject(fmt={self.fmt!r}, auth_data={self.auth_data!r}, att_stmt=...)"
 
     __str__ = __repr__
-
-
-@unique
-class AttestationConveyancePreference(_StringEnum):
-    """§5.4.7."""
-
-    NONE = "none"
-    INDIRECT = "indirect"
-    DIRECT = "direct"
-    ENTERPRISE = "enterprise"
-
-
-@unique
-class UserVerificationRequirement(_StringEnum):
-    """§5.8.6."""
-
-    REQUIRED = "required"
-    PREFERRED = "preferred"
-    DISCOURAGED = "discouraged"
-
-
-@unique
-class ResidentKeyRequirement(_StringEnum):
-    """§5.4.6."""
-
-    REQUIRED = "required"
-    PREFERRED = "preferred"
-    DISCOURAGED = "discouraged"
-
-
-@unique
-class AuthenticatorAttachment(_StringEnum):
-    """§5.4.5."""
-
-    PLATFORM = "platform"
-    CROSS_PLATFORM = "cross-platform"
-
-
-@unique
-class AuthenticatorTransport(_StringEnum):
-    """§5.8.4."""
-
-    USB = "usb"
-    NFC = "nfc"
-    BLE = "ble"
-    SMART_CARD = "smart-card"
-    HYBRID = "hybrid"
-    INTERNAL = "internal"
-
-
-@unique
-class PublicKeyCredentialType(_StringEnum):
-    """§5.8.2."""
-
-    PUBLIC_KEY = "public-key"
-
-
-@unique
-class PublicKeyCredentialHint(_StringEnum):
-    """§5.8.7."""
-
-    SECURITY_KEY = "security-key"
-    CLIENT_DEVICE = "client-device"
-    HYBRID = "hybrid"
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)

@@ -15,7 +15,8 @@ import struct
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import IntFlag, StrEnum
+from enum import IntFlag, StrEnum, unique
+from typing import Self
 
 from . import cbor
 from .cose import CoseError, CoseKey
@@ -359,20 +360,94 @@ class CollectedClientData(bytes):
         return f"CollectedClientData({bytes(self).decode('utf-8', 'replace')!r})"
 
 
-# python-fido2's dictionaries and enumerations (their module imports the binary types above)
+# WebAuthn's DOMString enumerations (python-fido2's names; py_webauthn's structs use them too)
+class _StringEnum(StrEnum):
+    """A WebAuthn DOMString enumeration (§2.1.1): ``str(member)`` is its value."""
+
+    @classmethod
+    def parse(cls, value: object) -> Self | None:
+        """The member for ``value``, or None for a value this version does not know (ignored, as the spec says)."""
+        try:
+            return cls(value)  # type: ignore[arg-type]  # any value: an unknown one is None
+        except ValueError:
+            return None
+
+
+@unique
+class AttestationConveyancePreference(_StringEnum):
+    """§5.4.7."""
+
+    NONE = "none"
+    INDIRECT = "indirect"
+    DIRECT = "direct"
+    ENTERPRISE = "enterprise"
+
+
+@unique
+class UserVerificationRequirement(_StringEnum):
+    """§5.8.6."""
+
+    REQUIRED = "required"
+    PREFERRED = "preferred"
+    DISCOURAGED = "discouraged"
+
+
+@unique
+class ResidentKeyRequirement(_StringEnum):
+    """§5.4.6."""
+
+    REQUIRED = "required"
+    PREFERRED = "preferred"
+    DISCOURAGED = "discouraged"
+
+
+@unique
+class AuthenticatorAttachment(_StringEnum):
+    """§5.4.5."""
+
+    PLATFORM = "platform"
+    CROSS_PLATFORM = "cross-platform"
+
+
+@unique
+class AuthenticatorTransport(_StringEnum):
+    """§5.8.4."""
+
+    USB = "usb"
+    NFC = "nfc"
+    BLE = "ble"
+    SMART_CARD = "smart-card"
+    HYBRID = "hybrid"
+    INTERNAL = "internal"
+
+
+@unique
+class PublicKeyCredentialType(_StringEnum):
+    """§5.8.2."""
+
+    PUBLIC_KEY = "public-key"
+
+
+@unique
+class PublicKeyCredentialHint(_StringEnum):
+    """§5.8.7."""
+
+    SECURITY_KEY = "security-key"
+    CLIENT_DEVICE = "client-device"
+    HYBRID = "hybrid"
+
+
+# python-fido2's dictionaries (their module imports the binary types above)
 from ._webauthn_types import (  # noqa: E402
-    AttestationConveyancePreference,
     AttestationObject,
     AuthenticationExtensionsClientOutputs,
     AuthenticationResponse,
     AuthenticationResponseJSON,
     AuthenticatorAssertionResponse,
     AuthenticatorAssertionResponseJSON,
-    AuthenticatorAttachment,
     AuthenticatorAttestationResponse,
     AuthenticatorAttestationResponseJSON,
     AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
     CredentialCreationOptions,
     CredentialRequestOptions,
     JSONValue,
@@ -380,16 +455,12 @@ from ._webauthn_types import (  # noqa: E402
     PublicKeyCredentialCreationOptionsJSON,
     PublicKeyCredentialDescriptor,
     PublicKeyCredentialDescriptorJSON,
-    PublicKeyCredentialHint,
     PublicKeyCredentialParameters,
     PublicKeyCredentialRequestOptions,
     PublicKeyCredentialRequestOptionsJSON,
     PublicKeyCredentialRpEntity,
-    PublicKeyCredentialType,
     PublicKeyCredentialUserEntity,
     PublicKeyCredentialUserEntityJSON,
     RegistrationResponse,
     RegistrationResponseJSON,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
 )
