@@ -34,40 +34,6 @@ from .webauthn import (
     websafe_encode,
 )
 
-__all__ = [
-    "AttestationConveyancePreference",
-    "AttestationObject",
-    "AuthenticationExtensionsClientOutputs",
-    "AuthenticationResponse",
-    "AuthenticationResponseJSON",
-    "AuthenticatorAssertionResponse",
-    "AuthenticatorAssertionResponseJSON",
-    "AuthenticatorAttachment",
-    "AuthenticatorAttestationResponse",
-    "AuthenticatorAttestationResponseJSON",
-    "AuthenticatorSelectionCriteria",
-    "AuthenticatorTransport",
-    "CredentialCreationOptions",
-    "CredentialRequestOptions",
-    "JSONValue",
-    "PublicKeyCredentialCreationOptions",
-    "PublicKeyCredentialCreationOptionsJSON",
-    "PublicKeyCredentialDescriptor",
-    "PublicKeyCredentialDescriptorJSON",
-    "PublicKeyCredentialHint",
-    "PublicKeyCredentialParameters",
-    "PublicKeyCredentialRequestOptions",
-    "PublicKeyCredentialRequestOptionsJSON",
-    "PublicKeyCredentialRpEntity",
-    "PublicKeyCredentialType",
-    "PublicKeyCredentialUserEntity",
-    "PublicKeyCredentialUserEntityJSON",
-    "RegistrationResponse",
-    "RegistrationResponseJSON",
-    "ResidentKeyRequirement",
-    "UserVerificationRequirement",
-]
-
 _Self = TypeVar("_Self", bound="_JsonDataObject")
 
 

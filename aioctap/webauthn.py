@@ -438,6 +438,7 @@ class PublicKeyCredentialHint(_StringEnum):
 
 
 # python-fido2's dictionaries (their module imports the binary types above)
+from ._json import JSONValue  # noqa: E402
 from ._webauthn_types import (  # noqa: E402
     AttestationObject,
     AuthenticationExtensionsClientOutputs,
@@ -450,7 +451,6 @@ from ._webauthn_types import (  # noqa: E402
     AuthenticatorSelectionCriteria,
     CredentialCreationOptions,
     CredentialRequestOptions,
-    JSONValue,
     PublicKeyCredentialCreationOptions,
     PublicKeyCredentialCreationOptionsJSON,
     PublicKeyCredentialDescriptor,
