@@ -13,12 +13,14 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import inspect
+import os
 import re
 import sys
 import typing
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
+from unittest import mock
 
 import pytest
 
@@ -61,7 +63,8 @@ def _conf() -> ModuleType:
     spec = importlib.util.spec_from_file_location("aioctap_docs_conf_signatures", DOCS / "conf.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    with mock.patch.dict(os.environ):  # conf.py sets COLUMNS for Sphinx: keep it from the CLI tests' rich output
+        spec.loader.exec_module(module)
     return module
 
 
