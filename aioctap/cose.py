@@ -8,7 +8,7 @@ A :class:`CoseKey` is a ``dict`` of COSE key parameters (integer labels) with ``
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar, Self, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -50,6 +50,7 @@ class CoseKey(dict[int, Any]):
     """A COSE_Key map. Subclasses exist per algorithm; ``ALGORITHM`` is the COSE alg id."""
 
     ALGORITHM: ClassVar[int] = 0
+    _SIGNATURE: ClassVar[str] = ""  # the signature scheme, for errors; empty: this class cannot verify
     _registry: ClassVar[dict[int, type[CoseKey]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -61,7 +62,19 @@ class CoseKey(dict[int, Any]):
 
     def verify(self, message: bytes, signature: bytes) -> None:
         """Verify ``signature`` over ``message``; raise :class:`CoseError` if it does not verify."""
-        raise CoseError(f"verification not supported for COSE algorithm {self.get(3)!r}")
+        if not self._SIGNATURE:
+            raise CoseError(f"verification not supported for COSE algorithm {self.get(3)!r}")
+        public_key = self.public_key()
+        try:
+            self._verify(public_key, message, signature)
+        except InvalidSignature:
+            raise CoseError("signature does not verify") from None
+        except ValueError as e:  # malformed DER
+            raise CoseError(f"malformed {self._SIGNATURE} signature: {e}") from None
+
+    def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
+        """``cryptography``'s verify call for this algorithm (raises InvalidSignature)."""
+        public_key.verify(signature, message)
 
     def public_key(self) -> PublicKey:
         """The key as a ``cryptography`` public key object."""
@@ -113,25 +126,15 @@ class CoseKey(dict[int, Any]):
             raise CoseError(f"COSE key member {name} ({label}) must be {length} bytes, got {len(value)}")
         return value
 
-    def _cached_key(self, what: str, load: Callable[[], _K]) -> _K:
-        """``load()``'s key, made once per COSE key; a malformed one raises CoseError."""
+    def _cached_key(self, what: str, load: Callable[[Self], _K]) -> _K:
+        """``load(self)``'s key, made once per COSE key; a malformed one raises CoseError."""
         cached = self.__dict__.get("_pub")
         if cached is None:
             try:
-                cached = self.__dict__["_pub"] = load()
+                cached = self.__dict__["_pub"] = load(self)
             except (ValueError, KeyError, TypeError) as e:
                 raise CoseError(f"invalid {what} public key: {e}") from None
-        return cast(_K, cached)
-
-    @staticmethod
-    def _check(verify: Callable[[], object], what: str) -> None:
-        """Run a ``cryptography`` verify call: a bad signature raises CoseError, so does a malformed one."""
-        try:
-            verify()
-        except InvalidSignature:
-            raise CoseError("signature does not verify") from None
-        except ValueError as e:  # malformed DER
-            raise CoseError(f"malformed {what} signature: {e}") from None
+        return cached
 
 
 class UnsupportedKey(CoseKey):
@@ -139,6 +142,7 @@ class UnsupportedKey(CoseKey):
 
 
 class _EcKey(CoseKey):
+    _SIGNATURE = "ECDSA"
     _CURVE: ClassVar[type[ec.EllipticCurve]] = ec.SECP256R1
     _CRV: ClassVar[int] = 1
     _HASH: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA256
@@ -161,14 +165,14 @@ class _EcKey(CoseKey):
         return algorithm
 
     def public_key(self) -> ec.EllipticCurvePublicKey:
-        def load() -> ec.EllipticCurvePublicKey:
-            x, y = int.from_bytes(self[-2], "big"), int.from_bytes(self[-3], "big")
-            return ec.EllipticCurvePublicNumbers(x, y, self._CURVE()).public_key()
+        return self._cached_key("EC", _EcKey._load)
 
-        return self._cached_key("EC", load)
+    def _load(self) -> ec.EllipticCurvePublicKey:
+        x, y = int.from_bytes(self[-2], "big"), int.from_bytes(self[-3], "big")
+        return ec.EllipticCurvePublicNumbers(x, y, self._CURVE()).public_key()
 
-    def verify(self, message: bytes, signature: bytes) -> None:
-        self._check(lambda: self.public_key().verify(signature, message, self._ecdsa()), "ECDSA")
+    def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
+        public_key.verify(signature, message, self._ecdsa())
 
     @classmethod
     def from_cryptography_key(cls, public_key: object) -> CoseKey:
@@ -237,6 +241,7 @@ class EdDSA(CoseKey):
     """EdDSA with Ed25519 (OKP, crv 6)."""
 
     ALGORITHM = -8
+    _SIGNATURE = "Ed25519"
 
     def _validate(self) -> None:
         if self.get(1) != 1 or self.get(-1) != 6:
@@ -245,11 +250,7 @@ class EdDSA(CoseKey):
 
     def public_key(self) -> ed25519.Ed25519PublicKey:
         """The key as a ``cryptography`` Ed25519 public key (cached)."""
-        return self._cached_key("Ed25519", lambda: ed25519.Ed25519PublicKey.from_public_bytes(self[-2]))
-
-    def verify(self, message: bytes, signature: bytes) -> None:
-        """Verify an Ed25519 ``signature`` over ``message`` (RFC 8032); raise CoseError if it does not verify."""
-        self._check(lambda: self.public_key().verify(signature, message), "Ed25519")
+        return self._cached_key("Ed25519", lambda key: ed25519.Ed25519PublicKey.from_public_bytes(key[-2]))
 
     @classmethod
     def from_cryptography_key(cls, public_key: object) -> CoseKey:
@@ -265,6 +266,7 @@ class _MlDsaKey(CoseKey):
     """ML-DSA (FIPS 204) public key: kty AKP (7) and the encoded public key in ``pub`` (-1)
     (draft-ietf-cose-dilithium); signatures are over the message itself with an empty context."""
 
+    _SIGNATURE = "ML-DSA"
     _PUBLIC: ClassVar[type[mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey]]
     _SIZE: ClassVar[int]
 
@@ -275,11 +277,7 @@ class _MlDsaKey(CoseKey):
 
     def public_key(self) -> MlDsaPublicKey:
         """The key as a ``cryptography`` ML-DSA public key (cached)."""
-        return self._cached_key("ML-DSA", lambda: self._PUBLIC.from_public_bytes(self[-1]))
-
-    def verify(self, message: bytes, signature: bytes) -> None:
-        """Verify an ML-DSA ``signature`` over ``message``; raise CoseError if it does not verify."""
-        self._check(lambda: self.public_key().verify(signature, message), "ML-DSA")
+        return self._cached_key("ML-DSA", lambda key: key._PUBLIC.from_public_bytes(key[-1]))
 
     @classmethod
     def from_cryptography_key(cls, public_key: object) -> CoseKey:
@@ -314,6 +312,7 @@ class MLDSA87(_MlDsaKey):
 
 
 class _RsaKey(CoseKey):
+    _SIGNATURE = "RSA"
     _HASH: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA256
 
     def _validate(self) -> None:
@@ -325,16 +324,16 @@ class _RsaKey(CoseKey):
             raise CoseError("RSA COSE key has an empty or oversized modulus/exponent")
 
     def public_key(self) -> rsa.RSAPublicKey:
-        def load() -> rsa.RSAPublicKey:
-            return rsa.RSAPublicNumbers(int.from_bytes(self[-2], "big"), int.from_bytes(self[-1], "big")).public_key()
+        return self._cached_key("RSA", _RsaKey._load)
 
-        return self._cached_key("RSA", load)
+    def _load(self) -> rsa.RSAPublicKey:
+        return rsa.RSAPublicNumbers(int.from_bytes(self[-2], "big"), int.from_bytes(self[-1], "big")).public_key()
 
     def _padding(self) -> padding.AsymmetricPadding:
         return padding.PKCS1v15()
 
-    def verify(self, message: bytes, signature: bytes) -> None:
-        self._check(lambda: self.public_key().verify(signature, message, self._padding(), self._HASH()), "RSA")
+    def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
+        public_key.verify(signature, message, self._padding(), self._HASH())
 
     @classmethod
     def from_cryptography_key(cls, public_key: object) -> CoseKey:
