@@ -13,45 +13,132 @@ import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum, unique
-from typing import Any, ClassVar, Protocol, Self, TypeVar, get_type_hints
+from typing import Any, ClassVar, Protocol, Required, Self, TypedDict, TypeVar, get_type_hints
 
 from . import cbor
+from ._json import JSONValue
 from .webauthn import (
+    AttestationConveyancePreference,
     AttestedCredentialData,
+    AuthenticatorAttachment,
     AuthenticatorData,
+    AuthenticatorTransport,
     CollectedClientData,
+    PublicKeyCredentialHint,
+    PublicKeyCredentialType,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
     WebAuthnDataError,
+    _StringEnum,
     websafe_decode,
     websafe_encode,
 )
 
-__all__ = [
-    "AttestationConveyancePreference",
-    "AttestationObject",
-    "AuthenticationExtensionsClientOutputs",
-    "AuthenticationResponse",
-    "AuthenticatorAssertionResponse",
-    "AuthenticatorAttachment",
-    "AuthenticatorAttestationResponse",
-    "AuthenticatorSelectionCriteria",
-    "AuthenticatorTransport",
-    "CredentialCreationOptions",
-    "CredentialRequestOptions",
-    "PublicKeyCredentialCreationOptions",
-    "PublicKeyCredentialDescriptor",
-    "PublicKeyCredentialHint",
-    "PublicKeyCredentialParameters",
-    "PublicKeyCredentialRequestOptions",
-    "PublicKeyCredentialRpEntity",
-    "PublicKeyCredentialType",
-    "PublicKeyCredentialUserEntity",
-    "RegistrationResponse",
-    "ResidentKeyRequirement",
-    "UserVerificationRequirement",
-]
-
 _Self = TypeVar("_Self", bound="_JsonDataObject")
+
+
+# The JSON forms of L3 §5.1.8-§5.1.10 (``parseCreationOptionsFromJSON``'s input, ``toJSON()``'s output): byte
+# strings are base64url, enumerations their strings.
+class _RpEntityJSON(TypedDict, total=False):
+    id: str
+    name: Required[str]
+
+
+class PublicKeyCredentialUserEntityJSON(TypedDict):
+    """§5.4.3 ``PublicKeyCredentialUserEntityJSON``."""
+
+    id: str
+    name: str
+    displayName: str
+
+
+class PublicKeyCredentialDescriptorJSON(TypedDict, total=False):
+    """§5.8.3 ``PublicKeyCredentialDescriptorJSON``."""
+
+    id: Required[str]
+    type: Required[str]
+    transports: list[str]
+
+
+class _CredentialParametersJSON(TypedDict):
+    type: str
+    alg: int
+
+
+class _AuthenticatorSelectionJSON(TypedDict, total=False):
+    authenticatorAttachment: str
+    residentKey: str
+    requireResidentKey: bool
+    userVerification: str
+
+
+class PublicKeyCredentialCreationOptionsJSON(TypedDict, total=False):
+    """§5.1.8 ``PublicKeyCredentialCreationOptionsJSON``: ``navigator.credentials.create()``'s ``publicKey``."""
+
+    rp: Required[_RpEntityJSON]
+    user: Required[PublicKeyCredentialUserEntityJSON]
+    challenge: Required[str]
+    pubKeyCredParams: Required[list[_CredentialParametersJSON]]
+    timeout: int
+    excludeCredentials: list[PublicKeyCredentialDescriptorJSON]
+    authenticatorSelection: _AuthenticatorSelectionJSON
+    hints: list[str]
+    attestation: str
+    attestationFormats: list[str]
+    extensions: dict[str, JSONValue]
+
+
+class PublicKeyCredentialRequestOptionsJSON(TypedDict, total=False):
+    """§5.1.9 ``PublicKeyCredentialRequestOptionsJSON``: ``navigator.credentials.get()``'s ``publicKey``."""
+
+    challenge: Required[str]
+    timeout: int
+    rpId: str
+    allowCredentials: list[PublicKeyCredentialDescriptorJSON]
+    userVerification: str
+    hints: list[str]
+    extensions: dict[str, JSONValue]
+
+
+class AuthenticatorAttestationResponseJSON(TypedDict, total=False):
+    """§5.2.1 ``AuthenticatorAttestationResponseJSON``."""
+
+    clientDataJSON: Required[str]
+    authenticatorData: Required[str]
+    transports: Required[list[str]]
+    publicKey: str
+    publicKeyAlgorithm: Required[int]
+    attestationObject: Required[str]
+
+
+class AuthenticatorAssertionResponseJSON(TypedDict, total=False):
+    """§5.2.2 ``AuthenticatorAssertionResponseJSON``."""
+
+    clientDataJSON: Required[str]
+    authenticatorData: Required[str]
+    signature: Required[str]
+    userHandle: str
+    attestationObject: str
+
+
+class _PublicKeyCredentialJSON(TypedDict, total=False):
+    id: Required[str]
+    rawId: Required[str]
+    authenticatorAttachment: str
+    clientExtensionResults: Required[dict[str, object]]
+    type: Required[str]
+
+
+class RegistrationResponseJSON(_PublicKeyCredentialJSON, total=False):
+    """§5.1 ``RegistrationResponseJSON``: ``navigator.credentials.create()``'s credential, ``toJSON()``-ed."""
+
+    response: Required[AuthenticatorAttestationResponseJSON]
+
+
+class AuthenticationResponseJSON(_PublicKeyCredentialJSON, total=False):
+    """§5.1 ``AuthenticationResponseJSON``: ``navigator.credentials.get()``'s credential, ``toJSON()``-ed."""
+
+    response: Required[AuthenticatorAssertionResponseJSON]
 
 
 class _U2fRegistration(Protocol):
@@ -61,18 +148,6 @@ class _U2fRegistration(Protocol):
     key_handle: bytes
     certificate: bytes
     signature: bytes
-
-
-class _StringEnum(StrEnum):
-    """A WebAuthn DOMString enumeration (§2.1.1): ``str(member)`` is its value."""
-
-    @classmethod
-    def parse(cls, value: object) -> Self | None:
-        """The member for ``value``, or None for a value this version does not know (ignored, as the spec says)."""
-        try:
-            return cls(value)  # type: ignore[arg-type]  # any value: an unknown one is None
-        except ValueError:
-            return None
 
 
 def _camel(name: str) -> str:
@@ -230,7 +305,7 @@ class AttestationObject(bytes):
 
     fmt: str
     auth_data: AuthenticatorData
-    att_stmt: Mapping[str, Any]
+    att_stmt: Mapping[str, object]
 
     def __new__(cls, data: bytes) -> AttestationObject:
         obj = super().__new__(cls, data)
@@ -268,70 +343,6 @@ class AttestationObject(bytes):
         return f"AttestationObject(fmt={self.fmt!r}, auth_data={self.auth_data!r}, att_stmt=...)"
 
     __str__ = __repr__
-
-
-@unique
-class AttestationConveyancePreference(_StringEnum):
-    """§5.4.7."""
-
-    NONE = "none"
-    INDIRECT = "indirect"
-    DIRECT = "direct"
-    ENTERPRISE = "enterprise"
-
-
-@unique
-class UserVerificationRequirement(_StringEnum):
-    """§5.8.6."""
-
-    REQUIRED = "required"
-    PREFERRED = "preferred"
-    DISCOURAGED = "discouraged"
-
-
-@unique
-class ResidentKeyRequirement(_StringEnum):
-    """§5.4.6."""
-
-    REQUIRED = "required"
-    PREFERRED = "preferred"
-    DISCOURAGED = "discouraged"
-
-
-@unique
-class AuthenticatorAttachment(_StringEnum):
-    """§5.4.5."""
-
-    PLATFORM = "platform"
-    CROSS_PLATFORM = "cross-platform"
-
-
-@unique
-class AuthenticatorTransport(_StringEnum):
-    """§5.8.4."""
-
-    USB = "usb"
-    NFC = "nfc"
-    BLE = "ble"
-    SMART_CARD = "smart-card"
-    HYBRID = "hybrid"
-    INTERNAL = "internal"
-
-
-@unique
-class PublicKeyCredentialType(_StringEnum):
-    """§5.8.2."""
-
-    PUBLIC_KEY = "public-key"
-
-
-@unique
-class PublicKeyCredentialHint(_StringEnum):
-    """§5.8.7."""
-
-    SECURITY_KEY = "security-key"
-    CLIENT_DEVICE = "client-device"
-    HYBRID = "hybrid"
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
@@ -440,35 +451,6 @@ class AuthenticatorAssertionResponse(_JsonDataObject):
     user_handle: bytes | None = None
 
 
-class AuthenticationExtensionsClientOutputs(Mapping[str, Any]):
-    """Client extension outputs (§5.1, ``getClientExtensionResults()``).
-
-    Item access gives the JSON form (byte strings as base64url); attribute access, by snake_case name, the rich
-    form python-fido2 gives: ``outputs.hmac_get_secret.output1`` is bytes, ``outputs.prf.results.first`` too.
-    """
-
-    def __init__(self, outputs: Mapping[str, object] | None = None) -> None:
-        self._members = {k: v for k, v in (outputs or {}).items() if v is not None}
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._members)
-
-    def __len__(self) -> int:
-        return len(self._members)
-
-    def __getitem__(self, key: str) -> Any:
-        return _json_value(self._members[key])
-
-    def __getattr__(self, key: str) -> Any:
-        if key.startswith("_"):
-            raise AttributeError(key)
-        value = self._members.get(_camel(key))
-        return _rich(value) if isinstance(value, Mapping) and not isinstance(value, _JsonDataObject) else value
-
-    def __repr__(self) -> str:
-        return repr(dict(self))
-
-
 class _RichOutput(Mapping[str, Any]):
     """An extension output map read by attribute: ``.output1``, ``.results.first`` (bytes), ``.enabled``."""
 
@@ -488,67 +470,63 @@ class _RichOutput(Mapping[str, Any]):
         if key.startswith("_"):
             raise AttributeError(key)
         value = self._members.get(_camel(key))
-        return _rich(value) if isinstance(value, Mapping) else value
+        return _RichOutput(value) if isinstance(value, Mapping) and not isinstance(value, _JsonDataObject) else value
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({dict(self)!r})"
 
 
-def _rich(value: Mapping[str, object]) -> _RichOutput:
-    return _RichOutput(value)
+class AuthenticationExtensionsClientOutputs(_RichOutput):
+    """Client extension outputs (§5.1, ``getClientExtensionResults()``).
+
+    Item access gives the JSON form (byte strings as base64url); attribute access, by snake_case name, the rich
+    form python-fido2 gives: ``outputs.hmac_get_secret.output1`` is bytes, ``outputs.prf.results.first`` too.
+    """
+
+    def __init__(self, outputs: Mapping[str, object] | None = None) -> None:
+        super().__init__({k: v for k, v in (outputs or {}).items() if v is not None})
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
-class RegistrationResponse(_JsonDataObject):
+class _PublicKeyCredential(_JsonDataObject):
+    """§5.1 ``PublicKeyCredential``: what create() and get() share (the subclass narrows ``response``)."""
+
+    id: str = field(init=False)
+    raw_id: bytes
+    response: _JsonDataObject
+    authenticator_attachment: AuthenticatorAttachment | None = None
+    client_extension_results: AuthenticationExtensionsClientOutputs = field(
+        default_factory=AuthenticationExtensionsClientOutputs
+    )
+    type: PublicKeyCredentialType = PublicKeyCredentialType.PUBLIC_KEY
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        object.__setattr__(self, "id", websafe_encode(self.raw_id))
+
+    @classmethod
+    def _parse_from_dict(cls, data: Mapping[str, object]) -> Self:
+        # ``id`` must equal ``rawId`` (both base64url in the JSON form, §5.1.8)
+        if "id" in data and data.get("id") != data.get("rawId"):
+            raise ValueError("id does not match rawId")
+        return super()._parse_from_dict(data)
+
+
+@dataclass(eq=False, frozen=True, kw_only=True)
+class RegistrationResponse(_PublicKeyCredential):
     """§5.1 ``PublicKeyCredential`` from create(), in its RegistrationResponseJSON shape (§5.1.8)."""
 
-    id: str = field(init=False)
-    raw_id: bytes
     response: AuthenticatorAttestationResponse
-    authenticator_attachment: AuthenticatorAttachment | None = None
-    client_extension_results: AuthenticationExtensionsClientOutputs = field(
-        default_factory=AuthenticationExtensionsClientOutputs
-    )
-    type: PublicKeyCredentialType = PublicKeyCredentialType.PUBLIC_KEY
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "id", websafe_encode(self.raw_id))
-
-    @classmethod
-    def _parse_from_dict(cls, data: Mapping[str, object]) -> RegistrationResponse:
-        data = _check_id(data)
-        return super()._parse_from_dict(data)
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)
-class AuthenticationResponse(_JsonDataObject):
+class AuthenticationResponse(_PublicKeyCredential):
     """§5.1 ``PublicKeyCredential`` from get(), in its AuthenticationResponseJSON shape (§5.1.9)."""
 
-    id: str = field(init=False)
-    raw_id: bytes
     response: AuthenticatorAssertionResponse
-    authenticator_attachment: AuthenticatorAttachment | None = None
-    client_extension_results: AuthenticationExtensionsClientOutputs = field(
-        default_factory=AuthenticationExtensionsClientOutputs
-    )
-    type: PublicKeyCredentialType = PublicKeyCredentialType.PUBLIC_KEY
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        object.__setattr__(self, "id", websafe_encode(self.raw_id))
-
-    @classmethod
-    def _parse_from_dict(cls, data: Mapping[str, object]) -> AuthenticationResponse:
-        data = _check_id(data)
-        return super()._parse_from_dict(data)
-
-
-def _check_id(data: Mapping[str, object]) -> Mapping[str, object]:
-    """``id`` must equal ``rawId`` (both base64url in the JSON form, §5.1.8)."""
-    if "id" in data and data.get("id") != data.get("rawId"):
-        raise ValueError("id does not match rawId")
-    return data
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)

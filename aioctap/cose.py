@@ -7,7 +7,8 @@ A :class:`CoseKey` is a ``dict`` of COSE key parameters (integer labels) with ``
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, Self, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -38,6 +39,9 @@ class CoseError(ValueError):
     """A COSE key is malformed or a signature does not verify."""
 
 
+_K = TypeVar("_K")
+
+
 MlDsaPublicKey = mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
 PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey | MlDsaPublicKey
 
@@ -46,6 +50,7 @@ class CoseKey(dict[int, Any]):
     """A COSE_Key map. Subclasses exist per algorithm; ``ALGORITHM`` is the COSE alg id."""
 
     ALGORITHM: ClassVar[int] = 0
+    _SIGNATURE: ClassVar[str] = ""  # the signature scheme, for errors; empty: this class cannot verify
     _registry: ClassVar[dict[int, type[CoseKey]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -57,14 +62,26 @@ class CoseKey(dict[int, Any]):
 
     def verify(self, message: bytes, signature: bytes) -> None:
         """Verify ``signature`` over ``message``; raise :class:`CoseError` if it does not verify."""
-        raise CoseError(f"verification not supported for COSE algorithm {self.get(3)!r}")
+        if not self._SIGNATURE:
+            raise CoseError(f"verification not supported for COSE algorithm {self.get(3)!r}")
+        public_key = self.public_key()
+        try:
+            self._verify(public_key, message, signature)
+        except InvalidSignature:
+            raise CoseError("signature does not verify") from None
+        except ValueError as e:  # malformed DER
+            raise CoseError(f"malformed {self._SIGNATURE} signature: {e}") from None
+
+    def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
+        """``cryptography``'s verify call for this algorithm (raises InvalidSignature)."""
+        public_key.verify(signature, message)
 
     def public_key(self) -> PublicKey:
         """The key as a ``cryptography`` public key object."""
         raise CoseError(f"no public key form for COSE algorithm {self.get(3)!r}")
 
     @classmethod
-    def from_cryptography_key(cls, public_key: Any) -> CoseKey:
+    def from_cryptography_key(cls, public_key: object) -> CoseKey:
         """The COSE key (RFC 9052 §7) of a ``cryptography`` public key; a key of the wrong type raises CoseError."""
         raise CoseError(f"{cls.__name__} cannot be built from {type(public_key).__name__}")
 
@@ -79,7 +96,7 @@ class CoseKey(dict[int, Any]):
         return [a for a in (-7, -8, -35, -36, -37, -257, -48, -49, -50, -65535) if a in CoseKey._registry]
 
     @staticmethod
-    def parse(cose: Any) -> CoseKey:
+    def parse(cose: object) -> CoseKey:
         """Build the right :class:`CoseKey` subclass from a decoded COSE_Key map."""
         if not isinstance(cose, dict):
             raise CoseError("COSE key must be a CBOR map")
@@ -109,12 +126,23 @@ class CoseKey(dict[int, Any]):
             raise CoseError(f"COSE key member {name} ({label}) must be {length} bytes, got {len(value)}")
         return value
 
+    def _cached_key(self, what: str, load: Callable[[Self], _K]) -> _K:
+        """``load(self)``'s key, made once per COSE key; a malformed one raises CoseError."""
+        cached = self.__dict__.get("_pub")
+        if cached is None:
+            try:
+                cached = self.__dict__["_pub"] = load(self)
+            except (ValueError, KeyError, TypeError) as e:
+                raise CoseError(f"invalid {what} public key: {e}") from None
+        return cached
+
 
 class UnsupportedKey(CoseKey):
     """A COSE key with an algorithm this library does not implement."""
 
 
 class _EcKey(CoseKey):
+    _SIGNATURE = "ECDSA"
     _CURVE: ClassVar[type[ec.EllipticCurve]] = ec.SECP256R1
     _CRV: ClassVar[int] = 1
     _HASH: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA256
@@ -137,28 +165,17 @@ class _EcKey(CoseKey):
         return algorithm
 
     def public_key(self) -> ec.EllipticCurvePublicKey:
-        cached = self.__dict__.get("_pub")
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        try:
-            pub = ec.EllipticCurvePublicNumbers(
-                int.from_bytes(self[-2], "big"), int.from_bytes(self[-3], "big"), self._CURVE()
-            ).public_key()
-        except (ValueError, KeyError, TypeError) as e:
-            raise CoseError(f"invalid EC public key: {e}") from None
-        self.__dict__["_pub"] = pub
-        return pub
+        return self._cached_key("EC", _EcKey._load)
 
-    def verify(self, message: bytes, signature: bytes) -> None:
-        try:
-            self.public_key().verify(signature, message, self._ecdsa())
-        except InvalidSignature:
-            raise CoseError("signature does not verify") from None
-        except ValueError as e:  # malformed DER
-            raise CoseError(f"malformed ECDSA signature: {e}") from None
+    def _load(self) -> ec.EllipticCurvePublicKey:
+        x, y = int.from_bytes(self[-2], "big"), int.from_bytes(self[-3], "big")
+        return ec.EllipticCurvePublicNumbers(x, y, self._CURVE()).public_key()
+
+    def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
+        public_key.verify(signature, message, self._ecdsa())
 
     @classmethod
-    def from_cryptography_key(cls, public_key: Any) -> CoseKey:
+    def from_cryptography_key(cls, public_key: object) -> CoseKey:
         if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, cls._CURVE):
             raise CoseError(f"{cls.__name__} needs an EC key on {cls._CURVE.name}")
         pn = public_key.public_numbers()
@@ -224,6 +241,7 @@ class EdDSA(CoseKey):
     """EdDSA with Ed25519 (OKP, crv 6)."""
 
     ALGORITHM = -8
+    _SIGNATURE = "Ed25519"
 
     def _validate(self) -> None:
         if self.get(1) != 1 or self.get(-1) != 6:
@@ -232,25 +250,10 @@ class EdDSA(CoseKey):
 
     def public_key(self) -> ed25519.Ed25519PublicKey:
         """The key as a ``cryptography`` Ed25519 public key (cached)."""
-        cached = self.__dict__.get("_pub")
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        try:
-            pub = ed25519.Ed25519PublicKey.from_public_bytes(self[-2])
-        except (ValueError, KeyError, TypeError) as e:
-            raise CoseError(f"invalid Ed25519 public key: {e}") from None
-        self.__dict__["_pub"] = pub
-        return pub
-
-    def verify(self, message: bytes, signature: bytes) -> None:
-        """Verify an Ed25519 ``signature`` over ``message`` (RFC 8032); raise CoseError if it does not verify."""
-        try:
-            self.public_key().verify(signature, message)
-        except InvalidSignature:
-            raise CoseError("signature does not verify") from None
+        return self._cached_key("Ed25519", lambda key: ed25519.Ed25519PublicKey.from_public_bytes(key[-2]))
 
     @classmethod
-    def from_cryptography_key(cls, public_key: Any) -> CoseKey:
+    def from_cryptography_key(cls, public_key: object) -> CoseKey:
         """The OKP COSE key (RFC 9053 §7.2) of an Ed25519 public key."""
         if not isinstance(public_key, ed25519.Ed25519PublicKey):
             raise CoseError("EdDSA needs an Ed25519 key")
@@ -263,6 +266,7 @@ class _MlDsaKey(CoseKey):
     """ML-DSA (FIPS 204) public key: kty AKP (7) and the encoded public key in ``pub`` (-1)
     (draft-ietf-cose-dilithium); signatures are over the message itself with an empty context."""
 
+    _SIGNATURE = "ML-DSA"
     _PUBLIC: ClassVar[type[mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey]]
     _SIZE: ClassVar[int]
 
@@ -273,25 +277,10 @@ class _MlDsaKey(CoseKey):
 
     def public_key(self) -> MlDsaPublicKey:
         """The key as a ``cryptography`` ML-DSA public key (cached)."""
-        cached = self.__dict__.get("_pub")
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        try:
-            pub = self._PUBLIC.from_public_bytes(self[-1])
-        except (ValueError, KeyError, TypeError) as e:
-            raise CoseError(f"invalid ML-DSA public key: {e}") from None
-        self.__dict__["_pub"] = pub
-        return pub
-
-    def verify(self, message: bytes, signature: bytes) -> None:
-        """Verify an ML-DSA ``signature`` over ``message``; raise CoseError if it does not verify."""
-        try:
-            self.public_key().verify(signature, message)
-        except InvalidSignature:
-            raise CoseError("signature does not verify") from None
+        return self._cached_key("ML-DSA", lambda key: key._PUBLIC.from_public_bytes(key[-1]))
 
     @classmethod
-    def from_cryptography_key(cls, public_key: Any) -> CoseKey:
+    def from_cryptography_key(cls, public_key: object) -> CoseKey:
         """The AKP COSE key of an ML-DSA public key of this parameter set."""
         if not isinstance(public_key, cls._PUBLIC):
             raise CoseError(f"{cls.__name__} needs an {cls._PUBLIC.__name__}")
@@ -323,6 +312,7 @@ class MLDSA87(_MlDsaKey):
 
 
 class _RsaKey(CoseKey):
+    _SIGNATURE = "RSA"
     _HASH: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA256
 
     def _validate(self) -> None:
@@ -334,29 +324,19 @@ class _RsaKey(CoseKey):
             raise CoseError("RSA COSE key has an empty or oversized modulus/exponent")
 
     def public_key(self) -> rsa.RSAPublicKey:
-        cached = self.__dict__.get("_pub")
-        if cached is not None:
-            return cached  # type: ignore[no-any-return]
-        try:
-            pub = rsa.RSAPublicNumbers(int.from_bytes(self[-2], "big"), int.from_bytes(self[-1], "big")).public_key()
-        except (ValueError, KeyError, TypeError) as e:
-            raise CoseError(f"invalid RSA public key: {e}") from None
-        self.__dict__["_pub"] = pub
-        return pub
+        return self._cached_key("RSA", _RsaKey._load)
+
+    def _load(self) -> rsa.RSAPublicKey:
+        return rsa.RSAPublicNumbers(int.from_bytes(self[-2], "big"), int.from_bytes(self[-1], "big")).public_key()
 
     def _padding(self) -> padding.AsymmetricPadding:
         return padding.PKCS1v15()
 
-    def verify(self, message: bytes, signature: bytes) -> None:
-        try:
-            self.public_key().verify(signature, message, self._padding(), self._HASH())
-        except InvalidSignature:
-            raise CoseError("signature does not verify") from None
-        except ValueError as e:
-            raise CoseError(f"malformed RSA signature: {e}") from None
+    def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
+        public_key.verify(signature, message, self._padding(), self._HASH())
 
     @classmethod
-    def from_cryptography_key(cls, public_key: Any) -> CoseKey:
+    def from_cryptography_key(cls, public_key: object) -> CoseKey:
         if not isinstance(public_key, rsa.RSAPublicKey):
             raise CoseError(f"{cls.__name__} needs an RSA key")
         pn = public_key.public_numbers()

@@ -8,7 +8,10 @@ any simulator that follows the one-report-per-datagram convention). Needs ``pip 
 from __future__ import annotations
 
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fido2.hid import CtapHidDevice
 
 __all__ = ["UdpCtapHidConnection", "fido2_udp_device"]
 
@@ -46,7 +49,7 @@ class UdpCtapHidConnection(_base()):  # type: ignore[misc]
         self._sock.close()
 
 
-def fido2_udp_device(host: str, port: int, *, timeout: float = 5.0) -> Any:
+def fido2_udp_device(host: str, port: int, *, timeout: float = 5.0) -> CtapHidDevice:
     """A python-fido2 ``CtapHidDevice`` talking to ``host:port`` over UDP."""
     from fido2.hid import CtapHidDevice
     from fido2.hid.base import HidDescriptor

@@ -32,6 +32,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, TypeAdapter, Valida
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 from pydantic_core import ErrorDetails
 
+from ._json import JSONValue
+
 __all__ = [
     "INTEGRAL",
     "REF_TEMPLATE",
@@ -209,7 +211,7 @@ class Operation:
     description: str = ""
 
 
-def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, Any], dict[str, Any]]:
+def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, JSONValue], dict[str, JSONValue]]:
     """The OpenAPI ``paths`` of ``operations`` and the ``components/schemas`` they reference."""
     inputs: list[tuple[int, JsonSchemaMode, Any]] = []
 

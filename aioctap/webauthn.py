@@ -13,9 +13,10 @@ import hashlib
 import json
 import struct
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import IntFlag, StrEnum
-from typing import Any
+from enum import IntFlag, StrEnum, unique
+from typing import Self
 
 from . import cbor
 from .cose import CoseError, CoseKey
@@ -27,9 +28,12 @@ __all__ = [
     "AttestedCredentialData",
     "AuthenticationExtensionsClientOutputs",
     "AuthenticationResponse",
+    "AuthenticationResponseJSON",
     "AuthenticatorAssertionResponse",
+    "AuthenticatorAssertionResponseJSON",
     "AuthenticatorAttachment",
     "AuthenticatorAttestationResponse",
+    "AuthenticatorAttestationResponseJSON",
     "AuthenticatorData",
     "AuthenticatorSelectionCriteria",
     "AuthenticatorTransport",
@@ -37,15 +41,21 @@ __all__ = [
     "CredentialCreationOptions",
     "CredentialIdLengthError",
     "CredentialRequestOptions",
+    "JSONValue",
     "PublicKeyCredentialCreationOptions",
+    "PublicKeyCredentialCreationOptionsJSON",
     "PublicKeyCredentialDescriptor",
+    "PublicKeyCredentialDescriptorJSON",
     "PublicKeyCredentialHint",
     "PublicKeyCredentialParameters",
     "PublicKeyCredentialRequestOptions",
+    "PublicKeyCredentialRequestOptionsJSON",
     "PublicKeyCredentialRpEntity",
     "PublicKeyCredentialType",
     "PublicKeyCredentialUserEntity",
+    "PublicKeyCredentialUserEntityJSON",
     "RegistrationResponse",
+    "RegistrationResponseJSON",
     "ResidentKeyRequirement",
     "UserVerificationRequirement",
     "WebAuthnDataError",
@@ -200,7 +210,7 @@ class AuthenticatorData(bytes):
     flags: int
     counter: int
     credential_data: AttestedCredentialData | None
-    extensions: dict[str, Any] | None
+    extensions: dict[str, object] | None
 
     def __new__(cls, data: bytes) -> AuthenticatorData:
         if type(data) is not bytes and not isinstance(data, bytes | bytearray | memoryview):
@@ -243,7 +253,7 @@ class AuthenticatorData(bytes):
         flags: int,
         counter: int,
         credential_data: bytes | AttestedCredentialData = b"",
-        extensions: dict[str, Any] | None = None,
+        extensions: Mapping[str, object] | None = None,
     ) -> AuthenticatorData:
         """Build authenticator data; AT/ED flags must agree with what is given."""
         data = rp_id_hash + struct.pack(">BI", flags, counter) + bytes(credential_data)
@@ -295,7 +305,7 @@ class CollectedClientData(bytes):
     origin: str
     cross_origin: bool
     top_origin: str | None
-    data: dict[str, Any]
+    data: dict[str, JSONValue]
 
     def __new__(cls, data: bytes) -> CollectedClientData:
         obj = super().__new__(cls, data)
@@ -324,10 +334,10 @@ class CollectedClientData(bytes):
 
     @classmethod
     def create(
-        cls, type: str, challenge: bytes | str, origin: str, cross_origin: bool = False, **kwargs: Any
+        cls, type: str, challenge: bytes | str, origin: str, cross_origin: bool = False, **kwargs: JSONValue
     ) -> CollectedClientData:
         """Serialize as a browser does (members in the order of §5.8.1.1); a str challenge is already base64url."""
-        members: dict[str, Any] = {
+        members: dict[str, JSONValue] = {
             "type": type,
             "challenge": challenge if isinstance(challenge, str) else websafe_encode(challenge),
             "origin": origin,
@@ -350,28 +360,107 @@ class CollectedClientData(bytes):
         return f"CollectedClientData({bytes(self).decode('utf-8', 'replace')!r})"
 
 
-# python-fido2's dictionaries and enumerations (their module imports the binary types above)
+# WebAuthn's DOMString enumerations (python-fido2's names; py_webauthn's structs use them too)
+class _StringEnum(StrEnum):
+    """A WebAuthn DOMString enumeration (§2.1.1): ``str(member)`` is its value."""
+
+    @classmethod
+    def parse(cls, value: object) -> Self | None:
+        """The member for ``value``, or None for a value this version does not know (ignored, as the spec says)."""
+        try:
+            return cls(value)  # type: ignore[arg-type]  # any value: an unknown one is None
+        except ValueError:
+            return None
+
+
+@unique
+class AttestationConveyancePreference(_StringEnum):
+    """§5.4.7."""
+
+    NONE = "none"
+    INDIRECT = "indirect"
+    DIRECT = "direct"
+    ENTERPRISE = "enterprise"
+
+
+@unique
+class UserVerificationRequirement(_StringEnum):
+    """§5.8.6."""
+
+    REQUIRED = "required"
+    PREFERRED = "preferred"
+    DISCOURAGED = "discouraged"
+
+
+@unique
+class ResidentKeyRequirement(_StringEnum):
+    """§5.4.6."""
+
+    REQUIRED = "required"
+    PREFERRED = "preferred"
+    DISCOURAGED = "discouraged"
+
+
+@unique
+class AuthenticatorAttachment(_StringEnum):
+    """§5.4.5."""
+
+    PLATFORM = "platform"
+    CROSS_PLATFORM = "cross-platform"
+
+
+@unique
+class AuthenticatorTransport(_StringEnum):
+    """§5.8.4."""
+
+    USB = "usb"
+    NFC = "nfc"
+    BLE = "ble"
+    SMART_CARD = "smart-card"
+    HYBRID = "hybrid"
+    INTERNAL = "internal"
+
+
+@unique
+class PublicKeyCredentialType(_StringEnum):
+    """§5.8.2."""
+
+    PUBLIC_KEY = "public-key"
+
+
+@unique
+class PublicKeyCredentialHint(_StringEnum):
+    """§5.8.7."""
+
+    SECURITY_KEY = "security-key"
+    CLIENT_DEVICE = "client-device"
+    HYBRID = "hybrid"
+
+
+# python-fido2's dictionaries (their module imports the binary types above)
+from ._json import JSONValue  # noqa: E402
 from ._webauthn_types import (  # noqa: E402
-    AttestationConveyancePreference,
     AttestationObject,
     AuthenticationExtensionsClientOutputs,
     AuthenticationResponse,
+    AuthenticationResponseJSON,
     AuthenticatorAssertionResponse,
-    AuthenticatorAttachment,
+    AuthenticatorAssertionResponseJSON,
     AuthenticatorAttestationResponse,
+    AuthenticatorAttestationResponseJSON,
     AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
     CredentialCreationOptions,
     CredentialRequestOptions,
     PublicKeyCredentialCreationOptions,
+    PublicKeyCredentialCreationOptionsJSON,
     PublicKeyCredentialDescriptor,
-    PublicKeyCredentialHint,
+    PublicKeyCredentialDescriptorJSON,
     PublicKeyCredentialParameters,
     PublicKeyCredentialRequestOptions,
+    PublicKeyCredentialRequestOptionsJSON,
     PublicKeyCredentialRpEntity,
-    PublicKeyCredentialType,
     PublicKeyCredentialUserEntity,
+    PublicKeyCredentialUserEntityJSON,
     RegistrationResponse,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
+    RegistrationResponseJSON,
 )

@@ -449,7 +449,8 @@ def _register_creds(app: typer.Typer) -> None:
             outputs = created.get("clientExtensionResults") or {}
             console.print(f"Credential created for {user!r} at {rp_id}: {created['id']}", highlight=False)
             console.print("extensions: " + ", ".join(_extension_results(outputs, cred_protect)), highlight=False)
-            if (outputs.get("largeBlob") or {}).get("supported"):
+            blob_output = outputs.get("largeBlob")
+            if isinstance(blob_output, dict) and blob_output.get("supported"):
                 console.print(f"try: aioctap blobs put {created['id']} FILE", highlight=False)
 
         run(device, pin, body)

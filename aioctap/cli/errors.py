@@ -176,8 +176,8 @@ class TyperGroupWithErrors(typer.core.TyperGroup):
     """The root command group: every failure below it becomes one or two lines and an exit status; help shows
     readable types."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]  # TyperGroup's own parameters, passed on
         _readable_types(self)
 
     def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
@@ -197,7 +197,7 @@ class TyperGroupWithErrors(typer.core.TyperGroup):
             command = sub
         return " ".join(path)
 
-    def invoke(self, ctx: Context) -> Any:
+    def invoke(self, ctx: Context) -> object:
         """Run the command line; report a usage error (exit 2) or a failure (exit 1) as :func:`print_error` does."""
         args = [*getattr(ctx, "_protected_args", []), *ctx.args]  # click empties them in invoke
         try:

@@ -14,7 +14,7 @@ import enum
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 from urllib.parse import urlsplit
 
 import anyio
@@ -27,7 +27,17 @@ from ..ctap2.base import AttestationResponse, CtapResponseError
 from ..ctap2.extensions import Ctap2Extension, default_extensions
 from ..ctap2.pin import PinProtocolError
 from ..rpid import verify_rp_id
-from ..webauthn import AttestedCredentialData, CollectedClientData, websafe_encode
+from ..webauthn import (
+    AttestedCredentialData,
+    AuthenticationResponseJSON,
+    AuthenticatorAssertionResponseJSON,
+    AuthenticatorAttestationResponseJSON,
+    CollectedClientData,
+    PublicKeyCredentialCreationOptionsJSON,
+    PublicKeyCredentialRequestOptionsJSON,
+    RegistrationResponseJSON,
+    websafe_encode,
+)
 from ._core import (
     ClientError,
     CreationRequest,
@@ -42,6 +52,21 @@ from ._core import (
 __all__ = ["WebAuthnClient"]
 
 log = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+
+
+class _Dataclass(Protocol):
+    """Any dataclass instance (python-fido2's options, or the caller's own)."""
+
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
+
+
+#: what create() takes: the options as a dataclass (``CredentialCreationOptions`` or its ``publicKey``), their
+#: JSON form as a dict, or that JSON as text
+CreationOptionsInput = PublicKeyCredentialCreationOptionsJSON | Mapping[str, object] | _Dataclass | str | bytes
+#: what get() takes, likewise
+RequestOptionsInput = PublicKeyCredentialRequestOptionsJSON | Mapping[str, object] | _Dataclass | str | bytes
 
 
 class WebAuthnClient:
@@ -78,20 +103,20 @@ class WebAuthnClient:
     def __repr__(self) -> str:
         return f"WebAuthnClient(origin={self.origin!r}, devices={len(self.devices)})"
 
-    def _check_rp(self, rp_id: Any) -> str:
+    def _check_rp(self, rp_id: object) -> str:
         if not isinstance(rp_id, str) or not verify_rp_id(rp_id, self.origin):
             raise ClientError(f"RP ID {rp_id!r} is not valid for origin {self.origin!r}")
         return rp_id
 
     async def _first(
-        self, op: Callable[[CtapDevice], Awaitable[dict[str, Any]]], timeout_ms: int | None = None
-    ) -> dict[str, Any]:
+        self, op: Callable[[CtapDevice], Awaitable[_T]], timeout_ms: int | None = None
+    ) -> _T:
         """Run ``op`` on every device at once; the first success wins and cancels the rest.
 
         A device failing (an error status, a malformed answer, a lost transport) does not stop the others;
         when all fail, the last error is raised. ``timeout_ms`` (the options' ``timeout``) cancels them all.
         """
-        result: list[dict[str, Any]] = []
+        result: list[_T] = []
         errors: list[Exception] = []
 
         async def run(device: CtapDevice, tg: anyio.abc.TaskGroup) -> None:
@@ -117,7 +142,7 @@ class WebAuthnClient:
             raise ClientError(ClientError.ERR.TIMEOUT, f"timed out after {timeout_ms} ms: no authenticator was used")
         raise errors[-1] if errors else ClientError(ClientError.ERR.OTHER_ERROR, "no device answered")
 
-    async def create(self, options: object) -> dict[str, Any]:
+    async def create(self, options: CreationOptionsInput) -> RegistrationResponseJSON:
         """navigator.credentials.create(): returns the RegistrationResponseJSON."""
         opts = _options(options)
         rp = opts.get("rp")
@@ -129,7 +154,7 @@ class WebAuthnClient:
             CollectedClientData.TYPE.CREATE, _b64(opts.get("challenge"), "challenge"), self.origin
         )
 
-        async def op(device: CtapDevice) -> dict[str, Any]:
+        async def op(device: CtapDevice) -> RegistrationResponseJSON:
             reg = await register(
                 device,
                 request,
@@ -142,7 +167,7 @@ class WebAuthnClient:
 
         return await self._first(op, request.timeout)
 
-    async def get(self, options: object) -> dict[str, Any]:
+    async def get(self, options: RequestOptionsInput) -> AuthenticationResponseJSON:
         """navigator.credentials.get(): returns the AuthenticationResponseJSON."""
         opts = _options(options)
         rp_id = self._check_rp(opts.get("rpId") or urlsplit(self.origin).hostname or "")
@@ -151,7 +176,7 @@ class WebAuthnClient:
         )
         request = RequestRequest.parse(opts, rp_id)
 
-        async def op(device: CtapDevice) -> dict[str, Any]:
+        async def op(device: CtapDevice) -> AuthenticationResponseJSON:
             found = await authenticate(device, request, client_data, self.extensions, self._prompts)
             a = found.assertions[0]
             return _authentication_json(
@@ -184,7 +209,7 @@ def _jsonish(value: Any) -> Any:
     return value
 
 
-def _options(options: Any) -> dict[str, Any]:
+def _options(options: object) -> dict[str, Any]:
     if isinstance(options, str | bytes):
         try:
             options = json.loads(options)
@@ -204,13 +229,13 @@ def _registration_json(
     att: AttestationResponse,
     cred: AttestedCredentialData,
     ext_out: dict[str, Any],
-) -> dict[str, Any]:
-    response: dict[str, Any] = {
+) -> RegistrationResponseJSON:
+    response: AuthenticatorAttestationResponseJSON = {
         "clientDataJSON": websafe_encode(bytes(client_data)),
         "attestationObject": websafe_encode(att.attestation_object()),
         "authenticatorData": websafe_encode(bytes(att.auth_data)),
         "transports": ["usb"],
-        "publicKeyAlgorithm": cred.public_key.get(3),
+        "publicKeyAlgorithm": cast(int, cred.public_key.get(3)),  # CoseKey.parse checked it is an int
     }
     try:
         spki = cred.public_key.public_key().public_bytes(
@@ -236,8 +261,8 @@ def _authentication_json(
     signature: bytes,
     user: Mapping[str, Any] | None,
     ext_out: dict[str, Any],
-) -> dict[str, Any]:
-    response: dict[str, Any] = {
+) -> AuthenticationResponseJSON:
+    response: AuthenticatorAssertionResponseJSON = {
         "clientDataJSON": websafe_encode(bytes(client_data)),
         "authenticatorData": websafe_encode(auth_data),
         "signature": websafe_encode(signature),

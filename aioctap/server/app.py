@@ -60,7 +60,12 @@ from starlette.routing import BaseRoute, Route
 
 from ..otp.context import OTPContext
 from ..stores.base import Store, StoreError, Write
-from ..webauthn import websafe_decode, websafe_encode
+from ..webauthn import (
+    PublicKeyCredentialCreationOptionsJSON,
+    PublicKeyCredentialRequestOptionsJSON,
+    websafe_decode,
+    websafe_encode,
+)
 from . import parse
 from .accounts import account_routes
 from .bodies import (
@@ -123,7 +128,7 @@ NOT_YOURS = "cannot register a passkey for this user name: sign in to its accoun
 def _started(
     request: Request,
     kind: type[ServerPublicKeyCredentialCreationOptionsResponse] | type[ServerPublicKeyCredentialGetOptionsResponse],
-    options: dict[str, Any],
+    options: PublicKeyCredentialCreationOptionsJSON | PublicKeyCredentialRequestOptionsJSON,
     session: str,
 ) -> JSONResponse:
     """An options response: the session id in the body and in an HttpOnly cookie (Secure over https)."""

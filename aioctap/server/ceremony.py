@@ -14,7 +14,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..webauthn import websafe_decode, websafe_encode
+from .._webauthn_types import _AuthenticatorSelectionJSON
+from ..webauthn import (
+    JSONValue,
+    PublicKeyCredentialCreationOptionsJSON,
+    PublicKeyCredentialDescriptorJSON,
+    PublicKeyCredentialRequestOptionsJSON,
+    websafe_decode,
+    websafe_encode,
+)
 from .attestation import TrustAnchors
 from .errors import ChallengeMismatchError, CredentialIdError, MalformedResponseError, UserHandleError
 from .verify import (
@@ -78,7 +86,7 @@ class CeremonyState:
     user_handle: bytes | None = None
     discoverable: bool = False  # an authentication whose allowCredentials was empty and whose user was not known
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSONValue]:
         """The state as a JSON-serializable dict (bytes in base64url), for storing between options and result."""
         return {
             "kind": self.kind,
@@ -90,16 +98,17 @@ class CeremonyState:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> CeremonyState:
+    def from_dict(cls, d: Mapping[str, object]) -> CeremonyState:
         """Parse a stored :meth:`to_dict` form; a malformed one raises an error naming the bad member."""
+        m: Mapping[str, Any] = d  # a member of the wrong type raises TypeError, caught below
         try:
             return cls(
-                str(d["kind"]),
-                websafe_decode(d["challenge"]),
-                float(d["expires"]),
-                str(d["user_verification"]),
-                websafe_decode(d["user_handle"]) if d.get("user_handle") else None,
-                d.get("discoverable") is True,
+                str(m["kind"]),
+                websafe_decode(m["challenge"]),
+                float(m["expires"]),
+                str(m["user_verification"]),
+                websafe_decode(m["user_handle"]) if m.get("user_handle") else None,
+                m.get("discoverable") is True,
             )
         except (KeyError, TypeError, ValueError) as e:
             raise MalformedResponseError(f"ceremony state is corrupt: {type(e).__name__}") from None
@@ -137,24 +146,24 @@ class Fido2Server:
         return CeremonyState(kind, os.urandom(CHALLENGE_BYTES), t + self.timeout, uv, user_handle, discoverable)
 
     @staticmethod
-    def _descriptor(c: StoredCredential) -> dict[str, Any]:
-        d: dict[str, Any] = {"type": "public-key", "id": websafe_encode(c.credential_id)}
+    def _descriptor(c: StoredCredential) -> PublicKeyCredentialDescriptorJSON:
+        d: PublicKeyCredentialDescriptorJSON = {"type": "public-key", "id": websafe_encode(c.credential_id)}
         if c.transports:
             d["transports"] = list(c.transports)
         return d
 
     def register_begin(
         self,
-        user: Mapping[str, Any],
+        user: Mapping[str, object],
         credentials: Sequence[StoredCredential] = (),
         *,
         resident_key_requirement: str | None = None,
         user_verification: str | None = None,
         authenticator_attachment: str | None = None,
         attestation: str = "none",
-        extensions: Mapping[str, Any] | None = None,
+        extensions: Mapping[str, JSONValue] | None = None,
         now: float | None = None,
-    ) -> tuple[dict[str, Any], CeremonyState]:
+    ) -> tuple[PublicKeyCredentialCreationOptionsJSON, CeremonyState]:
         """PublicKeyCredentialCreationOptions (JSON form) and the state to keep. ``user`` has id (bytes), name."""
         user_id = user.get("id")
         if not isinstance(user_id, bytes) or not 1 <= len(user_id) <= 64:
@@ -163,13 +172,13 @@ class Fido2Server:
         if uv not in USER_VERIFICATION:
             raise ValueError("user_verification must be required, preferred or discouraged")
         state = self._state("registration", uv, now, user_id)
-        selection: dict[str, Any] = {"userVerification": uv}
+        selection: _AuthenticatorSelectionJSON = {"userVerification": uv}
         if resident_key_requirement:
             selection["residentKey"] = resident_key_requirement
             selection["requireResidentKey"] = resident_key_requirement == "required"
         if authenticator_attachment:
             selection["authenticatorAttachment"] = authenticator_attachment
-        options: dict[str, Any] = {
+        options: PublicKeyCredentialCreationOptionsJSON = {
             "rp": {"id": self.rp_id, "name": self.rp_name},
             "user": {
                 "id": websafe_encode(user_id),
@@ -188,7 +197,7 @@ class Fido2Server:
         return options, state
 
     def register_complete(
-        self, state: CeremonyState, response: Mapping[str, Any] | str, *, now: float | None = None
+        self, state: CeremonyState, response: Mapping[str, object] | str, *, now: float | None = None
     ) -> RegistrationResult:
         """Verify the registration response against the state (challenge single use is the caller's store)."""
         self._check_state(state, "registration", now)
@@ -207,10 +216,10 @@ class Fido2Server:
         credentials: Sequence[StoredCredential] = (),
         *,
         user_verification: str | None = None,
-        extensions: Mapping[str, Any] | None = None,
+        extensions: Mapping[str, JSONValue] | None = None,
         user_handle: bytes | None = None,
         now: float | None = None,
-    ) -> tuple[dict[str, Any], CeremonyState]:
+    ) -> tuple[PublicKeyCredentialRequestOptionsJSON, CeremonyState]:
         """PublicKeyCredentialRequestOptions (JSON form); no credentials: a discoverable-credential sign-in.
 
         ``user_handle``: the user the sign-in is for, when known; the assertion must then come from
@@ -221,7 +230,7 @@ class Fido2Server:
         if uv not in USER_VERIFICATION:
             raise ValueError("user_verification must be required, preferred or discouraged")
         state = self._state("authentication", uv, now, user_handle, not credentials and user_handle is None)
-        options: dict[str, Any] = {
+        options: PublicKeyCredentialRequestOptionsJSON = {
             "challenge": websafe_encode(state.challenge),
             "timeout": int(self.timeout * 1000),
             "rpId": self.rp_id,
@@ -236,7 +245,7 @@ class Fido2Server:
         self,
         state: CeremonyState,
         credentials: Sequence[StoredCredential],
-        response: Mapping[str, Any] | str,
+        response: Mapping[str, object] | str,
         *,
         now: float | None = None,
     ) -> tuple[AuthenticationResult, StoredCredential]:
@@ -248,7 +257,7 @@ class Fido2Server:
         ``backup_eligible`` is refused (steps 18-19: a credential cannot change its backup eligibility).
         """
         self._check_state(state, "authentication", now)
-        cred = parse_credential(response)
+        cred: Mapping[str, Any] = parse_credential(response)
         try:
             raw_id = websafe_decode(cred.get("rawId", ""))
         except ValueError:

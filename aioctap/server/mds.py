@@ -20,7 +20,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
-from ..webauthn import Aaguid, WebAuthnDataError
+from ..webauthn import Aaguid, JSONValue, WebAuthnDataError
 from .attestation import TrustAnchors
 from .attestation._common import verify_chain
 from .attestation.android_safetynet import Jws
@@ -95,7 +95,7 @@ class StatusReport:
     effective_date: datetime.date | None = None
 
     @classmethod
-    def parse(cls, obj: Any) -> StatusReport:
+    def parse(cls, obj: object) -> StatusReport:
         """Parse one MDS3 StatusReport object (FIDO Metadata Service §3.1.3); MetadataError when malformed."""
         if not isinstance(obj, Mapping) or not isinstance(obj.get("status"), str):
             raise MetadataError("statusReports entry must be an object with a string status")
@@ -108,13 +108,13 @@ class MetadataEntry:
 
     aaguid: Aaguid | None
     attestation_certificate_key_identifiers: tuple[bytes, ...]
-    metadata_statement: dict[str, Any]
+    metadata_statement: dict[str, JSONValue]
     status_reports: tuple[StatusReport, ...]
     time_of_last_status_change: datetime.date | None
     attestation_roots: tuple[x509.Certificate, ...] = field(default=(), repr=False)
 
     @classmethod
-    def parse(cls, obj: Any) -> MetadataEntry:
+    def parse(cls, obj: object) -> MetadataEntry:
         """Parse one MDS3 MetadataBLOBPayloadEntry (FIDO Metadata Service §3.1.1); MetadataError when malformed."""
         if not isinstance(obj, Mapping):
             raise MetadataError("metadata entry must be an object")

@@ -12,11 +12,12 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from starlette.routing import BaseRoute, Route
 
 from ..webapi import Operation, Parameter, Reply, openapi_paths
+from ..webauthn import JSONValue
 from .bodies import (
     Account,
     AttestationOptionsRequest,
@@ -222,13 +223,14 @@ def _otp_operations() -> Sequence[Operation]:
     return OTP_OPERATIONS
 
 
-def openapi_document(routes: Sequence[BaseRoute], *, rp_id: str = "localhost") -> dict[str, Any]:
+def openapi_document(routes: Sequence[BaseRoute], *, rp_id: str = "localhost") -> dict[str, JSONValue]:
     """The OpenAPI 3.1 document describing ``routes``."""
     served = {
         _PARAM.sub(lambda m: "{" + m.group(1) + "}", route.path): route for route in routes if isinstance(route, Route)
     }
     operations = [op for op in (*FIDO2_OPERATIONS, *_otp_operations()) if op.path in served]
-    declared, schemas = openapi_paths(operations)
+    paths_declared, schemas = openapi_paths(operations)
+    declared = cast(dict[str, dict[str, Any]], paths_declared)  # each a path item, a JSON object
     paths: dict[str, Any] = {}
     for path, route in served.items():
         own = getattr(route, "openapi", None) or getattr(route.endpoint, "openapi", None)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 
 from ..webapi import problem, validate
+from ..webauthn import JSONValue
 from .records import ApiError
 
 __all__ = ["MAX_BODY", "body", "declared"]
@@ -32,7 +33,7 @@ def _no_constant(text: str) -> float:
     raise ApiError(f"{text} is not valid JSON")
 
 
-async def body(request: Request) -> dict[str, Any]:
+async def body(request: Request) -> dict[str, JSONValue]:
     """The JSON object of the request body, read no further than MAX_BODY bytes."""
     too_large = ApiError(f"request body larger than {MAX_BODY} bytes", 413)
     length = request.headers.get("content-length", "")
@@ -58,7 +59,7 @@ async def body(request: Request) -> dict[str, Any]:
     return data
 
 
-async def declared(request: Request, kind: type[T] | TypeAdapter[T]) -> tuple[T, dict[str, Any]]:
+async def declared(request: Request, kind: type[T] | TypeAdapter[T]) -> tuple[T, dict[str, JSONValue]]:
     """The request body validated as its declaration ``kind``, and the JSON object it came from."""
     data = await body(request)
     try:

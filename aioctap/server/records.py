@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..stores.base import Check, ConflictError, Delete, Put, Record, Store, StoreError, Write
-from ..webauthn import websafe_decode, websafe_encode
+from ..webauthn import JSONValue, websafe_decode, websafe_encode
 from .bodies import CredentialSummary
 from .ceremony import CeremonyState, Fido2Server, StoredCredential
 from .errors import SignCountError, VerificationError
@@ -116,11 +116,11 @@ class RelyingParty:
     def __repr__(self) -> str:
         return f"RelyingParty({self.server!r})"
 
-    async def user(self, username: str) -> dict[str, Any] | None:
+    async def user(self, username: str) -> dict[str, JSONValue] | None:
         """The user record (``id``: user handle (base64url), ``displayName``), or None."""
         return _load(await self.store.get(USERS, username), "user")
 
-    async def credential_records(self, user_handle: str) -> list[tuple[str, dict[str, Any]]]:
+    async def credential_records(self, user_handle: str) -> list[tuple[str, dict[str, JSONValue]]]:
         """The user's credentials (id, stored document), via the per-user index."""
         out = []
         for key, _ in await self.store.scan(USER_CREDENTIALS, user_handle + "/"):
@@ -145,7 +145,7 @@ class RelyingParty:
         await self.store.put(SESSIONS, session, json.dumps(data).encode(), expected_version=0, ttl=self.server.timeout)
         return session
 
-    async def take_session(self, session: str | None) -> tuple[CeremonyState, dict[str, Any]]:
+    async def take_session(self, session: str | None) -> tuple[CeremonyState, dict[str, JSONValue]]:
         """Consume the ceremony state (one atomic take): a second completion finds nothing."""
         if not _token_ok(session):
             raise ApiError("no ceremony session: call the options endpoint first")
@@ -280,7 +280,7 @@ class RelyingParty:
             raise
         return cid
 
-    async def credential(self, cid: str) -> tuple[Record, dict[str, Any], StoredCredential] | None:
+    async def credential(self, cid: str) -> tuple[Record, dict[str, JSONValue], StoredCredential] | None:
         """The credential's record, its document and what verification needs, or None."""
         record = await self.store.get(CREDENTIALS, cid)
         doc = _load(record, "credential")

@@ -77,14 +77,14 @@ class RegistrationResult:
     aaguid: Aaguid
     fmt: str
     attestation_type: AttestationType
-    trust_path: tuple[Any, ...]
+    trust_path: tuple[x509.Certificate, ...]
     attestation_trusted: bool
     user_verified: bool
     user_present: bool
     backup_eligible: bool
     backup_state: bool
     transports: tuple[str, ...]
-    extensions: dict[str, Any] | None
+    extensions: dict[str, object] | None
     alg: int
     attestation_object: bytes = b""  # the attestationObject as received, for later scrutiny
 
@@ -116,7 +116,7 @@ class AuthenticationResult(NamedTuple):
     backup_state: bool
     user_handle: bytes | None
     possible_clone: bool = False
-    extensions: dict[str, Any] | None = None
+    extensions: dict[str, object] | None = None
 
     @property
     def credential_device_type(self) -> str:
@@ -129,7 +129,7 @@ class AuthenticationResult(NamedTuple):
         return self.backup_state
 
 
-def parse_credential(credential: Mapping[str, Any] | str | bytes) -> Mapping[str, Any]:
+def parse_credential(credential: Mapping[str, object] | str | bytes) -> Mapping[str, object]:
     """The credential JSON as a dict; :class:`MalformedResponseError` if it is not a PublicKeyCredential."""
     if isinstance(credential, (str, bytes)):
         try:
@@ -195,7 +195,7 @@ def _check_client_data(
         raise MalformedResponseError(f"clientDataJSON: {e}") from None
     if client_data.type != expected_type:
         raise ClientDataTypeError(f"clientDataJSON.type is {client_data.type!r}, expected {expected_type!r}")
-    _check_challenge(client_data.data["challenge"], expected_challenge)
+    _check_challenge(str(client_data.data["challenge"]), expected_challenge)  # a str: checked at parse
     origins = [expected_origin] if isinstance(expected_origin, str) else list(expected_origin)
     if client_data.origin not in origins:
         raise OriginMismatchError(f"clientDataJSON.origin {client_data.origin!r} is not an expected origin")
@@ -331,7 +331,7 @@ def _check_auth_data(
 
 
 def verify_registration(
-    credential: Mapping[str, Any] | str | bytes,
+    credential: Mapping[str, object] | str | bytes,
     *,
     expected_challenge: bytes,
     expected_origin: str | Sequence[str],
@@ -366,7 +366,7 @@ def verify_registration(
             UnsupportedAlgorithmError, UnexpectedExtensionError, or an AttestationError (malformed, bad
             signature or certificate, unsupported format, untrusted chain, revoked authenticator status).
     """
-    cred = parse_credential(credential)
+    cred: Mapping[str, Any] = parse_credential(credential)
     raw_id = _ids(cred)
     response = cred["response"]
     client_data_raw = _b64(response, "clientDataJSON")
@@ -504,7 +504,7 @@ def _assertion_members(response: Mapping[str, Any]) -> tuple[bytes, bytes, bytes
 
 
 def verify_authentication(
-    credential: Mapping[str, Any] | str | bytes,
+    credential: Mapping[str, object] | str | bytes,
     *,
     expected_challenge: bytes,
     expected_origin: str | Sequence[str],
@@ -536,7 +536,7 @@ def verify_authentication(
             RpIdHashMismatchError, UserPresenceError, UserVerificationError, BackupFlagsError, CredentialIdError,
             UserHandleError, InvalidSignatureError, SignCountError (a possible clone), UnexpectedExtensionError.
     """
-    cred = parse_credential(credential)
+    cred: Mapping[str, Any] = parse_credential(credential)
     raw_id = _ids(cred)
     response = cred["response"]
     try:  # the common case in one go, websafe_decode inlined; on any problem, member by member for the message

@@ -59,9 +59,9 @@ class PostgresStore:
     """A :class:`~aioctap.stores.base.Store` in a PostgreSQL table."""
 
     def __init__(
-        self, pool: Any, *, command_timeout: float = COMMAND_TIMEOUT, acquire_timeout: float = ACQUIRE_TIMEOUT
+        self, pool: object, *, command_timeout: float = COMMAND_TIMEOUT, acquire_timeout: float = ACQUIRE_TIMEOUT
     ) -> None:
-        self._pool = pool
+        self._pool: Any = pool  # an asyncpg Pool (asyncpg ships no types)
         self._acquire_timeout = acquire_timeout
         self._deadline = command_timeout + acquire_timeout + 1.0  # a backstop over the two
         self._next_sweep = time.monotonic() + SWEEP_INTERVAL

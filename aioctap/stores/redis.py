@@ -89,12 +89,13 @@ def _missing_extra() -> StoreError:
 class RedisStore:
     """A :class:`~aioctap.stores.base.Store` on a Redis server."""
 
-    def __init__(self, client: Any) -> None:
-        self._r = client
-        self._put = client.register_script(PUT)
-        self._delete = client.register_script(DELETE)
-        self._take = client.register_script(TAKE)
-        self._transact = client.register_script(TRANSACT)
+    def __init__(self, client: object) -> None:
+        r: Any = client  # a redis.asyncio.Redis
+        self._r = r
+        self._put = r.register_script(PUT)
+        self._delete = r.register_script(DELETE)
+        self._take = r.register_script(TAKE)
+        self._transact = r.register_script(TRANSACT)
 
     @classmethod
     async def connect(cls, url: str) -> RedisStore:

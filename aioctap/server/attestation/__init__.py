@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -70,7 +69,7 @@ def register_format(fmt: str, verifier: FormatVerifier) -> None:
 
 def verify_attestation(
     fmt: str,
-    att_stmt: Mapping[str, Any],
+    att_stmt: Mapping[str, object],
     auth_data: AuthenticatorData,
     client_data_hash: bytes,
     *,

@@ -110,7 +110,7 @@ class FormatResult:
 class AttestationContext:
     """Everything a format verifier needs (WebAuthn L3 §8 "verification procedure" inputs)."""
 
-    att_stmt: Mapping[str, Any]
+    att_stmt: Mapping[str, object]
     auth_data: AuthenticatorData
     client_data_hash: bytes
     anchors: list[x509.Certificate]

@@ -14,6 +14,7 @@ from typing import Any
 from cryptography import x509
 
 from ...cose import der_signature_from_raw
+from ...webauthn import JSONValue
 from ..errors import AttestationCertificateError, AttestationSignatureError, MalformedAttestationError
 from ._common import AttestationContext, AttestationType, FormatResult, load_der, verify_chain, verify_with_cert
 
@@ -47,8 +48,8 @@ def _json_object(raw: bytes, what: str) -> dict[str, Any]:
 class Jws:
     """A parsed compact JWS with an ``x5c`` header (as SafetyNet and FIDO MDS3 use)."""
 
-    header: dict[str, Any]
-    payload: dict[str, Any]
+    header: dict[str, JSONValue]
+    payload: dict[str, JSONValue]
     signing_input: bytes
     signature: bytes
     alg: int
@@ -118,7 +119,8 @@ def verify_android_safetynet(ctx: AttestationContext) -> FormatResult:
     jws = Jws.parse(response, "SafetyNet response")
     payload = jws.payload
     nonce = base64.b64encode(hashlib.sha256(ctx.signed_data).digest()).decode("ascii")
-    if not isinstance(payload.get("nonce"), str) or not hmac.compare_digest(payload["nonce"], nonce):
+    given = payload.get("nonce")
+    if not isinstance(given, str) or not hmac.compare_digest(given, nonce):
         raise AttestationSignatureError("SafetyNet nonce is not base64(SHA-256(authenticatorData || clientDataHash))")
     if payload.get("ctsProfileMatch") is not True:
         raise AttestationCertificateError("SafetyNet ctsProfileMatch is not true (device failed compatibility check)")

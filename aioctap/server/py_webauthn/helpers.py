@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ...webauthn import websafe_encode
+from ...webauthn import JSONValue, websafe_encode
 from .exceptions import (
     InvalidAuthenticationResponse,
     InvalidBackupFlags,
@@ -47,9 +47,6 @@ __all__ = [
     "parse_backup_flags",
     "parse_registration_credential_json",
 ]
-
-#: what json.loads returns
-JSONValue = None | bool | int | float | str | list["JSONValue"] | dict[str, "JSONValue"]
 
 
 def base64url_to_bytes(val: str) -> bytes:

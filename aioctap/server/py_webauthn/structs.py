@@ -10,6 +10,15 @@ from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Literal
 
+# the WebAuthn enumerations py_webauthn spells as python-fido2 does: one definition
+from ...webauthn import (
+    AttestationConveyancePreference,
+    AuthenticatorAttachment,
+    PublicKeyCredentialHint,
+    PublicKeyCredentialType,
+    UserVerificationRequirement,
+)
+
 __all__ = [
     "AttestationConveyancePreference",
     "AttestationFormat",
@@ -74,42 +83,12 @@ class AuthenticatorTransport(StrEnum):
     HYBRID = "hybrid"
 
 
-class AuthenticatorAttachment(StrEnum):
-    """L3 §5.4.5 AuthenticatorAttachment."""
-
-    PLATFORM = "platform"
-    CROSS_PLATFORM = "cross-platform"
-
-
 class ResidentKeyRequirement(StrEnum):
     """L3 §5.4.6 ResidentKeyRequirement."""
 
     DISCOURAGED = "discouraged"
     PREFERRED = "preferred"
     REQUIRED = "required"
-
-
-class UserVerificationRequirement(StrEnum):
-    """L3 §5.8.6 UserVerificationRequirement."""
-
-    REQUIRED = "required"
-    PREFERRED = "preferred"
-    DISCOURAGED = "discouraged"
-
-
-class AttestationConveyancePreference(StrEnum):
-    """L3 §5.4.7 AttestationConveyancePreference."""
-
-    NONE = "none"
-    INDIRECT = "indirect"
-    DIRECT = "direct"
-    ENTERPRISE = "enterprise"
-
-
-class PublicKeyCredentialType(StrEnum):
-    """L3 §5.8.2 PublicKeyCredentialType: only "public-key"."""
-
-    PUBLIC_KEY = "public-key"
 
 
 class AttestationFormat(StrEnum):
@@ -136,14 +115,6 @@ class TokenBindingStatus(StrEnum):
 
     PRESENT = "present"
     SUPPORTED = "supported"
-
-
-class PublicKeyCredentialHint(StrEnum):
-    """L3 §5.8.7 PublicKeyCredentialHint."""
-
-    SECURITY_KEY = "security-key"
-    CLIENT_DEVICE = "client-device"
-    HYBRID = "hybrid"
 
 
 class CredentialDeviceType(StrEnum):
