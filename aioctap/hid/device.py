@@ -6,7 +6,7 @@ import math
 import struct
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import anyio
 
@@ -47,7 +47,7 @@ class CtapHidDevice(CtapDevice):
         init: InitResponse,
         descriptor: HidDescriptor | None = None,
         *,
-        on_close: Callable[[], Awaitable[Any]] | None = None,
+        on_close: Callable[[], Awaitable[object]] | None = None,
         timeout: float = DEFAULT_TIMEOUT,
     ) -> None:
         self.connection = connection
@@ -103,7 +103,7 @@ class CtapHidDevice(CtapDevice):
         data: bytes = b"",
         *,
         on_keepalive: KeepaliveCallback | None = None,
-    ) -> Coroutine[Any, Any, bytes]:
+    ) -> Coroutine[object, object, bytes]:
         """Send one CTAPHID command on this channel and return the response payload (a coroutine: awaited).
 
         Calls on one channel run one at a time, in order. Retries while another channel holds the

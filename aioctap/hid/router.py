@@ -253,7 +253,7 @@ class HidConnection:
                 await conn.aclose()
                 tg.cancel_scope.cancel()
 
-    def start_soon(self, func: Callable[[], Coroutine[Any, Any, object]]) -> None:
+    def start_soon(self, func: Callable[[], Coroutine[object, object, object]]) -> None:
         """Run ``func`` in the connection's task group (cancelled when the connection closes)."""
         self._tg.start_soon(func)
 

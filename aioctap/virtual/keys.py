@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, Unpack, cast
+from typing import TypedDict, Unpack, cast
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa, utils
@@ -161,14 +161,14 @@ class CredentialKey:
     hmac_secret: bool = False
     resident: bool = False
     third_party_payment: bool = False  # CTAP 2.2 thirdPartyPayment: enabled for third-party payments
-    _key: Any = field(default=None, repr=False, compare=False)
+    _key: PrivateKey | None = field(default=None, repr=False, compare=False)
     _public: CoseKey | None = field(default=None, repr=False, compare=False)
     _public_cbor: bytes | None = field(default=None, repr=False, compare=False)
 
     def private_key(self) -> PrivateKey:
         """The private key as a ``cryptography`` object (built from ``private`` once, then cached)."""
         if self._key is not None:
-            return self._key  # type: ignore[no-any-return]
+            return self._key
         key: PrivateKey
         if self.alg == -8:
             key = ed25519.Ed25519PrivateKey.from_private_bytes(self.private)
