@@ -50,8 +50,13 @@ class ManagedAuthenticator(Protocol):
     sensor: FingerprintSensor
     ep_supported: bool
 
-    def is_protected(self) -> bool: ...
-    def wink(self) -> None: ...
+    def is_protected(self) -> bool:
+        """True when a PIN is set or built-in UV is enrolled (the pinUvAuthParam rules apply)."""
+        ...
+
+    def wink(self) -> None:
+        """Show the user which authenticator this is (CTAPHID_WINK)."""
+        ...
 
 MAX_TEMPLATES = 5
 MAX_TEMPLATE_NAME = 32

@@ -25,8 +25,13 @@ class U2fAuthenticator(Protocol):
 
     state: AuthenticatorState
 
-    def attestation_private_key(self) -> ec.EllipticCurvePrivateKey: ...
-    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool | None: ...
+    def attestation_private_key(self) -> ec.EllipticCurvePrivateKey:
+        """The batch attestation key, which also signs U2F registrations."""
+        ...
+
+    async def user_presence(self, set_status: Callable[[STATUS], None]) -> bool | None:
+        """Ask for a touch: True if given, False if refused, None if no answer came in time."""
+        ...
 
 _INS = frozenset(Ctap1.INS)
 
