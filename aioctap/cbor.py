@@ -210,7 +210,7 @@ def _decode_error(e: Exception) -> CborError:
     return CborError(f"invalid CBOR: {type(e).__name__}: {text}")
 
 
-def decode_from(data: bytes, *, strict: bool = True) -> tuple[Any, bytes]:
+def decode_from(data: bytes, *, strict: bool = True) -> tuple[object, bytes]:
     """Decode one CBOR item from the start of ``data``; return it and the rest.
 
     With ``strict``, the item must be in the CTAP2 canonical form. Either way it may contain only CTAP2
@@ -224,7 +224,7 @@ def decode_from(data: bytes, *, strict: bool = True) -> tuple[Any, bytes]:
     return obj, data[used:]
 
 
-def loads(data: bytes, *, strict: bool = True) -> Any:
+def loads(data: bytes, *, strict: bool = True) -> object:
     """Decode exactly one CBOR item; trailing bytes are an error."""
     if strict:
         # the fast path (below): tags refused (semantic_decoders alone refuses every one), no indefinite lengths (an
