@@ -23,8 +23,7 @@ and ``aioctap.cose`` verifying one such assertion signature beside ``cryptograph
 The "cbor" rows time ``aioctap.cbor.loads(data, strict=True)`` (the authenticator's strict canonical decoding
 of every request, and the client's of every response) on a typical getAssertion request and response, beside
 cbor2's own ``loads`` with no checks at all, and ``aioctap.cbor.dumps`` of a getAssertion request beside
-``cbor2.dumps``; one loads row cycles through 256 requests each with its own hash and credential ID, and one
-times a message of a shape not seen before (no cached template).
+``cbor2.dumps``; one loads row cycles through 256 requests each with its own hash and credential ID.
 """
 
 from __future__ import annotations
@@ -192,16 +191,6 @@ def _cbor_rows(seconds: float) -> list[Row]:
     peer = _per_call_us(cbor2_varied, seconds / 6) / len(varied)
     case = "strict loads, 256 getAssertion requests, each its own hash and ID"
     rows.append(Row("cbor", case, "us", ours, "cbor2.loads, no checks", peer, "<= 2.5 us"))
-    # a message of a shape not seen before (no template of an earlier one: aioctap/cbor.py, "the fast paths")
-    kept, cbor._TEMPLATE_MAX_SIZE = cbor._TEMPLATE_MAX_SIZE, 0
-    try:
-        cbor._TEMPLATES.clear()
-        ours = _per_call_us(lambda: cbor.loads(request, strict=True), seconds / 6)
-        peer = _per_call_us(lambda: cbor2.loads(request), seconds / 6)
-    finally:
-        cbor._TEMPLATE_MAX_SIZE = kept
-    case = f"strict loads, getAssertion request ({len(request)} B), a new shape"
-    rows.append(Row("cbor", case, "us", ours, "cbor2.loads, no checks", peer))
     # a host's getAssertion request as it builds it: the allowList entry's keys not yet in CTAP2 order
     value = {1: RP["id"], 2: CDH, 3: [{"type": "public-key", "id": cred_id}]}
     ours = _per_call_us(lambda: cbor.dumps(value), seconds / 6)

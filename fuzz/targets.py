@@ -189,11 +189,16 @@ INFO_MAP: dict[int, Any] = {
 def _cbor() -> Target:
     from aioctap import cbor
 
-    def run(data: bytes) -> None:
+    def strict(decode: Callable[[], object]) -> str:
         try:
-            cbor.loads(data)
-        except cbor.CborError:
-            pass  # not canonical: the lenient decoder (responses, attestation objects) must still cope
+            return repr(decode())  # repr tells 1 from True and keeps dict order
+        except cbor.CborError as e:
+            return f"CborError: {e}"
+
+    def run(data: bytes) -> None:
+        # strict loads (its fast path first) answers as its general path does; not canonical: the lenient decoder
+        # (responses, attestation objects) must still cope
+        assert strict(lambda: cbor.loads(data)) == strict(lambda: cbor._loads_general(data, True))
         obj = cbor.loads(data, strict=False)
         # whatever decodes non-strictly is CTAP2 data: it must encode and decode again
         assert cbor.loads(cbor.dumps(obj)) == obj

@@ -28,10 +28,7 @@ DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 # Modules whose owners are still retyping them (issue 17); each is skipped until its `Any`s are gone
 # (`python tests/test_public_signatures.py` lists what is left).
-PENDING: set[str] = {
-    "aioctap.cbor",  # 3: dumps/loads take and give any CBOR value
-    "aioctap.virtual.encoding",  # 3
-}
+PENDING: set[str] = set()
 
 # The one deliberate exception: credential management's enumerations are python-fido2's int-keyed maps
 # (``Mapping[int, Any]`` there); a TypedDict cannot have int keys, and ``object`` values would make every caller

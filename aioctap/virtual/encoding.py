@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Mapping
-from typing import Any
 
 from .. import cbor
 
@@ -62,7 +61,7 @@ def integer(n: int) -> bytes:
     return _head(0, n) if n >= 0 else _head(1, -1 - n)
 
 
-def cose_key(key: Mapping[int, Any]) -> bytes:
+def cose_key(key: Mapping[int, object]) -> bytes:
     """A COSE_Key as canonical CBOR: ES256 and EdDSA keys of the usual shape directly, any other by ``cbor.dumps``."""
     alg = key.get(3)
     if alg == -7 and len(key) == 5 and key.get(1) == 2 and key.get(-1) == 1:
@@ -89,7 +88,7 @@ def attested_credential_data(aaguid: bytes, credential_id: bytes, public_key_cbo
     return aaguid + len(credential_id).to_bytes(2, "big") + credential_id + public_key_cbor
 
 
-def user_entity(user: Mapping[str, Any], full: bool) -> bytes:
+def user_entity(user: Mapping[str, object], full: bool) -> bytes:
     """The user member of a getAssertion response: the whole stored entity, or only its ID (§6.2.2 step 12)."""
     if full:
         return cbor.dumps(dict(user))
@@ -154,7 +153,7 @@ def assertion_response(
 def make_credential_response(
     fmt: str,
     auth_data: bytes,
-    att_stmt: Mapping[str, Any],
+    att_stmt: Mapping[str, object],
     enterprise: bool = False,
     large_blob_key: bytes | None = None,
 ) -> bytes:

@@ -353,6 +353,8 @@ class AuthenticatorState:
         """Parse what :meth:`to_bytes` wrote; :class:`StateError` when it is not a valid state."""
         try:
             d = cbor.loads(data, strict=False)
+            if not isinstance(d, dict):
+                raise TypeError("not a CBOR map")
             return cls(
                 d[1], d[2], d[3], d[4], d[5], d[6], d[7],
                 [ResidentCredential.from_cbor(c) for c in d[8]],

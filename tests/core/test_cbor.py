@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from typing import Any
+from unittest import mock
 
 import cbor2
 import pytest
@@ -17,9 +18,15 @@ from aioctap import cbor
 def test_canonical_map_order() -> None:
     # CTAP2 canonical order: shorter encoded keys first, then bytewise (CTAP 2.1 §8.1)
     encoded = cbor.dumps({"bb": 1, "a": 2, 10: 3, -1: 4, 1: 5})
-    assert encoded == bytes.fromhex("a5") + bytes.fromhex("0105") + bytes.fromhex("0a03") + bytes.fromhex(
-        "2004"
-    ) + b"\x61a\x02" + b"\x62bb\x01"
+    assert (
+        encoded
+        == bytes.fromhex("a5")
+        + bytes.fromhex("0105")
+        + bytes.fromhex("0a03")
+        + bytes.fromhex("2004")
+        + b"\x61a\x02"
+        + b"\x62bb\x01"
+    )
 
 
 def test_round_trip_strict() -> None:
@@ -42,6 +49,12 @@ def test_round_trip_strict() -> None:
 def test_rejects_non_ctap2_cbor(data: bytes, message: str) -> None:
     with pytest.raises(cbor.CborError, match=message):
         cbor.loads(data)
+
+
+def test_small_integer_map() -> None:
+    # cbor2 5.6 failed this inside the hooks (TypeError): the floor in pyproject.toml is one it passes under
+    assert cbor.loads(bytes.fromhex("a201020304")) == {1: 2, 3: 4}
+    assert cbor.loads(bytes.fromhex("a201020304"), strict=False) == {1: 2, 3: 4}
 
 
 def test_lenient_mode_accepts_non_canonical() -> None:
@@ -69,8 +82,10 @@ def test_any_bytes_decode_or_typed_error(data: bytes) -> None:
 
 ctap_values = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.binary(max_size=20) | st.text(max_size=10),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.integers(-100, 100) | st.text(max_size=5), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.integers(-100, 100) | st.text(max_size=5), children, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -422,27 +437,7 @@ def test_strict_decoding_takes_only_the_ctap2_key_order(value: dict[Any, Any]) -
     assert cbor.loads(disordered, strict=False) == value
 
 
-# -- the fast paths (aioctap/cbor.py "the fast paths"): they may only ever accept what the general way does ----
-
-
-def _general_loads(data: bytes) -> Any:
-    """``loads(data)`` the general way only (the fast path skipped)."""
-    obj = cbor._decode(None, data, True)
-    if cbor._encode(obj) != data:
-        raise cbor.CborError("not canonical")
-    return obj
-
-
-def _fast_agrees(data: bytes) -> bool:
-    """The fast path takes ``data`` only if the general way accepts it, with the same value; True if it took it."""
-    fast = cbor._fast_loads(data)
-    if fast is cbor._NOT_TAKEN:
-        return False
-    assert cbor2.dumps(fast) == data, data.hex()  # the input is the canonical encoding of what it decoded
-    assert cbor2.dumps(_general_loads(data)) == data, data.hex()  # ... which the general way accepts
-    assert cbor2.dumps(cbor.decode_from(data, strict=False)) == cbor2.dumps((fast, b""))  # ... either mode
-    return True
-
+# -- messages as CTAP2 sends them, and what is near them --------------------------------------------------------
 
 ASSERTION_REQUEST = {
     1: "example.com",
@@ -459,10 +454,13 @@ COSE_KEY = {1: 2, 3: -7, -1: 1, -2: bytes(32), -3: bytes(32)}
     [ASSERTION_REQUEST, ASSERTION_RESPONSE, COSE_KEY, [1, "a", b"b", None, True, False, -(2**64), 2**64 - 1],
      {"b" * 300: "x" * 300, 1000: [[]], 2**40: {}}, 7, "é", b"", {}],
 )  # fmt: skip
-def test_fast_path_takes_canonical_messages(value: Any) -> None:
+def test_canonical_messages_round_trip(value: Any) -> None:
     data = cbor.dumps(value)
-    assert _fast_agrees(data)
-    assert cbor.loads(data) == value
+    assert data == _oracle_encode(value)
+    for strict in (True, False):
+        assert cbor.loads(data, strict=strict) == value
+        assert cbor2.dumps(cbor.loads(data, strict=strict)) == data  # wire order kept, 1 stays 1 (not True)
+    assert cbor.decode_from(data + b"rest") == (value, b"rest")
 
 
 def _heads_widened(data: bytes) -> list[bytes]:
@@ -501,65 +499,51 @@ def _heads(data: bytes) -> list[tuple[int, int]]:
 
 
 @pytest.mark.parametrize("value", [ASSERTION_REQUEST, ASSERTION_RESPONSE, COSE_KEY])
-def test_fast_path_refuses_every_wider_head(value: Any) -> None:
+def test_every_wider_head_is_refused_strict_and_taken_lenient(value: Any) -> None:
     variants = _heads_widened(cbor.dumps(value))
     assert len(variants) > 5
     for data in variants:
-        assert cbor._fast_loads(data) is cbor._NOT_TAKEN, data.hex()
-        with pytest.raises(cbor.CborError, match="canonical"):
+        with pytest.raises(cbor.CborError, match=r"canonical form$"):
             cbor.loads(data)
+        assert cbor.loads(data, strict=False) == value
 
 
-@pytest.mark.parametrize(
-    "data",
-    [
-        bytes.fromhex("9f") + bytes(24) + bytes.fromhex("ff"),  # indefinite: as long as the definite head 98 18
-        bytes.fromhex("bf") + b"".join(bytes([i, 0]) for i in range(24)) + bytes.fromhex("ff"),
-        bytes.fromhex("a2 f5 00 02 00"),  # true, as long as 1, as a key
-        bytes.fromhex("a2 01 00 fa4e6e6b28 00"),  # 1e9 as a float: as long as the integer 1000000000
-        bytes.fromhex("a1 fa4e6e6b28 00"),
-        bytes.fromhex("a3 01 00 01 00 02 00"),  # duplicate key
-        bytes.fromhex("a2 62 6964 00 62 6964 00"),
-        bytes.fromhex("a2 64 74797065 00 62 6964 00"),  # "type" before "id": out of order
-        bytes.fromhex("82 f7 00"),  # undefined
-        bytes.fromhex("a2 01 00 e5 00"),  # simple value 5, equal to 5 in Python, one byte like it, as a key
-        bytes.fromhex("a2 e5 00 f5 00"),
-        bytes.fromhex("82 c1 00 00"),  # a tag
-        bytes.fromhex("a1 01 a1 01 00") + b"\x00",  # trailing byte
-        b"\x81" * 16 + b"\x80",  # at the nesting limit: the general way decides (accepts)
-        b"\x81" * 17 + b"\x80",
-    ],
-)
-def test_fast_path_leaves_the_rest_to_the_general_way(data: bytes) -> None:
-    assert cbor._fast_loads(data) is cbor._NOT_TAKEN
+EDGE_MESSAGES = [
+    bytes.fromhex("9f") + bytes(24) + bytes.fromhex("ff"),  # indefinite: as long as the definite head 98 18
+    bytes.fromhex("bf") + b"".join(bytes([i, 0]) for i in range(24)) + bytes.fromhex("ff"),
+    bytes.fromhex("a2 f5 00 02 00"),  # true, as long as 1, as a key
+    bytes.fromhex("a2 01 00 fa4e6e6b28 00"),  # 1e9 as a float: as long as the integer 1000000000
+    bytes.fromhex("a1 fa4e6e6b28 00"),
+    bytes.fromhex("81 f93c00"),  # floats as values
+    bytes.fromhex("a1 01 fb3ff0000000000000"),
+    bytes.fromhex("a3 01 00 01 00 02 00"),  # duplicate key
+    bytes.fromhex("a2 62 6964 00 62 6964 00"),
+    bytes.fromhex("a2 64 74797065 00 62 6964 00"),  # "type" before "id": out of order
+    bytes.fromhex("82 f7 00"),  # undefined
+    bytes.fromhex("a2 01 00 e5 00"),  # simple value 5, equal to 5 in Python, one byte like it, as a key
+    bytes.fromhex("a2 e5 00 f5 00"),
+    bytes.fromhex("82 c1 00 00"),  # a tag
+    bytes.fromhex("a1 01 a1 01 00") + b"\x00",  # trailing byte
+    b"\x81" * 16 + b"\x80",  # at the nesting limit: accepted
+    b"\x81" * 17 + b"\x80",
+]
+
+
+@pytest.mark.parametrize("data", EDGE_MESSAGES)
+def test_edge_messages_agree_with_oracle(data: bytes) -> None:
     _same_outcome(data)
-
-
-@settings(max_examples=500, deadline=None)
-@given(cbor_items(), st.sampled_from([b"", b"", b"\x00"]))
-def test_fast_loads_accepts_only_what_the_general_way_does(item: bytes, tail: bytes) -> None:
-    _fast_agrees(item + tail)
 
 
 @settings(max_examples=300, deadline=None)
 @given(fido2_values)
-def test_fast_loads_takes_what_dumps_writes(value: Any) -> None:
+def test_loads_takes_what_dumps_writes(value: Any) -> None:
     data = cbor.dumps(value)
-    took = _fast_agrees(data)
-    assert took or _nested_at_limit(value)
+    assert cbor.loads(data) == value
+    assert cbor2.dumps(cbor.loads(data)) == data
 
 
-def _nested_at_limit(value: Any, depth: int = 0) -> bool:
-    if isinstance(value, list | dict):
-        if depth >= cbor.MAX_DEPTH:
-            return True
-        items = value.values() if isinstance(value, dict) else value
-        return any(_nested_at_limit(item, depth + 1) for item in items)
-    return False
-
-
-# dumps: ``_fast_dumps`` writes plain values itself; it must write what the general way (``_in_ctap2_order``, then
-# cbor2) writes, and refuse (raise, for the general way to decide) everything else.
+# dumps of values outside the plain types: subclasses, tuples, mappings taken as what they are, the rest refused
+# with a CborError (never another exception), and the input never reordered in place.
 
 
 class _LooksLikeId:
@@ -583,124 +567,138 @@ odd_values = st.recursive(
 )  # fmt: skip
 
 
-def _general_dumps(value: Any) -> bytes | str:
-    try:
-        return cbor2.dumps(cbor._in_ctap2_order(value, 0))
-    except cbor.CborError as e:
-        return str(e)
-    except (cbor2.CBOREncodeError, TypeError, ValueError, OverflowError):
-        return "cannot encode"
+def _plain(value: Any) -> Any:
+    """``value`` with subclasses and tuples made plain, or None where the profile refuses something in it."""
+    if type(value) is bool or value is None:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value) if -(2**64) <= value < 2**64 else _Refused
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return _Refused
+        return str(value)
+    if isinstance(value, list | tuple):
+        items = [_plain(item) for item in value]
+        return _Refused if _Refused in items else items
+    if isinstance(value, dict):
+        pairs = [(_plain(k), _plain(v)) for k, v in value.items()]
+        if any(k is _Refused or v is _Refused or type(k) not in (int, str, bytes) for k, v in pairs):
+            return _Refused
+        return dict(pairs)
+    return _Refused
+
+
+_Refused: Any = object()
 
 
 @settings(max_examples=500, deadline=None)
 @given(odd_values)
-def test_dumps_fast_path_agrees_with_the_general_way(value: Any) -> None:
+def test_dumps_takes_the_profile_and_refuses_the_rest(value: Any) -> None:
     snapshot = repr(value)
-    general = _general_dumps(value)
-    try:
-        fast = cbor._fast_dumps(value)
-    except Exception:
-        pass  # left to the general way
+    plain = _plain(value)
+    if plain is not _Refused and not _nested_too_deep(plain):
+        assert cbor.dumps(value) == _oracle_encode(plain)
     else:
-        assert fast == general
-    try:
-        assert cbor.dumps(value) == general
-    except cbor.CborError as e:
-        assert isinstance(general, str)
-        assert general == "cannot encode" or str(e) == general
+        with pytest.raises(cbor.CborError):
+            cbor.dumps(value)
     assert repr(value) == snapshot  # the input is never reordered in place
 
 
-@pytest.mark.parametrize(
-    "value",
-    [ASSERTION_REQUEST, ASSERTION_RESPONSE, COSE_KEY, {"type": "public-key", "id": b"x"}, [{2: 1, 1: 2}, 2**64 - 1],
-     {-(2**64): b"b" * 300, "é": "x" * 70000, b"k": [None, False, True]}, 7, "é", b"", {}, [],
-     [n + d for n in (0, 24, 256, 2**16, 2**32, 2**64 - 1) for d in (-1, 0)]
-     + [-n - d for n in (0, 24, 256, 2**16, 2**32) for d in (0, 1)]],
-)  # fmt: skip
-def test_dumps_fast_path_takes_plain_values(value: Any) -> None:
-    assert cbor._fast_dumps(value) == fido2_cbor.encode(value) if "None" not in repr(value) else True
-    assert cbor._fast_dumps(value) == cbor2.dumps(cbor._in_ctap2_order(value, 0))
+def _nested_too_deep(value: Any, depth: int = 0) -> bool:
+    if isinstance(value, list | dict) and value:
+        if depth >= cbor.MAX_DEPTH:
+            return True
+        items = value.values() if isinstance(value, dict) else value
+        return any(_nested_too_deep(item, depth + 1) for item in items)
+    return False
 
 
-def test_key_caches_stay_bounded_and_do_not_confuse_types() -> None:
-    for i in range(cbor._PLANS_MAX + 50):
-        value = {f"k{i}": 1, "j": 2, i: 3}
-        assert cbor.loads(cbor.dumps(value)) == value
-        text_keyed = {f"k{i}": 1, "j": 2}
-        assert cbor.loads(cbor.dumps(text_keyed)) == text_keyed
-    assert len(cbor._KEY_PLANS) <= cbor._PLANS_MAX and len(cbor._TEXT_KEYS_SIZE) <= cbor._PLANS_MAX
+def test_keys_equal_to_allowed_keys_are_refused_by_type() -> None:
     assert cbor.dumps({"type": 1, "id": 2}) == bytes.fromhex("a2 626964 02 6474797065 01")
     with pytest.raises(cbor.CborError, match="map key of type _LooksLikeId"):
         cbor.dumps({"type": 1, _LooksLikeId(): 2})
     with pytest.raises(cbor.CborError, match="map key of type _LooksLikeId"):
         cbor.dumps({_LooksLikeId(): 2, "type": 1})
     assert cbor.dumps({5: 0, 1: 0, -1: 0}) == bytes.fromhex("a3 0100 0500 2000")
-    for confusable in (True, 1.0):  # equal to 1, as a key of a map whose key sequence is known
+    for confusable in (True, 1.0):  # equal to 1
         with pytest.raises(cbor.CborError, match=f"map key of type {type(confusable).__name__}"):
             cbor.dumps({5: 0, confusable: 0, -1: 0})
 
 
-# loads: templates of accepted messages (their bytes but for the payloads of long byte strings, not keys)
+def test_floats_equal_to_integers_are_refused() -> None:
+    with pytest.raises(cbor.CborError, match="type float"):
+        cbor.dumps([1.0])
+    with pytest.raises(cbor.CborError, match="type float"):
+        cbor.dumps({1: 2.0})
 
 
-@pytest.fixture
-def fresh_templates(monkeypatch: pytest.MonkeyPatch) -> dict[int, Any]:
-    templates: dict[int, Any] = {}
-    monkeypatch.setattr(cbor, "_TEMPLATES", templates)
-    return templates
+# -- the fast path of strict loads (aioctap/cbor.py) against the general path --------------------------------------
 
 
-def _walk_refused(*args: Any) -> int:
-    raise RuntimeError("the message was walked: no template took it")
+class _Declined(Exception):
+    pass
 
 
-def test_template_takes_the_next_message_of_the_same_shape(
-    fresh_templates: dict[int, Any], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    first = cbor.dumps(ASSERTION_REQUEST)
-    assert cbor.loads(first) == ASSERTION_REQUEST
-    assert list(fresh_templates) == [len(first)]
-    second = {**ASSERTION_REQUEST, 2: bytes(range(32)), 3: [{"id": b"\xff" * 64, "type": "public-key"}]}
-    monkeypatch.setattr(cbor, "_map_size", _walk_refused)  # the fast path fails if it walks the message
-    assert cbor._fast_loads(cbor.dumps(second)) == second
-    # the same length, other bytes outside the masked payloads: not the template's, so walked
-    other_rp = {**ASSERTION_REQUEST, 1: "example.org"}
-    assert cbor._fast_loads(cbor.dumps(other_rp)) is cbor._NOT_TAKEN
-    short_keys = {1: bytes(16), 2: b"k" * 15}
-    monkeypatch.undo()
-    monkeypatch.setattr(cbor, "_TEMPLATES", fresh_templates)
-    cbor.loads(cbor.dumps(short_keys))
-    assert cbor._masked_payloads(cbor.dumps(short_keys)) == [(3, 19)]  # 15 bytes: kept in the template
-    assert cbor._masked_payloads(cbor.dumps({bytes(20): bytes(20)})) == [(23, 43)]  # not the key
+def _fast_path(data: bytes) -> tuple[str, bytes | str] | None:
+    """What strict ``loads`` answers by its fast path alone, or None where it leaves ``data`` to the general path."""
+    with mock.patch.object(cbor, "_loads_general", side_effect=_Declined):
+        try:
+            return _outcome(cbor.loads, data, True)
+        except _Declined:
+            return None
 
 
-def test_templates_stay_bounded(fresh_templates: dict[int, Any]) -> None:
-    for size in range(100):
-        for variant in range(6):
-            value = [variant] * 6 + [bytes(size + 16)]
-            assert cbor.loads(cbor.dumps(value)) == value
-    assert len(fresh_templates) == cbor._TEMPLATE_LENGTHS_MAX
-    assert all(len(templates) == cbor._TEMPLATES_PER_LENGTH for templates in fresh_templates.values())
-    big = [bytes(cbor._TEMPLATE_MAX_SIZE)]
-    fresh_templates.clear()
-    assert cbor.loads(cbor.dumps(big)) == big and not fresh_templates
+def _fast_path_agrees(data: bytes) -> bool:
+    """The fast path answers as the general path does wherever it answers; whether it did."""
+    fast = _fast_path(data)
+    if fast is not None:
+        assert fast == _outcome(cbor._loads_general, data, True), data.hex()
+    return fast is not None
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=600, deadline=None)
+@given(cbor_items(), st.sampled_from([b"", b"", b"", b"\x00", b"\xff"]))
+def test_fast_path_agrees_with_general_path(item: bytes, tail: bytes) -> None:
+    _fast_path_agrees(item + tail)
+
+
+@settings(max_examples=300, deadline=None)
 @given(cbor_items(), st.data())
-def test_templates_agree_with_the_oracle(item: bytes, data: st.DataObject) -> None:
-    cbor._TEMPLATES.clear()
-    try:
-        cbor.loads(item)
-    except cbor.CborError:
-        return
-    for start, end in cbor._masked_payloads(item):  # anything in a masked payload: still accepted, as decoded
-        payload = data.draw(st.binary(min_size=end - start, max_size=end - start))
-        changed = item[:start] + payload + item[end:]
-        assert cbor.loads(changed) == cbor2.loads(changed)
-        assert cbor2.dumps(cbor.loads(changed)) == changed
-    mutated = bytearray(item)  # anything anywhere, same length: the template takes it only if it should
+def test_fast_path_agrees_with_general_path_on_mutations(item: bytes, data: st.DataObject) -> None:
+    mutated = bytearray(item)
     for _ in range(data.draw(st.integers(1, 3))):
-        mutated[data.draw(st.integers(0, len(mutated) - 1))] = data.draw(st.integers(0, 255))
-    _same_outcome(bytes(mutated))
+        if not mutated:
+            break
+        i = data.draw(st.integers(0, len(mutated) - 1))
+        mutated[i] = data.draw(st.integers(0, 255))
+    _fast_path_agrees(bytes(mutated))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=40))
+def test_fast_path_agrees_with_general_path_on_random_bytes(data: bytes) -> None:
+    _fast_path_agrees(data)
+
+
+@pytest.mark.parametrize("data", EDGE_MESSAGES)
+def test_fast_path_declines_the_edge_messages_it_must(data: bytes) -> None:
+    taken = _fast_path_agrees(data)
+    assert taken == (data == b"\x81" * 16 + b"\x80")  # only the one at the nesting limit is canonical CTAP2
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ctap_values, max_size=3) | st.dictionaries(st.integers(-100, 100) | st.text(max_size=5), ctap_values))
+def test_fast_path_takes_every_canonical_map_and_array(value: Any) -> None:
+    data = cbor.dumps(value)
+    assert _fast_path(data) == ("ok", cbor2.dumps(cbor.loads(data)))
+    for wider in _heads_widened(data):
+        assert not _fast_path_agrees(wider)
+
+
+@pytest.mark.parametrize("value", [ASSERTION_REQUEST, ASSERTION_RESPONSE, COSE_KEY])
+def test_fast_path_takes_the_hot_messages(value: Any) -> None:
+    assert _fast_path(cbor.dumps(value)) == ("ok", cbor.dumps(value))

@@ -125,7 +125,10 @@ def _message(error: VerificationError, messages: Mapping[type[VerificationError]
 
 def _raw_public_key(attestation_object: bytes) -> bytes:
     """The credentialPublicKey's own bytes in the attested credential data (L3 §6.5.1), not a re-encoding."""
-    auth_data = cbor.loads(attestation_object, strict=False)["authData"]
+    decoded = cbor.loads(attestation_object, strict=False)
+    if not isinstance(decoded, dict):
+        raise TypeError("the attestation object is not a CBOR map")
+    auth_data = decoded["authData"]
     start = 37 + 18 + int.from_bytes(auth_data[53:55], "big")
     _, rest = cbor.decode_from(auth_data[start:], strict=False)
     return bytes(auth_data[start : len(auth_data) - len(rest)])
