@@ -265,8 +265,9 @@ def _ctaphid_host() -> Target:
     """Reports from a (hostile) device into the host core: events or drops, never a crash.
 
     Records of 1 control byte + one report (the last one may be short). The control byte's low bits
-    pick what the host does before the report arrives (nothing, a new request, a cancel, time passing)
-    and the rest how much time passes. Checked: every outcome names a call that is waiting, no call
+    pick what the host does before the report arrives (nothing, a new request, a cancel, time passing),
+    bit 3 whether a report goes to the fast path (``receive_answer``) first, and the rest how much time
+    passes. Checked: every outcome names a call that is waiting, no call
     gets two, an allocation is answered only with its own nonce and a usable channel id.
     """
     from aioctap.ctap import CtapError
@@ -302,8 +303,17 @@ def _ctaphid_host() -> Target:
                 more, events = core.handle_timer(now)
                 out = list(out) + list(more)
             else:
-                more, events = core.receive(data[i + 1 : i + 65], now)
-                out = list(out) + list(more)
+                report = data[i + 1 : i + 65]
+                # bit 3 offers the report to the fast path first (as the router does); it either takes a whole
+                # answer to the waiting call or changes nothing
+                fast = core.receive_answer(report) if control & 8 else None
+                if fast is not None:
+                    assert HOST_CID in waiting, "the fast path answered a channel with no call waiting"
+                    waiting.discard(HOST_CID)
+                    events = []
+                else:
+                    more, events = core.receive(report, now)
+                    out = list(out) + list(more)
             if action == 3 or action not in (1, 2):
                 for event in events:
                     if isinstance(event, Answer | Failed):
