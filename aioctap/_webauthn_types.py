@@ -285,21 +285,6 @@ class _JsonDataObject(Mapping[str, Any]):
             raise ValueError(f"{cls.__name__}: {e}") from None
 
 
-def _as_cbor(data: _JsonDataObject) -> dict[str, Any]:
-    """A data object as a CTAP2 CBOR map: camelCase keys, byte strings as bytes, enums as their strings."""
-
-    def plain(value: Any) -> Any:
-        if isinstance(value, _StringEnum):
-            return value.value
-        if isinstance(value, _JsonDataObject):
-            return {k: plain(v) for k, v in value._members().items()}
-        if isinstance(value, list | tuple):
-            return [plain(v) for v in value]
-        return value
-
-    return {k: plain(v) for k, v in data._members().items()}
-
-
 class AttestationObject(bytes):
     """The attestation object (WebAuthn L3 §6.5): CBOR ``{fmt, attStmt, authData}``, as bytes with parsed members."""
 

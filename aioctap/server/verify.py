@@ -475,11 +475,6 @@ def _leaf_certificate(att_stmt: Mapping[str, Any]) -> x509.Certificate | None:
     return None
 
 
-@lru_cache(maxsize=4096)
-def _parse_key(cose: bytes) -> CoseKey:
-    return CoseKey.from_bytes(cose)
-
-
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
 
 
