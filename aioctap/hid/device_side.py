@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from typing import Any, Protocol
@@ -296,7 +297,9 @@ class CtapHidServer:
         set_receiver: Callable[[Callable[[Sequence[bytes]], None] | None], None] | None,
     ) -> None:
         try:
-            self._clock = asyncio.get_running_loop().time
+            loop = asyncio.get_running_loop()
+            # asyncio's own loops tell time with time.monotonic(): called without their Python frame
+            self._clock = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
             self._eager = bool(getattr(self.app, "eager_start", False))
         except RuntimeError:  # not asyncio
             self._clock = anyio.current_time
