@@ -303,7 +303,7 @@ class DeviceCore:
         """Frame the application's answer to the running request and end the transaction."""
         if self._busy == cid:
             self._busy = None
-        return self._reply(cid, cmd, data)
+        return frame(cid, cmd, data, self.packet_size)
 
     def keepalive(self, cid: int, status: STATUS) -> bytes:
         """One KEEPALIVE report for the running request."""

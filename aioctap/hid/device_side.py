@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 from typing import Any, Protocol
@@ -122,15 +123,33 @@ def _failure(cmd: int) -> bytes:
     return b"\x7f" if cmd == CTAPHID.CBOR else b"\x6f\x00"
 
 
+def _not_serving(packets: Sequence[bytes], addr: Address) -> None:
+    raise AssertionError("a report to send while the server does not serve")
+
+
 class _Running:
-    """A request the application is running: its cancel scope (made when first needed) and last status."""
+    """A request the application is running: its cancel scope (made when first needed) and last status.
 
-    __slots__ = ("_scope", "aborted", "status")
+    Called with a status, it is the request's ``set_status``: the change is emitted at once, in order, so
+    it cannot fall between the packets of the answer, and once the answer is out (the request no longer
+    running) it is dropped.
+    """
 
-    def __init__(self) -> None:
+    __slots__ = ("_scope", "aborted", "addr", "cid", "server", "status")
+
+    def __init__(self, server: CtapHidServer, cid: int, addr: Address) -> None:
         self._scope: anyio.CancelScope | None = None
         self.status = _PROCESSING
         self.aborted = False  # by INIT on its channel: it ends without an answer
+        self.server = server
+        self.cid = cid
+        self.addr = addr
+
+    def __call__(self, new: STATUS) -> None:
+        server, cid = self.server, self.cid
+        if new != self.status and server._running.get(cid) is self:
+            self.status = new
+            server._emit([server.core.keepalive(cid, new)], server._addresses.get(cid, self.addr))
 
     @property
     def scope(self) -> anyio.CancelScope:
@@ -194,7 +213,8 @@ class CtapHidServer:
     def __init__(self, app: CtapHidApplication, *, packet_size: int = 64) -> None:
         self.app = app
         self.core = DeviceCore(capabilities=app.capabilities, packet_size=packet_size)
-        self._outbox: _Outbox | None = None
+        #: every report goes out through this: the serving outbox's ``emit``
+        self._emit: Callable[[Sequence[bytes], Address], None] = _not_serving
         self._addresses: dict[int, Address] = {}
         self._running: dict[int, _Running] = {}
         self._requests: deque[tuple[Request, Address, _Started | None]] = deque()
@@ -277,12 +297,14 @@ class CtapHidServer:
         set_receiver: Callable[[Callable[[Sequence[bytes]], None] | None], None] | None,
     ) -> None:
         try:
-            self._clock = asyncio.get_running_loop().time
+            loop = asyncio.get_running_loop()
+            # asyncio's own loops tell time with time.monotonic(): called without their Python frame
+            self._clock = time.monotonic if type(loop).time is asyncio.BaseEventLoop.time else loop.time
             self._eager = bool(getattr(self.app, "eager_start", False))
         except RuntimeError:  # not asyncio
             self._clock = anyio.current_time
         async with anyio.create_task_group() as tg:
-            self._outbox = outbox
+            self._emit = outbox.emit
             tg.start_soon(outbox.run)
             tg.start_soon(self._ticker)
             tg.start_soon(self._worker)
@@ -298,10 +320,6 @@ class CtapHidServer:
                         self._on_packet(packet, addr)
             finally:
                 tg.cancel_scope.cancel()
-
-    def _emit(self, packets: Sequence[bytes], addr: Address) -> None:
-        assert self._outbox is not None
-        self._outbox.emit(packets, addr)
 
     def _on_memory_packets(self, packets: Sequence[bytes]) -> None:
         """Receiver of a point-to-point transport: every channel's host is the one peer."""
@@ -368,16 +386,6 @@ class CtapHidServer:
             finally:
                 self._worker_idle = False
 
-    def _status_setter(self, cid: int, entry: _Running, addr: Address) -> Callable[[STATUS], None]:
-        def set_status(new: STATUS) -> None:
-            # emitted at once, in order: it cannot fall between the packets of the answer, and
-            # once the answer is out (the request no longer running) it is dropped
-            if new != entry.status and self._running.get(cid) is entry:
-                entry.status = new
-                self._emit([self.core.keepalive(cid, new)], self._addresses.get(cid, addr))
-
-        return set_status
-
     def _start(self, request: Request, addr: Address) -> None:
         """Run ``request`` at once, in the task that delivered it, up to the application's first wait.
 
@@ -418,9 +426,8 @@ class CtapHidServer:
 
     def _begin(self, request: Request, addr: Address) -> tuple[_Running, Coroutine[Any, Any, bytes]]:
         """Register ``request`` as running and make the application's coroutine for it (not started)."""
-        entry = _Running()
-        self._running[request.cid] = entry
-        return entry, self.app.handle(request.cmd, request.data, self._status_setter(request.cid, entry, addr))
+        entry = self._running[request.cid] = _Running(self, request.cid, addr)
+        return entry, self.app.handle(request.cmd, request.data, entry)
 
     def _finish(self, request: Request, addr: Address, entry: _Running, result: bytes | None) -> None:
         """``request`` is no longer running: answer it (``result`` None: it was cancelled)."""

@@ -104,19 +104,17 @@ def frame(cid: int, cmd: int, data: bytes, packet_size: int = DEFAULT_PACKET_SIZ
     if size <= first:
         return [(_INIT_HEADER.pack(cid, 0x80 | cmd, size) + data).ljust(packet_size, b"\0")]
     rest = packet_size - 5
-    end = first + (size - first + rest - 1) // rest * rest  # the data padded to whole continuation packets
-    if end - first > 128 * rest:
+    if size - first > 128 * rest:
         raise CtapHidProtocolError(
             f"message of {size} bytes exceeds the {max_message_size(packet_size)}-byte maximum", HIDERR.INVALID_LEN
         )
-    if end != size:
-        data = data + bytes(end - size)
     packets = [_INIT_HEADER.pack(cid, 0x80 | cmd, size) + data[:first]]
     pack = _CONT_HEADER.pack
     seq = 0
-    for offset in range(first, end, rest):
+    for offset in range(first, size, rest):
         packets.append(pack(cid, seq) + data[offset : offset + rest])
         seq += 1  # noqa: SIM113  (a counter: enumerate measured slower here)
+    packets[-1] = packets[-1].ljust(packet_size, b"\0")  # only the last one is short: padded, not the data first
     return packets
 
 

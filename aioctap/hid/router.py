@@ -563,10 +563,13 @@ class HidConnection:
                         self._emit(reports)  # try_send_packets sends it, or says why not
                 elif reports:
                     self._emit(reports)
-                if waiter.done():
-                    await self._yield()
-                else:
+                if not waiter.done():
                     await waiter
+                elif self._loop is None:
+                    await anyio.lowlevel.checkpoint()
+                elif (now := self._clock()) >= self._yield_due:  # self._yield(), inlined: the hot path
+                    self._yield_due = now + YIELD_INTERVAL
+                    await asyncio.sleep(0)
             except anyio.get_cancelled_exc_class():
                 if self._closed is None:
                     # the core still holds the transaction unless its outcome came: then cancel does nothing
