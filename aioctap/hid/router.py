@@ -214,7 +214,8 @@ class HidConnection:
         self._yield_due = 0.0  # (asyncio) when a call answered without waiting yields to the loop again
         self._clock: Callable[[], float] = anyio.current_time
         self._new_event: Callable[[], Event] = anyio.Event
-        self._new_waiter: Callable[[], _Waiter] = _EventFuture
+        # a call's waiter (bytes) or an allocation's (InitResponse): see _Waiter
+        self._new_waiter: Callable[[], asyncio.Future[Any] | _EventFuture[Any]] = _EventFuture
         self._timer: asyncio.TimerHandle | None = None  # (asyncio, a loop with its own clock) the timer
         self._thread_timer: _ThreadTimer | None = None  # (asyncio) the timer
         self._timer_when: float | None = None
@@ -478,10 +479,6 @@ class HidConnection:
 
     # -- calls ----------------------------------------------------------------------------------
 
-    def _new_future(self) -> asyncio.Future[Any] | _EventFuture[Any]:
-        loop = self._loop
-        return asyncio.Future(loop=loop) if loop is not None else _EventFuture()
-
     async def _yield(self) -> None:
         """A call answered during its send (an in-memory device) has nothing to wait for, but still
         yields to the event loop, at least once per YIELD_INTERVAL: often enough for other tasks,
@@ -499,7 +496,7 @@ class HidConnection:
         """CTAPHID_INIT on the broadcast channel (§11.2.9.1.3); the device's answer, matched by nonce."""
         if self._closed is not None:
             raise self._closed
-        waiter: _InitWaiter = self._new_future()
+        waiter: _InitWaiter = self._new_waiter()
         nonce, reports = self._core.allocate_channel(self._clock(), timeout)
         self._allocations[nonce] = waiter
         try:
