@@ -42,7 +42,9 @@ log = logging.getLogger(__name__)
 MAX_BUFFERED = 4096  # reports drained ahead of the reader before the socket is left to the kernel
 # a continuation report this long after the one before it (a USB key's pace is 1 ms) makes the device a slow one
 SLOW_REPORT_GAP = 0.0003
-MAX_SLEEP = 0.1  # the longest the socket goes unwatched while a slow device's message comes in
+# the longest the socket goes unwatched while a slow device's message comes in: many devices in step (all sending
+# at one pace) are drained in small bites, not all at once after a long wait
+MAX_SLEEP = 0.02
 # the kernel's arrival time of each datagram (a struct timeval), read by the drain after such a wait: the pace.
 # Python's socket module does not export SO_TIMESTAMP; its value on Linux (but PA-RISC) and on macOS:
 _SO_TIMESTAMP: int | None = getattr(socket, "SO_TIMESTAMP", None) or (
@@ -107,8 +109,10 @@ class UdpTransport:
         self._pace = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._timed = False  # _on_readable runs from the timer
-        self._stamps: list[float] = []  # arrival times of the continuation reports of the timer's drain
-        self._whole = False  # the timer was set for the whole rest of the message
+        self._stamps: list[float] = []  # arrival times of the first two continuation reports of the timer's drain
+        self._due = 0.0  # when the timer should fire
+        self._lateness = 0.0  # how late the timer fired, on average (seconds)
+        self._after_timer = False  # the last batch was the timer's drain
         #: the socket's own ``send`` for one report, for the router's hot path: no Python frame.
         #: It raises ``OSError`` when the report cannot go (a full buffer, an ICMP error, a closed
         #: socket); :meth:`try_send_packets` then sends it or says why not.
@@ -184,8 +188,7 @@ class UdpTransport:
         Stops after a one-report message: the socket stays readable if more is queued, so the next
         turn of the loop (or of ``wait_readable``) gets the rest.
         """
-        if self._timed and self._stamped:
-            self._drain_stamped(packets)
+        if self._timed and self._stamped and not self._drain_stamped(packets):
             return
         recv = self._sock.recv
         size = self.packet_size
@@ -264,22 +267,24 @@ class UdpTransport:
     # A device sending one report per millisecond (a USB key's pace) would cost that for each continuation report
     # of a long answer. So the transport learns the device's pace from the reports that come alone, and while a
     # message from a slow device comes in it stops watching the socket and drains it once, when the rest should be
-    # there: one wake-up for the message instead of one per report. A report late or missing then is waited for
-    # as before, and the learned pace is raised by 5 %. The cost is latency: the drain comes about a quarter of a
-    # report's interval (plus the timer's own lateness) after the last report. A device that sends its reports
-    # at once never gets there: a drain that finds two or more continuation reports waiting marks it fast again.
+    # there: one wake-up for all but its last report or so, which is watched for as before, so that the answer is
+    # not late. The pace is kept up to date by the kernel's arrival times of the reports the timer's drain finds
+    # (SO_TIMESTAMP; where the system has none, by the last reports, watched for): a device that turns fast is
+    # drained at once again from its next message on. A device that sends its reports at once
+    # never gets there: a drain that finds two or more continuation reports waiting says so.
     # Tried first: a thread that reads the rest of the message (as the hid backend's reader thread does) cost
-    # 1.5x python-fido2's CPU on a paced 1024-byte PING, against 1.2x for this timer.
+    # 1.5x python-fido2's CPU on a paced 1024-byte PING; this timer about 0.9-1.0x.
 
-    def _drain_stamped(self, packets: list[bytes]) -> None:
-        """:meth:`_drain` with each continuation report's arrival time noted in ``_stamps``."""
+    def _drain_stamped(self, packets: list[bytes]) -> bool:
+        """The start of :meth:`_drain` after the timer: the arrival times of the first two continuation reports go
+        to ``_stamps``; True if the rest is to be drained."""
         recvmsg, size, stamps = self._sock.recvmsg, self.packet_size, self._stamps
         room = socket.CMSG_SPACE(_TIMEVAL.size)
-        while True:
+        while len(stamps) < 2:
             try:
                 data, ancillary, _, _ = recvmsg(2048, room)
             except (BlockingIOError, InterruptedError):
-                return
+                return False
             except ConnectionRefusedError:
                 continue
             except OSError as e:
@@ -293,7 +298,8 @@ class UdpTransport:
                         seconds, microseconds = _TIMEVAL.unpack_from(value)
                         stamps.append(seconds + microseconds * 1e-6)
             elif ((data[5] << 8) | data[6]) <= size - 7:
-                return
+                return False
+        return True
 
     def _track(self, reports: Sequence[bytes]) -> float:
         """Follow the message coming in through ``reports`` (reports of ``packet_size``, just drained) and learn
@@ -311,26 +317,24 @@ class UdpTransport:
         if not self._timed:
             if continuations >= 2:
                 self._pace = 0.0  # a burst waited: the device sends at once
-            elif continuations == 1 and before > 0 and len(reports) == 1:
+            elif continuations == 1 and before > 0 and len(reports) == 1 and not self._after_timer:
                 gap = now - self._last_report  # one continuation report, alone: the device's pace
                 self._pace = gap if gap > SLOW_REPORT_GAP else 0.0
-        elif len(self._stamps) >= 2:  # the kernel says how far apart the reports came while the socket was left
-            stamps = self._stamps
-            gap = (stamps[-1] - stamps[0]) / (len(stamps) - 1)
-            self._pace = gap if gap > SLOW_REPORT_GAP else 0.0
-        elif remaining > size - 5 and self._whole:
-            self._pace *= 1.05  # drained too early: the device is a little slower than learned
+        elif len(self._stamps) >= 2:  # the kernel says how far apart two reports came while the socket was left
+            gap = self._stamps[1] - self._stamps[0]
+            self._pace = (self._pace + gap) / 2 if gap > SLOW_REPORT_GAP else 0.0
         self._stamps.clear()
+        # (after the timer's drain, the time to the next report says how late the timer was, not the pace)
+        self._after_timer = self._timed
         self._remaining, self._last_report = max(remaining, 0), now
         if remaining <= 0 or not self._pace:
             return 0.0
-        to_come = -(-remaining // (size - 5))
-        if to_come <= 1:
-            return 0.0  # the last report: watched for, so that the answer is not late
-        # drained a quarter of an interval before the last report is due (an asyncio timer can be a millisecond
-        # late): most often it is there already, else the socket is watched for it
-        delay = (to_come - 0.75) * self._pace
-        self._whole = delay <= MAX_SLEEP  # the drain after it should find all but the last report
+        # drained a quarter of an interval before the last report is due, less how late this loop's timers come
+        # (a millisecond when idle, several with 64 busy devices): most often all but the last report are there
+        # then, and the socket is watched for the rest, so that the answer is not late
+        delay = (-(-remaining // (size - 5)) - 0.75) * self._pace - self._lateness
+        if delay < self._pace:
+            return 0.0  # about one report to come: watched for
         return min(delay, MAX_SLEEP)
 
     def _sleep(self, delay: float) -> None:
@@ -341,7 +345,8 @@ class UdpTransport:
             loop.remove_reader(self._sock.fileno())
         else:
             self._timer.cancel()
-        self._timer = loop.call_later(delay, self._wake)
+        self._due = loop.time() + delay
+        self._timer = loop.call_at(self._due, self._wake)
 
     def _wake(self) -> None:
         """(timer) Watch the socket again and drain what came meanwhile (which may leave it alone again)."""
@@ -349,6 +354,7 @@ class UdpTransport:
         if self._closed:
             return
         assert self._loop is not None
+        self._lateness += (max(self._loop.time() - self._due, 0.0) - self._lateness) / 8
         self._loop.add_reader(self._sock.fileno(), self._on_readable)
         self._timed = True
         try:
