@@ -2,23 +2,22 @@
 
 The transport learns the pace and, while a slow device's long message comes in, leaves the socket alone and
 drains it once when the rest should be there (``UdpTransport._track``). These tests drive the real socket and
-router against a device in a thread (the sans-IO device core, each report sent ``pace`` after the one before).
+router against a device process (the sans-IO device core, each report sent ``pace`` after the one before).
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
-from aioctap.hid.backends.udp import UdpTransport
+from aioctap.hid.backends.udp import SLOW_REPORT_GAP, UdpTransport
 from aioctap.hid.device import CtapHidDevice
-from aioctap.hid.device_core import DeviceCore
 from aioctap.hid.host_core import CtapHidTimeout
 from aioctap.hid.router import HidConnection
 
@@ -26,40 +25,27 @@ pytestmark = pytest.mark.asyncio_only(reason="the pace is learned by the asyncio
 
 
 class PacedDevice:
-    """A CTAPHID device on a UDP port, in a thread: each report ``pace`` seconds after the one before."""
+    """``paced_device.py`` in a process of its own (see there): each report ``pace`` seconds after the one before."""
 
     def __init__(self, pace: float) -> None:
-        self.pace = pace
-        self.stall_after: int | None = None  # send only this many reports of each answer, then nothing
-        self.core = DeviceCore()
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.settimeout(0.05)
-        self.port: int = self.sock.getsockname()[1]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
+        self.proc = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("paced_device.py")), str(pace)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._stdin, self._stdout = self.proc.stdin, self.proc.stdout
+        self.port = int(self._stdout.readline())
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                data, addr = self.sock.recvfrom(2048)
-            except TimeoutError:
-                continue
-            out, _ = self.core.receive(data, time.monotonic())
-            if self.stall_after is not None and len(out) > 1:
-                out = out[: self.stall_after]
-            due = time.monotonic()
-            for report in out:
-                if self.pace:
-                    due += self.pace
-                    time.sleep(max(0.0, due - time.monotonic()))
-                self.sock.sendto(report, addr)
+    def set(self, name: str, value: float) -> None:
+        self._stdin.write(f"{name} {value}\n")
+        self._stdin.flush()
+        assert self._stdout.readline().strip() == "ok"
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.sock.close()
+        self._stdin.close()
+        self.proc.wait(5)
 
 
 class CountingTransport(UdpTransport):
@@ -98,7 +84,7 @@ async def test_a_slow_devices_long_answers_come_whole_with_a_few_wakes_each(devi
         # one wake-up per report (17 continuation reports each) without the pace; with it, about two
         assert transport.wakes - wakes <= 4 * 6
         assert transport.sleeps >= 4
-        assert 0.0005 < transport._pace < 0.01
+        assert SLOW_REPORT_GAP < transport._pace < 0.01  # learned: 1 ms, give or take the loop's lateness
 
 
 async def test_a_device_that_turns_fast_is_drained_at_once_again(device: PacedDevice) -> None:
@@ -109,7 +95,7 @@ async def test_a_device_that_turns_fast_is_drained_at_once_again(device: PacedDe
         for _ in range(2):
             await dev.ping(data)
         assert transport._pace > 0
-        device.pace = 0.0
+        device.set("pace", 0.0)
         sleeps = transport.sleeps
         for _ in range(5):
             assert await dev.ping(data) == data
@@ -125,10 +111,10 @@ async def test_a_device_that_stops_in_the_middle_of_an_answer_times_out_and_reco
         dev = await CtapHidDevice.open(conn, timeout=0.3)
         data = bytes(1024)
         await dev.ping(data)
-        device.stall_after = 5  # the rest of each answer never comes
+        device.set("stall", 5)  # the rest of each answer never comes
         with pytest.raises(CtapHidTimeout):
             await dev.ping(data)
-        device.stall_after = None
+        device.set("stall", -1)
         assert await dev.ping(data) == data  # the channel was resynchronized; the socket is watched again
     assert transport._timer is None
     assert transport._sock.fileno() == -1
