@@ -14,13 +14,22 @@ callback does the draining; on other anyio backends ``anyio.wait_readable`` is u
 On asyncio the router gets its packets from the loop's callback directly (``set_receiver``),
 without a wake-up of its reader task, and a datagram holding a whole short message on its own
 (``set_report_receiver``), without a batch around it.
+
+A device that sends the reports of a message slowly (a USB key's pace: one per millisecond) would wake the loop
+once per report. On asyncio the transport learns that pace and, while such a message comes in, stops watching the
+socket and drains it once when the rest should be there (see "A slow device's long message" below).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import platform
 import socket
+import struct
+import sys
+import time
+import weakref
 from collections.abc import Callable, Sequence
 
 import anyio
@@ -32,6 +41,21 @@ __all__ = ["UdpEndpoint", "UdpTransport", "set_buffer_sizes"]
 log = logging.getLogger(__name__)
 
 MAX_BUFFERED = 4096  # reports drained ahead of the reader before the socket is left to the kernel
+# a continuation report this long after the one before it (a USB key's pace is 1 ms) makes the device a slow one
+SLOW_REPORT_GAP = 0.0003
+MAX_SLEEP = 0.1  # the longest the socket goes unwatched while a slow device's message comes in
+# how many sockets of one event loop may be left alone at once: with more slow devices busy, one wake-up of the loop
+# serves several of them anyway, and devices in step (all at one pace) are drained as their reports come, not all
+# together after a wait (which made 64 such devices 10 % slower)
+MAX_UNWATCHED = 8
+_unwatched: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
+# the kernel's arrival time of each datagram (a struct timeval), read by the drain after such a wait: the pace.
+# Python's socket module does not export SO_TIMESTAMP; its value on Linux (but PA-RISC) and on macOS:
+_SO_TIMESTAMP: int | None = getattr(socket, "SO_TIMESTAMP", None) or (
+    29 if sys.platform == "linux" and not platform.machine().startswith("parisc")
+    else 0x400 if sys.platform == "darwin" else None
+)  # fmt: skip
+_TIMEVAL = struct.Struct("@ll")
 SOCKET_BUFFER = 1 << 20  # a burst of 64 channels x 129 reports must not overflow the kernel's queue
 
 
@@ -65,6 +89,13 @@ class UdpTransport:
         set_buffer_sizes(self._sock)
         self._sock.setblocking(False)
         self._sock.connect(addr)
+        self._stamped = False  # the kernel stamps each datagram's arrival (SO_TIMESTAMP)
+        if _SO_TIMESTAMP is not None:
+            try:
+                self._sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMP, 1)
+                self._stamped = True
+            except OSError:
+                pass
         self._closed = False
         # asyncio fast path: the socket stays registered with the loop, whose callback drains it
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -74,6 +105,18 @@ class UdpTransport:
         self._paused = False
         self._receiver: Callable[[Sequence[bytes]], object] | None = None
         self._report_receiver: Callable[[bytes], bool] | None = None
+        # the message coming in (CTAP 2.1 §11.2.4): payload bytes still to come and when its last report came; the
+        # device's pace (seconds per report, 0 for a device that sends at once); the timer that drains the socket
+        # while it is not watched (see _track)
+        self._remaining = 0
+        self._last_report = 0.0
+        self._pace = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timed = False  # _on_readable runs from the timer
+        self._stamps: list[float] = []  # arrival times of the first two continuation reports of the timer's drain
+        self._due = 0.0  # when the timer should fire
+        self._lateness = 0.0  # how late the timer fired, on average (seconds)
+        self._after_timer = False  # the last batch was the timer's drain
         #: the socket's own ``send`` for one report, for the router's hot path: no Python frame.
         #: It raises ``OSError`` when the report cannot go (a full buffer, an ICMP error, a closed
         #: socket); :meth:`try_send_packets` then sends it or says why not.
@@ -149,6 +192,8 @@ class UdpTransport:
         Stops after a one-report message: the socket stays readable if more is queued, so the next
         turn of the loop (or of ``wait_readable``) gets the rest.
         """
+        if self._timed and self._stamped and not self._drain_stamped(packets):
+            return
         recv = self._sock.recv
         size = self.packet_size
         while True:
@@ -170,7 +215,7 @@ class UdpTransport:
     def _on_readable(self) -> None:
         """Loop callback: drain the socket; hand the packets to the receiver, or wake the reader."""
         receiver = self._receiver
-        if receiver is not None and not self._ready:
+        if receiver is not None and not self._ready and not self._timed:
             # the common case first: one datagram holding a whole message (a short answer, a
             # keepalive) goes straight to the receiver, without the list that draining builds
             try:
@@ -204,10 +249,13 @@ class UdpTransport:
         receiver = self._receiver
         if receiver is not None and ready:
             self._ready = []
+            delay = self._track(ready)
             try:
                 receiver(ready)
             except Exception:  # the router's bug must not stop the loop's callback
                 log.exception("UDP receiver failed")
+            if delay and self._error is None and not self._closed:
+                self._sleep(delay)
         waiter = self._waiter
         if waiter is not None:
             if not waiter.done() and (self._ready or self._error):
@@ -216,6 +264,112 @@ class UdpTransport:
             # nobody reads: stop draining and let the kernel buffer (and drop) instead of growing
             self._paused = True
             self._loop.remove_reader(self._sock.fileno())
+
+    # -- A slow device's long message --------------------------------------------------------------------------
+    # Woken once per datagram, the event loop costs about three times the CPU of a blocking read: with 64-byte
+    # datagrams 1 ms apart, a bare asyncio reader callback takes 52-62 us per datagram, a blocking recv 17-23 us.
+    # A device sending one report per millisecond (a USB key's pace) would cost that for each continuation report
+    # of a long answer. So the transport learns the device's pace from the reports that come alone, and while a
+    # message from a slow device comes in it stops watching the socket and drains it once, when the rest should be
+    # there: one wake-up for all but its last report or so, which is watched for as before, so that the answer is
+    # not late. The pace is kept up to date by the kernel's arrival times of the reports the timer's drain finds
+    # (SO_TIMESTAMP; where the system has none, by the last reports, watched for): a device that turns fast is
+    # drained at once again from its next message on. A device that sends its reports at once
+    # never gets there: a drain that finds two or more continuation reports waiting says so.
+    # Tried first: a thread that reads the rest of the message (as the hid backend's reader thread does) cost
+    # 1.5x python-fido2's CPU on a paced 1024-byte PING; this timer about 0.9-1.0x.
+
+    def _drain_stamped(self, packets: list[bytes]) -> bool:
+        """The start of :meth:`_drain` after the timer: the arrival times of the first two continuation reports go
+        to ``_stamps``; True if the rest is to be drained."""
+        recvmsg, size, stamps = self._sock.recvmsg, self.packet_size, self._stamps
+        room = socket.CMSG_SPACE(_TIMEVAL.size)
+        while len(stamps) < 2:
+            try:
+                data, ancillary, _, _ = recvmsg(2048, room)
+            except (BlockingIOError, InterruptedError):
+                return False
+            except ConnectionRefusedError:
+                continue
+            except OSError as e:
+                raise TransportClosed(f"UDP receive failed: {e}") from None
+            if len(data) != size:
+                continue
+            packets.append(data)
+            if not data[4] & 0x80:
+                for _, kind, value in ancillary:
+                    if kind == _SO_TIMESTAMP and len(value) >= _TIMEVAL.size:
+                        seconds, microseconds = _TIMEVAL.unpack_from(value)
+                        stamps.append(seconds + microseconds * 1e-6)
+            elif ((data[5] << 8) | data[6]) <= size - 7:
+                return False
+        return True
+
+    def _track(self, reports: Sequence[bytes]) -> float:
+        """Follow the message coming in through ``reports`` (reports of ``packet_size``, just drained) and learn
+        the device's pace; how long to leave the socket alone before draining again (0: watch it)."""
+        size = self.packet_size
+        before = remaining = self._remaining
+        continuations = 0
+        for report in reports:
+            if report[4] & 0x80:  # an initialization report: BCNT says how much follows it
+                remaining, continuations = ((report[5] << 8) | report[6]) - (size - 7), 0
+            elif remaining > 0:
+                remaining -= size - 5
+                continuations += 1
+        now = time.monotonic()
+        if not self._timed:
+            if continuations >= 2:
+                self._pace = 0.0  # a burst waited: the device sends at once
+            elif continuations == 1 and before > 0 and len(reports) == 1 and not self._after_timer:
+                gap = now - self._last_report  # one continuation report, alone: the device's pace
+                self._pace = gap if gap > SLOW_REPORT_GAP else 0.0
+        elif len(self._stamps) >= 2:  # the kernel says how far apart two reports came while the socket was left
+            gap = self._stamps[1] - self._stamps[0]
+            self._pace = (self._pace + gap) / 2 if gap > SLOW_REPORT_GAP else 0.0
+        self._stamps.clear()
+        # (after the timer's drain, the time to the next report says how late the timer was, not the pace)
+        self._after_timer = self._timed
+        self._remaining, self._last_report = max(remaining, 0), now
+        if remaining <= 0 or not self._pace:
+            return 0.0
+        # drained a quarter of an interval before the last report is due, less how late this loop's timers come
+        # (a millisecond when idle, several with 64 busy devices): most often all but the last report are there
+        # then, and the socket is watched for the rest, so that the answer is not late
+        delay = (-(-remaining // (size - 5)) - 0.75) * self._pace - self._lateness
+        if delay < self._pace:
+            return 0.0  # about one report to come: watched for
+        return min(delay, MAX_SLEEP)
+
+    def _sleep(self, delay: float) -> None:
+        """Stop watching the socket; drain it after ``delay`` seconds."""
+        loop = self._loop
+        assert loop is not None
+        if self._timer is None:
+            unwatched = _unwatched.get(loop, 0)
+            if unwatched >= MAX_UNWATCHED:
+                return
+            _unwatched[loop] = unwatched + 1
+            loop.remove_reader(self._sock.fileno())
+        else:
+            self._timer.cancel()
+        self._due = loop.time() + delay
+        self._timer = loop.call_at(self._due, self._wake)
+
+    def _wake(self) -> None:
+        """(timer) Watch the socket again and drain what came meanwhile (which may leave it alone again)."""
+        self._timer = None
+        assert self._loop is not None
+        _unwatched[self._loop] -= 1
+        if self._closed:
+            return
+        self._lateness += (max(self._loop.time() - self._due, 0.0) - self._lateness) / 8
+        self._loop.add_reader(self._sock.fileno(), self._on_readable)
+        self._timed = True
+        try:
+            self._on_readable()
+        finally:
+            self._timed = False
 
     async def receive_packets(self) -> Sequence[bytes]:
         """Every datagram ready now, at least one; raises :class:`TransportClosed` once closed."""
@@ -262,6 +416,10 @@ class UdpTransport:
         if not self._closed:
             self._closed = True
             if self._loop is not None:
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+                    _unwatched[self._loop] -= 1
                 self._loop.remove_reader(self._sock.fileno())
                 if self._waiter is not None and not self._waiter.done():
                     self._waiter.set_result(None)
