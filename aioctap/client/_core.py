@@ -462,9 +462,7 @@ async def _select(
     candidates = [c for c in creds if max_id is None or len(c["id"]) <= max_id]
     chunk = max(ctap.info.max_creds_in_list or 1, 1)
     dummy_hash = b"\0" * 32
-    pin_uv_param = pin_uv_protocol = None
-    if token is not None and protocol is not None:
-        pin_uv_param, pin_uv_protocol = protocol.authenticate(token, dummy_hash), protocol.VERSION
+    pin_uv_param, pin_uv_protocol = _pin_uv_auth(protocol, token, dummy_hash)
     for start in range(0, len(candidates), chunk):
         try:
             found = await ctap.get_assertion(
