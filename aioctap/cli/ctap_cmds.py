@@ -503,12 +503,16 @@ def _register_creds(app: typer.Typer) -> None:
         run(device, pin, body)
 
 
-async def _bio(s: Session) -> FPBioEnrollment:
+async def _bio(s: Session, template_id: str | None = None) -> FPBioEnrollment:
+    """The bio enrollment handle; with ``template_id``, after checking that such a fingerprint is enrolled."""
     if not FPBioEnrollment.is_supported(s.ctap.info):
         raise CliError("the authenticator has no fingerprint enrollment")
     token = await s.token(ClientPin.PERMISSION.BIO_ENROLL)
     assert token is not None
-    return FPBioEnrollment(s.ctap, *token)
+    bio = FPBioEnrollment(s.ctap, *token)
+    if template_id is not None and _template_id(template_id) not in await bio.enumerate_enrollments():
+        raise CliError(f"no fingerprint with template id {template_id}", "'aioctap bio list' shows the template ids")
+    return bio
 
 
 def _register_bio(app: typer.Typer) -> None:
@@ -575,11 +579,7 @@ def _register_bio(app: typer.Typer) -> None:
         tid = _template_id(template_id)
 
         async def body(s: Session) -> None:
-            bio = await _bio(s)
-            if tid not in await bio.enumerate_enrollments():
-                raise CliError(
-                    f"no fingerprint with template id {template_id}", "'aioctap bio list' shows the template ids"
-                )
+            bio = await _bio(s, template_id)
             await bio.set_name(tid, name)
             console.print("Fingerprint renamed.")
 
@@ -593,11 +593,7 @@ def _register_bio(app: typer.Typer) -> None:
             typer.confirm("Remove the fingerprint? It can no longer unlock the authenticator", abort=True)
 
         async def body(s: Session) -> None:
-            bio = await _bio(s)
-            if tid not in await bio.enumerate_enrollments():
-                raise CliError(
-                    f"no fingerprint with template id {template_id}", "'aioctap bio list' shows the template ids"
-                )
+            bio = await _bio(s, template_id)
             await bio.remove_enrollment(tid)
             console.print("Fingerprint removed.")
 
