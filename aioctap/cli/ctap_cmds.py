@@ -348,23 +348,23 @@ def _register_creds(app: typer.Typer) -> None:
         async def body(s: Session) -> None:
             cm = await _credman(s)
             meta = await cm.get_metadata()
+            creds = []
+            async for rp in cm.rps():
+                async for cred in cm.credentials(rp[R.RP_ID_HASH]):
+                    user = cred.get(R.USER) or {}
+                    creds.append(
+                        {
+                            "rp_id": rp[R.RP].get("id"),
+                            "rp_name": rp[R.RP].get("name"),
+                            "user_id": user.get("id"),
+                            "user_name": user.get("name"),
+                            "display_name": user.get("displayName"),
+                            "credential_id": cred[R.CREDENTIAL_ID]["id"],
+                            "cred_protect": cred.get(R.CRED_PROTECT),
+                            "large_blob_key": isinstance(cred.get(R.LARGE_BLOB_KEY), bytes),
+                        }
+                    )
             if as_json:
-                creds = []
-                async for rp in cm.rps():
-                    async for cred in cm.credentials(rp[R.RP_ID_HASH]):
-                        user = cred.get(R.USER) or {}
-                        creds.append(
-                            {
-                                "rp_id": rp[R.RP].get("id"),
-                                "rp_name": rp[R.RP].get("name"),
-                                "user_id": user.get("id"),
-                                "user_name": user.get("name"),
-                                "display_name": user.get("displayName"),
-                                "credential_id": cred[R.CREDENTIAL_ID]["id"],
-                                "cred_protect": cred.get(R.CRED_PROTECT),
-                                "large_blob_key": isinstance(cred.get(R.LARGE_BLOB_KEY), bytes),
-                            }
-                        )
                 echo_json(
                     {
                         "credentials": creds,
@@ -375,16 +375,11 @@ def _register_creds(app: typer.Typer) -> None:
                 return
             # a credential id is folded, never cut: it is what 'creds delete' and 'blobs' take
             table = Table("RP", "user", "display name", Column("credential id", overflow="fold"), "credProtect")
-            async for rp in cm.rps():
-                async for cred in cm.credentials(rp[R.RP_ID_HASH]):
-                    user = cred.get(R.USER) or {}
-                    table.add_row(
-                        str(rp[R.RP].get("id")),
-                        str(user.get("name", "")),
-                        str(user.get("displayName", "")),
-                        websafe_encode(cred[R.CREDENTIAL_ID]["id"]),
-                        str(cred.get(R.CRED_PROTECT, "")),
-                    )
+            for c in creds:
+                name, display, protect = (
+                    "" if v is None else str(v) for v in (c["user_name"], c["display_name"], c["cred_protect"])
+                )
+                table.add_row(str(c["rp_id"]), name, display, websafe_encode(c["credential_id"]), protect)
             console.print(table)
             count = meta.get(R.EXISTING_CRED_COUNT, 0)
             console.print(
