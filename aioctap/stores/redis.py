@@ -77,10 +77,6 @@ def _script_args(w: Write) -> list[Any]:
     return ["d" if isinstance(w, Delete) else "c", expected, b"", "", w.key]
 
 
-def _missing_extra() -> StoreError:
-    return StoreError("the redis store needs the 'redis' package: pip install 'aioctap[redis]'")
-
-
 class RedisStore:
     """A :class:`~aioctap.stores.base.Store` on a Redis server."""
 
@@ -97,7 +93,7 @@ class RedisStore:
         try:
             import redis.asyncio as aioredis
         except ImportError:
-            raise _missing_extra() from None
+            raise StoreError("the redis store needs the 'redis' package: pip install 'aioctap[redis]'") from None
         try:
             client = aioredis.from_url(url)
             await client.ping()
