@@ -21,7 +21,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..stores.base import Check, ConflictError, Delete, Put, Record, Store, StoreError, Write
 from ..webauthn import JSONValue, websafe_decode, websafe_encode
@@ -70,8 +70,8 @@ def _load(record: Record | bytes | None, what: str) -> dict[str, Any] | None:
     return doc
 
 
-def _token_ok(token: str | None) -> bool:
-    return bool(token) and len(token or "") <= 128 and not (token or "").strip(_SESSION_ALPHABET)
+def _token_ok(token: str | None) -> TypeGuard[str]:
+    return token is not None and 0 < len(token) <= 128 and not token.strip(_SESSION_ALPHABET)
 
 
 def _session_key(token: str) -> str:
@@ -149,7 +149,6 @@ class RelyingParty:
         """Consume the ceremony state (one atomic take): a second completion finds nothing."""
         if not _token_ok(session):
             raise ApiError("no ceremony session: call the options endpoint first")
-        assert session is not None
         data = _load(await self.store.take(SESSIONS, session), "ceremony session")
         if data is None:
             raise ApiError("unknown, expired or already used ceremony session")
@@ -174,7 +173,7 @@ class RelyingParty:
             Put(ACCOUNT_SESSIONS, _session_key(token), json.dumps(doc).encode(), expected_version=0,
                 ttl=self.session_idle)
         ]  # fmt: skip
-        if replacing is not None and _token_ok(replacing):
+        if _token_ok(replacing):
             writes.append(Delete(ACCOUNT_SESSIONS, _session_key(replacing)))
         return token, writes
 
@@ -182,7 +181,6 @@ class RelyingParty:
         """The live session of ``token``, or None; its idle expiry is renewed (at most once a minute)."""
         if not _token_ok(token):
             return None
-        assert token is not None
         key = _session_key(token)
         record = await self.store.get(ACCOUNT_SESSIONS, key)
         doc = _load(record, "session record")
@@ -212,7 +210,6 @@ class RelyingParty:
     async def end_session(self, token: str | None) -> None:
         """Sign out: delete the session of ``token`` (nothing when there is none)."""
         if _token_ok(token):
-            assert token is not None
             await self.store.delete(ACCOUNT_SESSIONS, _session_key(token))
 
     # -- credentials -----------------------------------------------------------------------------------
