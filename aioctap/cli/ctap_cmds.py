@@ -178,11 +178,10 @@ def _register_basic(app: typer.Typer) -> None:
 
         async def body(s: Session) -> None:
             info = s.ctap.info
+            retries = (await ClientPin(s.ctap).get_pin_retries())[0] if info.options.get("clientPin") else None
             if as_json:
                 data: dict[str, object] = {f.name: getattr(info, f.name) for f in fields(info) if f.name != "data"}
-                if info.options.get("clientPin"):
-                    data["pin_retries"] = (await ClientPin(s.ctap).get_pin_retries())[0]
-                echo_json(data)
+                echo_json(data if retries is None else {**data, "pin_retries": retries})
                 return
             table = Table("field", "value", title="authenticatorGetInfo")
             for f in fields(info):
@@ -198,8 +197,7 @@ def _register_basic(app: typer.Typer) -> None:
                 elif isinstance(value, list):
                     value = ", ".join(map(str, value))
                 table.add_row(f.name, str(value))
-            if info.options.get("clientPin"):
-                retries, _ = await ClientPin(s.ctap).get_pin_retries()
+            if retries is not None:
                 table.add_row("pin_retries", str(retries))
             console.print(table)
 
