@@ -164,14 +164,11 @@ def fido2_routes(
         username = body.username or ""
         uv = body.userVerification or "preferred"
         ext = _extensions(body.extensions)
-        if not conformance:
-            # WebAuthn L3 §14.6.2: the same answer for every user name, known or not: an empty allowCredentials
-            # (every account's credentials are discoverable), so no store read and nothing about the user
-            options, state = rp.server.authenticate_begin((), user_verification=uv, extensions=ext)
-            return _started(request, get_options, options, await rp.save_session(state, username))
         credentials: list[StoredCredential] = []
         user_handle = None
-        if username:
+        # outside the conformance mode, WebAuthn L3 §14.6.2: one answer for every user name, known or not: an empty
+        # allowCredentials (every account's credentials are discoverable), so no store read, nothing about the user
+        if conformance and username:
             user = await rp.user(username)
             if user is None:
                 raise ApiError(f"user {username!r} does not exist")

@@ -169,7 +169,6 @@ def _ids(credential: Mapping[str, Any]) -> bytes:
             raise MalformedResponseError("credential.rawId is not valid base64url") from None
     raw_id = _b64(credential, "rawId", "credential")
     assert raw_id is not None
-    cid = credential.get("id")
     if not isinstance(cid, str):
         raise MalformedResponseError("credential.id is missing or not a string")
     try:
