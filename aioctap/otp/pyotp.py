@@ -207,18 +207,20 @@ class OTP:
 
 
 def _uri(
-    secret: str,
-    name: str,
-    initial_count: int | None,
+    otp: OTP,
+    name: str | None,
     issuer: str | None,
-    algorithm: str,
-    digits: int,
-    period: int | None,
     extra: dict[str, str],
+    *,
+    initial_count: int | None = None,
+    period: int | None = None,
 ) -> str:
-    """pyotp.utils.build_uri, character for character (Google Authenticator's Key URI format)."""
-    args: dict[str, str | int] = {"secret": secret}
-    label = quote(name)
+    """pyotp.utils.build_uri, character for character (Google Authenticator's Key URI format), for ``otp`` with
+    its own name and issuer unless others are given."""
+    args: dict[str, str | int] = {"secret": otp.secret}
+    label = quote(name or otp.name)
+    issuer = issuer or otp.issuer
+    algorithm, digits = otp._alg, otp.digits
     if issuer is not None:
         label = quote(issuer) + ":" + label
         args["issuer"] = issuer
@@ -310,16 +312,7 @@ class TOTP(OTP):
 
     def provisioning_uri(self, *, name: str | None = None, issuer_name: str | None = None, **kwargs: str) -> str:
         """The otpauth://totp/ URI an authenticator app reads (pyotp's, character for character)."""
-        return _uri(
-            self.secret,
-            name if name else self.name,
-            None,
-            issuer_name if issuer_name else self.issuer,
-            self._alg,
-            self.digits,
-            self.interval,
-            kwargs,
-        )
+        return _uri(self, name, issuer_name, kwargs, period=self.interval)
 
     def to_aioctap(self) -> core.TOTP:
         """This TOTP as :class:`aioctap.otp.TOTP` (passlib's shape), with the same key, digits, digest and step."""
@@ -359,16 +352,8 @@ class HOTP(OTP):
         **kwargs: str,
     ) -> str:
         """The otpauth://hotp/ URI an authenticator app reads (pyotp's, character for character)."""
-        return _uri(
-            self.secret,
-            name if name else self.name,
-            initial_count if initial_count is not None else self.initial_count,
-            issuer_name if issuer_name else self.issuer,
-            self._alg,
-            self.digits,
-            None,
-            kwargs,
-        )
+        count = initial_count if initial_count is not None else self.initial_count
+        return _uri(self, name, issuer_name, kwargs, initial_count=count)
 
     def to_aioctap(self) -> core.HOTP:
         """This HOTP as :class:`aioctap.otp.HOTP`, expecting ``initial_count`` next."""
