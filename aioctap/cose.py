@@ -145,7 +145,7 @@ class _EcKey(CoseKey):
     _SIGNATURE = "ECDSA"
     _CURVE: ClassVar[type[ec.EllipticCurve]] = ec.SECP256R1
     _CRV: ClassVar[int] = 1
-    _HASH: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA256
+    _ECDSA: ClassVar[ec.ECDSA] = ec.ECDSA(hashes.SHA256())
     _SIZE: ClassVar[int] = 32
 
     def _validate(self) -> None:
@@ -156,14 +156,6 @@ class _EcKey(CoseKey):
         self._member(-2, bytes, "x", self._SIZE)
         self._member(-3, bytes, "y", self._SIZE)
 
-    @classmethod
-    def _ecdsa(cls) -> ec.ECDSA:
-        algorithm: ec.ECDSA | None = cls.__dict__.get("_ECDSA")
-        if algorithm is None:
-            algorithm = ec.ECDSA(cls._HASH())
-            cls._ECDSA = algorithm  # type: ignore[attr-defined]
-        return algorithm
-
     def public_key(self) -> ec.EllipticCurvePublicKey:
         return self._cached_key("EC", _EcKey._load)
 
@@ -172,7 +164,7 @@ class _EcKey(CoseKey):
         return ec.EllipticCurvePublicNumbers(x, y, self._CURVE()).public_key()
 
     def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
-        public_key.verify(signature, message, self._ecdsa())
+        public_key.verify(signature, message, self._ECDSA)
 
     @classmethod
     def from_cryptography_key(cls, public_key: object) -> CoseKey:
@@ -213,7 +205,7 @@ class ES384(_EcKey):
     ALGORITHM = -35
     _CURVE = ec.SECP384R1
     _CRV = 2
-    _HASH = hashes.SHA384
+    _ECDSA = ec.ECDSA(hashes.SHA384())
     _SIZE = 48
 
 
@@ -223,7 +215,7 @@ class ES512(_EcKey):
     ALGORITHM = -36
     _CURVE = ec.SECP521R1
     _CRV = 3
-    _HASH = hashes.SHA512
+    _ECDSA = ec.ECDSA(hashes.SHA512())
     _SIZE = 66
 
 
