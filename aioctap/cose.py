@@ -306,6 +306,7 @@ class MLDSA87(_MlDsaKey):
 class _RsaKey(CoseKey):
     _SIGNATURE = "RSA"
     _HASH: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA256
+    _PADDING: ClassVar[padding.AsymmetricPadding] = padding.PKCS1v15()
 
     def _validate(self) -> None:
         if self.get(1) != 3:
@@ -321,11 +322,8 @@ class _RsaKey(CoseKey):
     def _load(self) -> rsa.RSAPublicKey:
         return rsa.RSAPublicNumbers(int.from_bytes(self[-2], "big"), int.from_bytes(self[-1], "big")).public_key()
 
-    def _padding(self) -> padding.AsymmetricPadding:
-        return padding.PKCS1v15()
-
     def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
-        public_key.verify(signature, message, self._padding(), self._HASH())
+        public_key.verify(signature, message, self._PADDING, self._HASH())
 
     @classmethod
     def from_cryptography_key(cls, public_key: object) -> CoseKey:
@@ -352,10 +350,8 @@ class PS256(_RsaKey):
     """RSASSA-PSS with SHA-256."""
 
     ALGORITHM = -37
-
-    def _padding(self) -> padding.AsymmetricPadding:
-        # verification accepts any salt length (signers use the digest length or the maximum)
-        return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
+    # verification accepts any salt length (signers use the digest length or the maximum)
+    _PADDING = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
 
 
 class RS1(_RsaKey):
