@@ -145,7 +145,7 @@ class _EcKey(CoseKey):
     _SIGNATURE = "ECDSA"
     _CURVE: ClassVar[type[ec.EllipticCurve]] = ec.SECP256R1
     _CRV: ClassVar[int] = 1
-    _HASH: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA256
+    _ECDSA: ClassVar[ec.ECDSA] = ec.ECDSA(hashes.SHA256())
     _SIZE: ClassVar[int] = 32
 
     def _validate(self) -> None:
@@ -156,14 +156,6 @@ class _EcKey(CoseKey):
         self._member(-2, bytes, "x", self._SIZE)
         self._member(-3, bytes, "y", self._SIZE)
 
-    @classmethod
-    def _ecdsa(cls) -> ec.ECDSA:
-        algorithm: ec.ECDSA | None = cls.__dict__.get("_ECDSA")
-        if algorithm is None:
-            algorithm = ec.ECDSA(cls._HASH())
-            cls._ECDSA = algorithm  # type: ignore[attr-defined]
-        return algorithm
-
     def public_key(self) -> ec.EllipticCurvePublicKey:
         return self._cached_key("EC", _EcKey._load)
 
@@ -172,7 +164,7 @@ class _EcKey(CoseKey):
         return ec.EllipticCurvePublicNumbers(x, y, self._CURVE()).public_key()
 
     def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
-        public_key.verify(signature, message, self._ecdsa())
+        public_key.verify(signature, message, self._ECDSA)
 
     @classmethod
     def from_cryptography_key(cls, public_key: object) -> CoseKey:
@@ -213,7 +205,7 @@ class ES384(_EcKey):
     ALGORITHM = -35
     _CURVE = ec.SECP384R1
     _CRV = 2
-    _HASH = hashes.SHA384
+    _ECDSA = ec.ECDSA(hashes.SHA384())
     _SIZE = 48
 
 
@@ -223,7 +215,7 @@ class ES512(_EcKey):
     ALGORITHM = -36
     _CURVE = ec.SECP521R1
     _CRV = 3
-    _HASH = hashes.SHA512
+    _ECDSA = ec.ECDSA(hashes.SHA512())
     _SIZE = 66
 
 
@@ -314,6 +306,7 @@ class MLDSA87(_MlDsaKey):
 class _RsaKey(CoseKey):
     _SIGNATURE = "RSA"
     _HASH: ClassVar[type[hashes.HashAlgorithm]] = hashes.SHA256
+    _PADDING: ClassVar[padding.AsymmetricPadding] = padding.PKCS1v15()
 
     def _validate(self) -> None:
         if self.get(1) != 3:
@@ -329,11 +322,8 @@ class _RsaKey(CoseKey):
     def _load(self) -> rsa.RSAPublicKey:
         return rsa.RSAPublicNumbers(int.from_bytes(self[-2], "big"), int.from_bytes(self[-1], "big")).public_key()
 
-    def _padding(self) -> padding.AsymmetricPadding:
-        return padding.PKCS1v15()
-
     def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
-        public_key.verify(signature, message, self._padding(), self._HASH())
+        public_key.verify(signature, message, self._PADDING, self._HASH())
 
     @classmethod
     def from_cryptography_key(cls, public_key: object) -> CoseKey:
@@ -360,10 +350,8 @@ class PS256(_RsaKey):
     """RSASSA-PSS with SHA-256."""
 
     ALGORITHM = -37
-
-    def _padding(self) -> padding.AsymmetricPadding:
-        # verification accepts any salt length (signers use the digest length or the maximum)
-        return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
+    # verification accepts any salt length (signers use the digest length or the maximum)
+    _PADDING = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.AUTO)
 
 
 class RS1(_RsaKey):

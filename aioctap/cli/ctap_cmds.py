@@ -178,11 +178,10 @@ def _register_basic(app: typer.Typer) -> None:
 
         async def body(s: Session) -> None:
             info = s.ctap.info
+            retries = (await ClientPin(s.ctap).get_pin_retries())[0] if info.options.get("clientPin") else None
             if as_json:
                 data: dict[str, object] = {f.name: getattr(info, f.name) for f in fields(info) if f.name != "data"}
-                if info.options.get("clientPin"):
-                    data["pin_retries"] = (await ClientPin(s.ctap).get_pin_retries())[0]
-                echo_json(data)
+                echo_json(data if retries is None else {**data, "pin_retries": retries})
                 return
             table = Table("field", "value", title="authenticatorGetInfo")
             for f in fields(info):
@@ -198,8 +197,7 @@ def _register_basic(app: typer.Typer) -> None:
                 elif isinstance(value, list):
                     value = ", ".join(map(str, value))
                 table.add_row(f.name, str(value))
-            if info.options.get("clientPin"):
-                retries, _ = await ClientPin(s.ctap).get_pin_retries()
+            if retries is not None:
                 table.add_row("pin_retries", str(retries))
             console.print(table)
 
@@ -348,23 +346,23 @@ def _register_creds(app: typer.Typer) -> None:
         async def body(s: Session) -> None:
             cm = await _credman(s)
             meta = await cm.get_metadata()
+            creds = []
+            async for rp in cm.rps():
+                async for cred in cm.credentials(rp[R.RP_ID_HASH]):
+                    user = cred.get(R.USER) or {}
+                    creds.append(
+                        {
+                            "rp_id": rp[R.RP].get("id"),
+                            "rp_name": rp[R.RP].get("name"),
+                            "user_id": user.get("id"),
+                            "user_name": user.get("name"),
+                            "display_name": user.get("displayName"),
+                            "credential_id": cred[R.CREDENTIAL_ID]["id"],
+                            "cred_protect": cred.get(R.CRED_PROTECT),
+                            "large_blob_key": isinstance(cred.get(R.LARGE_BLOB_KEY), bytes),
+                        }
+                    )
             if as_json:
-                creds = []
-                async for rp in cm.rps():
-                    async for cred in cm.credentials(rp[R.RP_ID_HASH]):
-                        user = cred.get(R.USER) or {}
-                        creds.append(
-                            {
-                                "rp_id": rp[R.RP].get("id"),
-                                "rp_name": rp[R.RP].get("name"),
-                                "user_id": user.get("id"),
-                                "user_name": user.get("name"),
-                                "display_name": user.get("displayName"),
-                                "credential_id": cred[R.CREDENTIAL_ID]["id"],
-                                "cred_protect": cred.get(R.CRED_PROTECT),
-                                "large_blob_key": isinstance(cred.get(R.LARGE_BLOB_KEY), bytes),
-                            }
-                        )
                 echo_json(
                     {
                         "credentials": creds,
@@ -375,16 +373,11 @@ def _register_creds(app: typer.Typer) -> None:
                 return
             # a credential id is folded, never cut: it is what 'creds delete' and 'blobs' take
             table = Table("RP", "user", "display name", Column("credential id", overflow="fold"), "credProtect")
-            async for rp in cm.rps():
-                async for cred in cm.credentials(rp[R.RP_ID_HASH]):
-                    user = cred.get(R.USER) or {}
-                    table.add_row(
-                        str(rp[R.RP].get("id")),
-                        str(user.get("name", "")),
-                        str(user.get("displayName", "")),
-                        websafe_encode(cred[R.CREDENTIAL_ID]["id"]),
-                        str(cred.get(R.CRED_PROTECT, "")),
-                    )
+            for c in creds:
+                name, display, protect = (
+                    "" if v is None else str(v) for v in (c["user_name"], c["display_name"], c["cred_protect"])
+                )
+                table.add_row(str(c["rp_id"]), name, display, websafe_encode(c["credential_id"]), protect)
             console.print(table)
             count = meta.get(R.EXISTING_CRED_COUNT, 0)
             console.print(
@@ -503,12 +496,16 @@ def _register_creds(app: typer.Typer) -> None:
         run(device, pin, body)
 
 
-async def _bio(s: Session) -> FPBioEnrollment:
+async def _bio(s: Session, template_id: str | None = None) -> FPBioEnrollment:
+    """The bio enrollment handle; with ``template_id``, after checking that such a fingerprint is enrolled."""
     if not FPBioEnrollment.is_supported(s.ctap.info):
         raise CliError("the authenticator has no fingerprint enrollment")
     token = await s.token(ClientPin.PERMISSION.BIO_ENROLL)
     assert token is not None
-    return FPBioEnrollment(s.ctap, *token)
+    bio = FPBioEnrollment(s.ctap, *token)
+    if template_id is not None and _template_id(template_id) not in await bio.enumerate_enrollments():
+        raise CliError(f"no fingerprint with template id {template_id}", "'aioctap bio list' shows the template ids")
+    return bio
 
 
 def _register_bio(app: typer.Typer) -> None:
@@ -575,11 +572,7 @@ def _register_bio(app: typer.Typer) -> None:
         tid = _template_id(template_id)
 
         async def body(s: Session) -> None:
-            bio = await _bio(s)
-            if tid not in await bio.enumerate_enrollments():
-                raise CliError(
-                    f"no fingerprint with template id {template_id}", "'aioctap bio list' shows the template ids"
-                )
+            bio = await _bio(s, template_id)
             await bio.set_name(tid, name)
             console.print("Fingerprint renamed.")
 
@@ -593,11 +586,7 @@ def _register_bio(app: typer.Typer) -> None:
             typer.confirm("Remove the fingerprint? It can no longer unlock the authenticator", abort=True)
 
         async def body(s: Session) -> None:
-            bio = await _bio(s)
-            if tid not in await bio.enumerate_enrollments():
-                raise CliError(
-                    f"no fingerprint with template id {template_id}", "'aioctap bio list' shows the template ids"
-                )
+            bio = await _bio(s, template_id)
             await bio.remove_enrollment(tid)
             console.print("Fingerprint removed.")
 

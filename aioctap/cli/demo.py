@@ -197,9 +197,7 @@ async def _pin_step(ctx: _Context) -> str:
                     f"the authenticator already has a PIN, not the demo's default ({retries - 1} retries left)",
                     "pass it with --pin",
                 ) from None
-            raise CliError(
-                f"the authenticator refused {source} ({e.code.name}; {retries} retries were left)"
-            ) from None
+            raise CliError(f"the authenticator refused {source} ({e.code.name}; {retries} retries were left)") from None
         raise
     return f"the authenticator already has a PIN; {source} works ({retries} retries were left)"
 

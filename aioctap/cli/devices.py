@@ -23,10 +23,8 @@ class NoDeviceError(Exception):
 
 async def _hid_descriptors() -> tuple[list[tuple[str, str, str]], str | None]:
     """((address, vid:pid, product) for each FIDO HID device, or a note on why none could be listed)."""
-    try:
-        from ..hid.backends.hidapi import HidapiMissing, list_descriptors
-    except ImportError as e:  # pragma: no cover - the module itself only needs anyio
-        return [], str(e)
+    from ..hid.backends.hidapi import HidapiMissing, list_descriptors
+
     try:
         descriptors = await list_descriptors()
     except HidapiMissing as e:

@@ -221,14 +221,14 @@ def _pin_uv_auth(
     return protocol.authenticate(token, client_data_hash), protocol.VERSION
 
 
-def _retry_after(e: CtapError, requirement: str, builtin_uv: bool, allow_uv: bool) -> tuple[str, bool] | None:
-    """How to try a request again after ``e``: the new (requirement, allow_uv), or None to raise ``e``."""
+def _retry_after(e: CtapError, requirement: str, builtin_uv: bool, allow_uv: bool) -> tuple[str, bool]:
+    """How to try a request again after ``e``: the new (requirement, allow_uv); ``e`` itself when it is final."""
     # alwaysUv or a protected authenticator may still want UV though the RP discouraged it
     if e.code == CtapError.ERR.PUAT_REQUIRED and requirement != "required":
         return "required", allow_uv
     if e.code == CtapError.ERR.UV_BLOCKED and builtin_uv and allow_uv:
         return requirement, False  # built-in UV blocked: once more with the PIN
-    return None
+    raise e
 
 
 async def _retry_touch(fn: Callable[[], Awaitable[Any]], timeout: float = 30.0) -> Any:
@@ -462,9 +462,7 @@ async def _select(
     candidates = [c for c in creds if max_id is None or len(c["id"]) <= max_id]
     chunk = max(ctap.info.max_creds_in_list or 1, 1)
     dummy_hash = b"\0" * 32
-    pin_uv_param = pin_uv_protocol = None
-    if token is not None and protocol is not None:
-        pin_uv_param, pin_uv_protocol = protocol.authenticate(token, dummy_hash), protocol.VERSION
+    pin_uv_param, pin_uv_protocol = _pin_uv_auth(protocol, token, dummy_hash)
     for start in range(0, len(candidates), chunk):
         try:
             found = await ctap.get_assertion(
@@ -554,13 +552,9 @@ async def register(
                 enterprise_attestation=ep,
                 on_keepalive=prompts.on_keepalive,
             )
+            break
         except CtapError as e:
-            retry = _retry_after(e, requirement, builtin_uv, allow_uv)
-            if retry is None:
-                raise
-            requirement, allow_uv = retry
-            continue
-        break
+            requirement, allow_uv = _retry_after(e, requirement, builtin_uv, allow_uv)
     cred = att.auth_data.credential_data
     if cred is None:
         raise ClientError(ClientError.ERR.OTHER_ERROR, "the authenticator returned no credential")
@@ -631,13 +625,9 @@ async def authenticate(
                 pin_uv_protocol=pin_uv_protocol,
                 on_keepalive=prompts.on_keepalive,
             )
+            break
         except CtapError as e:
-            retry = _retry_after(e, requirement, builtin_uv, allow_uv)
-            if retry is None:
-                raise
-            requirement, allow_uv = retry
-            continue
-        break
+            requirement, allow_uv = _retry_after(e, requirement, builtin_uv, allow_uv)
     assertions = [first]
     if every and not allow:
         for _ in range(1, first.number_of_credentials or 1):

@@ -21,6 +21,7 @@ import anyio
 import anyio.abc
 from cryptography.hazmat.primitives import serialization
 
+from .._webauthn_types import _camel
 from ..ctap import CtapDevice, CtapError, TransportError
 from ..ctap1 import ApduError
 from ..ctap2.base import AttestationResponse, CtapResponseError
@@ -108,9 +109,7 @@ class WebAuthnClient:
             raise ClientError(f"RP ID {rp_id!r} is not valid for origin {self.origin!r}")
         return rp_id
 
-    async def _first(
-        self, op: Callable[[CtapDevice], Awaitable[_T]], timeout_ms: int | None = None
-    ) -> _T:
+    async def _first(self, op: Callable[[CtapDevice], Awaitable[_T]], timeout_ms: int | None = None) -> _T:
         """Run ``op`` on every device at once; the first success wins and cancels the rest.
 
         A device failing (an error status, a malformed answer, a lost transport) does not stop the others;
@@ -184,11 +183,6 @@ class WebAuthnClient:
             )
 
         return await self._first(op, request.timeout)
-
-
-def _camel(name: str) -> str:
-    first, *rest = name.split("_")
-    return first + "".join(p.title() for p in rest)
 
 
 def _jsonish(value: Any) -> Any:

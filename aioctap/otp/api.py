@@ -64,7 +64,7 @@ from .bodies import (
     TokenSerial,
 )
 from .errors import KeyFormatError
-from .taler import TalerAmount, decode_key, parse_algorithm, pos_confirmation
+from .taler import TalerAmount, parse_algorithm, pos_confirmation
 from .wallet import AppWallet
 
 __all__ = [
@@ -183,20 +183,9 @@ def _check_name(kind: str, value: str) -> str:
     return value
 
 
-def _algorithm(value: int | str) -> int:
-    """The declared ``otp_algorithm`` (0-2 or a name) as its number."""
-    try:
-        return parse_algorithm(value)
-    except KeyFormatError:  # unreachable: the declaration's pattern is what parse_algorithm reads
-        raise TalerError(400, EC_PARAMETER_MALFORMED, "field 'otp_algorithm' must be 0, 1 or 2") from None
-
-
 def _otp_key(value: str) -> str:
-    """The declared ``otp_key``, upper case without padding (checked to decode)."""
-    try:
-        decode_key(value)
-    except KeyFormatError:  # unreachable: the declaration's pattern is base32 of at least one byte
-        raise TalerError(400, EC_PARAMETER_MALFORMED, "field 'otp_key' is not RFC 3548 base32") from None
+    """The declared ``otp_key`` (its pattern: base32 of at least one byte, what decode_key reads), upper case
+    without padding."""
     return value.rstrip("=").upper()
 
 
@@ -229,7 +218,7 @@ class _OtpDeviceApi:
         if self._admin_hash is not None and hmac.compare_digest(digest, self._admin_hash):
             return _Caller(True, PERMISSIONS, True, None)
         key = f"{instance}/{digest}"
-        record = await self._get(TOKENS, key)
+        record = await self.store.get(TOKENS, key)
         if record is None:
             raise TalerError(401, EC_TOKEN_UNKNOWN, "unknown or revoked access token")
         info = json.loads(record.value)
@@ -249,13 +238,7 @@ class _OtpDeviceApi:
             )
         return caller
 
-    # store access with Taler error mapping
-
-    async def _get(self, namespace: str, key: str) -> Any:
-        try:
-            return await self.store.get(namespace, key)
-        except StoreError as e:
-            raise _outage(e, EC_DB_FETCH_FAILED) from None
+    # store writes with Taler's error code (a failed read is the endpoint's EC_DB_FETCH_FAILED)
 
     async def _put(
         self, namespace: str, key: str, value: dict[str, Any], expected: int, ttl: float | None = None
@@ -296,7 +279,7 @@ class _OtpDeviceApi:
         device_id = add.otp_device_id
         description = add.otp_device_description
         key = _otp_key(add.otp_key)
-        algorithm = _algorithm(add.otp_algorithm)
+        algorithm = parse_algorithm(add.otp_algorithm)  # the declaration's pattern is what it reads
         counter = add.otp_ctr
         value = {
             "id": device_id,
@@ -309,7 +292,7 @@ class _OtpDeviceApi:
         try:
             await self._put(DEVICES, store_key, value, expected=0)
         except ConflictError:
-            record = await self._get(DEVICES, store_key)
+            record = await self.store.get(DEVICES, store_key)
             if record is not None:
                 old = json.loads(record.value)
                 same = (old["description"], old["algorithm"], old.get("ctr")) == (description, algorithm, counter)
@@ -322,18 +305,14 @@ class _OtpDeviceApi:
 
     async def list_devices(self, request: Request, instance: str) -> Response:
         await self.authorize(request, instance, "otp-devices-read")
-        try:
-            records = await self.store.scan(DEVICES, f"{instance}/")
-        except StoreError as e:
-            raise _outage(e, EC_DB_FETCH_FAILED) from None
         devices = []
-        for _, record in records:
+        for _, record in await self.store.scan(DEVICES, f"{instance}/"):
             d = json.loads(record.value)
             devices.append(OtpDeviceSummary(otp_device_id=d["id"], device_description=d["description"]))
         return _answer(OtpDevicesSummaryResponse(otp_devices=devices))
 
     async def _device(self, instance: str, device_id: str) -> tuple[Any, dict[str, Any]]:
-        record = await self._get(DEVICES, f"{instance}/{_check_name('device', device_id)}")
+        record = await self.store.get(DEVICES, f"{instance}/{_check_name('device', device_id)}")
         if record is None:
             raise TalerError(404, EC_OTP_DEVICE_UNKNOWN, "unknown OTP device")
         return record, json.loads(record.value)
@@ -375,7 +354,7 @@ class _OtpDeviceApi:
         await self.authorize(request, instance, "otp-devices-write")
         patch = await _declared(request, OtpDevicePatchDetails)
         description = patch.otp_device_description
-        algorithm = _algorithm(patch.otp_algorithm)
+        algorithm = parse_algorithm(patch.otp_algorithm)
         key = None if patch.otp_key is None else _otp_key(patch.otp_key)
         counter = patch.otp_ctr
         sealed = await self._seal(key) if key is not None else None

@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse
 
 from . import core
 from .rfc4226 import HotpGenerator
+from .serial import OtpSettings
 
 __all__ = [
     "HOTP",
@@ -195,29 +196,31 @@ class OTP:
     def to_aioctap(self) -> core.TOTP | core.HOTP:
         """The same OTP as aioctap's passlib-shaped object (what :class:`~aioctap.otp.OtpVerifier` stores):
         here RFC 4226 codes of a counter from 0, an :class:`aioctap.otp.HOTP`."""
-        return core.HOTP(
-            self.byte_secret(),
-            "raw",
-            digits=self.digits,
-            alg=self._alg,
-            label=_clean(self.name),
-            issuer=_clean(self.issuer),
-        )
+        return core.HOTP(self.byte_secret(), "raw", **self._settings())
+
+    def _settings(self) -> OtpSettings:
+        # aioctap's passlib-shaped objects refuse ':' in a label or issuer (it would split the URI label)
+        def clean(text: str | None) -> str | None:
+            return None if text is None or ":" in text else text
+
+        return OtpSettings(digits=self.digits, alg=self._alg, label=clean(self.name), issuer=clean(self.issuer))
 
 
 def _uri(
-    secret: str,
-    name: str,
-    initial_count: int | None,
+    otp: OTP,
+    name: str | None,
     issuer: str | None,
-    algorithm: str,
-    digits: int,
-    period: int | None,
     extra: dict[str, str],
+    *,
+    initial_count: int | None = None,
+    period: int | None = None,
 ) -> str:
-    """pyotp.utils.build_uri, character for character (Google Authenticator's Key URI format)."""
-    args: dict[str, str | int] = {"secret": secret}
-    label = quote(name)
+    """pyotp.utils.build_uri, character for character (Google Authenticator's Key URI format), for ``otp`` with
+    its own name and issuer unless others are given."""
+    args: dict[str, str | int] = {"secret": otp.secret}
+    label = quote(name or otp.name)
+    issuer = issuer or otp.issuer
+    algorithm, digits = otp._alg, otp.digits
     if issuer is not None:
         label = quote(issuer) + ":" + label
         args["issuer"] = issuer
@@ -294,10 +297,8 @@ class TOTP(OTP):
         It does not remember used codes: see the module's documentation for the replay-proof path.
         """
         timecode = self.timecode(time.time() if for_time is None else for_time)
-        if valid_window:
-            steps = range(-valid_window, valid_window + 1)
-            return any(_strings_equal(str(otp), self.generate_otp(timecode + i)) for i in steps)
-        return _strings_equal(str(otp), self.generate_otp(timecode))
+        steps = range(-valid_window, valid_window + 1) if valid_window else (0,)
+        return any(_strings_equal(str(otp), self.generate_otp(timecode + i)) for i in steps)
 
     def verify_and_get_timecode(self, otp: str | int, *, for_time: Time | None = None, valid_window: int = 0) -> int:
         """The matching time step; :class:`OTPVerificationError` when none in the window matches."""
@@ -311,28 +312,11 @@ class TOTP(OTP):
 
     def provisioning_uri(self, *, name: str | None = None, issuer_name: str | None = None, **kwargs: str) -> str:
         """The otpauth://totp/ URI an authenticator app reads (pyotp's, character for character)."""
-        return _uri(
-            self.secret,
-            name if name else self.name,
-            None,
-            issuer_name if issuer_name else self.issuer,
-            self._alg,
-            self.digits,
-            self.interval,
-            kwargs,
-        )
+        return _uri(self, name, issuer_name, kwargs, period=self.interval)
 
     def to_aioctap(self) -> core.TOTP:
         """This TOTP as :class:`aioctap.otp.TOTP` (passlib's shape), with the same key, digits, digest and step."""
-        return core.TOTP(
-            self.byte_secret(),
-            "raw",
-            digits=self.digits,
-            alg=self._alg,
-            period=self.interval,
-            label=_clean(self.name),
-            issuer=_clean(self.issuer),
-        )
+        return core.TOTP(self.byte_secret(), "raw", period=self.interval, **self._settings())
 
 
 class HOTP(OTP):
@@ -368,33 +352,12 @@ class HOTP(OTP):
         **kwargs: str,
     ) -> str:
         """The otpauth://hotp/ URI an authenticator app reads (pyotp's, character for character)."""
-        return _uri(
-            self.secret,
-            name if name else self.name,
-            initial_count if initial_count is not None else self.initial_count,
-            issuer_name if issuer_name else self.issuer,
-            self._alg,
-            self.digits,
-            None,
-            kwargs,
-        )
+        count = initial_count if initial_count is not None else self.initial_count
+        return _uri(self, name, issuer_name, kwargs, initial_count=count)
 
     def to_aioctap(self) -> core.HOTP:
         """This HOTP as :class:`aioctap.otp.HOTP`, expecting ``initial_count`` next."""
-        return core.HOTP(
-            self.byte_secret(),
-            "raw",
-            digits=self.digits,
-            alg=self._alg,
-            counter=self.initial_count,
-            label=_clean(self.name),
-            issuer=_clean(self.issuer),
-        )
-
-
-def _clean(text: str | None) -> str | None:
-    # aioctap's passlib-shaped objects refuse ':' in a label or issuer (it would split the URI label)
-    return None if text is None or ":" in text else text
+        return core.HOTP(self.byte_secret(), "raw", counter=self.initial_count, **self._settings())
 
 
 _DIGESTS: dict[str, _Digest] = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256, "SHA512": hashlib.sha512}

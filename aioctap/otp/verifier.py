@@ -230,11 +230,7 @@ class OtpVerifier:
                     raise UnknownAccountError()
                 state = _State.loads(record.value)
                 state.version = record.version
-                cached = cache.get(account)
-                if cached is not None and cached[0] == state.otp_blob:
-                    otp = cached[1]
-                else:
-                    otp = await self._otp(account, state)
+                otp = await self._otp(account, state)
             if state.throttled_until:
                 wall = self._clock()
                 if state.throttled_until > wall:

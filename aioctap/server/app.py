@@ -58,6 +58,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from ..otp.api import encrypt_plaintext_keys, otp_device_routes
 from ..otp.context import OTPContext
 from ..stores.base import Store, StoreError, Write
 from ..webauthn import (
@@ -163,14 +164,11 @@ def fido2_routes(
         username = body.username or ""
         uv = body.userVerification or "preferred"
         ext = _extensions(body.extensions)
-        if not conformance:
-            # WebAuthn L3 §14.6.2: the same answer for every user name, known or not: an empty allowCredentials
-            # (every account's credentials are discoverable), so no store read and nothing about the user
-            options, state = rp.server.authenticate_begin((), user_verification=uv, extensions=ext)
-            return _started(request, get_options, options, await rp.save_session(state, username))
         credentials: list[StoredCredential] = []
         user_handle = None
-        if username:
+        # outside the conformance mode, WebAuthn L3 §14.6.2: one answer for every user name, known or not: an empty
+        # allowCredentials (every account's credentials are discoverable), so no store read, nothing about the user
+        if conformance and username:
             user = await rp.user(username)
             if user is None:
                 raise ApiError(f"user {username!r} does not exist")
@@ -316,22 +314,11 @@ def fido2_routes(
 # -- the app -----------------------------------------------------------------------------------------------
 
 
-def _otp_routes(store: Store, admin_token: str | None, context: OTPContext | None) -> list[BaseRoute]:
-    try:
-        from ..otp.api import otp_device_routes
-    except ImportError as e:  # the OTP-devices API is optional (another module)
-        log.warning("OTP-devices API not mounted: %s", e)
-        return []
-    return list(otp_device_routes(store, admin_token=admin_token, context=context))
-
-
 async def _encrypt_old_keys(store: Store, context: OTPContext) -> None:
     """At start-up: OTP keys an older version stored in plain text are encrypted (a failure is logged)."""
     try:
-        from ..otp.api import encrypt_plaintext_keys
-
         done = await encrypt_plaintext_keys(store, context)
-    except (ImportError, StoreError, ValueError) as e:
+    except (StoreError, ValueError) as e:
         log.warning("OTP keys stored in plain text were not encrypted: %s", type(e).__name__)
         return
     if done:
@@ -397,26 +384,20 @@ def create_app(
         *fido2_routes(rp, conformance=conformance, registration=registration),
     ]
     if otp_routes:
-        routes += _otp_routes(the_store, admin_token, otp_context)
+        routes += otp_device_routes(the_store, admin_token=admin_token, context=otp_context)
     document = openapi_document(routes, rp_id=rp_id)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        if opened is None:
+        async with contextlib.AsyncExitStack() as stack:
+            if opened is not None:  # the store named by a URL: open for the app's lifetime
+                from ..stores import open_store
+
+                opened.inner = await stack.enter_async_context(open_store(opened.url))
+                stack.callback(setattr, opened, "inner", None)
             if otp_routes and otp_context is not None:
                 await _encrypt_old_keys(the_store, otp_context)
             yield
-            return
-        from ..stores import open_store
-
-        async with open_store(opened.url) as inner:
-            opened.inner = inner
-            if otp_routes and otp_context is not None:
-                await _encrypt_old_keys(inner, otp_context)
-            try:
-                yield
-            finally:
-                opened.inner = None
 
     async def http_error(request: Request, exc: Exception) -> Response:
         """404 / 405 under /fido2 as a ServerResponse too."""

@@ -140,8 +140,11 @@ class Fido2Server:
         return f"Fido2Server(rp_id={self.rp_id!r}, origins={self.origins!r})"
 
     def _state(
-        self, kind: str, uv: str, now: float | None, user_handle: bytes | None = None, discoverable: bool = False
+        self, kind: str, uv: str | None, now: float | None, user_handle: bytes | None = None, discoverable: bool = False
     ) -> CeremonyState:
+        uv = uv or "preferred"
+        if uv not in USER_VERIFICATION:
+            raise ValueError("user_verification must be required, preferred or discouraged")
         t = _time.time() if now is None else now
         return CeremonyState(kind, os.urandom(CHALLENGE_BYTES), t + self.timeout, uv, user_handle, discoverable)
 
@@ -168,11 +171,8 @@ class Fido2Server:
         user_id = user.get("id")
         if not isinstance(user_id, bytes) or not 1 <= len(user_id) <= 64:
             raise ValueError("user.id must be 1 to 64 bytes")
-        uv = user_verification or "preferred"
-        if uv not in USER_VERIFICATION:
-            raise ValueError("user_verification must be required, preferred or discouraged")
-        state = self._state("registration", uv, now, user_id)
-        selection: _AuthenticatorSelectionJSON = {"userVerification": uv}
+        state = self._state("registration", user_verification, now, user_id)
+        selection: _AuthenticatorSelectionJSON = {"userVerification": state.user_verification}
         if resident_key_requirement:
             selection["residentKey"] = resident_key_requirement
             selection["requireResidentKey"] = resident_key_requirement == "required"
@@ -226,16 +226,14 @@ class Fido2Server:
         one of that user's credentials. With neither credentials nor a user handle the user is not
         identified before the ceremony, and the response must carry ``userHandle`` (WebAuthn L3 §7.2 step 6).
         """
-        uv = user_verification or "preferred"
-        if uv not in USER_VERIFICATION:
-            raise ValueError("user_verification must be required, preferred or discouraged")
-        state = self._state("authentication", uv, now, user_handle, not credentials and user_handle is None)
+        discoverable = not credentials and user_handle is None
+        state = self._state("authentication", user_verification, now, user_handle, discoverable)
         options: PublicKeyCredentialRequestOptionsJSON = {
             "challenge": websafe_encode(state.challenge),
             "timeout": int(self.timeout * 1000),
             "rpId": self.rp_id,
             "allowCredentials": [self._descriptor(c) for c in credentials],
-            "userVerification": uv,
+            "userVerification": state.user_verification,
         }
         if extensions:
             options["extensions"] = dict(extensions)

@@ -56,10 +56,6 @@ VerifyOrigin = Callable[[str], bool]
 State = dict[str, str | None]
 
 
-def _verify_origin_for_rp(rp_id: str) -> VerifyOrigin:
-    return lambda origin: verify_rp_id(rp_id, origin)
-
-
 def _validate_challenge(challenge: bytes | None) -> bytes:
     """A fresh 32-byte challenge, or the caller's (at least 16 bytes, L3 §13.4.3)."""
     if challenge is None:
@@ -117,7 +113,8 @@ class Fido2Server:
         self.rp = PublicKeyCredentialRpEntity.from_dict(rp)
         if self.rp.id is None:
             raise ValueError("the RP entity needs an id")
-        self._verify = verify_origin or _verify_origin_for_rp(self.rp.id)
+        rp_id = self.rp.id
+        self._verify = verify_origin or (lambda origin: verify_rp_id(rp_id, origin))
         self.timeout: int | None = None
         self.attestation = AttestationConveyancePreference.parse(attestation) if attestation is not None else None
         self.allowed_algorithms = [

@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from starlette.routing import BaseRoute, Route
 
+from ..otp.api import OTP_OPERATIONS
 from ..webapi import Operation, Parameter, Reply, openapi_paths
 from ..webauthn import JSONValue
 from .bodies import (
@@ -215,20 +216,12 @@ def _describe(route: Route) -> dict[str, Any]:
     return item
 
 
-def _otp_operations() -> Sequence[Operation]:
-    try:
-        from ..otp.api import OTP_OPERATIONS
-    except ImportError:  # the OTP-devices API is optional (another module)
-        return ()
-    return OTP_OPERATIONS
-
-
 def openapi_document(routes: Sequence[BaseRoute], *, rp_id: str = "localhost") -> dict[str, JSONValue]:
     """The OpenAPI 3.1 document describing ``routes``."""
     served = {
         _PARAM.sub(lambda m: "{" + m.group(1) + "}", route.path): route for route in routes if isinstance(route, Route)
     }
-    operations = [op for op in (*FIDO2_OPERATIONS, *_otp_operations()) if op.path in served]
+    operations = [op for op in (*FIDO2_OPERATIONS, *OTP_OPERATIONS) if op.path in served]
     paths_declared, schemas = openapi_paths(operations)
     declared = cast(dict[str, dict[str, Any]], paths_declared)  # each a path item, a JSON object
     paths: dict[str, Any] = {}

@@ -21,7 +21,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from ..stores.base import Check, ConflictError, Delete, Put, Record, Store, StoreError, Write
 from ..webauthn import JSONValue, websafe_decode, websafe_encode
@@ -58,20 +58,20 @@ class ApiError(Exception):
         self.status = status
 
 
-def _load(record: Record | None, what: str) -> dict[str, Any] | None:
+def _load(record: Record | bytes | None, what: str) -> dict[str, Any] | None:
     if record is None:
         return None
     try:
-        doc = json.loads(record.value)
+        doc = json.loads(record if isinstance(record, bytes) else record.value)
     except (json.JSONDecodeError, UnicodeDecodeError):
         doc = None
     if not isinstance(doc, dict):
-        raise ApiError(f"a stored {what} record is corrupt", 500)
+        raise ApiError(f"a stored {what} is corrupt", 500)
     return doc
 
 
-def _token_ok(token: str | None) -> bool:
-    return bool(token) and len(token or "") <= 128 and not (token or "").strip(_SESSION_ALPHABET)
+def _token_ok(token: str | None) -> TypeGuard[str]:
+    return token is not None and 0 < len(token) <= 128 and not token.strip(_SESSION_ALPHABET)
 
 
 def _session_key(token: str) -> str:
@@ -118,14 +118,14 @@ class RelyingParty:
 
     async def user(self, username: str) -> dict[str, JSONValue] | None:
         """The user record (``id``: user handle (base64url), ``displayName``), or None."""
-        return _load(await self.store.get(USERS, username), "user")
+        return _load(await self.store.get(USERS, username), "user record")
 
     async def credential_records(self, user_handle: str) -> list[tuple[str, dict[str, JSONValue]]]:
         """The user's credentials (id, stored document), via the per-user index."""
         out = []
         for key, _ in await self.store.scan(USER_CREDENTIALS, user_handle + "/"):
             cid = key.split("/", 1)[1]
-            doc = _load(await self.store.get(CREDENTIALS, cid), "credential")
+            doc = _load(await self.store.get(CREDENTIALS, cid), "credential record")
             if doc is not None and doc.get("user_handle") == user_handle:
                 out.append((cid, doc))
         return out
@@ -149,16 +149,9 @@ class RelyingParty:
         """Consume the ceremony state (one atomic take): a second completion finds nothing."""
         if not _token_ok(session):
             raise ApiError("no ceremony session: call the options endpoint first")
-        assert session is not None
-        raw = await self.store.take(SESSIONS, session)
-        if raw is None:
+        data = _load(await self.store.take(SESSIONS, session), "ceremony session")
+        if data is None:
             raise ApiError("unknown, expired or already used ceremony session")
-        try:
-            data = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ApiError("a stored ceremony session is corrupt", 500) from None
-        if not isinstance(data, dict):
-            raise ApiError("a stored ceremony session is corrupt", 500)
         try:
             state = CeremonyState.from_dict(data)
         except VerificationError:
@@ -180,7 +173,7 @@ class RelyingParty:
             Put(ACCOUNT_SESSIONS, _session_key(token), json.dumps(doc).encode(), expected_version=0,
                 ttl=self.session_idle)
         ]  # fmt: skip
-        if replacing is not None and _token_ok(replacing):
+        if _token_ok(replacing):
             writes.append(Delete(ACCOUNT_SESSIONS, _session_key(replacing)))
         return token, writes
 
@@ -188,10 +181,9 @@ class RelyingParty:
         """The live session of ``token``, or None; its idle expiry is renewed (at most once a minute)."""
         if not _token_ok(token):
             return None
-        assert token is not None
         key = _session_key(token)
         record = await self.store.get(ACCOUNT_SESSIONS, key)
-        doc = _load(record, "session")
+        doc = _load(record, "session record")
         if record is None or doc is None:
             return None
         t = time.time() if now is None else now
@@ -218,7 +210,6 @@ class RelyingParty:
     async def end_session(self, token: str | None) -> None:
         """Sign out: delete the session of ``token`` (nothing when there is none)."""
         if _token_ok(token):
-            assert token is not None
             await self.store.delete(ACCOUNT_SESSIONS, _session_key(token))
 
     # -- credentials -----------------------------------------------------------------------------------
@@ -240,7 +231,7 @@ class RelyingParty:
         cid = websafe_encode(reg.credential_id)
         uh = websafe_encode(user_handle)
         record = await self.store.get(USERS, username)
-        user = _load(record, "user")
+        user = _load(record, "user record")
         writes: list[Write] = []
         if record is None:
             doc = {"id": uh, "displayName": display_name or username}
@@ -283,7 +274,7 @@ class RelyingParty:
     async def credential(self, cid: str) -> tuple[Record, dict[str, JSONValue], StoredCredential] | None:
         """The credential's record, its document and what verification needs, or None."""
         record = await self.store.get(CREDENTIALS, cid)
-        doc = _load(record, "credential")
+        doc = _load(record, "credential record")
         return None if record is None or doc is None else (record, doc, _stored(cid, doc))
 
     async def update_sign_count(
@@ -299,7 +290,7 @@ class RelyingParty:
         for _ in range(self.max_cas_retries):
             if record is None:
                 record = await self.store.get(CREDENTIALS, cid)
-            doc = _load(record, "credential")
+            doc = _load(record, "credential record")
             if record is None or doc is None:
                 raise ApiError("the credential was removed during the sign-in")
             old = int(doc["sign_count"])
@@ -364,7 +355,7 @@ class RelyingParty:
         if not 0 < len(cid) <= 1400 or cid.strip(_SESSION_ALPHABET):
             raise ApiError("no such credential", 404)
         record = await self.store.get(CREDENTIALS, cid)
-        doc = _load(record, "credential")
+        doc = _load(record, "credential record")
         if record is None or doc is None or doc.get("user_handle") != user_handle:
             raise ApiError("no such credential", 404)
         return record, doc

@@ -169,7 +169,6 @@ def _ids(credential: Mapping[str, Any]) -> bytes:
             raise MalformedResponseError("credential.rawId is not valid base64url") from None
     raw_id = _b64(credential, "rawId", "credential")
     assert raw_id is not None
-    cid = credential.get("id")
     if not isinstance(cid, str):
         raise MalformedResponseError("credential.id is missing or not a string")
     try:
@@ -199,13 +198,21 @@ def _check_client_data(
     origins = [expected_origin] if isinstance(expected_origin, str) else list(expected_origin)
     if client_data.origin not in origins:
         raise OriginMismatchError(f"clientDataJSON.origin {client_data.origin!r} is not an expected origin")
-    if (client_data.cross_origin or client_data.top_origin is not None) and not allow_cross_origin:
-        raise CrossOriginError("the ceremony ran in a cross-origin iframe, which this relying party does not allow")
-    if client_data.top_origin is not None and expected_top_origin is not None:
-        tops = [expected_top_origin] if isinstance(expected_top_origin, str) else list(expected_top_origin)
-        if client_data.top_origin not in tops:
-            raise CrossOriginError(f"clientDataJSON.topOrigin {client_data.top_origin!r} is not an expected top origin")
+    if client_data.cross_origin or client_data.top_origin is not None:
+        _check_cross_origin(client_data.top_origin, allow_cross_origin, expected_top_origin)
     return client_data
+
+
+def _check_cross_origin(
+    top: str | None, allow_cross_origin: bool, expected_top_origin: str | Sequence[str] | None
+) -> None:
+    """§7.1 step 10 / §7.2 step 14: a ceremony in a cross-origin iframe, only when allowed and from an expected top."""
+    if not allow_cross_origin:
+        raise CrossOriginError("the ceremony ran in a cross-origin iframe, which this relying party does not allow")
+    if top is not None and expected_top_origin is not None:
+        tops = [expected_top_origin] if isinstance(expected_top_origin, str) else list(expected_top_origin)
+        if top not in tops:
+            raise CrossOriginError(f"clientDataJSON.topOrigin {top!r} is not an expected top origin")
 
 
 _json_decode = json.JSONDecoder().decode
@@ -289,12 +296,7 @@ def _check_get_client_data(
     if cross is not False or top is not None:
         if not isinstance(cross, bool) or (top is not None and not isinstance(top, str)):
             raise MalformedResponseError("clientDataJSON.crossOrigin must be a boolean and topOrigin a string")
-        if not allow_cross_origin:
-            raise CrossOriginError("the ceremony ran in a cross-origin iframe, which this relying party does not allow")
-        if top is not None and expected_top_origin is not None:
-            tops = [expected_top_origin] if isinstance(expected_top_origin, str) else list(expected_top_origin)
-            if top not in tops:
-                raise CrossOriginError(f"clientDataJSON.topOrigin {top!r} is not an expected top origin")
+        _check_cross_origin(top, allow_cross_origin, expected_top_origin)
 
 
 @lru_cache(maxsize=64)
@@ -322,12 +324,6 @@ def _check_flags(
         raise UserVerificationError("user verification is required but the UV flag is not set")
     if flags & _BS and not flags & _BE:
         raise BackupFlagsError("the BS flag is set while BE is not")
-
-
-def _check_auth_data(
-    auth_data: AuthenticatorData, expected_rp_id: str | Iterable[str], require_uv: bool, require_up: bool
-) -> None:
-    _check_flags(auth_data.rp_id_hash, auth_data.flags, expected_rp_id, require_uv, require_up)
 
 
 def verify_registration(
@@ -390,7 +386,9 @@ def verify_registration(
         raise CredentialIdError(f"authenticatorData: {e}") from None
     except WebAuthnDataError as e:
         raise MalformedResponseError(f"authenticatorData: {e}") from None
-    _check_auth_data(auth_data, expected_rp_id, require_user_verification, require_user_presence)
+    _check_flags(
+        auth_data.rp_id_hash, auth_data.flags, expected_rp_id, require_user_verification, require_user_presence
+    )
     cred_data = auth_data.credential_data
     if cred_data is None:
         raise MalformedResponseError("authenticatorData has no attested credential data (AT flag)")

@@ -124,26 +124,7 @@ class PostgresStore:
     ) -> int:
         """See :meth:`Store.put <aioctap.stores.base.Store.put>`."""
         validate_key(namespace, key)
-        expires = "NULL" if ttl is None else "now() + make_interval(secs => $4)"
-        args: list[Any] = [namespace, key, bytes(value)]
-        if ttl is not None:
-            args.append(float(ttl))
-        if expected_version is None:
-            row = await self._fetch(UPSERT.format(expires=expires) + " RETURNING version", *args)
-        elif expected_version == 0:  # replace only an expired record
-            row = await self._fetch(
-                UPSERT.format(expires=expires) + " WHERE aioctap_records.expires IS NOT NULL "
-                "AND aioctap_records.expires <= now() RETURNING version",
-                *args,
-            )
-        else:
-            n = len(args) + 1
-            row = await self._fetch(
-                f"UPDATE aioctap_records SET value = $3, version = nextval('aioctap_version_seq'), expires = {expires} "
-                f"WHERE namespace = $1 AND key = $2 AND version = ${n} AND {LIVE} RETURNING version",
-                *args,
-                expected_version,
-            )
+        row = await self._fetch(*_put_statement(Put(namespace, key, value, expected_version, ttl)))
         if row is None:
             assert expected_version is not None
             raise ConflictError(namespace, key, expected_version, await self._actual(namespace, key))
@@ -228,25 +209,7 @@ class PostgresStore:
         expected = w.expected_version
         row: Any
         if isinstance(w, Put):
-            expires = "NULL" if w.ttl is None else "now() + make_interval(secs => $4)"
-            args: list[Any] = [w.namespace, w.key, bytes(w.value)]
-            if w.ttl is not None:
-                args.append(float(w.ttl))
-            if expected is None:
-                row = await conn.fetchrow(UPSERT.format(expires=expires) + " RETURNING version", *args)
-            elif expected == 0:
-                row = await conn.fetchrow(
-                    UPSERT.format(expires=expires) + " WHERE aioctap_records.expires IS NOT NULL "
-                    "AND aioctap_records.expires <= now() RETURNING version",
-                    *args,
-                )
-            else:
-                row = await conn.fetchrow(
-                    f"UPDATE aioctap_records SET value = $3, version = nextval('aioctap_version_seq'), "
-                    f"expires = {expires} WHERE {where} AND version = ${len(args) + 1} RETURNING version",
-                    *args,
-                    expected,
-                )
+            row = await conn.fetchrow(*_put_statement(w))
             if row is not None:
                 return int(row["version"])
         elif isinstance(w, Delete) and expected != 0:
@@ -277,3 +240,26 @@ class PostgresStore:
     async def aclose(self) -> None:
         """See :meth:`Store.aclose <aioctap.stores.base.Store.aclose>`."""
         await self._pool.close()
+
+
+def _put_statement(w: Put) -> tuple[str, *tuple[Any, ...]]:
+    """The one conditional statement of a put and its arguments: an upsert, an upsert that replaces only an
+    expired record (``expected_version=0``), or an update of the expected version of a live record."""
+    expires = "NULL" if w.ttl is None else "now() + make_interval(secs => $4)"
+    args: list[Any] = [w.namespace, w.key, bytes(w.value)]
+    if w.ttl is not None:
+        args.append(float(w.ttl))
+    if w.expected_version is None:
+        return UPSERT.format(expires=expires) + " RETURNING version", *args
+    if w.expected_version == 0:
+        return (
+            UPSERT.format(expires=expires) + " WHERE aioctap_records.expires IS NOT NULL "
+            "AND aioctap_records.expires <= now() RETURNING version",
+            *args,
+        )
+    return (
+        f"UPDATE aioctap_records SET value = $3, version = nextval('aioctap_version_seq'), expires = {expires} "
+        f"WHERE namespace = $1 AND key = $2 AND {LIVE} AND version = ${len(args) + 1} RETURNING version",
+        *args,
+        w.expected_version,
+    )

@@ -16,19 +16,6 @@ __all__ = ["RedisStore"]
 
 PREFIX = "aioctap:"
 
-PUT = """
-local cur = redis.call('HGET', KEYS[1], 'ver')
-local actual = 0
-if cur then actual = tonumber(cur) end
-if ARGV[2] ~= '' and tonumber(ARGV[2]) ~= actual then return {-1, actual} end
-local ver = redis.call('INCR', KEYS[2])
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 'ver', ver)
-if ARGV[3] ~= '' then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-redis.call('ZADD', KEYS[3], 0, ARGV[4])
-return {1, ver}
-"""
-
 DELETE = """
 local cur = redis.call('HGET', KEYS[1], 'ver')
 if not cur then redis.call('ZREM', KEYS[2], ARGV[2]) return {0, 0} end
@@ -47,7 +34,7 @@ return v
 
 # KEYS: the version counter, then per operation its record and its namespace's index;
 # ARGV: per operation kind ('p', 'd' or 'c'), expected version (or ''), value, ttl in ms (or ''), key.
-# Every comparison runs before the first write, so a conflict writes nothing.
+# Every comparison runs before the first write, so a conflict writes nothing. A put is this script with one operation.
 TRANSACT = """
 local n = #ARGV / 5
 local actual = {}
@@ -82,8 +69,12 @@ return out
 """
 
 
-def _missing_extra() -> StoreError:
-    return StoreError("the redis store needs the 'redis' package: pip install 'aioctap[redis]'")
+def _script_args(w: Write) -> list[Any]:
+    """One operation's five TRANSACT arguments."""
+    expected = "" if w.expected_version is None else str(w.expected_version)
+    if isinstance(w, Put):
+        return ["p", expected, bytes(w.value), "" if w.ttl is None else str(max(1, int(w.ttl * 1000))), w.key]
+    return ["d" if isinstance(w, Delete) else "c", expected, b"", "", w.key]
 
 
 class RedisStore:
@@ -92,7 +83,6 @@ class RedisStore:
     def __init__(self, client: object) -> None:
         r: Any = client  # a redis.asyncio.Redis
         self._r = r
-        self._put = r.register_script(PUT)
         self._delete = r.register_script(DELETE)
         self._take = r.register_script(TAKE)
         self._transact = r.register_script(TRANSACT)
@@ -103,7 +93,7 @@ class RedisStore:
         try:
             import redis.asyncio as aioredis
         except ImportError:
-            raise _missing_extra() from None
+            raise StoreError("the redis store needs the 'redis' package: pip install 'aioctap[redis]'") from None
         try:
             client = aioredis.from_url(url)
             await client.ping()
@@ -119,19 +109,17 @@ class RedisStore:
         validate_key(namespace, key)
         return f"{PREFIX}r:{namespace}\x00{key}", f"{PREFIX}idx:{namespace}"
 
-    async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """``fn`` (a client method or a script) awaited; a failure of Redis is a StoreError."""
         try:
-            return await script(keys=keys, args=args)
+            return await fn(*args, **kwargs)
         except Exception as e:
             raise StoreError(f"Redis store failed: {type(e).__name__}: {e}") from None
 
     async def get(self, namespace: str, key: str) -> Record | None:
         """See :meth:`Store.get <aioctap.stores.base.Store.get>`."""
         rkey, _ = self._keys(namespace, key)
-        try:
-            value, version = await self._r.hmget(rkey, "v", "ver")
-        except Exception as e:
-            raise StoreError(f"Redis store failed: {type(e).__name__}: {e}") from None
+        value, version = await self._call(self._r.hmget, rkey, "v", "ver")
         if value is None or version is None:
             return None
         return Record(bytes(value), int(version))
@@ -147,23 +135,18 @@ class RedisStore:
     ) -> int:
         """See :meth:`Store.put <aioctap.stores.base.Store.put>`."""
         rkey, idx = self._keys(namespace, key)
-        args = [
-            bytes(value),
-            "" if expected_version is None else str(expected_version),
-            "" if ttl is None else str(max(1, int(ttl * 1000))),
-            key,
-        ]
-        status, version = await self._call(self._put, [rkey, f"{PREFIX}seq", idx], args)
-        if int(status) < 0:
+        args = _script_args(Put(namespace, key, value, expected_version, ttl))
+        result = await self._call(self._transact, keys=[f"{PREFIX}seq", rkey, idx], args=args)
+        if int(result[0]) < 0:
             assert expected_version is not None
-            raise ConflictError(namespace, key, expected_version, int(version))
-        return int(version)
+            raise ConflictError(namespace, key, expected_version, int(result[2]))
+        return int(result[1])
 
     async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
         """See :meth:`Store.delete <aioctap.stores.base.Store.delete>`."""
         rkey, idx = self._keys(namespace, key)
         args = ["" if expected_version is None else str(expected_version), key]
-        status, actual = await self._call(self._delete, [rkey, idx], args)
+        status, actual = await self._call(self._delete, keys=[rkey, idx], args=args)
         if int(status) < 0:
             assert expected_version is not None
             raise ConflictError(namespace, key, expected_version, int(actual))
@@ -172,7 +155,7 @@ class RedisStore:
     async def take(self, namespace: str, key: str) -> bytes | None:
         """See :meth:`Store.take <aioctap.stores.base.Store.take>`."""
         rkey, idx = self._keys(namespace, key)
-        value = await self._call(self._take, [rkey, idx], [key])
+        value = await self._call(self._take, keys=[rkey, idx], args=[key])
         return None if value is None else bytes(value)
 
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
@@ -206,13 +189,8 @@ class RedisStore:
         args: list[Any] = []
         for w in writes:
             keys.extend(self._keys(w.namespace, w.key))
-            expected = "" if w.expected_version is None else str(w.expected_version)
-            if isinstance(w, Put):
-                ttl = "" if w.ttl is None else str(max(1, int(w.ttl * 1000)))
-                args += ["p", expected, bytes(w.value), ttl, w.key]
-            else:
-                args += ["d" if isinstance(w, Delete) else "c", expected, b"", "", w.key]
-        result = await self._call(self._transact, keys, args)
+            args += _script_args(w)
+        result = await self._call(self._transact, keys=keys, args=args)
         if int(result[0]) < 0:
             w = writes[int(result[1]) - 1]
             assert w.expected_version is not None

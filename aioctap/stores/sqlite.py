@@ -99,6 +99,13 @@ class SQLiteStore:
         ).fetchone()
         return None if row is None else (bytes(row[0]), int(row[1]))
 
+    def _write(self, w: Put, now: float) -> int:
+        """Store ``w``'s value under the next version of the store's sequence; that version."""
+        self._db.execute("UPDATE sequence SET value = value + 1 WHERE id = 1")
+        (version,) = self._db.execute("SELECT value FROM sequence WHERE id = 1").fetchone()
+        self._db.execute(INSERT, (w.namespace, w.key, bytes(w.value), version, None if w.ttl is None else now + w.ttl))
+        return int(version)
+
     async def get(self, namespace: str, key: str) -> Record | None:
         """See :meth:`Store.get <aioctap.stores.base.Store.get>`."""
         validate_key(namespace, key)
@@ -121,16 +128,11 @@ class SQLiteStore:
             now = time.time()
             current = self._current(namespace, key, now)
             check_version(namespace, key, expected_version, 0 if current is None else current[1])
-            self._db.execute("UPDATE sequence SET value = value + 1 WHERE id = 1")
-            (version,) = self._db.execute("SELECT value FROM sequence WHERE id = 1").fetchone()
-            self._db.execute(
-                "INSERT OR REPLACE INTO records (namespace, key, value, version, expires) VALUES (?, ?, ?, ?, ?)",
-                (namespace, key, bytes(value), version, None if ttl is None else now + ttl),
-            )
+            version = self._write(Put(namespace, key, value, ttl=ttl), now)
             if now >= self._next_sweep:  # drop expired records nobody read again (abandoned ceremonies)
                 self._next_sweep = now + SWEEP_INTERVAL
                 self._db.execute("DELETE FROM records WHERE expires IS NOT NULL AND expires <= ?", (now,))
-            return int(version)
+            return version
 
         return int(await self._run(self._tx, work))
 
@@ -191,13 +193,7 @@ class SQLiteStore:
             out: list[int] = []
             for w, actual in zip(ops, current, strict=True):
                 if isinstance(w, Put):
-                    self._db.execute("UPDATE sequence SET value = value + 1 WHERE id = 1")
-                    (version,) = self._db.execute("SELECT value FROM sequence WHERE id = 1").fetchone()
-                    self._db.execute(
-                        INSERT,
-                        (w.namespace, w.key, bytes(w.value), version, None if w.ttl is None else now + w.ttl),
-                    )
-                    out.append(int(version))
+                    out.append(self._write(w, now))
                 elif isinstance(w, Delete):
                     self._db.execute("DELETE FROM records WHERE namespace = ? AND key = ?", (w.namespace, w.key))
                     out.append(1 if actual else 0)

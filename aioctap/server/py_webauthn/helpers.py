@@ -164,14 +164,17 @@ def options_to_json(options: PublicKeyCredentialCreationOptions | PublicKeyCrede
     return json.dumps(options_to_json_dict(options))
 
 
-def _load(json_val: str | bytes | Mapping[str, JSONValue]) -> Mapping[str, JSONValue]:
+def _load_json(
+    json_val: str | bytes | Mapping[str, JSONValue], what: str = "credential", not_object: str = "Credential was"
+) -> Mapping[str, JSONValue]:
+    """``json_val`` (JSON text or already a mapping) as a mapping; :class:`InvalidJSONStructure` otherwise."""
     if isinstance(json_val, str | bytes):
         try:
             json_val = json.loads(json_val)
         except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-            raise InvalidJSONStructure("Unable to decode credential as JSON") from None
+            raise InvalidJSONStructure(f"Unable to decode {what} as JSON") from None
     if not isinstance(json_val, Mapping):
-        raise InvalidJSONStructure("Credential was not a JSON object")
+        raise InvalidJSONStructure(f"{not_object} not a JSON object")
     return json_val
 
 
@@ -207,7 +210,7 @@ def parse_registration_credential_json(json_val: str | bytes | Mapping[str, JSON
     A missing or mistyped member is :class:`InvalidJSONStructure`; a member that is not base64url
     :class:`InvalidRegistrationResponse`. Unknown transports are dropped (L3 §5.8.4: clients ignore them too).
     """
-    data = _load(json_val)
+    data = _load_json(json_val)
     cred_id, raw_id, response, client_data = _common(data)
     attestation_object = response.get("attestationObject")
     if not isinstance(attestation_object, str):
@@ -239,7 +242,7 @@ def parse_authentication_credential_json(
     json_val: str | bytes | Mapping[str, JSONValue],
 ) -> AuthenticationCredential:
     """get()'s credential in its JSON form (L3 §5.1 AuthenticationResponseJSON) as an AuthenticationCredential."""
-    data = _load(json_val)
+    data = _load_json(json_val)
     cred_id, raw_id, response, client_data = _common(data)
     authenticator_data, signature = response.get("authenticatorData"), response.get("signature")
     if not isinstance(authenticator_data, str):

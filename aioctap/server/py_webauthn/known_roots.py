@@ -9,7 +9,6 @@ from __future__ import annotations
 __all__ = ["KNOWN_ROOTS"]
 
 
-
 def _pem(der_b64: str) -> bytes:
     """The PEM form (RFC 7468, 64-character lines) of a certificate's base64 DER."""
     lines = [der_b64[i : i + 64] for i in range(0, len(der_b64), 64)]

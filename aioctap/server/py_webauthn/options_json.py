@@ -7,13 +7,12 @@ A missing or mistyped member is :class:`InvalidJSONStructure` (where py_webauthn
 from __future__ import annotations
 
 import binascii
-import json
 from collections.abc import Mapping
 from enum import Enum
 from typing import TypeVar
 
 from .exceptions import InvalidAuthenticationOptions, InvalidJSONStructure, InvalidRegistrationOptions
-from .helpers import JSONValue, base64url_to_bytes
+from .helpers import JSONValue, _load_json, base64url_to_bytes
 from .structs import (
     AttestationConveyancePreference,
     AuthenticatorAttachment,
@@ -35,17 +34,6 @@ __all__ = ["parse_authentication_options_json", "parse_registration_options_json
 
 _E = TypeVar("_E", bound=Enum)
 _ALGS = frozenset(int(a) for a in COSEAlgorithmIdentifier)
-
-
-def _load(json_val: str | bytes | Mapping[str, JSONValue]) -> Mapping[str, JSONValue]:
-    if isinstance(json_val, str | bytes):
-        try:
-            json_val = json.loads(json_val)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-            raise InvalidJSONStructure("Unable to decode options as JSON") from None
-    if not isinstance(json_val, Mapping):
-        raise InvalidJSONStructure("Options were not a JSON object")
-    return json_val
 
 
 def _enum(kind: type[_E], value: JSONValue, what: str, verb: str = "was") -> _E:
@@ -112,7 +100,7 @@ def parse_registration_options_json(
     json_val: str | bytes | Mapping[str, JSONValue],
 ) -> PublicKeyCredentialCreationOptions:
     """:func:`options_to_json`'s output for creation options, back into :class:`PublicKeyCredentialCreationOptions`."""
-    data = _load(json_val)
+    data = _load_json(json_val, "options", "Options were")
     rp, user = data.get("rp"), data.get("user")
     if not isinstance(rp, Mapping):
         raise InvalidJSONStructure("Options missing required rp")
@@ -165,7 +153,7 @@ def parse_authentication_options_json(
     json_val: str | bytes | Mapping[str, JSONValue],
 ) -> PublicKeyCredentialRequestOptions:
     """:func:`options_to_json`'s output for request options, back into :class:`PublicKeyCredentialRequestOptions`."""
-    data = _load(json_val)
+    data = _load_json(json_val, "options", "Options were")
     challenge = _string(data, "challenge", "Options missing required challenge")
     rp_id = data.get("rpId")
     uv = _string(data, "userVerification", "Options missing required userVerification")

@@ -123,6 +123,13 @@ def _message(error: VerificationError, messages: Mapping[type[VerificationError]
     return str(error)
 
 
+def _check_id_and_type(credential: RegistrationCredential | AuthenticationCredential, error: type[Exception]) -> None:
+    if bytes_to_base64url(credential.raw_id) != credential.id:
+        raise error("id and raw_id were not equivalent")
+    if credential.type != PublicKeyCredentialType.PUBLIC_KEY:
+        raise error(f'Unexpected credential type "{credential.type}", expected "public-key"')
+
+
 def _raw_public_key(attestation_object: bytes) -> bytes:
     """The credentialPublicKey's own bytes in the attested credential data (L3 §6.5.1), not a re-encoding."""
     decoded = cbor.loads(attestation_object, strict=False)
@@ -170,10 +177,7 @@ def verify_registration_response(
     """
     if not isinstance(credential, RegistrationCredential):
         credential = parse_registration_credential_json(credential)
-    if bytes_to_base64url(credential.raw_id) != credential.id:
-        raise InvalidRegistrationResponse("id and raw_id were not equivalent")
-    if credential.type != PublicKeyCredentialType.PUBLIC_KEY:
-        raise InvalidRegistrationResponse(f'Unexpected credential type "{credential.type}", expected "public-key"')
+    _check_id_and_type(credential, InvalidRegistrationResponse)
     response = credential.response
     attestation_object = bytes(response.attestation_object)
     try:
@@ -238,10 +242,7 @@ def verify_authentication_response(
     """
     if not isinstance(credential, AuthenticationCredential):
         credential = parse_authentication_credential_json(credential)
-    if bytes_to_base64url(credential.raw_id) != credential.id:
-        raise InvalidAuthenticationResponse("id and raw_id were not equivalent")
-    if credential.type != PublicKeyCredentialType.PUBLIC_KEY:
-        raise InvalidAuthenticationResponse(f'Unexpected credential type "{credential.type}", expected "public-key"')
+    _check_id_and_type(credential, InvalidAuthenticationResponse)
     response = credential.response
     member: dict[str, JSONValue] = {
         "clientDataJSON": bytes_to_base64url(response.client_data_json),
