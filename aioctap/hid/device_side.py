@@ -24,6 +24,7 @@ import anyio
 from anyio.abc import TaskStatus
 
 from ..ctap import STATUS
+from .backends.memory import MemoryTransport
 from .backends.udp import UdpEndpoint
 from .device_core import MESSAGE_TIMEOUT, Abort, Cancel, DeviceCore, DeviceEvent, Request, Wink
 from .protocol import BROADCAST_CID, CTAPHID, CtapHidProtocolError
@@ -247,6 +248,8 @@ class CtapHidServer:
         send_now: Callable[[Sequence[bytes], Address], int] | None = None
         if isinstance(transport, NowaitSender):
             try_send = transport.try_send_packets
+            if isinstance(transport, MemoryTransport) and transport.packet_size == self.core.packet_size:
+                try_send = transport.send_framed  # the core framed them at its size: not checked again
 
             def send_now(packets: Sequence[bytes], _addr: Address) -> int:
                 try:
@@ -396,7 +399,9 @@ class CtapHidServer:
         before its first wait (a scope belongs to the task that entered it); the software
         authenticator yields once before it calls a user presence policy that may wait.
         """
-        entry, coro = self._begin(request, addr)
+        cid = request.cid
+        entry = self._running[cid] = _Running(self, cid, addr)  # self._begin(request, addr), written out
+        coro = self.app.handle(request.cmd, request.data, entry)
         result: bytes | None
         try:
             yielded = coro.send(None)
@@ -408,7 +413,10 @@ class CtapHidServer:
             self._requests.append((request, addr, _Started(coro, yielded, entry)))
             self._request_ready.set()
             return
-        self._finish(request, addr, entry, result)
+        if self._running.get(cid) is entry:  # self._finish(request, addr, entry, result), written out
+            del self._running[cid]
+        if not entry.aborted:
+            self._answer(request, addr, result)
 
     async def _run(self, request: Request, addr: Address, started: _Started | None = None) -> None:
         work: Awaitable[bytes]

@@ -207,7 +207,7 @@ class VirtualAuthenticator:
             return bytes([int(e.code)])
         if log.isEnabledFor(logging.INFO):
             log.info("%s -> OK", command_name(code, payload[1:]))
-        if code != _GET_INFO:  # getInfo only reads the state
+        if code != _GET_INFO and self.state_file is not None:  # getInfo only reads the state; no file: nothing to save
             self.save()
         if type(result) is bytes:  # makeCredential / getAssertion answer with their map already encoded
             return b"\x00" + result

@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from typing import TypedDict, Unpack, cast
+from typing import Any, TypedDict, Unpack, cast
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa, utils
@@ -55,7 +55,20 @@ _P521_ORDER = int(
 SUPPORTED_ALGORITHMS = (-7, -8, -257, -35, -36, -37, -48, -49, -50)
 # ES256 signs SHA-256(message) given as a digest: the same signature, but hashlib's hash of the short
 # authenticatorData || clientDataHash costs less than OpenSSL's digest context set up in the sign call
-_ECDSA_PREHASHED = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
+
+
+class _PrehashedES256(ec.ECDSA):
+    """``ec.ECDSA(utils.Prehashed(hashes.SHA256()))`` whose members are plain class attributes: the signer reads
+    them without calling the two Python properties of ``ec.ECDSA`` on every signature."""
+
+    algorithm = utils.Prehashed(hashes.SHA256())
+    deterministic_signing = False
+
+    def __init__(self) -> None:
+        pass
+
+
+_ECDSA_PREHASHED = _PrehashedES256()
 _P256 = ec.SECP256R1()
 # the other ECDSA algorithms: curve, signature algorithm, scalar size and the order scalars are reduced into
 _EC_ALGS: dict[int, tuple[ec.EllipticCurve, ec.ECDSA, int, int]] = {
@@ -203,12 +216,14 @@ class CredentialKey:
     def sign(self, message: bytes) -> bytes:
         """Sign ``message`` with ``alg``: ECDSA (DER) P-256/SHA-256, P-384/SHA-384 or P-521/SHA-512, Ed25519,
         RSASSA-PKCS1-v1_5/SHA-256, RSASSA-PSS/SHA-256 or ML-DSA (an empty context)."""
-        key = self._key if self._key is not None else self.private_key()
-        alg = self.alg  # the key's type follows alg (private_key): no isinstance checks on the hot path
+        key: Any = self._key if self._key is not None else self.private_key()
+        alg = self.alg  # the key's type follows alg (private_key): no isinstance checks nor casts on the hot path
         if alg == -7:
-            return cast(ec.EllipticCurvePrivateKey, key).sign(_sha256(message).digest(), _ECDSA_PREHASHED)
+            signature: bytes = key.sign(_sha256(message).digest(), _ECDSA_PREHASHED)
+            return signature
         if alg == -8:
-            return cast(ed25519.Ed25519PrivateKey, key).sign(message)
+            signature = key.sign(message)
+            return signature
         if alg == -257:
             return cast(rsa.RSAPrivateKey, key).sign(message, padding.PKCS1v15(), hashes.SHA256())
         if alg == -37:
