@@ -87,19 +87,32 @@ class _Outbox:
         self,
         send_now: Callable[[Sequence[bytes], Address], int] | None,
         send: Callable[[bytes, Address], Awaitable[None]],
+        push: Callable[[Sequence[bytes]], int] | None = None,
     ) -> None:
         self._send_now = send_now
         self._send = send
+        # (a point-to-point transport) send_now without the address: it may raise TransportClosed, which
+        # counts as sent (the host went away; the receive side ends the serve loop)
+        self._push = push
         self._queue: deque[tuple[bytes, Address]] = deque()
         self._wakeup = Wakeup()
 
     def emit(self, packets: Sequence[bytes], addr: Address) -> None:
         queue = self._queue
-        if not queue and self._send_now is not None:
-            sent = self._send_now(packets, addr)
-            if sent >= len(packets):
-                return
-            packets = packets[sent:]
+        if not queue:
+            if self._push is not None:
+                try:
+                    sent = self._push(packets)
+                except TransportClosed:
+                    return
+                if sent >= len(packets):
+                    return
+                packets = packets[sent:]
+            elif self._send_now is not None:
+                sent = self._send_now(packets, addr)
+                if sent >= len(packets):
+                    return
+                packets = packets[sent:]
         queue.extend((p, addr) for p in packets)
         self._wakeup.set()
 
@@ -245,24 +258,18 @@ class CtapHidServer:
             except TransportClosed:
                 pass  # the host went away; the receive side ends the serve loop
 
-        send_now: Callable[[Sequence[bytes], Address], int] | None = None
+        push: Callable[[Sequence[bytes]], int] | None = None
         if isinstance(transport, NowaitSender):
-            try_send = transport.try_send_packets
+            push = transport.try_send_packets
             if isinstance(transport, MemoryTransport) and transport.packet_size == self.core.packet_size:
-                try_send = transport.send_framed  # the core framed them at its size: not checked again
-
-            def send_now(packets: Sequence[bytes], _addr: Address) -> int:
-                try:
-                    return try_send(packets)
-                except TransportClosed:
-                    return len(packets)  # the host went away; the receive side ends the serve loop
+                push = transport.send_framed  # the core framed them at its size: not checked again
 
         async def receive() -> Sequence[tuple[bytes, Address]]:
             return [(p, None) for p in await transport.receive_packets()]
 
         set_receiver = transport.set_receiver if isinstance(transport, ReportsPusher) else None
         try:
-            await self._serve(_Outbox(send_now, send), receive, set_receiver)
+            await self._serve(_Outbox(None, send, push), receive, set_receiver)
         finally:
             if set_receiver is not None:
                 set_receiver(None)

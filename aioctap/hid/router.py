@@ -568,7 +568,18 @@ class HidConnection:
                     except OSError:
                         self._emit(reports)  # try_send_packets sends it, or says why not
                 elif reports:
-                    self._emit(reports)
+                    try_send = self._try_send
+                    if try_send is not None and not self._outbox:  # self._emit(reports), written out: the hot path
+                        try:
+                            sent = try_send(reports)
+                        except TransportError as e:
+                            self._fail_all(TransportClosed(f"transport lost: {e}"))
+                        else:
+                            if sent != len(reports):
+                                self._outbox.append(reports[sent:])
+                                self._outbox_ready.set()
+                    else:
+                        self._emit(reports)
                 if not waiter.done():
                     await waiter
                 elif self._loop is None:

@@ -55,20 +55,7 @@ _P521_ORDER = int(
 SUPPORTED_ALGORITHMS = (-7, -8, -257, -35, -36, -37, -48, -49, -50)
 # ES256 signs SHA-256(message) given as a digest: the same signature, but hashlib's hash of the short
 # authenticatorData || clientDataHash costs less than OpenSSL's digest context set up in the sign call
-
-
-class _PrehashedES256(ec.ECDSA):
-    """``ec.ECDSA(utils.Prehashed(hashes.SHA256()))`` whose members are plain class attributes: the signer reads
-    them without calling the two Python properties of ``ec.ECDSA`` on every signature."""
-
-    algorithm = utils.Prehashed(hashes.SHA256())
-    deterministic_signing = False
-
-    def __init__(self) -> None:
-        pass
-
-
-_ECDSA_PREHASHED = _PrehashedES256()
+_ECDSA_PREHASHED = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
 _P256 = ec.SECP256R1()
 # the other ECDSA algorithms: curve, signature algorithm, scalar size and the order scalars are reduced into
 _EC_ALGS: dict[int, tuple[ec.EllipticCurve, ec.ECDSA, int, int]] = {
