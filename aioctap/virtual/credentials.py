@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -74,6 +75,7 @@ FLAG = AuthenticatorData.FLAG
 _UP, _UV, _AT, _ED = int(FLAG.UP), int(FLAG.UV), int(FLAG.AT), int(FLAG.ED)
 
 Found = tuple[bytes, CredentialKey, ResidentCredential | None]
+_FLAGS_COUNTER = struct.Struct(">BI")  # authenticator data's flags and signCount (WebAuthn §6.1)
 # getAssertion's members and options as plain module constants (a class attribute costs a lookup per use)
 _RP_ID, _CLIENT_DATA_HASH, _ALLOW_LIST, _EXTENSIONS = GA.RP_ID, GA.CLIENT_DATA_HASH, GA.ALLOW_LIST, GA.EXTENSIONS
 _OPTIONS, _PIN_UV_AUTH_PARAM = GA.OPTIONS, GA.PIN_UV_AUTH_PARAM
@@ -535,7 +537,8 @@ class CredentialCommands:
                 ext_cbor = cbor.dumps(ext_out)
         state = self.auth.state
         state.sign_count += 1  # the one counter of every credential (next_sign_count)
-        auth_data = encoding.authenticator_data(rp_hash, flags, state.sign_count, b"", ext_cbor)
+        # encoding.authenticator_data(rp_hash, flags, state.sign_count, b"", ext_cbor), written out
+        auth_data = rp_hash + _FLAGS_COUNTER.pack(flags, state.sign_count) + ext_cbor
         signature = key.sign(auth_data + client_data_hash)
         if resident is None:
             return encoding.assertion_response(
