@@ -432,7 +432,12 @@ class CredentialCommands:
         allow_list = params.get(_ALLOW_LIST)
         allow_ids = _descriptors(allow_list) if allow_list is not None else []
         ext = params.get(_EXTENSIONS)
-        extensions: Mapping[str, Any] = ext if type(ext) is dict else (opt_param(params, _EXTENSIONS, dict) or {})
+        if type(ext) is dict:
+            extensions: Mapping[str, Any] = ext
+        elif _EXTENSIONS not in params:
+            extensions = {}
+        else:
+            extensions = opt_param(params, _EXTENSIONS, dict) or {}
         options = _options(params, _OPTIONS) if _OPTIONS in params else {}
         pin_uv_param = _PIN_UV_AUTH_PARAM in params
         if pin_uv_param:
