@@ -24,6 +24,7 @@ import anyio
 from anyio.abc import TaskStatus
 
 from ..ctap import STATUS
+from .backends.memory import MemoryTransport
 from .backends.udp import UdpEndpoint
 from .device_core import MESSAGE_TIMEOUT, Abort, Cancel, DeviceCore, DeviceEvent, Request, Wink
 from .protocol import BROADCAST_CID, CTAPHID, CtapHidProtocolError
@@ -86,19 +87,32 @@ class _Outbox:
         self,
         send_now: Callable[[Sequence[bytes], Address], int] | None,
         send: Callable[[bytes, Address], Awaitable[None]],
+        push: Callable[[Sequence[bytes]], int] | None = None,
     ) -> None:
         self._send_now = send_now
         self._send = send
+        # (a point-to-point transport) send_now without the address: it may raise TransportClosed, which
+        # counts as sent (the host went away; the receive side ends the serve loop)
+        self._push = push
         self._queue: deque[tuple[bytes, Address]] = deque()
         self._wakeup = Wakeup()
 
     def emit(self, packets: Sequence[bytes], addr: Address) -> None:
         queue = self._queue
-        if not queue and self._send_now is not None:
-            sent = self._send_now(packets, addr)
-            if sent >= len(packets):
-                return
-            packets = packets[sent:]
+        if not queue:
+            if self._push is not None:
+                try:
+                    sent = self._push(packets)
+                except TransportClosed:
+                    return
+                if sent >= len(packets):
+                    return
+                packets = packets[sent:]
+            elif self._send_now is not None:
+                sent = self._send_now(packets, addr)
+                if sent >= len(packets):
+                    return
+                packets = packets[sent:]
         queue.extend((p, addr) for p in packets)
         self._wakeup.set()
 
@@ -244,22 +258,18 @@ class CtapHidServer:
             except TransportClosed:
                 pass  # the host went away; the receive side ends the serve loop
 
-        send_now: Callable[[Sequence[bytes], Address], int] | None = None
+        push: Callable[[Sequence[bytes]], int] | None = None
         if isinstance(transport, NowaitSender):
-            try_send = transport.try_send_packets
-
-            def send_now(packets: Sequence[bytes], _addr: Address) -> int:
-                try:
-                    return try_send(packets)
-                except TransportClosed:
-                    return len(packets)  # the host went away; the receive side ends the serve loop
+            push = transport.try_send_packets
+            if isinstance(transport, MemoryTransport) and transport.packet_size == self.core.packet_size:
+                push = transport.send_framed  # the core framed them at its size: not checked again
 
         async def receive() -> Sequence[tuple[bytes, Address]]:
             return [(p, None) for p in await transport.receive_packets()]
 
         set_receiver = transport.set_receiver if isinstance(transport, ReportsPusher) else None
         try:
-            await self._serve(_Outbox(send_now, send), receive, set_receiver)
+            await self._serve(_Outbox(None, send, push), receive, set_receiver)
         finally:
             if set_receiver is not None:
                 set_receiver(None)
@@ -396,7 +406,9 @@ class CtapHidServer:
         before its first wait (a scope belongs to the task that entered it); the software
         authenticator yields once before it calls a user presence policy that may wait.
         """
-        entry, coro = self._begin(request, addr)
+        cid = request.cid
+        entry = self._running[cid] = _Running(self, cid, addr)  # self._begin(request, addr), written out
+        coro = self.app.handle(request.cmd, request.data, entry)
         result: bytes | None
         try:
             yielded = coro.send(None)
@@ -408,7 +420,10 @@ class CtapHidServer:
             self._requests.append((request, addr, _Started(coro, yielded, entry)))
             self._request_ready.set()
             return
-        self._finish(request, addr, entry, result)
+        if self._running.get(cid) is entry:  # self._finish(request, addr, entry, result), written out
+            del self._running[cid]
+        if not entry.aborted:
+            self._answer(request, addr, result)
 
     async def _run(self, request: Request, addr: Address, started: _Started | None = None) -> None:
         work: Awaitable[bytes]

@@ -486,6 +486,8 @@ class HostCore(Generic[T]):
                                 data, i = whole
                                 channel.state = _CLEAN
                                 channel.transaction = None
+                                if i == n and not events and not out:  # the batch was this answer
+                                    return _NO_REPORTS, [Answer(channel.cid, data)]
                                 events.append(Answer(channel.cid, data))
                                 continue
                     elif reassembler is not None and reassembler.in_progress:

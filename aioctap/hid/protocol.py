@@ -37,6 +37,7 @@ DEFAULT_PACKET_SIZE = 64
 
 _INIT_HEADER = struct.Struct(">IBH")
 _CONT_HEADER = struct.Struct(">IB")
+_SEQ = tuple(bytes((seq,)) for seq in range(128))  # a continuation report's sequence byte
 
 
 class CTAPHID(IntEnum):
@@ -93,29 +94,35 @@ def max_message_size(packet_size: int = DEFAULT_PACKET_SIZE) -> int:
 
 def frame(cid: int, cmd: int, data: bytes, packet_size: int = DEFAULT_PACKET_SIZE) -> list[bytes]:
     """Split one message into packets of exactly ``packet_size`` bytes (zero padded)."""
-    if not 0 <= cid <= 0xFFFFFFFF:
-        raise CtapHidProtocolError(f"channel id {cid} out of range")
-    if not 0 <= cmd <= 0x7F:
-        raise CtapHidProtocolError(f"command 0x{cmd:x} out of range 0..0x7f")
-    if packet_size < 8:
-        raise CtapHidProtocolError(f"packet size {packet_size} is too small")
+    if not (0 <= cid <= 0xFFFFFFFF and 0 <= cmd <= 0x7F and packet_size >= 8):
+        raise _frame_error(cid, cmd, packet_size)
     size = len(data)
+    head = _INIT_HEADER.pack(cid, 0x80 | cmd, size)
     first = packet_size - 7
     if size <= first:
-        return [(_INIT_HEADER.pack(cid, 0x80 | cmd, size) + data).ljust(packet_size, b"\0")]
+        return [(head + data).ljust(packet_size, b"\0")]
     rest = packet_size - 5
     if size - first > 128 * rest:
         raise CtapHidProtocolError(
             f"message of {size} bytes exceeds the {max_message_size(packet_size)}-byte maximum", HIDERR.INVALID_LEN
         )
-    packets = [_INIT_HEADER.pack(cid, 0x80 | cmd, size) + data[:first]]
-    pack = _CONT_HEADER.pack
+    prefix = head[:4]  # the channel id; a continuation's header is it and the sequence number
+    packets = [head + data[:first]]
     seq = 0
     for offset in range(first, size, rest):
-        packets.append(pack(cid, seq) + data[offset : offset + rest])
+        packets.append(prefix + _SEQ[seq] + data[offset : offset + rest])
         seq += 1  # noqa: SIM113  (a counter: enumerate measured slower here)
     packets[-1] = packets[-1].ljust(packet_size, b"\0")  # only the last one is short: padded, not the data first
     return packets
+
+
+def _frame_error(cid: int, cmd: int, packet_size: int) -> CtapHidProtocolError:
+    """Why :func:`frame` refuses its arguments (the first of them that is wrong)."""
+    if not 0 <= cid <= 0xFFFFFFFF:
+        return CtapHidProtocolError(f"channel id {cid} out of range")
+    if not 0 <= cmd <= 0x7F:
+        return CtapHidProtocolError(f"command 0x{cmd:x} out of range 0..0x7f")
+    return CtapHidProtocolError(f"packet size {packet_size} is too small")
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,23 +307,20 @@ def whole_message(packets: Sequence[bytes], start: int) -> tuple[bytes, int] | N
     """
     first = packets[start]
     size = len(first)
-    if size < 8 or not first[4] & 0x80:
+    if size < 8 or first[4] < 0x80:
         return None
     length = (first[5] << 8) | first[6]
-    room = size - 7
-    if length <= room:
+    if length <= size - 7:
         return first[7 : 7 + length], start + 1
     rest = size - 5
-    if length > room + 128 * rest:
-        return None
-    end = start + 1 + (length - room + rest - 1) // rest
-    if end > len(packets):
+    end = start + 1 + (length - size + 6 + rest) // rest  # after the continuations that hold the rest
+    if end > len(packets) or end - start > 129:  # not all here, or more than 128 continuations
         return None
     prefix = first[:4]
     parts = [first[7:]]
     seq = 0
     for packet in packets[start + 1 : end]:  # one pass: check each continuation and take its data
-        if len(packet) != size or packet[4] != seq or packet[:4] != prefix:
+        if len(packet) != size or packet[:5] != prefix + _SEQ[seq]:
             return None
         parts.append(packet[5:])
         seq += 1  # noqa: SIM113  (a counter: enumerate measured slower here)

@@ -44,6 +44,7 @@ from anyio.abc import TaskGroup
 
 from .._concurrency import task_group
 from ..ctap import STATUS, KeepaliveCallback, TransportError
+from .backends.memory import MemoryTransport
 from .host_core import (
     BUSY_RETRY_DELAY,
     CANCEL_WAIT,
@@ -206,6 +207,8 @@ class HidConnection:
         self._outbox: deque[Sequence[bytes]] = deque()  # what could not be sent at once, in order
         self._outbox_ready = Wakeup()
         self._try_send = transport.try_send_packets if isinstance(transport, NowaitSender) else None
+        if isinstance(transport, MemoryTransport):  # the core frames at the transport's size: not checked again
+            self._try_send = transport.send_framed
         # (UDP) the socket's own send of one report, no Python frame
         self._send_report = (
             transport.send_report if self._try_send is not None and isinstance(transport, RawReportSender) else None
@@ -409,9 +412,15 @@ class HidConnection:
         """Receiver of a batch of reports (called by the transport or the reader task)."""
         if len(reports) == 1:
             self._on_report(reports[0])
-        else:
-            out, events = self._core.receive_many(reports, self._clock())
-            self._after(out, events)
+            return
+        core = self._core
+        out, events = core.receive_many(reports, self._clock())
+        if out:  # self._after(out, events), written out: the hot path of multi-report answers
+            self._emit(out)
+        if events:
+            self._dispatch(events)
+        if core.next_deadline is not self._timer_when:
+            self._rearm()
 
     def _on_report(self, report: bytes) -> None:
         """Receiver of one report."""
@@ -559,7 +568,18 @@ class HidConnection:
                     except OSError:
                         self._emit(reports)  # try_send_packets sends it, or says why not
                 elif reports:
-                    self._emit(reports)
+                    try_send = self._try_send
+                    if try_send is not None and not self._outbox:  # self._emit(reports), written out: the hot path
+                        try:
+                            sent = try_send(reports)
+                        except TransportError as e:
+                            self._fail_all(TransportClosed(f"transport lost: {e}"))
+                        else:
+                            if sent != len(reports):
+                                self._outbox.append(reports[sent:])
+                                self._outbox_ready.set()
+                    else:
+                        self._emit(reports)
                 if not waiter.done():
                     await waiter
                 elif self._loop is None:

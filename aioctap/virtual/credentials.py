@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import struct
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -74,6 +75,11 @@ FLAG = AuthenticatorData.FLAG
 _UP, _UV, _AT, _ED = int(FLAG.UP), int(FLAG.UV), int(FLAG.AT), int(FLAG.ED)
 
 Found = tuple[bytes, CredentialKey, ResidentCredential | None]
+_FLAGS_COUNTER = struct.Struct(">BI")  # authenticator data's flags and signCount (WebAuthn §6.1)
+# getAssertion's members and options as plain module constants (a class attribute costs a lookup per use)
+_RP_ID, _CLIENT_DATA_HASH, _ALLOW_LIST, _EXTENSIONS = GA.RP_ID, GA.CLIENT_DATA_HASH, GA.ALLOW_LIST, GA.EXTENSIONS
+_OPTIONS, _PIN_UV_AUTH_PARAM = GA.OPTIONS, GA.PIN_UV_AUTH_PARAM
+_RK, _UP_OPTION, _UV_OPTION = OPTION.RK, OPTION.UP, OPTION.UV
 
 
 @dataclass
@@ -120,8 +126,12 @@ def _descriptors(value: Any) -> list[bytes]:
     for d in value:
         if not isinstance(d, dict):
             raise fail(ERR.CBOR_UNEXPECTED_TYPE)
-        kind = req_param(d, "type", str)
-        cred_id = req_param(d, "id", bytes)
+        kind = d.get("type")  # req_param written out for members of the usual type
+        if type(kind) is not str:
+            kind = req_param(d, "type", str)
+        cred_id = d.get("id")
+        if type(cred_id) is not bytes:
+            cred_id = req_param(d, "id", bytes)
         if kind == "public-key":
             if len(cred_id) > MAX_CRED_ID_LENGTH:
                 raise fail(ERR.LIMIT_EXCEEDED)
@@ -412,20 +422,32 @@ class CredentialCommands:
         """authenticatorGetAssertion (§6.2.2); the response map already encoded as CBOR."""
         auth = self.auth
         state = auth.state
-        rp_id = req_param(params, GA.RP_ID, str)
-        client_data_hash = req_param(params, GA.CLIENT_DATA_HASH, bytes)
-        allow_ids = _descriptors(params.get(GA.ALLOW_LIST))
-        extensions = opt_param(params, GA.EXTENSIONS, dict) or {}
-        options = _options(params, GA.OPTIONS) if GA.OPTIONS in params else {}
-        pin_uv_param = GA.PIN_UV_AUTH_PARAM in params
+        # req_param / opt_param written out for members of the usual type (the checks of every request)
+        rp_id = params.get(_RP_ID)
+        if type(rp_id) is not str:
+            rp_id = req_param(params, _RP_ID, str)
+        client_data_hash = params.get(_CLIENT_DATA_HASH)
+        if type(client_data_hash) is not bytes:
+            client_data_hash = req_param(params, _CLIENT_DATA_HASH, bytes)
+        allow_list = params.get(_ALLOW_LIST)
+        allow_ids = _descriptors(allow_list) if allow_list is not None else []
+        ext = params.get(_EXTENSIONS)
+        if type(ext) is dict:
+            extensions: Mapping[str, Any] = ext
+        elif _EXTENSIONS not in params:
+            extensions = {}
+        else:
+            extensions = opt_param(params, _EXTENSIONS, dict) or {}
+        options = _options(params, _OPTIONS) if _OPTIONS in params else {}
+        pin_uv_param = _PIN_UV_AUTH_PARAM in params
         if pin_uv_param:
-            opt_param(params, GA.PIN_UV_AUTH_PARAM, bytes)
+            opt_param(params, _PIN_UV_AUTH_PARAM, bytes)
         if len(client_data_hash) != 32:
             raise fail(ERR.INVALID_LENGTH)
-        if OPTION.RK in options:
+        if _RK in options:
             raise fail(ERR.UNSUPPORTED_OPTION)
-        up = options.get(OPTION.UP, True)
-        if pin_uv_param or options.get(OPTION.UV) or (up and state.always_uv):
+        up = options.get(_UP_OPTION, True)
+        if pin_uv_param or options.get(_UV_OPTION) or (up and state.always_uv):
             uv, touched = await self._user_verification(
                 params, GA, client_data_hash, options, PERMISSION.GET_ASSERTION, rp_id, set_status, up
             )
@@ -436,7 +458,7 @@ class CredentialCommands:
             hmac_request = self._hmac_request(extensions["hmac-secret"]) if "hmac-secret" in extensions else None
             for name in ("credBlob", "largeBlobKey", "thirdPartyPayment"):
                 opt_param(extensions, name, bool)
-        rp_hash = self.rp_id_hash(rp_id)
+        rp_hash = self._rp_hashes.get(rp_id) or self.rp_id_hash(rp_id)
         found: list[Found] = []
         if allow_ids:
             for cred_id in allow_ids:
@@ -456,7 +478,8 @@ class CredentialCommands:
         if up:
             if not touched and type(auth.policy) is not ApproveAll:  # ApproveAll: the touch is there at once
                 await auth.require_up(set_status)
-            auth.pin.clear_permissions_except_lbw()
+            if auth.pin.token is not None:  # (else there is nothing to clear)
+                auth.pin.clear_permissions_except_lbw()
         if not found:
             raise fail(ERR.NO_CREDENTIALS)
         flags = (_UP if up else 0) | (_UV if uv else 0)
@@ -519,7 +542,8 @@ class CredentialCommands:
                 ext_cbor = cbor.dumps(ext_out)
         state = self.auth.state
         state.sign_count += 1  # the one counter of every credential (next_sign_count)
-        auth_data = encoding.authenticator_data(rp_hash, flags, state.sign_count, b"", ext_cbor)
+        # encoding.authenticator_data(rp_hash, flags, state.sign_count, b"", ext_cbor), written out
+        auth_data = rp_hash + _FLAGS_COUNTER.pack(flags, state.sign_count) + ext_cbor
         signature = key.sign(auth_data + client_data_hash)
         if resident is None:
             return encoding.assertion_response(

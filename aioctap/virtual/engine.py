@@ -191,7 +191,25 @@ class VirtualAuthenticator:
             return bytes([ERR.INVALID_LENGTH])
         code = payload[0]
         try:
-            params = self._request(code, payload)
+            # what every command does first: refuse an unknown one, end the state it does not continue
+            # (getNextAssertion and the credentialManagement enumerations continue only the command before
+            # them), and decode its parameters (strict canonical CBOR, a map)
+            if code not in COMMAND_NAMES:
+                raise fail(ERR.INVALID_COMMAND)
+            if code != _GET_NEXT_ASSERTION:
+                self.credentials.pending = None
+            if code not in _CREDENTIAL_MGMT:
+                self.manage.end_enumerations()
+            if len(payload) == 1:
+                params: dict[int, object] = {}
+            else:
+                try:
+                    decoded = cbor.loads(payload[1:])
+                except cbor.CborError:
+                    raise fail(ERR.INVALID_CBOR) from None
+                if not isinstance(decoded, dict):
+                    raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+                params = decoded
             # the two hot commands are awaited here, one coroutine fewer than through _dispatch
             if code == _GET_ASSERTION:
                 result: dict[int, object] | bytes | None = await self.credentials.get_assertion(params, set_status)
@@ -207,31 +225,11 @@ class VirtualAuthenticator:
             return bytes([int(e.code)])
         if log.isEnabledFor(logging.INFO):
             log.info("%s -> OK", command_name(code, payload[1:]))
-        if code != _GET_INFO:  # getInfo only reads the state
+        if code != _GET_INFO and self.state_file is not None:  # getInfo only reads the state; no file: nothing to save
             self.save()
         if type(result) is bytes:  # makeCredential / getAssertion answer with their map already encoded
             return b"\x00" + result
         return b"\x00" + (cbor.dumps(result) if result else b"")
-
-    def _request(self, code: int, payload: bytes) -> dict[int, object]:
-        """What every command does first: refuse an unknown one, end the state it does not continue, and
-        decode its parameters (strict canonical CBOR, a map)."""
-        if code not in COMMAND_NAMES:
-            raise fail(ERR.INVALID_COMMAND)
-        # getNextAssertion and the credentialManagement enumerations continue only the command before them
-        if code != _GET_NEXT_ASSERTION:
-            self.credentials.pending = None
-        if code not in _CREDENTIAL_MGMT:
-            self.manage.end_enumerations()
-        if len(payload) == 1:
-            return {}
-        try:
-            params = cbor.loads(payload[1:])
-        except cbor.CborError:
-            raise fail(ERR.INVALID_CBOR) from None
-        if not isinstance(params, dict):
-            raise fail(ERR.CBOR_UNEXPECTED_TYPE)
-        return params
 
     async def _dispatch(
         self, code: int, params: dict[int, object], set_status: Callable[[STATUS], None]

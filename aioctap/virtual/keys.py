@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from dataclasses import dataclass, field
-from typing import TypedDict, Unpack, cast
+from typing import Any, TypedDict, Unpack, cast
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa, utils
@@ -203,12 +203,14 @@ class CredentialKey:
     def sign(self, message: bytes) -> bytes:
         """Sign ``message`` with ``alg``: ECDSA (DER) P-256/SHA-256, P-384/SHA-384 or P-521/SHA-512, Ed25519,
         RSASSA-PKCS1-v1_5/SHA-256, RSASSA-PSS/SHA-256 or ML-DSA (an empty context)."""
-        key = self._key if self._key is not None else self.private_key()
-        alg = self.alg  # the key's type follows alg (private_key): no isinstance checks on the hot path
+        key: Any = self._key if self._key is not None else self.private_key()
+        alg = self.alg  # the key's type follows alg (private_key): no isinstance checks nor casts on the hot path
         if alg == -7:
-            return cast(ec.EllipticCurvePrivateKey, key).sign(_sha256(message).digest(), _ECDSA_PREHASHED)
+            signature: bytes = key.sign(_sha256(message).digest(), _ECDSA_PREHASHED)
+            return signature
         if alg == -8:
-            return cast(ed25519.Ed25519PrivateKey, key).sign(message)
+            signature = key.sign(message)
+            return signature
         if alg == -257:
             return cast(rsa.RSAPrivateKey, key).sign(message, padding.PKCS1v15(), hashes.SHA256())
         if alg == -37:

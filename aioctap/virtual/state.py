@@ -203,7 +203,11 @@ class AuthenticatorState:
 
     def open_credential(self, credential_id: bytes, rp_id_hash: bytes) -> CredentialKey | None:
         """The key sealed in ``credential_id`` for this RP, or None if it is not one of ours."""
-        key = self._open(credential_id, rp_id_hash)
+        sealer = self._sealer  # the cache lookup of _open, written out: the hot path of getAssertion
+        if sealer is not None and sealer.master_key is self.master_key:
+            key = self._key_cache.get((rp_id_hash, credential_id)) or self._open(credential_id, rp_id_hash)
+        else:
+            key = self._open(credential_id, rp_id_hash)
         if key is not None and key.resident and self.find_resident(credential_id) is None:
             return None  # a deleted discoverable credential
         return key
