@@ -6,7 +6,6 @@ Names follow python-fido2's ``fido2.ctap2`` (seed 001); every device call is a c
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -486,7 +485,8 @@ class Ctap2:
             and self._info.options.get(OPTION.CREDENTIAL_MGMT_PREVIEW)
         ):
             cmd = Ctap2.CMD.CREDENTIAL_MGMT_PRE
-        return await self._sub_command(cmd, sub_cmd, sub_cmd_params, pin_uv_protocol, pin_uv_param, on_keepalive)
+        request = args(sub_cmd, _map_or_none(sub_cmd_params), pin_uv_protocol, pin_uv_param)
+        return await self.send_cbor(cmd, request, on_keepalive=on_keepalive)
 
     async def bio_enrollment(
         self,
@@ -507,18 +507,8 @@ class Ctap2:
             and (OPTION.USER_VERIFICATION_MGMT_PREVIEW in self._info.options)
         ):
             cmd = Ctap2.CMD.BIO_ENROLLMENT_PRE
-        return await self.send_cbor(
-            cmd,
-            args(
-                modality,
-                sub_cmd,
-                _map_or_none(sub_cmd_params),
-                pin_uv_protocol,
-                pin_uv_param,
-                get_modality,
-            ),
-            on_keepalive=on_keepalive,
-        )
+        request = args(modality, sub_cmd, _map_or_none(sub_cmd_params), pin_uv_protocol, pin_uv_param, get_modality)
+        return await self.send_cbor(cmd, request, on_keepalive=on_keepalive)
 
     async def selection(self, *, on_keepalive: KeepaliveCallback | None = None) -> None:
         """authenticatorSelection (§6.9): wait for a touch."""
@@ -552,27 +542,5 @@ class Ctap2:
         on_keepalive: KeepaliveCallback | None = None,
     ) -> dict[int, object]:
         """authenticatorConfig (§6.11)."""
-        return await self._sub_command(
-            Ctap2.CMD.CONFIG, sub_cmd, sub_cmd_params, pin_uv_protocol, pin_uv_param, on_keepalive
-        )
-
-    async def _sub_command(
-        self,
-        cmd: int,
-        sub_cmd: int,
-        sub_cmd_params: Mapping[int, Any] | None,
-        pin_uv_protocol: int | None,
-        pin_uv_param: bytes | None,
-        on_keepalive: KeepaliveCallback | None,
-    ) -> dict[int, object]:
-        """Send a command whose map is {subCommand, subCommandParams, pinUvAuthProtocol, pinUvAuthParam}."""
-        return await self.send_cbor(
-            cmd,
-            args(sub_cmd, _map_or_none(sub_cmd_params), pin_uv_protocol, pin_uv_param),
-            on_keepalive=on_keepalive,
-        )
-
-
-def rp_id_hash(rp_id: str) -> bytes:
-    """SHA-256 of the RP ID."""
-    return hashlib.sha256(rp_id.encode("utf-8")).digest()
+        request = args(sub_cmd, _map_or_none(sub_cmd_params), pin_uv_protocol, pin_uv_param)
+        return await self.send_cbor(Ctap2.CMD.CONFIG, request, on_keepalive=on_keepalive)

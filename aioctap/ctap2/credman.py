@@ -7,7 +7,7 @@ from typing import Any, TypeAlias
 
 from .base import Ctap2, CtapResponseError, Info
 from .model import OPTION, CredMgmtCmd, CredMgmtParam, CredMgmtResult, credential_management_message
-from .pin import PinProtocol
+from .pin import PinProtocol, _PinUv
 
 __all__ = ["CredentialManagement", "Entry"]
 
@@ -41,7 +41,7 @@ class CredentialManagement:
 
     def __init__(self, ctap: Ctap2, pin_uv_protocol: PinProtocol, pin_uv_token: bytes) -> None:
         self.ctap = ctap
-        self.pin_uv = (pin_uv_protocol, pin_uv_token)
+        self.pin_uv = _PinUv(pin_uv_protocol, pin_uv_token)
 
     def __repr__(self) -> str:
         return f"CredentialManagement(protocol={self.pin_uv[0].VERSION})"
@@ -51,9 +51,8 @@ class CredentialManagement:
     ) -> dict[int, object]:
         if not auth:
             return await self.ctap.credential_mgmt(sub_cmd)
-        protocol, token = self.pin_uv
-        message = credential_management_message(sub_cmd, params or None)
-        return await self.ctap.credential_mgmt(sub_cmd, params, protocol.VERSION, protocol.authenticate(token, message))
+        pin_uv = self.pin_uv.param(credential_management_message(sub_cmd, params or None))
+        return await self.ctap.credential_mgmt(sub_cmd, params, *pin_uv)
 
     async def get_metadata(self) -> dict[int, object]:
         """EXISTING_CRED_COUNT and MAX_REMAINING_COUNT."""

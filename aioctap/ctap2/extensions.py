@@ -464,6 +464,7 @@ class CredProtectExtension(Ctap2Extension):
     @unique
     class POLICY(Enum):
         """The WebAuthn credentialProtectionPolicy strings, in the order of their CTAP values 1-3."""
+
         OPTIONAL = "userVerificationOptional"
         OPTIONAL_WITH_LIST = "userVerificationOptionalWithCredentialIDList"
         REQUIRED = "userVerificationRequired"
