@@ -9,6 +9,7 @@ values are treated as missing, as WebAuthn says of every DOMString enumeration (
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
@@ -196,12 +197,6 @@ def _parse_value(t: Any, value: Any) -> Any:
         return t(bytes(raw))
     if issubclass(t, _JsonDataObject):
         return t.from_dict(value)
-    if t is bool and isinstance(value, bool):
-        return value
-    if t is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if t is str and isinstance(value, str):
-        return value
     raise TypeError(f"expected {t.__name__}, got {type(value).__name__}")
 
 
@@ -340,8 +335,6 @@ class PublicKeyCredentialRpEntity(_JsonDataObject):
     @property
     def id_hash(self) -> bytes | None:
         """SHA-256 of the RP ID (the authenticator data's rpIdHash), None without an id."""
-        import hashlib
-
         return hashlib.sha256(self.id.encode("utf-8")).digest() if self.id else None
 
 

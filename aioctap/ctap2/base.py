@@ -42,15 +42,14 @@ def _maps_or_none(values: Sequence[Mapping[str, object]] | None) -> list[dict[st
     return [dict(v) for v in values] if values else None
 
 
-def _get(data: Mapping[int, Any], key: int, kind: type | tuple[type, ...], name: str, required: bool = False) -> Any:
+def _get(data: Mapping[int, Any], key: int, kind: type, name: str, required: bool = False) -> Any:
     value = data.get(key)
     if value is None:
         if required:
             raise CtapResponseError(f"response member {name} ({key}) is missing")
         return None
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-        expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-        raise CtapResponseError(f"response member {name} ({key}) must be {expected}, got {type(value).__name__}")
+        raise CtapResponseError(f"response member {name} ({key}) must be {kind.__name__}, got {type(value).__name__}")
     return value
 
 
