@@ -9,7 +9,7 @@ from __future__ import annotations
 import struct
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias, TypeVar, cast
 
 from .. import cbor
 from ..cose import CoseKey
@@ -21,6 +21,9 @@ from .model import OPTION, CredentialDescriptor, UserEntity
 from .pin import ENC_CRED_STORE_STATE_INFO, ENC_IDENTIFIER_INFO, PinProtocolError, open_info_member
 
 __all__ = ["AssertionResponse", "AttestationResponse", "Ctap2", "CtapResponseError", "Info", "args"]
+
+
+_T = TypeVar("_T", str, int)
 
 
 class CtapResponseError(ValueError):
@@ -53,17 +56,11 @@ def _get(data: Mapping[int, Any], key: int, kind: type, name: str, required: boo
     return value
 
 
-def _str_list(data: Mapping[int, Any], key: int, name: str, required: bool = False) -> list[str]:
+def _list(data: Mapping[int, Any], key: int, name: str, item: type[_T], required: bool = False) -> list[_T]:
+    """A list of text strings or of integers (no booleans); empty when absent."""
     value = _get(data, key, list, name, required) or []
-    if not all(isinstance(v, str) for v in value):
-        raise CtapResponseError(f"response member {name} ({key}) must be a list of strings")
-    return list(value)
-
-
-def _int_list(data: Mapping[int, Any], key: int, name: str) -> list[int]:
-    value = _get(data, key, list, name) or []
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise CtapResponseError(f"response member {name} ({key}) must be a list of integers")
+    if not all(isinstance(v, item) and not isinstance(v, bool) for v in value):
+        raise CtapResponseError(f"response member {name} ({key}) must be a list of {item.__name__} values")
     return list(value)
 
 
@@ -129,17 +126,17 @@ class Info:
         algorithms = _get(data, 10, list, "algorithms")
         if algorithms is not None and not all(isinstance(a, dict) for a in algorithms):
             raise CtapResponseError("getInfo algorithms must be a list of maps")
-        vendor = _int_list(data, 21, "vendorPrototypeConfigCommands") if data.get(21) is not None else None
+        vendor = _list(data, 21, "vendorPrototypeConfigCommands", int) if data.get(21) is not None else None
         return cls(
-            versions=_str_list(data, 1, "versions", True),
-            extensions=_str_list(data, 2, "extensions"),
+            versions=_list(data, 1, "versions", str, True),
+            extensions=_list(data, 2, "extensions", str),
             aaguid=Aaguid(aaguid),
             options=dict(options),
             max_msg_size=_get(data, 5, int, "maxMsgSize") or 1024,
-            pin_uv_protocols=_int_list(data, 6, "pinUvAuthProtocols"),
+            pin_uv_protocols=_list(data, 6, "pinUvAuthProtocols", int),
             max_creds_in_list=_get(data, 7, int, "maxCredentialCountInList"),
             max_cred_id_length=_get(data, 8, int, "maxCredentialIdLength"),
-            transports=_str_list(data, 9, "transports"),
+            transports=_list(data, 9, "transports", str),
             algorithms=algorithms,
             max_large_blob=_get(data, 11, int, "maxSerializedLargeBlobArray"),
             force_pin_change=bool(_get(data, 12, bool, "forcePINChange")),
@@ -152,16 +149,16 @@ class Info:
             certifications=_get(data, 19, dict, "certifications"),
             remaining_disc_creds=_get(data, 20, int, "remainingDiscoverableCredentials"),
             vendor_prototype_config_commands=vendor,
-            attestation_formats=_str_list(data, 22, "attestationFormats") if data.get(22) is not None else ["packed"],
+            attestation_formats=_list(data, 22, "attestationFormats", str) if data.get(22) is not None else ["packed"],
             uv_count_since_pin=_get(data, 23, int, "uvCountSinceLastPinEntry"),
             long_touch_for_reset=bool(_get(data, 24, bool, "longTouchForReset")),
             enc_identifier=_get(data, 25, bytes, "encIdentifier"),
-            transports_for_reset=_str_list(data, 26, "transportsForReset"),
+            transports_for_reset=_list(data, 26, "transportsForReset", str),
             pin_complexity_policy=_get(data, 27, bool, "pinComplexityPolicy"),
             pin_complexity_policy_url=_get(data, 28, bytes, "pinComplexityPolicyURL"),
             max_pin_length=_get(data, 29, int, "maxPINLength") or 63,
             enc_cred_store_state=_get(data, 30, bytes, "encCredStoreState"),
-            authenticator_config_commands=_int_list(data, 31, "authenticatorConfigCommands")
+            authenticator_config_commands=_list(data, 31, "authenticatorConfigCommands", int)
             if data.get(31) is not None
             else None,
             data=dict(data),

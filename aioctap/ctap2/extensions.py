@@ -238,14 +238,17 @@ def _prf_salt(secret: bytes) -> bytes:
     return hashlib.sha256(b"WebAuthn PRF\x00" + secret).digest()
 
 
-def _prf_values(value: Any, what: str) -> tuple[bytes, bytes | None] | None:
+def _prf_values(
+    value: Any, what: str, first: str = "first", second: str = "second"
+) -> tuple[bytes, bytes | None] | None:
+    """A prf values pair (first, second) or hmacGetSecret's (salt1, salt2) as bytes; None when ``value`` is."""
     values = _mapping(value, what)
     if values is None:
         return None
-    if "first" not in values:
-        raise ExtensionError(f"extension input {what} has no 'first'")
-    second = values.get("second")
-    return _bytes(values["first"], f"{what}.first"), None if second is None else _bytes(second, f"{what}.second")
+    if first not in values:
+        raise ExtensionError(f"extension input {what} has no {first!r}")
+    value2 = values.get(second)
+    return _bytes(values[first], f"{what}.{first}"), None if value2 is None else _bytes(value2, f"{what}.{second}")
 
 
 def _hmac_salts(
@@ -274,14 +277,8 @@ def _hmac_salts(
             return None
         salts = _prf_salt(secrets[0]), b"" if secrets[1] is None else _prf_salt(secrets[1])
     elif allow_hmac and inputs.get("hmacGetSecret") is not None:
-        get_secret = _mapping(inputs.get("hmacGetSecret"), "hmacGetSecret") or {}
-        if "salt1" not in get_secret:
-            raise ExtensionError("extension input hmacGetSecret has no salt1")
-        salt2 = get_secret.get("salt2")
-        salts = (
-            _bytes(get_secret["salt1"], "hmacGetSecret.salt1"),
-            (b"" if salt2 is None else _bytes(salt2, "hmacGetSecret.salt2")),
-        )
+        salt1, salt2 = _prf_values(inputs["hmacGetSecret"], "hmacGetSecret", "salt1", "salt2") or (b"", None)
+        salts = salt1, salt2 or b""
     else:
         return None
     if len(salts[0]) != HmacSecretExtension.SALT_LEN or len(salts[1]) not in (0, HmacSecretExtension.SALT_LEN):

@@ -228,11 +228,8 @@ class ClientPin:
     def __init__(self, ctap: Ctap2, protocol: PinProtocol | None = None) -> None:
         self.ctap = ctap
         if protocol is None:
-            for proto in self.PROTOCOLS:
-                if proto.VERSION in ctap.info.pin_uv_protocols:
-                    protocol = proto()
-                    break
-            else:
+            protocol = next((p() for p in self.PROTOCOLS if p.VERSION in ctap.info.pin_uv_protocols), None)
+            if protocol is None:
                 raise PinProtocolError("the authenticator supports no known PIN/UV auth protocol")
         self.protocol = protocol
 
