@@ -357,9 +357,6 @@ class HmacSecretExtension(Ctap2Extension):
         name, mc_name = self.NAME, self.MC_NAME
 
         class Processor(RegistrationExtensionProcessor):
-            async def prepare_inputs(self, pin_token: bytes | None) -> dict[str, object] | None:
-                return inputs
-
             async def prepare_outputs(
                 self, response: AttestationResponse, pin_token: bytes | None
             ) -> dict[str, object] | None:
@@ -369,7 +366,7 @@ class HmacSecretExtension(Ctap2Extension):
                 decrypted = _decrypt_hmac(protocol, shared, value) if value is not None and shared else None
                 return _hmac_outputs(enabled, decrypted, prf)
 
-        return Processor()
+        return Processor(inputs=inputs)
 
     async def get_assertion(
         self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
