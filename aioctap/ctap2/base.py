@@ -289,9 +289,7 @@ class Ctap2:
     @classmethod
     async def create(cls, device: CtapDevice, strict_cbor: bool = True) -> Ctap2:
         """A ``Ctap2`` with its ``info`` fetched."""
-        ctap = cls(device, strict_cbor)
-        await ctap.get_info()
-        return ctap
+        return await cls(device, strict_cbor)
 
     def __await__(self) -> Generator[object, None, Ctap2]:
         """``ctap = await Ctap2(device)``: fetch ``info`` (python-fido2's constructor does) unless it is known."""

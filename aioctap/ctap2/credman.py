@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any, TypeAlias
 
+from ..ctap import CtapError
 from .base import Ctap2, CtapResponseError, Info
 from .model import OPTION, CredMgmtCmd, CredMgmtParam, CredMgmtResult, credential_management_message
 from .pin import PinProtocol, _PinUv
@@ -152,8 +153,6 @@ async def _enumerate(
     missing_total: str,
 ) -> AsyncGenerator[Entry, None]:
     """A begin/getNext enumeration (CTAP 2.1 §6.8.2, §6.8.3): nothing when the device holds no credential."""
-    from ..ctap import CtapError
-
     try:
         first = await begin
     except CtapError as e:
