@@ -90,12 +90,8 @@ class LargeBlobs:
         if len(nonce) != 12 or isinstance(orig_size, bool) or not 0 <= orig_size < 2**64:
             return None
         try:
-            compressed = AESGCM(key).decrypt(nonce, ciphertext, _aad(orig_size))
-        except InvalidTag:
-            return None
-        try:
-            data = zlib.decompress(compressed, wbits=-zlib.MAX_WBITS)
-        except zlib.error:
+            data = zlib.decompress(AESGCM(key).decrypt(nonce, ciphertext, _aad(orig_size)), wbits=-zlib.MAX_WBITS)
+        except (InvalidTag, zlib.error):  # not this credential's entry, or not a raw DEFLATE stream
             return None
         return data if len(data) == orig_size else None
 

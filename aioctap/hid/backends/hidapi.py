@@ -256,19 +256,14 @@ class HidapiTransport:
         """Write each queued message's reports in order, report id 0 first (hidapi's ``hid_write``)."""
         write = self._write
         get = self._outbox.get
-        while True:
-            packets = get()
-            if packets is None:
-                return
-            try:
+        try:
+            while (packets := get()) is not None:  # None: the transport is closing
                 for packet in packets:
                     write(b"\0" + packet)
-            except self._errors as e:
-                self._fail_soon(f"HID write failed (device unplugged?): {e}")
-                return
-            except Exception as e:  # anything else still ends every pending call, not a silent hang
-                self._fail_soon(f"HID writer failed: {type(e).__name__}: {e}")
-                return
+        except self._errors as e:
+            self._fail_soon(f"HID write failed (device unplugged?): {e}")
+        except Exception as e:  # anything else still ends every pending call, not a silent hang
+            self._fail_soon(f"HID writer failed: {type(e).__name__}: {e}")
 
     def _fail_soon(self, message: str) -> None:
         self._closing = True
