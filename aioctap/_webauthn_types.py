@@ -251,10 +251,7 @@ class _JsonDataObject(Mapping[str, Any]):
         return len(self._members())
 
     def __getitem__(self, key: str) -> Any:
-        members = self._members()
-        if key not in members:
-            raise KeyError(key)
-        return _json_value(members[key])
+        return _json_value(self._members()[key])  # KeyError(key) for a member that is absent
 
     @classmethod
     def from_dict(cls: type[_Self], data: Mapping[str, object] | _Self) -> _Self:
@@ -267,13 +264,8 @@ class _JsonDataObject(Mapping[str, Any]):
 
     @classmethod
     def _parse_from_dict(cls: type[_Self], data: Mapping[str, object]) -> _Self:
-        kwargs: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            if not f.init:
-                continue
-            value = data.get(cls._key(f))
-            if value is not None:
-                kwargs[f.name] = value
+        fields = (f for f in dataclasses.fields(cls) if f.init)
+        kwargs = {f.name: value for f in fields if (value := data.get(cls._key(f))) is not None}
         try:
             return cls(**kwargs)
         except TypeError as e:  # a required member missing
