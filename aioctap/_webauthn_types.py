@@ -9,6 +9,7 @@ values are treated as missing, as WebAuthn says of every DOMString enumeration (
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
@@ -196,12 +197,6 @@ def _parse_value(t: Any, value: Any) -> Any:
         return t(bytes(raw))
     if issubclass(t, _JsonDataObject):
         return t.from_dict(value)
-    if t is bool and isinstance(value, bool):
-        return value
-    if t is int and isinstance(value, int) and not isinstance(value, bool):
-        return value
-    if t is str and isinstance(value, str):
-        return value
     raise TypeError(f"expected {t.__name__}, got {type(value).__name__}")
 
 
@@ -256,10 +251,7 @@ class _JsonDataObject(Mapping[str, Any]):
         return len(self._members())
 
     def __getitem__(self, key: str) -> Any:
-        members = self._members()
-        if key not in members:
-            raise KeyError(key)
-        return _json_value(members[key])
+        return _json_value(self._members()[key])  # KeyError(key) for a member that is absent
 
     @classmethod
     def from_dict(cls: type[_Self], data: Mapping[str, object] | _Self) -> _Self:
@@ -272,13 +264,8 @@ class _JsonDataObject(Mapping[str, Any]):
 
     @classmethod
     def _parse_from_dict(cls: type[_Self], data: Mapping[str, object]) -> _Self:
-        kwargs: dict[str, Any] = {}
-        for f in dataclasses.fields(cls):
-            if not f.init:
-                continue
-            value = data.get(cls._key(f))
-            if value is not None:
-                kwargs[f.name] = value
+        fields = (f for f in dataclasses.fields(cls) if f.init)
+        kwargs = {f.name: value for f in fields if (value := data.get(cls._key(f))) is not None}
         try:
             return cls(**kwargs)
         except TypeError as e:  # a required member missing
@@ -340,8 +327,6 @@ class PublicKeyCredentialRpEntity(_JsonDataObject):
     @property
     def id_hash(self) -> bytes | None:
         """SHA-256 of the RP ID (the authenticator data's rpIdHash), None without an id."""
-        import hashlib
-
         return hashlib.sha256(self.id.encode("utf-8")).digest() if self.id else None
 
 

@@ -176,6 +176,7 @@ class Ctap1:
     @unique
     class INS(IntEnum):
         """U2F instruction codes (FIDO U2F Raw Message Formats §4-§6)."""
+
         REGISTER = 0x01
         AUTHENTICATE = 0x02
         VERSION = 0x03

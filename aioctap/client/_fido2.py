@@ -23,9 +23,8 @@ from anyio.abc import TaskGroup
 from .._concurrency import task_group
 from ..ctap import CtapDevice, CtapError
 from ..ctap1 import ApduError
-from ..ctap2._extension_outputs import OUTPUT_CLASSES
 from ..ctap2.base import AssertionResponse, Ctap2, Info
-from ..ctap2.extensions import Ctap2Extension, default_extensions
+from ..ctap2.extensions import OUTPUT_CLASSES, Ctap2Extension, default_extensions
 from ..ctap2.pin import ClientPin
 from ..hid.protocol import CAPABILITY
 from ..rpid import verify_rp_id

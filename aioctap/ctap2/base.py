@@ -6,11 +6,10 @@ Names follow python-fido2's ``fido2.ctap2`` (seed 001); every device call is a c
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias, cast
+from typing import Any, TypeAlias, TypeVar, cast
 
 from .. import cbor
 from ..cose import CoseKey
@@ -22,6 +21,9 @@ from .model import OPTION, CredentialDescriptor, UserEntity
 from .pin import ENC_CRED_STORE_STATE_INFO, ENC_IDENTIFIER_INFO, PinProtocolError, open_info_member
 
 __all__ = ["AssertionResponse", "AttestationResponse", "Ctap2", "CtapResponseError", "Info", "args"]
+
+
+_T = TypeVar("_T", str, int)
 
 
 class CtapResponseError(ValueError):
@@ -43,29 +45,22 @@ def _maps_or_none(values: Sequence[Mapping[str, object]] | None) -> list[dict[st
     return [dict(v) for v in values] if values else None
 
 
-def _get(data: Mapping[int, Any], key: int, kind: type | tuple[type, ...], name: str, required: bool = False) -> Any:
+def _get(data: Mapping[int, Any], key: int, kind: type, name: str, required: bool = False) -> Any:
     value = data.get(key)
     if value is None:
         if required:
             raise CtapResponseError(f"response member {name} ({key}) is missing")
         return None
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
-        expected = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
-        raise CtapResponseError(f"response member {name} ({key}) must be {expected}, got {type(value).__name__}")
+        raise CtapResponseError(f"response member {name} ({key}) must be {kind.__name__}, got {type(value).__name__}")
     return value
 
 
-def _str_list(data: Mapping[int, Any], key: int, name: str, required: bool = False) -> list[str]:
+def _list(data: Mapping[int, Any], key: int, name: str, item: type[_T], required: bool = False) -> list[_T]:
+    """A list of text strings or of integers (no booleans); empty when absent."""
     value = _get(data, key, list, name, required) or []
-    if not all(isinstance(v, str) for v in value):
-        raise CtapResponseError(f"response member {name} ({key}) must be a list of strings")
-    return list(value)
-
-
-def _int_list(data: Mapping[int, Any], key: int, name: str) -> list[int]:
-    value = _get(data, key, list, name) or []
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise CtapResponseError(f"response member {name} ({key}) must be a list of integers")
+    if not all(isinstance(v, item) and not isinstance(v, bool) for v in value):
+        raise CtapResponseError(f"response member {name} ({key}) must be a list of {item.__name__} values")
     return list(value)
 
 
@@ -131,17 +126,17 @@ class Info:
         algorithms = _get(data, 10, list, "algorithms")
         if algorithms is not None and not all(isinstance(a, dict) for a in algorithms):
             raise CtapResponseError("getInfo algorithms must be a list of maps")
-        vendor = _int_list(data, 21, "vendorPrototypeConfigCommands") if data.get(21) is not None else None
+        vendor = _list(data, 21, "vendorPrototypeConfigCommands", int) if data.get(21) is not None else None
         return cls(
-            versions=_str_list(data, 1, "versions", True),
-            extensions=_str_list(data, 2, "extensions"),
+            versions=_list(data, 1, "versions", str, True),
+            extensions=_list(data, 2, "extensions", str),
             aaguid=Aaguid(aaguid),
             options=dict(options),
             max_msg_size=_get(data, 5, int, "maxMsgSize") or 1024,
-            pin_uv_protocols=_int_list(data, 6, "pinUvAuthProtocols"),
+            pin_uv_protocols=_list(data, 6, "pinUvAuthProtocols", int),
             max_creds_in_list=_get(data, 7, int, "maxCredentialCountInList"),
             max_cred_id_length=_get(data, 8, int, "maxCredentialIdLength"),
-            transports=_str_list(data, 9, "transports"),
+            transports=_list(data, 9, "transports", str),
             algorithms=algorithms,
             max_large_blob=_get(data, 11, int, "maxSerializedLargeBlobArray"),
             force_pin_change=bool(_get(data, 12, bool, "forcePINChange")),
@@ -154,16 +149,16 @@ class Info:
             certifications=_get(data, 19, dict, "certifications"),
             remaining_disc_creds=_get(data, 20, int, "remainingDiscoverableCredentials"),
             vendor_prototype_config_commands=vendor,
-            attestation_formats=_str_list(data, 22, "attestationFormats") if data.get(22) is not None else ["packed"],
+            attestation_formats=_list(data, 22, "attestationFormats", str) if data.get(22) is not None else ["packed"],
             uv_count_since_pin=_get(data, 23, int, "uvCountSinceLastPinEntry"),
             long_touch_for_reset=bool(_get(data, 24, bool, "longTouchForReset")),
             enc_identifier=_get(data, 25, bytes, "encIdentifier"),
-            transports_for_reset=_str_list(data, 26, "transportsForReset"),
+            transports_for_reset=_list(data, 26, "transportsForReset", str),
             pin_complexity_policy=_get(data, 27, bool, "pinComplexityPolicy"),
             pin_complexity_policy_url=_get(data, 28, bytes, "pinComplexityPolicyURL"),
             max_pin_length=_get(data, 29, int, "maxPINLength") or 63,
             enc_cred_store_state=_get(data, 30, bytes, "encCredStoreState"),
-            authenticator_config_commands=_int_list(data, 31, "authenticatorConfigCommands")
+            authenticator_config_commands=_list(data, 31, "authenticatorConfigCommands", int)
             if data.get(31) is not None
             else None,
             data=dict(data),
@@ -294,9 +289,7 @@ class Ctap2:
     @classmethod
     async def create(cls, device: CtapDevice, strict_cbor: bool = True) -> Ctap2:
         """A ``Ctap2`` with its ``info`` fetched."""
-        ctap = cls(device, strict_cbor)
-        await ctap.get_info()
-        return ctap
+        return await cls(device, strict_cbor)
 
     def __await__(self) -> Generator[object, None, Ctap2]:
         """``ctap = await Ctap2(device)``: fetch ``info`` (python-fido2's constructor does) unless it is known."""
@@ -486,7 +479,8 @@ class Ctap2:
             and self._info.options.get(OPTION.CREDENTIAL_MGMT_PREVIEW)
         ):
             cmd = Ctap2.CMD.CREDENTIAL_MGMT_PRE
-        return await self._sub_command(cmd, sub_cmd, sub_cmd_params, pin_uv_protocol, pin_uv_param, on_keepalive)
+        request = args(sub_cmd, _map_or_none(sub_cmd_params), pin_uv_protocol, pin_uv_param)
+        return await self.send_cbor(cmd, request, on_keepalive=on_keepalive)
 
     async def bio_enrollment(
         self,
@@ -507,18 +501,8 @@ class Ctap2:
             and (OPTION.USER_VERIFICATION_MGMT_PREVIEW in self._info.options)
         ):
             cmd = Ctap2.CMD.BIO_ENROLLMENT_PRE
-        return await self.send_cbor(
-            cmd,
-            args(
-                modality,
-                sub_cmd,
-                _map_or_none(sub_cmd_params),
-                pin_uv_protocol,
-                pin_uv_param,
-                get_modality,
-            ),
-            on_keepalive=on_keepalive,
-        )
+        request = args(modality, sub_cmd, _map_or_none(sub_cmd_params), pin_uv_protocol, pin_uv_param, get_modality)
+        return await self.send_cbor(cmd, request, on_keepalive=on_keepalive)
 
     async def selection(self, *, on_keepalive: KeepaliveCallback | None = None) -> None:
         """authenticatorSelection (§6.9): wait for a touch."""
@@ -552,27 +536,5 @@ class Ctap2:
         on_keepalive: KeepaliveCallback | None = None,
     ) -> dict[int, object]:
         """authenticatorConfig (§6.11)."""
-        return await self._sub_command(
-            Ctap2.CMD.CONFIG, sub_cmd, sub_cmd_params, pin_uv_protocol, pin_uv_param, on_keepalive
-        )
-
-    async def _sub_command(
-        self,
-        cmd: int,
-        sub_cmd: int,
-        sub_cmd_params: Mapping[int, Any] | None,
-        pin_uv_protocol: int | None,
-        pin_uv_param: bytes | None,
-        on_keepalive: KeepaliveCallback | None,
-    ) -> dict[int, object]:
-        """Send a command whose map is {subCommand, subCommandParams, pinUvAuthProtocol, pinUvAuthParam}."""
-        return await self.send_cbor(
-            cmd,
-            args(sub_cmd, _map_or_none(sub_cmd_params), pin_uv_protocol, pin_uv_param),
-            on_keepalive=on_keepalive,
-        )
-
-
-def rp_id_hash(rp_id: str) -> bytes:
-    """SHA-256 of the RP ID."""
-    return hashlib.sha256(rp_id.encode("utf-8")).digest()
+        request = args(sub_cmd, _map_or_none(sub_cmd_params), pin_uv_protocol, pin_uv_param)
+        return await self.send_cbor(Ctap2.CMD.CONFIG, request, on_keepalive=on_keepalive)

@@ -13,11 +13,23 @@ from ..ctap import CtapError, KeepaliveCallback, TransportError
 from . import model
 from .base import Ctap2, CtapResponseError, Info
 from .model import OPTION, BioCmd, BioParam, BioResult, Modality, TemplateInfo, bio_enrollment_message
-from .pin import PinProtocol
+from .pin import PinProtocol, _PinUv
 
 log = logging.getLogger(__name__)
 
 __all__ = ["BioEnrollment", "CaptureError", "CaptureSample", "FPBioEnrollment", "FPEnrollmentContext"]
+
+
+def _int(r: Mapping[int, object], key: int, command: str) -> int:
+    value = r.get(key)
+    if not isinstance(value, int):
+        raise CtapResponseError(f"{command} response member {key} missing or not an integer")
+    return value
+
+
+def _sample(r: Mapping[int, object], command: str) -> tuple[int, int]:
+    """(lastEnrollSampleStatus, remainingSamples) of an enrollBegin / enrollCaptureNextSample response."""
+    return _int(r, BioResult.LAST_SAMPLE_STATUS, command), _int(r, BioResult.REMAINING_SAMPLES, command)
 
 
 class CaptureError(Exception):
@@ -83,11 +95,7 @@ class BioEnrollment:
 
     async def get_modality(self) -> int:
         """The authenticator's biometric modality (getModality, CTAP 2.1 §6.7.1)."""
-        r = await self.ctap.bio_enrollment(get_modality=True)
-        value = r.get(BioEnrollment.RESULT.MODALITY)
-        if not isinstance(value, int):
-            raise CtapResponseError("getModality response has no modality")
-        return value
+        return _int(await self.ctap.bio_enrollment(get_modality=True), BioEnrollment.RESULT.MODALITY, "getModality")
 
 
 class FPEnrollmentContext:
@@ -170,24 +178,13 @@ class FPBioEnrollment(BioEnrollment):
         on_keepalive: KeepaliveCallback | None = None,
     ) -> dict[int, object]:
         modality = self.MODALITY_FINGERPRINT
-        if not auth:
-            return await self.ctap.bio_enrollment(modality, sub_cmd, params, on_keepalive=on_keepalive)
-        if self.pin_uv_protocol is None or self.pin_uv_token is None:
-            raise ValueError("this bio enrollment command needs a pinUvAuthToken with the be permission")
-        message = bio_enrollment_message(modality, sub_cmd, params or None)
-        return await self.ctap.bio_enrollment(
-            modality,
-            sub_cmd,
-            params,
-            self.pin_uv_protocol.VERSION,
-            self.pin_uv_protocol.authenticate(self.pin_uv_token, message),
-            on_keepalive=on_keepalive,
-        )
-
-    async def get_modality(self) -> int:
-        """The authenticator's biometric modality (:class:`MODALITY`)."""
-        r = await self.ctap.bio_enrollment(get_modality=True)
-        return self._int(r, FPBioEnrollment.RESULT.MODALITY)
+        pin_uv: tuple[int, bytes] | tuple[()] = ()
+        if auth:
+            if self.pin_uv_protocol is None or self.pin_uv_token is None:
+                raise ValueError("this bio enrollment command needs a pinUvAuthToken with the be permission")
+            message = bio_enrollment_message(modality, sub_cmd, params or None)
+            pin_uv = _PinUv(self.pin_uv_protocol, self.pin_uv_token).param(message)
+        return await self.ctap.bio_enrollment(modality, sub_cmd, params, *pin_uv, on_keepalive=on_keepalive)
 
     async def get_fingerprint_sensor_info(self) -> dict[int, object]:
         """FINGERPRINT_KIND and MAX_SAMPLES_REQUIRED."""
@@ -202,18 +199,7 @@ class FPBioEnrollment(BioEnrollment):
         template_id = r.get(FPBioEnrollment.RESULT.TEMPLATE_ID)
         if not isinstance(template_id, bytes):
             raise CtapResponseError("enrollBegin response has no templateId")
-        return (
-            template_id,
-            self._int(r, FPBioEnrollment.RESULT.LAST_SAMPLE_STATUS),
-            self._int(r, FPBioEnrollment.RESULT.REMAINING_SAMPLES),
-        )
-
-    @staticmethod
-    def _int(r: Mapping[int, object], key: int) -> int:
-        value = r.get(key)
-        if not isinstance(value, int):
-            raise CtapResponseError(f"bio enrollment response member {key} missing or not an integer")
-        return value
+        return (template_id, *_sample(r, "enrollBegin"))
 
     async def enroll_capture_next(
         self, template_id: bytes, timeout: int | None = None, on_keepalive: KeepaliveCallback | None = None
@@ -223,9 +209,7 @@ class FPBioEnrollment(BioEnrollment):
         if timeout:
             params[FPBioEnrollment.PARAM.TIMEOUT_MS] = timeout
         r = await self._call(FPBioEnrollment.CMD.ENROLL_CAPTURE_NEXT, params, on_keepalive=on_keepalive)
-        return self._int(r, FPBioEnrollment.RESULT.LAST_SAMPLE_STATUS), self._int(
-            r, FPBioEnrollment.RESULT.REMAINING_SAMPLES
-        )
+        return _sample(r, "enrollCaptureNextSample")
 
     async def enroll_cancel(self) -> None:
         """Cancel an ongoing enrollment."""

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from .. import cbor
 from .base import Ctap2, CtapResponseError, Info
 from .model import LARGE_BLOBS_MESSAGE_OVERHEAD, OPTION, large_blobs_message
-from .pin import PinProtocol
+from .pin import PinProtocol, _pin_uv
 
 __all__ = ["LargeBlobs"]
 
@@ -37,7 +37,7 @@ class LargeBlobs:
     ) -> None:
         self.ctap = ctap
         self.max_fragment_length = ctap.info.max_msg_size - LARGE_BLOBS_MESSAGE_OVERHEAD
-        self.pin_uv = (pin_uv_protocol, pin_uv_token) if pin_uv_protocol and pin_uv_token else None
+        self.pin_uv = _pin_uv(pin_uv_protocol, pin_uv_token)
 
     def __repr__(self) -> str:
         return f"LargeBlobs(max_fragment_length={self.max_fragment_length})"
@@ -72,18 +72,10 @@ class LargeBlobs:
         size = len(data)
         while offset < size:
             fragment = data[offset : offset + self.max_fragment_length]
-            param = proto_version = None
-            if self.pin_uv is not None:
-                protocol, token = self.pin_uv
-                assert protocol is not None and token is not None
-                param = protocol.authenticate(token, large_blobs_message(offset, fragment))
-                proto_version = protocol.VERSION
+            version, param = self.pin_uv.param(large_blobs_message(offset, fragment)) if self.pin_uv else (None, None)
+            length = size if offset == 0 else None
             await self.ctap.large_blobs(
-                offset,
-                set=fragment,
-                length=size if offset == 0 else None,
-                pin_uv_param=param,
-                pin_uv_protocol=proto_version,
+                offset, set=fragment, length=length, pin_uv_param=param, pin_uv_protocol=version
             )
             offset += len(fragment)
 
@@ -98,12 +90,8 @@ class LargeBlobs:
         if len(nonce) != 12 or isinstance(orig_size, bool) or not 0 <= orig_size < 2**64:
             return None
         try:
-            compressed = AESGCM(key).decrypt(nonce, ciphertext, _aad(orig_size))
-        except InvalidTag:
-            return None
-        try:
-            data = zlib.decompress(compressed, wbits=-zlib.MAX_WBITS)
-        except zlib.error:
+            data = zlib.decompress(AESGCM(key).decrypt(nonce, ciphertext, _aad(orig_size)), wbits=-zlib.MAX_WBITS)
+        except (InvalidTag, zlib.error):  # not this credential's entry, or not a raw DEFLATE stream
             return None
         return data if len(data) == orig_size else None
 

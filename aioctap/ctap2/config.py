@@ -7,7 +7,7 @@ from typing import TypeAlias
 
 from .base import Ctap2, Info
 from .model import OPTION, ConfigCmd, ConfigParam, config_message
-from .pin import PinProtocol
+from .pin import PinProtocol, _pin_uv
 
 __all__ = ["Config"]
 
@@ -27,19 +27,14 @@ class Config:
         self, ctap: Ctap2, pin_uv_protocol: PinProtocol | None = None, pin_uv_token: bytes | None = None
     ) -> None:
         self.ctap = ctap
-        self.pin_uv = (pin_uv_protocol, pin_uv_token) if pin_uv_protocol and pin_uv_token else None
+        self.pin_uv = _pin_uv(pin_uv_protocol, pin_uv_token)
 
     def __repr__(self) -> str:
         return "Config()"
 
     async def _call(self, sub_cmd: int, params: Mapping[int, object] | None = None) -> None:
-        if self.pin_uv is None:
-            await self.ctap.config(sub_cmd, params)
-            return
-        protocol, token = self.pin_uv
-        assert protocol is not None and token is not None
-        message = config_message(sub_cmd, params or None)
-        await self.ctap.config(sub_cmd, params, protocol.VERSION, protocol.authenticate(token, message))
+        pin_uv = self.pin_uv.param(config_message(sub_cmd, params or None)) if self.pin_uv else ()
+        await self.ctap.config(sub_cmd, params, *pin_uv)
 
     async def enable_enterprise_attestation(self) -> None:
         """Enable enterprise attestation (ignored if already enabled)."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from typing import Any, TypeAlias
 
+from ..ctap import CtapError
 from .base import Ctap2, CtapResponseError, Info
 from .model import OPTION, CredMgmtCmd, CredMgmtParam, CredMgmtResult, credential_management_message
-from .pin import PinProtocol
+from .pin import PinProtocol, _PinUv
 
 __all__ = ["CredentialManagement", "Entry"]
 
@@ -41,7 +42,7 @@ class CredentialManagement:
 
     def __init__(self, ctap: Ctap2, pin_uv_protocol: PinProtocol, pin_uv_token: bytes) -> None:
         self.ctap = ctap
-        self.pin_uv = (pin_uv_protocol, pin_uv_token)
+        self.pin_uv = _PinUv(pin_uv_protocol, pin_uv_token)
 
     def __repr__(self) -> str:
         return f"CredentialManagement(protocol={self.pin_uv[0].VERSION})"
@@ -51,9 +52,8 @@ class CredentialManagement:
     ) -> dict[int, object]:
         if not auth:
             return await self.ctap.credential_mgmt(sub_cmd)
-        protocol, token = self.pin_uv
-        message = credential_management_message(sub_cmd, params or None)
-        return await self.ctap.credential_mgmt(sub_cmd, params, protocol.VERSION, protocol.authenticate(token, message))
+        pin_uv = self.pin_uv.param(credential_management_message(sub_cmd, params or None))
+        return await self.ctap.credential_mgmt(sub_cmd, params, *pin_uv)
 
     async def get_metadata(self) -> dict[int, object]:
         """EXISTING_CRED_COUNT and MAX_REMAINING_COUNT."""
@@ -153,8 +153,6 @@ async def _enumerate(
     missing_total: str,
 ) -> AsyncGenerator[Entry, None]:
     """A begin/getNext enumeration (CTAP 2.1 §6.8.2, §6.8.3): nothing when the device holds no credential."""
-    from ..ctap import CtapError
-
     try:
         first = await begin
     except CtapError as e:

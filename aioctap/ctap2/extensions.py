@@ -12,20 +12,12 @@ from __future__ import annotations
 import abc
 import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import Enum, unique
 from typing import Any, ClassVar
 
+from .._webauthn_types import _JsonDataObject
 from ..webauthn import WebAuthnDataError, websafe_decode, websafe_encode
-from ._extension_outputs import (
-    AuthenticatorExtensionsLargeBlobInputs,
-    AuthenticatorExtensionsLargeBlobOutputs,
-    AuthenticatorExtensionsPRFInputs,
-    AuthenticatorExtensionsPRFOutputs,
-    AuthenticatorExtensionsPRFValues,
-    CredentialPropertiesOutput,
-    HMACGetSecretInput,
-    HMACGetSecretOutput,
-)
 from .base import AssertionResponse, AttestationResponse, Ctap2
 from .blob import LargeBlobs
 from .model import OPTION
@@ -54,6 +46,86 @@ __all__ = [
     "ThirdPartyPaymentExtension",
     "default_extensions",
 ]
+
+
+# -- python-fido2's extension input and output data classes --------------------------------------------------------
+# A client's extension results are these objects when read by attribute (``results.prf.results.first`` is bytes) and
+# their JSON form when read by item (WebAuthn L3 §10.1.3 credProps, §10.1.4 prf, §10.1.5 largeBlob; CTAP 2.1 §12.5
+# hmac-secret).
+
+
+@dataclass(eq=False, frozen=True)
+class HMACGetSecretInput(_JsonDataObject):
+    """hmacGetSecret's client input: one or two 32-byte salts."""
+
+    salt1: bytes
+    salt2: bytes | None = None
+
+
+@dataclass(eq=False, frozen=True)
+class HMACGetSecretOutput(_JsonDataObject):
+    """hmacGetSecret's client output: one secret per salt."""
+
+    output1: bytes
+    output2: bytes | None = None
+
+
+@dataclass(eq=False, frozen=True)
+class AuthenticatorExtensionsPRFValues(_JsonDataObject):
+    """AuthenticationExtensionsPRFValues (L3 §10.1.4): ``first`` and an optional ``second``."""
+
+    first: bytes
+    second: bytes | None = None
+
+
+@dataclass(eq=False, frozen=True)
+class AuthenticatorExtensionsPRFInputs(_JsonDataObject):
+    """AuthenticationExtensionsPRFInputs (L3 §10.1.4)."""
+
+    eval: AuthenticatorExtensionsPRFValues | None = None
+    eval_by_credential: Mapping[str, AuthenticatorExtensionsPRFValues] | None = None
+
+
+@dataclass(eq=False, frozen=True)
+class AuthenticatorExtensionsPRFOutputs(_JsonDataObject):
+    """AuthenticationExtensionsPRFOutputs (L3 §10.1.4)."""
+
+    enabled: bool | None = None
+    results: AuthenticatorExtensionsPRFValues | None = None
+
+
+@dataclass(eq=False, frozen=True)
+class AuthenticatorExtensionsLargeBlobInputs(_JsonDataObject):
+    """AuthenticationExtensionsLargeBlobInputs (L3 §10.1.5)."""
+
+    support: str | None = None
+    read: bool | None = None
+    write: bytes | None = None
+
+
+@dataclass(eq=False, frozen=True)
+class AuthenticatorExtensionsLargeBlobOutputs(_JsonDataObject):
+    """AuthenticationExtensionsLargeBlobOutputs (L3 §10.1.5)."""
+
+    supported: bool | None = None
+    blob: bytes | None = None
+    written: bool | None = None
+
+
+@dataclass(eq=False, frozen=True)
+class CredentialPropertiesOutput(_JsonDataObject):
+    """CredentialPropertiesOutput (L3 §10.1.3): whether the credential is discoverable."""
+
+    rk: bool | None = None
+
+
+# client output name -> its data class (for the attribute form of the results)
+OUTPUT_CLASSES: dict[str, type[_JsonDataObject]] = {
+    "hmacGetSecret": HMACGetSecretOutput,
+    "prf": AuthenticatorExtensionsPRFOutputs,
+    "largeBlob": AuthenticatorExtensionsLargeBlobOutputs,
+    "credProps": CredentialPropertiesOutput,
+}
 
 
 class ExtensionError(ValueError):
@@ -166,14 +238,17 @@ def _prf_salt(secret: bytes) -> bytes:
     return hashlib.sha256(b"WebAuthn PRF\x00" + secret).digest()
 
 
-def _prf_values(value: Any, what: str) -> tuple[bytes, bytes | None] | None:
+def _prf_values(
+    value: Any, what: str, first: str = "first", second: str = "second"
+) -> tuple[bytes, bytes | None] | None:
+    """A prf values pair (first, second) or hmacGetSecret's (salt1, salt2) as bytes; None when ``value`` is."""
     values = _mapping(value, what)
     if values is None:
         return None
-    if "first" not in values:
-        raise ExtensionError(f"extension input {what} has no 'first'")
-    second = values.get("second")
-    return _bytes(values["first"], f"{what}.first"), None if second is None else _bytes(second, f"{what}.second")
+    if first not in values:
+        raise ExtensionError(f"extension input {what} has no {first!r}")
+    value2 = values.get(second)
+    return _bytes(values[first], f"{what}.{first}"), None if value2 is None else _bytes(value2, f"{what}.{second}")
 
 
 def _hmac_salts(
@@ -202,14 +277,8 @@ def _hmac_salts(
             return None
         salts = _prf_salt(secrets[0]), b"" if secrets[1] is None else _prf_salt(secrets[1])
     elif allow_hmac and inputs.get("hmacGetSecret") is not None:
-        get_secret = _mapping(inputs.get("hmacGetSecret"), "hmacGetSecret") or {}
-        if "salt1" not in get_secret:
-            raise ExtensionError("extension input hmacGetSecret has no salt1")
-        salt2 = get_secret.get("salt2")
-        salts = (
-            _bytes(get_secret["salt1"], "hmacGetSecret.salt1"),
-            (b"" if salt2 is None else _bytes(salt2, "hmacGetSecret.salt2")),
-        )
+        salt1, salt2 = _prf_values(inputs["hmacGetSecret"], "hmacGetSecret", "salt1", "salt2") or (b"", None)
+        salts = salt1, salt2 or b""
     else:
         return None
     if len(salts[0]) != HmacSecretExtension.SALT_LEN or len(salts[1]) not in (0, HmacSecretExtension.SALT_LEN):
@@ -288,9 +357,6 @@ class HmacSecretExtension(Ctap2Extension):
         name, mc_name = self.NAME, self.MC_NAME
 
         class Processor(RegistrationExtensionProcessor):
-            async def prepare_inputs(self, pin_token: bytes | None) -> dict[str, object] | None:
-                return inputs
-
             async def prepare_outputs(
                 self, response: AttestationResponse, pin_token: bytes | None
             ) -> dict[str, object] | None:
@@ -300,7 +366,7 @@ class HmacSecretExtension(Ctap2Extension):
                 decrypted = _decrypt_hmac(protocol, shared, value) if value is not None and shared else None
                 return _hmac_outputs(enabled, decrypted, prf)
 
-        return Processor()
+        return Processor(inputs=inputs)
 
     async def get_assertion(
         self, ctap: Ctap2, options: Mapping[str, object], pin_protocol: PinProtocol | None
@@ -464,6 +530,7 @@ class CredProtectExtension(Ctap2Extension):
     @unique
     class POLICY(Enum):
         """The WebAuthn credentialProtectionPolicy strings, in the order of their CTAP values 1-3."""
+
         OPTIONAL = "userVerificationOptional"
         OPTIONAL_WITH_LIST = "userVerificationOptionalWithCredentialIDList"
         REQUIRED = "userVerificationRequired"

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeAlias
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -132,6 +132,7 @@ class PinProtocolV2(PinProtocolV1):
 
     def kdf(self, z: bytes) -> bytes:
         """CTAP 2.1 §6.5.7 kdf: HKDF-SHA-256 of ``z`` into an HMAC key and an AES key (64 bytes)."""
+
         def hkdf(info: bytes) -> bytes:
             return HKDF(hashes.SHA256(), 32, self.HKDF_SALT, info).derive(z)
 
@@ -181,13 +182,25 @@ def open_info_member(persistent_token: bytes, info: bytes, sealed: bytes) -> byt
     return _aes_cbc(_persistent_member_key(persistent_token, info), sealed[:16], sealed[16:], False)
 
 
-def protocol_for_version(version: int) -> PinProtocol:
-    """The protocol object for version 1 or 2."""
-    if version == 1:
-        return PinProtocolV1()
-    if version == 2:
-        return PinProtocolV2()
-    raise PinProtocolError(f"unknown PIN/UV auth protocol {version}")
+class _PinUv(NamedTuple):
+    """A pinUvAuthToken and its protocol (python-fido2's ``_PinUv``), as the command families hold them."""
+
+    protocol: PinProtocol
+    token: bytes
+
+    def param(self, message: bytes) -> tuple[int, bytes]:
+        """(pinUvAuthProtocol, pinUvAuthParam) for a request whose authenticated message is ``message``."""
+        return self.protocol.VERSION, self.protocol.authenticate(self.token, message)
+
+
+def _pin_uv(protocol: PinProtocol | None, token: bytes | None) -> _PinUv | None:
+    """The pair when both are given, else None (the command is then sent without pinUvAuthParam)."""
+    return _PinUv(protocol, token) if protocol and token else None
+
+
+def _pin_hash(pin: str) -> bytes:
+    """LEFT(SHA-256(pin), 16), the pinHash that pinHashEnc encrypts (CTAP 2.1 §6.5.5.5)."""
+    return hashlib.sha256(pin.encode("utf-8")).digest()[:16]
 
 
 class ClientPin:
@@ -215,11 +228,8 @@ class ClientPin:
     def __init__(self, ctap: Ctap2, protocol: PinProtocol | None = None) -> None:
         self.ctap = ctap
         if protocol is None:
-            for proto in self.PROTOCOLS:
-                if proto.VERSION in ctap.info.pin_uv_protocols:
-                    protocol = proto()
-                    break
-            else:
+            protocol = next((p() for p in self.PROTOCOLS if p.VERSION in ctap.info.pin_uv_protocols), None)
+            if protocol is None:
                 raise PinProtocolError("the authenticator supports no known PIN/UV auth protocol")
         self.protocol = protocol
 
@@ -233,13 +243,29 @@ class ClientPin:
             raise PinProtocolError("authenticator returned no keyAgreement key")
         return self.protocol.encapsulate(peer)
 
-    def _pin_bytes(self, pin: str) -> bytes:
-        data = pin.encode("utf-8")
-        if len(data) > 63:
-            raise PinProtocolError("PIN must be at most 63 bytes of UTF-8")
-        if len(pin) < 4:
-            raise PinProtocolError("PIN must be at least 4 characters")
-        return data
+    async def _get_token(
+        self,
+        sub_cmd: int,
+        pin: str | None,
+        permissions: int | None,
+        permissions_rpid: str | None,
+        on_keepalive: KeepaliveCallback | None = None,
+    ) -> bytes:
+        """A pinUvAuthToken from getPinToken, getPinUvAuthTokenUsingPinWithPermissions or ...UsingUv, decrypted."""
+        key_agreement, shared = await self._get_shared_secret()
+        resp = await self.ctap.client_pin(
+            self.protocol.VERSION,
+            sub_cmd,
+            key_agreement=key_agreement,
+            pin_hash_enc=None if pin is None else self.protocol.encrypt(shared, _pin_hash(pin)),
+            permissions=permissions,
+            permissions_rpid=permissions_rpid,
+            on_keepalive=on_keepalive,
+        )
+        enc = resp.get(ClientPin.RESULT.PIN_UV_TOKEN)
+        if not isinstance(enc, bytes):
+            raise PinProtocolError("authenticator returned no pinUvAuthToken")
+        return self.protocol.validate_token(self.protocol.decrypt(shared, enc))
 
     async def get_pin_token(
         self,
@@ -248,30 +274,9 @@ class ClientPin:
         permissions_rpid: str | None = None,
     ) -> bytes:
         """getPinToken (without permissions) or getPinUvAuthTokenUsingPinWithPermissions."""
-        key_agreement, shared = await self._get_shared_secret()
-        pin_hash = hashlib.sha256(pin.encode("utf-8")).digest()[:16]
-        pin_hash_enc = self.protocol.encrypt(shared, pin_hash)
         if permissions is not None and self.is_token_supported(self.ctap.info):
-            cmd = ClientPin.CMD.GET_TOKEN_USING_PIN
-            perms: int | None = int(permissions)
-            rpid = permissions_rpid
-        else:
-            cmd, perms, rpid = ClientPin.CMD.GET_TOKEN_USING_PIN_LEGACY, None, None
-        resp = await self.ctap.client_pin(
-            self.protocol.VERSION,
-            cmd,
-            key_agreement=key_agreement,
-            pin_hash_enc=pin_hash_enc,
-            permissions=perms,
-            permissions_rpid=rpid,
-        )
-        return self._decrypt_token(shared, resp)
-
-    def _decrypt_token(self, shared: bytes, resp: dict[int, Any]) -> bytes:
-        enc = resp.get(ClientPin.RESULT.PIN_UV_TOKEN)
-        if not isinstance(enc, bytes):
-            raise PinProtocolError("authenticator returned no pinUvAuthToken")
-        return self.protocol.validate_token(self.protocol.decrypt(shared, enc))
+            return await self._get_token(ClientPin.CMD.GET_TOKEN_USING_PIN, pin, int(permissions), permissions_rpid)
+        return await self._get_token(ClientPin.CMD.GET_TOKEN_USING_PIN_LEGACY, pin, None, None)
 
     async def get_uv_token(
         self,
@@ -290,23 +295,22 @@ class ClientPin:
             raise ValueError("Authenticator does not support get_uv_token")
         if permissions is None:
             raise ValueError("getPinUvAuthTokenUsingUvWithPermissions needs permissions (CTAP 2.1 §6.5.5.7.3)")
-        key_agreement, shared = await self._get_shared_secret()
-        resp = await self.ctap.client_pin(
-            self.protocol.VERSION,
-            ClientPin.CMD.GET_TOKEN_USING_UV,
-            key_agreement=key_agreement,
-            permissions=int(permissions),
-            permissions_rpid=permissions_rpid,
-            on_keepalive=on_keepalive,
+        return await self._get_token(
+            ClientPin.CMD.GET_TOKEN_USING_UV, None, int(permissions), permissions_rpid, on_keepalive
         )
-        return self._decrypt_token(shared, resp)
+
+    async def _get_retries(self, sub_cmd: int, key: int, name: str) -> tuple[int, dict[int, object]]:
+        resp = await self.ctap.client_pin(self.protocol.VERSION, sub_cmd)
+        retries = resp.get(key)
+        if not isinstance(retries, int):
+            raise PinProtocolError(f"authenticator returned no {name}")
+        return retries, resp
 
     async def get_pin_retries(self) -> tuple[int, bool | None]:
         """(PIN retries left, whether a power cycle is needed before the next attempt)."""
-        resp = await self.ctap.client_pin(self.protocol.VERSION, ClientPin.CMD.GET_PIN_RETRIES)
-        retries = resp.get(ClientPin.RESULT.PIN_RETRIES)
-        if not isinstance(retries, int):
-            raise PinProtocolError("authenticator returned no pinRetries")
+        retries, resp = await self._get_retries(
+            ClientPin.CMD.GET_PIN_RETRIES, ClientPin.RESULT.PIN_RETRIES, "pinRetries"
+        )
         power_cycle = resp.get(ClientPin.RESULT.POWER_CYCLE_STATE)
         if power_cycle is not None and not isinstance(power_cycle, bool):
             raise PinProtocolError("authenticator returned a non-boolean powerCycleState")
@@ -314,42 +318,31 @@ class ClientPin:
 
     async def get_uv_retries(self) -> int:
         """getUVRetries: how many built-in UV attempts remain."""
-        resp = await self.ctap.client_pin(self.protocol.VERSION, ClientPin.CMD.GET_UV_RETRIES)
-        retries = resp.get(ClientPin.RESULT.UV_RETRIES)
-        if not isinstance(retries, int):
-            raise PinProtocolError("authenticator returned no uvRetries")
-        return retries
+        return (await self._get_retries(ClientPin.CMD.GET_UV_RETRIES, ClientPin.RESULT.UV_RETRIES, "uvRetries"))[0]
 
-    def _pad_pin(self, pin: str) -> bytes:
-        return self._pin_bytes(pin).ljust(64, b"\0")
-
-    async def set_pin(self, pin: str) -> None:
-        """setPIN: only when no PIN is set."""
-        padded = self._pad_pin(pin)
+    async def _set_pin(self, sub_cmd: int, new_pin: str, old_pin: str | None = None) -> None:
+        """setPIN or changePIN: newPinEnc (and pinHashEnc of the old PIN), authenticated with the shared secret."""
+        padded = new_pin.encode("utf-8")
+        if len(padded) > 63:
+            raise PinProtocolError("PIN must be at most 63 bytes of UTF-8")
+        if len(new_pin) < 4:
+            raise PinProtocolError("PIN must be at least 4 characters")
         key_agreement, shared = await self._get_shared_secret()
-        new_pin_enc = self.protocol.encrypt(shared, padded)
-        pin_uv_param = self.protocol.authenticate(shared, new_pin_enc)
+        new_pin_enc = self.protocol.encrypt(shared, padded.ljust(64, b"\0"))
+        pin_hash_enc = None if old_pin is None else self.protocol.encrypt(shared, _pin_hash(old_pin))
         await self.ctap.client_pin(
             self.protocol.VERSION,
-            ClientPin.CMD.SET_PIN,
-            key_agreement=key_agreement,
-            new_pin_enc=new_pin_enc,
-            pin_uv_param=pin_uv_param,
-        )
-
-    async def change_pin(self, old_pin: str, new_pin: str) -> None:
-        """changePIN."""
-        padded = self._pad_pin(new_pin)
-        key_agreement, shared = await self._get_shared_secret()
-        pin_hash = hashlib.sha256(old_pin.encode("utf-8")).digest()[:16]
-        new_pin_enc = self.protocol.encrypt(shared, padded)
-        pin_hash_enc = self.protocol.encrypt(shared, pin_hash)
-        pin_uv_param = self.protocol.authenticate(shared, new_pin_enc + pin_hash_enc)
-        await self.ctap.client_pin(
-            self.protocol.VERSION,
-            ClientPin.CMD.CHANGE_PIN,
+            sub_cmd,
             key_agreement=key_agreement,
             pin_hash_enc=pin_hash_enc,
             new_pin_enc=new_pin_enc,
-            pin_uv_param=pin_uv_param,
+            pin_uv_param=self.protocol.authenticate(shared, new_pin_enc + (pin_hash_enc or b"")),
         )
+
+    async def set_pin(self, pin: str) -> None:
+        """setPIN: only when no PIN is set."""
+        await self._set_pin(ClientPin.CMD.SET_PIN, pin)
+
+    async def change_pin(self, old_pin: str, new_pin: str) -> None:
+        """changePIN."""
+        await self._set_pin(ClientPin.CMD.CHANGE_PIN, new_pin, old_pin)

@@ -18,7 +18,7 @@ import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AsyncExitStack
 from enum import StrEnum
-from types import ModuleType, TracebackType
+from types import ModuleType
 from typing import Literal, NamedTuple, Protocol, Self
 
 import anyio
@@ -192,7 +192,7 @@ class HidapiTransport:
     def __init__(self, handle: HidHandle, descriptor: HidDescriptor, packet_size: int = 64) -> None:
         self.packet_size = packet_size
         self.descriptor = descriptor
-        self._handle = handle
+        self._handle: HidHandle | None = handle  # None once closed
         self._errors = _hid_errors(_hid())
         direct = _direct_calls(handle) if self.direct_calls else None
         self._read: Callable[[int, int], bytes] = direct[0] if direct else handle.read
@@ -256,19 +256,14 @@ class HidapiTransport:
         """Write each queued message's reports in order, report id 0 first (hidapi's ``hid_write``)."""
         write = self._write
         get = self._outbox.get
-        while True:
-            packets = get()
-            if packets is None:
-                return
-            try:
+        try:
+            while (packets := get()) is not None:  # None: the transport is closing
                 for packet in packets:
                     write(b"\0" + packet)
-            except self._errors as e:
-                self._fail_soon(f"HID write failed (device unplugged?): {e}")
-                return
-            except Exception as e:  # anything else still ends every pending call, not a silent hang
-                self._fail_soon(f"HID writer failed: {type(e).__name__}: {e}")
-                return
+        except self._errors as e:
+            self._fail_soon(f"HID write failed (device unplugged?): {e}")
+        except Exception as e:  # anything else still ends every pending call, not a silent hang
+            self._fail_soon(f"HID writer failed: {type(e).__name__}: {e}")
 
     def _fail_soon(self, message: str) -> None:
         self._closing = True
@@ -338,25 +333,13 @@ class HidapiTransport:
             with anyio.CancelScope(shield=True):
                 # the reader leaves hid_read_timeout within READ_TIMEOUT_MS
                 await anyio.to_thread.run_sync(self._join)
-        handle, self._handle = self._handle, _ClosedHandle()
-        handle.close()
+        handle, self._handle = self._handle, None
+        if handle is not None:
+            handle.close()
 
     def _join(self) -> None:
         self._writer.join()
         self._reader.join()
-
-
-class _ClosedHandle:
-    """What a closed transport holds instead of its handle."""
-
-    def read(self, size: int, timeout: int | None = None) -> bytes:
-        raise OSError("HID device closed")
-
-    def write(self, data: bytes) -> int:
-        raise OSError("HID device closed")
-
-    def close(self) -> None:
-        pass
 
 
 def _check_protocol(transport: HidapiTransport) -> MessageTransport:
@@ -428,14 +411,6 @@ class HidapiDevice(CtapHidDevice):
             raise
         self._stack, self._connection, self._init_response = stack, connection, init
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def aclose(self) -> None:
         """Close the channel's connection, its reader task and the handle; idempotent."""
