@@ -7,15 +7,18 @@ router against a device process (the sans-IO device core, each report sent ``pac
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
+from aioctap.hid.backends import udp
 from aioctap.hid.backends.udp import SLOW_REPORT_GAP, UdpTransport
 from aioctap.hid.device import CtapHidDevice
 from aioctap.hid.host_core import CtapHidTimeout
@@ -129,3 +132,21 @@ async def test_closing_while_the_socket_is_left_alone_cancels_the_drain(device: 
             await dev.ping(bytes(1024))
     assert transport._timer is None
     assert transport._sock.fileno() == -1
+    assert udp._unwatched.get(asyncio.get_running_loop(), 0) == 0  # the loop's count of sockets left alone
+
+
+async def test_at_most_max_unwatched_sockets_of_a_loop_are_left_alone(device: PacedDevice) -> None:
+    transports = [CountingTransport("127.0.0.1", device.port) for _ in range(udp.MAX_UNWATCHED + 2)]
+    loop = asyncio.get_running_loop()
+    async with AsyncExitStack() as stack:
+        devs = [await CtapHidDevice.open(await stack.enter_async_context(HidConnection.open(t))) for t in transports]
+        for dev in devs:  # each transport learns the pace
+            await dev.ping(bytes(1024))
+        # pretend the others are busy with a slow device's message: their sockets are left alone
+        for t in transports[: udp.MAX_UNWATCHED]:
+            t._sleep(10.0)
+        assert udp._unwatched[loop] == udp.MAX_UNWATCHED
+        wakes = transports[-1].wakes
+        assert await devs[-1].ping(bytes(1024)) == bytes(1024)
+        assert transports[-1].wakes - wakes >= 10  # watched report by report (about 2 wake-ups when left alone)
+    assert udp._unwatched.get(loop, 0) == 0
