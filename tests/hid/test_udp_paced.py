@@ -132,21 +132,25 @@ async def test_closing_while_the_socket_is_left_alone_cancels_the_drain(device: 
             await dev.ping(bytes(1024))
     assert transport._timer is None
     assert transport._sock.fileno() == -1
-    assert udp._unwatched.get(asyncio.get_running_loop(), 0) == 0  # the loop's count of sockets left alone
+    assert udp._devices_on.get(asyncio.get_running_loop(), 0) == 0  # the loop's count of UDP devices open
 
 
-async def test_at_most_max_unwatched_sockets_of_a_loop_are_left_alone(device: PacedDevice) -> None:
-    transports = [CountingTransport("127.0.0.1", device.port) for _ in range(udp.MAX_UNWATCHED + 2)]
+async def test_with_more_devices_on_the_loop_than_max_timed_devices_each_report_is_watched(
+    device: PacedDevice,
+) -> None:
     loop = asyncio.get_running_loop()
     async with AsyncExitStack() as stack:
-        devs = [await CtapHidDevice.open(await stack.enter_async_context(HidConnection.open(t))) for t in transports]
-        for dev in devs:  # each transport learns the pace
+        transports, devs = [], []
+        for count in range(1, udp.MAX_TIMED_DEVICES + 2):
+            transports.append(CountingTransport("127.0.0.1", device.port))
+            conn = await stack.enter_async_context(HidConnection.open(transports[-1]))
+            devs.append(await CtapHidDevice.open(conn))
+            assert udp._devices_on[loop] == count
+        for dev in devs:
             await dev.ping(bytes(1024))
-        # pretend the others are busy with a slow device's message: their sockets are left alone
-        for t in transports[: udp.MAX_UNWATCHED]:
-            t._sleep(10.0)
-        assert udp._unwatched[loop] == udp.MAX_UNWATCHED
-        wakes = transports[-1].wakes
-        assert await devs[-1].ping(bytes(1024)) == bytes(1024)
-        assert transports[-1].wakes - wakes >= 10  # watched report by report (about 2 wake-ups when left alone)
-    assert udp._unwatched.get(loop, 0) == 0
+        for transport, dev in zip(transports, devs, strict=True):
+            wakes = transport.wakes
+            assert await dev.ping(bytes(1024)) == bytes(1024)
+            # one wake-up per report (about 2 with the drain by timer): one too many devices for it on this loop
+            assert transport.wakes - wakes >= 10
+    assert udp._devices_on.get(loop, 0) == 0

@@ -44,12 +44,11 @@ MAX_BUFFERED = 4096  # reports drained ahead of the reader before the socket is 
 # a continuation report this long after the one before it (a USB key's pace is 1 ms) makes the device a slow one
 SLOW_REPORT_GAP = 0.0003
 MAX_SLEEP = 0.1  # the longest the socket goes unwatched while a slow device's message comes in
-# how many sockets of one event loop may be left alone at once: with more slow devices busy, one wake-up of the loop
-# serves several of them anyway, and devices in step (all at one pace) are drained as their reports come, not all
-# together after a wait (which made 64 such devices 10 % slower; with 8 at most 1.5 % slower than with none, with 4
-# 0.8 %, 7609-byte answers)
-MAX_UNWATCHED = 4
-_unwatched: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
+# the drain by timer serves event loops with at most this many UDP devices open: with more, one wake-up of the loop
+# serves several busy devices anyway, and devices in step (all at one pace) are better drained as their reports come
+# than all together after a wait (64 paced devices lost 2-10 % of their rate to the timers, by how many had them)
+MAX_TIMED_DEVICES = 4
+_devices_on: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, int] = weakref.WeakKeyDictionary()
 # the kernel's arrival time of each datagram (a struct timeval), read by the drain after such a wait: the pace.
 # Python's socket module does not export SO_TIMESTAMP; its value on Linux (but PA-RISC) and on macOS:
 _SO_TIMESTAMP: int | None = getattr(socket, "SO_TIMESTAMP", None) or (
@@ -347,10 +346,8 @@ class UdpTransport:
         loop = self._loop
         assert loop is not None
         if self._timer is None:
-            unwatched = _unwatched.get(loop, 0)
-            if unwatched >= MAX_UNWATCHED:
+            if _devices_on[loop] > MAX_TIMED_DEVICES:
                 return
-            _unwatched[loop] = unwatched + 1
             loop.remove_reader(self._sock.fileno())
         else:
             self._timer.cancel()
@@ -361,9 +358,6 @@ class UdpTransport:
         """(timer) Watch the socket again and drain what came meanwhile (which may leave it alone again)."""
         self._timer = None
         assert self._loop is not None
-        _unwatched[self._loop] -= 1
-        if self._closed:
-            return
         self._lateness += (max(self._loop.time() - self._due, 0.0) - self._lateness) / 8
         self._loop.add_reader(self._sock.fileno(), self._on_readable)
         self._timed = True
@@ -378,6 +372,7 @@ class UdpTransport:
             try:
                 self._loop = asyncio.get_running_loop()  # own socket: register it on first use
                 self._loop.add_reader(self._sock.fileno(), self._on_readable)
+                _devices_on[self._loop] = _devices_on.get(self._loop, 0) + 1
             except (RuntimeError, NotImplementedError):  # not asyncio, or a loop without add_reader
                 self._loop = None
                 return await self._receive_generic()
@@ -420,7 +415,7 @@ class UdpTransport:
                 if self._timer is not None:
                     self._timer.cancel()
                     self._timer = None
-                    _unwatched[self._loop] -= 1
+                _devices_on[self._loop] -= 1
                 self._loop.remove_reader(self._sock.fileno())
                 if self._waiter is not None and not self._waiter.done():
                     self._waiter.set_result(None)
