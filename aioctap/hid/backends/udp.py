@@ -358,6 +358,8 @@ class UdpTransport:
         """(timer) Watch the socket again and drain what came meanwhile (which may leave it alone again)."""
         self._timer = None
         assert self._loop is not None
+        if self._closed:  # (aclose cancels the timer; this is for a timer that fired in the same turn)
+            return
         self._lateness += (max(self._loop.time() - self._due, 0.0) - self._lateness) / 8
         self._loop.add_reader(self._sock.fileno(), self._on_readable)
         self._timed = True
