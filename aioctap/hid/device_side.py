@@ -406,9 +406,7 @@ class CtapHidServer:
         before its first wait (a scope belongs to the task that entered it); the software
         authenticator yields once before it calls a user presence policy that may wait.
         """
-        cid = request.cid
-        entry = self._running[cid] = _Running(self, cid, addr)  # self._begin(request, addr), written out
-        coro = self.app.handle(request.cmd, request.data, entry)
+        entry, coro = self._begin(request, addr)
         result: bytes | None
         try:
             yielded = coro.send(None)
@@ -420,10 +418,7 @@ class CtapHidServer:
             self._requests.append((request, addr, _Started(coro, yielded, entry)))
             self._request_ready.set()
             return
-        if self._running.get(cid) is entry:  # self._finish(request, addr, entry, result), written out
-            del self._running[cid]
-        if not entry.aborted:
-            self._answer(request, addr, result)
+        self._finish(request, addr, entry, result)
 
     async def _run(self, request: Request, addr: Address, started: _Started | None = None) -> None:
         work: Awaitable[bytes]

@@ -360,7 +360,8 @@ class HidConnection:
             self._emit(reports)
         if events:
             self._dispatch(events)
-        self._rearm()
+        if self._core.next_deadline is not self._timer_when:  # else the timer is where it must be (_rearm)
+            self._rearm()
 
     def _rearm(self) -> None:
         """Move the timer to the core's next deadline if that comes sooner.
@@ -413,14 +414,7 @@ class HidConnection:
         if len(reports) == 1:
             self._on_report(reports[0])
             return
-        core = self._core
-        out, events = core.receive_many(reports, self._clock())
-        if out:  # self._after(out, events), written out: the hot path of multi-report answers
-            self._emit(out)
-        if events:
-            self._dispatch(events)
-        if core.next_deadline is not self._timer_when:
-            self._rearm()
+        self._after(*self._core.receive_many(reports, self._clock()))
 
     def _on_report(self, report: bytes) -> None:
         """Receiver of one report."""
@@ -568,18 +562,7 @@ class HidConnection:
                     except OSError:
                         self._emit(reports)  # try_send_packets sends it, or says why not
                 elif reports:
-                    try_send = self._try_send
-                    if try_send is not None and not self._outbox:  # self._emit(reports), written out: the hot path
-                        try:
-                            sent = try_send(reports)
-                        except TransportError as e:
-                            self._fail_all(TransportClosed(f"transport lost: {e}"))
-                        else:
-                            if sent != len(reports):
-                                self._outbox.append(reports[sent:])
-                                self._outbox_ready.set()
-                    else:
-                        self._emit(reports)
+                    self._emit(reports)
                 if not waiter.done():
                     await waiter
                 elif self._loop is None:
