@@ -56,6 +56,7 @@ _SO_TIMESTAMP: int | None = getattr(socket, "SO_TIMESTAMP", None) or (
     else 0x400 if sys.platform == "darwin" else None
 )  # fmt: skip
 _TIMEVAL = struct.Struct("@ll")
+_STAMP_ROOM = socket.CMSG_SPACE(_TIMEVAL.size)  # ancillary room for one arrival time
 SOCKET_BUFFER = 1 << 20  # a burst of 64 channels x 129 reports must not overflow the kernel's queue
 
 
@@ -190,15 +191,17 @@ class UdpTransport:
         """Append the datagrams ready now to ``packets`` (non-blocking).
 
         Stops after a one-report message: the socket stays readable if more is queued, so the next
-        turn of the loop (or of ``wait_readable``) gets the rest.
+        turn of the loop (or of ``wait_readable``) gets the rest. After the slow-device timer, the first
+        two continuation reports are read with their arrival times, which go to ``_stamps`` (see _track).
         """
-        if self._timed and self._stamped and not self._drain_stamped(packets):
-            return
-        recv = self._sock.recv
-        size = self.packet_size
+        stamping = self._timed and self._stamped
+        recv, recvmsg, size = self._sock.recv, self._sock.recvmsg, self.packet_size
         while True:
             try:
-                data = recv(2048)
+                if stamping:
+                    data, ancillary, _, _ = recvmsg(2048, _STAMP_ROOM)
+                else:
+                    data = recv(2048)
             except (BlockingIOError, InterruptedError):
                 return
             except ConnectionRefusedError:
@@ -207,10 +210,17 @@ class UdpTransport:
                 raise TransportClosed(f"UDP receive failed: {e}") from None
             if len(data) == size:
                 packets.append(data)
-                if data[4] & 0x80 and ((data[5] << 8) | data[6]) <= size - 7:
-                    # a whole one-report message (a short answer, a keepalive): hand it over now
-                    # rather than pay a failing recv; the loop calls back if more is queued
-                    return
+                if data[4] & 0x80:
+                    if ((data[5] << 8) | data[6]) <= size - 7:
+                        # a whole one-report message (a short answer, a keepalive): hand it over now
+                        # rather than pay a failing recv; the loop calls back if more is queued
+                        return
+                elif stamping:
+                    for _, kind, value in ancillary:
+                        if kind == _SO_TIMESTAMP and len(value) >= _TIMEVAL.size:
+                            seconds, microseconds = _TIMEVAL.unpack_from(value)
+                            self._stamps.append(seconds + microseconds * 1e-6)
+                    stamping = len(self._stamps) < 2
 
     def _on_readable(self) -> None:
         """Loop callback: drain the socket; hand the packets to the receiver, or wake the reader."""
@@ -278,32 +288,6 @@ class UdpTransport:
     # never gets there: a drain that finds two or more continuation reports waiting says so.
     # Tried first: a thread that reads the rest of the message (as the hid backend's reader thread does) cost
     # 1.5x python-fido2's CPU on a paced 1024-byte PING; this timer about 0.9-1.0x.
-
-    def _drain_stamped(self, packets: list[bytes]) -> bool:
-        """The start of :meth:`_drain` after the timer: the arrival times of the first two continuation reports go
-        to ``_stamps``; True if the rest is to be drained."""
-        recvmsg, size, stamps = self._sock.recvmsg, self.packet_size, self._stamps
-        room = socket.CMSG_SPACE(_TIMEVAL.size)
-        while len(stamps) < 2:
-            try:
-                data, ancillary, _, _ = recvmsg(2048, room)
-            except (BlockingIOError, InterruptedError):
-                return False
-            except ConnectionRefusedError:
-                continue
-            except OSError as e:
-                raise TransportClosed(f"UDP receive failed: {e}") from None
-            if len(data) != size:
-                continue
-            packets.append(data)
-            if not data[4] & 0x80:
-                for _, kind, value in ancillary:
-                    if kind == _SO_TIMESTAMP and len(value) >= _TIMEVAL.size:
-                        seconds, microseconds = _TIMEVAL.unpack_from(value)
-                        stamps.append(seconds + microseconds * 1e-6)
-            elif ((data[5] << 8) | data[6]) <= size - 7:
-                return False
-        return True
 
     def _track(self, reports: Sequence[bytes]) -> float:
         """Follow the message coming in through ``reports`` (reports of ``packet_size``, just drained) and learn
