@@ -1,10 +1,11 @@
 """libfido2 (Yubico's C library, what OpenSSH's security keys use) against ``aioctap virtual --udp``.
 
 ``libfido2/harness.c`` is compiled against the system's libfido2 (Debian bookworm's libfido2-dev 1.12 in CI,
-``.ci/run``) once per session; each scenario starts its own authenticator (``udp_authenticator.py`` of the
-Yubico suite's plugin: started, waited for, stopped, every wait bounded), runs the harness on it -- libfido2's
-own API and verifiers over custom UDP I/O -- and requires its exit status 0; a failure shows the harness's
-``ok`` / ``FAIL`` lines and the authenticator's log. The README ("libfido2") lists the scenarios.
+``.ci/run``) once per module; each scenario starts its own authenticator (``yubico/udp_authenticator.py``, shared
+with the Yubico suite's plugin: started, waited for, stopped, every wait bounded) and runs the harness on it:
+libfido2's own API and verifiers over custom UDP I/O, with the authenticator's process ID to power-cycle it
+(SIGUSR1). The test requires exit status 0; a failure shows the harness's ``ok`` / ``FAIL`` lines and the
+authenticator's log. The README ("libfido2") lists the scenarios.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ SCENARIOS = {
     "u2f": "packed",
     "touch": "packed",
     "openssh": "packed",
+    "bio": "packed",
 }
 
 
@@ -91,7 +93,7 @@ def test_libfido2_scenario(scenario: str, harness: Path, tmp_path: Path, child_u
         env = {k: v for k, v in os.environ.items() if k != "FIDO_DEBUG"}
         try:
             run = subprocess.run(
-                [str(harness), f"127.0.0.1:{authenticator.port}", scenario],
+                [str(harness), f"127.0.0.1:{authenticator.port}", scenario, str(authenticator.proc.pid)],
                 capture_output=True, text=True, timeout=HARNESS_TIMEOUT, env=env,
             )  # fmt: skip
         except subprocess.TimeoutExpired as e:

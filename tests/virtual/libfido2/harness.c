@@ -1,7 +1,7 @@
 /*
  * libfido2 (Yubico's C library, what OpenSSH's security keys use) against `aioctap virtual --udp`.
  *
- * Usage: harness HOST:PORT SCENARIO
+ * Usage: harness HOST:PORT SCENARIO [AUTHENTICATOR_PID]
  *
  * The device is opened with custom I/O (fido_dev_set_io_functions) over a connected UDP socket: one 64-byte
  * CTAPHID report per datagram. With custom I/O libfido2 uses 64-byte reports both ways (fido_dev_open_tx sets
@@ -14,6 +14,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fido.h>
+#include <fido/bio.h>
 #include <fido/config.h>
 #include <fido/credman.h>
 #include <fido/eddsa.h>
@@ -22,6 +23,7 @@
 #include <fido/rs256.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -41,6 +43,7 @@
 
 static int failures;
 static const char *device_path;
+static pid_t authenticator_pid; /* optional third argument: SIGUSR1 power-cycles the authenticator */
 
 /* ---- output -------------------------------------------------------------------------------------------- */
 
@@ -471,6 +474,21 @@ scenario_make(fido_dev_t *dev, const char *attestation)
 		check(step, fido_assert_id_len(a, 0) == fido_cred_id_len(cred) &&
 		    memcmp(fido_assert_id_ptr(a, 0), fido_cred_id_ptr(cred), fido_cred_id_len(cred)) == 0,
 		    "different ID");
+		snprintf(step, sizeof(step), "%s signature counter went up", an);
+		check(step, fido_assert_sigcount(a, 0) > fido_cred_sigcount(cred), "%u after %u",
+		    fido_assert_sigcount(a, 0), fido_cred_sigcount(cred));
+		fido_assert_free(&a);
+		a = new_assert(cred);
+		fido_assert_set_rp(a, "other.example");
+		snprintf(step, sizeof(step), "%s getAssertion for another RP finds nothing", an);
+		expect(step, fido_dev_get_assert(dev, a, NULL), FIDO_ERR_NO_CREDENTIALS);
+		{
+			fido_cred_t *again = new_cred(algs[i], false, "alice");
+			fido_cred_exclude(again, fido_cred_id_ptr(cred), fido_cred_id_len(cred));
+			snprintf(step, sizeof(step), "%s makeCredential with it in the excludeList", an);
+			expect(step, fido_dev_make_cred(dev, again, NULL), FIDO_ERR_CREDENTIAL_EXCLUDED);
+			fido_cred_free(&again);
+		}
 next:
 		fido_assert_free(&a);
 		fido_cred_free(&cred);
@@ -493,8 +511,35 @@ scenario_pin(fido_dev_t *dev)
 	expect("change PIN", fido_dev_set_pin(dev, PIN2, PIN), FIDO_OK);
 	fido_dev_get_retry_count(dev, &retries);
 	check("8 retries after the right PIN", retries == 8, "%d retries", retries);
-	expect("the old PIN no longer works", fido_dev_set_pin(dev, PIN, PIN), FIDO_ERR_PIN_INVALID);
-	expect("PIN too short", fido_dev_set_pin(dev, "12", PIN2), FIDO_ERR_PIN_POLICY_VIOLATION);
+	/* a new PIN under 4 characters: libfido2 refuses it itself (its pad64), the authenticator never sees it */
+	expect("PIN too short (refused by libfido2)", fido_dev_set_pin(dev, "12", PIN2),
+	    FIDO_ERR_PIN_POLICY_VIOLATION);
+	/* three wrong PINs in a row block PIN entry until a power cycle (CTAP 2.1 §6.5.5.5) */
+	expect("the old PIN no longer works (wrong PIN 1)", fido_dev_set_pin(dev, PIN, PIN), FIDO_ERR_PIN_INVALID);
+	expect("wrong PIN 2", fido_dev_set_pin(dev, PIN, "0000"), FIDO_ERR_PIN_INVALID);
+	expect("wrong PIN 3 in a row: blocked until power cycle", fido_dev_set_pin(dev, PIN, "0000"),
+	    FIDO_ERR_PIN_AUTH_BLOCKED);
+	expect("then even the right PIN is refused", fido_dev_set_pin(dev, PIN, PIN2), FIDO_ERR_PIN_AUTH_BLOCKED);
+	fido_dev_get_retry_count(dev, &retries);
+	check("5 retries left", retries == 5, "%d retries", retries);
+	if (authenticator_pid > 0) {
+		/* unplug and plug in (SIGUSR1): the block is lifted. The signal reaches the authenticator's
+		 * event loop at its own time, so try again (bounded) until the PIN is taken. */
+		int r = FIDO_ERR_PIN_AUTH_BLOCKED;
+		fido_dev_close(dev);
+		kill(authenticator_pid, SIGUSR1);
+		for (int i = 0; i < 40 && r != FIDO_OK; i++) {
+			struct timespec pause = { 0, 50 * 1000000 };
+			nanosleep(&pause, NULL);
+			if (fido_dev_open(dev, device_path) != FIDO_OK)
+				continue;
+			if ((r = fido_dev_set_pin(dev, PIN, PIN2)) != FIDO_OK)
+				fido_dev_close(dev);
+		}
+		expect("after a power cycle the right PIN works", r, FIDO_OK);
+		fido_dev_get_retry_count(dev, &retries);
+		check("8 retries again", retries == 8, "%d retries", retries);
+	}
 }
 
 static void
@@ -597,7 +642,7 @@ out:
 
 static bool
 hmac_assert(fido_dev_t *dev, const fido_cred_t *cred, const unsigned char *salt, size_t salt_len,
-    unsigned char out[32], const char *step)
+    unsigned char *out, const char *step, const char *pin)
 {
 	fido_assert_t *a = new_assert(cred);
 	bool res = false;
@@ -607,13 +652,13 @@ hmac_assert(fido_dev_t *dev, const fido_cred_t *cred, const unsigned char *salt,
 		fail(step, FIDO_ERR_INVALID_ARGUMENT, "salt");
 		goto out;
 	}
-	if (!expect(step, fido_dev_get_assert(dev, a, NULL), FIDO_OK))
+	if (!expect(step, fido_dev_get_assert(dev, a, pin), FIDO_OK))
 		goto out;
 	expect("fido_assert_verify", verify_with(a, 0, cred), FIDO_OK);
-	res = check("32-byte hmac-secret output", fido_assert_hmac_secret_len(a, 0) == 32, "%zu bytes",
-	    fido_assert_hmac_secret_len(a, 0));
+	res = check("hmac-secret output as long as the salts", fido_assert_hmac_secret_len(a, 0) == salt_len,
+	    "%zu bytes", fido_assert_hmac_secret_len(a, 0));
 	if (res)
-		memcpy(out, fido_assert_hmac_secret_ptr(a, 0), 32);
+		memcpy(out, fido_assert_hmac_secret_ptr(a, 0), salt_len);
 out:
 	fido_assert_free(&a);
 	return (res);
@@ -632,12 +677,23 @@ scenario_hmac_secret(fido_dev_t *dev)
 		goto out;
 	check("hmac-secret in the authenticator data", (fido_cred_flags(cred) & 0x80) != 0, "no ED flag");
 	expect("fido_cred_verify", fido_cred_verify(cred), FIDO_OK);
-	if (hmac_assert(dev, cred, salt1, 32, out1, "getAssertion with salt 1") &&
-	    hmac_assert(dev, cred, salt1, 32, out2, "getAssertion with salt 1 again") &&
-	    hmac_assert(dev, cred, salt2, 32, out3, "getAssertion with salt 2")) {
+	if (hmac_assert(dev, cred, salt1, 32, out1, "getAssertion with salt 1", NULL) &&
+	    hmac_assert(dev, cred, salt1, 32, out2, "getAssertion with salt 1 again", NULL) &&
+	    hmac_assert(dev, cred, salt2, 32, out3, "getAssertion with salt 2", NULL)) {
 		check("same salt, same output", memcmp(out1, out2, 32) == 0, "outputs differ");
 		check("another salt, another output", memcmp(out1, out3, 32) != 0, "outputs equal");
 	}
+	{
+		unsigned char salts[64], out12[64];
+		memcpy(salts, salt1, 32);
+		memcpy(salts + 32, salt2, 32);
+		if (hmac_assert(dev, cred, salts, 64, out12, "getAssertion with salts 1 and 2", NULL))
+			check("two salts, the two outputs", memcmp(out12, out1, 32) == 0 &&
+			    memcmp(out12 + 32, out3, 32) == 0, "outputs differ");
+	}
+	/* with UV the credential's other secret, CredRandomWithUV (CTAP 2.1 §12.5) */
+	if (set_pin(dev) && hmac_assert(dev, cred, salt1, 32, out2, "getAssertion with salt 1 and PIN", PIN))
+		check("with UV, another output", memcmp(out1, out2, 32) != 0, "same output with and without UV");
 out:
 	fido_cred_free(&cred);
 }
@@ -669,6 +725,27 @@ scenario_cred_protect(fido_dev_t *dev)
 		fido_assert_set_uv(a, FIDO_OPT_TRUE);
 		expect("fido_assert_verify (UV required)", verify_with(a, 0, cred), FIDO_OK);
 	}
+	fido_assert_free(&a);
+	fido_cred_free(&cred);
+	/* uvOptionalWithCredIDList: found through its ID without UV, not discoverable without UV */
+	cred = new_cred(COSE_ES256, true, "bob");
+	fido_cred_set_user(cred, (const unsigned char *)"user-id-bob", 11, "bob", "Bob", NULL);
+	fido_cred_set_prot(cred, FIDO_CRED_PROT_UV_OPTIONAL_WITH_ID);
+	if (!expect("makeCredential credProtect uvOptionalWithCredIDList", fido_dev_make_cred(dev, cred, PIN),
+	    FIDO_OK))
+		goto out;
+	expect("fido_cred_verify (credProtect 2)", fido_cred_verify(cred), FIDO_OK);
+	a = new_assert(NULL);
+	expect("discoverable getAssertion without UV still finds nothing", fido_dev_get_assert(dev, a, NULL),
+	    FIDO_ERR_NO_CREDENTIALS);
+	fido_assert_free(&a);
+	a = new_assert(cred);
+	if (expect("getAssertion (allowList) without UV finds it", fido_dev_get_assert(dev, a, NULL), FIDO_OK))
+		expect("fido_assert_verify (credProtect 2)", verify_with(a, 0, cred), FIDO_OK);
+	fido_assert_free(&a);
+	a = new_assert(NULL);
+	if (expect("discoverable getAssertion with PIN finds both", fido_dev_get_assert(dev, a, PIN), FIDO_OK))
+		check("two credentials", fido_assert_count(a) == 2, "%zu", fido_assert_count(a));
 out:
 	fido_assert_free(&a);
 	fido_cred_free(&cred);
@@ -727,6 +804,13 @@ scenario_large_blob(fido_dev_t *dev)
 	if (expect("getAssertion with largeBlobKey", fido_dev_get_assert(dev, a, PIN), FIDO_OK))
 		check("same largeBlobKey", fido_assert_largeblob_key_len(a, 0) == 32 &&
 		    memcmp(fido_assert_largeblob_key_ptr(a, 0), key, 32) == 0, "different key");
+	/* the initial serialized array: an empty CBOR array and its truncated SHA-256 (CTAP 2.1 §6.10.2),
+	 * which libfido2 checks and strips */
+	if (expect("fido_dev_largeblob_get_array (initial)", fido_dev_largeblob_get_array(dev, &got, &got_len),
+	    FIDO_OK))
+		check("an empty CBOR array", got_len == 1 && got[0] == 0x80, "%zu bytes", got_len);
+	free(got);
+	got = NULL;
 	expect("get before set: not found", fido_dev_largeblob_get(dev, key, 32, &got, &got_len),
 	    FIDO_ERR_NOTFOUND);
 	free(got);
@@ -1027,6 +1111,83 @@ out:
 	fido_credman_rk_free(&rk);
 }
 
+/* Fingerprint enrollment through libfido2's fido_bio API (it speaks the FIDO_2_1_PRE command 0x40,
+ * userVerificationMgmtPreview), then built-in UV for makeCredential and getAssertion. */
+static void
+scenario_bio(fido_dev_t *dev)
+{
+	fido_bio_info_t *info = fido_bio_info_new();
+	fido_bio_template_t *t = fido_bio_template_new();
+	fido_bio_enroll_t *e = fido_bio_enroll_new();
+	fido_bio_template_array_t *ta = fido_bio_template_array_new();
+	fido_cred_t *cred = NULL;
+	fido_assert_t *a = NULL;
+	int retries = -1, samples = 0;
+
+	if (expect("fido_bio_dev_get_info", fido_bio_dev_get_info(dev, info), FIDO_OK))
+		check("fingerprint sensor", fido_bio_info_type(info) == 1 && fido_bio_info_max_samples(info) > 0,
+		    "type %u, %u samples", fido_bio_info_type(info), fido_bio_info_max_samples(info));
+	check_option(dev, "bioEnroll false: no enrollment yet", "bioEnroll", false);
+	if (!set_pin(dev))
+		goto out;
+	if (!expect("fido_bio_dev_enroll_begin", fido_bio_dev_enroll_begin(dev, t, e, 10000, PIN), FIDO_OK))
+		goto out;
+	samples = 1;
+	while (fido_bio_enroll_remaining_samples(e) > 0 && samples < 20) {
+		if (fido_bio_enroll_last_status(e) != FIDO_BIO_ENROLL_FP_GOOD)
+			break;
+		if (fido_bio_dev_enroll_continue(dev, t, e, 10000) != FIDO_OK)
+			break;
+		samples++;
+	}
+	check("enrolled: every sample good", fido_bio_enroll_remaining_samples(e) == 0 &&
+	    fido_bio_enroll_last_status(e) == FIDO_BIO_ENROLL_FP_GOOD && fido_bio_template_id_len(t) > 0,
+	    "%d samples, %u remaining, last status %u", samples, fido_bio_enroll_remaining_samples(e),
+	    fido_bio_enroll_last_status(e));
+	printf("# %d samples\n", samples);
+	fido_bio_template_set_name(t, "left thumb");
+	expect("fido_bio_dev_set_template_name", fido_bio_dev_set_template_name(dev, t, PIN), FIDO_OK);
+	if (expect("fido_bio_dev_get_template_array", fido_bio_dev_get_template_array(dev, ta, PIN), FIDO_OK))
+		check("one template, named", fido_bio_template_array_count(ta) == 1 &&
+		    fido_bio_template_name(fido_bio_template(ta, 0)) != NULL &&
+		    strcmp(fido_bio_template_name(fido_bio_template(ta, 0)), "left thumb") == 0,
+		    "%zu templates", fido_bio_template_array_count(ta));
+	check_option(dev, "bioEnroll true", "bioEnroll", true);
+	check_option(dev, "uv true", "uv", true);
+	/* libfido2 reads the flags at open: reopen so it sees uv true */
+	fido_dev_close(dev);
+	if (!expect("reopen", fido_dev_open(dev, device_path), FIDO_OK))
+		goto out;
+	check("libfido2 sees built-in UV", fido_dev_has_uv(dev), "no");
+	expect("fido_dev_get_uv_retry_count", fido_dev_get_uv_retry_count(dev, &retries), FIDO_OK);
+	check("UV retries left", retries > 0, "%d", retries);
+	cred = new_cred(COSE_ES256, true, "alice");
+	fido_cred_set_uv(cred, FIDO_OPT_TRUE);
+	/* no PIN: libfido2 gets a pinUvAuthToken with built-in UV (getPinUvAuthTokenUsingUvWithPermissions) */
+	if (expect("rk makeCredential with built-in UV", fido_dev_make_cred(dev, cred, NULL), FIDO_OK)) {
+		expect("fido_cred_verify (UV)", fido_cred_verify(cred), FIDO_OK);
+		a = new_assert(NULL);
+		fido_assert_set_uv(a, FIDO_OPT_TRUE);
+		if (expect("discoverable getAssertion with built-in UV", fido_dev_get_assert(dev, a, NULL), FIDO_OK))
+			expect("fido_assert_verify (UV)", verify_with(a, 0, cred), FIDO_OK);
+	}
+	expect("fido_bio_dev_enroll_remove", fido_bio_dev_enroll_remove(dev, t, PIN), FIDO_OK);
+	fido_bio_template_array_free(&ta);
+	ta = fido_bio_template_array_new();
+	/* with no enrollment left, enumerateEnrollments is CTAP2_ERR_INVALID_OPTION (CTAP 2.1 §6.7.6);
+	 * libfido2 passes it on rather than returning an empty array */
+	expect("template array after remove: none left", fido_bio_dev_get_template_array(dev, ta, PIN),
+	    FIDO_ERR_INVALID_OPTION);
+	check_option(dev, "bioEnroll false again", "bioEnroll", false);
+out:
+	fido_assert_free(&a);
+	fido_cred_free(&cred);
+	fido_bio_info_free(&info);
+	fido_bio_template_free(&t);
+	fido_bio_enroll_free(&e);
+	fido_bio_template_array_free(&ta);
+}
+
 struct scenario {
 	const char *name;
 	void (*run)(fido_dev_t *);
@@ -1055,6 +1216,7 @@ static const struct scenario scenarios[] = {
 	{ "u2f", scenario_u2f },
 	{ "touch", scenario_touch },
 	{ "openssh", scenario_openssh },
+	{ "bio", scenario_bio },
 };
 
 int
@@ -1062,11 +1224,13 @@ main(int argc, char **argv)
 {
 	fido_dev_t *dev;
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s HOST:PORT SCENARIO\n", argv[0]);
+	if (argc != 3 && argc != 4) {
+		fprintf(stderr, "usage: %s HOST:PORT SCENARIO [AUTHENTICATOR_PID]\n", argv[0]);
 		return (2);
 	}
 	device_path = argv[1];
+	if (argc == 4)
+		authenticator_pid = (pid_t)atol(argv[3]);
 	fido_init(getenv("FIDO_DEBUG") != NULL ? FIDO_DEBUG : 0);
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
 		if (strcmp(scenarios[i].name, argv[2]) != 0)
