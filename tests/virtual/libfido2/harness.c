@@ -575,14 +575,28 @@ scenario_credman(fido_dev_t *dev)
 			    verify_with(a, i, c), FIDO_OK);
 		}
 	}
+	{
+		/* a third credential, for another RP: credman enumerates two RPs (enumerateRPsGetNextRP) */
+		fido_cred_t *third = new_cred(COSE_ES256, true, "dave");
+		fido_cred_set_rp(third, "other.example", NULL);
+		expect("rk makeCredential for another RP", fido_dev_make_cred(dev, third, PIN), FIDO_OK);
+		fido_cred_free(&third);
+	}
 	if (expect("credman metadata", fido_credman_get_dev_metadata(dev, meta, PIN), FIDO_OK)) {
 		remaining = fido_credman_rk_remaining(meta);
-		check("2 existing", fido_credman_rk_existing(meta) == 2, "%llu existing, %llu remaining",
+		check("3 existing", fido_credman_rk_existing(meta) == 3, "%llu existing, %llu remaining",
 		    (unsigned long long)fido_credman_rk_existing(meta), (unsigned long long)remaining);
 	}
-	if (expect("credman RPs", fido_credman_get_dev_rp(dev, rp, PIN), FIDO_OK))
-		check("one RP, example.com", fido_credman_rp_count(rp) == 1 &&
-		    strcmp(fido_credman_rp_id(rp, 0), RP_ID) == 0, "%zu RPs", fido_credman_rp_count(rp));
+	if (expect("credman RPs", fido_credman_get_dev_rp(dev, rp, PIN), FIDO_OK)) {
+		bool ours = false, theirs = false;
+		for (size_t i = 0; i < fido_credman_rp_count(rp); i++) {
+			ours |= strcmp(fido_credman_rp_id(rp, i), RP_ID) == 0 &&
+			    fido_credman_rp_name(rp, i) != NULL && strcmp(fido_credman_rp_name(rp, i), "Example") == 0;
+			theirs |= strcmp(fido_credman_rp_id(rp, i), "other.example") == 0;
+		}
+		check("two RPs, example.com with its name and other.example", fido_credman_rp_count(rp) == 2 &&
+		    ours && theirs, "%zu RPs", fido_credman_rp_count(rp));
+	}
 	if (expect("credman RKs", fido_credman_get_dev_rk(dev, RP_ID, rk, PIN), FIDO_OK)) {
 		bool found = false;
 		for (size_t i = 0; i < fido_credman_rk_count(rk); i++) {
@@ -624,7 +638,7 @@ scenario_credman(fido_dev_t *dev)
 	fido_credman_metadata_free(&meta);
 	meta = fido_credman_metadata_new();
 	if (expect("credman metadata after delete", fido_credman_get_dev_metadata(dev, meta, PIN), FIDO_OK))
-		check("1 existing, one more remaining", fido_credman_rk_existing(meta) == 1 &&
+		check("2 existing, one more remaining", fido_credman_rk_existing(meta) == 2 &&
 		    fido_credman_rk_remaining(meta) == remaining + 1, "%llu existing %llu remaining",
 		    (unsigned long long)fido_credman_rk_existing(meta),
 		    (unsigned long long)fido_credman_rk_remaining(meta));
