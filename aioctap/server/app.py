@@ -135,7 +135,7 @@ def _started(
     options: PublicKeyCredentialCreationOptionsJSON | PublicKeyCredentialRequestOptionsJSON,
     session: str,
 ) -> JSONResponse:
-    """An options response: the session id in the body and in an HttpOnly cookie (Secure over https)."""
+    """An options response: the session id in the body and in an HttpOnly cookie (see set_cookie)."""
     response = ok(kind.model_validate({"status": "ok", "errorMessage": "", **options, "fido2SessionId": session}))
     set_cookie(response, request, SESSION_COOKIE, session, int(options.get("timeout", 300_000)) // 1000)
     return response

@@ -356,6 +356,21 @@ async def test_session_cookie_and_a_new_session_at_every_sign_in() -> None:
         assert "; secure" in r.headers["set-cookie"].lower()
 
 
+async def test_cookies_are_secure_when_the_origin_is_https_behind_a_plain_http_proxy() -> None:
+    """A TLS proxy that forwards plain http without X-Forwarded-Proto: the app sees http, the browser an https
+    origin. A cookie without Secure would be sent in clear to http://example.com (a link a network attacker
+    plants), so with https origins only, every cookie is Secure whatever scheme the app sees."""
+    async with env(rp_id="example.com", origin="https://example.com") as e, e.browser("http://example.com") as http:
+        r = await http.post("/fido2/attestation/options", json={"username": "u", "displayName": "u"})
+        assert r.status_code == 200 and "; secure" in r.headers["set-cookie"].lower(), r.headers
+        r = await http.post("/fido2/logout")
+        assert "; secure" in r.headers["set-cookie"].lower(), r.headers
+    # an http origin (localhost) keeps cookies without Secure, which a browser would not send over http
+    async with env() as e, e.browser() as http:
+        r = await http.post("/fido2/attestation/options", json={"username": "u", "displayName": "u"})
+        assert "secure" not in r.headers["set-cookie"].lower().replace("samesite", "")
+
+
 async def test_idle_and_absolute_session_lifetimes() -> None:
     async with env(session_idle=1.5, session_lifetime=60) as e, e.browser() as alice:
         await register(alice, "alice", Passkey())

@@ -410,13 +410,17 @@ async def test_stale_sign_count_is_rejected() -> None:
     async with rp_env() as rp:
         _, credential = await rp.register("max")
         await rp.post("/fido2/attestation/result", credential)
-        first = await rp.client.get(await rp.sign_in_options("max"))
+        first_options = await rp.sign_in_options("max")
+        first = await rp.client.get(first_options)
         options = await rp.sign_in_options("max")
         second = await rp.client.get(options)
         assert (await rp.post("/fido2/assertion/result", second)).status_code == 200
         # the earlier assertion carries a lower counter: a possible clone
         r = await rp.post("/fido2/assertion/result", {**first, "fido2SessionId": options["fido2SessionId"]})
         assert_failed(r, 400)
+        # completed in its own (still open) session it fails for its counter alone (WebAuthn L3 §7.2 step 21)
+        r = await rp.post("/fido2/assertion/result", {**first, "fido2SessionId": first_options["fido2SessionId"]})
+        assert_failed(r, 400, "SignCountError")
 
 
 async def test_result_without_session() -> None:
