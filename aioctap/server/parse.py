@@ -69,6 +69,8 @@ async def body(request: Request) -> dict[str, JSONValue]:
         raise ApiError("request body is not valid JSON") from None
     except UnicodeEncodeError:
         raise ApiError("request body holds a string that is not valid Unicode (a lone surrogate)") from None
+    except ValueError:  # int() of more than sys.get_int_max_str_digits() digits (4300)
+        raise ApiError("request body holds an integer with too many digits") from None
     if not isinstance(data, dict):
         raise ApiError("request body must be a JSON object")
     return data

@@ -253,6 +253,13 @@ async def test_malformed_json_is_400(raw: bytes) -> None:
         (b'{"username": "alice", "displayName": "\\ud800"}', ["surrogate"]),
         (b'{"username": "alice", "displayName": "A", "extensions": {"x": 1e400}}', ["out of range"]),
         (b'{"username": "alice", "displayName": "A", "extensions": {"x": NaN}}', ["NaN"]),
+        # an integer of more than 4300 digits: Python's int() refuses it with a plain ValueError (a 500 before)
+        pytest.param(
+            b'{"username": "a", "displayName": "A", "extensions": {"x": 1' + b"0" * 5000 + b"}}",
+            ["digits"],
+            id="int-5001-digits",
+        ),
+        pytest.param(b'{"username": "a", "x": -' + b"9" * 4301 + b"}", ["digits"], id="int-4301-digits"),
     ],
 )
 async def test_bodies_the_store_or_json_cannot_hold_are_400(raw: bytes, words: list[str]) -> None:
