@@ -32,7 +32,9 @@ def account_routes(rp: RelyingParty) -> list[BaseRoute]:
 
     @handler
     async def logout(request: Request) -> Response:
-        """Sign out: end the account session (answers ok without one too)."""
+        """Sign out: end the account session (answers ok without one too); refused from another site's page,
+        whose form's answer could otherwise delete the cookie."""
+        check_origin(request, rp.server.origins)
         await rp.end_session(account_token(request))
         response = ok()
         clear_account_cookie(response, request)

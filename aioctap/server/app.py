@@ -32,8 +32,11 @@ Sign-in options are the same for every user name, known or not (WebAuthn L3 §14
 ``allowCredentials`` at all, so registrations ask for discoverable credentials (``residentKey``
 ``required``) and a sign-in must return ``userHandle``. A completed sign-in (or a new account's first
 registration) opens an account session under a new id, in the same atomic store write as its records.
-``conformance=True`` is the FIDO conformance tool's test mode: anyone registers a credential for any
-user name, and options list the user's credentials in ``excludeCredentials`` and ``allowCredentials``.
+Outside the conformance mode a ceremony's result posted from another site's page (an ``Origin`` not the
+relying party's) is refused with 403, and every body not sent as JSON with 415 (:mod:`.parse`), so no other
+site can sign a browser in to an account it chose (login CSRF). ``conformance=True`` is the FIDO conformance
+tool's test mode: anyone registers a credential for any user name, and options list the user's credentials in
+``excludeCredentials`` and ``allowCredentials``.
 
 Ceremony state lives in the store under a random session id, returned as ``fido2SessionId`` and in the
 ``fido2-session`` cookie (HttpOnly, SameSite=Strict); the id only references server state, which the result
@@ -132,7 +135,7 @@ def _started(
     options: PublicKeyCredentialCreationOptionsJSON | PublicKeyCredentialRequestOptionsJSON,
     session: str,
 ) -> JSONResponse:
-    """An options response: the session id in the body and in an HttpOnly cookie (Secure over https)."""
+    """An options response: the session id in the body and in an HttpOnly cookie (see set_cookie)."""
     response = ok(kind.model_validate({"status": "ok", "errorMessage": "", **options, "fido2SessionId": session}))
     set_cookie(response, request, SESSION_COOKIE, session, int(options.get("timeout", 300_000)) // 1000)
     return response
@@ -278,9 +281,17 @@ def fido2_routes(
             return await start_registration(request, body)
         return await start_authentication(request, body)
 
+    def same_origin(request: Request) -> None:
+        """A ceremony's result opens an account session (its cookie): outside the conformance mode, a result
+        posted from another site's page (its Origin) is refused, so no other site signs a browser in to an
+        account of its choosing (login CSRF)."""
+        if not conformance:
+            check_origin(request, rp.server.origins)
+
     @handler
     async def attestation_result(request: Request) -> Response:
         """Complete the ceremony started at /fido2/attestation/options."""
+        same_origin(request)
         credential, data = await parse.declared(request, ServerPublicKeyCredential)
         state, session = await rp.take_session(_session_of(request, credential))
         if state.kind == "authentication":
@@ -296,6 +307,7 @@ def fido2_routes(
     @handler
     async def assertion_result(request: Request) -> Response:
         """Complete an authentication."""
+        same_origin(request)
         credential, data = await parse.declared(request, ServerPublicKeyCredential)
         state, session = await rp.take_session(_session_of(request, credential))
         if state.kind != "authentication":

@@ -7,6 +7,7 @@ once) and passes it back to ``register_complete`` / ``authenticate_complete``. T
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time as _time
 import urllib.parse
@@ -85,10 +86,11 @@ class CeremonyState:
     user_verification: str
     user_handle: bytes | None = None
     discoverable: bool = False  # an authentication whose allowCredentials was empty and whose user was not known
+    allowed: tuple[bytes, ...] = ()  # an authentication's allowCredentials (ids); empty: any credential
 
     def to_dict(self) -> dict[str, JSONValue]:
         """The state as a JSON-serializable dict (bytes in base64url), for storing between options and result."""
-        return {
+        d: dict[str, JSONValue] = {
             "kind": self.kind,
             "challenge": websafe_encode(self.challenge),
             "expires": self.expires,
@@ -96,6 +98,9 @@ class CeremonyState:
             "user_handle": websafe_encode(self.user_handle) if self.user_handle is not None else None,
             "discoverable": self.discoverable,
         }
+        if self.allowed:
+            d["allowed"] = [websafe_encode(c) for c in self.allowed]
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, object]) -> CeremonyState:
@@ -109,6 +114,7 @@ class CeremonyState:
                 str(m["user_verification"]),
                 websafe_decode(m["user_handle"]) if m.get("user_handle") else None,
                 m.get("discoverable") is True,
+                tuple(websafe_decode(c) for c in m.get("allowed") or ()),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise MalformedResponseError(f"ceremony state is corrupt: {type(e).__name__}") from None
@@ -228,6 +234,8 @@ class Fido2Server:
         """
         discoverable = not credentials and user_handle is None
         state = self._state("authentication", user_verification, now, user_handle, discoverable)
+        if credentials:  # step 5 at completion: only a listed credential may answer
+            state = dataclasses.replace(state, allowed=tuple(c.credential_id for c in credentials))
         options: PublicKeyCredentialRequestOptionsJSON = {
             "challenge": websafe_encode(state.challenge),
             "timeout": int(self.timeout * 1000),
@@ -249,9 +257,10 @@ class Fido2Server:
     ) -> tuple[AuthenticationResult, StoredCredential]:
         """Verify an assertion made with one of ``credentials``; returns the result and the matched credential.
 
-        WebAuthn L3 §7.2 step 6: when the user was not identified before the ceremony (see
-        :meth:`authenticate_begin`), ``response.userHandle`` must be present and be the credential's
-        owner's; when present it must be in any case. A BE flag that differs from the stored
+        WebAuthn L3 §7.2 step 5: when the options listed credentials (allowCredentials, kept in ``state``), the
+        assertion must come from one of them, whatever ``credentials`` holds. Step 6: when the user was not
+        identified before the ceremony (see :meth:`authenticate_begin`), ``response.userHandle`` must be present
+        and be the credential's owner's; when present it must be in any case. A BE flag that differs from the stored
         ``backup_eligible`` is refused (steps 18-19: a credential cannot change its backup eligibility).
         """
         self._check_state(state, "authentication", now)
@@ -260,6 +269,10 @@ class Fido2Server:
             raw_id = websafe_decode(cred.get("rawId", ""))
         except ValueError:
             raise MalformedResponseError("credential.rawId is not valid base64url") from None
+        if state.allowed and raw_id not in state.allowed:  # §7.2 step 5, whatever ``credentials`` holds
+            raise CredentialIdError(
+                "the credential is not one of the allowed credentials (the options' allowCredentials)"
+            )
         match = next((c for c in credentials if c.credential_id == raw_id), None)
         if match is None:
             raise CredentialIdError("the credential is not one of the allowed credentials")

@@ -56,6 +56,8 @@ _MALFORMED_OR_NO_USER = Reply(
     ServerResponse,
 )
 _TOO_LARGE = Reply("the body is larger than 64 KiB", ServerResponse)
+_NOT_JSON = Reply("the body was sent with a Content-Type other than application/json", ServerResponse)
+_OTHER_SITE = Reply("the request's Origin is not this relying party's", ServerResponse)
 _SIGNED_IN = ({"account": ()},)
 _CREDENTIAL_ID = Parameter("credential_id", CredentialId, description="the credential's id, base64url")
 
@@ -72,6 +74,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
             400: _MALFORMED_OR_NO_USER,
             403: _NOT_YOURS,
             413: _TOO_LARGE,
+            415: _NOT_JSON,
             503: _STORE_DOWN,
         },
         AttestationOptionsRequest,
@@ -86,9 +89,14 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
         {
             200: Reply("status ok: the credential is registered (or the user signed in)", CeremonyResult),
             400: _VERIFICATION,
-            403: Reply("the account session that started the registration is no longer signed in", ServerResponse),
+            403: Reply(
+                "the account session that started the registration is no longer signed in, or (outside the "
+                "conformance mode) the request's Origin is not this relying party's",
+                ServerResponse,
+            ),
             409: Reply("the credential is registered already, or the account changed concurrently", ServerResponse),
             413: _TOO_LARGE,
+            415: _NOT_JSON,
             503: _STORE_DOWN,
         },
         ServerPublicKeyCredential,
@@ -102,6 +110,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
             200: Reply("status ok: request options", ServerPublicKeyCredentialGetOptionsResponse),
             400: _MALFORMED_OR_NO_USER,
             413: _TOO_LARGE,
+            415: _NOT_JSON,
             503: _STORE_DOWN,
         },
         ServerPublicKeyCredentialGetOptionsRequest,
@@ -114,8 +123,12 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
         {
             200: Reply("status ok: signed in (the account session cookie is set)", CeremonyResult),
             400: _VERIFICATION,
+            403: Reply(
+                "outside the conformance mode: the request's Origin is not this relying party's", ServerResponse
+            ),
             409: Reply("the credential changed concurrently", ServerResponse),
             413: _TOO_LARGE,
+            415: _NOT_JSON,
             503: _STORE_DOWN,
         },
         ServerPublicKeyCredential,
@@ -125,7 +138,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
         "POST",
         "/fido2/logout",
         "Sign out: end the account session (ok without one too)",
-        {200: Reply("signed out", ServerResponse), 503: _STORE_DOWN},
+        {200: Reply("signed out", ServerResponse), 403: _OTHER_SITE, 503: _STORE_DOWN},
         tags=("account",),
     ),
     Operation(
@@ -152,10 +165,11 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
             200: Reply("status ok", ServerResponse),
             400: _MALFORMED,
             401: Reply("not signed in", ServerResponse),
-            403: Reply("the request's Origin is not this relying party's", ServerResponse),
+            403: _OTHER_SITE,
             404: Reply("no such credential of this user", ServerResponse),
             409: Reply("the credential changed concurrently", ServerResponse),
             413: _TOO_LARGE,
+            415: _NOT_JSON,
             503: _STORE_DOWN,
         },
         CredentialRename,
@@ -170,7 +184,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
         {
             200: Reply("status ok", ServerResponse),
             401: Reply("not signed in", ServerResponse),
-            403: Reply("the request's Origin is not this relying party's", ServerResponse),
+            403: _OTHER_SITE,
             404: Reply("no such credential of this user", ServerResponse),
             409: Reply("the account's only passkey, or the account changed concurrently", ServerResponse),
             503: _STORE_DOWN,

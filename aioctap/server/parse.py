@@ -1,6 +1,6 @@
-"""Reading the relying party's request bodies: the JSON text (no further than MAX_BODY bytes), then its
-declaration (:mod:`aioctap.server.bodies`); every malformed member is an :class:`ApiError` saying what was wrong
-(answered as a failed ServerResponse), never a crash."""
+"""Reading the relying party's request bodies: the JSON text (declared JSON when a Content-Type is given, no
+further than MAX_BODY bytes), then its declaration (:mod:`aioctap.server.bodies`); every malformed member is an
+:class:`ApiError` saying what was wrong (answered as a failed ServerResponse), never a crash."""
 
 from __future__ import annotations
 
@@ -33,8 +33,23 @@ def _no_constant(text: str) -> float:
     raise ApiError(f"{text} is not valid JSON")
 
 
+def _is_json(content_type: str) -> bool:
+    """``application/json`` or a ``+json`` media type, parameters (``; charset=utf-8``) aside."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
 async def body(request: Request) -> dict[str, JSONValue]:
-    """The JSON object of the request body, read no further than MAX_BODY bytes."""
+    """The JSON object of the request body, read no further than MAX_BODY bytes.
+
+    A body sent with another Content-Type than JSON is refused (415) before it is read: what an HTML form
+    can send (``text/plain``, ``application/x-www-form-urlencoded``, ``multipart/form-data``) never reaches
+    a handler, so a cross-site form cannot post a ceremony's result (a CORS "simple request"); a request
+    without a Content-Type is read as JSON.
+    """
+    content_type = request.headers.get("content-type")
+    if content_type is not None and not _is_json(content_type):
+        raise ApiError("the request body must be JSON, sent with Content-Type: application/json", 415)
     too_large = ApiError(f"request body larger than {MAX_BODY} bytes", 413)
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_BODY:
@@ -54,6 +69,8 @@ async def body(request: Request) -> dict[str, JSONValue]:
         raise ApiError("request body is not valid JSON") from None
     except UnicodeEncodeError:
         raise ApiError("request body holds a string that is not valid Unicode (a lone surrogate)") from None
+    except ValueError:  # int() of more than sys.get_int_max_str_digits() digits (4300)
+        raise ApiError("request body holds an integer with too many digits") from None
     if not isinstance(data, dict):
         raise ApiError("request body must be a JSON object")
     return data

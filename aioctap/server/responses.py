@@ -2,7 +2,8 @@
 
 * ``fido2-session``: the ceremony session (options → result), consumed once;
 * ``aioctap-account``: the account session of a signed-in user, an opaque random token (the store keeps
-  only its SHA-256). Both are HttpOnly, SameSite=Strict, Secure over https, and limited to ``/fido2``.
+  only its SHA-256). Both are HttpOnly, SameSite=Strict, limited to ``/fido2``, and Secure over https or
+  when every origin of the app's relying party is https (behind a TLS proxy the app may see plain http).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 from ..stores.base import StoreError
 from .bodies import ServerResponse
 from .errors import VerificationError
-from .records import ApiError
+from .records import ApiError, RelyingParty
 
 __all__ = [
     "ACCOUNT_COOKIE",
@@ -54,13 +55,23 @@ def failed(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
 
+def _secure(request: Request) -> bool:
+    """Whether cookies get Secure: the request came over https, or every origin of the app's relying party
+    (``app.state.relying_party``) is https: a TLS proxy may forward plain http without saying so."""
+    if request.scope.get("scheme") == "https":
+        return True
+    rp = getattr(getattr(request.scope.get("app"), "state", None), "relying_party", None)
+    origins = rp.server.origins if isinstance(rp, RelyingParty) else ()
+    return bool(origins) and all(o.startswith("https://") for o in origins)
+
+
 def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:
-    """An HttpOnly, SameSite=Strict cookie for ``/fido2``, Secure over https.
+    """An HttpOnly, SameSite=Strict cookie for ``/fido2``, Secure over https or for https origins.
 
     ``value`` is one of our own random ids (base64url characters, nothing to quote), so the header is
     written directly: http.cookies' quoting machinery costs more than the rest of an options call.
     """
-    secure = "; Secure" if request.scope.get("scheme") == "https" else ""
+    secure = "; Secure" if _secure(request) else ""
     response.headers.append(
         "set-cookie", f"{name}={value}; HttpOnly; Max-Age={int(max_age)}; Path={COOKIE_PATH}; SameSite=strict{secure}"
     )
@@ -73,9 +84,7 @@ def set_account_cookie(response: Response, request: Request, token: str, lifetim
 
 def clear_account_cookie(response: Response, request: Request) -> None:
     """Tell the browser to drop the account session's cookie."""
-    response.delete_cookie(
-        ACCOUNT_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=request.url.scheme == "https"
-    )
+    response.delete_cookie(ACCOUNT_COOKIE, path=COOKIE_PATH, httponly=True, samesite="strict", secure=_secure(request))
 
 
 def account_token(request: Request) -> str | None:

@@ -10,6 +10,7 @@ an old version back.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import time
@@ -83,13 +84,16 @@ class SQLiteStore:
             raise StoreError(f"SQLite store failed: {e}") from None
 
     def _tx(self, fn: Any) -> Any:
+        """``fn()`` in one transaction; on any failure, the COMMIT's too, it is rolled back (a transaction left
+        open would show its records to this connection's reads and refuse every later BEGIN)."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
             result = fn()
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):  # a failed COMMIT may have ended the transaction already
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
         return result
 
     def _current(self, namespace: str, key: str, now: float) -> tuple[bytes, int] | None:

@@ -272,6 +272,58 @@ async def test_credential_changes_from_another_origin_are_refused() -> None:
         assert r.status_code == 200, r.text
 
 
+EVIL = "https://evil.example"
+
+
+async def test_a_cross_site_form_cannot_sign_a_browser_in_to_another_account() -> None:
+    """Login CSRF: mallory signs sign-in options (or a new account's registration options) with her own passkey
+    and has the victim's browser post the result from her site, as an auto-submitted <form enctype=text/plain>
+    would (a top-level navigation, whose answer may set SameSite=Strict cookies). The victim's browser must not
+    end up signed in to mallory's account: a result from another Origin is refused (403), and so is a body that
+    is not declared JSON (415); nothing is written."""
+    async with env() as e, e.browser() as mallory, e.browser() as victim:
+        key = Passkey()
+        assert (await register(mallory, "mallory", key)).status_code == 200
+        form = {"content-type": "text/plain", "origin": EVIL}
+        for headers, status, words in (
+            (form, 403, "Origin"),
+            ({"content-type": "application/json", "origin": EVIL}, 403, "Origin"),
+            ({"content-type": "text/plain"}, 415, "application/json"),
+            ({"content-type": "application/x-www-form-urlencoded"}, 415, "application/json"),
+        ):
+            for path in ("/fido2/assertion/result", "/fido2/attestation/result"):
+                options = (await mallory.post("/fido2/assertion/options", json={})).json()
+                r = await victim.post(path, content=json.dumps(key.get(options)), headers=headers)
+                assert_failed(r, status, *words)
+                assert ACCOUNT_COOKIE not in r.headers.get("set-cookie", "") and not victim.cookies
+            # a new account's first registration signs in too
+            r = await mallory.post("/fido2/attestation/options", json={"username": f"m{status}", "displayName": "m"})
+            r = await victim.post("/fido2/attestation/result", content=json.dumps(Passkey().create(r.json())),
+                                  headers=headers)  # fmt: skip
+            assert_failed(r, status, *words)
+            assert not victim.cookies and await e.store.get(USERS, f"m{status}") is None
+        assert len(await e.store.scan(ACCOUNT_SESSIONS)) == 1  # mallory's own
+        # the same requests from the RP's own page work (JSON, its Origin, or no Origin at all as non-browsers send)
+        for headers in ({"content-type": "application/json", "origin": ORIGIN}, {"content-type": "application/json"},
+                        {"content-type": "application/json; charset=utf-8", "origin": ORIGIN}):  # fmt: skip
+            options = (await victim.post("/fido2/assertion/options", json={})).json()
+            r = await victim.post("/fido2/assertion/result", content=json.dumps(key.get(options)), headers=headers)
+            assert r.status_code == 200 and r.json()["username"] == "mallory", r.text
+
+
+async def test_a_cross_site_form_cannot_sign_a_browser_out() -> None:
+    """Logout CSRF: a cross-site form's answer could delete the account cookie; POST /fido2/logout from another
+    Origin is refused and the session lives on."""
+    async with env() as e, e.browser() as alice:
+        await register(alice, "alice", Passkey())
+        r = await alice.post("/fido2/logout", headers={"origin": EVIL, "content-type": "text/plain"})
+        assert_failed(r, 403, "Origin")
+        assert ACCOUNT_COOKIE not in r.headers.get("set-cookie", "")
+        assert (await alice.get("/fido2/account")).status_code == 200
+        assert (await alice.post("/fido2/logout", headers={"origin": ORIGIN})).status_code == 200
+        assert_failed(await alice.get("/fido2/account"), 401)
+
+
 async def test_session_cookie_and_a_new_session_at_every_sign_in() -> None:
     async with env() as e, e.browser() as alice:
         key = Passkey()
@@ -302,6 +354,21 @@ async def test_session_cookie_and_a_new_session_at_every_sign_in() -> None:
     async with env(origin="https://localhost") as e2, e2.browser("https://localhost") as https:
         r = await https.post("/fido2/attestation/options", json={"username": "u", "displayName": "u"})
         assert "; secure" in r.headers["set-cookie"].lower()
+
+
+async def test_cookies_are_secure_when_the_origin_is_https_behind_a_plain_http_proxy() -> None:
+    """A TLS proxy that forwards plain http without X-Forwarded-Proto: the app sees http, the browser an https
+    origin. A cookie without Secure would be sent in clear to http://example.com (a link a network attacker
+    plants), so with https origins only, every cookie is Secure whatever scheme the app sees."""
+    async with env(rp_id="example.com", origin="https://example.com") as e, e.browser("http://example.com") as http:
+        r = await http.post("/fido2/attestation/options", json={"username": "u", "displayName": "u"})
+        assert r.status_code == 200 and "; secure" in r.headers["set-cookie"].lower(), r.headers
+        r = await http.post("/fido2/logout")
+        assert "; secure" in r.headers["set-cookie"].lower(), r.headers
+    # an http origin (localhost) keeps cookies without Secure, which a browser would not send over http
+    async with env() as e, e.browser() as http:
+        r = await http.post("/fido2/attestation/options", json={"username": "u", "displayName": "u"})
+        assert "secure" not in r.headers["set-cookie"].lower().replace("samesite", "")
 
 
 async def test_idle_and_absolute_session_lifetimes() -> None:

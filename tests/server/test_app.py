@@ -253,6 +253,13 @@ async def test_malformed_json_is_400(raw: bytes) -> None:
         (b'{"username": "alice", "displayName": "\\ud800"}', ["surrogate"]),
         (b'{"username": "alice", "displayName": "A", "extensions": {"x": 1e400}}', ["out of range"]),
         (b'{"username": "alice", "displayName": "A", "extensions": {"x": NaN}}', ["NaN"]),
+        # an integer of more than 4300 digits: Python's int() refuses it with a plain ValueError (a 500 before)
+        pytest.param(
+            b'{"username": "a", "displayName": "A", "extensions": {"x": 1' + b"0" * 5000 + b"}}",
+            ["digits"],
+            id="int-5001-digits",
+        ),
+        pytest.param(b'{"username": "a", "x": -' + b"9" * 4301 + b"}", ["digits"], id="int-4301-digits"),
     ],
 )
 async def test_bodies_the_store_or_json_cannot_hold_are_400(raw: bytes, words: list[str]) -> None:
@@ -410,13 +417,17 @@ async def test_stale_sign_count_is_rejected() -> None:
     async with rp_env() as rp:
         _, credential = await rp.register("max")
         await rp.post("/fido2/attestation/result", credential)
-        first = await rp.client.get(await rp.sign_in_options("max"))
+        first_options = await rp.sign_in_options("max")
+        first = await rp.client.get(first_options)
         options = await rp.sign_in_options("max")
         second = await rp.client.get(options)
         assert (await rp.post("/fido2/assertion/result", second)).status_code == 200
         # the earlier assertion carries a lower counter: a possible clone
         r = await rp.post("/fido2/assertion/result", {**first, "fido2SessionId": options["fido2SessionId"]})
         assert_failed(r, 400)
+        # completed in its own (still open) session it fails for its counter alone (WebAuthn L3 §7.2 step 21)
+        r = await rp.post("/fido2/assertion/result", {**first, "fido2SessionId": first_options["fido2SessionId"]})
+        assert_failed(r, 400, "SignCountError")
 
 
 async def test_result_without_session() -> None:

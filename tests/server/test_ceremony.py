@@ -192,6 +192,26 @@ def test_sign_in_started_for_a_user_accepts_only_that_users_credentials() -> Non
     server.authenticate_complete(state, [alice.stored()], alice.assertion(options))
 
 
+def test_allow_credentials_of_the_options_are_kept_in_the_state() -> None:
+    """WebAuthn L3 §7.2 step 5: with a non-empty allowCredentials, only a listed credential may answer. The
+    state keeps the list, so a caller that finds the credential by its id (as the app does) and passes just
+    that one cannot be answered by a credential the options did not list."""
+    server = Fido2Server(RP_ID, ORIGIN)
+    alice, alice2, bob = Signer(b"user-1"), Signer(b"user-1"), Signer(b"user-2")
+    options, state = server.authenticate_begin([alice.stored(), alice2.stored()])
+    assert state.allowed == (alice.credential_id, alice2.credential_id)
+    with pytest.raises(CredentialIdError, match="allowCredentials"):
+        server.authenticate_complete(state, [bob.stored()], bob.assertion(options))
+    state = CeremonyState.from_dict(json.loads(json.dumps(state.to_dict())))  # kept between options and result
+    with pytest.raises(CredentialIdError, match="allowCredentials"):
+        server.authenticate_complete(state, [bob.stored()], bob.assertion(options))
+    for signer in (alice, alice2):
+        server.authenticate_complete(state, [signer.stored()], signer.assertion(options))
+    # a state stored before the list was kept (no "allowed" member) reads as an empty list
+    old = {k: v for k, v in state.to_dict().items() if k != "allowed"}
+    assert CeremonyState.from_dict(old).allowed == ()
+
+
 @pytest.mark.parametrize("user_handle", [None, "", "omitted"])
 def test_a_passkey_sign_in_needs_the_user_handle(user_handle: str | None) -> None:
     """WebAuthn L3 §7.2 step 6: the user was not identified before the ceremony (no allowCredentials, no

@@ -3,11 +3,15 @@ written as one atomic operation, all or nothing."""
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import anyio
 import pytest
 
-from aioctap.stores import ConflictError, open_store
+from aioctap.stores import ConflictError, StoreError, open_store
 from aioctap.stores.base import MAX_TRANSACT, Check, Delete, Put
+from aioctap.stores.sqlite import SQLiteStore
 
 
 async def test_transact_writes_every_record_and_returns_their_versions(store_url: str) -> None:
@@ -124,3 +128,37 @@ async def test_bad_transactions_are_refused_before_anything_is_sent(store_url: s
 
 def test_put_repr_hides_the_value() -> None:
     assert "secret" not in repr(Put("ns", "k", b"secret")) and "6 bytes" in repr(Put("ns", "k", b"secret"))
+
+
+class _CommitFails:
+    """A sqlite3 connection whose next COMMIT fails (a full disk, an I/O error), otherwise the connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.armed = True
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql == "COMMIT" and self.armed:
+            self.armed = False
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.db.execute(sql, *args)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+async def test_sqlite_failed_commit_leaves_nothing_and_the_store_usable(tmp_path: Path) -> None:
+    """A COMMIT that fails must not leave its transaction open on the store's connection: its records would
+    be visible to this process's reads (never durable), and every later write would fail ("cannot start a
+    transaction within a transaction")."""
+    store = SQLiteStore(f"{tmp_path}/s.db")
+    try:
+        store._db = _CommitFails(store._db)  # type: ignore[assignment]
+        with pytest.raises(StoreError, match="disk is full"):
+            await store.transact([Put("creds", "c1", b"cred", expected_version=0), Put("index", "a/c1", b"{}")])
+        assert await store.get("creds", "c1") is None and await store.get("index", "a/c1") is None
+        await store.put("ns", "k", b"v")
+        record = await store.get("ns", "k")
+        assert record is not None and record.value == b"v"
+    finally:
+        await store.aclose()
