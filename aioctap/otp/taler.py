@@ -104,11 +104,15 @@ def decode_key(key: str) -> bytes:
 
 
 def _gnunet_kdf(key: bytes, salt: bytes, length: int = 64) -> bytes:
-    """GNUNET_CRYPTO_kdf: HKDF with HMAC-SHA512 extract and HMAC-SHA256 expand, empty context."""
+    """GNUNET_CRYPTO_kdf: HKDF with HMAC-SHA512 extract and HMAC-SHA256 expand, empty context.
+
+    Checked against Debian's libgnunetutil 0.19 (tests/otp/test_taler_gnunet.py). Like it, any length:
+    past RFC 5869's 255 blocks the one-byte block counter wraps (GNUnet writes it with a byte store).
+    """
     prk = hmac.new(salt, key, hashlib.sha512).digest()
     out, block, counter = b"", b"", 1
     while len(out) < length:
-        block = hmac.new(prk, block + bytes([counter]), hashlib.sha256).digest()
+        block = hmac.new(prk, block + bytes([counter & 0xFF]), hashlib.sha256).digest()
         out += block
         counter += 1
     return out[:length]
