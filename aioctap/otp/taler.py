@@ -4,6 +4,10 @@
 steps, for the steps t-2 ... t+2) joined by newlines. With algorithm 2 the HOTP key is first
 replaced by 64 bytes of GNUnet's KDF (HKDF: extract HMAC-SHA512 keyed with the amount in network
 byte order, expand HMAC-SHA256, empty context), binding the code to the price.
+
+Each code is written with its 8 digits, leading zeros included, as an OTP device shows it. Taler's backend
+(``TALER_build_pos_confirmation``, ``util/crypto_confirmation.c``) prints them with ``%llu``: a code below
+10,000,000 has fewer digits there, the same number.
 """
 
 from __future__ import annotations
