@@ -23,6 +23,7 @@ __version__ = "0.1.0"
 
 __all__ = ["STATUS", "CtapDevice", "CtapError", "TransportError", "__version__", "open_device"]
 
+
 def __getattr__(name: str) -> Any:
     # open_device pulls in the transport (and, for "virtual", the authenticator): import lazily
     if name == "open_device":

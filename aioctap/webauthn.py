@@ -191,6 +191,7 @@ class AuthenticatorData(bytes):
 
     class FLAG(IntFlag):
         """The flags byte's bits (WebAuthn L3 §6.1): UP, UV, BE, BS, AT, ED."""
+
         UP = 0x01
         UV = 0x04
         BE = 0x08
@@ -297,6 +298,7 @@ class CollectedClientData(bytes):
 
     class TYPE(StrEnum):
         """The ``type`` member's values (WebAuthn L3 §5.8.1)."""
+
         CREATE = "webauthn.create"
         GET = "webauthn.get"
 

@@ -45,8 +45,16 @@ def print_rows(rows: Iterable[Row], title: str = "") -> None:
     rows = list(rows)
     header = ["group", "case", "unit", "aioctap", "peer", "peer value", "ratio", "target"]
     body = [
-        [r.group, r.case, r.unit, _fmt(r.value), r.peer or "-", _fmt(r.peer_value),
-         "-" if r.ratio is None else f"{r.ratio:.2f}x", r.target or "-"]
+        [
+            r.group,
+            r.case,
+            r.unit,
+            _fmt(r.value),
+            r.peer or "-",
+            _fmt(r.peer_value),
+            "-" if r.ratio is None else f"{r.ratio:.2f}x",
+            r.target or "-",
+        ]
         for r in rows
     ]
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)]

@@ -212,9 +212,7 @@ def _awaited_or_iterated(app: Any, what: str, name: str, obj: Any, options: Any,
     elif inspect.isasyncgenfunction(function) or returns in {"AsyncIterator", "AsyncGenerator"}:
         if "iterat" not in text and "async for" not in text:
             note = "*Async iterator*: ``async for``."
-    elif (inspect.iscoroutinefunction(function) or returns in {"Coroutine", "Awaitable"}) and (
-        "await" not in text
-    ):
+    elif (inspect.iscoroutinefunction(function) or returns in {"Coroutine", "Awaitable"}) and ("await" not in text):
         note = "*Awaited.*"
     if note:
         lines.extend(["", note])

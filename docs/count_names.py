@@ -44,9 +44,11 @@ def main(build: Path) -> int:
             else:
                 missing.append(f"{module_name}.{name} (expected {target})")
     modules = len(conf.public_modules())
-    print(f"{documented} of {total} public names documented, in {modules} public modules "
-          f"({with_all_documented} of {with_all} from __all__, the rest from modules without __all__); "
-          f"{len(targets & documented_targets)} of {len(targets)} distinct objects once re-exports are merged")
+    print(
+        f"{documented} of {total} public names documented, in {modules} public modules "
+        f"({with_all_documented} of {with_all} from __all__, the rest from modules without __all__); "
+        f"{len(targets & documented_targets)} of {len(targets)} distinct objects once re-exports are merged"
+    )
     for name in missing:
         print("  missing:", name)
     return 1 if missing else 0

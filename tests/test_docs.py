@@ -122,8 +122,15 @@ def test_cli_page_lists_every_command() -> None:
 
     assert conf.HERE == DOCS
     page = cli_page.render()
-    for command in ("aioctap devices", "aioctap virtual", "aioctap server", "aioctap demo", "aioctap pin set",
-                    "aioctap otp verify", "aioctap config min-pin-length"):
+    for command in (
+        "aioctap devices",
+        "aioctap virtual",
+        "aioctap server",
+        "aioctap demo",
+        "aioctap pin set",
+        "aioctap otp verify",
+        "aioctap config min-pin-length",
+    ):
         assert f"``{command}``" in page
     assert "``--conformance``" in page and "``AIOCTAP_DEVICE``" in page
 
@@ -133,7 +140,12 @@ def test_http_page_lists_the_routes() -> None:
     import http_page  # conf put docs/ on sys.path
 
     page = http_page.render()
-    for operation in ("POST /fido2/attestation/options", "POST /fido2/assertion/result", "GET /fido2/account",
-                      "POST /private/otp-devices", "GET /instances/{instance}/private/otp-devices/{device_id}"):
+    for operation in (
+        "POST /fido2/attestation/options",
+        "POST /fido2/assertion/result",
+        "GET /fido2/account",
+        "POST /private/otp-devices",
+        "GET /instances/{instance}/private/otp-devices/{device_id}",
+    ):
         assert f"``{operation}``" in page
     assert ".. _http-schema-ServerResponse:" in page

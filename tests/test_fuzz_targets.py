@@ -64,8 +64,7 @@ def _mutated(draw: st.DrawFn, seeds: list[bytes]) -> bytes:
 
 # Crashes fuzz/run.py found in modules owned elsewhere, replayed from fuzz/known_crashes/<target>-<what> until
 # fixed: file name -> (where it is raised as ExceptionType@file, what is wrong).
-KNOWN_CRASHES: dict[str, tuple[str, str]] = {
-}
+KNOWN_CRASHES: dict[str, tuple[str, str]] = {}
 
 # So the seed and hypothesis runs do not fail on the known crashes meanwhile.
 KNOWN_SIGNATURES: frozenset[str] = frozenset(signature for signature, _ in KNOWN_CRASHES.values())

@@ -14,7 +14,7 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
-USER_TESTS = '''
+USER_TESTS = """
 from aioctap.server.app import create_app
 from aioctap.stores.memory import MemoryStore
 
@@ -47,7 +47,7 @@ async def test_a_wrong_origin_is_refused(aioctap_webauthn_client):
             "rp": {"id": "example.com", "name": "x"}, "user": {"id": "dQ", "name": "u", "displayName": "u"},
             "challenge": "Y2hhbGxlbmdlY2hhbGxlbmdl", "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
         })
-'''
+"""
 
 
 def test_the_plugin_is_declared_as_a_pytest11_entry_point() -> None:

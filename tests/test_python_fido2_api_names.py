@@ -66,6 +66,7 @@ CLASSES = [
     )
 ]  # fmt: skip
 
+
 def _public(cls: type) -> set[str]:
     names = {n for n in dir(cls) if not n.startswith("_")} | set(getattr(cls, "__dataclass_fields__", {}))
     for klass in cls.__mro__:  # members set per instance (aioctap's bytes types parse in __new__)

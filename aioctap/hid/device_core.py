@@ -211,9 +211,7 @@ class DeviceCore:
             return [], []
         return self._dispatch(cid, message.cmd, message.data, now)
 
-    def receive_many(
-        self, packets: Sequence[bytes], now: float
-    ) -> tuple[list[bytes], list[DeviceEvent]]:
+    def receive_many(self, packets: Sequence[bytes], now: float) -> tuple[list[bytes], list[DeviceEvent]]:
         """:meth:`receive` for a batch of reports (a run of continuations of one channel in one step)."""
         out: list[bytes] = []
         events: list[DeviceEvent] = []
@@ -277,9 +275,7 @@ class DeviceCore:
         response = InitResponse(nonce, new_cid, 2, self.device_version, int(self.capabilities))
         return self._reply(cid, CTAPHID.INIT, response.to_bytes()), events
 
-    def _dispatch(
-        self, cid: int, cmd: int, data: bytes, now: float
-    ) -> tuple[list[bytes], list[DeviceEvent]]:
+    def _dispatch(self, cid: int, cmd: int, data: bytes, now: float) -> tuple[list[bytes], list[DeviceEvent]]:
         if cmd in _APPLICATION_COMMANDS:
             capabilities = int(self.capabilities)  # an IntFlag's & costs more than the rest of this step
             if (cmd == _CBOR and capabilities & _CAP_CBOR) or (cmd == _MSG and not capabilities & _CAP_NMSG):

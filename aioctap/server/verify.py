@@ -95,7 +95,7 @@ class RegistrationResult:
 
     @property
     def credential_device_type(self) -> str:
-        """"multi_device" when the credential may be backed up (BE, L3 §6.1.3), else "single_device"."""
+        """``"multi_device"`` when the credential may be backed up (BE, L3 §6.1.3), else ``"single_device"``."""
         return "multi_device" if self.backup_eligible else "single_device"
 
     @property
@@ -120,7 +120,7 @@ class AuthenticationResult(NamedTuple):
 
     @property
     def credential_device_type(self) -> str:
-        """"multi_device" when the credential may be backed up (BE, L3 §6.1.3), else "single_device"."""
+        """``"multi_device"`` when the credential may be backed up (BE, L3 §6.1.3), else ``"single_device"``."""
         return "multi_device" if self.backup_eligible else "single_device"
 
     @property

@@ -63,6 +63,7 @@ class CredentialAuthenticator(Protocol):
         """The key of this authenticator's own enterprise attestation certificate (CTAP 2.1 §7.1)."""
         ...
 
+
 MAX_RESIDENT = 50
 MAX_CREDS_IN_LIST = 8  # getInfo maxCredentialCountInList: the longest allowList / excludeList taken
 MAX_CRED_ID_LENGTH = 128  # getInfo maxCredentialIdLength: the longest credential ID taken (ours: 34 bytes)
@@ -574,4 +575,3 @@ class CredentialCommands:
 
 def _newest_first(credential: ResidentCredential) -> int:
     return -credential.created
-

@@ -50,6 +50,7 @@ RESET_WINDOW = 10.0
 FIRMWARE_VERSION = 0x00010000
 MAX_PIN_LENGTH = 63  # bytes of UTF-8 (CTAP 2.1 §6.5.5.3)
 
+
 def command_name(code: int, data: bytes) -> str:
     """The command's name, with its subcommand's (only names: parameters may be secret)."""
     name = COMMAND_NAMES.get(code, f"0x{code:02x}")
@@ -329,8 +330,15 @@ class VirtualAuthenticator:
         versions = ["FIDO_2_0", "FIDO_2_1"] if state.always_uv else ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
         info: dict[int, object] = {
             1: versions,
-            2: ["credBlob", "credProtect", "hmac-secret", "hmac-secret-mc", "largeBlobKey", "minPinLength",
-                "thirdPartyPayment"],
+            2: [
+                "credBlob",
+                "credProtect",
+                "hmac-secret",
+                "hmac-secret-mc",
+                "largeBlobKey",
+                "minPinLength",
+                "thirdPartyPayment",
+            ],
             3: state.aaguid,
             4: self.options(),
             5: MAX_MSG_SIZE,

@@ -81,7 +81,6 @@ PrivateKey = (
 _sha256 = hashlib.sha256
 
 
-
 def attributes_byte(alg: int, cred_protect: int, hmac_secret: bool, resident: bool, third_party_payment: bool) -> int:
     """The attributes byte of a credential ID (module docstring)."""
     if (alg not in _CRED_ALGS and alg not in ML_DSA_ALGS) or cred_protect not in (1, 2, 3):

@@ -58,6 +58,7 @@ class ManagedAuthenticator(Protocol):
         """Show the user which authenticator this is (CTAPHID_WINK)."""
         ...
 
+
 MAX_TEMPLATES = 5
 MAX_TEMPLATE_NAME = 32
 VENDOR_WINK = 0x616F0001  # authenticatorConfig vendorPrototype: identify the authenticator (counts a wink)

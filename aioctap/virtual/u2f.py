@@ -33,6 +33,7 @@ class U2fAuthenticator(Protocol):
         """Ask for a touch: True if given, False if refused, None if no answer came in time."""
         ...
 
+
 _INS = frozenset(Ctap1.INS)
 
 
@@ -111,9 +112,7 @@ async def _register(auth: U2fAuthenticator, data: bytes, set_status: Callable[[S
     return body + _sw(APDU.OK)
 
 
-async def _authenticate(
-    auth: U2fAuthenticator, p1: int, data: bytes, set_status: Callable[[STATUS], None]
-) -> bytes:
+async def _authenticate(auth: U2fAuthenticator, p1: int, data: bytes, set_status: Callable[[STATUS], None]) -> bytes:
     if len(data) < 65 or len(data) != 65 + data[64]:
         raise ApduError(APDU.WRONG_LENGTH)
     challenge, app, handle_ = data[:32], data[32:64], data[65:]

@@ -18,8 +18,12 @@ CLASS_NAME = re.compile(r"\b[A-Z][A-Za-z]*(?:Error|Exception)\b")
 
 
 def cli(*args: str, input: str | None = None, **env: str | None) -> Any:
-    base: dict[str, str | None] = {"AIOCTAP_PIN": None, "AIOCTAP_DEVICE": None, "AIOCTAP_VIRTUAL_KEY": None,
-                                   "AIOCTAP_DEBUG": None}
+    base: dict[str, str | None] = {
+        "AIOCTAP_PIN": None,
+        "AIOCTAP_DEVICE": None,
+        "AIOCTAP_VIRTUAL_KEY": None,
+        "AIOCTAP_DEBUG": None,
+    }
     return CliRunner().invoke(app, list(args), input=input, env={**base, "COLUMNS": "200", **env})
 
 

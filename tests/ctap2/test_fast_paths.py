@@ -230,9 +230,7 @@ def _encoded(data: dict[int, Any]) -> bytes:
         return b"\x00\xa0"
 
 
-response_bytes = st.one_of(
-    st.binary(max_size=80), assertion_maps().map(_encoded), attestation_maps().map(_encoded)
-)
+response_bytes = st.one_of(st.binary(max_size=80), assertion_maps().map(_encoded), attestation_maps().map(_encoded))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -120,8 +120,11 @@ async def test_algorithm_0_has_no_code_and_current_time_is_default(store: Store)
         (json.dumps({**DEVICE, "otp_device_id": ".."}).encode(), 26),
         (json.dumps({**DEVICE, "otp_device_id": "x" * 129}).encode(), 26),
         (json.dumps({**DEVICE, "otp_device_id": "tab\there"}).encode(), 26),
-        (b'{"otp_device_id": "\\ud800till", "otp_device_description": "d", "otp_key": "JBSWY3DPEHPK3PXP", '
-         b'"otp_algorithm": 1}', 26),  # a lone surrogate (CI fuzz seed 1): 400, not a 500 from the store
+        (
+            b'{"otp_device_id": "\\ud800till", "otp_device_description": "d", "otp_key": "JBSWY3DPEHPK3PXP", '
+            b'"otp_algorithm": 1}',
+            26,
+        ),  # a lone surrogate (CI fuzz seed 1): 400, not a 500 from the store
         (json.dumps({k: v for k, v in DEVICE.items() if k != "otp_key"}).encode(), 25),
         (json.dumps({k: v for k, v in DEVICE.items() if k != "otp_device_description"}).encode(), 25),
     ],
