@@ -3,6 +3,18 @@
 Each compare-and-set, delete and take is one server-side Lua script, so it is atomic on the
 server. Records are hashes (``v`` value, ``ver`` version); versions come from one ``INCR``
 counter so they never repeat; a sorted set per namespace keeps keys ordered for ``scan``.
+
+Memory (``maxmemory``, policy ``noeviction``): Redis never rolls a script back, but it looks at memory
+once, when a script starts; if the server is over the limit then, it refuses the script's first command
+that may grow memory (``INCR``, ``HSET``, ``ZADD``) as long as the script has written nothing yet, and
+never a command after a write, so a script that crosses the limit while it runs completes. On Redis 7.0
+and later (the version is read from ``INFO server`` when the store connects) a ``put`` and a transaction
+with a put run as a script with a ``#!lua`` shebang and no flags, which Redis refuses whole, before it
+runs, while over the limit: the call raises :class:`~aioctap.stores.base.StoreError` and writes nothing.
+Redis 6 rejects a shebang, so there the scripts have none, and a transaction whose first write is a
+deletion (``DEL`` and ``ZREM`` run over the limit) also runs its puts, past the limit: all of its
+operations, never some. Deletes, takes and transactions of only deletions and checks free memory and
+run over the limit on every version.
 """
 
 from __future__ import annotations
@@ -69,6 +81,17 @@ return out
 """
 
 
+# Redis >= 7: the same script with flags declared (none: it may write, so Redis refuses to start it over maxmemory;
+# not allow-oom; not no-writes, it writes; every key it touches is in KEYS).
+SHEBANG = "#!lua\n"
+
+
+def _supports_script_flags(version: str) -> bool:
+    """Whether a Redis server of ``version`` (``INFO server``'s ``redis_version``) reads script flags: 7.0 on."""
+    major = version.split(".", 1)[0]
+    return major.isdigit() and int(major) >= 7
+
+
 def _script_args(w: Write) -> list[Any]:
     """One operation's five TRANSACT arguments."""
     expected = "" if w.expected_version is None else str(w.expected_version)
@@ -86,6 +109,15 @@ class RedisStore:
         self._delete = r.register_script(DELETE)
         self._take = r.register_script(TAKE)
         self._transact = r.register_script(TRANSACT)
+        self._transact_flagged = r.register_script(SHEBANG + TRANSACT)
+        self._script_flags: bool | None = None  # read from the server once, when the store connects
+
+    async def _writing_transact(self) -> Any:
+        """The TRANSACT script for operations that may grow memory: with a shebang on Redis >= 7."""
+        if self._script_flags is None:  # a store made from a client, not by connect()
+            info = await self._call(self._r.info, "server")
+            self._script_flags = _supports_script_flags(str(info.get("redis_version", "")))
+        return self._transact_flagged if self._script_flags else self._transact
 
     @classmethod
     async def connect(cls, url: str) -> RedisStore:
@@ -97,9 +129,12 @@ class RedisStore:
         try:
             client = aioredis.from_url(url)
             await client.ping()
+            info = await client.info("server")
         except Exception as e:
             raise StoreError(f"cannot connect to Redis at {url.split('@')[-1]}: {type(e).__name__}: {e}") from None
-        return cls(client)
+        store = cls(client)
+        store._script_flags = _supports_script_flags(str(info.get("redis_version", "")))
+        return store
 
     def __repr__(self) -> str:
         return "RedisStore()"
@@ -136,7 +171,7 @@ class RedisStore:
         """See :meth:`Store.put <aioctap.stores.base.Store.put>`."""
         rkey, idx = self._keys(namespace, key)
         args = _script_args(Put(namespace, key, value, expected_version, ttl))
-        result = await self._call(self._transact, keys=[f"{PREFIX}seq", rkey, idx], args=args)
+        result = await self._call(await self._writing_transact(), keys=[f"{PREFIX}seq", rkey, idx], args=args)
         if int(result[0]) < 0:
             assert expected_version is not None
             raise ConflictError(namespace, key, expected_version, int(result[2]))
@@ -190,7 +225,9 @@ class RedisStore:
         for w in writes:
             keys.extend(self._keys(w.namespace, w.key))
             args += _script_args(w)
-        result = await self._call(self._transact, keys=keys, args=args)
+        # only deletions and checks: the script without flags, which runs over maxmemory (it frees memory)
+        script = await self._writing_transact() if any(isinstance(w, Put) for w in writes) else self._transact
+        result = await self._call(script, keys=keys, args=args)
         if int(result[0]) < 0:
             w = writes[int(result[1]) - 1]
             assert w.expected_version is not None
