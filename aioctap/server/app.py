@@ -101,6 +101,7 @@ from .responses import (
     account_token,
     check_origin,
     failed,
+    for_relying_party,
     handler,
     ok,
     set_account_cookie,
@@ -315,10 +316,10 @@ def fido2_routes(
         return await complete_authentication(request, state, session, _credential(credential, data))
 
     return [
-        Route("/fido2/attestation/options", attestation_options, methods=["POST"]),
-        Route("/fido2/attestation/result", attestation_result, methods=["POST"]),
-        Route("/fido2/assertion/options", assertion_options, methods=["POST"]),
-        Route("/fido2/assertion/result", assertion_result, methods=["POST"]),
+        Route("/fido2/attestation/options", for_relying_party(rp, attestation_options), methods=["POST"]),
+        Route("/fido2/attestation/result", for_relying_party(rp, attestation_result), methods=["POST"]),
+        Route("/fido2/assertion/options", for_relying_party(rp, assertion_options), methods=["POST"]),
+        Route("/fido2/assertion/result", for_relying_party(rp, assertion_result), methods=["POST"]),
         *account_routes(rp),
     ]
 

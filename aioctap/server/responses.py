@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -55,12 +56,33 @@ def failed(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
 
+_RELYING_PARTY = "aioctap.relying_party"  # the request scope's key: see for_relying_party
+
+
+def for_relying_party(
+    rp: RelyingParty, endpoint: Callable[[Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """``endpoint`` with ``rp`` kept in the request's scope, where the cookie functions find its origins: the
+    ``/fido2`` routes put in any app (``fido2_routes``), not only in ``create_app``'s, set Secure cookies when
+    every origin is https."""
+
+    @functools.wraps(endpoint)
+    async def wrapped(request: Request) -> Response:
+        request.scope[_RELYING_PARTY] = rp
+        return await endpoint(request)
+
+    return wrapped
+
+
 def _secure(request: Request) -> bool:
-    """Whether cookies get Secure: the request came over https, or every origin of the app's relying party
-    (``app.state.relying_party``) is https: a TLS proxy may forward plain http without saying so."""
+    """Whether cookies get Secure: the request came over https, or every origin of the relying party that
+    serves the route (see for_relying_party; else ``app.state.relying_party``) is https: a TLS proxy may
+    forward plain http without saying so."""
     if request.scope.get("scheme") == "https":
         return True
-    rp = getattr(getattr(request.scope.get("app"), "state", None), "relying_party", None)
+    rp = request.scope.get(_RELYING_PARTY)
+    if not isinstance(rp, RelyingParty):
+        rp = getattr(getattr(request.scope.get("app"), "state", None), "relying_party", None)
     origins = rp.server.origins if isinstance(rp, RelyingParty) else ()
     return bool(origins) and all(o.startswith("https://") for o in origins)
 
