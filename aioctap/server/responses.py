@@ -3,7 +3,7 @@
 * ``fido2-session``: the ceremony session (options → result), consumed once;
 * ``aioctap-account``: the account session of a signed-in user, an opaque random token (the store keeps
   only its SHA-256). Both are HttpOnly, SameSite=Strict, limited to ``/fido2``, and Secure over https or
-  when every origin of the app's relying party is https (behind a TLS proxy the app may see plain http).
+  when every web origin of the relying party is https (behind a TLS proxy the app may see plain http).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def for_relying_party(
 
 
 def _secure(request: Request) -> bool:
-    """Whether cookies get Secure: the request came over https, or every origin of the relying party that
+    """Whether cookies get Secure: the request came over https, or every web origin of the relying party that
     serves the route (see for_relying_party; else ``app.state.relying_party``) is https: a TLS proxy may
     forward plain http without saying so."""
     if request.scope.get("scheme") == "https":
@@ -83,8 +83,9 @@ def _secure(request: Request) -> bool:
     rp = request.scope.get(_RELYING_PARTY)
     if not isinstance(rp, RelyingParty):
         rp = getattr(getattr(request.scope.get("app"), "state", None), "relying_party", None)
-    origins = rp.server.origins if isinstance(rp, RelyingParty) else ()
-    return bool(origins) and all(o.startswith("https://") for o in origins)
+    # the web origins only: an app's origin (android:apk-key-hash:...) has no cookies and says nothing of the scheme
+    web = [o.lower() for o in (rp.server.origins if isinstance(rp, RelyingParty) else ()) if "://" in o]
+    return bool(web) and all(o.startswith("https://") for o in web)
 
 
 def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:

@@ -367,6 +367,14 @@ async def test_cookies_are_secure_when_the_origin_is_https_behind_a_plain_http_p
         assert r.status_code == 200 and "; secure" in r.headers["set-cookie"].lower(), r.headers
         r = await http.post("/fido2/logout")
         assert "; secure" in r.headers["set-cookie"].lower(), r.headers
+    # an Android app's origin beside the https one (a native app has no cookies) and an upper-case scheme: Secure
+    android = "android:apk-key-hash:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+    async with (
+        env(rp_id="example.com", origin=["HTTPS://example.com", android]) as e,
+        e.browser("http://example.com") as http,
+    ):
+        r = await http.post("/fido2/assertion/options", json={})
+        assert r.status_code == 200 and "; secure" in r.headers["set-cookie"].lower(), r.headers
     # an http origin (localhost) keeps cookies without Secure, which a browser would not send over http
     async with env() as e, e.browser() as http:
         r = await http.post("/fido2/attestation/options", json={"username": "u", "displayName": "u"})
