@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 from . import parse
 from .bodies import Account, CredentialList, CredentialRename
 from .records import AccountSession, ApiError, RelyingParty, credential_summary
-from .responses import account_token, check_origin, clear_account_cookie, handler, ok
+from .responses import account_token, check_origin, clear_account_cookie, for_relying_party, handler, ok
 
 __all__ = ["account_routes"]
 
@@ -80,7 +80,7 @@ def account_routes(rp: RelyingParty) -> list[BaseRoute]:
         return ok()
 
     return [
-        Route("/fido2/logout", logout, methods=["POST"]),
+        Route("/fido2/logout", for_relying_party(rp, logout), methods=["POST"]),
         Route("/fido2/account", account, methods=["GET"]),
         Route("/fido2/credentials", credentials, methods=["GET"]),
         Route("/fido2/credentials/{credential_id}", credential, methods=["PATCH", "DELETE"]),

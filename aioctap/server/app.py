@@ -33,10 +33,10 @@ Sign-in options are the same for every user name, known or not (WebAuthn L3 §14
 ``required``) and a sign-in must return ``userHandle``. A completed sign-in (or a new account's first
 registration) opens an account session under a new id, in the same atomic store write as its records.
 Outside the conformance mode a ceremony's result posted from another site's page (an ``Origin`` not the
-relying party's) is refused with 403, and every body not sent as JSON with 415 (:mod:`.parse`), so no other
-site can sign a browser in to an account it chose (login CSRF). ``conformance=True`` is the FIDO conformance
-tool's test mode: anyone registers a credential for any user name, and options list the user's credentials in
-``excludeCredentials`` and ``allowCredentials``.
+relying party's) is refused with 403, and a body sent with a non-JSON Content-Type with 415 (:mod:`.parse`; one
+without a Content-Type is read as JSON), so no other site can sign a browser in to an account it chose (login
+CSRF). ``conformance=True`` is the FIDO conformance tool's test mode: anyone registers a credential for any user
+name, and options list the user's credentials in ``excludeCredentials`` and ``allowCredentials``.
 
 Ceremony state lives in the store under a random session id, returned as ``fido2SessionId`` and in the
 ``fido2-session`` cookie (HttpOnly, SameSite=Strict); the id only references server state, which the result
@@ -101,6 +101,7 @@ from .responses import (
     account_token,
     check_origin,
     failed,
+    for_relying_party,
     handler,
     ok,
     set_account_cookie,
@@ -315,10 +316,10 @@ def fido2_routes(
         return await complete_authentication(request, state, session, _credential(credential, data))
 
     return [
-        Route("/fido2/attestation/options", attestation_options, methods=["POST"]),
-        Route("/fido2/attestation/result", attestation_result, methods=["POST"]),
-        Route("/fido2/assertion/options", assertion_options, methods=["POST"]),
-        Route("/fido2/assertion/result", assertion_result, methods=["POST"]),
+        Route("/fido2/attestation/options", for_relying_party(rp, attestation_options), methods=["POST"]),
+        Route("/fido2/attestation/result", for_relying_party(rp, attestation_result), methods=["POST"]),
+        Route("/fido2/assertion/options", for_relying_party(rp, assertion_options), methods=["POST"]),
+        Route("/fido2/assertion/result", for_relying_party(rp, assertion_result), methods=["POST"]),
         *account_routes(rp),
     ]
 

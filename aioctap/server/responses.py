@@ -3,11 +3,12 @@
 * ``fido2-session``: the ceremony session (options → result), consumed once;
 * ``aioctap-account``: the account session of a signed-in user, an opaque random token (the store keeps
   only its SHA-256). Both are HttpOnly, SameSite=Strict, limited to ``/fido2``, and Secure over https or
-  when every origin of the app's relying party is https (behind a TLS proxy the app may see plain http).
+  when every web origin of the relying party is https (behind a TLS proxy the app may see plain http).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -55,14 +56,36 @@ def failed(message: str, status: int = 400) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=status)
 
 
+_RELYING_PARTY = "aioctap.relying_party"  # the request scope's key: see for_relying_party
+
+
+def for_relying_party(
+    rp: RelyingParty, endpoint: Callable[[Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    """``endpoint`` with ``rp`` kept in the request's scope, where the cookie functions find its origins: the
+    ``/fido2`` routes put in any app (``fido2_routes``), not only in ``create_app``'s, set Secure cookies when
+    every origin is https."""
+
+    @functools.wraps(endpoint)
+    async def wrapped(request: Request) -> Response:
+        request.scope[_RELYING_PARTY] = rp
+        return await endpoint(request)
+
+    return wrapped
+
+
 def _secure(request: Request) -> bool:
-    """Whether cookies get Secure: the request came over https, or every origin of the app's relying party
-    (``app.state.relying_party``) is https: a TLS proxy may forward plain http without saying so."""
+    """Whether cookies get Secure: the request came over https, or every web origin of the relying party that
+    serves the route (see for_relying_party; else ``app.state.relying_party``) is https: a TLS proxy may
+    forward plain http without saying so."""
     if request.scope.get("scheme") == "https":
         return True
-    rp = getattr(getattr(request.scope.get("app"), "state", None), "relying_party", None)
-    origins = rp.server.origins if isinstance(rp, RelyingParty) else ()
-    return bool(origins) and all(o.startswith("https://") for o in origins)
+    rp = request.scope.get(_RELYING_PARTY)
+    if not isinstance(rp, RelyingParty):
+        rp = getattr(getattr(request.scope.get("app"), "state", None), "relying_party", None)
+    # the web origins only: an app's origin (android:apk-key-hash:...) has no cookies and says nothing of the scheme
+    web = [o.lower() for o in (rp.server.origins if isinstance(rp, RelyingParty) else ()) if "://" in o]
+    return bool(web) and all(o.startswith("https://") for o in web)
 
 
 def set_cookie(response: Response, request: Request, name: str, value: str, max_age: int) -> None:

@@ -21,10 +21,12 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
+from starlette.applications import Starlette
 
 from aioctap import cbor
 from aioctap.client import WebAuthnClient
-from aioctap.server.app import ACCOUNT_SESSIONS, CREDENTIALS, USER_CREDENTIALS, USERS, create_app
+from aioctap.server.app import ACCOUNT_SESSIONS, CREDENTIALS, USER_CREDENTIALS, USERS, create_app, fido2_routes
+from aioctap.server.ceremony import Fido2Server
 from aioctap.server.records import RelyingParty
 from aioctap.server.responses import ACCOUNT_COOKIE
 from aioctap.stores import MemoryStore, Store, open_store
@@ -365,9 +367,39 @@ async def test_cookies_are_secure_when_the_origin_is_https_behind_a_plain_http_p
         assert r.status_code == 200 and "; secure" in r.headers["set-cookie"].lower(), r.headers
         r = await http.post("/fido2/logout")
         assert "; secure" in r.headers["set-cookie"].lower(), r.headers
+    # an Android app's origin beside the https one (a native app has no cookies) and an upper-case scheme: Secure
+    android = "android:apk-key-hash:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"
+    async with (
+        env(rp_id="example.com", origin=["HTTPS://example.com", android]) as e,
+        e.browser("http://example.com") as http,
+    ):
+        r = await http.post("/fido2/assertion/options", json={})
+        assert r.status_code == 200 and "; secure" in r.headers["set-cookie"].lower(), r.headers
     # an http origin (localhost) keeps cookies without Secure, which a browser would not send over http
     async with env() as e, e.browser() as http:
         r = await http.post("/fido2/attestation/options", json={"username": "u", "displayName": "u"})
+        assert "secure" not in r.headers["set-cookie"].lower().replace("samesite", "")
+
+
+async def test_fido2_routes_in_another_app_set_secure_cookies_for_https_origins() -> None:
+    """The same rule for the public ``fido2_routes`` put in an app of one's own (no ``app.state.relying_party``):
+    the options' session cookie, a sign-in's account cookie and the sign-out's deletion are all Secure when
+    every origin is https, whatever scheme the app sees behind its proxy."""
+    store = MemoryStore()
+    rp = RelyingParty(store, Fido2Server("example.com", "https://example.com"))
+    app = Starlette(routes=fido2_routes(rp))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://example.com") as http:
+        r = await http.post("/fido2/attestation/options", json={"username": "u", "displayName": "u"})
+        assert r.status_code == 200 and "; secure" in r.headers["set-cookie"].lower(), r.headers
+        r = await http.post("/fido2/assertion/options", json={})
+        assert r.status_code == 200 and "; secure" in r.headers["set-cookie"].lower(), r.headers
+        r = await http.post("/fido2/logout")
+        assert r.status_code == 200 and "; secure" in r.headers["set-cookie"].lower(), r.headers
+    # an http origin keeps them without Secure there too
+    app = Starlette(routes=fido2_routes(RelyingParty(store, Fido2Server("localhost", ORIGIN))))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as http:
+        r = await http.post("/fido2/assertion/options", json={})
         assert "secure" not in r.headers["set-cookie"].lower().replace("samesite", "")
 
 

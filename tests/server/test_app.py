@@ -230,6 +230,32 @@ async def test_bad_options_requests_say_what_is_wrong(body: dict[str, Any], word
 
 
 @pytest.mark.parametrize(
+    ("content_type", "status"),
+    [
+        (None, 200),  # no Content-Type: read as JSON (an HTML form always sends one)
+        ("application/json", 200),
+        ("application/json; charset=utf-8", 200),
+        ("Application/JSON;charset=UTF-8", 200),
+        ("application/vnd.example+json", 200),
+        ("text/plain", 415),
+        ("application/x-www-form-urlencoded", 415),
+        ("multipart/form-data; boundary=x", 415),
+        ("text/json", 415),
+    ],
+)
+@pytest.mark.parametrize("conformance", [True, False])
+async def test_the_content_types_the_readme_names(content_type: str | None, status: int, conformance: bool) -> None:
+    """README ("Relying party"): a body sent with a Content-Type other than JSON is a 415 (application/json or
+    application/*+json, any parameters, any case); a request without a Content-Type is read as JSON. In both modes."""
+    async with rp_env(conformance=conformance) as rp:
+        headers = {} if content_type is None else {"content-type": content_type}
+        r = await rp.http.post("/fido2/assertion/options", content=b"{}", headers=headers)
+        assert r.status_code == status, r.text
+        if status == 415:
+            assert_failed(r, 415, "application/json")
+
+
+@pytest.mark.parametrize(
     "raw",
     [b"", b"{", b"[1, 2]", b'"text"', b"\xff\xfe", b"[" * 100_000, b"{" + b" " * 70_000 + b"}"],
 )
