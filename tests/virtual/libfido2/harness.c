@@ -528,7 +528,7 @@ scenario_pin(fido_dev_t *dev)
 		int r = FIDO_ERR_PIN_AUTH_BLOCKED;
 		fido_dev_close(dev);
 		kill(authenticator_pid, SIGUSR1);
-		for (int i = 0; i < 40 && r != FIDO_OK; i++) {
+		for (int i = 0; i < 200 && r != FIDO_OK; i++) { /* up to 10 s: a loaded 2-core CI machine */
 			struct timespec pause = { 0, 50 * 1000000 };
 			nanosleep(&pause, NULL);
 			if (fido_dev_open(dev, device_path) != FIDO_OK)
