@@ -232,7 +232,9 @@ class Fido2Server:
     ) -> AttestedCredentialData:
         """Verify an assertion (L3 §7.2) by one of ``credentials``; returns the credential that signed it.
 
-        Synchronous (sans-IO), as python-fido2's.
+        Synchronous (sans-IO), as python-fido2's. As there, ``credentials`` is the set that may answer (§7.2 step 5):
+        pass the credentials of the user being signed in, not every credential of the RP; the state does not carry the
+        options' allowCredentials (the ceremony API's ``CeremonyState`` does, and checks them itself).
 
         Raises:
             ValueError: the response is malformed, names none of ``credentials``, or fails a check (python-fido2's
