@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio
 
+from .._redact import redact
 from ..cose import ES256
 from ..ctap import STATUS, CtapDevice, CtapError
 from ..ctap1 import APDU, ApduError, Ctap1
@@ -360,6 +361,12 @@ class Registration:
     credential: AttestedCredentialData
     extension_outputs: dict[str, Any]
 
+    def __repr__(self) -> str:  # the extension outputs may hold secrets (hmac-secret, prf, largeBlob, credBlob)
+        return (
+            f"Registration(client_data={self.client_data!r}, attestation={self.attestation!r}, "
+            f"credential={self.credential!r}, extension_outputs={redact(self.extension_outputs)!r})"
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class Assertions:
@@ -368,6 +375,12 @@ class Assertions:
     client_data: CollectedClientData
     assertions: list[AssertionResponse]
     extension_outputs: list[dict[str, Any]]
+
+    def __repr__(self) -> str:  # the extension outputs may hold secrets (hmac-secret, prf, largeBlob, credBlob)
+        return (
+            f"Assertions(client_data={self.client_data!r}, assertions={self.assertions!r}, "
+            f"extension_outputs={redact(self.extension_outputs)!r})"
+        )
 
 
 async def _processors(
