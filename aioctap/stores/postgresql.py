@@ -25,6 +25,7 @@ from .base import (
     Record,
     StoreError,
     Write,
+    scrub_url_secrets,
     validate_key,
     validate_name,
     validate_writes,
@@ -87,7 +88,8 @@ class PostgresStore:
                 finally:
                     await conn.execute("SELECT pg_advisory_unlock(74112)")
         except Exception as e:
-            raise StoreError(f"cannot open the PostgreSQL store: {type(e).__name__}: {e}") from None
+            detail = scrub_url_secrets(str(e), url)
+            raise StoreError(f"cannot open the PostgreSQL store: {type(e).__name__}: {detail}") from None
         return cls(pool, command_timeout=command_timeout, acquire_timeout=acquire_timeout)
 
     def __repr__(self) -> str:

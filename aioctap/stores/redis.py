@@ -22,7 +22,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .base import ConflictError, Delete, Put, Record, StoreError, Write, validate_key, validate_name, validate_writes
+from .base import (
+    ConflictError,
+    Delete,
+    Put,
+    Record,
+    StoreError,
+    Write,
+    scrub_url_secrets,
+    url_location,
+    validate_key,
+    validate_name,
+    validate_writes,
+)
 
 __all__ = ["RedisStore"]
 
@@ -131,7 +143,8 @@ class RedisStore:
             await client.ping()
             info = await client.info("server")
         except Exception as e:
-            raise StoreError(f"cannot connect to Redis at {url.split('@')[-1]}: {type(e).__name__}: {e}") from None
+            detail = scrub_url_secrets(str(e), url)
+            raise StoreError(f"cannot connect to Redis at {url_location(url)}: {type(e).__name__}: {detail}") from None
         store = cls(client)
         store._script_flags = _supports_script_flags(str(info.get("redis_version", "")))
         return store
