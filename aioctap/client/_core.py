@@ -38,6 +38,16 @@ from ..webauthn import (
     websafe_decode,
 )
 
+# WebAuthn L3 §5.1.3/§5.1.4: with no ``timeout`` in the options, the client sets its lifetime timer to a client
+# default; §15.1 recommends 300000 ms (5 minutes). Without it, an authenticator that sends keep-alives without end
+# (CTAPHID KEEPALIVE extends a call's deadline) would hold a ceremony forever.
+DEFAULT_TIMEOUT_MS = 300_000
+
+
+def ceremony_timeout_ms(timeout_ms: int | None) -> int:
+    """The lifetime of a ceremony: the options' ``timeout`` when positive, else :data:`DEFAULT_TIMEOUT_MS`."""
+    return timeout_ms if timeout_ms is not None and timeout_ms > 0 else DEFAULT_TIMEOUT_MS
+
 
 class ClientError(Exception):
     """A WebAuthn operation failed on the client side: python-fido2's ``ClientError(code, cause=None)``.
