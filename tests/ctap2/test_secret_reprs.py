@@ -98,3 +98,24 @@ def test_client_results_hide_the_extension_secrets() -> None:
     )
     shown(registration)
     assert "'enabled': True" in repr(registration)
+
+
+def test_command_families_hide_their_pin_uv_auth_token() -> None:
+    from types import SimpleNamespace
+
+    from aioctap.ctap2 import Config, CredentialManagement, Ctap2, LargeBlobs
+    from aioctap.ctap2.pin import PinProtocolV2
+
+    ctap = Ctap2.__new__(Ctap2)  # no device is needed to build the command families
+    ctap._info = SimpleNamespace(max_msg_size=1024)  # type: ignore[assignment]
+    for family in (
+        CredentialManagement(ctap, PinProtocolV2(), SECRET),
+        Config(ctap, PinProtocolV2(), SECRET),
+        LargeBlobs(ctap, PinProtocolV2(), SECRET),
+    ):
+        shown(family)
+        assert family.pin_uv is not None
+        shown(family.pin_uv)
+        shown((family.pin_uv,))  # a tuple's repr uses its members' repr
+        assert family.pin_uv.token == SECRET
+    assert "<hidden: 32 bytes>" in repr(CredentialManagement(ctap, PinProtocolV2(), SECRET).pin_uv)
