@@ -32,8 +32,9 @@ class Hidden:
 
 
 def hide(name: str, value: object) -> object:
-    """``value`` as a repr may show it, for the member ``name``: hidden if secret, else with its secrets hidden."""
-    return Hidden(value) if name in SECRET_MEMBERS and value is not None else redact(value)
+    """``value`` as a repr may show it, for the member ``name``: hidden if a secret (a byte or text string of a
+    secret member: makeCredential's ``credBlob: True`` stays), else with its secrets hidden."""
+    return Hidden(value) if name in SECRET_MEMBERS and isinstance(value, bytes | str) else redact(value)
 
 
 def redact(value: object) -> object:

@@ -119,3 +119,19 @@ def test_command_families_hide_their_pin_uv_auth_token() -> None:
         shown((family.pin_uv,))  # a tuple's repr uses its members' repr
         assert family.pin_uv.token == SECRET
     assert "<hidden: 32 bytes>" in repr(CredentialManagement(ctap, PinProtocolV2(), SECRET).pin_uv)
+
+
+def test_authenticator_data_hides_a_cred_blob_output() -> None:
+    import struct
+
+    from aioctap import cbor
+
+    flags = AuthenticatorData.FLAG.UP | AuthenticatorData.FLAG.ED
+    raw = b"\x01" * 32 + bytes([flags]) + struct.pack(">I", 1) + cbor.dumps({"credBlob": SECRET})
+    auth_data = AuthenticatorData(raw)
+    assert auth_data.extensions == {"credBlob": SECRET}
+    shown(auth_data)
+    assertion = AssertionResponse({"type": "public-key", "id": b"c"}, auth_data, b"sig")
+    shown(assertion)
+    made = AuthenticatorData(raw[:37] + cbor.dumps({"credBlob": True}))
+    assert "'credBlob': True" in repr(made)  # makeCredential's output says whether it was stored: not a secret
