@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Protocol, Required, Self, TypedDict, TypeVar, 
 
 from . import cbor
 from ._json import JSONValue
+from ._redact import hide, redact
 from .webauthn import (
     AttestationConveyancePreference,
     AttestedCredentialData,
@@ -233,6 +234,12 @@ class _JsonDataObject(Mapping[str, Any]):
                 raise ValueError(f"{type(self).__name__}.{f.name}: {e}") from None
             object.__setattr__(self, f.name, parsed)
 
+    def __repr__(self) -> str:  # used by the subclasses declared with repr=False (those that may hold a secret)
+        members = ", ".join(
+            f"{f.name}={hide(self._key(f), getattr(self, f.name, None))!r}" for f in dataclasses.fields(self) if f.repr
+        )
+        return f"{type(self).__name__}({members})"
+
     @classmethod
     def _key(cls, f: dataclasses.Field[Any]) -> str:
         return str(f.metadata.get("name") or _camel(f.name))
@@ -443,7 +450,7 @@ class _RichOutput(Mapping[str, Any]):
         return _RichOutput(value) if isinstance(value, Mapping) and not isinstance(value, _JsonDataObject) else value
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({dict(self)!r})"
+        return f"{type(self).__name__}({redact(dict(self))!r})"
 
 
 class AuthenticationExtensionsClientOutputs(_RichOutput):
@@ -457,7 +464,7 @@ class AuthenticationExtensionsClientOutputs(_RichOutput):
         super().__init__({k: v for k, v in (outputs or {}).items() if v is not None})
 
     def __repr__(self) -> str:
-        return repr(dict(self))
+        return repr(redact(dict(self)))
 
 
 @dataclass(eq=False, frozen=True, kw_only=True)

@@ -19,6 +19,7 @@ from enum import IntFlag, StrEnum, unique
 from typing import Self
 
 from . import cbor
+from ._redact import redact
 from .cose import CoseError, CoseKey
 
 __all__ = [
@@ -289,8 +290,11 @@ class AuthenticatorData(bytes):
     def __repr__(self) -> str:
         return (
             f"AuthenticatorData(rp_id_hash={self.rp_id_hash.hex()}, flags=0x{self.flags:02x}, "
-            f"counter={self.counter}, credential_data={self.credential_data!r}, extensions={self.extensions!r})"
+            f"counter={self.counter}, credential_data={self.credential_data!r}, "
+            f"extensions={redact(self.extensions)!r})"  # a getAssertion's credBlob output is the blob itself
         )
+
+    __str__ = __repr__  # not bytes' own str(), which shows the raw bytes (a credBlob output among them)
 
 
 class CollectedClientData(bytes):

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ class _Context:
 
     console: Console
     address: str
-    pin: str | None
+    pin: str | None = field(repr=False)  # secrets: never in a repr
     username: str = "alice"
     base_url: str = ""
     origin: str = ""
@@ -70,7 +70,7 @@ class _Context:
     ctap: Any = None
     http: Any = None
     credential_id: str = ""
-    admin_token: str = ""
+    admin_token: str = field(default="", repr=False)
     pin_given: bool = False
     ask_pin: Callable[[], str] | None = None  # asks for the PIN of an authenticator that has one (on a terminal)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import os
-import urllib.parse
 from pathlib import Path
 from typing import Annotated
 
@@ -76,9 +75,9 @@ def data_location(url: str) -> str:
         return "memory (lost when the server stops)"
     if scheme == "sqlite":
         return f"SQLite file {Path(url[len('sqlite:///') :]).resolve()}"
-    parts = urllib.parse.urlsplit(url)
-    where = f"{parts.hostname or 'localhost'}{f':{parts.port}' if parts.port else ''}{parts.path}"
-    return f"{'Redis' if scheme == 'redis' else 'PostgreSQL'} at {where}"
+    from ..stores.base import url_location  # never the password, even one a URL parser would split
+
+    return f"{'Redis' if scheme == 'redis' else 'PostgreSQL'} at {url_location(url)}"
 
 
 def secret_key_file(url: str) -> Path:

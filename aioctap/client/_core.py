@@ -17,6 +17,7 @@ from typing import Any
 
 import anyio
 
+from .._redact import redact
 from ..cose import ES256
 from ..ctap import STATUS, CtapDevice, CtapError
 from ..ctap1 import APDU, ApduError, Ctap1
@@ -36,6 +37,16 @@ from ..webauthn import (
     WebAuthnDataError,
     websafe_decode,
 )
+
+# WebAuthn L3 §5.1.3/§5.1.4: with no ``timeout`` in the options, the client sets its lifetime timer to a client
+# default; §15.1 recommends 300000 ms (5 minutes). Without it, an authenticator that sends keep-alives without end
+# (CTAPHID KEEPALIVE extends a call's deadline) would hold a ceremony forever.
+DEFAULT_TIMEOUT_MS = 300_000
+
+
+def ceremony_timeout_ms(timeout_ms: int | None) -> int:
+    """The lifetime of a ceremony: the options' ``timeout`` when positive, else :data:`DEFAULT_TIMEOUT_MS`."""
+    return timeout_ms if timeout_ms is not None and timeout_ms > 0 else DEFAULT_TIMEOUT_MS
 
 
 class ClientError(Exception):
@@ -360,6 +371,12 @@ class Registration:
     credential: AttestedCredentialData
     extension_outputs: dict[str, Any]
 
+    def __repr__(self) -> str:  # the extension outputs may hold secrets (hmac-secret, prf, largeBlob, credBlob)
+        return (
+            f"Registration(client_data={self.client_data!r}, attestation={self.attestation!r}, "
+            f"credential={self.credential!r}, extension_outputs={redact(self.extension_outputs)!r})"
+        )
+
 
 @dataclasses.dataclass(frozen=True)
 class Assertions:
@@ -368,6 +385,12 @@ class Assertions:
     client_data: CollectedClientData
     assertions: list[AssertionResponse]
     extension_outputs: list[dict[str, Any]]
+
+    def __repr__(self) -> str:  # the extension outputs may hold secrets (hmac-secret, prf, largeBlob, credBlob)
+        return (
+            f"Assertions(client_data={self.client_data!r}, assertions={self.assertions!r}, "
+            f"extension_outputs={redact(self.extension_outputs)!r})"
+        )
 
 
 async def _processors(

@@ -50,6 +50,7 @@ from ._core import (
     Registration,
     RequestRequest,
     authenticate,
+    ceremony_timeout_ms,
     ctap2client_err,
     register,
 )
@@ -295,9 +296,9 @@ class Fido2Client:
 
     async def _run(self, timeout_ms: int | None, body: Callable[[Prompts], Awaitable[_T]]) -> _T:
         await self._connect()
-        timeout = timeout_ms / 1000 if timeout_ms else None
+        timeout_ms = ceremony_timeout_ms(timeout_ms)  # the options' timeout, or WebAuthn's default of 5 minutes
         try:
-            with anyio.fail_after(timeout):
+            with anyio.fail_after(timeout_ms / 1000):
                 async with task_group() as tg:
                     return await body(_UserPrompts(self._user_interaction, tg))
         except TimeoutError:

@@ -47,6 +47,7 @@ from ._core import (
     RequestRequest,
     _b64,
     authenticate,
+    ceremony_timeout_ms,
     register,
 )
 
@@ -113,7 +114,8 @@ class WebAuthnClient:
         """Run ``op`` on every device at once; the first success wins and cancels the rest.
 
         A device failing (an error status, a malformed answer, a lost transport) does not stop the others;
-        when all fail, the last error is raised. ``timeout_ms`` (the options' ``timeout``) cancels them all.
+        when all fail, the last error is raised. ``timeout_ms`` (the options' ``timeout``; without one,
+        :data:`~aioctap.client._core.DEFAULT_TIMEOUT_MS`) cancels them all.
         """
         result: list[_T] = []
         errors: list[Exception] = []
@@ -128,8 +130,8 @@ class WebAuthnClient:
                 result.append(value)
                 tg.cancel_scope.cancel()
 
-        timeout = timeout_ms / 1000 if timeout_ms is not None and timeout_ms > 0 else None
-        with anyio.move_on_after(timeout) as deadline:
+        timeout_ms = ceremony_timeout_ms(timeout_ms)  # the options' timeout, or WebAuthn's default of 5 minutes
+        with anyio.move_on_after(timeout_ms / 1000) as deadline:
             if len(self.devices) == 1:
                 return await op(self.devices[0])
             async with anyio.create_task_group() as tg:

@@ -191,7 +191,7 @@ class AttestationResponse:
     auth_data: AuthenticatorData
     att_stmt: dict[str, object]
     ep_att: bool | None = None
-    large_blob_key: bytes | None = None
+    large_blob_key: bytes | None = field(default=None, repr=False)  # a secret: never in a repr
     unsigned_extension_outputs: dict[str, object] | None = None
 
     @classmethod
@@ -224,7 +224,7 @@ class AssertionResponse:
     user: UserEntity | None = None
     number_of_credentials: int | None = None
     user_selected: bool | None = None
-    large_blob_key: bytes | None = None
+    large_blob_key: bytes | None = field(default=None, repr=False)  # a secret: never in a repr
 
     @classmethod
     def from_dict(cls, data: Mapping[int, object]) -> AssertionResponse:

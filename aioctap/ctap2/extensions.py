@@ -54,7 +54,7 @@ __all__ = [
 # hmac-secret).
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, frozen=True, repr=False)  # the repr hides the secrets
 class HMACGetSecretInput(_JsonDataObject):
     """hmacGetSecret's client input: one or two 32-byte salts."""
 
@@ -62,7 +62,7 @@ class HMACGetSecretInput(_JsonDataObject):
     salt2: bytes | None = None
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, frozen=True, repr=False)  # the repr hides the secrets
 class HMACGetSecretOutput(_JsonDataObject):
     """hmacGetSecret's client output: one secret per salt."""
 
@@ -70,7 +70,7 @@ class HMACGetSecretOutput(_JsonDataObject):
     output2: bytes | None = None
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, frozen=True, repr=False)  # the repr hides the secrets
 class AuthenticatorExtensionsPRFValues(_JsonDataObject):
     """AuthenticationExtensionsPRFValues (L3 §10.1.4): ``first`` and an optional ``second``."""
 
@@ -78,7 +78,7 @@ class AuthenticatorExtensionsPRFValues(_JsonDataObject):
     second: bytes | None = None
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, frozen=True, repr=False)  # the repr hides the secrets
 class AuthenticatorExtensionsPRFInputs(_JsonDataObject):
     """AuthenticationExtensionsPRFInputs (L3 §10.1.4)."""
 
@@ -86,7 +86,7 @@ class AuthenticatorExtensionsPRFInputs(_JsonDataObject):
     eval_by_credential: Mapping[str, AuthenticatorExtensionsPRFValues] | None = None
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, frozen=True, repr=False)  # the repr hides the secrets
 class AuthenticatorExtensionsPRFOutputs(_JsonDataObject):
     """AuthenticationExtensionsPRFOutputs (L3 §10.1.4)."""
 
@@ -94,7 +94,7 @@ class AuthenticatorExtensionsPRFOutputs(_JsonDataObject):
     results: AuthenticatorExtensionsPRFValues | None = None
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, frozen=True, repr=False)  # the repr hides the secrets
 class AuthenticatorExtensionsLargeBlobInputs(_JsonDataObject):
     """AuthenticationExtensionsLargeBlobInputs (L3 §10.1.5)."""
 
@@ -103,7 +103,7 @@ class AuthenticatorExtensionsLargeBlobInputs(_JsonDataObject):
     write: bytes | None = None
 
 
-@dataclass(eq=False, frozen=True)
+@dataclass(eq=False, frozen=True, repr=False)  # the repr hides the secrets
 class AuthenticatorExtensionsLargeBlobOutputs(_JsonDataObject):
     """AuthenticationExtensionsLargeBlobOutputs (L3 §10.1.5)."""
 

@@ -192,6 +192,9 @@ class _PinUv(NamedTuple):
         """(pinUvAuthProtocol, pinUvAuthParam) for a request whose authenticated message is ``message``."""
         return self.protocol.VERSION, self.protocol.authenticate(self.token, message)
 
+    def __repr__(self) -> str:  # the token is a secret: never in a repr
+        return f"_PinUv(protocol={self.protocol!r}, token=<hidden: {len(self.token)} bytes>)"
+
 
 def _pin_uv(protocol: PinProtocol | None, token: bytes | None) -> _PinUv | None:
     """The pair when both are given, else None (the command is then sent without pinUvAuthParam)."""

@@ -14,8 +14,8 @@ Every host-side CTAPHID rule lives here:
   ERROR), its continuation packets in sequence (§11.2.4); stray continuations are dropped;
 * ERROR packets (§11.2.9.1.6) fail the transaction with the device's code; one without a code is
   a protocol violation; ``ERR_CHANNEL_BUSY`` is retried when the request asked for it;
-* KEEPALIVE (§11.2.9.1.7) extends the transaction's deadline and is reported once per change of
-  status;
+* KEEPALIVE (§11.2.9.1.7) extends the transaction's deadline (for at most :data:`MAX_KEEPALIVE_TIME` from the
+  first) and is reported once per change of status;
 * cancellation (§11.2.9.1.5): CTAPHID_CANCEL, then the cancelled request's answer is awaited
   (at most ``cancel_wait`` seconds) and discarded;
 * resynchronization: after a timeout, a protocol violation or a cancellation the device did not
@@ -63,6 +63,10 @@ __all__ = [
 
 CANCEL_WAIT = 1.0  # seconds a cancelled request's answer is awaited before the channel is resynchronized
 BUSY_RETRY_DELAY = 0.02  # seconds between retries of a request the device answered ERR_CHANNEL_BUSY
+# seconds that KEEPALIVEs may extend one call, from the first: then CtapHidTimeout, as for silence. An authenticator
+# gives up waiting for the user long before (CTAP2_ERR_USER_ACTION_TIMEOUT, about 30 s); without a limit, a device
+# that keeps alive for ever would hold the call, and every later call on its channel, for ever.
+MAX_KEEPALIVE_TIME = 600.0
 
 _KEEPALIVE, _ERROR, _INIT, _CANCEL = int(CTAPHID.KEEPALIVE), int(CTAPHID.ERROR), int(CTAPHID.INIT), int(CTAPHID.CANCEL)
 _CHANNEL_BUSY = int(CtapError.ERR.CHANNEL_BUSY)
@@ -158,6 +162,7 @@ class _Transaction(Generic[T]):
         "cmd",
         "deadline",
         "last_status",
+        "limit",
         "reassembler",
         "reports",
         "resend_at",
@@ -176,6 +181,7 @@ class _Transaction(Generic[T]):
         self.busy_until: float | None = None
         self.resend_at = 0.0
         self.last_status: int | None = None
+        self.limit = 0.0  # when keepalives stop extending the deadline (set at the first keepalive)
         self.reassembler: Reassembler | None = None  # made when an answer spans several reports
 
 
@@ -412,7 +418,9 @@ class HostCore(Generic[T]):
                 if cmd == _KEEPALIVE:
                     if length < 1 or len(raw) < 8:
                         return _NO_REPORTS, [Dropped("KEEPALIVE without a status")]
-                    transaction.deadline = now + transaction.timeout
+                    if transaction.last_status is None:  # the first keepalive of this call
+                        transaction.limit = now + MAX_KEEPALIVE_TIME
+                    transaction.deadline = min(now + transaction.timeout, transaction.limit)
                     status = raw[7]
                     if status == transaction.last_status:
                         return _NO_REPORTS, []
@@ -591,9 +599,11 @@ class HostCore(Generic[T]):
             state = channel.state
             if transaction is not None and now >= transaction.deadline:
                 channel.transaction = None
-                events.append(
-                    Failed(channel.cid, CtapHidTimeout(f"no answer from the device within {transaction.timeout:g} s"))
-                )
+                if transaction.last_status is not None and now >= transaction.limit:
+                    why = f"the device sent keepalives for {MAX_KEEPALIVE_TIME:g} s without answering"
+                else:
+                    why = f"no answer from the device within {transaction.timeout:g} s"
+                events.append(Failed(channel.cid, CtapHidTimeout(why)))
                 if state == _BUSY:  # stop it on the device, and make sure its late answer never reaches anyone
                     out += frame(channel.cid, _CANCEL, b"", self.packet_size)
                     out += self._resync(channel, now, transaction.timeout)

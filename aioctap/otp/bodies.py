@@ -107,7 +107,7 @@ class OtpDeviceAddDetails(Body):
 
     otp_device_id: DeviceId
     otp_device_description: Description
-    otp_key: OtpKey
+    otp_key: OtpKey = Field(repr=False)  # a secret: never in a repr
     otp_algorithm: Algorithm
     otp_ctr: Counter | None = None
 
@@ -116,7 +116,7 @@ class OtpDevicePatchDetails(Body):
     """PATCH /private/otp-devices/$DEVICE_ID (the key and counter stay as they are when absent)."""
 
     otp_device_description: Description
-    otp_key: OtpKey | None = None
+    otp_key: OtpKey | None = Field(default=None, repr=False)  # a secret: never in a repr
     otp_algorithm: Algorithm
     otp_ctr: Counter | None = None
 
@@ -170,8 +170,8 @@ class Timestamp(Body):
 class LoginTokenSuccessResponse(Body):
     """A new bearer token (returned once; only its SHA-256 is stored)."""
 
-    token: str
-    access_token: str
+    token: str = Field(repr=False)  # secrets: never in a repr
+    access_token: str = Field(repr=False)
     scope: str
     refreshable: bool
     expiration: Timestamp

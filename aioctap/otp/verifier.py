@@ -13,7 +13,7 @@ import hmac
 import json
 import time as _time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TypedDict, Unpack
 
@@ -65,7 +65,7 @@ class _State:
     kept as bytes and doubles as the key-cache tag. ``version`` is the store's version of the record, not in it.
     """
 
-    otp_blob: bytes
+    otp_blob: bytes = field(repr=False)  # the serialized OTP: its key, encrypted or not, never in a repr
     last_counter: int = -1
     failures: int = 0
     throttled_until: float = 0.0

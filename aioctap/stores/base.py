@@ -16,6 +16,8 @@ all happen, or none does.
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -39,6 +41,50 @@ __all__ = [
 
 class StoreError(Exception):
     """A store failed (connection lost, bad URL, corrupt record)."""
+
+
+# -- store URLs in messages: never their password --------------------------------------------------------------------
+# A URL's password may sit in its userinfo (``redis://:PASSWORD@host``, ``postgresql://user:PASSWORD@host``) or in
+# a ``password`` query parameter; a password with an unescaped '/', '?' or '#' makes URL parsers split it (part of it
+# becomes a "port" or a path, which their error messages then quote).
+
+_QUERY_PASSWORD = re.compile(r"[?&](?:password|passwd|pass)=([^&#]*)", re.IGNORECASE)
+_PIECES = re.compile(r"[/?#:@&=]")
+
+
+def _url_secrets(url: str) -> list[str]:
+    """The strings of ``url`` that may be (part of) its password, longest first."""
+    secrets: list[str] = []
+    rest = url.split("://", 1)[1] if "://" in url else url
+    if "@" in rest:
+        userinfo = rest.rsplit("@", 1)[0]
+        user, sep, password = userinfo.partition(":")
+        secrets.append(password if sep else user)  # a lone userinfo is a password to Redis (``redis://PASS@h``)
+    secrets.extend(_QUERY_PASSWORD.findall(url))
+    out: set[str] = set()
+    for secret in secrets:
+        for text in (secret, urllib.parse.unquote(secret)):
+            out.add(text)
+            out.update(_PIECES.split(text))
+    return sorted((s for s in out if s), key=len, reverse=True)
+
+
+def scrub_url_secrets(text: str, url: str) -> str:
+    """``text`` (an error message about ``url``) with every piece of the URL's password replaced by ``***``
+    (a piece of one or two characters only where a message quotes it, so that words stay whole)."""
+    for secret in _url_secrets(url):
+        if len(secret) >= 3:
+            text = text.replace(secret, "***")
+        else:
+            text = text.replace(f"'{secret}'", "'***'").replace(f'"{secret}"', '"***"')
+    return text
+
+
+def url_location(url: str) -> str:
+    """``host[:port][/path]`` of a store URL, for messages: without its user, password, query and fragment."""
+    rest = url.split("://", 1)[1] if "://" in url else url
+    rest = rest.rsplit("@", 1)[-1].split("?", 1)[0].split("#", 1)[0]
+    return scrub_url_secrets(rest, url) or "localhost"
 
 
 class ConflictError(StoreError):

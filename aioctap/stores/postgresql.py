@@ -25,6 +25,7 @@ from .base import (
     Record,
     StoreError,
     Write,
+    scrub_url_secrets,
     validate_key,
     validate_name,
     validate_writes,
@@ -75,19 +76,25 @@ class PostgresStore:
             import asyncpg
         except ImportError:
             raise StoreError("the postgresql store needs asyncpg: pip install 'aioctap[postgresql]'") from None
+        pool: Any = None
         try:
             with anyio.fail_after(command_timeout + acquire_timeout + 1.0):
                 pool = await asyncpg.create_pool(
                     url, min_size=1, max_size=10, command_timeout=command_timeout, timeout=acquire_timeout
                 )
-            async with pool.acquire() as conn:
-                await conn.execute("SELECT pg_advisory_lock(74112)")
-                try:
-                    await conn.execute(SCHEMA)
-                finally:
-                    await conn.execute("SELECT pg_advisory_unlock(74112)")
+            # three statements of at most command_timeout each (the lock waits for another instance's schema)
+            with anyio.fail_after(3 * command_timeout + acquire_timeout + 1.0):
+                async with pool.acquire(timeout=acquire_timeout) as conn:
+                    await conn.execute("SELECT pg_advisory_lock(74112)")
+                    try:
+                        await conn.execute(SCHEMA)
+                    finally:
+                        await conn.execute("SELECT pg_advisory_unlock(74112)")
         except Exception as e:
-            raise StoreError(f"cannot open the PostgreSQL store: {type(e).__name__}: {e}") from None
+            if pool is not None:
+                pool.terminate()
+            detail = scrub_url_secrets(str(e), url)
+            raise StoreError(f"cannot open the PostgreSQL store: {type(e).__name__}: {detail}") from None
         return cls(pool, command_timeout=command_timeout, acquire_timeout=acquire_timeout)
 
     def __repr__(self) -> str:
@@ -238,8 +245,15 @@ class PostgresStore:
         raise ConflictError(w.namespace, w.key, expected, 0 if row is None else int(row["version"]))
 
     async def aclose(self) -> None:
-        """See :meth:`Store.aclose <aioctap.stores.base.Store.aclose>`."""
-        await self._pool.close()
+        """See :meth:`Store.aclose <aioctap.stores.base.Store.aclose>`: closes the pool's connections gracefully
+        within the store's deadline; past it, or when the server fails to answer, drops them (terminates the pool)
+        and raises :class:`StoreError`."""
+        try:
+            with anyio.fail_after(self._deadline):  # close() first waits for every connection to be released
+                await self._pool.close()
+        except Exception as e:
+            self._pool.terminate()
+            raise StoreError(f"PostgreSQL store failed to close: {type(e).__name__}: {e}") from None
 
 
 def _put_statement(w: Put) -> tuple[str, *tuple[Any, ...]]:

@@ -15,6 +15,10 @@ Redis 6 rejects a shebang, so there the scripts have none, and a transaction who
 deletion (``DEL`` and ``ZREM`` run over the limit) also runs its puts, past the limit: all of its
 operations, never some. Deletes, takes and transactions of only deletions and checks free memory and
 run over the limit on every version.
+
+Waits: connecting (with its ``PING`` and ``INFO``) and every command or script are bounded by
+:data:`COMMAND_TIMEOUT` seconds; a server that stops answering is a :class:`~aioctap.stores.base.StoreError`
+then, not a hang (redis-py drops a connection whose command was cancelled).
 """
 
 from __future__ import annotations
@@ -22,11 +26,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .base import ConflictError, Delete, Put, Record, StoreError, Write, validate_key, validate_name, validate_writes
+import anyio
+
+from .base import (
+    ConflictError,
+    Delete,
+    Put,
+    Record,
+    StoreError,
+    Write,
+    scrub_url_secrets,
+    url_location,
+    validate_key,
+    validate_name,
+    validate_writes,
+)
 
 __all__ = ["RedisStore"]
 
 PREFIX = "aioctap:"
+COMMAND_TIMEOUT = 5.0  # seconds a command, a script or connecting may take (as the PostgreSQL store's statements)
 
 DELETE = """
 local cur = redis.call('HGET', KEYS[1], 'ver')
@@ -128,10 +147,17 @@ class RedisStore:
             raise StoreError("the redis store needs the 'redis' package: pip install 'aioctap[redis]'") from None
         try:
             client = aioredis.from_url(url)
-            await client.ping()
-            info = await client.info("server")
+            with anyio.fail_after(COMMAND_TIMEOUT):
+                await client.ping()
+                info = await client.info("server")
+        except TimeoutError:
+            await _close_quietly(client)
+            raise StoreError(
+                f"cannot connect to Redis at {url_location(url)}: no answer within {COMMAND_TIMEOUT:g} s"
+            ) from None
         except Exception as e:
-            raise StoreError(f"cannot connect to Redis at {url.split('@')[-1]}: {type(e).__name__}: {e}") from None
+            detail = scrub_url_secrets(str(e), url)
+            raise StoreError(f"cannot connect to Redis at {url_location(url)}: {type(e).__name__}: {detail}") from None
         store = cls(client)
         store._script_flags = _supports_script_flags(str(info.get("redis_version", "")))
         return store
@@ -147,7 +173,10 @@ class RedisStore:
     async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """``fn`` (a client method or a script) awaited; a failure of Redis is a StoreError."""
         try:
-            return await fn(*args, **kwargs)
+            with anyio.fail_after(COMMAND_TIMEOUT):
+                return await fn(*args, **kwargs)
+        except TimeoutError:
+            raise StoreError(f"Redis store failed: no answer within {COMMAND_TIMEOUT:g} s") from None
         except Exception as e:
             raise StoreError(f"Redis store failed: {type(e).__name__}: {e}") from None
 
@@ -197,11 +226,8 @@ class RedisStore:
         """See :meth:`Store.scan <aioctap.stores.base.Store.scan>`."""
         validate_name("namespace", namespace)
         idx = f"{PREFIX}idx:{namespace}"
-        try:
-            start = b"[" + prefix.encode() if prefix else b"-"
-            members = await self._r.zrangebylex(idx, start, b"+")
-        except Exception as e:
-            raise StoreError(f"Redis store failed: {type(e).__name__}: {e}") from None
+        start = b"[" + prefix.encode() if prefix else b"-"
+        members = await self._call(self._r.zrangebylex, idx, start, b"+")
         out: list[tuple[str, Record]] = []
         for m in members:
             key = m.decode()
@@ -209,7 +235,7 @@ class RedisStore:
                 break
             record = await self.get(namespace, key)
             if record is None:  # expired: drop it from the index
-                await self._r.zrem(idx, m)
+                await self._call(self._r.zrem, idx, m)
                 continue
             out.append((key, record))
             if limit is not None and len(out) >= limit:
@@ -236,4 +262,10 @@ class RedisStore:
 
     async def aclose(self) -> None:
         """See :meth:`Store.aclose <aioctap.stores.base.Store.aclose>`."""
-        await self._r.aclose()
+        await _close_quietly(self._r)
+
+
+async def _close_quietly(client: Any) -> None:
+    """Close a redis-py client within :data:`COMMAND_TIMEOUT` (closing waits for its connections' sockets)."""
+    with anyio.move_on_after(COMMAND_TIMEOUT):
+        await client.aclose()

@@ -486,3 +486,31 @@ def test_host_core_against_device_core(steps: list[tuple[str, int, int]]) -> Non
         host_out(host.send(cid, CTAPHID.PING, payload, now, timeout, token=cid))
         settle()
         assert outcomes.get(payload) == "answer", (host.channel_state(cid), outcomes.get(payload))
+
+
+def test_keepalives_extend_a_call_for_at_most_max_keepalive_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aioctap.hid import host_core
+
+    assert host_core.MAX_KEEPALIVE_TIME == 600.0
+    monkeypatch.setattr(host_core, "MAX_KEEPALIVE_TIME", 10.0)
+    core = HostCore()
+    cid = allocated(core)
+    core.send(cid, CTAPHID.CBOR, b"\x01", 0.0, 1.0)
+    t = 0.5
+    while t < 10.0:  # a device that keeps alive for ever (UPNEEDED, nobody touches and it never gives up)
+        core.receive(frame(cid, CTAPHID.KEEPALIVE, b"\x02")[0], t)
+        assert core.handle_timer(t)[1] == []
+        t += 0.5
+    core.receive(frame(cid, CTAPHID.KEEPALIVE, b"\x02")[0], 10.3)  # past the limit: no longer extends
+    _, events = core.handle_timer(10.5)  # 10 s after the first keepalive, though only 0.2 s after the last
+    assert isinstance(events[0], Failed) and isinstance(events[0].error, CtapHidTimeout)
+    assert "keepalives for 10 s" in str(events[0].error)
+    assert core.channel_state(cid) != "busy"  # cancelled on the device, being resynchronized
+    # a new call starts a new limit
+    core2 = HostCore()
+    cid2 = allocated(core2)
+    core2.send(cid2, CTAPHID.CBOR, b"\x01", 0.0, 1.0)
+    core2.receive(frame(cid2, CTAPHID.KEEPALIVE, b"\x02")[0], 0.5)
+    assert core2.handle_timer(1.4)[1] == []
+    _, events = core2.handle_timer(1.6)  # silence after a keepalive: the usual timeout and its message
+    assert isinstance(events[0].error, CtapHidTimeout) and "within 1 s" in str(events[0].error)

@@ -110,3 +110,25 @@ async def test_a_frozen_postgresql_is_a_store_error_then_503(postgresql_url: str
             with anyio.move_on_after(10):
                 await store.aclose()
             tg.cancel_scope.cancel()
+
+
+async def test_closing_a_store_whose_postgresql_froze_is_bounded(postgresql_url: str) -> None:
+    url = await _database(postgresql_url)
+    host_port = url.split("@", 1)[1].split("/", 1)[0]
+    proxy = FreezingProxy(host_port.split(":")[0], int(host_port.split(":")[1]))
+    async with anyio.create_task_group() as tg:
+        await tg.start(proxy.serve)
+        store = await PostgresStore.connect(await _proxied(url, proxy), command_timeout=1.0, acquire_timeout=1.0)
+        try:
+            await store.put("ns", "k", b"v")
+            proxy.freeze()
+            start = time.monotonic()
+            with anyio.fail_after(30):
+                try:
+                    await store.aclose()  # closed, or its connections dropped with a StoreError
+                except StoreError:
+                    pass
+            assert time.monotonic() - start < 3.5
+        finally:
+            proxy.thaw()
+            tg.cancel_scope.cancel()
