@@ -147,12 +147,10 @@ def parse_credential(credential: Mapping[str, object] | str | bytes) -> Mapping[
     return credential
 
 
-def _b64(obj: Mapping[str, Any], name: str, where: str = "response", required: bool = True) -> bytes | None:
+def _b64(obj: Mapping[str, Any], name: str, where: str = "response") -> bytes:
     value = obj.get(name)
     if value is None:
-        if required:
-            raise MalformedResponseError(f"{where}.{name} is missing")
-        return None
+        raise MalformedResponseError(f"{where}.{name} is missing")
     try:
         return websafe_decode(value)
     except WebAuthnDataError:
@@ -168,7 +166,6 @@ def _ids(credential: Mapping[str, Any]) -> bytes:
         except WebAuthnDataError:
             raise MalformedResponseError("credential.rawId is not valid base64url") from None
     raw_id = _b64(credential, "rawId", "credential")
-    assert raw_id is not None
     if not isinstance(cid, str):
         raise MalformedResponseError("credential.id is missing or not a string")
     try:
@@ -367,7 +364,6 @@ def verify_registration(
     response = cred["response"]
     client_data_raw = _b64(response, "clientDataJSON")
     att_obj_raw = _b64(response, "attestationObject")
-    assert client_data_raw is not None and att_obj_raw is not None
     client_data = _check_client_data(
         client_data_raw, "webauthn.create", expected_challenge, expected_origin, allow_cross_origin, expected_top_origin
     )
@@ -487,15 +483,6 @@ def _stored_key(cose: bytes) -> tuple[CoseKey, Callable[[bytes, bytes, ec.ECDSA]
     return key, None
 
 
-def _assertion_members(response: Mapping[str, Any]) -> tuple[bytes, bytes, bytes, bytes | None]:
-    """The decoded members of an AuthenticatorAssertionResponse, each failure with its own message."""
-    client_data_raw = _b64(response, "clientDataJSON")
-    auth_data_raw = _b64(response, "authenticatorData")
-    signature = _b64(response, "signature")
-    assert client_data_raw is not None and auth_data_raw is not None and signature is not None
-    return client_data_raw, auth_data_raw, signature, _b64(response, "userHandle", required=False)
-
-
 def verify_authentication(
     credential: Mapping[str, object] | str | bytes,
     *,
@@ -544,7 +531,10 @@ def verify_authentication(
             else _a2b((uh + _PAD[len(uh) & 3]).encode("ascii").translate(_URL_TO_STD), strict_mode=True)
         )
     except (KeyError, TypeError, AttributeError, ValueError):  # binascii.Error and UnicodeError are ValueErrors
-        client_data_raw, auth_data_raw, signature, user_handle = _assertion_members(response)
+        client_data_raw = _b64(response, "clientDataJSON")
+        auth_data_raw = _b64(response, "authenticatorData")
+        signature = _b64(response, "signature")
+        user_handle = None if response.get("userHandle") is None else _b64(response, "userHandle")
     if allowed_credential_ids is not None and raw_id not in allowed_credential_ids:
         raise CredentialIdError("the credential is not one of the allowCredentials of the request")
     if expected_user_handle is not None and user_handle is not None and user_handle != expected_user_handle:
