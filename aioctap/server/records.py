@@ -228,12 +228,13 @@ class RelyingParty:
         uh = websafe_encode(user_handle)
         record = await self.store.get(USERS, username)
         user = _load(record, "user record")
+        concurrent = ApiError(f"user {username!r} was registered concurrently: start the registration again", 409)
         writes: list[Write] = []
         if record is None:
             doc = {"id": uh, "displayName": display_name or username}
             writes.append(Put(USERS, username, json.dumps(doc).encode(), expected_version=0))
         elif user is None or user.get("id") != uh:
-            raise ApiError(f"user {username!r} was registered concurrently: start the registration again", 409)
+            raise concurrent
         else:
             writes.append(Check(USERS, username, record.version))
         credential = {
@@ -261,9 +262,7 @@ class RelyingParty:
             if e.namespace == CREDENTIALS:
                 raise ApiError("this credential is already registered") from None
             if e.namespace == USERS:
-                raise ApiError(
-                    f"user {username!r} was registered concurrently: start the registration again", 409
-                ) from None
+                raise concurrent from None
             raise
         return cid
 
