@@ -39,11 +39,9 @@ CSRF). ``conformance=True`` is the FIDO conformance tool's test mode: anyone reg
 name, and options list the user's credentials in ``excludeCredentials`` and ``allowCredentials``.
 
 Ceremony state lives in the store under a random session id, returned as ``fido2SessionId`` and in the
-``fido2-session`` cookie (HttpOnly, SameSite=Strict); the id only references server state, which the result
-endpoint consumes with one atomic ``take``: a replayed or concurrent second completion finds nothing.
-A user record is written only when the user's first registration completes (an abandoned options call
-leaves nothing behind); the user record, the credential and its index entry are one atomic store write;
-the signature counter is updated with a compare-and-set on the credential's record.
+``fido2-session`` cookie (HttpOnly, SameSite=Strict), and the result endpoint consumes it with one atomic
+``take``: a replayed or concurrent second completion finds nothing. A user record is written only when the
+user's first registration completes; the atomic writes of the records are :mod:`aioctap.server.records`'s.
 """
 
 from __future__ import annotations
@@ -142,32 +140,18 @@ def _started(
     return response
 
 
-def _session_of(request: Request, credential: ServerPublicKeyCredential) -> str | None:
-    if credential.fido2SessionId is not None:
-        return credential.fido2SessionId
-    return request.cookies.get(SESSION_COOKIE)
-
-
 def _extensions(ext: AuthenticationExtensionsClientInputs | None) -> dict[str, Any] | None:
     """The extension inputs to pass on: the declared ones checked, others as sent (null members left out)."""
     return None if ext is None else ext.model_dump(mode="json", exclude_none=True)
-
-
-def _credential(credential: ServerPublicKeyCredential, data: dict[str, Any]) -> dict[str, Any]:
-    """The WebAuthn JSON credential to verify (``rawId`` defaults to ``id``)."""
-    return data if credential.rawId is not None else {**data, "rawId": credential.id}
 
 
 def fido2_routes(
     rp: RelyingParty, *, conformance: bool = False, registration: Literal["open", "closed"] = "open"
 ) -> list[BaseRoute]:
     """The ``/fido2`` ceremony routes (see the module doc for the two modes)."""
-    get_options = ServerPublicKeyCredentialGetOptionsResponse
 
     async def start_authentication(request: Request, body: ServerPublicKeyCredentialGetOptionsRequest) -> Response:
         username = body.username or ""
-        uv = body.userVerification or "preferred"
-        ext = _extensions(body.extensions)
         credentials: list[StoredCredential] = []
         user_handle = None
         # outside the conformance mode, WebAuthn L3 §14.6.2: one answer for every user name, known or not: an empty
@@ -181,21 +165,19 @@ def fido2_routes(
                 raise ApiError(f"user {username!r} has no credentials")
             user_handle = websafe_decode(str(user["id"]))
         options, state = rp.server.authenticate_begin(
-            credentials, user_verification=uv, extensions=ext, user_handle=user_handle
-        )
-        return _started(request, get_options, options, await rp.save_session(state, username))
+            credentials, user_verification=body.userVerification, extensions=_extensions(body.extensions),
+            user_handle=user_handle,
+        )  # fmt: skip
+        session_id = await rp.save_session(state, username)
+        return _started(request, ServerPublicKeyCredentialGetOptionsResponse, options, session_id)
 
     async def start_registration(request: Request, body: ServerPublicKeyCredentialCreationOptionsRequest) -> Response:
         username = body.username
         display_name = body.displayName or username
         selection = body.authenticatorSelection or AuthenticatorSelectionCriteria()
-        attestation = body.attestation or "none"
         resident: str | None = selection.residentKey
         if resident is None and selection.requireResidentKey:
             resident = "required"
-        uv = selection.userVerification or "preferred"
-        attachment = selection.authenticatorAttachment
-        ext = _extensions(body.extensions)
         # a new user's record is written only when its first registration completes
         user = await rp.user(username)
         account: str | None = None
@@ -219,10 +201,10 @@ def fido2_routes(
             {"id": user_id, "name": username, "displayName": display_name},
             existing,
             resident_key_requirement=resident,
-            user_verification=uv,
-            authenticator_attachment=attachment,
-            attestation=attestation,
-            extensions=ext,
+            user_verification=selection.userVerification,
+            authenticator_attachment=selection.authenticatorAttachment,
+            attestation=body.attestation or "none",
+            extensions=_extensions(body.extensions),
         )
         session_id = await rp.save_session(state, username, display_name, account=account)
         return _started(request, ServerPublicKeyCredentialCreationOptionsResponse, options, session_id)
@@ -282,22 +264,27 @@ def fido2_routes(
             return await start_registration(request, body)
         return await start_authentication(request, body)
 
-    def same_origin(request: Request) -> None:
-        """A ceremony's result opens an account session (its cookie): outside the conformance mode, a result
-        posted from another site's page (its Origin) is refused, so no other site signs a browser in to an
-        account of its choosing (login CSRF)."""
+    async def take_result(request: Request) -> tuple[CeremonyState, dict[str, Any], dict[str, Any]]:
+        """A ceremony's result: its state and session (consumed) and the WebAuthn JSON credential to verify
+        (``rawId`` defaults to ``id``). The result opens an account session (its cookie): outside the conformance
+        mode, a result posted from another site's page (its Origin) is refused, so no other site signs a browser
+        in to an account of its choosing (login CSRF)."""
         if not conformance:
             check_origin(request, rp.server.origins)
+        credential, data = await parse.declared(request, ServerPublicKeyCredential)
+        session_id = credential.fido2SessionId
+        if session_id is None:
+            session_id = request.cookies.get(SESSION_COOKIE)
+        state, session = await rp.take_session(session_id)
+        return state, session, data if credential.rawId is not None else {**data, "rawId": credential.id}
 
     @handler
     async def attestation_result(request: Request) -> Response:
         """Complete the ceremony started at /fido2/attestation/options."""
-        same_origin(request)
-        credential, data = await parse.declared(request, ServerPublicKeyCredential)
-        state, session = await rp.take_session(_session_of(request, credential))
+        state, session, credential = await take_result(request)
         if state.kind == "authentication":
-            return await complete_authentication(request, state, session, _credential(credential, data))
-        return await complete_registration(request, state, session, _credential(credential, data))
+            return await complete_authentication(request, state, session, credential)
+        return await complete_registration(request, state, session, credential)
 
     @handler
     async def assertion_options(request: Request) -> Response:
@@ -308,12 +295,10 @@ def fido2_routes(
     @handler
     async def assertion_result(request: Request) -> Response:
         """Complete an authentication."""
-        same_origin(request)
-        credential, data = await parse.declared(request, ServerPublicKeyCredential)
-        state, session = await rp.take_session(_session_of(request, credential))
+        state, session, credential = await take_result(request)
         if state.kind != "authentication":
             raise ApiError("the session is a registration: complete it at /fido2/attestation/result")
-        return await complete_authentication(request, state, session, _credential(credential, data))
+        return await complete_authentication(request, state, session, credential)
 
     return [
         Route("/fido2/attestation/options", for_relying_party(rp, attestation_options), methods=["POST"]),

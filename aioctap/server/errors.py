@@ -31,10 +31,8 @@ __all__ = [
 
 
 class VerificationError(Exception):
-    """Base class: a WebAuthn registration or authentication response failed a check.
-
-    The message says which check failed; subclasses name the check.
-    """
+    """Base class: a WebAuthn registration or authentication response failed a check (the message says which
+    check failed; subclasses name the check)."""
 
 
 class MalformedResponseError(VerificationError):

@@ -116,7 +116,7 @@ class Fido2Server:
         rp_id = self.rp.id
         self._verify = verify_origin or (lambda origin: verify_rp_id(rp_id, origin))
         self.timeout: int | None = None
-        self.attestation = AttestationConveyancePreference.parse(attestation) if attestation is not None else None
+        self.attestation = AttestationConveyancePreference.parse(attestation)
         self.allowed_algorithms = [
             PublicKeyCredentialParameters(type=PublicKeyCredentialType.PUBLIC_KEY, alg=alg)
             for alg in CoseKey.supported_algorithms()
@@ -137,18 +137,14 @@ class Fido2Server:
         challenge: bytes | None = None,
         extensions: Mapping[str, object] | None = None,
     ) -> tuple[CredentialCreationOptions, State]:
-        """Options for navigator.credentials.create() (L3 §5.4) and the state for :meth:`register_complete`.
-
-        ``credentials``: the user's registered credentials (excludeCredentials).
-        """
+        """Options for navigator.credentials.create() (L3 §5.4) and the state for :meth:`register_complete`;
+        ``credentials``: the user's registered credentials (excludeCredentials)."""
         if not self.allowed_algorithms:
             raise ValueError("Server has no allowed algorithms.")
         challenge = _validate_challenge(challenge)
-        uv = UserVerificationRequirement.parse(user_verification) if user_verification is not None else None
-        attachment = (
-            AuthenticatorAttachment.parse(authenticator_attachment) if authenticator_attachment is not None else None
-        )
-        rk = ResidentKeyRequirement.parse(resident_key_requirement) if resident_key_requirement is not None else None
+        uv = UserVerificationRequirement.parse(user_verification)  # None: not given (or unknown, §2.1.1)
+        attachment = AuthenticatorAttachment.parse(authenticator_attachment)
+        rk = ResidentKeyRequirement.parse(resident_key_requirement)
         selection = None
         if attachment or rk or uv:
             selection = AuthenticatorSelectionCriteria(
@@ -208,12 +204,10 @@ class Fido2Server:
         challenge: bytes | None = None,
         extensions: Mapping[str, object] | None = None,
     ) -> tuple[CredentialRequestOptions, State]:
-        """Options for navigator.credentials.get() (L3 §5.5) and the state for :meth:`authenticate_complete`.
-
-        No ``credentials``: any discoverable credential of the RP may answer.
-        """
+        """Options for navigator.credentials.get() (L3 §5.5) and the state for :meth:`authenticate_complete`;
+        no ``credentials``: any discoverable credential of the RP may answer."""
         challenge = _validate_challenge(challenge)
-        uv = UserVerificationRequirement.parse(user_verification) if user_verification is not None else None
+        uv = UserVerificationRequirement.parse(user_verification)
         options = PublicKeyCredentialRequestOptions(
             challenge=challenge,
             timeout=self.timeout,

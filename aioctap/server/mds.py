@@ -15,7 +15,7 @@ import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -180,13 +180,11 @@ class MetadataBlob:
 
     def entry_for_aaguid(self, aaguid: bytes) -> MetadataEntry | None:
         """The entry of a FIDO2 authenticator model by its AAGUID, or None."""
-        found: MetadataEntry | None = self.__dict__["_by_aaguid"].get(bytes(aaguid))
-        return found
+        return cast("MetadataEntry | None", self.__dict__["_by_aaguid"].get(bytes(aaguid)))
 
     def entry_for_key_identifier(self, key_id: bytes) -> MetadataEntry | None:
         """The entry of a U2F authenticator model by attestation certificate key identifier, or None."""
-        found: MetadataEntry | None = self.__dict__["_by_kid"].get(bytes(key_id))
-        return found
+        return cast("MetadataEntry | None", self.__dict__["_by_kid"].get(bytes(key_id)))
 
     def entry_for(self, aaguid: bytes, certificate: x509.Certificate | None = None) -> MetadataEntry | None:
         """By AAGUID, else (U2F authenticators have none) by the attestation certificate's key identifier."""

@@ -161,11 +161,9 @@ class RelyingParty:
     # -- account sessions ------------------------------------------------------------------------------
 
     def open_session(self, username: str, user_handle: str, *, replacing: str | None = None) -> tuple[str, list[Write]]:
-        """A new session token and the writes that store it (and end the session ``replacing``, a token).
-
-        The caller applies the writes in the same :meth:`Store.transact` as the sign-in or registration
-        they belong to: a new session id at every sign-in.
-        """
+        """A new session token and the writes that store it (and end the session ``replacing``, a token), which
+        the caller applies in the same :meth:`Store.transact` as its sign-in or registration: a new session id at
+        every sign-in."""
         token = secrets.token_urlsafe(32)
         now = time.time()
         doc = {"username": username, "user_handle": user_handle, "created": now, "last_seen": now}
@@ -224,20 +222,19 @@ class RelyingParty:
         also: Sequence[Write] = (),
     ) -> str:
         """Store a verified registration in one atomic write: the user record when new (or a check that the
-        existing one is unchanged), the credential, its index entry, and ``also`` (an account session).
-
-        A failed registration (a conflict, a store failure) leaves nothing behind.
-        """
+        existing one is unchanged), the credential, its index entry, and ``also`` (an account session). A failed
+        registration (a conflict, a store failure) leaves nothing behind."""
         cid = websafe_encode(reg.credential_id)
         uh = websafe_encode(user_handle)
         record = await self.store.get(USERS, username)
         user = _load(record, "user record")
+        concurrent = ApiError(f"user {username!r} was registered concurrently: start the registration again", 409)
         writes: list[Write] = []
         if record is None:
             doc = {"id": uh, "displayName": display_name or username}
             writes.append(Put(USERS, username, json.dumps(doc).encode(), expected_version=0))
         elif user is None or user.get("id") != uh:
-            raise ApiError(f"user {username!r} was registered concurrently: start the registration again", 409)
+            raise concurrent
         else:
             writes.append(Check(USERS, username, record.version))
         credential = {
@@ -265,9 +262,7 @@ class RelyingParty:
             if e.namespace == CREDENTIALS:
                 raise ApiError("this credential is already registered") from None
             if e.namespace == USERS:
-                raise ApiError(
-                    f"user {username!r} was registered concurrently: start the registration again", 409
-                ) from None
+                raise concurrent from None
             raise
         return cid
 
@@ -281,11 +276,9 @@ class RelyingParty:
         self, cid: str, result: AuthenticationResult, record: Record | None = None, *, also: Sequence[Write] = ()
     ) -> None:
         """Compare-and-set the signature counter and record the BS flag; the clone check is repeated on the
-        value it replaces. ``also`` (an account session) is written in the same atomic operation.
-
-        ``record``: the credential's record as read before verification (saves a read when nobody
-        changed it since); after a lost compare-and-set the record is read again.
-        """
+        value it replaces. ``also`` (an account session) is written in the same atomic operation. ``record``: the
+        credential's record as read before verification (saves a read when nobody changed it since); after a lost
+        compare-and-set the record is read again."""
         new = result.new_sign_count
         for _ in range(self.max_cas_retries):
             if record is None:
@@ -326,11 +319,9 @@ class RelyingParty:
         raise ApiError("the credential is being used concurrently; try again", 409)
 
     async def delete_credential(self, user_handle: str, cid: str) -> None:
-        """Delete one of the user's credentials and its index entry in one atomic write.
-
-        The account's last credential is kept (without it nobody could sign in to the account again):
-        the write also checks that another of the user's credentials still exists.
-        """
+        """Delete one of the user's credentials and its index entry in one atomic write. The account's last
+        credential is kept (without it nobody could sign in to the account again): the write also checks that
+        another of the user's credentials still exists."""
         record, _ = await self._own(user_handle, cid)
         others = [
             (k, r) for k, r in await self.store.scan(USER_CREDENTIALS, user_handle + "/") if k.split("/", 1)[1] != cid
@@ -396,7 +387,8 @@ def credential_summary(cid: str, doc: dict[str, Any]) -> CredentialSummary:
 
 
 class OpenedStore:
-    """A :class:`Store` that forwards to the store the app's lifespan opens from a URL."""
+    """A :class:`Store` that forwards to the store the app's lifespan opens from a URL (each method raises
+    StoreError before the lifespan opened the store)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -411,31 +403,29 @@ class OpenedStore:
         return self.inner
 
     async def get(self, namespace: str, key: str) -> Record | None:
-        """See :meth:`Store.get <aioctap.stores.base.Store.get>` (StoreError before the lifespan opened the store)."""
+        """See :meth:`Store.get <aioctap.stores.base.Store.get>`."""
         return await self._store().get(namespace, key)
 
     async def put(
         self, namespace: str, key: str, value: bytes, *, expected_version: int | None = None, ttl: float | None = None
     ) -> int:
-        """See :meth:`Store.put <aioctap.stores.base.Store.put>` (StoreError before the lifespan opened the store)."""
+        """See :meth:`Store.put <aioctap.stores.base.Store.put>`."""
         return await self._store().put(namespace, key, value, expected_version=expected_version, ttl=ttl)
 
     async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
-        """See :meth:`Store.delete <aioctap.stores.base.Store.delete>` (StoreError before the lifespan opened the
-        store)."""
+        """See :meth:`Store.delete <aioctap.stores.base.Store.delete>`."""
         return await self._store().delete(namespace, key, expected_version=expected_version)
 
     async def take(self, namespace: str, key: str) -> bytes | None:
-        """See :meth:`Store.take <aioctap.stores.base.Store.take>` (StoreError before the lifespan opened the store)."""
+        """See :meth:`Store.take <aioctap.stores.base.Store.take>`."""
         return await self._store().take(namespace, key)
 
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
-        """See :meth:`Store.scan <aioctap.stores.base.Store.scan>` (StoreError before the lifespan opened the store)."""
+        """See :meth:`Store.scan <aioctap.stores.base.Store.scan>`."""
         return await self._store().scan(namespace, prefix, limit=limit)
 
     async def transact(self, writes: Sequence[Write]) -> list[int]:
-        """See :meth:`Store.transact <aioctap.stores.base.Store.transact>` (StoreError before the lifespan opened
-        the store)."""
+        """See :meth:`Store.transact <aioctap.stores.base.Store.transact>`."""
         return await self._store().transact(writes)
 
     async def aclose(self) -> None:

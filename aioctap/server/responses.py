@@ -127,6 +127,7 @@ def handler(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request],
     """Every outcome of ``fn`` as a ServerResponse: typed errors say what was wrong, the store's failure
     is a 503, anything else a 500 whose details go to the log only."""
 
+    @functools.wraps(fn)
     async def wrapped(request: Request) -> Response:
         try:
             return await fn(request)
@@ -142,6 +143,4 @@ def handler(fn: Callable[[Request], Awaitable[Response]]) -> Callable[[Request],
             log.exception("unexpected error in %s", fn.__name__)
             return failed("internal server error", 500)
 
-    wrapped.__name__ = fn.__name__
-    wrapped.__doc__ = fn.__doc__
     return wrapped

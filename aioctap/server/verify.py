@@ -147,12 +147,10 @@ def parse_credential(credential: Mapping[str, object] | str | bytes) -> Mapping[
     return credential
 
 
-def _b64(obj: Mapping[str, Any], name: str, where: str = "response", required: bool = True) -> bytes | None:
+def _b64(obj: Mapping[str, Any], name: str, where: str = "response") -> bytes:
     value = obj.get(name)
     if value is None:
-        if required:
-            raise MalformedResponseError(f"{where}.{name} is missing")
-        return None
+        raise MalformedResponseError(f"{where}.{name} is missing")
     try:
         return websafe_decode(value)
     except WebAuthnDataError:
@@ -168,7 +166,6 @@ def _ids(credential: Mapping[str, Any]) -> bytes:
         except WebAuthnDataError:
             raise MalformedResponseError("credential.rawId is not valid base64url") from None
     raw_id = _b64(credential, "rawId", "credential")
-    assert raw_id is not None
     if not isinstance(cid, str):
         raise MalformedResponseError("credential.id is missing or not a string")
     try:
@@ -178,29 +175,6 @@ def _ids(credential: Mapping[str, Any]) -> bytes:
     if not same:
         raise CredentialIdError("credential.id does not match credential.rawId")
     return raw_id
-
-
-def _check_client_data(
-    raw: bytes,
-    expected_type: str,
-    expected_challenge: bytes,
-    expected_origin: str | Sequence[str],
-    allow_cross_origin: bool,
-    expected_top_origin: str | Sequence[str] | None = None,
-) -> CollectedClientData:
-    try:
-        client_data = CollectedClientData(raw)
-    except WebAuthnDataError as e:
-        raise MalformedResponseError(f"clientDataJSON: {e}") from None
-    if client_data.type != expected_type:
-        raise ClientDataTypeError(f"clientDataJSON.type is {client_data.type!r}, expected {expected_type!r}")
-    _check_challenge(str(client_data.data["challenge"]), expected_challenge)  # a str: checked at parse
-    origins = [expected_origin] if isinstance(expected_origin, str) else list(expected_origin)
-    if client_data.origin not in origins:
-        raise OriginMismatchError(f"clientDataJSON.origin {client_data.origin!r} is not an expected origin")
-    if client_data.cross_origin or client_data.top_origin is not None:
-        _check_cross_origin(client_data.top_origin, allow_cross_origin, expected_top_origin)
-    return client_data
 
 
 def _check_cross_origin(
@@ -270,29 +244,32 @@ def _matches_limited_verification(raw: bytes, expected_challenge: bytes, expecte
     return False
 
 
-def _check_get_client_data(
-    raw: bytes,
+def _check_client_data(
+    client_data: bytes | Mapping[str, object],
+    expected_type: str,
     expected_challenge: bytes,
     expected_origin: str | Sequence[str],
     allow_cross_origin: bool,
     expected_top_origin: str | Sequence[str] | None,
 ) -> None:
-    """§7.2 steps 10-13 with a JSON parse (when the limited verification prefix did not match)."""
-    try:
-        parsed = _json_decode(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise MalformedResponseError("clientDataJSON is not valid UTF-8 JSON") from None
-    if not isinstance(parsed, dict):
-        raise MalformedResponseError("clientDataJSON must be a JSON object")
-    typ, challenge, origin = parsed.get("type"), parsed.get("challenge"), parsed.get("origin")
+    """§7.1 steps 7-10 / §7.2 steps 11-14: type, challenge, origin and cross-origin of the client data, as JSON
+    bytes (§7.2 when the limited verification prefix did not match) or as CollectedClientData parsed it (§7.1)."""
+    if isinstance(client_data, bytes):
+        try:
+            client_data = _json_decode(client_data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+            raise MalformedResponseError("clientDataJSON is not valid UTF-8 JSON") from None
+        if not isinstance(client_data, dict):
+            raise MalformedResponseError("clientDataJSON must be a JSON object")
+    typ, challenge, origin = client_data.get("type"), client_data.get("challenge"), client_data.get("origin")
     if not isinstance(typ, str) or not isinstance(challenge, str) or not isinstance(origin, str):
         raise MalformedResponseError("clientDataJSON needs string members type, challenge and origin")
-    if typ != "webauthn.get":
-        raise ClientDataTypeError(f"clientDataJSON.type is {typ!r}, expected 'webauthn.get'")
+    if typ != expected_type:
+        raise ClientDataTypeError(f"clientDataJSON.type is {typ!r}, expected {expected_type!r}")
     _check_challenge(challenge, expected_challenge)
     if origin != expected_origin and (isinstance(expected_origin, str) or origin not in expected_origin):
         raise OriginMismatchError(f"clientDataJSON.origin {origin!r} is not an expected origin")
-    cross, top = parsed.get("crossOrigin", False), parsed.get("topOrigin")
+    cross, top = client_data.get("crossOrigin", False), client_data.get("topOrigin")
     if cross is not False or top is not None:
         if not isinstance(cross, bool) or (top is not None and not isinstance(top, str)):
             raise MalformedResponseError("clientDataJSON.crossOrigin must be a boolean and topOrigin a string")
@@ -367,10 +344,14 @@ def verify_registration(
     response = cred["response"]
     client_data_raw = _b64(response, "clientDataJSON")
     att_obj_raw = _b64(response, "attestationObject")
-    assert client_data_raw is not None and att_obj_raw is not None
-    client_data = _check_client_data(
-        client_data_raw, "webauthn.create", expected_challenge, expected_origin, allow_cross_origin, expected_top_origin
-    )
+    try:
+        client_data = CollectedClientData(client_data_raw)
+    except WebAuthnDataError as e:
+        raise MalformedResponseError(f"clientDataJSON: {e}") from None
+    _check_client_data(
+        client_data.data, "webauthn.create", expected_challenge, expected_origin, allow_cross_origin,
+        expected_top_origin,
+    )  # fmt: skip
     try:
         att_obj = cbor.loads(att_obj_raw, strict=False)
     except cbor.CborError as e:
@@ -487,15 +468,6 @@ def _stored_key(cose: bytes) -> tuple[CoseKey, Callable[[bytes, bytes, ec.ECDSA]
     return key, None
 
 
-def _assertion_members(response: Mapping[str, Any]) -> tuple[bytes, bytes, bytes, bytes | None]:
-    """The decoded members of an AuthenticatorAssertionResponse, each failure with its own message."""
-    client_data_raw = _b64(response, "clientDataJSON")
-    auth_data_raw = _b64(response, "authenticatorData")
-    signature = _b64(response, "signature")
-    assert client_data_raw is not None and auth_data_raw is not None and signature is not None
-    return client_data_raw, auth_data_raw, signature, _b64(response, "userHandle", required=False)
-
-
 def verify_authentication(
     credential: Mapping[str, object] | str | bytes,
     *,
@@ -544,15 +516,19 @@ def verify_authentication(
             else _a2b((uh + _PAD[len(uh) & 3]).encode("ascii").translate(_URL_TO_STD), strict_mode=True)
         )
     except (KeyError, TypeError, AttributeError, ValueError):  # binascii.Error and UnicodeError are ValueErrors
-        client_data_raw, auth_data_raw, signature, user_handle = _assertion_members(response)
+        client_data_raw = _b64(response, "clientDataJSON")
+        auth_data_raw = _b64(response, "authenticatorData")
+        signature = _b64(response, "signature")
+        user_handle = None if response.get("userHandle") is None else _b64(response, "userHandle")
     if allowed_credential_ids is not None and raw_id not in allowed_credential_ids:
         raise CredentialIdError("the credential is not one of the allowCredentials of the request")
     if expected_user_handle is not None and user_handle is not None and user_handle != expected_user_handle:
         raise UserHandleError("response.userHandle is not the handle of the credential's owner")
     if not _matches_limited_verification(client_data_raw, expected_challenge, expected_origin):
-        _check_get_client_data(
-            client_data_raw, expected_challenge, expected_origin, allow_cross_origin, expected_top_origin
-        )
+        _check_client_data(
+            client_data_raw, "webauthn.get", expected_challenge, expected_origin, allow_cross_origin,
+            expected_top_origin,
+        )  # fmt: skip
     # §6.1 authenticator data; an assertion usually carries no extensions: 37 bytes, parsed inline
     if len(auth_data_raw) == 37 and not auth_data_raw[32] & 0xC0:
         flags = auth_data_raw[32]

@@ -165,6 +165,9 @@ def require_alg_sig(att_stmt: Mapping[str, Any]) -> tuple[int, bytes]:
 
 
 _EC_HASHES: dict[int, hashes.HashAlgorithm] = {-7: hashes.SHA256(), -35: hashes.SHA384(), -36: hashes.SHA512()}
+_RSA_PKCS1_HASHES: dict[int, hashes.HashAlgorithm] = {
+    -257: hashes.SHA256(), -258: hashes.SHA384(), -259: hashes.SHA512(), -65535: hashes.SHA1()
+}  # fmt: skip
 
 
 def hash_for_alg(alg: int) -> Callable[[bytes], bytes]:
@@ -196,17 +199,11 @@ def verify_with_cert(
                 raise AttestationSignatureError(f"{what}: alg {alg} does not fit the certificate's EC key")
             key.verify(signature, data, ec.ECDSA(h))
         elif isinstance(key, rsa.RSAPublicKey):
-            if alg == -257:
-                key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-            elif alg == -258:
-                key.verify(signature, data, padding.PKCS1v15(), hashes.SHA384())
-            elif alg == -259:
-                key.verify(signature, data, padding.PKCS1v15(), hashes.SHA512())
+            if alg in _RSA_PKCS1_HASHES:
+                key.verify(signature, data, padding.PKCS1v15(), _RSA_PKCS1_HASHES[alg])
             elif alg == -37:
                 pss = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.AUTO)
                 key.verify(signature, data, pss, hashes.SHA256())
-            elif alg == -65535:
-                key.verify(signature, data, padding.PKCS1v15(), hashes.SHA1())
             else:
                 raise AttestationSignatureError(f"{what}: alg {alg} does not fit the certificate's RSA key")
         elif isinstance(key, ed25519.Ed25519PublicKey) and alg == -8:

@@ -49,8 +49,7 @@ def verify_apple(ctx: AttestationContext) -> FormatResult:
     clientDataHash and its key is the credential's."""
     chain = cert_chain(ctx.att_stmt)
     leaf = chain[0]
-    nonce = hashlib.sha256(ctx.signed_data).digest()
-    if not hmac.compare_digest(apple_nonce(leaf), nonce):
+    if not hmac.compare_digest(apple_nonce(leaf), hashlib.sha256(ctx.signed_data).digest()):
         raise AttestationSignatureError("apple nonce is not SHA-256(authenticatorData || clientDataHash)")
     key_matches_credential(leaf, ctx.credential, "apple")
     trusted = verify_chain(chain, ctx.anchors, ctx.now)
