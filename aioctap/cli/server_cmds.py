@@ -181,7 +181,7 @@ def register(app: typer.Typer) -> None:
             "and options list a user's credentials. Never on a server people use.",
         ),
         header_timeout: float = typer.Option(
-            10.0, "--header-timeout", min=0.1, help="seconds a client has to send a request's headers"
+            10.0, "--header-timeout", min=0.1, help="seconds a client has to send a request's headers and body"
         ),
         keep_alive: int = typer.Option(5, "--timeout-keep-alive", min=1, help="seconds an idle connection stays open"),
         limit_concurrency: int = typer.Option(

@@ -1,4 +1,4 @@
-"""``aioctap server``'s connection limits over real sockets: a request's headers must arrive within the
+"""``aioctap server``'s connection limits over real sockets: a request's headers and body must arrive within the
 header timeout (on a new connection and on a kept-alive one); requests in time are served."""
 
 from __future__ import annotations
@@ -95,6 +95,33 @@ def test_headers_in_time_are_served_and_a_kept_alive_connection_gets_a_new_deadl
         time.sleep(HEADER_TIMEOUT / 2)
         conn.sendall(REQUEST[:15])
         assert _closed_within(conn, 5)
+
+
+def _post(body_length: int) -> bytes:
+    return (
+        b"POST /fido2/attestation/options HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+        b"Content-Length: " + str(body_length).encode() + b"\r\n\r\n"
+    )
+
+
+def test_a_request_whose_body_stalls_is_closed(port: int) -> None:
+    """Headers in time are not enough: a body that stops coming (a slow-body attack) ends the connection too."""
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(_post(100) + b'{"username": ')  # 13 of 100 bytes, then nothing
+        start = time.monotonic()
+        assert _closed_within(conn, 5)
+        assert HEADER_TIMEOUT - 0.1 < time.monotonic() - start < 3
+
+
+def test_a_body_sent_slowly_but_in_time_is_served(port: int) -> None:
+    body = b'{"username": "alice", "displayName": "Alice"}'
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(_post(len(body)))
+        for i in range(0, len(body), 16):  # in pieces, within the deadline
+            time.sleep(HEADER_TIMEOUT / 6)
+            conn.sendall(body[i : i + 16])
+        head = _response(conn)
+        assert head.startswith(b"HTTP/1.1 ") and not head.startswith(b"HTTP/1.1 5")  # answered, not cut off
 
 
 def test_the_command_line_defaults_are_the_modules() -> None:
