@@ -117,9 +117,9 @@ def test_a_body_sent_slowly_but_in_time_is_served(port: int) -> None:
     body = b'{"username": "alice", "displayName": "Alice"}'
     with socket.create_connection(("127.0.0.1", port)) as conn:
         conn.sendall(_post(len(body)))
-        for i in range(0, len(body), 16):  # in pieces, within the deadline
-            time.sleep(HEADER_TIMEOUT / 6)
-            conn.sendall(body[i : i + 16])
+        for i in range(0, len(body), 24):  # in two pieces, within the deadline
+            time.sleep(HEADER_TIMEOUT / 5)
+            conn.sendall(body[i : i + 24])
         head = _response(conn)
         assert head.startswith(b"HTTP/1.1 ") and not head.startswith(b"HTTP/1.1 5")  # answered, not cut off
 
