@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from .._redact import Hidden
 from ..cose import CoseError, CoseKey, EcdhEsHkdf256
 from ..ctap import KeepaliveCallback
 from . import model
@@ -193,7 +194,7 @@ class _PinUv(NamedTuple):
         return self.protocol.VERSION, self.protocol.authenticate(self.token, message)
 
     def __repr__(self) -> str:  # the token is a secret: never in a repr
-        return f"_PinUv(protocol={self.protocol!r}, token=<hidden: {len(self.token)} bytes>)"
+        return f"_PinUv(protocol={self.protocol!r}, token={Hidden(self.token)!r})"
 
 
 def _pin_uv(protocol: PinProtocol | None, token: bytes | None) -> _PinUv | None:
