@@ -34,27 +34,27 @@ def http_protocol(header_timeout: float = DEFAULT_HEADER_TIMEOUT) -> type[H11Pro
     if not header_timeout > 0:
         raise ValueError("header_timeout must be positive")
 
-    class HeaderTimeoutProtocol(H11Protocol):
+    class RequestTimeoutProtocol(H11Protocol):
         """H11Protocol that closes a connection whose request (headers and body) does not arrive in time."""
 
-        _header_timer: asyncio.TimerHandle | None = None
+        _request_timer: asyncio.TimerHandle | None = None
 
         def _arm(self) -> None:
             self._disarm()
-            self._header_timer = self.loop.call_later(header_timeout, self._headers_too_slow)
+            self._request_timer = self.loop.call_later(header_timeout, self._request_too_slow)
 
         def _disarm(self) -> None:
-            if self._header_timer is not None:
-                self._header_timer.cancel()
-                self._header_timer = None
+            if self._request_timer is not None:
+                self._request_timer.cancel()
+                self._request_timer = None
 
-        def _headers_too_slow(self) -> None:
-            self._header_timer = None
+        def _request_too_slow(self) -> None:
+            self._request_timer = None
             if self.conn.their_state in _RECEIVING and not self.transport.is_closing():
                 self.transport.close()
 
         def connection_made(self, transport: Any) -> None:
-            """As uvicorn's, and the deadline for the first request's headers starts."""
+            """As uvicorn's, and the deadline for the first request starts."""
             super().connection_made(transport)
             self._arm()
 
@@ -75,4 +75,4 @@ def http_protocol(header_timeout: float = DEFAULT_HEADER_TIMEOUT) -> type[H11Pro
             self._disarm()
             super().connection_lost(exc)
 
-    return HeaderTimeoutProtocol
+    return RequestTimeoutProtocol
