@@ -269,10 +269,6 @@ class Fido2Server:
             raw_id = websafe_decode(cred.get("rawId", ""))
         except ValueError:
             raise MalformedResponseError("credential.rawId is not valid base64url") from None
-        if state.allowed and raw_id not in state.allowed:  # §7.2 step 5, whatever ``credentials`` holds
-            raise CredentialIdError(
-                "the credential is not one of the allowed credentials (the options' allowCredentials)"
-            )
         match = next((c for c in credentials if c.credential_id == raw_id), None)
         if match is None:
             raise CredentialIdError("the credential is not one of the allowed credentials")
@@ -292,6 +288,7 @@ class Fido2Server:
             reject_possible_clone=self.reject_possible_clone,
             expected_user_handle=match.user_handle,
             credential_backup_eligible=match.backup_eligible,
+            allowed_credential_ids=state.allowed or None,  # §7.2 step 5, whatever ``credentials`` holds
         )
         if result.user_handle is not None and result.user_handle != match.user_handle:
             raise CredentialIdError("userHandle does not belong to the credential's user")
