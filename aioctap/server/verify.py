@@ -377,9 +377,7 @@ def verify_registration(
     alg = cred_data.public_key.get(3)
     if alg not in supported_algorithms or alg not in CoseKey.supported_algorithms():
         raise UnsupportedAlgorithmError(f"credential public key algorithm {alg} is not accepted")
-    when = now or datetime.datetime.now(datetime.UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
+    when = now or datetime.datetime.now(datetime.UTC)  # a naive time is UTC: verify_attestation says so
     if metadata is not None:
         entry = metadata.entry_for(cred_data.aaguid, _leaf_certificate(att_stmt))
         if entry is not None:
