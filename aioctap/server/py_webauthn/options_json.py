@@ -52,11 +52,9 @@ def _descriptors(value: JSONValue, what: str) -> list[PublicKeyCredentialDescrip
         return None
     out = []
     for cred in value:
-        cred_id = cred.get("id") if isinstance(cred, Mapping) else None
-        if not isinstance(cred_id, str):
+        if not isinstance(cred, Mapping):
             raise InvalidJSONStructure(f"Options {what} entry missing required id")
-        descriptor = PublicKeyCredentialDescriptor(id=base64url_to_bytes(cred_id))
-        assert isinstance(cred, Mapping)
+        descriptor = PublicKeyCredentialDescriptor(id=base64url_to_bytes(_string(cred, "id", f"Options {what} entry")))
         transports = cred.get("transports")
         if transports is not None:
             if not isinstance(transports, list):
