@@ -30,6 +30,7 @@ from .verify import (
     DEFAULT_ALGORITHMS,
     AuthenticationResult,
     RegistrationResult,
+    _decode,
     parse_credential,
     verify_authentication,
     verify_registration,
@@ -265,10 +266,7 @@ class Fido2Server:
         """
         self._check_state(state, "authentication", now)
         cred: Mapping[str, Any] = parse_credential(response)
-        try:
-            raw_id = websafe_decode(cred.get("rawId", ""))
-        except ValueError:
-            raise MalformedResponseError("credential.rawId is not valid base64url") from None
+        raw_id = _decode(cred.get("rawId", ""), "credential.rawId")
         match = next((c for c in credentials if c.credential_id == raw_id), None)
         if match is None:
             raise CredentialIdError("the credential is not one of the allowed credentials")

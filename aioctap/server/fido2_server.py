@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 VerifyAttestation = Callable[[AttestationObject, bytes], None]
 VerifyOrigin = Callable[[str], bool]
 State = dict[str, str | None]
+_Credentials = Sequence[AttestedCredentialData | PublicKeyCredentialDescriptor | Mapping[str, object]]
 
 
 def _validate_challenge(challenge: bytes | None) -> bytes:
@@ -79,9 +80,7 @@ def to_descriptor(
     )
 
 
-def _wrap_credentials(
-    creds: Sequence[AttestedCredentialData | PublicKeyCredentialDescriptor | Mapping[str, object]] | None,
-) -> list[PublicKeyCredentialDescriptor] | None:
+def _wrap_credentials(creds: _Credentials | None) -> list[PublicKeyCredentialDescriptor] | None:
     if creds is None:
         return None
     return [
@@ -129,8 +128,7 @@ class Fido2Server:
     def register_begin(
         self,
         user: PublicKeyCredentialUserEntity | Mapping[str, object],
-        credentials: Sequence[AttestedCredentialData | PublicKeyCredentialDescriptor | Mapping[str, object]]
-        | None = None,
+        credentials: _Credentials | None = None,
         resident_key_requirement: ResidentKeyRequirement | str | None = None,
         user_verification: UserVerificationRequirement | str | None = None,
         authenticator_attachment: AuthenticatorAttachment | str | None = None,
@@ -198,8 +196,7 @@ class Fido2Server:
 
     def authenticate_begin(
         self,
-        credentials: Sequence[AttestedCredentialData | PublicKeyCredentialDescriptor | Mapping[str, object]]
-        | None = None,
+        credentials: _Credentials | None = None,
         user_verification: UserVerificationRequirement | str | None = None,
         challenge: bytes | None = None,
         extensions: Mapping[str, object] | None = None,

@@ -10,7 +10,6 @@ path parameters, the endpoint's docstring).
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -58,6 +57,9 @@ _MALFORMED_OR_NO_USER = Reply(
 _TOO_LARGE = Reply("the body is larger than 64 KiB", ServerResponse)
 _NOT_JSON = Reply("the body was sent with a Content-Type other than application/json", ServerResponse)
 _OTHER_SITE = Reply("the request's Origin is not this relying party's", ServerResponse)
+_NOT_SIGNED_IN = Reply("not signed in", ServerResponse)
+# the last answers of every operation that reads a body
+_BODY_LIMITS: dict[int | str, Reply] = {413: _TOO_LARGE, 415: _NOT_JSON, 503: _STORE_DOWN}
 _SIGNED_IN = ({"account": ()},)
 _CREDENTIAL_ID = Parameter("credential_id", CredentialId, description="the credential's id, base64url")
 
@@ -73,9 +75,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
             ),
             400: _MALFORMED_OR_NO_USER,
             403: _NOT_YOURS,
-            413: _TOO_LARGE,
-            415: _NOT_JSON,
-            503: _STORE_DOWN,
+            **_BODY_LIMITS,
         },
         AttestationOptionsRequest,
         description="A body that names none of displayName, authenticatorSelection and attestation starts an "
@@ -95,9 +95,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
                 ServerResponse,
             ),
             409: Reply("the credential is registered already, or the account changed concurrently", ServerResponse),
-            413: _TOO_LARGE,
-            415: _NOT_JSON,
-            503: _STORE_DOWN,
+            **_BODY_LIMITS,
         },
         ServerPublicKeyCredential,
         tags=("fido2",),
@@ -109,9 +107,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
         {
             200: Reply("status ok: request options", ServerPublicKeyCredentialGetOptionsResponse),
             400: _MALFORMED_OR_NO_USER,
-            413: _TOO_LARGE,
-            415: _NOT_JSON,
-            503: _STORE_DOWN,
+            **_BODY_LIMITS,
         },
         ServerPublicKeyCredentialGetOptionsRequest,
         tags=("fido2",),
@@ -127,9 +123,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
                 "outside the conformance mode: the request's Origin is not this relying party's", ServerResponse
             ),
             409: Reply("the credential changed concurrently", ServerResponse),
-            413: _TOO_LARGE,
-            415: _NOT_JSON,
-            503: _STORE_DOWN,
+            **_BODY_LIMITS,
         },
         ServerPublicKeyCredential,
         tags=("fido2",),
@@ -145,7 +139,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/fido2/account",
         "The signed-in user and their passkeys",
-        {200: Reply("status ok", Account), 401: Reply("not signed in", ServerResponse), 503: _STORE_DOWN},
+        {200: Reply("status ok", Account), 401: _NOT_SIGNED_IN, 503: _STORE_DOWN},
         tags=("account",),
         security=_SIGNED_IN,
     ),
@@ -153,7 +147,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
         "GET",
         "/fido2/credentials",
         "The signed-in user's passkeys",
-        {200: Reply("status ok", CredentialList), 401: Reply("not signed in", ServerResponse), 503: _STORE_DOWN},
+        {200: Reply("status ok", CredentialList), 401: _NOT_SIGNED_IN, 503: _STORE_DOWN},
         tags=("account",),
         security=_SIGNED_IN,
     ),
@@ -164,13 +158,11 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
         {
             200: Reply("status ok", ServerResponse),
             400: _MALFORMED,
-            401: Reply("not signed in", ServerResponse),
+            401: _NOT_SIGNED_IN,
             403: _OTHER_SITE,
             404: Reply("no such credential of this user", ServerResponse),
             409: Reply("the credential changed concurrently", ServerResponse),
-            413: _TOO_LARGE,
-            415: _NOT_JSON,
-            503: _STORE_DOWN,
+            **_BODY_LIMITS,
         },
         CredentialRename,
         parameters=(_CREDENTIAL_ID,),
@@ -183,7 +175,7 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
         "Delete one of the signed-in user's passkeys (not the last one)",
         {
             200: Reply("status ok", ServerResponse),
-            401: Reply("not signed in", ServerResponse),
+            401: _NOT_SIGNED_IN,
             403: _OTHER_SITE,
             404: Reply("no such credential of this user", ServerResponse),
             409: Reply("the account's only passkey, or the account changed concurrently", ServerResponse),
@@ -211,15 +203,12 @@ _OTHER_PATHS: dict[str, Any] = {
     },
 }
 
-_PARAM = re.compile(r"{([^}:]+)(?::[^}]*)?}")
-
 
 def _describe(route: Route) -> dict[str, Any]:
     """A path item for a route that carries no OpenAPI description of its own."""
     doc = (route.endpoint.__doc__ or route.name or route.path).strip().splitlines()[0]
     params = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in _PARAM.findall(route.path)
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}} for name in route.param_convertors
     ]
     item: dict[str, Any] = {}
     for method in sorted((route.methods or {"GET"}) - {"HEAD"}):
@@ -232,9 +221,7 @@ def _describe(route: Route) -> dict[str, Any]:
 
 def openapi_document(routes: Sequence[BaseRoute], *, rp_id: str = "localhost") -> dict[str, JSONValue]:
     """The OpenAPI 3.1 document describing ``routes``."""
-    served = {
-        _PARAM.sub(lambda m: "{" + m.group(1) + "}", route.path): route for route in routes if isinstance(route, Route)
-    }
+    served = {route.path_format: route for route in routes if isinstance(route, Route)}  # "{name}", no convertor
     operations = [op for op in (*FIDO2_OPERATIONS, *OTP_OPERATIONS) if op.path in served]
     paths_declared, schemas = openapi_paths(operations)
     declared = cast(dict[str, dict[str, Any]], paths_declared)  # each a path item, a JSON object

@@ -25,12 +25,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from .. import cbor
 from ..cose import ES256, CoseError, CoseKey
 from ..webauthn import (
+    _PAD,  # websafe_decode's tables: verify_authentication inlines it
+    _URL_TO_STD,
     Aaguid,
     AuthenticatorData,
     CollectedClientData,
     CredentialIdLengthError,
     WebAuthnDataError,
     websafe_decode,
+    websafe_encode,
 )
 from .attestation import AttestationResult, AttestationType, TrustAnchors, verify_attestation
 from .errors import (
@@ -147,32 +150,30 @@ def parse_credential(credential: Mapping[str, object] | str | bytes) -> Mapping[
     return credential
 
 
+def _decode(value: Any, what: str) -> bytes:
+    """``value`` decoded from base64url; :class:`MalformedResponseError` naming ``what`` if it is not that."""
+    try:
+        return websafe_decode(value)
+    except WebAuthnDataError:
+        raise MalformedResponseError(f"{what} is not valid base64url") from None
+
+
 def _b64(obj: Mapping[str, Any], name: str, where: str = "response") -> bytes:
     value = obj.get(name)
     if value is None:
         raise MalformedResponseError(f"{where}.{name} is missing")
-    try:
-        return websafe_decode(value)
-    except WebAuthnDataError:
-        raise MalformedResponseError(f"{where}.{name} is not valid base64url") from None
+    return _decode(value, f"{where}.{name}")
 
 
 def _ids(credential: Mapping[str, Any]) -> bytes:
     """credential.rawId, decoded, after checking that credential.id names the same bytes."""
     raw_str, cid = credential.get("rawId"), credential.get("id")
     if type(raw_str) is str and raw_str == cid:  # the usual case: one decode
-        try:
-            return websafe_decode(raw_str)
-        except WebAuthnDataError:
-            raise MalformedResponseError("credential.rawId is not valid base64url") from None
+        return _decode(raw_str, "credential.rawId")
     raw_id = _b64(credential, "rawId", "credential")
     if not isinstance(cid, str):
         raise MalformedResponseError("credential.id is missing or not a string")
-    try:
-        same = websafe_decode(cid) == raw_id
-    except WebAuthnDataError:
-        raise MalformedResponseError("credential.id is not valid base64url") from None
-    if not same:
+    if _decode(cid, "credential.id") != raw_id:
         raise CredentialIdError("credential.id does not match credential.rawId")
     return raw_id
 
@@ -191,9 +192,6 @@ def _check_cross_origin(
 
 _json_decode = json.JSONDecoder().decode
 _a2b = binascii.a2b_base64
-_PAD = ("", "", "==", "=")
-_URL_TO_STD = bytes.maketrans(b"-_+/", b"+/!!")  # as in webauthn.websafe_decode: "+/" are not base64url
-_STD_TO_URL = bytes.maketrans(b"+/", b"-_")
 # members whose presence after the prefix sends a response to the full JSON parse
 _PREFIX_MEMBERS = (b'"type"', b'"challenge"', b'"origin"', b'"crossOrigin"', b'"topOrigin"', b"\\")
 
@@ -201,13 +199,10 @@ _PREFIX_MEMBERS = (b'"type"', b'"challenge"', b'"origin"', b'"crossOrigin"', b'"
 def _check_challenge(challenge: str, expected_challenge: bytes) -> None:
     """§7.1 step 8 / §7.2 step 12: C.challenge equals base64url(expected challenge), spelled exactly so
     (RFC 4648 §5 without "=" padding, WebAuthn §3): a padded or otherwise re-spelled encoding is refused."""
-    expected = binascii.b2a_base64(expected_challenge, newline=False).translate(_STD_TO_URL).rstrip(b"=")
+    expected = websafe_encode(expected_challenge).encode("ascii")
     if hmac.compare_digest(challenge.encode("utf-8", "surrogatepass"), expected):
         return
-    try:
-        websafe_decode(challenge)
-    except WebAuthnDataError:
-        raise MalformedResponseError("clientDataJSON.challenge is not valid base64url") from None
+    _decode(challenge, "clientDataJSON.challenge")
     raise ChallengeMismatchError("clientDataJSON.challenge does not match the expected challenge")
 
 
@@ -225,7 +220,7 @@ def _matches_limited_verification(raw: bytes, expected_challenge: bytes, expecte
     True means the full checks would pass; False means "not sure": the caller runs the full JSON checks.
     """
     origins = (expected_origin,) if isinstance(expected_origin, str) else expected_origin
-    challenge = binascii.b2a_base64(expected_challenge, newline=False).translate(_STD_TO_URL).rstrip(b"=")
+    challenge = websafe_encode(expected_challenge).encode("ascii")
     head = b'{"type":"webauthn.get","challenge":"' + challenge + b'","origin":'
     if not raw.startswith(head):
         return False
@@ -382,9 +377,7 @@ def verify_registration(
     alg = cred_data.public_key.get(3)
     if alg not in supported_algorithms or alg not in CoseKey.supported_algorithms():
         raise UnsupportedAlgorithmError(f"credential public key algorithm {alg} is not accepted")
-    when = now or datetime.datetime.now(datetime.UTC)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=datetime.UTC)
+    when = now or datetime.datetime.now(datetime.UTC)  # a naive time is UTC: verify_attestation says so
     if metadata is not None:
         entry = metadata.entry_for(cred_data.aaguid, _leaf_certificate(att_stmt))
         if entry is not None:

@@ -164,19 +164,21 @@ def require_alg_sig(att_stmt: Mapping[str, Any]) -> tuple[int, bytes]:
     return alg, sig
 
 
-_EC_HASHES: dict[int, hashes.HashAlgorithm] = {-7: hashes.SHA256(), -35: hashes.SHA384(), -36: hashes.SHA512()}
-_RSA_PKCS1_HASHES: dict[int, hashes.HashAlgorithm] = {
-    -257: hashes.SHA256(), -258: hashes.SHA384(), -259: hashes.SHA512(), -65535: hashes.SHA1()
+# the hash of each COSE signature algorithm: ECDSA, RSASSA-PKCS1-v1_5, RSASSA-PSS, EdDSA (SHA-512, for TPM extraData)
+_HASHES: dict[int, hashes.HashAlgorithm] = {
+    -7: hashes.SHA256(), -35: hashes.SHA384(), -36: hashes.SHA512(),
+    -257: hashes.SHA256(), -258: hashes.SHA384(), -259: hashes.SHA512(), -65535: hashes.SHA1(),
+    -37: hashes.SHA256(), -38: hashes.SHA384(), -39: hashes.SHA512(), -8: hashes.SHA512(),
 }  # fmt: skip
+_EC_ALGS, _RSA_PKCS1_ALGS = (-7, -35, -36), (-257, -258, -259, -65535)
 
 
 def hash_for_alg(alg: int) -> Callable[[bytes], bytes]:
     """The hash function of a COSE signature algorithm (for TPM extraData)."""
-    name = {-7: "sha256", -257: "sha256", -37: "sha256", -35: "sha384", -258: "sha384", -38: "sha384",
-            -36: "sha512", -259: "sha512", -39: "sha512", -65535: "sha1", -8: "sha512"}.get(alg)  # fmt: skip
-    if name is None:
+    h = _HASHES.get(alg)
+    if h is None:
         raise AttestationSignatureError(f"attStmt.alg {alg} is not a supported signature algorithm")
-    return lambda data: hashlib.new(name, data).digest()
+    return lambda data: hashlib.new(h.name, data).digest()
 
 
 def public_key_of(cert: x509.Certificate, what: str = "attestation") -> Any:
@@ -194,13 +196,12 @@ def verify_with_cert(
     key = public_key_of(cert, what)
     try:
         if isinstance(key, ec.EllipticCurvePublicKey):
-            h = _EC_HASHES.get(alg)
-            if h is None:
+            if alg not in _EC_ALGS:
                 raise AttestationSignatureError(f"{what}: alg {alg} does not fit the certificate's EC key")
-            key.verify(signature, data, ec.ECDSA(h))
+            key.verify(signature, data, ec.ECDSA(_HASHES[alg]))
         elif isinstance(key, rsa.RSAPublicKey):
-            if alg in _RSA_PKCS1_HASHES:
-                key.verify(signature, data, padding.PKCS1v15(), _RSA_PKCS1_HASHES[alg])
+            if alg in _RSA_PKCS1_ALGS:
+                key.verify(signature, data, padding.PKCS1v15(), _HASHES[alg])
             elif alg == -37:
                 pss = padding.PSS(padding.MGF1(hashes.SHA256()), padding.PSS.AUTO)
                 key.verify(signature, data, pss, hashes.SHA256())

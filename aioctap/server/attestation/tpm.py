@@ -107,17 +107,12 @@ class _Reader:
         self.pos += n
         return out
 
-    def u16(self) -> int:
-        return int.from_bytes(self.take(2), "big")
-
-    def u32(self) -> int:
-        return int.from_bytes(self.take(4), "big")
-
-    def u64(self) -> int:
-        return int.from_bytes(self.take(8), "big")
+    def uint(self, size: int) -> int:
+        """An unsigned integer of ``size`` bytes (UINT16, UINT32, UINT64: 2, 4, 8)."""
+        return int.from_bytes(self.take(size), "big")
 
     def tpm2b(self) -> bytes:
-        return self.take(self.u16())
+        return self.take(self.uint(2))
 
     def end(self) -> None:
         if self.pos != len(self.data):
@@ -144,13 +139,13 @@ class TpmsAttest:
     def parse(cls, data: bytes) -> TpmsAttest:
         """Parse a TPMS_ATTEST structure (TPM 2.0 Part 2 §10.12.12), the ``certInfo`` of a tpm statement."""
         r = _Reader(data, "certInfo (TPMS_ATTEST)")
-        magic, typ = r.u32(), r.u16()
+        magic, typ = r.uint(4), r.uint(2)
         if typ != TPM_ST_ATTEST_CERTIFY:
             # the union member depends on type; only certify has a known layout here
             raise MalformedAttestationError(f"certInfo.type is 0x{typ:04x}, expected TPM_ST_ATTEST_CERTIFY")
         signer, extra = r.tpm2b(), r.tpm2b()
-        clock, reset, restart, safe = r.u64(), r.u32(), r.u32(), r.take(1)[0]
-        firmware = r.u64()
+        clock, reset, restart, safe = r.uint(8), r.uint(4), r.uint(4), r.take(1)[0]
+        firmware = r.uint(8)
         name, qname = r.tpm2b(), r.tpm2b()
         r.end()
         return cls(magic, typ, signer, extra, clock, reset, restart, bool(safe), firmware, name, qname)
@@ -177,22 +172,22 @@ class TpmtPublic:
     def parse(cls, data: bytes) -> TpmtPublic:
         """Parse a TPMT_PUBLIC structure (TPM 2.0 Part 2 §12.2.4), the ``pubArea`` of a tpm statement."""
         r = _Reader(data, "pubArea (TPMT_PUBLIC)")
-        typ, name_alg, attrs, policy = r.u16(), r.u16(), r.u32(), r.tpm2b()
-        symmetric = r.u16()
+        typ, name_alg, attrs, policy = r.uint(2), r.uint(2), r.uint(4), r.tpm2b()
+        symmetric = r.uint(2)
         if symmetric != TpmAlg.NULL:
             raise MalformedAttestationError("pubArea.parameters.symmetric must be TPM_ALG_NULL for a signing key")
-        scheme = r.u16()
+        scheme = r.uint(2)
         if scheme != TpmAlg.NULL:
-            r.u16()  # the scheme's hashAlg
+            r.uint(2)  # the scheme's hashAlg
         if typ == TpmAlg.RSA:
-            bits, exponent = r.u16(), r.u32()
+            bits, exponent = r.uint(2), r.uint(4)
             unique = r.tpm2b()
             r.end()
             return cls(typ, name_alg, attrs, policy, symmetric, scheme, key_bits=bits, exponent=exponent, unique=unique)
         if typ == TpmAlg.ECC:
-            curve, kdf = r.u16(), r.u16()
+            curve, kdf = r.uint(2), r.uint(2)
             if kdf != TpmAlg.NULL:
-                r.u16()
+                r.uint(2)
             x, y = r.tpm2b(), r.tpm2b()
             r.end()
             return cls(typ, name_alg, attrs, policy, symmetric, scheme, curve_id=curve, kdf=kdf, unique=x, unique_y=y)

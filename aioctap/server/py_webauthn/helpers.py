@@ -178,18 +178,21 @@ def _load_json(
     return json_val
 
 
+def _string(obj: Mapping[str, JSONValue], name: str, where: str) -> str:
+    """``obj[name]`` if it is a string; else :class:`InvalidJSONStructure`: "``where`` missing required ``name``"."""
+    value = obj.get(name)
+    if not isinstance(value, str):
+        raise InvalidJSONStructure(f"{where} missing required {name}")
+    return value
+
+
 def _common(data: Mapping[str, JSONValue]) -> tuple[str, str, Mapping[str, JSONValue], str]:
-    cred_id, raw_id, response = data.get("id"), data.get("rawId"), data.get("response")
-    if not isinstance(cred_id, str):
-        raise InvalidJSONStructure("Credential missing required id")
-    if not isinstance(raw_id, str):
-        raise InvalidJSONStructure("Credential missing required rawId")
+    cred_id = _string(data, "id", "Credential")
+    raw_id = _string(data, "rawId", "Credential")
+    response = data.get("response")
     if not isinstance(response, Mapping):
         raise InvalidJSONStructure("Credential missing required response")
-    client_data = response.get("clientDataJSON")
-    if not isinstance(client_data, str):
-        raise InvalidJSONStructure("Credential response missing required clientDataJSON")
-    return cred_id, raw_id, response, client_data
+    return cred_id, raw_id, response, _string(response, "clientDataJSON", "Credential response")
 
 
 def _type_and_attachment(data: Mapping[str, JSONValue]) -> AuthenticatorAttachment | None:
@@ -212,9 +215,7 @@ def parse_registration_credential_json(json_val: str | bytes | Mapping[str, JSON
     """
     data = _load_json(json_val)
     cred_id, raw_id, response, client_data = _common(data)
-    attestation_object = response.get("attestationObject")
-    if not isinstance(attestation_object, str):
-        raise InvalidJSONStructure("Credential response missing required attestationObject")
+    attestation_object = _string(response, "attestationObject", "Credential response")
     attachment = _type_and_attachment(data)
     transports: list[AuthenticatorTransport] | None = None
     listed = response.get("transports")
@@ -244,11 +245,8 @@ def parse_authentication_credential_json(
     """get()'s credential in its JSON form (L3 §5.1 AuthenticationResponseJSON) as an AuthenticationCredential."""
     data = _load_json(json_val)
     cred_id, raw_id, response, client_data = _common(data)
-    authenticator_data, signature = response.get("authenticatorData"), response.get("signature")
-    if not isinstance(authenticator_data, str):
-        raise InvalidJSONStructure("Credential response missing required authenticatorData")
-    if not isinstance(signature, str):
-        raise InvalidJSONStructure("Credential response missing required signature")
+    authenticator_data = _string(response, "authenticatorData", "Credential response")
+    signature = _string(response, "signature", "Credential response")
     attachment = _type_and_attachment(data)
     user_handle = response.get("userHandle")
     if user_handle is not None and not isinstance(user_handle, str):

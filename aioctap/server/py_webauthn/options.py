@@ -56,12 +56,9 @@ def generate_registration_options(
     = ``user_name``, a 60 s timeout, no attestation, EdDSA/ES256/RS256. With ``residentKey`` required,
     ``requireResidentKey`` is set too (L3 §5.4.4: true if, and only if, residentKey is "required").
     """
-    if not rp_id:
-        raise ValueError("rp_id cannot be an empty string")
-    if not rp_name:
-        raise ValueError("rp_name cannot be an empty string")
-    if not user_name:
-        raise ValueError("user_name cannot be an empty string")
+    for name, value in (("rp_id", rp_id), ("rp_name", rp_name), ("user_name", user_name)):
+        if not value:
+            raise ValueError(f"{name} cannot be an empty string")
     if user_id:
         if not isinstance(user_id, bytes):
             raise ValueError("user_id must be bytes")

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import TypeVar
 
 from .exceptions import InvalidAuthenticationOptions, InvalidJSONStructure, InvalidRegistrationOptions
-from .helpers import JSONValue, _load_json, base64url_to_bytes
+from .helpers import JSONValue, _load_json, _string, base64url_to_bytes
 from .structs import (
     AttestationConveyancePreference,
     AuthenticatorAttachment,
@@ -52,11 +52,9 @@ def _descriptors(value: JSONValue, what: str) -> list[PublicKeyCredentialDescrip
         return None
     out = []
     for cred in value:
-        cred_id = cred.get("id") if isinstance(cred, Mapping) else None
-        if not isinstance(cred_id, str):
+        if not isinstance(cred, Mapping):
             raise InvalidJSONStructure(f"Options {what} entry missing required id")
-        descriptor = PublicKeyCredentialDescriptor(id=base64url_to_bytes(cred_id))
-        assert isinstance(cred, Mapping)
+        descriptor = PublicKeyCredentialDescriptor(id=base64url_to_bytes(_string(cred, "id", f"Options {what} entry")))
         transports = cred.get("transports")
         if transports is not None:
             if not isinstance(transports, list):
@@ -89,13 +87,6 @@ def _selection(value: JSONValue) -> AuthenticatorSelectionCriteria | None:
     )
 
 
-def _string(obj: Mapping[str, JSONValue], name: str, message: str) -> str:
-    value = obj.get(name)
-    if not isinstance(value, str):
-        raise InvalidJSONStructure(message)
-    return value
-
-
 def parse_registration_options_json(
     json_val: str | bytes | Mapping[str, JSONValue],
 ) -> PublicKeyCredentialCreationOptions:
@@ -107,18 +98,15 @@ def parse_registration_options_json(
     rp_id = rp.get("id")
     if rp_id is not None and not isinstance(rp_id, str):
         raise InvalidJSONStructure("Options rp.id present but not string")
-    rp_name = _string(rp, "name", "Options rp missing required name")
+    rp_name = _string(rp, "name", "Options rp")
     if not isinstance(user, Mapping):
         raise InvalidJSONStructure("Options missing required user")
-    user_id = _string(user, "id", "Options user missing required id")
-    user_name = _string(user, "name", "Options user missing required name")
-    display_name = _string(user, "displayName", "Options user missing required displayName")
-    attestation = _enum(
-        AttestationConveyancePreference, _string(data, "attestation", "Options missing required attestation"),
-        "attestation",
-    )  # fmt: skip
+    user_id = _string(user, "id", "Options user")
+    user_name = _string(user, "name", "Options user")
+    display_name = _string(user, "displayName", "Options user")
+    attestation = _enum(AttestationConveyancePreference, _string(data, "attestation", "Options"), "attestation")
     selection = _selection(data.get("authenticatorSelection"))
-    challenge = _string(data, "challenge", "Options missing required challenge")
+    challenge = _string(data, "challenge", "Options")
     params = data.get("pubKeyCredParams")
     if not isinstance(params, list):
         raise InvalidJSONStructure("Options pubKeyCredParams was invalid value")
@@ -154,9 +142,9 @@ def parse_authentication_options_json(
 ) -> PublicKeyCredentialRequestOptions:
     """:func:`options_to_json`'s output for request options, back into :class:`PublicKeyCredentialRequestOptions`."""
     data = _load_json(json_val, "options", "Options were")
-    challenge = _string(data, "challenge", "Options missing required challenge")
+    challenge = _string(data, "challenge", "Options")
     rp_id = data.get("rpId")
-    uv = _string(data, "userVerification", "Options missing required userVerification")
+    uv = _string(data, "userVerification", "Options")
     try:
         return PublicKeyCredentialRequestOptions(
             challenge=base64url_to_bytes(challenge),
