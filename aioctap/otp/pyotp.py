@@ -26,7 +26,8 @@ import re
 import secrets
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from hmac import compare_digest
 from typing import ClassVar, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse
@@ -414,22 +415,10 @@ def parse_uri(uri: str) -> TOTP | HOTP:
         raise ValueError("Digits may only be 6, 7, or 8")
     if not secret:
         raise ValueError("No secret found in URI")
-    if parsed.netloc == "totp":
-        return TOTP(
-            secret,
-            digits=6 if digits is None else digits,
-            digest=digest,
-            name=name,
-            issuer=issuer,
-            interval=30 if interval is None else interval,
-        )
-    if parsed.netloc == "hotp":
-        return HOTP(
-            secret,
-            digits=6 if digits is None else digits,
-            digest=digest,
-            name=name,
-            issuer=issuer,
-            initial_count=0 if initial_count is None else initial_count,
-        )
-    raise ValueError("Not a supported OTP type")
+    kinds: dict[str, Callable[..., TOTP | HOTP]] = {
+        "totp": partial(TOTP, interval=30 if interval is None else interval),
+        "hotp": partial(HOTP, initial_count=0 if initial_count is None else initial_count),
+    }
+    if parsed.netloc not in kinds:
+        raise ValueError("Not a supported OTP type")
+    return kinds[parsed.netloc](secret, digits=6 if digits is None else digits, digest=digest, name=name, issuer=issuer)
