@@ -45,6 +45,11 @@ CREATE TABLE IF NOT EXISTS aioctap_records (
 );
 """
 LIVE = "(expires IS NULL OR expires > now())"
+# delete and transact's Delete: without an expected version (True if the record was live), and with one
+DELETE_ANY = f"DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 RETURNING {LIVE}"
+DELETE_VERSION = (
+    f"DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 AND version = $3 AND {LIVE} RETURNING 1"
+)
 SWEEP_INTERVAL = 60.0  # seconds between deletions of expired records
 COMMAND_TIMEOUT = 5.0  # seconds a statement may run
 ACQUIRE_TIMEOUT = 5.0  # seconds to wait for a pooled connection (or a new one)
@@ -144,19 +149,9 @@ class PostgresStore:
         """See :meth:`Store.delete <aioctap.stores.base.Store.delete>`."""
         validate_key(namespace, key)
         if expected_version is None:
-            row = await self._fetch(
-                "DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 "
-                "RETURNING expires IS NULL OR expires > now()",
-                namespace,
-                key,
-            )
+            row = await self._fetch(DELETE_ANY, namespace, key)
             return bool(row is not None and row[0])
-        row = await self._fetch(
-            f"DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 AND version = $3 AND {LIVE} RETURNING 1",
-            namespace,
-            key,
-            expected_version,
-        )
+        row = await self._fetch(DELETE_VERSION, namespace, key, expected_version)
         if row is not None:
             return True
         actual = await self._actual(namespace, key)
@@ -221,15 +216,9 @@ class PostgresStore:
                 return int(row["version"])
         elif isinstance(w, Delete) and expected != 0:
             if expected is None:
-                row = await conn.fetchrow(
-                    f"DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 RETURNING {LIVE}",
-                    w.namespace,
-                    w.key,
-                )
+                row = await conn.fetchrow(DELETE_ANY, w.namespace, w.key)
                 return 1 if row is not None and row[0] else 0
-            row = await conn.fetchrow(
-                f"DELETE FROM aioctap_records WHERE {where} AND version = $3 RETURNING 1", w.namespace, w.key, expected
-            )
+            row = await conn.fetchrow(DELETE_VERSION, w.namespace, w.key, expected)
             if row is not None:
                 return 1
         else:  # a Check, or a Delete of a record that must be absent
