@@ -192,8 +192,6 @@ def _register_basic(app: typer.Typer) -> None:
                     value = " ".join(f"{k}={'yes' if v else 'no'}" for k, v in sorted(value.items()))
                 elif f.name == "algorithms":
                     value = ", ".join(str(a.get("alg")) for a in value)
-                elif f.name == "aaguid":
-                    value = str(value)
                 elif isinstance(value, list):
                     value = ", ".join(map(str, value))
                 table.add_row(f.name, str(value))
