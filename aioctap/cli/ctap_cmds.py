@@ -51,8 +51,8 @@ NewPinOpt = Annotated[
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True, highlight=False)
+err_console = Console(stderr=True, highlight=False)
 
 
 class Session:
@@ -70,7 +70,7 @@ class Session:
         """Keepalive callback: tell the user to touch the authenticator, once per command."""
         if status == STATUS.UPNEEDED and not self._told_to_touch:
             self._told_to_touch = True
-            err_console.print("Touch your authenticator...", highlight=False)
+            err_console.print("Touch your authenticator...")
 
     def pin(self) -> str:
         """The PIN from ``--pin``, else asked for once (hidden input)."""
@@ -267,9 +267,9 @@ def _register_pin(app: typer.Typer) -> None:
                 echo_json({"pin_retries": left, "power_cycle_required": bool(power_cycle), "uv_retries": uv})
                 return
             note = " (unplug and plug in the authenticator before the next attempt)" if power_cycle else ""
-            console.print(f"PIN retries left: {left}{note}", highlight=False)
+            console.print(f"PIN retries left: {left}{note}")
             if s.ctap.info.options.get("uv"):
-                console.print(f"UV retries left: {await cp.get_uv_retries()}", highlight=False)
+                console.print(f"UV retries left: {await cp.get_uv_retries()}")
 
         run(device, None, body)
 
@@ -379,8 +379,7 @@ def _register_creds(app: typer.Typer) -> None:
             console.print(table)
             count = meta.get(R.EXISTING_CRED_COUNT, 0)
             console.print(
-                f"{plural(count, 'discoverable credential')}, room for {meta.get(R.MAX_REMAINING_COUNT, '?')} more",
-                highlight=False,
+                f"{plural(count, 'discoverable credential')}, room for {meta.get(R.MAX_REMAINING_COUNT, '?')} more"
             )
 
         run(device, pin, body)
@@ -438,11 +437,11 @@ def _register_creds(app: typer.Typer) -> None:
                     }
                 )
             outputs = created.get("clientExtensionResults") or {}
-            console.print(f"Credential created for {user!r} at {rp_id}: {created['id']}", highlight=False)
-            console.print("extensions: " + ", ".join(_extension_results(outputs, cred_protect)), highlight=False)
+            console.print(f"Credential created for {user!r} at {rp_id}: {created['id']}")
+            console.print("extensions: " + ", ".join(_extension_results(outputs, cred_protect)))
             blob_output = outputs.get("largeBlob")
             if isinstance(blob_output, dict) and blob_output.get("supported"):
-                console.print(f"try: aioctap blobs put {created['id']} FILE", highlight=False)
+                console.print(f"try: aioctap blobs put {created['id']} FILE")
 
         run(device, pin, body)
 
@@ -536,7 +535,7 @@ def _register_bio(app: typer.Typer) -> None:
                         progress.update(task, total=sample.remaining + 1)
                     done = (progress.tasks[task].total or 0) - sample.remaining
                     progress.update(task, completed=done, description=f"sample: {feedback}; touch again")
-                    progress.console.print(f"sample {feedback}: {sample.remaining} more needed", highlight=False)
+                    progress.console.print(f"sample {feedback}: {sample.remaining} more needed")
                     if sample.done:
                         template_id = sample.template_id
                         progress.update(task, description="enrolled")
@@ -544,7 +543,7 @@ def _register_bio(app: typer.Typer) -> None:
                 raise CliError("the enrollment ended without a template id")
             if name:
                 await bio.set_name(template_id, name)
-            console.print(f"Fingerprint enrolled: template id {template_id.hex()}", highlight=False)
+            console.print(f"Fingerprint enrolled: template id {template_id.hex()}")
 
         run(device, pin, body)
 
@@ -637,7 +636,7 @@ def _register_blobs(app: typer.Typer) -> None:
                 sys.stdout.buffer.flush()
             else:
                 output.write_bytes(data)
-                err_console.print(f"{len(data)} bytes written to {output}", highlight=False)
+                err_console.print(f"{len(data)} bytes written to {output}")
 
         run(device, pin, body)
 
@@ -653,7 +652,7 @@ def _register_blobs(app: typer.Typer) -> None:
         async def body(s: Session) -> None:
             blobs, key = await _blob_key(s, cred_id, write=True)
             await blobs.put_blob(key, data)
-            console.print(f"{len(data)} bytes stored.", highlight=False)
+            console.print(f"{len(data)} bytes stored.")
 
         run(device, pin, body)
 
@@ -696,7 +695,7 @@ def _register_config(app: typer.Typer) -> None:
                 raise CliError("the authenticator has no alwaysUv setting")
             if bool(s.ctap.info.options.get("alwaysUv")) != (state == "on"):
                 await (await _config(s)).toggle_always_uv()
-            console.print(f"alwaysUv is {state}.", highlight=False)
+            console.print(f"alwaysUv is {state}.")
 
         run(device, pin, body)
 
@@ -718,13 +717,12 @@ def _register_config(app: typer.Typer) -> None:
         async def body(s: Session) -> None:
             await (await _config(s)).set_min_pin_length(length, rp_id or None, force_change)
             info = await s.ctap.get_info()
-            console.print(f"Minimum PIN length: {info.min_pin_length}", highlight=False)
+            console.print(f"Minimum PIN length: {info.min_pin_length}")
             if info.force_pin_change and info.options.get("clientPin"):
                 why = "a PIN change was forced" if force_change else "the current PIN is shorter than the new minimum"
                 err_console.print(
                     f"[yellow]warning:[/yellow] {why}: every command that needs the PIN fails until you run "
                     "'aioctap pin change'",
-                    highlight=False,
                 )
 
         run(device, pin, body)
