@@ -458,8 +458,7 @@ def _register_creds(app: typer.Typer) -> None:
             typer.confirm("Delete the credential? The account it signs in to may become unreachable", abort=True)
 
         async def body(s: Session) -> None:
-            cm = await _credman(s)
-            await cm.delete_cred({"type": "public-key", "id": cred_id})
+            await (await _credman(s)).delete_cred({"type": "public-key", "id": cred_id})
             console.print("Credential deleted.")
 
         run(device, pin, body)
@@ -569,8 +568,7 @@ def _register_bio(app: typer.Typer) -> None:
         tid = _template_id(template_id)
 
         async def body(s: Session) -> None:
-            bio = await _bio(s, template_id)
-            await bio.set_name(tid, name)
+            await (await _bio(s, template_id)).set_name(tid, name)
             console.print("Fingerprint renamed.")
 
         run(device, pin, body)
@@ -583,8 +581,7 @@ def _register_bio(app: typer.Typer) -> None:
             typer.confirm("Remove the fingerprint? It can no longer unlock the authenticator", abort=True)
 
         async def body(s: Session) -> None:
-            bio = await _bio(s, template_id)
-            await bio.remove_enrollment(tid)
+            await (await _bio(s, template_id)).remove_enrollment(tid)
             console.print("Fingerprint removed.")
 
         run(device, pin, body)

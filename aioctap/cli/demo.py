@@ -320,9 +320,8 @@ async def _totp_step(ctx: _Context) -> str:
 async def _replay_step(ctx: _Context) -> str:
     from ..otp import OtpVerifier, UsedTokenError
 
-    verifier = OtpVerifier(ctx.store)
     try:
-        await verifier.verify(ctx.username, ctx.totp_code)
+        await OtpVerifier(ctx.store).verify(ctx.username, ctx.totp_code)
     except UsedTokenError:
         return "the same code again is refused with UsedTokenError"
     raise CliError("a replayed TOTP code was accepted")
