@@ -33,7 +33,7 @@ from typing import ClassVar, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse
 
 from . import core
-from .rfc4226 import HotpGenerator
+from .rfc4226 import ALGORITHMS, HotpGenerator
 from .serial import OtpSettings
 
 __all__ = [
@@ -49,7 +49,6 @@ __all__ = [
 
 _TIMESTAMP_LIMIT = 253402300800  # 10000-01-01 00:00:00 UTC, exclusive (pyotp's range for for_time)
 _MAX_COMPARISON_LENGTH = 1024  # pyotp.utils.strings_equal: longer input never matches
-_ALGORITHMS = ("sha1", "sha256", "sha512")  # RFC 6238 §1.2
 
 
 class PyOTPError(Exception):
@@ -102,7 +101,7 @@ def _algorithm(digest: _Digest) -> str:
         name = digest().name
     except TypeError:
         raise ValueError("digest must be a hashlib constructor such as hashlib.sha1") from None
-    if name not in _ALGORITHMS:
+    if name not in ALGORITHMS:  # RFC 6238 §1.2
         raise ValueError("digest must be hashlib.sha1, hashlib.sha256 or hashlib.sha512 (RFC 6238)")
     return name
 
@@ -361,7 +360,7 @@ class HOTP(OTP):
         return core.HOTP(self.byte_secret(), "raw", counter=self.initial_count, **self._settings())
 
 
-_DIGESTS: dict[str, _Digest] = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256, "SHA512": hashlib.sha512}
+_DIGESTS: dict[str, _Digest] = {name.upper(): digest for name, digest in ALGORITHMS.items()}
 _SECURITY_PARAMETERS = frozenset({"secret", "issuer", "algorithm", "encoder", "digits", "period", "counter"})
 
 
