@@ -45,11 +45,10 @@ CREATE TABLE IF NOT EXISTS aioctap_records (
 );
 """
 LIVE = "(expires IS NULL OR expires > now())"
+LIVE_RECORD = f"namespace = $1 AND key = $2 AND {LIVE}"  # the record ($1, $2), unless expired
 # delete and transact's Delete: without an expected version (True if the record was live), and with one
 DELETE_ANY = f"DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 RETURNING {LIVE}"
-DELETE_VERSION = (
-    f"DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 AND version = $3 AND {LIVE} RETURNING 1"
-)
+DELETE_VERSION = f"DELETE FROM aioctap_records WHERE {LIVE_RECORD} AND version = $3 RETURNING 1"
 SWEEP_INTERVAL = 60.0  # seconds between deletions of expired records
 COMMAND_TIMEOUT = 5.0  # seconds a statement may run
 ACQUIRE_TIMEOUT = 5.0  # seconds to wait for a pooled connection (or a new one)
@@ -116,9 +115,7 @@ class PostgresStore:
     async def get(self, namespace: str, key: str) -> Record | None:
         """See :meth:`Store.get <aioctap.stores.base.Store.get>`."""
         validate_key(namespace, key)
-        row = await self._fetch(
-            f"SELECT value, version FROM aioctap_records WHERE namespace = $1 AND key = $2 AND {LIVE}", namespace, key
-        )
+        row = await self._fetch(f"SELECT value, version FROM aioctap_records WHERE {LIVE_RECORD}", namespace, key)
         return None if row is None else Record(bytes(row["value"]), int(row["version"]))
 
     async def _actual(self, namespace: str, key: str) -> int:
@@ -207,7 +204,6 @@ class PostgresStore:
     @staticmethod
     async def _apply(conn: Any, w: Write) -> int:
         """One operation of :meth:`transact` on ``conn``, inside its transaction."""
-        where = f"namespace = $1 AND key = $2 AND {LIVE}"
         expected = w.expected_version
         row: Any
         if isinstance(w, Put):
@@ -224,12 +220,12 @@ class PostgresStore:
         else:  # a Check, or a Delete of a record that must be absent
             assert isinstance(w, (Check, Delete))
             row = await conn.fetchrow(
-                f"SELECT version FROM aioctap_records WHERE {where} FOR SHARE", w.namespace, w.key
+                f"SELECT version FROM aioctap_records WHERE {LIVE_RECORD} FOR SHARE", w.namespace, w.key
             )
             actual = 0 if row is None else int(row["version"])
             if actual == expected:
                 return actual
-        row = await conn.fetchrow(f"SELECT version FROM aioctap_records WHERE {where}", w.namespace, w.key)
+        row = await conn.fetchrow(f"SELECT version FROM aioctap_records WHERE {LIVE_RECORD}", w.namespace, w.key)
         assert expected is not None
         raise ConflictError(w.namespace, w.key, expected, 0 if row is None else int(row["version"]))
 
@@ -262,7 +258,7 @@ def _put_statement(w: Put) -> tuple[str, *tuple[Any, ...]]:
         )
     return (
         f"UPDATE aioctap_records SET value = $3, version = nextval('aioctap_version_seq'), expires = {expires} "
-        f"WHERE namespace = $1 AND key = $2 AND {LIVE} AND version = ${len(args) + 1} RETURNING version",
+        f"WHERE {LIVE_RECORD} AND version = ${len(args) + 1} RETURNING version",
         *args,
         w.expected_version,
     )
