@@ -51,8 +51,8 @@ NewPinOpt = Annotated[
 ]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="do not ask for confirmation")]
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True, highlight=False)
+err_console = Console(stderr=True, highlight=False)
 
 
 class Session:
@@ -70,7 +70,7 @@ class Session:
         """Keepalive callback: tell the user to touch the authenticator, once per command."""
         if status == STATUS.UPNEEDED and not self._told_to_touch:
             self._told_to_touch = True
-            err_console.print("Touch your authenticator...", highlight=False)
+            err_console.print("Touch your authenticator...")
 
     def pin(self) -> str:
         """The PIN from ``--pin``, else asked for once (hidden input)."""
@@ -192,8 +192,6 @@ def _register_basic(app: typer.Typer) -> None:
                     value = " ".join(f"{k}={'yes' if v else 'no'}" for k, v in sorted(value.items()))
                 elif f.name == "algorithms":
                     value = ", ".join(str(a.get("alg")) for a in value)
-                elif f.name == "aaguid":
-                    value = str(value)
                 elif isinstance(value, list):
                     value = ", ".join(map(str, value))
                 table.add_row(f.name, str(value))
@@ -269,9 +267,9 @@ def _register_pin(app: typer.Typer) -> None:
                 echo_json({"pin_retries": left, "power_cycle_required": bool(power_cycle), "uv_retries": uv})
                 return
             note = " (unplug and plug in the authenticator before the next attempt)" if power_cycle else ""
-            console.print(f"PIN retries left: {left}{note}", highlight=False)
+            console.print(f"PIN retries left: {left}{note}")
             if s.ctap.info.options.get("uv"):
-                console.print(f"UV retries left: {await cp.get_uv_retries()}", highlight=False)
+                console.print(f"UV retries left: {await cp.get_uv_retries()}")
 
         run(device, None, body)
 
@@ -381,8 +379,7 @@ def _register_creds(app: typer.Typer) -> None:
             console.print(table)
             count = meta.get(R.EXISTING_CRED_COUNT, 0)
             console.print(
-                f"{plural(count, 'discoverable credential')}, room for {meta.get(R.MAX_REMAINING_COUNT, '?')} more",
-                highlight=False,
+                f"{plural(count, 'discoverable credential')}, room for {meta.get(R.MAX_REMAINING_COUNT, '?')} more"
             )
 
         run(device, pin, body)
@@ -440,11 +437,11 @@ def _register_creds(app: typer.Typer) -> None:
                     }
                 )
             outputs = created.get("clientExtensionResults") or {}
-            console.print(f"Credential created for {user!r} at {rp_id}: {created['id']}", highlight=False)
-            console.print("extensions: " + ", ".join(_extension_results(outputs, cred_protect)), highlight=False)
+            console.print(f"Credential created for {user!r} at {rp_id}: {created['id']}")
+            console.print("extensions: " + ", ".join(_extension_results(outputs, cred_protect)))
             blob_output = outputs.get("largeBlob")
             if isinstance(blob_output, dict) and blob_output.get("supported"):
-                console.print(f"try: aioctap blobs put {created['id']} FILE", highlight=False)
+                console.print(f"try: aioctap blobs put {created['id']} FILE")
 
         run(device, pin, body)
 
@@ -461,8 +458,7 @@ def _register_creds(app: typer.Typer) -> None:
             typer.confirm("Delete the credential? The account it signs in to may become unreachable", abort=True)
 
         async def body(s: Session) -> None:
-            cm = await _credman(s)
-            await cm.delete_cred({"type": "public-key", "id": cred_id})
+            await (await _credman(s)).delete_cred({"type": "public-key", "id": cred_id})
             console.print("Credential deleted.")
 
         run(device, pin, body)
@@ -538,7 +534,7 @@ def _register_bio(app: typer.Typer) -> None:
                         progress.update(task, total=sample.remaining + 1)
                     done = (progress.tasks[task].total or 0) - sample.remaining
                     progress.update(task, completed=done, description=f"sample: {feedback}; touch again")
-                    progress.console.print(f"sample {feedback}: {sample.remaining} more needed", highlight=False)
+                    progress.console.print(f"sample {feedback}: {sample.remaining} more needed")
                     if sample.done:
                         template_id = sample.template_id
                         progress.update(task, description="enrolled")
@@ -546,7 +542,7 @@ def _register_bio(app: typer.Typer) -> None:
                 raise CliError("the enrollment ended without a template id")
             if name:
                 await bio.set_name(template_id, name)
-            console.print(f"Fingerprint enrolled: template id {template_id.hex()}", highlight=False)
+            console.print(f"Fingerprint enrolled: template id {template_id.hex()}")
 
         run(device, pin, body)
 
@@ -572,8 +568,7 @@ def _register_bio(app: typer.Typer) -> None:
         tid = _template_id(template_id)
 
         async def body(s: Session) -> None:
-            bio = await _bio(s, template_id)
-            await bio.set_name(tid, name)
+            await (await _bio(s, template_id)).set_name(tid, name)
             console.print("Fingerprint renamed.")
 
         run(device, pin, body)
@@ -586,8 +581,7 @@ def _register_bio(app: typer.Typer) -> None:
             typer.confirm("Remove the fingerprint? It can no longer unlock the authenticator", abort=True)
 
         async def body(s: Session) -> None:
-            bio = await _bio(s, template_id)
-            await bio.remove_enrollment(tid)
+            await (await _bio(s, template_id)).remove_enrollment(tid)
             console.print("Fingerprint removed.")
 
         run(device, pin, body)
@@ -639,7 +633,7 @@ def _register_blobs(app: typer.Typer) -> None:
                 sys.stdout.buffer.flush()
             else:
                 output.write_bytes(data)
-                err_console.print(f"{len(data)} bytes written to {output}", highlight=False)
+                err_console.print(f"{len(data)} bytes written to {output}")
 
         run(device, pin, body)
 
@@ -655,7 +649,7 @@ def _register_blobs(app: typer.Typer) -> None:
         async def body(s: Session) -> None:
             blobs, key = await _blob_key(s, cred_id, write=True)
             await blobs.put_blob(key, data)
-            console.print(f"{len(data)} bytes stored.", highlight=False)
+            console.print(f"{len(data)} bytes stored.")
 
         run(device, pin, body)
 
@@ -698,7 +692,7 @@ def _register_config(app: typer.Typer) -> None:
                 raise CliError("the authenticator has no alwaysUv setting")
             if bool(s.ctap.info.options.get("alwaysUv")) != (state == "on"):
                 await (await _config(s)).toggle_always_uv()
-            console.print(f"alwaysUv is {state}.", highlight=False)
+            console.print(f"alwaysUv is {state}.")
 
         run(device, pin, body)
 
@@ -720,13 +714,12 @@ def _register_config(app: typer.Typer) -> None:
         async def body(s: Session) -> None:
             await (await _config(s)).set_min_pin_length(length, rp_id or None, force_change)
             info = await s.ctap.get_info()
-            console.print(f"Minimum PIN length: {info.min_pin_length}", highlight=False)
+            console.print(f"Minimum PIN length: {info.min_pin_length}")
             if info.force_pin_change and info.options.get("clientPin"):
                 why = "a PIN change was forced" if force_change else "the current PIN is shorter than the new minimum"
                 err_console.print(
                     f"[yellow]warning:[/yellow] {why}: every command that needs the PIN fails until you run "
                     "'aioctap pin change'",
-                    highlight=False,
                 )
 
         run(device, pin, body)

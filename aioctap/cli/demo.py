@@ -70,6 +70,7 @@ class _Context:
     ctap: Any = None
     http: Any = None
     credential_id: str = ""
+    totp_code: str = field(default="", repr=False)  # the code the TOTP step verified; the replay step sends it again
     admin_token: str = field(default="", repr=False)
     pin_given: bool = False
     ask_pin: Callable[[], str] | None = None  # asks for the PIN of an authenticator that has one (on a terminal)
@@ -304,24 +305,23 @@ async def _bio_step(ctx: _Context) -> str:
     return f"template {template.hex()[:12]} enrolled in {touches} touches{retried}"
 
 
-async def _totp_step(ctx: _Context) -> tuple[str, str]:
+async def _totp_step(ctx: _Context) -> str:
     from ..otp import TOTP, OtpVerifier
 
     verifier = OtpVerifier(ctx.store)
     uri = await verifier.enroll(ctx.username, issuer="aioctap demo", replace=True)
     totp = TOTP.from_uri(uri)
     assert isinstance(totp, TOTP)
-    token = totp.generate().token
-    match = await verifier.verify(ctx.username, token)
-    return token, f"enrolled {ctx.username!r} (otpauth URI issued), a fresh code verified at step {match.counter}"
+    ctx.totp_code = totp.generate().token
+    match = await verifier.verify(ctx.username, ctx.totp_code)
+    return f"enrolled {ctx.username!r} (otpauth URI issued), a fresh code verified at step {match.counter}"
 
 
-async def _replay_step(ctx: _Context, token: str) -> str:
+async def _replay_step(ctx: _Context) -> str:
     from ..otp import OtpVerifier, UsedTokenError
 
-    verifier = OtpVerifier(ctx.store)
     try:
-        await verifier.verify(ctx.username, token)
+        await OtpVerifier(ctx.store).verify(ctx.username, ctx.totp_code)
     except UsedTokenError:
         return "the same code again is refused with UsedTokenError"
     raise CliError("a replayed TOTP code was accepted")
@@ -381,14 +381,10 @@ async def run_demo(
 
 
 def _find_failure(group: BaseExceptionGroup[BaseException]) -> DemoFailed | None:
-    for e in group.exceptions:
-        if isinstance(e, DemoFailed):
-            return e
-        if isinstance(e, BaseExceptionGroup):
-            found = _find_failure(e)
-            if found is not None:
-                return found
-    return None
+    failed: BaseException | None = group.split(DemoFailed)[0]  # the groups that hold one, in their order
+    while isinstance(failed, BaseExceptionGroup):
+        failed = failed.exceptions[0]
+    return failed if isinstance(failed, DemoFailed) else None
 
 
 async def _run_steps(runner: _Runner, ctx: _Context, price: str) -> None:
@@ -440,15 +436,8 @@ async def _run_steps(runner: _Runner, ctx: _Context, price: str) -> None:
                 await runner.step("enroll a fingerprint", lambda: _bio_step(ctx))
             else:
                 runner.skip("enroll a fingerprint", "the authenticator has no bioEnroll")
-            token: list[str] = []
-
-            async def totp() -> str:
-                code, detail = await _totp_step(ctx)
-                token.append(code)
-                return detail
-
-            await runner.step("enroll and verify a TOTP code", totp)
-            await runner.step("replay the TOTP code", lambda: _replay_step(ctx, token[0]))
+            await runner.step("enroll and verify a TOTP code", lambda: _totp_step(ctx))
+            await runner.step("replay the TOTP code", lambda: _replay_step(ctx))
 
             await runner.step("Taler POS confirmation code", lambda: _taler_step(ctx, price))
 

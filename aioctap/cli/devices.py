@@ -56,7 +56,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def devices(as_json: JsonOpt = False) -> None:
         """List plugged-in FIDO security keys (HID) and the --device address of each."""
-        console = Console()
+        console = Console(highlight=False)
         rows, note = anyio.run(_hid_descriptors)
         if as_json:
             echo_json(
@@ -73,13 +73,12 @@ def register(app: typer.Typer) -> None:
                 table.add_row(*row)
             console.print(table)
         else:
-            console.print("No FIDO HID device found." + (f" [dim]{note}[/dim]" if note else ""), highlight=False)
+            console.print("No FIDO HID device found." + (f" [dim]{note}[/dim]" if note else ""))
         default = os.environ.get(DEVICE_ENV)
         if default:
-            console.print(f"{DEVICE_ENV} is set: commands default to [bold]{default}[/bold]", highlight=False)
+            console.print(f"{DEVICE_ENV} is set: commands default to [bold]{default}[/bold]")
         console.print(
             "Other addresses: [bold]udp:HOST:PORT[/bold] (an authenticator simulator, e.g. 'aioctap virtual'), "
             "[bold]virtual[/bold] (in-memory software authenticator, fresh each run), "
-            "[bold]virtual:STATE_FILE[/bold] (software authenticator whose state persists in STATE_FILE).",
-            highlight=False,
+            "[bold]virtual:STATE_FILE[/bold] (software authenticator whose state persists in STATE_FILE)."
         )

@@ -10,16 +10,15 @@ from typing import Annotated
 
 import typer
 
+from .._json import JSONValue
 from ..webauthn import Aaguid, websafe_encode
 
 __all__ = ["JsonOpt", "echo_json", "jsonable"]
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON document for scripts (shapes in README)")]
 
-JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
 
-
-def jsonable(value: object) -> JsonValue:
+def jsonable(value: object) -> JSONValue:
     """``value`` as JSON: bytes as base64url, AAGUIDs and UUIDs as text, enumerations by name, map keys as text."""
     if value is None or isinstance(value, bool | int | float | str):
         if isinstance(value, Enum):

@@ -42,7 +42,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..stores.base import ConflictError, Store, StoreError
-from ..webapi import Body, Operation, Parameter, Reply, problem, validate
+from ..webapi import Body, Declared, Operation, Parameter, Reply, problem, validate
 from .bodies import (
     SCOPE_SEPARATORS,
     DeviceId,
@@ -255,17 +255,15 @@ class _OtpDeviceApi:
 
     async def _seal(self, key: str) -> dict[str, Any]:
         if self.context is not None and self.context.can_encrypt:
-            context = self.context
-            return {"enckey": await anyio.to_thread.run_sync(context.encrypt_key, key.encode())}
+            return {"enckey": await anyio.to_thread.run_sync(self.context.encrypt_key, key.encode())}
         return {"key": key}
 
     async def _unseal(self, device: dict[str, Any]) -> str:
         if "enckey" in device:
             if self.context is None:
                 raise TalerError(500, EC_DB_FETCH_FAILED, "the stored OTP key is encrypted and no OTPContext is set")
-            context = self.context
             try:
-                raw, _ = await anyio.to_thread.run_sync(context.decrypt_key, device["enckey"])
+                raw, _ = await anyio.to_thread.run_sync(self.context.decrypt_key, device["enckey"])
             except KeyFormatError:
                 raise TalerError(500, EC_DB_FETCH_FAILED, "the stored OTP key does not decrypt") from None
             return raw.decode()
@@ -276,21 +274,13 @@ class _OtpDeviceApi:
     async def add_device(self, request: Request, instance: str) -> Response:
         await self.authorize(request, instance, "otp-devices-write")
         add = await _declared(request, OtpDeviceAddDetails)
-        device_id = add.otp_device_id
-        description = add.otp_device_description
         key = _otp_key(add.otp_key)
         algorithm = parse_algorithm(add.otp_algorithm)  # the declaration's pattern is what it reads
-        counter = add.otp_ctr
-        value = {
-            "id": device_id,
-            "description": description,
-            "algorithm": algorithm,
-            "ctr": counter,
-            **await self._seal(key),
-        }
-        store_key = f"{instance}/{device_id}"
+        description, counter = add.otp_device_description, add.otp_ctr
+        value = {"id": add.otp_device_id, "description": description, "algorithm": algorithm, "ctr": counter}
+        store_key = f"{instance}/{add.otp_device_id}"
         try:
-            await self._put(DEVICES, store_key, value, expected=0)
+            await self._put(DEVICES, store_key, {**value, **await self._seal(key)}, expected=0)
         except ConflictError:
             record = await self.store.get(DEVICES, store_key)
             if record is not None:
@@ -353,16 +343,13 @@ class _OtpDeviceApi:
     async def patch_device(self, request: Request, instance: str, device_id: str) -> Response:
         await self.authorize(request, instance, "otp-devices-write")
         patch = await _declared(request, OtpDevicePatchDetails)
-        description = patch.otp_device_description
         algorithm = parse_algorithm(patch.otp_algorithm)
-        key = None if patch.otp_key is None else _otp_key(patch.otp_key)
-        counter = patch.otp_ctr
-        sealed = await self._seal(key) if key is not None else None
+        sealed = None if patch.otp_key is None else await self._seal(_otp_key(patch.otp_key))
         for _ in range(20):
             record, device = await self._device(instance, device_id)
-            device.update(description=description, algorithm=algorithm)
-            if counter is not None:
-                device["ctr"] = counter
+            device.update(description=patch.otp_device_description, algorithm=algorithm)
+            if patch.otp_ctr is not None:
+                device["ctr"] = patch.otp_ctr
             if sealed is not None:
                 device.pop("key", None)
                 device.pop("enckey", None)
@@ -403,7 +390,6 @@ class _OtpDeviceApi:
             raise TalerError(
                 401, EC_TOKEN_PERMISSION_INSUFFICIENT, "a non-refreshable token cannot create refreshable ones"
             )
-        description = ask.description
         seconds = _duration(ask.duration)
         now = self.clock()
         expiration = None if seconds is None else now + seconds
@@ -418,7 +404,7 @@ class _OtpDeviceApi:
             "scope": scope,
             "permissions": sorted(wanted),
             "refreshable": refreshable,
-            "description": description,
+            "description": ask.description,
             "created": int(now),
             "expiration": expiration,
         }
@@ -452,9 +438,9 @@ class _OtpDeviceApi:
         tokens = []
         for _, record in await self.store.scan(TOKENS, f"{instance}/"):
             info = json.loads(record.value)
-            if info.get("expiration") is not None and info["expiration"] <= now:
-                continue
             exp = info.get("expiration")
+            if exp is not None and exp <= now:
+                continue
             tokens.append(
                 TokenInfo(
                     serial=info["serial"],
@@ -574,46 +560,41 @@ _DEVICE = Parameter("device_id", DeviceId)
 
 def _operations(prefix: str, base: tuple[Parameter, ...]) -> tuple[Operation, ...]:
     device = (*base, _DEVICE)
+
+    def op(
+        method: str, path: str, summary: str, replies: dict[int, Reply], body: Declared, params: tuple[Parameter, ...]
+    ) -> Operation:
+        """One bearer-token operation; every one may also answer 400, 401 and 503."""
+        replies = {400: _MALFORMED, 401: _UNAUTHORIZED, 503: _STORE_DOWN, **replies}
+        replies_in_order: dict[int | str, Reply] = dict(sorted(replies.items()))
+        return Operation(method, prefix + path, summary, replies_in_order, body, params, tags=_TAGS, security=_BEARER)
+
     return (
-        Operation("POST", f"{prefix}/private/otp-devices", "Add an OTP device",
-                  {204: Reply("added (or the same device again)"), 400: _MALFORMED, 401: _UNAUTHORIZED,
-                   409: Reply("a device with this id and other details exists", _ERROR), 413: _TOO_LARGE,
-                   503: _STORE_DOWN},
-                  OtpDeviceAddDetails, base, tags=_TAGS, security=_BEARER),
-        Operation("GET", f"{prefix}/private/otp-devices", "List the OTP devices",
-                  {200: Reply("the devices", OtpDevicesSummaryResponse), 400: _MALFORMED, 401: _UNAUTHORIZED,
-                   503: _STORE_DOWN},
-                  None, base, tags=_TAGS, security=_BEARER),
-        Operation("GET", f"{prefix}/private/otp-devices/{{device_id}}",
-                  "An OTP device (otp_code when the query gives what its algorithm needs)",
-                  {200: Reply("the device", OtpDeviceDetails), 400: _MALFORMED, 401: _UNAUTHORIZED, 404: _NO_DEVICE,
-                   503: _STORE_DOWN},
-                  None,
-                  (*device, Parameter("faketime", FakeTime, "query", required=False),
-                   Parameter("price", Price, "query", required=False)),
-                  tags=_TAGS, security=_BEARER),
-        Operation("PATCH", f"{prefix}/private/otp-devices/{{device_id}}", "Change an OTP device",
-                  {204: _DONE, 400: _MALFORMED, 401: _UNAUTHORIZED, 404: _NO_DEVICE, 413: _TOO_LARGE,
-                   503: _STORE_DOWN},
-                  OtpDevicePatchDetails, device, tags=_TAGS, security=_BEARER),
-        Operation("DELETE", f"{prefix}/private/otp-devices/{{device_id}}", "Delete an OTP device",
-                  {204: _DONE, 400: _MALFORMED, 401: _UNAUTHORIZED, 404: _NO_DEVICE, 503: _STORE_DOWN},
-                  None, device, tags=_TAGS, security=_BEARER),
-        Operation("POST", f"{prefix}/private/token", "Create a bearer token (never more than the caller's own)",
-                  {200: Reply("the new token", LoginTokenSuccessResponse), 400: _MALFORMED, 401: _UNAUTHORIZED,
-                   413: _TOO_LARGE, 503: _STORE_DOWN},
-                  LoginTokenRequest, base, tags=_TAGS, security=_BEARER),
-        Operation("DELETE", f"{prefix}/private/token", "Revoke the calling token",
-                  {204: _DONE, 400: _MALFORMED, 401: _UNAUTHORIZED,
-                   403: Reply("the administrator token cannot be revoked", _ERROR), 503: _STORE_DOWN},
-                  None, base, tags=_TAGS, security=_BEARER),
-        Operation("GET", f"{prefix}/private/tokens", "List the tokens (never their secrets)",
-                  {200: Reply("the tokens", TokenInfos), 400: _MALFORMED, 401: _UNAUTHORIZED, 503: _STORE_DOWN},
-                  None, base, tags=_TAGS, security=_BEARER),
-        Operation("DELETE", f"{prefix}/private/tokens/{{serial}}", "Revoke a token",
-                  {204: _DONE, 400: _MALFORMED, 401: _UNAUTHORIZED,
-                   404: Reply("unknown token serial (TALER_EC_GENERIC_TOKEN_UNKNOWN)", _ERROR), 503: _STORE_DOWN},
-                  None, (*base, Parameter("serial", TokenSerial)), tags=_TAGS, security=_BEARER),
+        op("POST", "/private/otp-devices", "Add an OTP device",
+           {204: Reply("added (or the same device again)"),
+            409: Reply("a device with this id and other details exists", _ERROR), 413: _TOO_LARGE},
+           OtpDeviceAddDetails, base),
+        op("GET", "/private/otp-devices", "List the OTP devices",
+           {200: Reply("the devices", OtpDevicesSummaryResponse)}, None, base),
+        op("GET", "/private/otp-devices/{device_id}",
+           "An OTP device (otp_code when the query gives what its algorithm needs)",
+           {200: Reply("the device", OtpDeviceDetails), 404: _NO_DEVICE},
+           None,
+           (*device, Parameter("faketime", FakeTime, "query", required=False),
+            Parameter("price", Price, "query", required=False))),
+        op("PATCH", "/private/otp-devices/{device_id}", "Change an OTP device",
+           {204: _DONE, 404: _NO_DEVICE, 413: _TOO_LARGE}, OtpDevicePatchDetails, device),
+        op("DELETE", "/private/otp-devices/{device_id}", "Delete an OTP device",
+           {204: _DONE, 404: _NO_DEVICE}, None, device),
+        op("POST", "/private/token", "Create a bearer token (never more than the caller's own)",
+           {200: Reply("the new token", LoginTokenSuccessResponse), 413: _TOO_LARGE}, LoginTokenRequest, base),
+        op("DELETE", "/private/token", "Revoke the calling token",
+           {204: _DONE, 403: Reply("the administrator token cannot be revoked", _ERROR)}, None, base),
+        op("GET", "/private/tokens", "List the tokens (never their secrets)",
+           {200: Reply("the tokens", TokenInfos)}, None, base),
+        op("DELETE", "/private/tokens/{serial}", "Revoke a token",
+           {204: _DONE, 404: Reply("unknown token serial (TALER_EC_GENERIC_TOKEN_UNKNOWN)", _ERROR)},
+           None, (*base, Parameter("serial", TokenSerial))),
     )  # fmt: skip
 
 

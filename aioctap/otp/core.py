@@ -425,15 +425,10 @@ class TOTP(BaseOTP):
         a new :class:`~aioctap.otp.wallet.AppWallet`, as passlib's keywords do.
         """
         namespace: dict[str, object] = {}
-        probe = partial(cls, b"\0" * cls.MIN_KEY_SIZE, "raw")
-        if digits is not None:
-            namespace["digits_default"] = probe(digits=digits).digits
-        if alg is not None:
-            namespace["alg_default"] = probe(alg=alg).alg
-        if period is not None:
-            namespace["period_default"] = probe(period=period).period
-        if issuer is not None:
-            namespace["issuer_default"] = probe(issuer=issuer).issuer
+        probe: Callable[..., TOTP] = partial(cls, b"\0" * cls.MIN_KEY_SIZE, "raw")
+        for name, value in (("digits", digits), ("alg", alg), ("period", period), ("issuer", issuer)):
+            if value is not None:  # checked and normalized by the constructor
+                namespace[f"{name}_default"] = getattr(probe(**{name: value}), name)
         if context is not None and wallet is not None:
             raise TypeError("'context' and 'wallet' are the same thing: give one")
         ctx = context if context is not None else wallet

@@ -26,13 +26,14 @@ import re
 import secrets
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from hmac import compare_digest
 from typing import ClassVar, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlparse
 
 from . import core
-from .rfc4226 import HotpGenerator
+from .rfc4226 import ALGORITHMS, HotpGenerator
 from .serial import OtpSettings
 
 __all__ = [
@@ -48,7 +49,6 @@ __all__ = [
 
 _TIMESTAMP_LIMIT = 253402300800  # 10000-01-01 00:00:00 UTC, exclusive (pyotp's range for for_time)
 _MAX_COMPARISON_LENGTH = 1024  # pyotp.utils.strings_equal: longer input never matches
-_ALGORITHMS = ("sha1", "sha256", "sha512")  # RFC 6238 §1.2
 
 
 class PyOTPError(Exception):
@@ -101,7 +101,7 @@ def _algorithm(digest: _Digest) -> str:
         name = digest().name
     except TypeError:
         raise ValueError("digest must be a hashlib constructor such as hashlib.sha1") from None
-    if name not in _ALGORITHMS:
+    if name not in ALGORITHMS:  # RFC 6238 §1.2
         raise ValueError("digest must be hashlib.sha1, hashlib.sha256 or hashlib.sha512 (RFC 6238)")
     return name
 
@@ -360,7 +360,7 @@ class HOTP(OTP):
         return core.HOTP(self.byte_secret(), "raw", counter=self.initial_count, **self._settings())
 
 
-_DIGESTS: dict[str, _Digest] = {"SHA1": hashlib.sha1, "SHA256": hashlib.sha256, "SHA512": hashlib.sha512}
+_DIGESTS: dict[str, _Digest] = {name.upper(): digest for name, digest in ALGORITHMS.items()}
 _SECURITY_PARAMETERS = frozenset({"secret", "issuer", "algorithm", "encoder", "digits", "period", "counter"})
 
 
@@ -414,22 +414,10 @@ def parse_uri(uri: str) -> TOTP | HOTP:
         raise ValueError("Digits may only be 6, 7, or 8")
     if not secret:
         raise ValueError("No secret found in URI")
-    if parsed.netloc == "totp":
-        return TOTP(
-            secret,
-            digits=6 if digits is None else digits,
-            digest=digest,
-            name=name,
-            issuer=issuer,
-            interval=30 if interval is None else interval,
-        )
-    if parsed.netloc == "hotp":
-        return HOTP(
-            secret,
-            digits=6 if digits is None else digits,
-            digest=digest,
-            name=name,
-            issuer=issuer,
-            initial_count=0 if initial_count is None else initial_count,
-        )
-    raise ValueError("Not a supported OTP type")
+    kinds: dict[str, Callable[..., TOTP | HOTP]] = {
+        "totp": partial(TOTP, interval=30 if interval is None else interval),
+        "hotp": partial(HOTP, initial_count=0 if initial_count is None else initial_count),
+    }
+    if parsed.netloc not in kinds:
+        raise ValueError("Not a supported OTP type")
+    return kinds[parsed.netloc](secret, digits=6 if digits is None else digits, digest=digest, name=name, issuer=issuer)

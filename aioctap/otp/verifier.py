@@ -30,7 +30,6 @@ from .errors import (
     UsedTokenError,
 )
 from .pyotp import OTP as PyotpOTP
-from .serial import OtpDict
 from .wallet import AppWallet
 
 __all__ = ["OtpVerifier"]
@@ -95,10 +94,6 @@ class _State:
         if not isinstance(d, dict):
             raise KeyFormatError("stored OTP record is corrupt: the OTP is not an object")
         return d
-
-
-def _blob(otp_dict: OtpDict) -> bytes:
-    return json.dumps(otp_dict, separators=(",", ":"), sort_keys=True).encode()
 
 
 class OtpVerifier:
@@ -172,9 +167,9 @@ class OtpVerifier:
         else:
             totp = TOTP(key, new=key is None, issuer=issuer, label=label or account, **kwds)
         if self.context is not None and self.context.can_encrypt:  # PBKDF2: off the event loop
-            state = _State(_blob(await anyio.to_thread.run_sync(lambda: totp.to_dict(context=self.context))))
+            state = _State(await anyio.to_thread.run_sync(lambda: totp.to_json(context=self.context).encode()))
         else:
-            state = _State(_blob(totp.to_dict()))
+            state = _State(totp.to_json().encode())
         try:
             await self.store.put(NAMESPACE, account, state.dumps(), expected_version=None if replace else 0)
         except ConflictError:
@@ -264,7 +259,7 @@ class OtpVerifier:
             if otp.changed and self.context is not None and self.context.can_encrypt:
                 # stored under an old tag or cost, or in clear: write it back encrypted with the current one
                 states.pop(account, None)
-                recrypted = _blob(await anyio.to_thread.run_sync(partial(otp.to_dict, context=self.context)))
+                recrypted = (await anyio.to_thread.run_sync(partial(otp.to_json, context=self.context))).encode()
                 state.otp_blob = recrypted
             try:  # the state changes in place: unless the compare-and-set succeeds, it is forgotten
                 state.last_counter = match.counter

@@ -236,8 +236,7 @@ class AppWallet:
             raise KeyFormatError("no key to encrypt")
         if self.encrypt_format == "passlib":
             salt = os.urandom(self.salt_size)
-            keyiv = _derive(self._secrets[self.default_tag], salt, self.encrypt_cost, 48)
-            ciphertext = _aes_ctr(key, keyiv)
+            ciphertext = _aes_ctr(key, _derive(self._secrets[self.default_tag], salt, self.encrypt_cost, 48))
             return {"v": 1, "c": self.encrypt_cost, "t": self.default_tag, "s": _b32(salt), "k": _b32(ciphertext)}
         salt, nonce = os.urandom(self.salt_size), os.urandom(12)
         kek = _derive(self._secrets[self.default_tag], salt, self.encrypt_cost)
@@ -256,16 +255,16 @@ class AppWallet:
         secret = self._secrets.get(tag)
         if secret is None:
             raise KeyFormatError(f"no application secret for tag {tag!r}")
+        stale = tag != self.default_tag or cost < self.encrypt_cost  # or written in the other format
         if "n" not in enckey:  # passlib 1.7.4's form: no nonce, base32, AES-CTR
             ciphertext, salt = _unb32(enckey.get("k"), "k"), _unb32(enckey.get("s"), "s")
             key = _aes_ctr(ciphertext, _derive(secret, salt, cost, 48))
             if not key:
                 raise KeyFormatError("encrypted key is empty")
-            stale = tag != self.default_tag or cost < self.encrypt_cost or self.encrypt_format != "passlib"
-            return key, stale
+            return key, stale or self.encrypt_format != "passlib"
         kek = _derive(secret, _unb64(enckey.get("s"), "s"), cost)
         try:
             key = AESGCM(kek).decrypt(_unb64(enckey.get("n"), "n"), _unb64(enckey.get("k"), "k"), tag.encode())
         except (InvalidTag, ValueError):
             raise KeyFormatError("encrypted key does not decrypt: wrong secret or corrupted data") from None
-        return key, tag != self.default_tag or cost < self.encrypt_cost or self.encrypt_format != "aioctap"
+        return key, stale or self.encrypt_format != "aioctap"

@@ -82,11 +82,7 @@ class MemoryStore:
         """See :meth:`Store.take <aioctap.stores.base.Store.take>`."""
         validate_key(namespace, key)
         k = (namespace, key)
-        item = self._live(k)
-        if item is None:
-            return None
-        del self._data[k]
-        return item[0]
+        return None if self._live(k) is None else self._data.pop(k)[0]
 
     async def scan(self, namespace: str, prefix: str = "", *, limit: int | None = None) -> list[tuple[str, Record]]:
         """See :meth:`Store.scan <aioctap.stores.base.Store.scan>`."""

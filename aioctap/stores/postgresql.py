@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS aioctap_records (
 );
 """
 LIVE = "(expires IS NULL OR expires > now())"
+LIVE_RECORD = f"namespace = $1 AND key = $2 AND {LIVE}"  # the record ($1, $2), unless expired
+# delete and transact's Delete: without an expected version (True if the record was live), and with one
+DELETE_ANY = f"DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 RETURNING {LIVE}"
+DELETE_VERSION = f"DELETE FROM aioctap_records WHERE {LIVE_RECORD} AND version = $3 RETURNING 1"
 SWEEP_INTERVAL = 60.0  # seconds between deletions of expired records
 COMMAND_TIMEOUT = 5.0  # seconds a statement may run
 ACQUIRE_TIMEOUT = 5.0  # seconds to wait for a pooled connection (or a new one)
@@ -111,9 +115,7 @@ class PostgresStore:
     async def get(self, namespace: str, key: str) -> Record | None:
         """See :meth:`Store.get <aioctap.stores.base.Store.get>`."""
         validate_key(namespace, key)
-        row = await self._fetch(
-            f"SELECT value, version FROM aioctap_records WHERE namespace = $1 AND key = $2 AND {LIVE}", namespace, key
-        )
+        row = await self._fetch(f"SELECT value, version FROM aioctap_records WHERE {LIVE_RECORD}", namespace, key)
         return None if row is None else Record(bytes(row["value"]), int(row["version"]))
 
     async def _actual(self, namespace: str, key: str) -> int:
@@ -144,19 +146,9 @@ class PostgresStore:
         """See :meth:`Store.delete <aioctap.stores.base.Store.delete>`."""
         validate_key(namespace, key)
         if expected_version is None:
-            row = await self._fetch(
-                "DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 "
-                "RETURNING expires IS NULL OR expires > now()",
-                namespace,
-                key,
-            )
+            row = await self._fetch(DELETE_ANY, namespace, key)
             return bool(row is not None and row[0])
-        row = await self._fetch(
-            f"DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 AND version = $3 AND {LIVE} RETURNING 1",
-            namespace,
-            key,
-            expected_version,
-        )
+        row = await self._fetch(DELETE_VERSION, namespace, key, expected_version)
         if row is not None:
             return True
         actual = await self._actual(namespace, key)
@@ -212,7 +204,6 @@ class PostgresStore:
     @staticmethod
     async def _apply(conn: Any, w: Write) -> int:
         """One operation of :meth:`transact` on ``conn``, inside its transaction."""
-        where = f"namespace = $1 AND key = $2 AND {LIVE}"
         expected = w.expected_version
         row: Any
         if isinstance(w, Put):
@@ -221,26 +212,20 @@ class PostgresStore:
                 return int(row["version"])
         elif isinstance(w, Delete) and expected != 0:
             if expected is None:
-                row = await conn.fetchrow(
-                    f"DELETE FROM aioctap_records WHERE namespace = $1 AND key = $2 RETURNING {LIVE}",
-                    w.namespace,
-                    w.key,
-                )
+                row = await conn.fetchrow(DELETE_ANY, w.namespace, w.key)
                 return 1 if row is not None and row[0] else 0
-            row = await conn.fetchrow(
-                f"DELETE FROM aioctap_records WHERE {where} AND version = $3 RETURNING 1", w.namespace, w.key, expected
-            )
+            row = await conn.fetchrow(DELETE_VERSION, w.namespace, w.key, expected)
             if row is not None:
                 return 1
         else:  # a Check, or a Delete of a record that must be absent
             assert isinstance(w, (Check, Delete))
             row = await conn.fetchrow(
-                f"SELECT version FROM aioctap_records WHERE {where} FOR SHARE", w.namespace, w.key
+                f"SELECT version FROM aioctap_records WHERE {LIVE_RECORD} FOR SHARE", w.namespace, w.key
             )
             actual = 0 if row is None else int(row["version"])
             if actual == expected:
                 return actual
-        row = await conn.fetchrow(f"SELECT version FROM aioctap_records WHERE {where}", w.namespace, w.key)
+        row = await conn.fetchrow(f"SELECT version FROM aioctap_records WHERE {LIVE_RECORD}", w.namespace, w.key)
         assert expected is not None
         raise ConflictError(w.namespace, w.key, expected, 0 if row is None else int(row["version"]))
 
@@ -273,7 +258,7 @@ def _put_statement(w: Put) -> tuple[str, *tuple[Any, ...]]:
         )
     return (
         f"UPDATE aioctap_records SET value = $3, version = nextval('aioctap_version_seq'), expires = {expires} "
-        f"WHERE namespace = $1 AND key = $2 AND {LIVE} AND version = ${len(args) + 1} RETURNING version",
+        f"WHERE {LIVE_RECORD} AND version = ${len(args) + 1} RETURNING version",
         *args,
         w.expected_version,
     )

@@ -198,13 +198,7 @@ class RedisStore:
         ttl: float | None = None,
     ) -> int:
         """See :meth:`Store.put <aioctap.stores.base.Store.put>`."""
-        rkey, idx = self._keys(namespace, key)
-        args = _script_args(Put(namespace, key, value, expected_version, ttl))
-        result = await self._call(await self._writing_transact(), keys=[f"{PREFIX}seq", rkey, idx], args=args)
-        if int(result[0]) < 0:
-            assert expected_version is not None
-            raise ConflictError(namespace, key, expected_version, int(result[2]))
-        return int(result[1])
+        return (await self._transact_script([Put(namespace, key, value, expected_version, ttl)]))[0]
 
     async def delete(self, namespace: str, key: str, *, expected_version: int | None = None) -> bool:
         """See :meth:`Store.delete <aioctap.stores.base.Store.delete>`."""
@@ -246,6 +240,10 @@ class RedisStore:
         """See :meth:`Store.transact <aioctap.stores.base.Store.transact>`: one Lua script, which Redis runs
         without interleaving any other command; every version is compared before the first write."""
         validate_writes(writes)
+        return await self._transact_script(writes)
+
+    async def _transact_script(self, writes: Sequence[Write]) -> list[int]:
+        """``writes`` run as the TRANSACT script (a put is one Put); the caller has checked them."""
         keys = [f"{PREFIX}seq"]
         args: list[Any] = []
         for w in writes:
