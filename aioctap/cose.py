@@ -14,6 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from . import cbor
 
@@ -170,16 +171,7 @@ class _EcKey(CoseKey):
     def from_cryptography_key(cls, public_key: object) -> CoseKey:
         if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, cls._CURVE):
             raise CoseError(f"{cls.__name__} needs an EC key on {cls._CURVE.name}")
-        pn = public_key.public_numbers()
-        return cls(
-            {
-                1: 2,
-                3: cls.ALGORITHM,
-                -1: cls._CRV,
-                -2: pn.x.to_bytes(cls._SIZE, "big"),
-                -3: pn.y.to_bytes(cls._SIZE, "big"),
-            }
-        )
+        return cls.from_raw(public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
 
     @classmethod
     def from_raw(cls, raw: bytes) -> CoseKey:
@@ -249,8 +241,6 @@ class EdDSA(CoseKey):
         """The OKP COSE key (RFC 9053 §7.2) of an Ed25519 public key."""
         if not isinstance(public_key, ed25519.Ed25519PublicKey):
             raise CoseError("EdDSA needs an Ed25519 key")
-        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
         return cls({1: 1, 3: cls.ALGORITHM, -1: 6, -2: public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)})
 
 
