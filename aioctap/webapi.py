@@ -116,20 +116,10 @@ def _words(e: ErrorDetails) -> tuple[str, bool, str]:
     ctx = e.get("ctx") or {}
     if kind == "missing" or (e.get("input", "") is None and where):  # null for a required member: absent
         return where, True, "is required"
-    if kind == "string_unicode":
-        text = "must not contain a lone surrogate"
-    elif kind in ("string_type", "str_type"):
-        text = "must be a string"
-    elif kind == "bool_type":
-        text = "must be a boolean"
-    elif kind in ("int_type", "int_parsing", "int_from_float"):
-        text = "must be an integer"
-    elif kind in ("float_type", "float_parsing", "finite_number"):
-        text = "must be a number"
-    elif kind in ("model_type", "model_attributes_type", "dict_type"):
-        text = "must be an object"
-    elif kind == "list_type":
-        text = "must be an array"
+    if kind in _TEXTS:
+        text = _TEXTS[kind]
+    elif kind in _BOUNDS:
+        text = f"must be {_BOUNDS[kind]} {next(iter(ctx.values()), '')}"
     elif kind in ("literal_error", "enum"):
         text = f"must be one of {ctx.get('expected', '')}".replace("'", "")
     elif kind == "string_too_long":
@@ -139,15 +129,25 @@ def _words(e: ErrorDetails) -> tuple[str, bool, str]:
         text = "must not be empty" if least == 1 else f"must be at least {least} characters"
     elif kind == "string_pattern_mismatch":
         text = _MEANINGS.get(str(ctx.get("pattern")), f"must match {ctx.get('pattern')}")
-    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        bound = {"greater_than": "more than", "greater_than_equal": "at least", "less_than": "less than",
-                 "less_than_equal": "at most"}[kind]  # fmt: skip
-        text = f"must be {bound} {next(iter(ctx.values()), '')}"
-    elif kind in ("union_tag_not_found", "union_tag_invalid"):
-        text = "has the wrong shape"
     else:
         text = str(e["msg"])
     return where, False, text
+
+
+# pydantic error types -> what is wrong, in words (those whose words need no context)
+_TEXTS: dict[str, str] = {
+    "string_unicode": "must not contain a lone surrogate",
+    **dict.fromkeys(("string_type", "str_type"), "must be a string"),
+    "bool_type": "must be a boolean",
+    **dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "must be an integer"),
+    **dict.fromkeys(("float_type", "float_parsing", "finite_number"), "must be a number"),
+    **dict.fromkeys(("model_type", "model_attributes_type", "dict_type"), "must be an object"),
+    "list_type": "must be an array",
+    **dict.fromkeys(("union_tag_not_found", "union_tag_invalid"), "has the wrong shape"),
+}
+# a number's limit errors -> the words before the limit
+_BOUNDS = {"greater_than": "more than", "greater_than_equal": "at least", "less_than": "less than",
+           "less_than_equal": "at most"}  # fmt: skip
 
 
 _ADAPTERS: dict[int, TypeAdapter[object]] = {}
