@@ -174,9 +174,7 @@ def _open_member(sealed: bytes | None, info: bytes, pin_token: bytes) -> bytes |
         raise CtapResponseError(f"malformed {info.decode()}: {e}") from None
 
 
-def _auth_data(raw: Any) -> AuthenticatorData:
-    if not isinstance(raw, bytes):
-        raise CtapResponseError("authData must be a byte string")
+def _auth_data(raw: bytes) -> AuthenticatorData:
     try:
         return AuthenticatorData(raw)
     except WebAuthnDataError as e:
