@@ -18,7 +18,6 @@ from typing import Any
 import anyio
 
 from .._redact import redact
-from ..cose import ES256
 from ..ctap import STATUS, CtapDevice, CtapError
 from ..ctap1 import APDU, ApduError, Ctap1
 from ..ctap2.base import AssertionResponse, AttestationResponse, Ctap2
@@ -205,22 +204,20 @@ def _pin_protocol(ctap: Ctap2) -> PinProtocol | None:
     return None
 
 
-def _merge(parts: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for part in parts:
-        if part:
-            out.update(part)
-    return out
+async def _each(steps: Sequence[Callable[..., Awaitable[Any]]], *args: Any) -> list[Any]:
+    """Call one step of every extension (or extension processor) in turn: the answers that are not None (a bad
+    input: ClientError)."""
+    try:
+        return [answer for step in steps if (answer := await step(*args)) is not None]
+    except ExtensionError as e:
+        raise ClientError(ClientError.ERR.CONFIGURATION_UNSUPPORTED, str(e)) from None
 
 
 async def _run_extensions(
     steps: Sequence[Callable[..., Awaitable[dict[str, Any] | None]]], *args: Any
 ) -> dict[str, Any]:
     """Call one step of every extension processor in turn and merge their maps (a bad input: ClientError)."""
-    try:
-        return _merge([await step(*args) for step in steps])
-    except ExtensionError as e:
-        raise ClientError(ClientError.ERR.CONFIGURATION_UNSUPPORTED, str(e)) from None
+    return {key: value for part in await _each(steps, *args) for key, value in part.items()}
 
 
 def _pin_uv_auth(
@@ -400,18 +397,8 @@ async def _processors(
     protocol: PinProtocol | None,
     create: bool,
 ) -> list[Any]:
-    out: list[Any] = []
-    try:
-        for ext in extensions:
-            if create:
-                proc: Any = await ext.make_credential(ctap, opts, protocol)
-            else:
-                proc = await ext.get_assertion(ctap, opts, protocol)
-            if proc is not None:
-                out.append(proc)
-    except ExtensionError as e:
-        raise ClientError(ClientError.ERR.CONFIGURATION_UNSUPPORTED, str(e)) from None
-    return out
+    steps = [ext.make_credential if create else ext.get_assertion for ext in extensions]
+    return await _each(steps, ctap, opts, protocol)
 
 
 async def _token(
@@ -597,8 +584,7 @@ async def _register_u2f(device: CtapDevice, request: CreationRequest, client_dat
                     ClientError.ERR.DEVICE_INELIGIBLE, "an excluded credential is on this authenticator"
                 ) from None
     reg = await _retry_touch(lambda: ctap1.register(client_data.hash, app_param))
-    key = ES256.from_raw(reg.public_key)
-    cred = AttestedCredentialData.create(b"\0" * 16, reg.key_handle, key)
+    cred = AttestedCredentialData.from_ctap1(reg.key_handle, reg.public_key)
     auth_data = AuthenticatorData.create(app_param, AuthenticatorData.FLAG.UP | AuthenticatorData.FLAG.AT, 0, cred)
     att = AttestationResponse("fido-u2f", auth_data, {"sig": reg.signature, "x5c": [reg.certificate]})
     return Registration(client_data, _conveyed(att, request.attestation), cred, {})
