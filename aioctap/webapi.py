@@ -171,8 +171,6 @@ def validate(declared: TypeAdapter[M] | type[M], data: object) -> M:
     """``data`` (decoded JSON) as the declared type; :class:`pydantic.ValidationError` when it is not one."""
     if isinstance(declared, type) and issubclass(declared, BaseModel):
         return declared.model_validate(data)
-    if isinstance(declared, TypeAdapter):
-        return declared.validate_python(data, strict=True)
     return adapter(declared).validate_python(data, strict=True)  # type: ignore[return-value]
 
 
@@ -213,11 +211,10 @@ class Operation:
 
 def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, JSONValue], dict[str, JSONValue]]:
     """The OpenAPI ``paths`` of ``operations`` and the ``components/schemas`` they reference."""
-    inputs: list[tuple[int, JsonSchemaMode, Any]] = []
+    inputs: dict[tuple[int, JsonSchemaMode], Any] = {}
 
     def want(declared: Declared, mode: JsonSchemaMode) -> None:
-        if all((k, m) != (id(declared), mode) for k, m, _ in inputs):
-            inputs.append((id(declared), mode, adapter(declared).core_schema))
+        inputs.setdefault((id(declared), mode), adapter(declared).core_schema)
 
     for op in operations:
         if op.request is not None:
@@ -228,7 +225,7 @@ def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, JSONValue]
         for param in op.parameters:
             want(param.declared, "validation")
     generator = GenerateJsonSchema(ref_template=REF_TEMPLATE)
-    mapping, defs = generator.generate_definitions(inputs)
+    mapping, defs = generator.generate_definitions([(k, m, core) for (k, m), core in inputs.items()])
     schemas: dict[str, Any] = {str(name): value for name, value in defs.items()}
 
     def schema(declared: Declared, mode: JsonSchemaMode) -> dict[str, Any]:
@@ -236,13 +233,8 @@ def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, JSONValue]
 
     paths: dict[str, Any] = {}
     for op in operations:
-        item: dict[str, Any] = {"summary": op.summary}
-        if op.description:
-            item["description"] = op.description
-        if op.tags:
-            item["tags"] = list(op.tags)
-        if op.security:
-            item["security"] = [dict(s) for s in op.security]
+        optional = {"description": op.description, "tags": list(op.tags), "security": [dict(s) for s in op.security]}
+        item: dict[str, Any] = {"summary": op.summary, **{k: v for k, v in optional.items() if v}}  # none empty
         if op.parameters:
             item["parameters"] = []
             for p in op.parameters:
