@@ -11,6 +11,7 @@ JSON form (the ``options["publicKey"]`` that :class:`~aioctap.server.Fido2Server
 from __future__ import annotations
 
 import abc
+import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
@@ -222,16 +223,12 @@ class AssertionSelection:
 
 def _rich_outputs(outputs: Mapping[str, object]) -> dict[str, object]:
     """The extension outputs with python-fido2's data classes for the known ones (their attribute form)."""
-    out: dict[str, object] = {}
-    for key, value in outputs.items():
-        cls = OUTPUT_CLASSES.get(key)
-        if cls is not None and isinstance(value, Mapping):
-            try:
+    out = dict(outputs)
+    for key, cls in OUTPUT_CLASSES.items():
+        value = out.get(key)
+        if isinstance(value, Mapping):
+            with contextlib.suppress(ValueError):  # an output this version does not model: kept as given
                 out[key] = cls.from_dict(value)
-                continue
-            except ValueError:  # an output this version does not model: kept as given
-                pass
-        out[key] = value
     return out
 
 
