@@ -93,7 +93,7 @@ class PinRequiredError(ClientError):
         super().__init__(code, cause)
 
 
-_ERR_FOR_CTAP = {
+_ERR_FOR_CTAP: dict[int, ClientError.ERR] = {
     **dict.fromkeys(
         (CtapError.ERR.CREDENTIAL_EXCLUDED, CtapError.ERR.NO_CREDENTIALS), ClientError.ERR.DEVICE_INELIGIBLE
     ),
@@ -130,8 +130,7 @@ _ERR_FOR_CTAP = {
 
 def ctap2client_err(e: CtapError) -> ClientError:
     """The ClientError python-fido2 raises for an authenticator's status (its ``_ctap2client_err``)."""
-    code = e.code if isinstance(e.code, CtapError.ERR) else None
-    return ClientError(_ERR_FOR_CTAP.get(code, ClientError.ERR.OTHER_ERROR) if code else ClientError.ERR.OTHER_ERROR, e)
+    return ClientError(_ERR_FOR_CTAP.get(e.code, ClientError.ERR.OTHER_ERROR), e)  # an unknown code: OTHER_ERROR
 
 
 class Prompts(abc.ABC):
