@@ -145,10 +145,8 @@ class WebAuthnClient:
     async def create(self, options: CreationOptionsInput) -> RegistrationResponseJSON:
         """navigator.credentials.create(): returns the RegistrationResponseJSON."""
         opts = _options(options)
-        rp = opts.get("rp")
-        rp_id_given = rp.get("id") if isinstance(rp, dict) else None
-        request = CreationRequest.parse(opts, "")  # the options' own checks come before the RP ID's
-        rp_id = self._check_rp(rp_id_given or urlsplit(self.origin).hostname or "")
+        request = CreationRequest.parse(opts, "")  # the options' own checks (rp an object...) come before the RP ID's
+        rp_id = self._check_rp(opts["rp"].get("id") or urlsplit(self.origin).hostname or "")
         request = dataclasses.replace(request, rp_id=rp_id)
         client_data = CollectedClientData.create(
             CollectedClientData.TYPE.CREATE, _b64(opts.get("challenge"), "challenge"), self.origin
