@@ -98,14 +98,11 @@ def problem(error: ValidationError, subject: str = "the request body") -> Proble
     """The first error of ``error`` in words: ``'where' must be ...`` (a union's branches that failed at the
     same place joined with "or"); ``subject`` names the value itself (a body, a parameter)."""
     errors = [_words(e) for e in error.errors(include_url=False)]
-    where, missing, first = errors[0]
+    where, missing, _ = errors[0]
     what = f"'{where}'" if where else subject
     if missing:
         return Problem(where, True, f"{what} is required")
-    texts = [first]
-    for other_where, other_missing, text in errors[1:]:
-        if other_where == where and not other_missing and text not in texts:
-            texts.append(text)
+    texts = dict.fromkeys(text for at, absent, text in errors if at == where and not absent)  # first's text first
     return Problem(where, False, f"{what} {' or '.join(texts)}")
 
 
