@@ -320,14 +320,12 @@ class _RsaKey(CoseKey):
         if not isinstance(public_key, rsa.RSAPublicKey):
             raise CoseError(f"{cls.__name__} needs an RSA key")
         pn = public_key.public_numbers()
-        return cls(
-            {
-                1: 3,
-                3: cls.ALGORITHM,
-                -1: pn.n.to_bytes((pn.n.bit_length() + 7) // 8, "big"),
-                -2: pn.e.to_bytes((pn.e.bit_length() + 7) // 8, "big"),
-            }
-        )
+        return cls({1: 3, 3: cls.ALGORITHM, -1: _unsigned(pn.n), -2: _unsigned(pn.e)})
+
+
+def _unsigned(value: int) -> bytes:
+    """A positive integer big-endian in as few bytes as it needs (an RSA key's n and e, RFC 8230 §4)."""
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")
 
 
 class RS256(_RsaKey):
