@@ -197,10 +197,8 @@ def _descriptors(items: Any, what: str) -> list[dict[str, Any]]:
 
 
 def _pin_protocol(ctap: Ctap2) -> PinProtocol | None:
-    for proto in ClientPin.PROTOCOLS:
-        if proto.VERSION in ctap.info.pin_uv_protocols:
-            return proto()
-    return None
+    """The authenticator's preferred PIN/UV auth protocol among those supported, as ClientPin picks it (or None)."""
+    return next((p() for p in ClientPin.PROTOCOLS if p.VERSION in ctap.info.pin_uv_protocols), None)
 
 
 async def _each(steps: Sequence[Callable[..., Awaitable[Any]]], *args: Any) -> list[Any]:
@@ -428,8 +426,7 @@ async def _token(
     )
     if not wanted:
         return None, False
-    if uv_set and not await prompts.request_uv(permissions, rp_id):
-        uv_set = False
+    uv_set = uv_set and await prompts.request_uv(permissions, rp_id)
     if uv_set and protocol is not None and ClientPin.is_token_supported(ctap.info):
         try:
             token = await ClientPin(ctap, protocol).get_uv_token(permissions, rp_id, on_keepalive=prompts.on_keepalive)
