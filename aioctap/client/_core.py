@@ -306,10 +306,7 @@ class CreationRequest:
         if not isinstance(selection, Mapping):
             raise ClientError("authenticatorSelection must be an object")
         resident_key = selection.get("residentKey") or ("required" if selection.get("requireResidentKey") else None)
-        ctap_user: dict[str, Any] = {"id": user_id}
-        for k in ("name", "displayName"):
-            if isinstance(user.get(k), str):
-                ctap_user[k] = user[k]
+        ctap_user = {"id": user_id, **{k: user[k] for k in ("name", "displayName") if isinstance(user.get(k), str)}}
         exclude = _descriptors(opts.get("excludeCredentials"), "excludeCredentials")
         opts["excludeCredentials"] = exclude
         timeout = opts.get("timeout")
