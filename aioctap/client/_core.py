@@ -353,6 +353,13 @@ class RequestRequest:
         )
 
 
+def _redacted_repr(self: Any) -> str:
+    """A ceremony result's repr, secrets hidden: the extension outputs may hold some (hmac-secret, prf, largeBlob,
+    credBlob)."""
+    members = ", ".join(f"{f.name}={redact(getattr(self, f.name))!r}" for f in dataclasses.fields(self))
+    return f"{type(self).__name__}({members})"
+
+
 @dataclasses.dataclass(frozen=True)
 class Registration:
     """What one authenticator answered to a create(): the attestation as conveyed, and the extension outputs."""
@@ -362,11 +369,7 @@ class Registration:
     credential: AttestedCredentialData
     extension_outputs: dict[str, Any]
 
-    def __repr__(self) -> str:  # the extension outputs may hold secrets (hmac-secret, prf, largeBlob, credBlob)
-        return (
-            f"Registration(client_data={self.client_data!r}, attestation={self.attestation!r}, "
-            f"credential={self.credential!r}, extension_outputs={redact(self.extension_outputs)!r})"
-        )
+    __repr__ = _redacted_repr
 
 
 @dataclasses.dataclass(frozen=True)
@@ -377,11 +380,7 @@ class Assertions:
     assertions: list[AssertionResponse]
     extension_outputs: list[dict[str, Any]]
 
-    def __repr__(self) -> str:  # the extension outputs may hold secrets (hmac-secret, prf, largeBlob, credBlob)
-        return (
-            f"Assertions(client_data={self.client_data!r}, assertions={self.assertions!r}, "
-            f"extension_outputs={redact(self.extension_outputs)!r})"
-        )
+    __repr__ = _redacted_repr
 
 
 async def _processors(
