@@ -23,12 +23,11 @@ from cryptography.hazmat.primitives import serialization
 from .._webauthn_types import _json_value
 from ..ctap import CtapDevice, CtapError, TransportError
 from ..ctap1 import ApduError
-from ..ctap2.base import AttestationResponse, CtapResponseError
+from ..ctap2.base import CtapResponseError
 from ..ctap2.extensions import Ctap2Extension, default_extensions
 from ..ctap2.pin import PinProtocolError
 from ..rpid import verify_rp_id
 from ..webauthn import (
-    AttestedCredentialData,
     AuthenticationResponseJSON,
     AuthenticatorAssertionResponseJSON,
     AuthenticatorAttestationResponseJSON,
@@ -39,10 +38,12 @@ from ..webauthn import (
     websafe_encode,
 )
 from ._core import (
+    Assertions,
     ClientError,
     CreationRequest,
     PinPrompts,
     PinProvider,
+    Registration,
     RequestRequest,
     _b64,
     authenticate,
@@ -161,7 +162,7 @@ class WebAuthnClient:
                 self._prompts,
                 enterprise_rp_ids=self.enterprise_rpid_list,
             )
-            return _registration_json(client_data, reg.attestation, reg.credential, reg.extension_outputs)
+            return _registration_json(reg)
 
         return await self._first(op, request.timeout)
 
@@ -176,10 +177,7 @@ class WebAuthnClient:
 
         async def op(device: CtapDevice) -> AuthenticationResponseJSON:
             found = await authenticate(device, request, client_data, self.extensions, self._prompts)
-            a = found.assertions[0]
-            return _authentication_json(
-                client_data, a.credential["id"], bytes(a.auth_data), a.signature, a.user, found.extension_outputs[0]
-            )
+            return _authentication_json(found)
 
         return await self._first(op, request.timeout)
 
@@ -199,14 +197,10 @@ def _options(options: object) -> dict[str, Any]:
     return dict(inner)
 
 
-def _registration_json(
-    client_data: CollectedClientData,
-    att: AttestationResponse,
-    cred: AttestedCredentialData,
-    ext_out: dict[str, Any],
-) -> RegistrationResponseJSON:
+def _registration_json(reg: Registration) -> RegistrationResponseJSON:
+    att, cred = reg.attestation, reg.credential
     response: AuthenticatorAttestationResponseJSON = {
-        "clientDataJSON": websafe_encode(bytes(client_data)),
+        "clientDataJSON": websafe_encode(bytes(reg.client_data)),
         "attestationObject": websafe_encode(att.attestation_object()),
         "authenticatorData": websafe_encode(bytes(att.auth_data)),
         "transports": ["usb"],
@@ -225,30 +219,25 @@ def _registration_json(
         "type": "public-key",
         "authenticatorAttachment": "cross-platform",
         "response": response,
-        "clientExtensionResults": ext_out,
+        "clientExtensionResults": reg.extension_outputs,
     }
 
 
-def _authentication_json(
-    client_data: CollectedClientData,
-    credential_id: bytes,
-    auth_data: bytes,
-    signature: bytes,
-    user: Mapping[str, Any] | None,
-    ext_out: dict[str, Any],
-) -> AuthenticationResponseJSON:
+def _authentication_json(found: Assertions) -> AuthenticationResponseJSON:
+    """The JSON form of the first assertion (get() takes the authenticator's first)."""
+    a = found.assertions[0]
     response: AuthenticatorAssertionResponseJSON = {
-        "clientDataJSON": websafe_encode(bytes(client_data)),
-        "authenticatorData": websafe_encode(auth_data),
-        "signature": websafe_encode(signature),
+        "clientDataJSON": websafe_encode(bytes(found.client_data)),
+        "authenticatorData": websafe_encode(bytes(a.auth_data)),
+        "signature": websafe_encode(a.signature),
     }
-    if user and isinstance(user.get("id"), bytes):
-        response["userHandle"] = websafe_encode(user["id"])
+    if a.user and isinstance(a.user.get("id"), bytes):
+        response["userHandle"] = websafe_encode(a.user["id"])
     return {
-        "id": websafe_encode(credential_id),
-        "rawId": websafe_encode(credential_id),
+        "id": websafe_encode(a.credential["id"]),
+        "rawId": websafe_encode(a.credential["id"]),
         "type": "public-key",
         "authenticatorAttachment": "cross-platform",
         "response": response,
-        "clientExtensionResults": ext_out,
+        "clientExtensionResults": found.extension_outputs[0],
     }
