@@ -285,11 +285,7 @@ class Fido2Client:
         ctap = self._ctap2
         if ctap is None or "FIDO_2_1" not in self.info.versions:
             raise ClientError.ERR.CONFIGURATION_UNSUPPORTED("the authenticator has no authenticatorSelection")
-
-        async def body(prompts: Prompts) -> None:
-            await ctap.selection(on_keepalive=prompts.on_keepalive)
-
-        await self._run(None, body)
+        await self._run(None, lambda prompts: ctap.selection(on_keepalive=prompts.on_keepalive))
 
     async def _run(self, timeout_ms: int | None, body: Callable[[Prompts], Awaitable[_T]]) -> _T:
         await self._connect()
