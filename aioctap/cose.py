@@ -158,11 +158,7 @@ class _EcKey(CoseKey):
         self._member(-3, bytes, "y", self._SIZE)
 
     def public_key(self) -> ec.EllipticCurvePublicKey:
-        return self._cached_key("EC", _EcKey._load)
-
-    def _load(self) -> ec.EllipticCurvePublicKey:
-        x, y = int.from_bytes(self[-2], "big"), int.from_bytes(self[-3], "big")
-        return ec.EllipticCurvePublicNumbers(x, y, self._CURVE()).public_key()
+        return self._cached_key("EC", lambda k: ec.EllipticCurvePublicKey.from_encoded_point(k._CURVE(), k.to_raw()))
 
     def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
         public_key.verify(signature, message, self._ECDSA)
