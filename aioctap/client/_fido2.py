@@ -359,9 +359,8 @@ _O = TypeVar("_O", PublicKeyCredentialCreationOptions, PublicKeyCredentialReques
 
 
 def _parse(cls: type[_O], options: _O | Mapping[str, object]) -> _O:
-    """The options as python-fido2's dataclass; a ``{"publicKey": ...}`` wrapper is taken off."""
-    if isinstance(options, cls):
-        return options
+    """The options as python-fido2's dataclass (``from_dict`` gives an instance back as it is); a
+    ``{"publicKey": ...}`` wrapper is taken off."""
     if isinstance(options, Mapping) and "publicKey" in options and isinstance(options["publicKey"], Mapping):
         options = options["publicKey"]
     try:
