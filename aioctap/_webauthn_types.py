@@ -15,7 +15,7 @@ import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, ClassVar, Protocol, Required, Self, TypedDict, TypeVar, get_type_hints
+from typing import Any, ClassVar, Protocol, Required, Self, TypedDict, get_type_hints
 
 from . import cbor
 from ._json import JSONValue
@@ -36,8 +36,6 @@ from .webauthn import (
     websafe_decode,
     websafe_encode,
 )
-
-_Self = TypeVar("_Self", bound="_JsonDataObject")
 
 
 # The JSON forms of L3 §5.1.8-§5.1.10 (``parseCreationOptionsFromJSON``'s input, ``toJSON()``'s output): byte
@@ -267,7 +265,7 @@ class _JsonDataObject(Mapping[str, Any]):
         return _json_value(self._members()[key])  # KeyError(key) for a member that is absent
 
     @classmethod
-    def from_dict(cls: type[_Self], data: Mapping[str, object] | _Self) -> _Self:
+    def from_dict(cls, data: Mapping[str, object] | Self) -> Self:
         """Parse the JSON form (camelCase members, base64url byte strings); an instance is returned as it is."""
         if isinstance(data, cls):
             return data
@@ -276,7 +274,7 @@ class _JsonDataObject(Mapping[str, Any]):
         return cls._parse_from_dict(data)
 
     @classmethod
-    def _parse_from_dict(cls: type[_Self], data: Mapping[str, object]) -> _Self:
+    def _parse_from_dict(cls, data: Mapping[str, object]) -> Self:
         fields = (f for f in dataclasses.fields(cls) if f.init)
         kwargs = {f.name: value for f in fields if (value := data.get(cls._key(f))) is not None}
         try:
