@@ -14,7 +14,8 @@ import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, Required, Self, TypedDict, TypeVar, get_type_hints
+from enum import Enum
+from typing import Any, ClassVar, Protocol, Required, Self, TypedDict, get_type_hints
 
 from . import cbor
 from ._json import JSONValue
@@ -35,8 +36,6 @@ from .webauthn import (
     websafe_decode,
     websafe_encode,
 )
-
-_Self = TypeVar("_Self", bound="_JsonDataObject")
 
 
 # The JSON forms of L3 §5.1.8-§5.1.10 (``parseCreationOptionsFromJSON``'s input, ``toJSON()``'s output): byte
@@ -202,8 +201,10 @@ def _parse_value(t: Any, value: Any) -> Any:
 
 
 def _json_value(value: Any) -> Any:
-    """A member's JSON form: base64url for bytes, dicts for data objects and mappings, lists for sequences."""
-    if isinstance(value, _StringEnum):
+    """A member's JSON form: base64url for bytes, dicts for data objects and mappings (and any other dataclass, such
+    as a caller's own options: its members not None, named as :class:`_JsonDataObject` names them), lists for
+    sequences, values for enumerations."""
+    if isinstance(value, Enum):
         return value.value
     if isinstance(value, bytes):
         return websafe_encode(value)
@@ -211,6 +212,9 @@ def _json_value(value: Any) -> Any:
         return {k: _json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_value(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        members = ((_JsonDataObject._key(f), getattr(value, f.name)) for f in dataclasses.fields(value))
+        return {k: _json_value(v) for k, v in members if v is not None}
     return value
 
 
@@ -261,7 +265,7 @@ class _JsonDataObject(Mapping[str, Any]):
         return _json_value(self._members()[key])  # KeyError(key) for a member that is absent
 
     @classmethod
-    def from_dict(cls: type[_Self], data: Mapping[str, object] | _Self) -> _Self:
+    def from_dict(cls, data: Mapping[str, object] | Self) -> Self:
         """Parse the JSON form (camelCase members, base64url byte strings); an instance is returned as it is."""
         if isinstance(data, cls):
             return data
@@ -270,7 +274,7 @@ class _JsonDataObject(Mapping[str, Any]):
         return cls._parse_from_dict(data)
 
     @classmethod
-    def _parse_from_dict(cls: type[_Self], data: Mapping[str, object]) -> _Self:
+    def _parse_from_dict(cls, data: Mapping[str, object]) -> Self:
         fields = (f for f in dataclasses.fields(cls) if f.init)
         kwargs = {f.name: value for f in fields if (value := data.get(cls._key(f))) is not None}
         try:

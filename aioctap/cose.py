@@ -14,6 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from . import cbor
 
@@ -157,11 +158,7 @@ class _EcKey(CoseKey):
         self._member(-3, bytes, "y", self._SIZE)
 
     def public_key(self) -> ec.EllipticCurvePublicKey:
-        return self._cached_key("EC", _EcKey._load)
-
-    def _load(self) -> ec.EllipticCurvePublicKey:
-        x, y = int.from_bytes(self[-2], "big"), int.from_bytes(self[-3], "big")
-        return ec.EllipticCurvePublicNumbers(x, y, self._CURVE()).public_key()
+        return self._cached_key("EC", lambda k: ec.EllipticCurvePublicKey.from_encoded_point(k._CURVE(), k.to_raw()))
 
     def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
         public_key.verify(signature, message, self._ECDSA)
@@ -170,16 +167,7 @@ class _EcKey(CoseKey):
     def from_cryptography_key(cls, public_key: object) -> CoseKey:
         if not isinstance(public_key, ec.EllipticCurvePublicKey) or not isinstance(public_key.curve, cls._CURVE):
             raise CoseError(f"{cls.__name__} needs an EC key on {cls._CURVE.name}")
-        pn = public_key.public_numbers()
-        return cls(
-            {
-                1: 2,
-                3: cls.ALGORITHM,
-                -1: cls._CRV,
-                -2: pn.x.to_bytes(cls._SIZE, "big"),
-                -3: pn.y.to_bytes(cls._SIZE, "big"),
-            }
-        )
+        return cls.from_raw(public_key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint))
 
     @classmethod
     def from_raw(cls, raw: bytes) -> CoseKey:
@@ -249,8 +237,6 @@ class EdDSA(CoseKey):
         """The OKP COSE key (RFC 9053 §7.2) of an Ed25519 public key."""
         if not isinstance(public_key, ed25519.Ed25519PublicKey):
             raise CoseError("EdDSA needs an Ed25519 key")
-        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
         return cls({1: 1, 3: cls.ALGORITHM, -1: 6, -2: public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)})
 
 
@@ -330,14 +316,12 @@ class _RsaKey(CoseKey):
         if not isinstance(public_key, rsa.RSAPublicKey):
             raise CoseError(f"{cls.__name__} needs an RSA key")
         pn = public_key.public_numbers()
-        return cls(
-            {
-                1: 3,
-                3: cls.ALGORITHM,
-                -1: pn.n.to_bytes((pn.n.bit_length() + 7) // 8, "big"),
-                -2: pn.e.to_bytes((pn.e.bit_length() + 7) // 8, "big"),
-            }
-        )
+        return cls({1: 3, 3: cls.ALGORITHM, -1: _unsigned(pn.n), -2: _unsigned(pn.e)})
+
+
+def _unsigned(value: int) -> bytes:
+    """A positive integer big-endian in as few bytes as it needs (an RSA key's n and e, RFC 8230 §4)."""
+    return value.to_bytes((value.bit_length() + 7) // 8, "big")
 
 
 class RS256(_RsaKey):

@@ -98,14 +98,11 @@ def problem(error: ValidationError, subject: str = "the request body") -> Proble
     """The first error of ``error`` in words: ``'where' must be ...`` (a union's branches that failed at the
     same place joined with "or"); ``subject`` names the value itself (a body, a parameter)."""
     errors = [_words(e) for e in error.errors(include_url=False)]
-    where, missing, first = errors[0]
+    where, missing, _ = errors[0]
     what = f"'{where}'" if where else subject
     if missing:
         return Problem(where, True, f"{what} is required")
-    texts = [first]
-    for other_where, other_missing, text in errors[1:]:
-        if other_where == where and not other_missing and text not in texts:
-            texts.append(text)
+    texts = dict.fromkeys(text for at, absent, text in errors if at == where and not absent)  # first's text first
     return Problem(where, False, f"{what} {' or '.join(texts)}")
 
 
@@ -116,20 +113,10 @@ def _words(e: ErrorDetails) -> tuple[str, bool, str]:
     ctx = e.get("ctx") or {}
     if kind == "missing" or (e.get("input", "") is None and where):  # null for a required member: absent
         return where, True, "is required"
-    if kind == "string_unicode":
-        text = "must not contain a lone surrogate"
-    elif kind in ("string_type", "str_type"):
-        text = "must be a string"
-    elif kind == "bool_type":
-        text = "must be a boolean"
-    elif kind in ("int_type", "int_parsing", "int_from_float"):
-        text = "must be an integer"
-    elif kind in ("float_type", "float_parsing", "finite_number"):
-        text = "must be a number"
-    elif kind in ("model_type", "model_attributes_type", "dict_type"):
-        text = "must be an object"
-    elif kind == "list_type":
-        text = "must be an array"
+    if kind in _TEXTS:
+        text = _TEXTS[kind]
+    elif kind in _BOUNDS:
+        text = f"must be {_BOUNDS[kind]} {next(iter(ctx.values()), '')}"
     elif kind in ("literal_error", "enum"):
         text = f"must be one of {ctx.get('expected', '')}".replace("'", "")
     elif kind == "string_too_long":
@@ -139,15 +126,25 @@ def _words(e: ErrorDetails) -> tuple[str, bool, str]:
         text = "must not be empty" if least == 1 else f"must be at least {least} characters"
     elif kind == "string_pattern_mismatch":
         text = _MEANINGS.get(str(ctx.get("pattern")), f"must match {ctx.get('pattern')}")
-    elif kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
-        bound = {"greater_than": "more than", "greater_than_equal": "at least", "less_than": "less than",
-                 "less_than_equal": "at most"}[kind]  # fmt: skip
-        text = f"must be {bound} {next(iter(ctx.values()), '')}"
-    elif kind in ("union_tag_not_found", "union_tag_invalid"):
-        text = "has the wrong shape"
     else:
         text = str(e["msg"])
     return where, False, text
+
+
+# pydantic error types -> what is wrong, in words (those whose words need no context)
+_TEXTS: dict[str, str] = {
+    "string_unicode": "must not contain a lone surrogate",
+    **dict.fromkeys(("string_type", "str_type"), "must be a string"),
+    "bool_type": "must be a boolean",
+    **dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "must be an integer"),
+    **dict.fromkeys(("float_type", "float_parsing", "finite_number"), "must be a number"),
+    **dict.fromkeys(("model_type", "model_attributes_type", "dict_type"), "must be an object"),
+    "list_type": "must be an array",
+    **dict.fromkeys(("union_tag_not_found", "union_tag_invalid"), "has the wrong shape"),
+}
+# a number's limit errors -> the words before the limit
+_BOUNDS = {"greater_than": "more than", "greater_than_equal": "at least", "less_than": "less than",
+           "less_than_equal": "at most"}  # fmt: skip
 
 
 _ADAPTERS: dict[int, TypeAdapter[object]] = {}
@@ -171,8 +168,6 @@ def validate(declared: TypeAdapter[M] | type[M], data: object) -> M:
     """``data`` (decoded JSON) as the declared type; :class:`pydantic.ValidationError` when it is not one."""
     if isinstance(declared, type) and issubclass(declared, BaseModel):
         return declared.model_validate(data)
-    if isinstance(declared, TypeAdapter):
-        return declared.validate_python(data, strict=True)
     return adapter(declared).validate_python(data, strict=True)  # type: ignore[return-value]
 
 
@@ -213,11 +208,10 @@ class Operation:
 
 def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, JSONValue], dict[str, JSONValue]]:
     """The OpenAPI ``paths`` of ``operations`` and the ``components/schemas`` they reference."""
-    inputs: list[tuple[int, JsonSchemaMode, Any]] = []
+    inputs: dict[tuple[int, JsonSchemaMode], Any] = {}
 
     def want(declared: Declared, mode: JsonSchemaMode) -> None:
-        if all((k, m) != (id(declared), mode) for k, m, _ in inputs):
-            inputs.append((id(declared), mode, adapter(declared).core_schema))
+        inputs.setdefault((id(declared), mode), adapter(declared).core_schema)
 
     for op in operations:
         if op.request is not None:
@@ -228,7 +222,7 @@ def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, JSONValue]
         for param in op.parameters:
             want(param.declared, "validation")
     generator = GenerateJsonSchema(ref_template=REF_TEMPLATE)
-    mapping, defs = generator.generate_definitions(inputs)
+    mapping, defs = generator.generate_definitions([(k, m, core) for (k, m), core in inputs.items()])
     schemas: dict[str, Any] = {str(name): value for name, value in defs.items()}
 
     def schema(declared: Declared, mode: JsonSchemaMode) -> dict[str, Any]:
@@ -236,13 +230,8 @@ def openapi_paths(operations: Sequence[Operation]) -> tuple[dict[str, JSONValue]
 
     paths: dict[str, Any] = {}
     for op in operations:
-        item: dict[str, Any] = {"summary": op.summary}
-        if op.description:
-            item["description"] = op.description
-        if op.tags:
-            item["tags"] = list(op.tags)
-        if op.security:
-            item["security"] = [dict(s) for s in op.security]
+        optional = {"description": op.description, "tags": list(op.tags), "security": [dict(s) for s in op.security]}
+        item: dict[str, Any] = {"summary": op.summary, **{k: v for k, v in optional.items() if v}}  # none empty
         if op.parameters:
             item["parameters"] = []
             for p in op.parameters:

@@ -20,7 +20,7 @@ from typing import Self
 
 from . import cbor
 from ._redact import redact
-from .cose import CoseError, CoseKey
+from .cose import ES256, CoseError, CoseKey
 
 __all__ = [
     "Aaguid",
@@ -160,8 +160,6 @@ class AttestedCredentialData:
     def from_ctap1(cls, key_handle: bytes, public_key: bytes) -> AttestedCredentialData:
         """From a U2F registration (FIDO U2F Raw Message Formats §4.3): zero AAGUID, the key handle as credential
         ID, the 65-byte uncompressed P-256 point as an ES256 COSE key (WebAuthn L3 §8.6 step 3)."""
-        from .cose import ES256
-
         return cls(Aaguid.NONE, key_handle, ES256.from_raw(public_key))
 
     @classmethod

@@ -18,7 +18,6 @@ from typing import Any
 import anyio
 
 from .._redact import redact
-from ..cose import ES256
 from ..ctap import STATUS, CtapDevice, CtapError
 from ..ctap1 import APDU, ApduError, Ctap1
 from ..ctap2.base import AssertionResponse, AttestationResponse, Ctap2
@@ -94,7 +93,7 @@ class PinRequiredError(ClientError):
         super().__init__(code, cause)
 
 
-_ERR_FOR_CTAP = {
+_ERR_FOR_CTAP: dict[int, ClientError.ERR] = {
     **dict.fromkeys(
         (CtapError.ERR.CREDENTIAL_EXCLUDED, CtapError.ERR.NO_CREDENTIALS), ClientError.ERR.DEVICE_INELIGIBLE
     ),
@@ -131,8 +130,7 @@ _ERR_FOR_CTAP = {
 
 def ctap2client_err(e: CtapError) -> ClientError:
     """The ClientError python-fido2 raises for an authenticator's status (its ``_ctap2client_err``)."""
-    code = e.code if isinstance(e.code, CtapError.ERR) else None
-    return ClientError(_ERR_FOR_CTAP.get(code, ClientError.ERR.OTHER_ERROR) if code else ClientError.ERR.OTHER_ERROR, e)
+    return ClientError(_ERR_FOR_CTAP.get(e.code, ClientError.ERR.OTHER_ERROR), e)  # an unknown code: OTHER_ERROR
 
 
 class Prompts(abc.ABC):
@@ -199,28 +197,24 @@ def _descriptors(items: Any, what: str) -> list[dict[str, Any]]:
 
 
 def _pin_protocol(ctap: Ctap2) -> PinProtocol | None:
-    for proto in ClientPin.PROTOCOLS:
-        if proto.VERSION in ctap.info.pin_uv_protocols:
-            return proto()
-    return None
+    """The authenticator's preferred PIN/UV auth protocol among those supported, as ClientPin picks it (or None)."""
+    return next((p() for p in ClientPin.PROTOCOLS if p.VERSION in ctap.info.pin_uv_protocols), None)
 
 
-def _merge(parts: Sequence[dict[str, Any] | None]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for part in parts:
-        if part:
-            out.update(part)
-    return out
+async def _each(steps: Sequence[Callable[..., Awaitable[Any]]], *args: Any) -> list[Any]:
+    """Call one step of every extension (or extension processor) in turn: the answers that are not None (a bad
+    input: ClientError)."""
+    try:
+        return [answer for step in steps if (answer := await step(*args)) is not None]
+    except ExtensionError as e:
+        raise ClientError(ClientError.ERR.CONFIGURATION_UNSUPPORTED, str(e)) from None
 
 
 async def _run_extensions(
     steps: Sequence[Callable[..., Awaitable[dict[str, Any] | None]]], *args: Any
 ) -> dict[str, Any]:
     """Call one step of every extension processor in turn and merge their maps (a bad input: ClientError)."""
-    try:
-        return _merge([await step(*args) for step in steps])
-    except ExtensionError as e:
-        raise ClientError(ClientError.ERR.CONFIGURATION_UNSUPPORTED, str(e)) from None
+    return {key: value for part in await _each(steps, *args) for key, value in part.items()}
 
 
 def _pin_uv_auth(
@@ -312,10 +306,7 @@ class CreationRequest:
         if not isinstance(selection, Mapping):
             raise ClientError("authenticatorSelection must be an object")
         resident_key = selection.get("residentKey") or ("required" if selection.get("requireResidentKey") else None)
-        ctap_user: dict[str, Any] = {"id": user_id}
-        for k in ("name", "displayName"):
-            if isinstance(user.get(k), str):
-                ctap_user[k] = user[k]
+        ctap_user = {"id": user_id, **{k: user[k] for k in ("name", "displayName") if isinstance(user.get(k), str)}}
         exclude = _descriptors(opts.get("excludeCredentials"), "excludeCredentials")
         opts["excludeCredentials"] = exclude
         timeout = opts.get("timeout")
@@ -362,6 +353,13 @@ class RequestRequest:
         )
 
 
+def _redacted_repr(self: Any) -> str:
+    """A ceremony result's repr, secrets hidden: the extension outputs may hold some (hmac-secret, prf, largeBlob,
+    credBlob)."""
+    members = ", ".join(f"{f.name}={redact(getattr(self, f.name))!r}" for f in dataclasses.fields(self))
+    return f"{type(self).__name__}({members})"
+
+
 @dataclasses.dataclass(frozen=True)
 class Registration:
     """What one authenticator answered to a create(): the attestation as conveyed, and the extension outputs."""
@@ -371,11 +369,7 @@ class Registration:
     credential: AttestedCredentialData
     extension_outputs: dict[str, Any]
 
-    def __repr__(self) -> str:  # the extension outputs may hold secrets (hmac-secret, prf, largeBlob, credBlob)
-        return (
-            f"Registration(client_data={self.client_data!r}, attestation={self.attestation!r}, "
-            f"credential={self.credential!r}, extension_outputs={redact(self.extension_outputs)!r})"
-        )
+    __repr__ = _redacted_repr
 
 
 @dataclasses.dataclass(frozen=True)
@@ -386,11 +380,7 @@ class Assertions:
     assertions: list[AssertionResponse]
     extension_outputs: list[dict[str, Any]]
 
-    def __repr__(self) -> str:  # the extension outputs may hold secrets (hmac-secret, prf, largeBlob, credBlob)
-        return (
-            f"Assertions(client_data={self.client_data!r}, assertions={self.assertions!r}, "
-            f"extension_outputs={redact(self.extension_outputs)!r})"
-        )
+    __repr__ = _redacted_repr
 
 
 async def _processors(
@@ -400,18 +390,8 @@ async def _processors(
     protocol: PinProtocol | None,
     create: bool,
 ) -> list[Any]:
-    out: list[Any] = []
-    try:
-        for ext in extensions:
-            if create:
-                proc: Any = await ext.make_credential(ctap, opts, protocol)
-            else:
-                proc = await ext.get_assertion(ctap, opts, protocol)
-            if proc is not None:
-                out.append(proc)
-    except ExtensionError as e:
-        raise ClientError(ClientError.ERR.CONFIGURATION_UNSUPPORTED, str(e)) from None
-    return out
+    steps = [ext.make_credential if create else ext.get_assertion for ext in extensions]
+    return await _each(steps, ctap, opts, protocol)
 
 
 async def _token(
@@ -442,8 +422,7 @@ async def _token(
     )
     if not wanted:
         return None, False
-    if uv_set and not await prompts.request_uv(permissions, rp_id):
-        uv_set = False
+    uv_set = uv_set and await prompts.request_uv(permissions, rp_id)
     if uv_set and protocol is not None and ClientPin.is_token_supported(ctap.info):
         try:
             token = await ClientPin(ctap, protocol).get_uv_token(permissions, rp_id, on_keepalive=prompts.on_keepalive)
@@ -597,8 +576,7 @@ async def _register_u2f(device: CtapDevice, request: CreationRequest, client_dat
                     ClientError.ERR.DEVICE_INELIGIBLE, "an excluded credential is on this authenticator"
                 ) from None
     reg = await _retry_touch(lambda: ctap1.register(client_data.hash, app_param))
-    key = ES256.from_raw(reg.public_key)
-    cred = AttestedCredentialData.create(b"\0" * 16, reg.key_handle, key)
+    cred = AttestedCredentialData.from_ctap1(reg.key_handle, reg.public_key)
     auth_data = AuthenticatorData.create(app_param, AuthenticatorData.FLAG.UP | AuthenticatorData.FLAG.AT, 0, cred)
     att = AttestationResponse("fido-u2f", auth_data, {"sig": reg.signature, "x5c": [reg.certificate]})
     return Registration(client_data, _conveyed(att, request.attestation), cred, {})

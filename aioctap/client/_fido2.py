@@ -11,6 +11,7 @@ JSON form (the ``options["publicKey"]`` that :class:`~aioctap.server.Fido2Server
 from __future__ import annotations
 
 import abc
+import contextlib
 import inspect
 import logging
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
@@ -222,16 +223,12 @@ class AssertionSelection:
 
 def _rich_outputs(outputs: Mapping[str, object]) -> dict[str, object]:
     """The extension outputs with python-fido2's data classes for the known ones (their attribute form)."""
-    out: dict[str, object] = {}
-    for key, value in outputs.items():
-        cls = OUTPUT_CLASSES.get(key)
-        if cls is not None and isinstance(value, Mapping):
-            try:
+    out = dict(outputs)
+    for key, cls in OUTPUT_CLASSES.items():
+        value = out.get(key)
+        if isinstance(value, Mapping):
+            with contextlib.suppress(ValueError):  # an output this version does not model: kept as given
                 out[key] = cls.from_dict(value)
-                continue
-            except ValueError:  # an output this version does not model: kept as given
-                pass
-        out[key] = value
     return out
 
 
@@ -288,11 +285,7 @@ class Fido2Client:
         ctap = self._ctap2
         if ctap is None or "FIDO_2_1" not in self.info.versions:
             raise ClientError.ERR.CONFIGURATION_UNSUPPORTED("the authenticator has no authenticatorSelection")
-
-        async def body(prompts: Prompts) -> None:
-            await ctap.selection(on_keepalive=prompts.on_keepalive)
-
-        await self._run(None, body)
+        await self._run(None, lambda prompts: ctap.selection(on_keepalive=prompts.on_keepalive))
 
     async def _run(self, timeout_ms: int | None, body: Callable[[Prompts], Awaitable[_T]]) -> _T:
         await self._connect()
@@ -366,9 +359,8 @@ _O = TypeVar("_O", PublicKeyCredentialCreationOptions, PublicKeyCredentialReques
 
 
 def _parse(cls: type[_O], options: _O | Mapping[str, object]) -> _O:
-    """The options as python-fido2's dataclass; a ``{"publicKey": ...}`` wrapper is taken off."""
-    if isinstance(options, cls):
-        return options
+    """The options as python-fido2's dataclass (``from_dict`` gives an instance back as it is); a
+    ``{"publicKey": ...}`` wrapper is taken off."""
     if isinstance(options, Mapping) and "publicKey" in options and isinstance(options["publicKey"], Mapping):
         options = options["publicKey"]
     try:

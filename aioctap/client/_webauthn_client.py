@@ -10,7 +10,6 @@ cancelled (CTAPHID_CANCEL).
 from __future__ import annotations
 
 import dataclasses
-import enum
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -21,15 +20,14 @@ import anyio
 import anyio.abc
 from cryptography.hazmat.primitives import serialization
 
-from .._webauthn_types import _camel
+from .._webauthn_types import _json_value
 from ..ctap import CtapDevice, CtapError, TransportError
 from ..ctap1 import ApduError
-from ..ctap2.base import AttestationResponse, CtapResponseError
+from ..ctap2.base import CtapResponseError
 from ..ctap2.extensions import Ctap2Extension, default_extensions
 from ..ctap2.pin import PinProtocolError
 from ..rpid import verify_rp_id
 from ..webauthn import (
-    AttestedCredentialData,
     AuthenticationResponseJSON,
     AuthenticatorAssertionResponseJSON,
     AuthenticatorAttestationResponseJSON,
@@ -40,10 +38,12 @@ from ..webauthn import (
     websafe_encode,
 )
 from ._core import (
+    Assertions,
     ClientError,
     CreationRequest,
     PinPrompts,
     PinProvider,
+    Registration,
     RequestRequest,
     _b64,
     authenticate,
@@ -146,10 +146,8 @@ class WebAuthnClient:
     async def create(self, options: CreationOptionsInput) -> RegistrationResponseJSON:
         """navigator.credentials.create(): returns the RegistrationResponseJSON."""
         opts = _options(options)
-        rp = opts.get("rp")
-        rp_id_given = rp.get("id") if isinstance(rp, dict) else None
-        request = CreationRequest.parse(opts, "")  # the options' own checks come before the RP ID's
-        rp_id = self._check_rp(rp_id_given or urlsplit(self.origin).hostname or "")
+        request = CreationRequest.parse(opts, "")  # the options' own checks (rp an object...) come before the RP ID's
+        rp_id = self._check_rp(opts["rp"].get("id") or urlsplit(self.origin).hostname or "")
         request = dataclasses.replace(request, rp_id=rp_id)
         client_data = CollectedClientData.create(
             CollectedClientData.TYPE.CREATE, _b64(opts.get("challenge"), "challenge"), self.origin
@@ -164,7 +162,7 @@ class WebAuthnClient:
                 self._prompts,
                 enterprise_rp_ids=self.enterprise_rpid_list,
             )
-            return _registration_json(client_data, reg.attestation, reg.credential, reg.extension_outputs)
+            return _registration_json(reg)
 
         return await self._first(op, request.timeout)
 
@@ -179,30 +177,9 @@ class WebAuthnClient:
 
         async def op(device: CtapDevice) -> AuthenticationResponseJSON:
             found = await authenticate(device, request, client_data, self.extensions, self._prompts)
-            a = found.assertions[0]
-            return _authentication_json(
-                client_data, a.credential["id"], bytes(a.auth_data), a.signature, a.user, found.extension_outputs[0]
-            )
+            return _authentication_json(found)
 
         return await self._first(op, request.timeout)
-
-
-def _jsonish(value: Any) -> Any:
-    """A dataclass (python-fido2's options, or the caller's own) as its WebAuthn JSON-shaped dict."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {}
-        for f in dataclasses.fields(value):
-            member = getattr(value, f.name)
-            if member is not None:
-                out[f.metadata.get("name") or _camel(f.name)] = _jsonish(member)
-        return out
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, Mapping):
-        return {k: _jsonish(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonish(v) for v in value]
-    return value
 
 
 def _options(options: object) -> dict[str, Any]:
@@ -211,7 +188,7 @@ def _options(options: object) -> dict[str, Any]:
             options = json.loads(options)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ClientError("options are not valid JSON") from None
-    options = _jsonish(options)
+    options = _json_value(options)  # a dataclass (python-fido2's options, or the caller's own) as its JSON form
     if not isinstance(options, Mapping):
         raise ClientError("options must be a JSON object or a dataclass")
     inner = options.get("publicKey", options)
@@ -220,14 +197,10 @@ def _options(options: object) -> dict[str, Any]:
     return dict(inner)
 
 
-def _registration_json(
-    client_data: CollectedClientData,
-    att: AttestationResponse,
-    cred: AttestedCredentialData,
-    ext_out: dict[str, Any],
-) -> RegistrationResponseJSON:
+def _registration_json(reg: Registration) -> RegistrationResponseJSON:
+    att, cred = reg.attestation, reg.credential
     response: AuthenticatorAttestationResponseJSON = {
-        "clientDataJSON": websafe_encode(bytes(client_data)),
+        "clientDataJSON": websafe_encode(bytes(reg.client_data)),
         "attestationObject": websafe_encode(att.attestation_object()),
         "authenticatorData": websafe_encode(bytes(att.auth_data)),
         "transports": ["usb"],
@@ -246,30 +219,25 @@ def _registration_json(
         "type": "public-key",
         "authenticatorAttachment": "cross-platform",
         "response": response,
-        "clientExtensionResults": ext_out,
+        "clientExtensionResults": reg.extension_outputs,
     }
 
 
-def _authentication_json(
-    client_data: CollectedClientData,
-    credential_id: bytes,
-    auth_data: bytes,
-    signature: bytes,
-    user: Mapping[str, Any] | None,
-    ext_out: dict[str, Any],
-) -> AuthenticationResponseJSON:
+def _authentication_json(found: Assertions) -> AuthenticationResponseJSON:
+    """The JSON form of the first assertion (get() takes the authenticator's first)."""
+    a = found.assertions[0]
     response: AuthenticatorAssertionResponseJSON = {
-        "clientDataJSON": websafe_encode(bytes(client_data)),
-        "authenticatorData": websafe_encode(auth_data),
-        "signature": websafe_encode(signature),
+        "clientDataJSON": websafe_encode(bytes(found.client_data)),
+        "authenticatorData": websafe_encode(bytes(a.auth_data)),
+        "signature": websafe_encode(a.signature),
     }
-    if user and isinstance(user.get("id"), bytes):
-        response["userHandle"] = websafe_encode(user["id"])
+    if a.user and isinstance(a.user.get("id"), bytes):
+        response["userHandle"] = websafe_encode(a.user["id"])
     return {
-        "id": websafe_encode(credential_id),
-        "rawId": websafe_encode(credential_id),
+        "id": websafe_encode(a.credential["id"]),
+        "rawId": websafe_encode(a.credential["id"]),
         "type": "public-key",
         "authenticatorAttachment": "cross-platform",
         "response": response,
-        "clientExtensionResults": ext_out,
+        "clientExtensionResults": found.extension_outputs[0],
     }

@@ -174,9 +174,7 @@ def _open_member(sealed: bytes | None, info: bytes, pin_token: bytes) -> bytes |
         raise CtapResponseError(f"malformed {info.decode()}: {e}") from None
 
 
-def _auth_data(raw: Any) -> AuthenticatorData:
-    if not isinstance(raw, bytes):
-        raise CtapResponseError("authData must be a byte string")
+def _auth_data(raw: bytes) -> AuthenticatorData:
     try:
         return AuthenticatorData(raw)
     except WebAuthnDataError as e:
@@ -472,13 +470,9 @@ class Ctap2:
         on_keepalive: KeepaliveCallback | None = None,
     ) -> dict[int, object]:
         """authenticatorCredentialManagement (§6.8); the preview code when only that is advertised."""
-        cmd = Ctap2.CMD.CREDENTIAL_MGMT
-        if (
-            self._info is not None
-            and not self._info.options.get(OPTION.CRED_MGMT)
-            and self._info.options.get(OPTION.CREDENTIAL_MGMT_PREVIEW)
-        ):
-            cmd = Ctap2.CMD.CREDENTIAL_MGMT_PRE
+        options = self._info.options if self._info is not None else {}
+        preview = not options.get(OPTION.CRED_MGMT) and options.get(OPTION.CREDENTIAL_MGMT_PREVIEW)
+        cmd = Ctap2.CMD.CREDENTIAL_MGMT_PRE if preview else Ctap2.CMD.CREDENTIAL_MGMT
         request = args(sub_cmd, _map_or_none(sub_cmd_params), pin_uv_protocol, pin_uv_param)
         return await self.send_cbor(cmd, request, on_keepalive=on_keepalive)
 
@@ -494,13 +488,9 @@ class Ctap2:
         on_keepalive: KeepaliveCallback | None = None,
     ) -> dict[int, object]:
         """authenticatorBioEnrollment (§6.7)."""
-        cmd = Ctap2.CMD.BIO_ENROLLMENT
-        if (
-            self._info is not None
-            and OPTION.BIO_ENROLL not in self._info.options
-            and (OPTION.USER_VERIFICATION_MGMT_PREVIEW in self._info.options)
-        ):
-            cmd = Ctap2.CMD.BIO_ENROLLMENT_PRE
+        options = self._info.options if self._info is not None else {}
+        preview = OPTION.BIO_ENROLL not in options and OPTION.USER_VERIFICATION_MGMT_PREVIEW in options
+        cmd = Ctap2.CMD.BIO_ENROLLMENT_PRE if preview else Ctap2.CMD.BIO_ENROLLMENT
         request = args(modality, sub_cmd, _map_or_none(sub_cmd_params), pin_uv_protocol, pin_uv_param, get_modality)
         return await self.send_cbor(cmd, request, on_keepalive=on_keepalive)
 

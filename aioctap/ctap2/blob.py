@@ -44,17 +44,15 @@ class LargeBlobs:
 
     async def read_blob_array(self) -> list[object]:
         """The whole array, its SHA-256 trailer checked (a bad trailer reads as an empty array, §6.10.2)."""
-        offset = 0
         buf = b""
         while True:
-            r = await self.ctap.large_blobs(offset, get=self.max_fragment_length)
+            r = await self.ctap.large_blobs(len(buf), get=self.max_fragment_length)  # the offset: what was read
             fragment = r.get(1)
             if not isinstance(fragment, bytes):
                 raise CtapResponseError("largeBlobs response has no config fragment")
             buf += fragment
             if len(fragment) < self.max_fragment_length:
                 break
-            offset += len(fragment)
         data, check = buf[:-16], buf[-16:]
         if len(buf) < 17 or not hmac.compare_digest(check, hashlib.sha256(data).digest()[:16]):
             return []
@@ -68,16 +66,13 @@ class LargeBlobs:
         """Replace the whole array."""
         data = cbor.dumps(blob_array)
         data += hashlib.sha256(data).digest()[:16]
-        offset = 0
-        size = len(data)
-        while offset < size:
+        for offset in range(0, len(data), self.max_fragment_length):
             fragment = data[offset : offset + self.max_fragment_length]
             version, param = self.pin_uv.param(large_blobs_message(offset, fragment)) if self.pin_uv else (None, None)
-            length = size if offset == 0 else None
+            length = len(data) if offset == 0 else None
             await self.ctap.large_blobs(
                 offset, set=fragment, length=length, pin_uv_param=param, pin_uv_protocol=version
             )
-            offset += len(fragment)
 
     @staticmethod
     def _decrypt(key: bytes, entry: object) -> bytes | None:

@@ -290,19 +290,15 @@ _HMAC_OUTPUT_NAMES = ("hmacCreateSecret", "hmacGetSecret", "output1", "output2")
 
 
 def _hmac_outputs(enabled: bool | None, decrypted: bytes | None, prf: bool) -> dict[str, object] | None:
-    salt_len = HmacSecretExtension.SALT_LEN
-    output1 = decrypted[:salt_len] if decrypted else None
-    output2 = decrypted[salt_len:] if decrypted and len(decrypted) > salt_len else None
     # the same outputs under prf's names (WebAuthn L3 §10.1.4) or hmac-secret's (CTAP 2.1 §12.5)
     names = ("enabled", "results", "first", "second") if prf else _HMAC_OUTPUT_NAMES
     enabled_name, results_name, first_name, second_name = names
-    outputs: dict[str, object] = {}
-    if enabled is not None:
-        outputs[enabled_name] = enabled
-    if output1:
-        values = {first_name: websafe_encode(output1)}
-        if output2:
-            values[second_name] = websafe_encode(output2)
+    outputs: dict[str, object] = {} if enabled is None else {enabled_name: enabled}
+    if decrypted:  # the first salt's output, then the second's when there were two salts
+        first, second = decrypted[: HmacSecretExtension.SALT_LEN], decrypted[HmacSecretExtension.SALT_LEN :]
+        values = {first_name: websafe_encode(first)}
+        if second:
+            values[second_name] = websafe_encode(second)
         outputs[results_name] = values
     if not outputs:
         return None
