@@ -37,6 +37,10 @@ class LargeBlobs:
     ) -> None:
         self.ctap = ctap
         self.max_fragment_length = ctap.info.max_msg_size - LARGE_BLOBS_MESSAGE_OVERHEAD
+        if self.max_fragment_length < 1:  # (the write loop would send nothing, the read loop ask for nothing)
+            raise CtapResponseError(
+                f"getInfo maxMsgSize {ctap.info.max_msg_size} leaves no room for a largeBlobs fragment"
+            )
         self.pin_uv = _pin_uv(pin_uv_protocol, pin_uv_token)
 
     def __repr__(self) -> str:

@@ -17,6 +17,7 @@ from aioctap.ctap2 import (
     Config,
     CredentialManagement,
     Ctap2,
+    CtapResponseError,
     FPBioEnrollment,
     LargeBlobs,
     PinProtocolV1,
@@ -352,6 +353,19 @@ async def test_large_blob_fragments_and_python_fido2_entries() -> None:
         await blobs.write_blob_array([their_blob._lb_pack(key, b"from python-fido2")])
         assert await blobs.get_blob(key) == b"from python-fido2"
         assert await blobs.get_blob(b"\x01" * 32) is None
+
+
+async def test_large_blobs_refuses_a_max_msg_size_without_room_for_a_fragment() -> None:
+    import dataclasses
+
+    async with device("memory") as dev:
+        ctap = await Ctap2.create(dev)
+        for size in (64, 40):  # maxMsgSize minus the 64 bytes of a largeBlobs request's other members
+            ctap._info = dataclasses.replace(ctap.info, max_msg_size=size)
+            with pytest.raises(CtapResponseError, match=f"maxMsgSize {size} leaves no room"):
+                LargeBlobs(ctap)
+        ctap._info = dataclasses.replace(ctap.info, max_msg_size=65)
+        assert LargeBlobs(ctap).max_fragment_length == 1
 
 
 def test_no_secret_in_reprs() -> None:
