@@ -14,7 +14,6 @@ import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, ClassVar, Protocol, Required, Self, TypedDict, get_type_hints
 
 from . import cbor
@@ -201,10 +200,8 @@ def _parse_value(t: Any, value: Any) -> Any:
 
 
 def _json_value(value: Any) -> Any:
-    """A member's JSON form: base64url for bytes, dicts for data objects and mappings (and any other dataclass, such
-    as a caller's own options: its members not None, named as :class:`_JsonDataObject` names them), lists for
-    sequences, values for enumerations."""
-    if isinstance(value, Enum):
+    """A member's JSON form: base64url for bytes, dicts for data objects and mappings, lists for sequences."""
+    if isinstance(value, _StringEnum):
         return value.value
     if isinstance(value, bytes):
         return websafe_encode(value)
@@ -212,9 +209,6 @@ def _json_value(value: Any) -> Any:
         return {k: _json_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_json_value(v) for v in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        members = ((_JsonDataObject._key(f), getattr(value, f.name)) for f in dataclasses.fields(value))
-        return {k: _json_value(v) for k, v in members if v is not None}
     return value
 
 

@@ -158,7 +158,13 @@ class _EcKey(CoseKey):
         self._member(-3, bytes, "y", self._SIZE)
 
     def public_key(self) -> ec.EllipticCurvePublicKey:
-        return self._cached_key("EC", lambda k: ec.EllipticCurvePublicKey.from_encoded_point(k._CURVE(), k.to_raw()))
+        return self._cached_key("EC", _EcKey._point)
+
+    def _point(self) -> ec.EllipticCurvePublicKey:
+        try:
+            return ec.EllipticCurvePublicKey.from_encoded_point(self._CURVE(), self.to_raw())
+        except ValueError:  # x and y have their sizes (_validate): what is left to be wrong is the point itself
+            raise ValueError(f"the point (x, y) is not on the curve {self._CURVE.name}") from None
 
     def _verify(self, public_key: Any, message: bytes, signature: bytes) -> None:
         public_key.verify(signature, message, self._ECDSA)

@@ -10,6 +10,7 @@ cancelled (CTAPHID_CANCEL).
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -20,7 +21,7 @@ import anyio
 import anyio.abc
 from cryptography.hazmat.primitives import serialization
 
-from .._webauthn_types import _json_value
+from .._webauthn_types import _camel
 from ..ctap import CtapDevice, CtapError, TransportError
 from ..ctap1 import ApduError
 from ..ctap2.base import CtapResponseError
@@ -182,13 +183,31 @@ class WebAuthnClient:
         return await self._first(op, request.timeout)
 
 
+def _jsonish(value: Any) -> Any:
+    """A dataclass (python-fido2's options, or the caller's own) as its WebAuthn JSON-shaped dict."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        out = {}
+        for f in dataclasses.fields(value):
+            member = getattr(value, f.name)
+            if member is not None:
+                out[f.metadata.get("name") or _camel(f.name)] = _jsonish(member)
+        return out
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {k: _jsonish(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonish(v) for v in value]
+    return value
+
+
 def _options(options: object) -> dict[str, Any]:
     if isinstance(options, str | bytes):
         try:
             options = json.loads(options)
         except (json.JSONDecodeError, UnicodeDecodeError):
             raise ClientError("options are not valid JSON") from None
-    options = _json_value(options)  # a dataclass (python-fido2's options, or the caller's own) as its JSON form
+    options = _jsonish(options)
     if not isinstance(options, Mapping):
         raise ClientError("options must be a JSON object or a dataclass")
     inner = options.get("publicKey", options)
