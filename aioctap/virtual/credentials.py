@@ -216,10 +216,7 @@ class CredentialCommands:
         salt_enc = req_param(ext, 2, bytes)
         salt_auth = req_param(ext, 3, bytes)
         proto = self.auth.pin.protocol(ext.get(4, 1))
-        try:
-            shared = proto.ecdh(self.auth.pin.key_agreement_key, key_agreement)
-        except PinProtocolError:
-            raise fail(ERR.INVALID_PARAMETER) from None
+        shared = self.auth.pin.shared_secret(proto, key_agreement)
         if not proto.verify(shared, salt_enc, salt_auth):
             raise fail(ERR.PIN_AUTH_INVALID)
         try:
