@@ -194,16 +194,11 @@ class CredentialCommands:
                 raise fail(ERR.MISSING_PARAMETER)
             auth.pin.verify_token(params[proto_key], param, client_data_hash, permission, rp_id)
             return True, auth.pin.token_user_present()
-        if options.get(OPTION.UV):
-            if not auth.state.templates:
-                raise fail(ERR.INVALID_OPTION)  # no built-in UV method enabled
+        if options.get(OPTION.UV) or (auth.state.always_uv and up):
+            if not auth.state.templates:  # no built-in UV method enabled
+                raise fail(ERR.INVALID_OPTION if options.get(OPTION.UV) else ERR.PUAT_REQUIRED)
             await auth.pin.verify_user(set_status)
             return True, True
-        if auth.state.always_uv and up:
-            if auth.state.templates:
-                await auth.pin.verify_user(set_status)
-                return True, True
-            raise fail(ERR.PUAT_REQUIRED)
         return False, False
 
     # -- hmac-secret (§12.5) -------------------------------------------------------------------------
@@ -293,12 +288,8 @@ class CredentialCommands:
             if key is not None and (key.cred_protect != 3 or uv):
                 await auth.require_up(set_status)
                 raise fail(ERR.CREDENTIAL_EXCLUDED)
-        if extensions:
-            ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = self._mc_extensions(extensions, rp_id)
-            payment = ext_out.get("thirdPartyPayment") is True
-        else:
-            ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = {}, 1, False, None, False, None
-            payment = False
+        ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = self._mc_extensions(extensions, rp_id)
+        payment = ext_out.get("thirdPartyPayment") is True
         if want_lbk and not rk:
             raise fail(ERR.INVALID_OPTION)
         replaces = [c for c in state.credentials if c.rp_id == rp_id and c.user.get("id") == user_id] if rk else []
