@@ -88,12 +88,6 @@ class PinState:
         except PinProtocolError:
             raise fail(ERR.INVALID_PARAMETER) from None
 
-    def _decrypt(self, proto: PinProtocol, shared: bytes, data: bytes) -> bytes:
-        try:
-            return proto.decrypt(shared, data)
-        except PinProtocolError:
-            raise fail(ERR.PIN_AUTH_INVALID) from None
-
     # -- token use by other commands ----------------------------------------------------------
 
     def verify_token(
@@ -198,7 +192,10 @@ class PinState:
         expected = 64 if proto.VERSION == 1 else 80
         if len(new_pin_enc) != expected:
             raise fail(ERR.INVALID_PARAMETER)
-        padded = self._decrypt(proto, shared, new_pin_enc)
+        try:
+            padded = proto.decrypt(shared, new_pin_enc)
+        except PinProtocolError:
+            raise fail(ERR.PIN_AUTH_INVALID) from None
         pin = padded.rstrip(b"\0")
         if len(padded) != 64 or b"\0" in pin:
             raise fail(ERR.PIN_POLICY_VIOLATION)
@@ -229,18 +226,15 @@ class PinState:
         # (no PIN is set before setPIN, so only changePIN can meet this)
         if self.state.force_pin_change and hashlib.sha256(pin).digest()[:16] == self.state.pin_hash:
             raise fail(ERR.PIN_POLICY_VIOLATION)
-        self._store_pin(pin)
-        if change:
-            self.token = None
-        return {}
-
-    def _store_pin(self, pin: bytes) -> None:
         self.state.pin_hash = hashlib.sha256(pin).digest()[:16]
         self.state.pin_code_points = len(pin.decode("utf-8"))
         self.state.pin_retries = 8
         self.state.force_pin_change = False
         self.state.persistent_token = None  # a new PIN ends the persistent token (CTAP 2.2)
         self.state.uv_count_since_pin = 0  # the PIN was just entered
+        if change:
+            self.token = None
+        return {}
 
     def _verify_pin_hash(self, proto: PinProtocol, shared: bytes, pin_hash_enc: bytes) -> None:
         """Decrement retries, compare, and on failure regenerate the key and count (§6.5.5.5 steps).
