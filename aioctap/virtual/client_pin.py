@@ -16,7 +16,7 @@ from ..ctap2.model import PERMISSION, ClientPinCmd
 from ..ctap2.model import ClientPinRequest as P
 from ..ctap2.model import ClientPinResult as R
 from ..ctap2.pin import PinProtocol, PinProtocolError, PinProtocolV1, PinProtocolV2
-from .common import ERR, FingerprintSensor, fail, opt_param, req_param
+from .common import ERR, FingerprintSensor, checked, fail, opt_param, req_param
 from .state import AuthenticatorState
 
 __all__ = ["PinState"]
@@ -74,9 +74,7 @@ class PinState:
         Raises CTAP2_ERR_CBOR_UNEXPECTED_TYPE for a non-integer, CTAP1_ERR_INVALID_PARAMETER for an
         unsupported version.
         """
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise fail(ERR.CBOR_UNEXPECTED_TYPE)
-        proto = self.PROTOCOLS.get(version)
+        proto = self.PROTOCOLS.get(checked(version, int))
         if proto is None:
             raise fail(ERR.INVALID_PARAMETER)
         return proto

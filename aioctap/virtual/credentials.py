@@ -26,7 +26,7 @@ from ..ctap2.pin import PinProtocol, PinProtocolError
 from ..webauthn import AuthenticatorData
 from . import encoding
 from .client_pin import PinState
-from .common import ERR, ApproveAll, UserPolicy, fail, opt_param, req_param
+from .common import ERR, ApproveAll, UserPolicy, checked, fail, opt_param, req_param
 from .keys import SUPPORTED_ALGORITHMS, CredentialKey
 from .state import AuthenticatorState, ResidentCredential
 
@@ -205,8 +205,7 @@ class CredentialCommands:
 
     def _hmac_request(self, ext: Any) -> _HmacRequest:
         """Check an hmac-secret input and decrypt its salts (nothing is computed yet)."""
-        if not isinstance(ext, dict):
-            raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+        ext = checked(ext, dict)
         key_agreement = req_param(ext, 1, dict)
         salt_enc = req_param(ext, 2, bytes)
         salt_auth = req_param(ext, 3, bytes)
@@ -254,8 +253,7 @@ class CredentialCommands:
             raise fail(ERR.INVALID_LENGTH)
         alg = None
         for p in key_params:
-            if not isinstance(p, dict):
-                raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+            p = checked(p, dict)
             kind = req_param(p, "type", str)
             candidate = req_param(p, "alg", int)
             if alg is None and kind == "public-key" and candidate in SUPPORTED_ALGORITHMS:
@@ -384,9 +382,7 @@ class CredentialCommands:
         configured = self.auth.attestation
         fmt = configured
         for f in formats or ():
-            if not isinstance(f, str):
-                raise fail(ERR.CBOR_UNEXPECTED_TYPE)
-            if f in ("packed", "none"):
+            if checked(f, str) in ("packed", "none"):
                 fmt = f if f == "none" or configured == "none" else configured
                 break
         if enterprise:

@@ -35,7 +35,7 @@ from ..ctap2.model import CredMgmtResult as R
 from ..ctap2.model import LargeBlobsRequest as L
 from ..ctap2.model import SubCommandRequest as S
 from .client_pin import PinState
-from .common import ERR, MAX_LARGE_BLOB, MAX_MSG_SIZE, FingerprintSensor, fail, opt_param, req_param
+from .common import ERR, MAX_LARGE_BLOB, MAX_MSG_SIZE, FingerprintSensor, checked, fail, opt_param, req_param
 from .credentials import MAX_RESIDENT
 from .state import AuthenticatorState, ResidentCredential
 
@@ -169,9 +169,7 @@ class Management:
             self._creds = creds[1:]
             return {**self._cred_entry(creds[0]), R.TOTAL_CREDENTIALS: len(creds)}
         descriptor = req_param(sub_params, CredMgmtParam.CREDENTIAL_ID, dict)
-        cred_id = descriptor.get("id")
-        if not isinstance(cred_id, bytes):
-            raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+        cred_id = checked(descriptor.get("id"), bytes)
         cred = state.find_resident(cred_id)
         if cred is None:
             raise fail(ERR.NO_CREDENTIALS)
