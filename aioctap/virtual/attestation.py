@@ -33,13 +33,11 @@ def make_chain(
     """
     now = datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=1)
     root_key = ec.generate_private_key(ec.SECP256R1())
-    root_name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "aioctap"),
-            x509.NameAttribute(NameOID.COMMON_NAME, root_cn),
-        ]
-    )
+    organization = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "aioctap"),
+    ]
+    root_name = x509.Name([*organization, x509.NameAttribute(NameOID.COMMON_NAME, root_cn)])
     root = (
         x509.CertificateBuilder()
         .subject_name(root_name)
@@ -53,8 +51,7 @@ def make_chain(
         .sign(root_key, hashes.SHA256())
     )
     subject = [
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "aioctap"),
+        *organization,
         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "Authenticator Attestation"),
         x509.NameAttribute(NameOID.COMMON_NAME, leaf_cn),
     ]

@@ -7,7 +7,6 @@ import hmac
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -17,7 +16,7 @@ from ..ctap2.model import PERMISSION, ClientPinCmd
 from ..ctap2.model import ClientPinRequest as P
 from ..ctap2.model import ClientPinResult as R
 from ..ctap2.pin import PinProtocol, PinProtocolError, PinProtocolV1, PinProtocolV2
-from .common import ERR, FingerprintSensor, fail, opt_param, req_param
+from .common import ERR, FingerprintSensor, checked, fail, opt_param, req_param
 from .state import AuthenticatorState
 
 __all__ = ["PinState"]
@@ -36,7 +35,6 @@ class _Token:
     permissions: int
     rp_id: str | None
     issued: float
-    user_verified: bool
     user_present: bool = False
     used: bool = False
 
@@ -76,28 +74,17 @@ class PinState:
         Raises CTAP2_ERR_CBOR_UNEXPECTED_TYPE for a non-integer, CTAP1_ERR_INVALID_PARAMETER for an
         unsupported version.
         """
-        if not isinstance(version, int) or isinstance(version, bool):
-            raise fail(ERR.CBOR_UNEXPECTED_TYPE)
-        proto = self.PROTOCOLS.get(version)
+        proto = self.PROTOCOLS.get(checked(version, int))
         if proto is None:
             raise fail(ERR.INVALID_PARAMETER)
         return proto
 
-    def _shared(self, proto: PinProtocol, key_agreement: Mapping[int, Any]) -> bytes:
+    def shared_secret(self, proto: PinProtocol, key_agreement: Mapping[int, object]) -> bytes:
+        """``proto``'s shared secret with the platform's ``key_agreement`` key; INVALID_PARAMETER if it is not one."""
         try:
             return proto.ecdh(self._key, dict(key_agreement))
         except PinProtocolError:
             raise fail(ERR.INVALID_PARAMETER) from None
-
-    def _decrypt(self, proto: PinProtocol, shared: bytes, data: bytes) -> bytes:
-        try:
-            return proto.decrypt(shared, data)
-        except PinProtocolError:
-            raise fail(ERR.PIN_AUTH_INVALID) from None
-
-    def _new_token(self, permissions: int, rp_id: str | None, uv: bool) -> bytes:
-        self.token = _Token(os.urandom(32), permissions, rp_id, self.clock(), uv)
-        return self.token.value
 
     # -- token use by other commands ----------------------------------------------------------
 
@@ -132,18 +119,32 @@ class PinState:
             return False
         return hmac.compare_digest(self.protocol(protocol_version).authenticate(token, message), param)
 
-    def _persistent_token(self) -> bytes:
-        """The persistentPinUvAuthToken, made at its first request; the same value until the PIN changes or a
-        reset, so every platform holding it keeps reading (CTAP 2.2 §6.5.5.7, pcmr)."""
-        if self.state.persistent_token is None:
-            self.state.persistent_token = os.urandom(32)
-        return self.state.persistent_token
-
     @staticmethod
-    def _check_pcmr(permissions: int) -> None:
+    def _check_permissions(permissions: int, rp_id: str | None, refused: int = 0) -> None:
+        """The checks of a token request's permissions (§6.5.5.7.2, §6.5.5.7.3); ``refused``: the permissions
+        this way of getting a token cannot give."""
+        if permissions == 0:
+            raise fail(ERR.INVALID_PARAMETER)
+        if permissions & (~_ALL_PERMISSIONS | refused):
+            raise fail(ERR.UNAUTHORIZED_PERMISSION)
         pcmr = PERMISSION.PERSISTENT_CREDENTIAL_MGMT
         if permissions & pcmr and permissions != pcmr:
             raise fail(ERR.UNAUTHORIZED_PERMISSION)  # pcmr is asked for alone: it names another token
+        if permissions & (PERMISSION.MAKE_CREDENTIAL | PERMISSION.GET_ASSERTION) and rp_id is None:
+            raise fail(ERR.MISSING_PARAMETER)
+
+    def _issue_token(
+        self, proto: PinProtocol, shared: bytes, permissions: int, rp_id: str | None, user_present: bool = False
+    ) -> dict[int, object]:
+        """The response with a new pinUvAuthToken, or with the persistentPinUvAuthToken (pcmr alone; the RP ID is
+        ignored, the pinUvAuthToken stays): made at its first request, the same value until the PIN changes or a
+        reset, so every platform holding it keeps reading (CTAP 2.2 §6.5.5.7)."""
+        if permissions == PERMISSION.PERSISTENT_CREDENTIAL_MGMT:
+            if self.state.persistent_token is None:
+                self.state.persistent_token = os.urandom(32)
+            return {R.PIN_UV_TOKEN: proto.encrypt(shared, self.state.persistent_token)}
+        self.token = _Token(os.urandom(32), permissions, rp_id, self.clock(), user_present)
+        return {R.PIN_UV_TOKEN: proto.encrypt(shared, self.token.value)}
 
     def token_user_present(self) -> bool:
         """getUserPresentFlagValue(): does the token still stand for a touch (built-in UV just happened)?"""
@@ -160,7 +161,6 @@ class PinState:
         if self.token is not None:
             self.token.permissions &= PERMISSION.LARGE_BLOB_WRITE
             self.token.user_present = False
-            self.token.user_verified = False
 
     # -- the command ----------------------------------------------------------------------------
 
@@ -178,14 +178,10 @@ class PinState:
         proto = self.protocol(req_param(params, P.PIN_UV_AUTH_PROTOCOL, int))
         if sub == ClientPinCmd.GET_KEY_AGREEMENT:
             return {R.KEY_AGREEMENT: dict(EcdhEsHkdf256.from_cryptography_key(self._key.public_key()))}
-        if sub == ClientPinCmd.SET_PIN:
-            return self._set_pin(proto, params)
-        if sub == ClientPinCmd.CHANGE_PIN:
-            return self._change_pin(proto, params)
-        if sub == ClientPinCmd.GET_TOKEN_USING_PIN_LEGACY:
-            return self._get_token_with_pin(proto, params, legacy=True)
-        if sub == ClientPinCmd.GET_TOKEN_USING_PIN:
-            return self._get_token_with_pin(proto, params, legacy=False)
+        if sub in (ClientPinCmd.SET_PIN, ClientPinCmd.CHANGE_PIN):
+            return self._set_pin(proto, params, change=sub == ClientPinCmd.CHANGE_PIN)
+        if sub in (ClientPinCmd.GET_TOKEN_USING_PIN_LEGACY, ClientPinCmd.GET_TOKEN_USING_PIN):
+            return self._get_token_with_pin(proto, params, legacy=sub == ClientPinCmd.GET_TOKEN_USING_PIN_LEGACY)
         if sub == ClientPinCmd.GET_TOKEN_USING_UV:
             return await self._get_token_with_uv(proto, params, set_status)
         raise fail(ERR.INVALID_SUBCOMMAND)
@@ -194,7 +190,10 @@ class PinState:
         expected = 64 if proto.VERSION == 1 else 80
         if len(new_pin_enc) != expected:
             raise fail(ERR.INVALID_PARAMETER)
-        padded = self._decrypt(proto, shared, new_pin_enc)
+        try:
+            padded = proto.decrypt(shared, new_pin_enc)
+        except PinProtocolError:
+            raise fail(ERR.PIN_AUTH_INVALID) from None
         pin = padded.rstrip(b"\0")
         if len(padded) != 64 or b"\0" in pin:
             raise fail(ERR.PIN_POLICY_VIOLATION)
@@ -206,26 +205,34 @@ class PinState:
             raise fail(ERR.PIN_POLICY_VIOLATION)
         return pin
 
-    def _set_pin(self, proto: PinProtocol, params: Mapping[int, object]) -> dict[int, object]:
+    def _set_pin(self, proto: PinProtocol, params: Mapping[int, object], change: bool) -> dict[int, object]:
+        """setPIN (§6.5.5.5), or changePIN (§6.5.5.6): the same steps, with the current PIN's pinHashEnc."""
         key_agreement = req_param(params, P.KEY_AGREEMENT, dict)
         param = req_param(params, P.PIN_UV_AUTH_PARAM, bytes)
         new_pin_enc = req_param(params, P.NEW_PIN_ENC, bytes)
-        if self.state.pin_hash is not None:
+        pin_hash_enc = req_param(params, P.PIN_HASH_ENC, bytes) if change else b""
+        if change:
+            self._pin_preconditions()
+        elif self.state.pin_hash is not None:
             raise fail(ERR.NOT_ALLOWED)
-        shared = self._shared(proto, key_agreement)
-        if not proto.verify(shared, new_pin_enc, param):
+        shared = self.shared_secret(proto, key_agreement)
+        if not proto.verify(shared, new_pin_enc + pin_hash_enc, param):
             raise fail(ERR.PIN_AUTH_INVALID)
+        if change:
+            self._verify_pin_hash(proto, shared, pin_hash_enc)
         pin = self._check_new_pin(proto, shared, new_pin_enc)
-        self._store_pin(pin)
-        return {}
-
-    def _store_pin(self, pin: bytes) -> None:
+        # (no PIN is set before setPIN, so only changePIN can meet this)
+        if self.state.force_pin_change and hashlib.sha256(pin).digest()[:16] == self.state.pin_hash:
+            raise fail(ERR.PIN_POLICY_VIOLATION)
         self.state.pin_hash = hashlib.sha256(pin).digest()[:16]
         self.state.pin_code_points = len(pin.decode("utf-8"))
         self.state.pin_retries = 8
         self.state.force_pin_change = False
         self.state.persistent_token = None  # a new PIN ends the persistent token (CTAP 2.2)
         self.state.uv_count_since_pin = 0  # the PIN was just entered
+        if change:
+            self.token = None
+        return {}
 
     def _verify_pin_hash(self, proto: PinProtocol, shared: bytes, pin_hash_enc: bytes) -> None:
         """Decrement retries, compare, and on failure regenerate the key and count (§6.5.5.5 steps).
@@ -259,23 +266,6 @@ class PinState:
         if self.consecutive_failures >= 3:
             raise fail(ERR.PIN_AUTH_BLOCKED)
 
-    def _change_pin(self, proto: PinProtocol, params: Mapping[int, object]) -> dict[int, object]:
-        key_agreement = req_param(params, P.KEY_AGREEMENT, dict)
-        param = req_param(params, P.PIN_UV_AUTH_PARAM, bytes)
-        new_pin_enc = req_param(params, P.NEW_PIN_ENC, bytes)
-        pin_hash_enc = req_param(params, P.PIN_HASH_ENC, bytes)
-        self._pin_preconditions()
-        shared = self._shared(proto, key_agreement)
-        if not proto.verify(shared, new_pin_enc + pin_hash_enc, param):
-            raise fail(ERR.PIN_AUTH_INVALID)
-        self._verify_pin_hash(proto, shared, pin_hash_enc)
-        pin = self._check_new_pin(proto, shared, new_pin_enc)
-        if self.state.force_pin_change and hashlib.sha256(pin).digest()[:16] == self.state.pin_hash:
-            raise fail(ERR.PIN_POLICY_VIOLATION)
-        self._store_pin(pin)
-        self.token = None
-        return {}
-
     def _get_token_with_pin(self, proto: PinProtocol, params: Mapping[int, object], legacy: bool) -> dict[int, object]:
         key_agreement = req_param(params, P.KEY_AGREEMENT, dict)
         pin_hash_enc = req_param(params, P.PIN_HASH_ENC, bytes)
@@ -288,25 +278,15 @@ class PinState:
         else:
             if permissions is None:
                 raise fail(ERR.MISSING_PARAMETER)
-            if permissions == 0:
-                raise fail(ERR.INVALID_PARAMETER)
-            if permissions & ~_ALL_PERMISSIONS:
-                raise fail(ERR.UNAUTHORIZED_PERMISSION)
-            self._check_pcmr(permissions)
-            if permissions & (PERMISSION.MAKE_CREDENTIAL | PERMISSION.GET_ASSERTION) and rp_id is None:
-                raise fail(ERR.MISSING_PARAMETER)
+            self._check_permissions(permissions, rp_id)
         self._pin_preconditions()
-        shared = self._shared(proto, key_agreement)
+        shared = self.shared_secret(proto, key_agreement)
         self._verify_pin_hash(proto, shared, pin_hash_enc)
         if self.state.force_pin_change:
             # getPinToken (§6.5.5.7.1): PIN_INVALID; getPinUvAuthTokenUsingPinWithPermissions (§6.5.5.7.2):
             # PIN_POLICY_VIOLATION. Either way the PIN was right: its retries are restored above
             raise fail(ERR.PIN_INVALID if legacy else ERR.PIN_POLICY_VIOLATION)
-        # the persistent token; the RP ID is ignored, the pinUvAuthToken stays
-        if permissions == PERMISSION.PERSISTENT_CREDENTIAL_MGMT:
-            return {R.PIN_UV_TOKEN: proto.encrypt(shared, self._persistent_token())}
-        token = self._new_token(permissions, rp_id, uv=True)
-        return {R.PIN_UV_TOKEN: proto.encrypt(shared, token)}
+        return self._issue_token(proto, shared, permissions, rp_id)
 
     async def _get_token_with_uv(
         self, proto: PinProtocol, params: Mapping[int, object], set_status: Callable[[STATUS], None]
@@ -314,25 +294,13 @@ class PinState:
         key_agreement = req_param(params, P.KEY_AGREEMENT, dict)
         permissions = req_param(params, P.PERMISSIONS, int)
         rp_id = opt_param(params, P.RP_ID, str)
-        if permissions == 0:
-            raise fail(ERR.INVALID_PARAMETER)
-        if permissions & ~_ALL_PERMISSIONS:
-            raise fail(ERR.UNAUTHORIZED_PERMISSION)
-        if permissions & (PERMISSION.BIO_ENROLL | PERMISSION.AUTHENTICATOR_CFG):
-            raise fail(ERR.UNAUTHORIZED_PERMISSION)  # no uvBioEnroll / uvAcfg: those need the PIN
-        self._check_pcmr(permissions)
-        if permissions & (PERMISSION.MAKE_CREDENTIAL | PERMISSION.GET_ASSERTION) and rp_id is None:
-            raise fail(ERR.MISSING_PARAMETER)
+        # no uvBioEnroll / uvAcfg: bioEnrollment and authenticatorConfig permissions need the PIN
+        self._check_permissions(permissions, rp_id, refused=PERMISSION.BIO_ENROLL | PERMISSION.AUTHENTICATOR_CFG)
         if not self.state.templates:
             raise fail(ERR.NOT_ALLOWED)
-        shared = self._shared(proto, key_agreement)
+        shared = self.shared_secret(proto, key_agreement)
         await self.verify_user(set_status)
-        if permissions == PERMISSION.PERSISTENT_CREDENTIAL_MGMT:
-            return {R.PIN_UV_TOKEN: proto.encrypt(shared, self._persistent_token())}
-        token = self._new_token(permissions, rp_id, uv=True)
-        if self.token is not None:
-            self.token.user_present = True
-        return {R.PIN_UV_TOKEN: proto.encrypt(shared, token)}
+        return self._issue_token(proto, shared, permissions, rp_id, user_present=True)
 
     async def verify_user(self, set_status: Callable[[STATUS], None]) -> None:
         """Built-in UV with a fingerprint: UV_BLOCKED when out of retries, UV_INVALID on a mismatch."""

@@ -21,6 +21,7 @@ __all__ = [
     "StateError",
     "UserPolicy",
     "WaitForTouch",
+    "checked",
     "fail",
     "opt_param",
     "req_param",
@@ -40,7 +41,8 @@ K = TypeVar("K")
 T = TypeVar("T")
 
 
-def _checked(value: object, kind: type[T]) -> T:
+def checked(value: object, kind: type[T]) -> T:
+    """``value`` if it is a ``kind`` (a bool is no int), else CBOR_UNEXPECTED_TYPE."""
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
         raise fail(ERR.CBOR_UNEXPECTED_TYPE)
     return value
@@ -56,7 +58,7 @@ def req_param(params: Mapping[K, object], key: K, kind: type[T]) -> T:
         return value
     if value is _MISSING:
         raise fail(ERR.MISSING_PARAMETER)
-    return _checked(value, kind)
+    return checked(value, kind)
 
 
 def opt_param(params: Mapping[K, object], key: K, kind: type[T]) -> T | None:
@@ -66,7 +68,7 @@ def opt_param(params: Mapping[K, object], key: K, kind: type[T]) -> T | None:
         return value
     if value is _MISSING:
         return None
-    return _checked(value, kind)
+    return checked(value, kind)
 
 
 class StateError(Exception):

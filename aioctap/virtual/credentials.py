@@ -26,7 +26,7 @@ from ..ctap2.pin import PinProtocol, PinProtocolError
 from ..webauthn import AuthenticatorData
 from . import encoding
 from .client_pin import PinState
-from .common import ERR, ApproveAll, UserPolicy, fail, opt_param, req_param
+from .common import ERR, ApproveAll, UserPolicy, checked, fail, opt_param, req_param
 from .keys import SUPPORTED_ALGORITHMS, CredentialKey
 from .state import AuthenticatorState, ResidentCredential
 
@@ -194,32 +194,23 @@ class CredentialCommands:
                 raise fail(ERR.MISSING_PARAMETER)
             auth.pin.verify_token(params[proto_key], param, client_data_hash, permission, rp_id)
             return True, auth.pin.token_user_present()
-        if options.get(OPTION.UV):
-            if not auth.state.templates:
-                raise fail(ERR.INVALID_OPTION)  # no built-in UV method enabled
+        if options.get(OPTION.UV) or (auth.state.always_uv and up):
+            if not auth.state.templates:  # no built-in UV method enabled
+                raise fail(ERR.INVALID_OPTION if options.get(OPTION.UV) else ERR.PUAT_REQUIRED)
             await auth.pin.verify_user(set_status)
             return True, True
-        if auth.state.always_uv and up:
-            if auth.state.templates:
-                await auth.pin.verify_user(set_status)
-                return True, True
-            raise fail(ERR.PUAT_REQUIRED)
         return False, False
 
     # -- hmac-secret (§12.5) -------------------------------------------------------------------------
 
     def _hmac_request(self, ext: Any) -> _HmacRequest:
         """Check an hmac-secret input and decrypt its salts (nothing is computed yet)."""
-        if not isinstance(ext, dict):
-            raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+        ext = checked(ext, dict)
         key_agreement = req_param(ext, 1, dict)
         salt_enc = req_param(ext, 2, bytes)
         salt_auth = req_param(ext, 3, bytes)
         proto = self.auth.pin.protocol(ext.get(4, 1))
-        try:
-            shared = proto.ecdh(self.auth.pin.key_agreement_key, key_agreement)
-        except PinProtocolError:
-            raise fail(ERR.INVALID_PARAMETER) from None
+        shared = self.auth.pin.shared_secret(proto, key_agreement)
         if not proto.verify(shared, salt_enc, salt_auth):
             raise fail(ERR.PIN_AUTH_INVALID)
         try:
@@ -262,8 +253,7 @@ class CredentialCommands:
             raise fail(ERR.INVALID_LENGTH)
         alg = None
         for p in key_params:
-            if not isinstance(p, dict):
-                raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+            p = checked(p, dict)
             kind = req_param(p, "type", str)
             candidate = req_param(p, "alg", int)
             if alg is None and kind == "public-key" and candidate in SUPPORTED_ALGORITHMS:
@@ -296,12 +286,8 @@ class CredentialCommands:
             if key is not None and (key.cred_protect != 3 or uv):
                 await auth.require_up(set_status)
                 raise fail(ERR.CREDENTIAL_EXCLUDED)
-        if extensions:
-            ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = self._mc_extensions(extensions, rp_id)
-            payment = ext_out.get("thirdPartyPayment") is True
-        else:
-            ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = {}, 1, False, None, False, None
-            payment = False
+        ext_out, cred_protect, hmac_secret, cred_blob, want_lbk, mc_hmac = self._mc_extensions(extensions, rp_id)
+        payment = ext_out.get("thirdPartyPayment") is True
         if want_lbk and not rk:
             raise fail(ERR.INVALID_OPTION)
         replaces = [c for c in state.credentials if c.rp_id == rp_id and c.user.get("id") == user_id] if rk else []
@@ -396,9 +382,7 @@ class CredentialCommands:
         configured = self.auth.attestation
         fmt = configured
         for f in formats or ():
-            if not isinstance(f, str):
-                raise fail(ERR.CBOR_UNEXPECTED_TYPE)
-            if f in ("packed", "none"):
+            if checked(f, str) in ("packed", "none"):
                 fmt = f if f == "none" or configured == "none" else configured
                 break
         if enterprise:

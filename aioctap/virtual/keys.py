@@ -137,6 +137,11 @@ class CredentialKeys:
         return (int.from_bytes(wide, "big") % (order - 1) + 1).to_bytes(size, "big")
 
 
+def _es256(point: ec.EllipticCurvePublicNumbers) -> ES256:
+    """The ES256 COSE_Key of a P-256 public point."""
+    return ES256({1: 2, 3: -7, -1: 1, -2: point.x.to_bytes(32, "big"), -3: point.y.to_bytes(32, "big")})
+
+
 class CredentialAttributes(TypedDict, total=False):
     """The attributes a credential ID carries beside its algorithm (module docstring)."""
 
@@ -222,19 +227,11 @@ class CredentialKey:
     def derived(cls, alg: int, private: bytes, **attrs: Unpack[CredentialAttributes]) -> CredentialKey:
         """A new EC (``private``: the scalar), EdDSA or ML-DSA (the seed) credential's key, its ES256 public key
         computed."""
-        key: PrivateKey
-        public: CoseKey | None = None
-        if alg == -8:
-            key = ed25519.Ed25519PrivateKey.from_private_bytes(private)
-        elif alg in _ML_DSA_KEYS:
-            key = _ML_DSA_KEYS[alg].from_seed_bytes(private)
-        elif alg == -7:
-            key = ec.derive_private_key(int.from_bytes(private, "big"), _P256)
-            point = key.public_key().public_numbers()
-            public = ES256({1: 2, 3: -7, -1: 1, -2: point.x.to_bytes(32, "big"), -3: point.y.to_bytes(32, "big")})
-        else:
-            key = ec.derive_private_key(int.from_bytes(private, "big"), _EC_ALGS[alg][0])
-        return cls(alg, private, _key=key, _public=public, **attrs)
+        credential = cls(alg, private, **attrs)
+        key = credential.private_key()  # built at once, as private_key() builds it
+        if alg == -7:
+            credential._public = _es256(cast(ec.EllipticCurvePrivateKey, key).public_key().public_numbers())
+        return credential
 
     @classmethod
     def generate(cls, alg: int, **attrs: Unpack[CredentialAttributes]) -> CredentialKey:
@@ -255,8 +252,7 @@ class CredentialKey:
             # one conversion gives both the scalar and the public point (each costs as much as the other)
             numbers = key.private_numbers()
             private = numbers.private_value.to_bytes(32, "big")
-            point = numbers.public_numbers
-            public = ES256({1: 2, 3: -7, -1: 1, -2: point.x.to_bytes(32, "big"), -3: point.y.to_bytes(32, "big")})
+            public = _es256(numbers.public_numbers)
         return cls(alg, private, _key=key, _public=public, **attrs)
 
     def __repr__(self) -> str:

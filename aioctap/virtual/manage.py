@@ -35,7 +35,7 @@ from ..ctap2.model import CredMgmtResult as R
 from ..ctap2.model import LargeBlobsRequest as L
 from ..ctap2.model import SubCommandRequest as S
 from .client_pin import PinState
-from .common import ERR, MAX_LARGE_BLOB, MAX_MSG_SIZE, FingerprintSensor, fail, opt_param, req_param
+from .common import ERR, MAX_LARGE_BLOB, MAX_MSG_SIZE, FingerprintSensor, checked, fail, opt_param, req_param
 from .credentials import MAX_RESIDENT
 from .state import AuthenticatorState, ResidentCredential
 
@@ -113,6 +113,17 @@ class Management:
         if self._creds:
             self._creds = []
 
+    def _pin_uv_auth(
+        self, params: Mapping[int, object], request: type[S | B | L], message: Callable[..., bytes], *args: Any
+    ) -> tuple[int, bytes, bytes]:
+        """(pinUvAuthProtocol, pinUvAuthParam, the message it must authenticate: ``message(*args)``) of a request;
+        PUAT_REQUIRED when it has no pinUvAuthParam."""
+        param = opt_param(params, request.PIN_UV_AUTH_PARAM, bytes)
+        if param is None:
+            raise fail(ERR.PUAT_REQUIRED)
+        authenticated = message(*args)
+        return req_param(params, request.PIN_UV_AUTH_PROTOCOL, int), param, authenticated
+
     # -- credentialManagement --------------------------------------------------------------------
 
     def credential_management(self, params: Mapping[int, object]) -> dict[int, object]:
@@ -124,11 +135,7 @@ class Management:
             return self._next_rp() if sub == C.ENUMERATE_RPS_NEXT else self._next_cred()
         if sub not in _CRED_MGMT_SUBCOMMANDS:
             raise fail(ERR.INVALID_SUBCOMMAND)
-        param = req_param(params, S.PIN_UV_AUTH_PARAM, bytes) if S.PIN_UV_AUTH_PARAM in params else None
-        if param is None:
-            raise fail(ERR.PUAT_REQUIRED)
-        message = credential_management_message(sub, sub_params)
-        protocol = req_param(params, S.PIN_UV_AUTH_PROTOCOL, int)
+        protocol, param, message = self._pin_uv_auth(params, S, credential_management_message, sub, sub_params)
         if self.auth.pin.verify_persistent_token(protocol, param, message):
             # the persistentPinUvAuthToken (pcmr, CTAP 2.2): reading only, over every RP
             if sub not in READ_ONLY_SUBCOMMANDS:
@@ -137,22 +144,19 @@ class Management:
         else:
             self.auth.pin.verify_token(protocol, param, message, PERMISSION.CREDENTIAL_MGMT)
             bound = self.auth.pin.token_rp_id()
+        if sub in (C.GET_CREDS_METADATA, C.ENUMERATE_RPS_BEGIN) and bound is not None:
+            raise fail(ERR.PIN_AUTH_INVALID)  # a token bound to an RP ID: only that RP's credentials
         if sub == C.GET_CREDS_METADATA:
-            if bound is not None:
-                raise fail(ERR.PIN_AUTH_INVALID)
             count = len(state.credentials)
             return {R.EXISTING_CRED_COUNT: count, R.MAX_REMAINING_COUNT: MAX_RESIDENT - count}
         if sub == C.ENUMERATE_RPS_BEGIN:
-            if bound is not None:
-                raise fail(ERR.PIN_AUTH_INVALID)
             rps: dict[str, dict[str, Any]] = {}
             for c in state.credentials:
                 rps.setdefault(c.rp_id, c.rp)
             if not rps:
                 raise fail(ERR.NO_CREDENTIALS)
             self._rps = [(rp, hashlib.sha256(rp_id.encode()).digest()) for rp_id, rp in sorted(rps.items())]
-            rp, h = self._rps.pop(0)
-            return {R.RP: rp, R.RP_ID_HASH: h, R.TOTAL_RPS: len(rps)}
+            return {**self._next_rp(), R.TOTAL_RPS: len(rps)}
         if sub_params is None:
             raise fail(ERR.MISSING_PARAMETER)
         if sub == C.ENUMERATE_CREDS_BEGIN:
@@ -163,13 +167,9 @@ class Management:
             if not creds:
                 raise fail(ERR.NO_CREDENTIALS)
             self._creds = creds[1:]
-            response = self._cred_entry(creds[0])
-            response[R.TOTAL_CREDENTIALS] = len(creds)
-            return response
+            return {**self._cred_entry(creds[0]), R.TOTAL_CREDENTIALS: len(creds)}
         descriptor = req_param(sub_params, CredMgmtParam.CREDENTIAL_ID, dict)
-        cred_id = descriptor.get("id")
-        if not isinstance(cred_id, bytes):
-            raise fail(ERR.CBOR_UNEXPECTED_TYPE)
+        cred_id = checked(descriptor.get("id"), bytes)
         cred = state.find_resident(cred_id)
         if cred is None:
             raise fail(ERR.NO_CREDENTIALS)
@@ -233,13 +233,8 @@ class Management:
         if sub not in _BIO_SUBCOMMANDS:
             raise fail(ERR.INVALID_SUBCOMMAND)
         if sub != BioCmd.ENROLL_CANCEL:  # every subcommand but enrollCancel (and the sensor info) is authenticated
-            param = opt_param(params, B.PIN_UV_AUTH_PARAM, bytes)
-            if param is None:
-                raise fail(ERR.PUAT_REQUIRED)
-            message = bio_enrollment_message(modality, sub, sub_params)
-            self.auth.pin.verify_token(
-                req_param(params, B.PIN_UV_AUTH_PROTOCOL, int), param, message, PERMISSION.BIO_ENROLL
-            )
+            authenticated = self._pin_uv_auth(params, B, bio_enrollment_message, modality, sub, sub_params)
+            self.auth.pin.verify_token(*authenticated, PERMISSION.BIO_ENROLL)
         if sub == BioCmd.ENROLL_BEGIN:
             timeout = _capture_timeout(sub_params)
             if len(state.templates) >= MAX_TEMPLATES:
@@ -336,13 +331,8 @@ class Management:
         if self._blob_buffer is None or offset != len(self._blob_buffer):
             raise fail(ERR.INVALID_SEQ)
         if self.auth.is_protected() or state.always_uv:
-            param = opt_param(params, L.PIN_UV_AUTH_PARAM, bytes)
-            if param is None:
-                raise fail(ERR.PUAT_REQUIRED)
-            message = large_blobs_message(offset, data)
-            self.auth.pin.verify_token(
-                req_param(params, L.PIN_UV_AUTH_PROTOCOL, int), param, message, PERMISSION.LARGE_BLOB_WRITE
-            )
+            authenticated = self._pin_uv_auth(params, L, large_blobs_message, offset, data)
+            self.auth.pin.verify_token(*authenticated, PERMISSION.LARGE_BLOB_WRITE)
         if len(self._blob_buffer) + len(data) > self._blob_expected_length:
             raise fail(ERR.INVALID_PARAMETER)
         self._blob_buffer += data
@@ -365,13 +355,8 @@ class Management:
         sub = req_param(params, S.SUB_COMMAND, int)
         sub_params = opt_param(params, S.SUB_COMMAND_PARAMS, dict)
         if self.auth.is_protected() or state.always_uv:
-            param = opt_param(params, S.PIN_UV_AUTH_PARAM, bytes)
-            if param is None:
-                raise fail(ERR.PUAT_REQUIRED)
-            message = config_message(sub, sub_params)
-            self.auth.pin.verify_token(
-                req_param(params, S.PIN_UV_AUTH_PROTOCOL, int), param, message, PERMISSION.AUTHENTICATOR_CFG
-            )
+            authenticated = self._pin_uv_auth(params, S, config_message, sub, sub_params)
+            self.auth.pin.verify_token(*authenticated, PERMISSION.AUTHENTICATOR_CFG)
         if sub == ConfigCmd.ENABLE_ENTERPRISE_ATT:
             if not self.auth.ep_supported:
                 raise fail(ERR.INVALID_PARAMETER)

@@ -240,12 +240,9 @@ class AuthenticatorState:
             if attributes is None or not hmac.compare_digest(keys.tag(header, rp_id_hash), credential_id[18:]):
                 return None
             alg, cred_protect, hmac_secret, resident, payment = attributes
-            if alg in RSA_ALGS:
-                private = self.rsa_keys.get(header[2:])
-                if private is None:
-                    return None
-                return CredentialKey(alg, private, cred_protect, hmac_secret, resident, payment)
-            private = keys.private(alg, header, rp_id_hash)
+            private = self.rsa_keys.get(header[2:]) if alg in RSA_ALGS else keys.private(alg, header, rp_id_hash)
+            if private is None:  # an RSA credential whose key is gone
+                return None
             return CredentialKey(alg, private, cred_protect, hmac_secret, resident, payment)
         d = self._open_sealed(credential_id, rp_id_hash)
         if d is None:
