@@ -125,11 +125,6 @@ class DeviceCore:
         self._channels.add(cid)
         return cid
 
-    def _other_busy(self, cid: int) -> bool:
-        if self._busy is not None and self._busy != cid:
-            return True
-        return any(c != cid for c in self._assembling)
-
     def _fast_request_channel(self, raw: bytes, now: float) -> int | None:
         """The channel of ``raw`` when it starts a CBOR, MSG or PING request the idle device may take at once."""
         if len(raw) >= 7 and raw[4] in _FAST_INIT and self._busy is None and not self._assembling:
@@ -194,9 +189,7 @@ class DeviceCore:
             return [], []
         if self._lock_cid is not None and self._lock_cid != cid and now < self._lock_until:
             return self._error(cid, HIDERR.LOCK_REQUIRED), []
-        if self._other_busy(cid):
-            return self._error(cid, HIDERR.CHANNEL_BUSY), []
-        if self._busy == cid:
+        if self._busy is not None or any(c != cid for c in self._assembling):  # this channel's request or another's
             return self._error(cid, HIDERR.CHANNEL_BUSY), []
         if cid in self._assembling:
             del self._assembling[cid]

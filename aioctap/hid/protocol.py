@@ -275,25 +275,11 @@ class Reassembler:
                 if self._cmd is not None:
                     self.reset()
                 return Message(packet.cid, packet.cmd, packet.data[: packet.length])
-            self._cmd, self._cid, self._length, self._seq = packet.cmd, packet.cid, packet.length, 0
-            self._buf = bytearray(packet.data[: packet.length])
-        else:
-            if self._cmd is None:
-                raise CtapHidProtocolError("continuation packet without an init packet", HIDERR.INVALID_SEQ)
-            if packet.seq != self._seq:
-                expected = self._seq
-                self.reset()
-                raise CtapHidProtocolError(
-                    f"continuation sequence {packet.seq} where {expected} was expected", HIDERR.INVALID_SEQ
-                )
-            self._seq += 1
-            self._buf += packet.data[: self._length - len(self._buf)]
-        if len(self._buf) >= self._length:
-            assert self._cmd is not None
-            msg = Message(self._cid, self._cmd, bytes(self._buf))
-            self.reset()
-            return msg
-        return None
+            self.begin(packet.cid, packet.cmd, packet.length, packet.data)  # (it holds less than the length)
+            return None
+        # a continuation: the same report, raw (what Packet took apart)
+        assert packet.seq is not None
+        return self.feed_continuation(_CONT_HEADER.pack(packet.cid, packet.seq) + packet.data)
 
 
 def whole_message(packets: Sequence[bytes], start: int) -> tuple[bytes, int] | None:
