@@ -146,9 +146,7 @@ def packet_header(packet: bytes) -> tuple[int, int]:
 
 def parse_packet(packet: bytes) -> Packet:
     """Parse the header of one report."""
-    if len(packet) < 5:
-        raise CtapHidProtocolError(f"packet of {len(packet)} bytes is shorter than a header")
-    cid, b = _CONT_HEADER.unpack_from(packet)
+    cid, b = packet_header(packet)
     if b & 0x80:
         if len(packet) < 7:
             raise CtapHidProtocolError("init packet shorter than 7 bytes")
