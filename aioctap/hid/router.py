@@ -446,15 +446,12 @@ class HidConnection:
                 report_pusher.set_report_receiver(self._take_answer)
             while True:
                 self._on_reports(await transport.receive_packets())
-        except TransportError as e:
-            self._fail_all(TransportClosed(f"transport lost: {e}"))
         except anyio.get_cancelled_exc_class():
             if self._closed is None:
                 self._fail_all(TransportError("connection closed"))
             raise
         except Exception as e:  # a backend failing in an unexpected way still ends every call cleanly
-            log.warning("CTAPHID transport failed: %s", type(e).__name__)
-            self._fail_all(TransportError(f"transport failed: {type(e).__name__}: {e}"))
+            self._transport_failed(e, "")
         finally:
             if pusher is not None:
                 pusher.set_receiver(None)
@@ -474,10 +471,15 @@ class HidConnection:
                         await transport.send_packet(report)
                     if outbox and outbox[0] is reports:
                         outbox.popleft()
-        except TransportError as e:
-            self._fail_all(TransportClosed(f"transport lost: {e}"))
         except Exception as e:
-            log.warning("CTAPHID transport failed to send: %s", type(e).__name__)
+            self._transport_failed(e, " to send")
+
+    def _transport_failed(self, e: Exception, doing: str) -> None:
+        """End every call: the transport raised ``e`` (a ``TransportError``: it is gone; anything else: a bug)."""
+        if isinstance(e, TransportError):
+            self._fail_all(TransportClosed(f"transport lost: {e}"))
+        else:
+            log.warning("CTAPHID transport failed%s: %s", doing, type(e).__name__)
             self._fail_all(TransportError(f"transport failed: {type(e).__name__}: {e}"))
 
     # -- calls ----------------------------------------------------------------------------------

@@ -359,7 +359,6 @@ class HidapiDevice(CtapHidDevice):
         # CtapHidDevice's state (connection, channel) exists only while open: see __aenter__
         self.descriptor: HidDescriptor = descriptor
         self.timeout = timeout
-        self._on_close = None
         self._connection: HidConnection | None = None
         self._init_response: InitResponse | None = None
         self._stack: AsyncExitStack | None = None
