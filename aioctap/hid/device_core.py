@@ -140,12 +140,7 @@ class DeviceCore:
             length = (raw[5] << 8) | raw[6]
             if length <= len(raw) - 7:
                 return self._dispatch(cid, cmd, raw[7 : 7 + length], now)
-            if length <= self._max_length:
-                reassembler = self._spare or Reassembler(self.packet_size)
-                self._spare = None
-                reassembler.begin(cid, cmd, length, raw[7:])
-                self._assembling[cid] = _Assembly(reassembler, now)
-                return [], []
+            return self._start_message(cid, cmd, length, raw[7:], now)
         if len(raw) >= 5 and not raw[4] & 0x80:  # continuation (the hot path of long messages)
             cid = int.from_bytes(raw[:4], "big")
             assembly = self._assembling.get(cid)
@@ -174,10 +169,7 @@ class DeviceCore:
             return self._error(cid, HIDERR.INVALID_CHANNEL), []
         if cmd == CTAPHID.INIT:
             if packet.length == 8 and len(packet.data) < 8:  # a report too small for the nonce
-                reassembler = Reassembler(self.packet_size)
-                reassembler.feed(packet)
-                self._assembling[cid] = _Assembly(reassembler, now)
-                return [], []
+                return self._start_message(cid, cmd, packet.length, packet.data, now)
             return self._init(cid, packet.data, packet.length)
         if cid == BROADCAST_CID:
             return self._error(cid, HIDERR.INVALID_CHANNEL), []
@@ -193,15 +185,21 @@ class DeviceCore:
         if cid in self._assembling:
             del self._assembling[cid]
             return self._error(cid, HIDERR.INVALID_SEQ), []
-        reassembler = Reassembler(self.packet_size)
-        try:
-            message = reassembler.feed(packet)
-        except CtapHidProtocolError as e:
-            return self._error(cid, e.hid_error), []
-        if message is None:
-            self._assembling[cid] = _Assembly(reassembler, now)
-            return [], []
-        return self._dispatch(cid, message.cmd, message.data, now)
+        return self._start_message(cid, cmd, packet.length, packet.data, now)
+
+    def _start_message(
+        self, cid: int, cmd: int, length: int, data: bytes, now: float
+    ) -> tuple[list[bytes], list[DeviceEvent]]:
+        """A message's init report, ``data`` what it holds after the header: dispatched if whole, else reassembled."""
+        if length <= len(data):
+            return self._dispatch(cid, cmd, data[:length], now)
+        if length > self._max_length:
+            return self._error(cid, HIDERR.INVALID_LEN), []
+        reassembler = self._spare or Reassembler(self.packet_size)
+        self._spare = None
+        reassembler.begin(cid, cmd, length, data)
+        self._assembling[cid] = _Assembly(reassembler, now)
+        return [], []
 
     def receive_many(self, packets: Sequence[bytes], now: float) -> tuple[list[bytes], list[DeviceEvent]]:
         """:meth:`receive` for a batch of reports (a run of continuations of one channel in one step)."""
