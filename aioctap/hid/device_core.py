@@ -24,7 +24,6 @@ from .protocol import (
     Reassembler,
     frame,
     max_message_size,
-    parse_packet,
     whole_message,
 )
 
@@ -157,20 +156,17 @@ class DeviceCore:
             del self._assembling[cid]
             self._spare = assembly.reassembler
             return self._dispatch(cid, message.cmd, message.data, now)
-        try:
-            packet = parse_packet(raw)
-        except CtapHidProtocolError:
+        if len(raw) < 7:  # (an init report shorter than its header)
             return [], []  # too short to even carry a channel id: nothing to answer to
-        cid = packet.cid
-        if packet.cmd is None:  # not reached: continuations were handled above
-            return [], []
-        cmd = packet.cmd
+        cid = int.from_bytes(raw[:4], "big")
+        cmd = raw[4] & 0x7F  # (continuations were handled above)
+        length = (raw[5] << 8) | raw[6]
         if cid == 0 or (cid != BROADCAST_CID and cid not in self._channels):
             return self._error(cid, HIDERR.INVALID_CHANNEL), []
         if cmd == CTAPHID.INIT:
-            if packet.length == 8 and len(packet.data) < 8:  # a report too small for the nonce
-                return self._start_message(cid, cmd, packet.length, packet.data, now)
-            return self._init(cid, packet.data, packet.length)
+            if length == 8 and len(raw) - 7 < 8:  # a report too small for the nonce
+                return self._start_message(cid, cmd, length, raw[7:], now)
+            return self._init(cid, raw[7:], length)
         if cid == BROADCAST_CID:
             return self._error(cid, HIDERR.INVALID_CHANNEL), []
         if cmd == CTAPHID.CANCEL:
@@ -185,7 +181,7 @@ class DeviceCore:
         if cid in self._assembling:
             del self._assembling[cid]
             return self._error(cid, HIDERR.INVALID_SEQ), []
-        return self._start_message(cid, cmd, packet.length, packet.data, now)
+        return self._start_message(cid, cmd, length, raw[7:], now)
 
     def _start_message(
         self, cid: int, cmd: int, length: int, data: bytes, now: float
