@@ -35,7 +35,7 @@ __all__ = [
 BROADCAST_CID = 0xFFFFFFFF
 DEFAULT_PACKET_SIZE = 64
 
-_INIT_HEADER = struct.Struct(">IBH")
+_INIT_HEADER = struct.Struct(">IBH")  # channel id, 0x80 | command, payload length (§11.2.4)
 _CONT_HEADER = struct.Struct(">IB")
 _SEQ = tuple(bytes((seq,)) for seq in range(128))  # a continuation report's sequence byte
 

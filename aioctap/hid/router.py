@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -371,10 +372,8 @@ class HidConnection:
         (after which ``_on_timer`` rearms): a caller that sees them identical can skip this call.
         """
         deadline = self._core.next_deadline
-        if deadline is not None and (self._timer_when is None or deadline < self._timer_when):
-            self._arm(deadline)
-
-    def _arm(self, deadline: float) -> None:
+        if deadline is None or (self._timer_when is not None and deadline >= self._timer_when):
+            return
         self._timer_when = deadline
         if self._closed is not None:
             return
@@ -399,10 +398,7 @@ class HidConnection:
         """(backends other than asyncio) Call the core's timer at its next deadline."""
         while self._closed is None:
             deadline = self._timer_when
-            if deadline is None:
-                await self._timer_moved.wait()
-                continue
-            with anyio.move_on_after(max(0.0, deadline - self._clock())):
+            with anyio.move_on_after(math.inf if deadline is None else max(0.0, deadline - self._clock())):
                 await self._timer_moved.wait()
                 continue  # moved: look again
             self._on_timer()
