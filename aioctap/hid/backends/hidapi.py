@@ -195,8 +195,7 @@ class HidapiTransport:
         self._handle: HidHandle | None = handle  # None once closed
         self._errors = _hid_errors(_hid())
         direct = _direct_calls(handle) if self.direct_calls else None
-        self._read: Callable[[int, int], bytes] = direct[0] if direct else handle.read
-        self._write: Callable[[bytes], int] = direct[1] if direct else handle.write
+        self._read, self._write = direct or (handle.read, handle.write)
         self._call_soon = _loop_caller()
         self._ready: list[bytes] = []  # reports handed over by the reader thread, not yet received
         self._receiver: Callable[[Sequence[bytes]], None] | None = None
