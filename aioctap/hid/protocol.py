@@ -140,8 +140,7 @@ def packet_header(packet: bytes) -> tuple[int, int]:
     """``(channel id, type byte)`` of a report: the type byte is ``0x80 | cmd`` or a sequence number."""
     if len(packet) < 5:
         raise CtapHidProtocolError(f"packet of {len(packet)} bytes is shorter than a header")
-    cid, kind = _CONT_HEADER.unpack_from(packet)
-    return cid, kind
+    return _CONT_HEADER.unpack_from(packet)
 
 
 def parse_packet(packet: bytes) -> Packet:
@@ -270,8 +269,7 @@ class Reassembler:
                     f"message length {packet.length} exceeds the {self._max}-byte maximum", HIDERR.INVALID_LEN
                 )
             if packet.length <= len(packet.data):  # a one-packet message (the common case)
-                if self._cmd is not None:
-                    self.reset()
+                self.reset()
                 return Message(packet.cid, packet.cmd, packet.data[: packet.length])
             self.begin(packet.cid, packet.cmd, packet.length, packet.data)  # (it holds less than the length)
             return None
