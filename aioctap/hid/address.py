@@ -18,9 +18,7 @@ def parse_address(address: str) -> tuple[str, str]:
     """Split an address into (kind, rest); ValueError naming the accepted formats."""
     kind, _, rest = address.partition(":")
     kind = kind.lower()
-    if kind == "virtual":
-        return kind, rest
-    if kind == "hid" and rest:
+    if kind == "virtual" or (kind == "hid" and rest):
         return kind, rest
     if kind == "udp":
         host, sep, port = rest.rpartition(":")

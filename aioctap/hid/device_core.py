@@ -24,7 +24,6 @@ from .protocol import (
     Reassembler,
     frame,
     max_message_size,
-    parse_packet,
     whole_message,
 )
 
@@ -71,7 +70,6 @@ _CAP_CBOR, _CAP_NMSG = int(CAPABILITY.CBOR), int(CAPABILITY.NMSG)
 _PING, _INIT, _WINK, _LOCK = int(CTAPHID.PING), int(CTAPHID.INIT), int(CTAPHID.WINK), int(CTAPHID.LOCK)
 _CBOR, _MSG = int(CTAPHID.CBOR), int(CTAPHID.MSG)
 _APPLICATION_COMMANDS = frozenset((_CBOR, _MSG))
-_PROCESSING = STATUS.PROCESSING
 _FAST_INIT = frozenset((0x80 | CTAPHID.CBOR, 0x80 | CTAPHID.MSG, 0x80 | CTAPHID.PING))
 
 
@@ -125,11 +123,6 @@ class DeviceCore:
         self._channels.add(cid)
         return cid
 
-    def _other_busy(self, cid: int) -> bool:
-        if self._busy is not None and self._busy != cid:
-            return True
-        return any(c != cid for c in self._assembling)
-
     def _fast_request_channel(self, raw: bytes, now: float) -> int | None:
         """The channel of ``raw`` when it starts a CBOR, MSG or PING request the idle device may take at once."""
         if len(raw) >= 7 and raw[4] in _FAST_INIT and self._busy is None and not self._assembling:
@@ -146,12 +139,7 @@ class DeviceCore:
             length = (raw[5] << 8) | raw[6]
             if length <= len(raw) - 7:
                 return self._dispatch(cid, cmd, raw[7 : 7 + length], now)
-            if length <= self._max_length:
-                reassembler = self._spare or Reassembler(self.packet_size)
-                self._spare = None
-                reassembler.begin(cid, cmd, length, raw[7:])
-                self._assembling[cid] = _Assembly(reassembler, now)
-                return [], []
+            return self._start_message(cid, cmd, length, raw[7:], now)
         if len(raw) >= 5 and not raw[4] & 0x80:  # continuation (the hot path of long messages)
             cid = int.from_bytes(raw[:4], "big")
             assembly = self._assembling.get(cid)
@@ -168,23 +156,17 @@ class DeviceCore:
             del self._assembling[cid]
             self._spare = assembly.reassembler
             return self._dispatch(cid, message.cmd, message.data, now)
-        try:
-            packet = parse_packet(raw)
-        except CtapHidProtocolError:
+        if len(raw) < 7:  # (an init report shorter than its header)
             return [], []  # too short to even carry a channel id: nothing to answer to
-        cid = packet.cid
-        if packet.cmd is None:  # not reached: continuations were handled above
-            return [], []
-        cmd = packet.cmd
+        cid = int.from_bytes(raw[:4], "big")
+        cmd = raw[4] & 0x7F  # (continuations were handled above)
+        length = (raw[5] << 8) | raw[6]
         if cid == 0 or (cid != BROADCAST_CID and cid not in self._channels):
             return self._error(cid, HIDERR.INVALID_CHANNEL), []
         if cmd == CTAPHID.INIT:
-            if packet.length == 8 and len(packet.data) < 8:  # a report too small for the nonce
-                reassembler = Reassembler(self.packet_size)
-                reassembler.feed(packet)
-                self._assembling[cid] = _Assembly(reassembler, now)
-                return [], []
-            return self._init(cid, packet.data, packet.length)
+            if length == 8 and len(raw) - 7 < 8:  # a report too small for the nonce
+                return self._start_message(cid, cmd, length, raw[7:], now)
+            return self._init(cid, raw[7:], length)
         if cid == BROADCAST_CID:
             return self._error(cid, HIDERR.INVALID_CHANNEL), []
         if cmd == CTAPHID.CANCEL:
@@ -194,22 +176,26 @@ class DeviceCore:
             return [], []
         if self._lock_cid is not None and self._lock_cid != cid and now < self._lock_until:
             return self._error(cid, HIDERR.LOCK_REQUIRED), []
-        if self._other_busy(cid):
-            return self._error(cid, HIDERR.CHANNEL_BUSY), []
-        if self._busy == cid:
+        if self._busy is not None or any(c != cid for c in self._assembling):  # this channel's request or another's
             return self._error(cid, HIDERR.CHANNEL_BUSY), []
         if cid in self._assembling:
             del self._assembling[cid]
             return self._error(cid, HIDERR.INVALID_SEQ), []
-        reassembler = Reassembler(self.packet_size)
-        try:
-            message = reassembler.feed(packet)
-        except CtapHidProtocolError as e:
-            return self._error(cid, e.hid_error), []
-        if message is None:
-            self._assembling[cid] = _Assembly(reassembler, now)
-            return [], []
-        return self._dispatch(cid, message.cmd, message.data, now)
+        return self._start_message(cid, cmd, length, raw[7:], now)
+
+    def _start_message(
+        self, cid: int, cmd: int, length: int, data: bytes, now: float
+    ) -> tuple[list[bytes], list[DeviceEvent]]:
+        """A message's init report, ``data`` what it holds after the header: dispatched if whole, else reassembled."""
+        if length <= len(data):
+            return self._dispatch(cid, cmd, data[:length], now)
+        if length > self._max_length:
+            return self._error(cid, HIDERR.INVALID_LEN), []
+        reassembler = self._spare or Reassembler(self.packet_size)
+        self._spare = None
+        reassembler.begin(cid, cmd, length, data)
+        self._assembling[cid] = _Assembly(reassembler, now)
+        return [], []
 
     def receive_many(self, packets: Sequence[bytes], now: float) -> tuple[list[bytes], list[DeviceEvent]]:
         """:meth:`receive` for a batch of reports (a run of continuations of one channel in one step)."""

@@ -198,22 +198,18 @@ class _Started:
         coro, yielded = self.coro, self.yielded
         while True:
             try:
-                value = yield yielded
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:  # cancellation, mostly: the coroutine gets it where it waits
                 try:
+                    value = yield yielded
+                except GeneratorExit:
+                    coro.close()
+                    raise
+                except BaseException as exc:  # cancellation, mostly: the coroutine gets it where it waits
                     yielded = coro.throw(exc)
-                except StopIteration as stop:
-                    result: bytes = stop.value
-                    return result
-            else:
-                try:
+                else:
                     yielded = coro.send(value)
-                except StopIteration as stop:
-                    result = stop.value
-                    return result
+            except StopIteration as stop:  # the coroutine returned
+                result: bytes = stop.value
+                return result
 
 
 class CtapHidServer:

@@ -27,13 +27,13 @@ Every host-side CTAPHID rule lives here:
 from __future__ import annotations
 
 import os
-import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from ..ctap import CtapError
 from .protocol import (
+    _INIT_HEADER,
     BROADCAST_CID,
     CTAPHID,
     CtapHidProtocolError,
@@ -73,7 +73,6 @@ _CHANNEL_BUSY = int(CtapError.ERR.CHANNEL_BUSY)
 _NO_REPORTS: tuple[bytes, ...] = ()
 _NOT_REQUESTS = frozenset((_KEEPALIVE, _ERROR, _CANCEL))
 _REQUESTS = frozenset(range(0x80)) - _NOT_REQUESTS
-_INIT_HEADER = struct.Struct(">IBH")  # channel id, 0x80 | command, payload length (§11.2.4)
 
 T = TypeVar("T")  # the shell's token of a transaction (what :meth:`HostCore.receive_answer` hands back)
 

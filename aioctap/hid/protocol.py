@@ -35,7 +35,7 @@ __all__ = [
 BROADCAST_CID = 0xFFFFFFFF
 DEFAULT_PACKET_SIZE = 64
 
-_INIT_HEADER = struct.Struct(">IBH")
+_INIT_HEADER = struct.Struct(">IBH")  # channel id, 0x80 | command, payload length (§11.2.4)
 _CONT_HEADER = struct.Struct(">IB")
 _SEQ = tuple(bytes((seq,)) for seq in range(128))  # a continuation report's sequence byte
 
@@ -140,15 +140,12 @@ def packet_header(packet: bytes) -> tuple[int, int]:
     """``(channel id, type byte)`` of a report: the type byte is ``0x80 | cmd`` or a sequence number."""
     if len(packet) < 5:
         raise CtapHidProtocolError(f"packet of {len(packet)} bytes is shorter than a header")
-    cid, kind = _CONT_HEADER.unpack_from(packet)
-    return cid, kind
+    return _CONT_HEADER.unpack_from(packet)
 
 
 def parse_packet(packet: bytes) -> Packet:
     """Parse the header of one report."""
-    if len(packet) < 5:
-        raise CtapHidProtocolError(f"packet of {len(packet)} bytes is shorter than a header")
-    cid, b = _CONT_HEADER.unpack_from(packet)
+    cid, b = packet_header(packet)
     if b & 0x80:
         if len(packet) < 7:
             raise CtapHidProtocolError("init packet shorter than 7 bytes")
@@ -272,28 +269,13 @@ class Reassembler:
                     f"message length {packet.length} exceeds the {self._max}-byte maximum", HIDERR.INVALID_LEN
                 )
             if packet.length <= len(packet.data):  # a one-packet message (the common case)
-                if self._cmd is not None:
-                    self.reset()
-                return Message(packet.cid, packet.cmd, packet.data[: packet.length])
-            self._cmd, self._cid, self._length, self._seq = packet.cmd, packet.cid, packet.length, 0
-            self._buf = bytearray(packet.data[: packet.length])
-        else:
-            if self._cmd is None:
-                raise CtapHidProtocolError("continuation packet without an init packet", HIDERR.INVALID_SEQ)
-            if packet.seq != self._seq:
-                expected = self._seq
                 self.reset()
-                raise CtapHidProtocolError(
-                    f"continuation sequence {packet.seq} where {expected} was expected", HIDERR.INVALID_SEQ
-                )
-            self._seq += 1
-            self._buf += packet.data[: self._length - len(self._buf)]
-        if len(self._buf) >= self._length:
-            assert self._cmd is not None
-            msg = Message(self._cid, self._cmd, bytes(self._buf))
-            self.reset()
-            return msg
-        return None
+                return Message(packet.cid, packet.cmd, packet.data[: packet.length])
+            self.begin(packet.cid, packet.cmd, packet.length, packet.data)  # (it holds less than the length)
+            return None
+        # a continuation: the same report, raw (what Packet took apart)
+        assert packet.seq is not None
+        return self.feed_continuation(_CONT_HEADER.pack(packet.cid, packet.seq) + packet.data)
 
 
 def whole_message(packets: Sequence[bytes], start: int) -> tuple[bytes, int] | None:

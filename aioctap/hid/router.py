@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -371,10 +372,8 @@ class HidConnection:
         (after which ``_on_timer`` rearms): a caller that sees them identical can skip this call.
         """
         deadline = self._core.next_deadline
-        if deadline is not None and (self._timer_when is None or deadline < self._timer_when):
-            self._arm(deadline)
-
-    def _arm(self, deadline: float) -> None:
+        if deadline is None or (self._timer_when is not None and deadline >= self._timer_when):
+            return
         self._timer_when = deadline
         if self._closed is not None:
             return
@@ -399,10 +398,7 @@ class HidConnection:
         """(backends other than asyncio) Call the core's timer at its next deadline."""
         while self._closed is None:
             deadline = self._timer_when
-            if deadline is None:
-                await self._timer_moved.wait()
-                continue
-            with anyio.move_on_after(max(0.0, deadline - self._clock())):
+            with anyio.move_on_after(math.inf if deadline is None else max(0.0, deadline - self._clock())):
                 await self._timer_moved.wait()
                 continue  # moved: look again
             self._on_timer()
@@ -446,15 +442,12 @@ class HidConnection:
                 report_pusher.set_report_receiver(self._take_answer)
             while True:
                 self._on_reports(await transport.receive_packets())
-        except TransportError as e:
-            self._fail_all(TransportClosed(f"transport lost: {e}"))
         except anyio.get_cancelled_exc_class():
             if self._closed is None:
                 self._fail_all(TransportError("connection closed"))
             raise
         except Exception as e:  # a backend failing in an unexpected way still ends every call cleanly
-            log.warning("CTAPHID transport failed: %s", type(e).__name__)
-            self._fail_all(TransportError(f"transport failed: {type(e).__name__}: {e}"))
+            self._transport_failed(e, "")
         finally:
             if pusher is not None:
                 pusher.set_receiver(None)
@@ -474,10 +467,15 @@ class HidConnection:
                         await transport.send_packet(report)
                     if outbox and outbox[0] is reports:
                         outbox.popleft()
-        except TransportError as e:
-            self._fail_all(TransportClosed(f"transport lost: {e}"))
         except Exception as e:
-            log.warning("CTAPHID transport failed to send: %s", type(e).__name__)
+            self._transport_failed(e, " to send")
+
+    def _transport_failed(self, e: Exception, doing: str) -> None:
+        """End every call: the transport raised ``e`` (a ``TransportError``: it is gone; anything else: a bug)."""
+        if isinstance(e, TransportError):
+            self._fail_all(TransportClosed(f"transport lost: {e}"))
+        else:
+            log.warning("CTAPHID transport failed%s: %s", doing, type(e).__name__)
             self._fail_all(TransportError(f"transport failed: {type(e).__name__}: {e}"))
 
     # -- calls ----------------------------------------------------------------------------------

@@ -195,8 +195,7 @@ class HidapiTransport:
         self._handle: HidHandle | None = handle  # None once closed
         self._errors = _hid_errors(_hid())
         direct = _direct_calls(handle) if self.direct_calls else None
-        self._read: Callable[[int, int], bytes] = direct[0] if direct else handle.read
-        self._write: Callable[[bytes], int] = direct[1] if direct else handle.write
+        self._read, self._write = direct or (handle.read, handle.write)
         self._call_soon = _loop_caller()
         self._ready: list[bytes] = []  # reports handed over by the reader thread, not yet received
         self._receiver: Callable[[Sequence[bytes]], None] | None = None
@@ -359,7 +358,6 @@ class HidapiDevice(CtapHidDevice):
         # CtapHidDevice's state (connection, channel) exists only while open: see __aenter__
         self.descriptor: HidDescriptor = descriptor
         self.timeout = timeout
-        self._on_close = None
         self._connection: HidConnection | None = None
         self._init_response: InitResponse | None = None
         self._stack: AsyncExitStack | None = None

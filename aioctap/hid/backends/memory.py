@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
-from ..transport import TransportClosed, Wakeup
+from ..transport import ReportsReceiver, TransportClosed, Wakeup
 
 __all__ = ["MemoryTransport", "memory_pair"]
 
 log = logging.getLogger(__name__)
-
-Receiver = Callable[[Sequence[bytes]], object]
 
 
 class MemoryTransport:
@@ -31,7 +29,7 @@ class MemoryTransport:
         self.buffer = buffer
         self._peer: MemoryTransport | None = None
         self._queue: deque[bytes] = deque()
-        self._receiver: Receiver | None = None
+        self._receiver: ReportsReceiver | None = None
         self._closed = False
         self._arrived = Wakeup()  # packets queued, or the link closed
         self._space = Wakeup()  # the queue was drained
@@ -55,7 +53,7 @@ class MemoryTransport:
                 raise ValueError(f"packet must be {size} bytes, got {len(packet)}")
         return out
 
-    def set_receiver(self, receiver: Receiver | None) -> None:
+    def set_receiver(self, receiver: ReportsReceiver | None) -> None:
         """Deliver arriving packets to ``receiver(packets)`` in the sender's task instead of queueing.
 
         Each call hands over the reports of one send (one message, usually). Packets already
@@ -141,11 +139,10 @@ class MemoryTransport:
         self._closed = True
         self._receiver = None
         self._queue.clear()
-        self._arrived.set()
-        self._space.set()
-        if self._peer is not None:
-            self._peer._arrived.set()
-            self._peer._space.set()
+        for end in (self, self._peer):
+            if end is not None:
+                end._arrived.set()
+                end._space.set()
 
 
 def memory_pair(packet_size: int = 64, buffer: int = 1024) -> tuple[MemoryTransport, MemoryTransport]:

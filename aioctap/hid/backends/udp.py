@@ -144,24 +144,10 @@ class UdpTransport:
 
     async def send_packets(self, packets: Sequence[bytes]) -> None:
         """Send the reports of one message in one go (waits only if the socket buffer is full)."""
-        if self._closed:
-            raise TransportClosed("UDP transport closed")
-        size = self.packet_size
-        sock = self._sock
-        send = sock.send
-        for packet in packets:
-            if len(packet) != size:
-                raise ValueError(f"packet must be {size} bytes, got {len(packet)}")
-            while True:
-                try:
-                    send(packet)
-                    break
-                except BlockingIOError:
-                    await anyio.wait_writable(sock)
-                except ConnectionRefusedError:
-                    return  # nobody listening (yet): the call times out like a silent device
-                except OSError as e:
-                    raise TransportClosed(f"UDP send failed: {e}") from None
+        sent = self.try_send_packets(packets)
+        while sent < len(packets):  # the socket buffer is full: the rest goes once there is room
+            await anyio.wait_writable(self._sock)
+            sent += self.try_send_packets(packets[sent:])
 
     def try_send_packets(self, packets: Sequence[bytes]) -> int:
         """Send reports without waiting; return how many went (fewer only when the socket buffer is full).
