@@ -274,7 +274,8 @@ class Reassembler:
             self.begin(packet.cid, packet.cmd, packet.length, packet.data)  # (it holds less than the length)
             return None
         # a continuation: the same report, raw (what Packet took apart)
-        assert packet.seq is not None
+        if packet.seq is None or not 0 <= packet.seq < 0x80:  # (a Packet made by hand: parse_packet's never are)
+            raise CtapHidProtocolError(f"continuation packet with sequence number {packet.seq!r}", HIDERR.INVALID_SEQ)
         return self.feed_continuation(_CONT_HEADER.pack(packet.cid, packet.seq) + packet.data)
 
 

@@ -17,6 +17,7 @@ from aioctap.hid.protocol import (
     HIDERR,
     CtapHidProtocolError,
     Message,
+    Packet,
     Reassembler,
     frame,
     max_message_size,
@@ -71,6 +72,16 @@ def test_sequence_errors() -> None:
     assert e.value.hid_error == HIDERR.INVALID_SEQ
     with pytest.raises(CtapHidProtocolError, match="exceeds"):
         r.feed(parse_packet(b"\0\0\0\1\x81\x1d\xba" + b"\0" * 57))  # 7610 bytes
+
+
+def test_a_hand_made_continuation_packet_without_a_valid_sequence_number_is_refused() -> None:
+    packets = frame(1, CTAPHID.PING, b"x" * 200)
+    for seq in (None, 0x80, -1):
+        r = Reassembler()
+        r.feed(parse_packet(packets[0]))
+        with pytest.raises(CtapHidProtocolError, match=f"sequence number {seq!r}") as e:
+            r.feed(Packet(1, None, seq, 0, packets[1][5:]))
+        assert e.value.hid_error == HIDERR.INVALID_SEQ
 
 
 def test_short_packets() -> None:
