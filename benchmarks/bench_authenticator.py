@@ -8,7 +8,8 @@ transport, through the device-side CTAPHID core, to the authenticator (strict CB
 credential ID unsealing, authenticator data, signature, response CBOR) and back. The "with aioctap's Ctap2"
 rows add the host's own CTAP2 layer (``aioctap.ctap2.Ctap2``: request building and encoding, strict decoding
 and parsing of the response), the path an application takes. The peer is ``cryptography``'s own signature
-rate for the same algorithm over a message of the same size, measured in the same run. Target (issue 4):
+rate for the same algorithm over a message of the same size, measured in the same run (for the getAssertion
+rows in 50 ms slices alternating with the measured path's, so that both see the same machine). Target (issue 4):
 getAssertion at least 0.5x the raw sign rate.
 
 Two more rows say where the time goes: "engine only" calls ``VirtualAuthenticator.handle`` directly with
