@@ -275,6 +275,7 @@ class Reassembler:
             return None
         # a continuation: the same report, raw (what Packet took apart)
         if packet.seq is None or not 0 <= packet.seq < 0x80:  # (a Packet made by hand: parse_packet's never are)
+            self.reset()
             raise CtapHidProtocolError(f"continuation packet with sequence number {packet.seq!r}", HIDERR.INVALID_SEQ)
         return self.feed_continuation(_CONT_HEADER.pack(packet.cid, packet.seq) + packet.data)
 

@@ -125,7 +125,7 @@ class PinState:
         this way of getting a token cannot give."""
         if permissions == 0:
             raise fail(ERR.INVALID_PARAMETER)
-        if permissions & (~_ALL_PERMISSIONS | refused):
+        if permissions & ~_ALL_PERMISSIONS or permissions & refused:  # (two tests: ~int | IntFlag drops unknown bits)
             raise fail(ERR.UNAUTHORIZED_PERMISSION)
         pcmr = PERMISSION.PERSISTENT_CREDENTIAL_MGMT
         if permissions & pcmr and permissions != pcmr:

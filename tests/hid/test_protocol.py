@@ -82,6 +82,7 @@ def test_a_hand_made_continuation_packet_without_a_valid_sequence_number_is_refu
         with pytest.raises(CtapHidProtocolError, match=f"sequence number {seq!r}") as e:
             r.feed(Packet(1, None, seq, 0, packets[1][5:]))
         assert e.value.hid_error == HIDERR.INVALID_SEQ
+        assert not r.in_progress  # the message is dropped, as for any other sequence error
 
 
 def test_short_packets() -> None:

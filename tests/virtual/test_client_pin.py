@@ -252,10 +252,13 @@ async def test_uv_token_and_retries(make_rig: Any) -> None:
             b"u", options={"rk": True}, pin_uv_param=cp.protocol.authenticate(token, CDH), pin_uv_protocol=2
         )
         assert att.auth_data.is_user_verified()
-        for perms in (P.BIO_ENROLL, P.AUTHENTICATOR_CFG):  # no uvBioEnroll / uvAcfg
+        uv_count = rig.auth.state.uv_count_since_pin
+        # no uvBioEnroll / uvAcfg; bits this authenticator does not know (§6.5.5.7.3): refused before any UV
+        for perms in (P.BIO_ENROLL, P.AUTHENTICATOR_CFG, 0x80, 0x101):
             with pytest.raises(CtapError) as e:
-                await cp.get_uv_token(perms)
+                await cp.get_uv_token(perms)  # type: ignore[arg-type]
             assert e.value.code == ERR.UNAUTHORIZED_PERMISSION
+        assert rig.auth.state.uv_count_since_pin == uv_count
         with pytest.raises(CtapError) as e:
             await cp.get_uv_token(P.GET_ASSERTION)  # ga needs an RP ID
         assert e.value.code == ERR.MISSING_PARAMETER
