@@ -67,17 +67,6 @@ def _raw_signer_for(alg: str) -> Callable[[], object]:
     return functools.partial(ec.generate_private_key(ec.SECP256R1()).sign, message, ec.ECDSA(hashes.SHA256()))
 
 
-def _raw_sign_rate(alg: str, seconds: float) -> float:
-    sign = _raw_signer_for(alg)
-    count = 0
-    start = time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        for _ in range(50):
-            sign()
-        count += 50
-    return count / elapsed
-
-
 def _no_status(_status: object) -> None:
     pass
 
@@ -293,7 +282,7 @@ def run(quick: bool = False) -> list[Row]:
     rows: list[Row] = _cbor_rows(seconds)
     for name, alg in ALGORITHMS.items():
         make_rate, get_rate = anyio.run(_ctap_rates, alg, seconds)
-        raw = _raw_sign_rate(name, seconds)
+        raw = _rate(_raw_signer_for(name), seconds)
         rows.append(Row("authenticator", f"makeCredential {name}", "ops/s", make_rate, "cryptography sign", raw))
         through, paired_raw = anyio.run(_authenticator_rate, alg, name, seconds)
         case = f"getAssertion {name}"
