@@ -66,7 +66,7 @@ class COSEAlgorithmIdentifier(IntEnum):
     RSASSA_PKCS1_v1_5_SHA_384 = -258
     RSASSA_PKCS1_v1_5_SHA_512 = -259
     RSASSA_PKCS1_v1_5_SHA_1 = -65535  # deprecated; accepted from old authenticators only
-    ML_DSA_44 = -48  # named as in py_webauthn; aioctap does not verify ML-DSA (README)
+    ML_DSA_44 = -48  # named as in py_webauthn; verified when listed in supported_pub_key_algs
     ML_DSA_65 = -49
     ML_DSA_87 = -50
 

@@ -1,4 +1,4 @@
-from unittest import TestCase, skip
+from unittest import TestCase
 
 from aioctap.server.py_webauthn import verify_authentication_response
 from aioctap.server.py_webauthn import base64url_to_bytes, parse_authentication_credential_json
@@ -295,7 +295,6 @@ class TestVerifyAuthenticationResponse(TestCase):
 
         assert verification.new_sign_count == 1
 
-    @skip("aioctap: no ML-DSA credential keys (draft COSE algorithms, not in WebAuthn L3)")
     def test_verify_ml_dsa_44_response(self) -> None:
         credential = {
             "id": "-EM9FDFIdFVeqWdTycRjoZVN2ZS4vnVE-MBpg7k0pl4jpuqj4GnMCW3Wqlm2WWI2PQ",
@@ -330,7 +329,6 @@ class TestVerifyAuthenticationResponse(TestCase):
 
         self.assertEqual(verification.new_sign_count, 8)
 
-    @skip("aioctap: no ML-DSA credential keys (draft COSE algorithms, not in WebAuthn L3)")
     def test_verify_ml_dsa_65_response(self) -> None:
         credential = {
             "id": "S903soghFo9Bmu9i4Styf5hLEPFkxu_Ma8Nm65BiZdBt1pGqF4dB2cth6wknrCMk6A",
@@ -366,7 +364,6 @@ class TestVerifyAuthenticationResponse(TestCase):
 
         self.assertEqual(verification.new_sign_count, 5)
 
-    @skip("aioctap: no ML-DSA credential keys (draft COSE algorithms, not in WebAuthn L3)")
     def test_verify_ml_dsa_87_response(self) -> None:
         credential = {
             "id": "OsaaaMgQ7ihU9iAzryPBOLK3PYsghC98pX4ZaDzXzY1NsiXgH-afxzClNy3oRPK1YA",

@@ -333,7 +333,6 @@ class TestVerifyRegistrationResponse(TestCase):
                 expected_rp_id=rp_id,
             )
 
-    @skip("aioctap: no ML-DSA credential keys (draft COSE algorithms, not in WebAuthn L3)")
     def test_verify_pqc_ml_dsa_44_packed_response(self) -> None:
         credential = {
             "id": "-EM9FDFIdFVeqWdTycRjoZVN2ZS4vnVE-MBpg7k0pl4jpuqj4GnMCW3Wqlm2WWI2PQ",
@@ -362,7 +361,6 @@ class TestVerifyRegistrationResponse(TestCase):
 
         self.assertEqual(verification.fmt, AttestationFormat.NONE)
 
-    @skip("aioctap: no ML-DSA credential keys (draft COSE algorithms, not in WebAuthn L3)")
     def test_verify_pqc_ml_dsa_65_packed_response(self) -> None:
         credential = {
             "id": "S903soghFo9Bmu9i4Styf5hLEPFkxu_Ma8Nm65BiZdBt1pGqF4dB2cth6wknrCMk6A",
@@ -391,7 +389,6 @@ class TestVerifyRegistrationResponse(TestCase):
 
         self.assertEqual(verification.fmt, AttestationFormat.NONE)
 
-    @skip("aioctap: no ML-DSA credential keys (draft COSE algorithms, not in WebAuthn L3)")
     def test_verify_pqc_ml_dsa_87_packed_response(self) -> None:
         credential = {
             "id": "OsaaaMgQ7ihU9iAzryPBOLK3PYsghC98pX4ZaDzXzY1NsiXgH-afxzClNy3oRPK1YA",
