@@ -2,7 +2,8 @@
 ``PATCH`` and ``DELETE /fido2/credentials/{credential_id}``.
 
 Each acts only on the account of the session its cookie names; another user's credential is answered
-exactly as a credential that does not exist (404). Without a live session: 401.
+exactly as a credential that does not exist (404). Without a live session: 401. Deleting a passkey ends every
+session it signed in; when that is the caller's own session, the answer also clears its cookie.
 """
 
 from __future__ import annotations
@@ -74,7 +75,11 @@ def account_routes(rp: RelyingParty) -> list[BaseRoute]:
         cid = str(request.path_params["credential_id"])
         if request.method == "DELETE":
             await rp.delete_credential(session.user_handle, cid)
-            return ok()
+            response = ok()
+            if session.credential == cid:  # this session was signed in with it: it ends too
+                await rp.end_session(account_token(request))
+                clear_account_cookie(response, request)
+            return response
         rename, _ = await parse.declared(request, CredentialRename)
         await rp.rename_credential(session.user_handle, cid, rename.name)
         return ok()

@@ -224,7 +224,9 @@ def fido2_routes(
             if signed_in is None or signed_in.user_handle != uh:
                 raise ApiError("not signed in to this account any more: sign in and add the passkey again", 403)
         elif session.get("account") == "new":  # a new account is signed in with its first passkey
-            token, also = rp.open_session(username, uh, replacing=account_token(request))
+            token, also = rp.open_session(
+                username, uh, websafe_encode(result.credential_id), replacing=account_token(request)
+            )
         display_name = session.get("displayName")
         cid = await rp.add_credential(
             username, state.user_handle, result, display_name if isinstance(display_name, str) else None, also=also
@@ -250,7 +252,9 @@ def fido2_routes(
         hint = session.get("username")
         if not conformance and hint and hint != username:
             raise ApiError("this passkey is not registered for that user name")
-        token, writes = rp.open_session(username, websafe_encode(stored.user_handle), replacing=account_token(request))
+        token, writes = rp.open_session(
+            username, websafe_encode(stored.user_handle), cid, replacing=account_token(request)
+        )
         await rp.update_sign_count(cid, result, record, also=writes)
         response = ok(CeremonyResult(status="ok", errorMessage="", username=username, credentialId=cid))
         set_account_cookie(response, request, token, rp.session_lifetime)

@@ -9,7 +9,10 @@ compare-and-set and the new account session). Ceremony sessions are consumed wit
 Account sessions: the browser holds an opaque random token (a cookie); the store keys the session by the
 token's SHA-256, so neither the store nor a log line holds a usable token. A session expires after
 ``session_idle`` seconds without use (the record's TTL, renewed as it is used) and ``session_lifetime``
-seconds after sign-in in any case. The HTTP layer is :mod:`aioctap.server.app`.
+seconds after sign-in in any case. A session records the passkey that signed it in (or, for a new account,
+the first passkey registered) and ends when that passkey is deleted: deleting a lost or stolen passkey also
+signs out whoever signed in with it. A session stored before sessions recorded their passkey (no
+``credential`` member) lives on until it expires. The HTTP layer is :mod:`aioctap.server.app`.
 """
 
 from __future__ import annotations
@@ -88,6 +91,7 @@ class AccountSession:
     created: float
     last_seen: float
     version: int
+    credential: str | None = None  # the passkey that signed it in (base64url id); None in an older version's record
 
     def __repr__(self) -> str:
         return f"AccountSession(username={self.username!r})"
@@ -160,13 +164,17 @@ class RelyingParty:
 
     # -- account sessions ------------------------------------------------------------------------------
 
-    def open_session(self, username: str, user_handle: str, *, replacing: str | None = None) -> tuple[str, list[Write]]:
+    def open_session(
+        self, username: str, user_handle: str, credential: str, *, replacing: str | None = None
+    ) -> tuple[str, list[Write]]:
         """A new session token and the writes that store it (and end the session ``replacing``, a token), which
         the caller applies in the same :meth:`Store.transact` as its sign-in or registration: a new session id at
-        every sign-in."""
+        every sign-in. ``credential`` (base64url): the passkey that signs the session in; the session ends when
+        that passkey is deleted."""
         token = secrets.token_urlsafe(32)
         now = time.time()
-        doc = {"username": username, "user_handle": user_handle, "created": now, "last_seen": now}
+        doc = {"username": username, "user_handle": user_handle, "credential": credential, "created": now,
+               "last_seen": now}  # fmt: skip
         writes: list[Write] = [
             Put(ACCOUNT_SESSIONS, _session_key(token), json.dumps(doc).encode(), expected_version=0,
                 ttl=self.session_idle)
@@ -176,7 +184,10 @@ class RelyingParty:
         return token, writes
 
     async def session(self, token: str | None, *, now: float | None = None) -> AccountSession | None:
-        """The live session of ``token``, or None; its idle expiry is renewed (at most once a minute)."""
+        """The live session of ``token``, or None; its idle expiry is renewed (at most once a minute).
+
+        A session whose passkey was deleted (or now belongs to another user handle) is not live: it is deleted.
+        """
         if not _token_ok(token):
             return None
         key = _session_key(token)
@@ -188,11 +199,19 @@ class RelyingParty:
         try:
             created, last_seen = float(doc["created"]), float(doc["last_seen"])
             username, user_handle = str(doc["username"]), str(doc["user_handle"])
+            credential = doc.get("credential")
+            if credential is not None and type(credential) is not str:
+                raise TypeError
         except (KeyError, TypeError, ValueError):
             raise ApiError("a stored session record is corrupt", 500) from None
         left = created + self.session_lifetime - t
         if left <= 0 or t - last_seen > self.session_idle:
             return None
+        if credential is not None:
+            passkey = _load(await self.store.get(CREDENTIALS, credential), "credential record")
+            if passkey is None or passkey.get("user_handle") != user_handle:  # deleted: so is the session
+                await self.store.delete(ACCOUNT_SESSIONS, key)
+                return None
         version = record.version
         if t - last_seen > min(60.0, self.session_idle / 10):
             doc["last_seen"] = t
@@ -203,7 +222,7 @@ class RelyingParty:
                 )  # fmt: skip
             except ConflictError:
                 return await self.session(token, now=now) if await self.store.get(ACCOUNT_SESSIONS, key) else None
-        return AccountSession(key, username, user_handle, created, t, version)
+        return AccountSession(key, username, user_handle, created, t, version, credential)
 
     async def end_session(self, token: str | None) -> None:
         """Sign out: delete the session of ``token`` (nothing when there is none)."""
@@ -321,7 +340,8 @@ class RelyingParty:
     async def delete_credential(self, user_handle: str, cid: str) -> None:
         """Delete one of the user's credentials and its index entry in one atomic write. The account's last
         credential is kept (without it nobody could sign in to the account again): the write also checks that
-        another of the user's credentials still exists."""
+        another of the user's credentials still exists. The sessions the credential signed in end with it (each
+        is found dead at its next use, see :meth:`session`)."""
         record, _ = await self._own(user_handle, cid)
         others = [
             (k, r) for k, r in await self.store.scan(USER_CREDENTIALS, user_handle + "/") if k.split("/", 1)[1] != cid

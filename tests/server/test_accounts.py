@@ -257,11 +257,63 @@ async def test_rename_and_delete_own_credentials() -> None:
         names = {c["id"]: c["name"] for c in (await alice.get("/fido2/credentials")).json()["credentials"]}
         assert names == {first.id: "Phone \U0001f511", second.id: ""}
 
-        assert (await alice.delete(f"/fido2/credentials/{first.id}")).status_code == 200
+        # the session was opened by registering ``first``: deleting it ends the session (the cookie is cleared)
+        r = await alice.delete(f"/fido2/credentials/{first.id}")
+        assert r.status_code == 200 and ACCOUNT_COOKIE not in alice.cookies, r.text
         assert await e.store.get(CREDENTIALS, first.id) is None
         assert [k.split("/")[1] for k, _ in await e.store.scan(USER_CREDENTIALS)] == [second.id]
+        assert_failed(await alice.get("/fido2/account"), 401)
         assert_failed(await sign_in(alice, first), 400, "unknown credential")
+        assert (await sign_in(alice, second)).status_code == 200
         assert_failed(await alice.delete(f"/fido2/credentials/{second.id}"), 409, "only passkey")
+
+
+async def test_deleting_a_passkey_ends_the_sessions_it_signed_in() -> None:
+    """A lost passkey's finder signed in with it; its owner deletes it from another browser: the finder's session
+    ends (at once, though its cookie still names it), the owner's, signed in with another passkey, does not."""
+    async with env() as e, e.browser() as alice, e.browser() as finder, e.browser() as laptop:
+        lost, kept = Passkey(), Passkey()
+        await register(alice, "alice", kept)
+        r = await alice.post("/fido2/attestation/options", json={"username": "alice", "displayName": "A"})
+        assert (await alice.post("/fido2/attestation/result", json=lost.create(r.json()))).status_code == 200
+        assert (await sign_in(finder, lost)).status_code == 200
+        assert (await sign_in(laptop, lost)).status_code == 200
+        assert (await finder.get("/fido2/account")).status_code == 200
+        assert len(await e.store.scan(ACCOUNT_SESSIONS)) == 3
+
+        r = await alice.delete(f"/fido2/credentials/{lost.id}")
+        assert r.status_code == 200 and "set-cookie" not in r.headers, r.text  # alice's own session goes on
+        for browser in (finder, laptop):
+            assert ACCOUNT_COOKIE in browser.cookies
+            assert_failed(await browser.get("/fido2/account"), 401, "not signed in")
+            assert_failed(await browser.patch(f"/fido2/credentials/{kept.id}", json={"name": "x"}), 401)
+        assert (await alice.get("/fido2/account")).json()["username"] == "alice"
+        assert len(await e.store.scan(ACCOUNT_SESSIONS)) == 1  # the dead sessions' records were deleted
+
+        # a passkey removed behind the app's back (by an operator, in the store) ends its sessions too
+        other = Passkey()
+        r = await alice.post("/fido2/attestation/options", json={"username": "alice", "displayName": "A"})
+        assert (await alice.post("/fido2/attestation/result", json=other.create(r.json()))).status_code == 200
+        assert (await sign_in(finder, other)).status_code == 200
+        await e.store.delete(CREDENTIALS, other.id)
+        assert_failed(await finder.get("/fido2/account"), 401)
+
+
+async def test_a_session_record_of_an_older_version_and_a_corrupt_one() -> None:
+    """A session stored before sessions named their passkey lives on; one whose passkey member is not a string is
+    a stored record that is corrupt (500, nothing changed)."""
+    async with env() as e, e.browser() as alice:
+        await register(alice, "alice", Passkey())
+        [(key, record)] = await e.store.scan(ACCOUNT_SESSIONS)
+        doc = json.loads(record.value)
+        assert isinstance(doc.pop("credential"), str)
+        await e.store.put(ACCOUNT_SESSIONS, key, json.dumps(doc).encode())
+        assert (await alice.get("/fido2/account")).json()["username"] == "alice"
+        doc["credential"] = 7
+        await e.store.put(ACCOUNT_SESSIONS, key, json.dumps(doc).encode())
+        assert_failed(await alice.get("/fido2/account"), 500, "corrupt")
+        stored = await e.store.get(ACCOUNT_SESSIONS, key)
+        assert stored is not None and json.loads(stored.value)["credential"] == 7
 
 
 async def test_credential_changes_from_another_origin_are_refused() -> None:
