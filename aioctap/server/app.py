@@ -61,7 +61,7 @@ from starlette.routing import BaseRoute, Route
 
 from ..otp.api import encrypt_plaintext_keys, otp_device_routes
 from ..otp.context import OTPContext
-from ..stores.base import Store, StoreError, Write
+from ..stores.base import Check, Store, StoreError, Write
 from ..webauthn import (
     PublicKeyCredentialCreationOptionsJSON,
     PublicKeyCredentialRequestOptionsJSON,
@@ -223,9 +223,17 @@ def fido2_routes(
             signed_in = await rp.session(account_token(request))
             if signed_in is None or signed_in.user_handle != uh:
                 raise ApiError("not signed in to this account any more: sign in and add the passkey again", 403)
+            # ... when the passkey is stored: neither signed out nor its passkey deleted meanwhile
+            also.append(Check(ACCOUNT_SESSIONS, signed_in.key, signed_in.version))
+            if signed_in.credential is not None:
+                also.append(Check(CREDENTIALS, signed_in.credential, signed_in.credential_version))
         elif session.get("account") == "new":  # a new account is signed in with its first passkey
             token, also = rp.open_session(
-                username, uh, websafe_encode(result.credential_id), replacing=account_token(request)
+                username,
+                uh,
+                websafe_encode(result.credential_id),
+                websafe_encode(result.credential_public_key),
+                replacing=account_token(request),
             )
         display_name = session.get("displayName")
         cid = await rp.add_credential(
@@ -252,9 +260,8 @@ def fido2_routes(
         hint = session.get("username")
         if not conformance and hint and hint != username:
             raise ApiError("this passkey is not registered for that user name")
-        token, writes = rp.open_session(
-            username, websafe_encode(stored.user_handle), cid, replacing=account_token(request)
-        )
+        uh = websafe_encode(stored.user_handle)
+        token, writes = rp.open_session(username, uh, cid, str(doc["public_key"]), replacing=account_token(request))
         await rp.update_sign_count(cid, result, record, also=writes)
         response = ok(CeremonyResult(status="ok", errorMessage="", username=username, credentialId=cid))
         set_account_cookie(response, request, token, rp.session_lifetime)

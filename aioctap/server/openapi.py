@@ -172,7 +172,8 @@ FIDO2_OPERATIONS: tuple[Operation, ...] = (
     Operation(
         "DELETE",
         "/fido2/credentials/{credential_id}",
-        "Delete one of the signed-in user's passkeys (not the last one)",
+        "Delete one of the signed-in user's passkeys (not the last one); the sessions it signed in end (the "
+        "caller's own too: its cookie is cleared)",
         {
             200: Reply("status ok", ServerResponse),
             401: _NOT_SIGNED_IN,

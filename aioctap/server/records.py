@@ -77,6 +77,17 @@ def _token_ok(token: str | None) -> TypeGuard[str]:
     return token is not None and 0 < len(token) <= 128 and not token.strip(_SESSION_ALPHABET)
 
 
+def _credential_id_ok(cid: object) -> TypeGuard[str]:
+    """A credential id as the store keeps it: base64url of at most about 1,023 bytes (WebAuthn's limit)."""
+    return type(cid) is str and 0 < len(cid) <= 1400 and not cid.strip(_SESSION_ALPHABET)
+
+
+def _key_digest(public_key: object) -> str:
+    """SHA-256 of a credential record's ``public_key`` member (base64url), as a session record keeps it."""
+    text = public_key if type(public_key) is str else repr(public_key)
+    return websafe_encode(hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest())
+
+
 def _session_key(token: str) -> str:
     return websafe_encode(hashlib.sha256(token.encode("ascii")).digest())
 
@@ -92,6 +103,7 @@ class AccountSession:
     last_seen: float
     version: int
     credential: str | None = None  # the passkey that signed it in (base64url id); None in an older version's record
+    credential_version: int = 0  # that passkey's record version when the session was last checked
 
     def __repr__(self) -> str:
         return f"AccountSession(username={self.username!r})"
@@ -165,16 +177,17 @@ class RelyingParty:
     # -- account sessions ------------------------------------------------------------------------------
 
     def open_session(
-        self, username: str, user_handle: str, credential: str, *, replacing: str | None = None
+        self, username: str, user_handle: str, credential: str, public_key: str, *, replacing: str | None = None
     ) -> tuple[str, list[Write]]:
         """A new session token and the writes that store it (and end the session ``replacing``, a token), which
         the caller applies in the same :meth:`Store.transact` as its sign-in or registration: a new session id at
-        every sign-in. ``credential`` (base64url): the passkey that signs the session in; the session ends when
-        that passkey is deleted."""
+        every sign-in. ``credential`` and ``public_key`` (base64url, as in the credential record): the passkey that
+        signs the session in; the session ends when that passkey is deleted (and stays ended should a passkey with
+        the same credential id be registered again: its public key differs)."""
         token = secrets.token_urlsafe(32)
         now = time.time()
-        doc = {"username": username, "user_handle": user_handle, "credential": credential, "created": now,
-               "last_seen": now}  # fmt: skip
+        doc = {"username": username, "user_handle": user_handle, "credential": credential,
+               "credential_key": _key_digest(public_key), "created": now, "last_seen": now}  # fmt: skip
         writes: list[Write] = [
             Put(ACCOUNT_SESSIONS, _session_key(token), json.dumps(doc).encode(), expected_version=0,
                 ttl=self.session_idle)
@@ -186,7 +199,8 @@ class RelyingParty:
     async def session(self, token: str | None, *, now: float | None = None) -> AccountSession | None:
         """The live session of ``token``, or None; its idle expiry is renewed (at most once a minute).
 
-        A session whose passkey was deleted (or now belongs to another user handle) is not live: it is deleted.
+        A session whose passkey was deleted (or whose credential id now names another user's passkey, or another
+        public key) is not live: it is deleted.
         """
         if not _token_ok(token):
             return None
@@ -199,19 +213,27 @@ class RelyingParty:
         try:
             created, last_seen = float(doc["created"]), float(doc["last_seen"])
             username, user_handle = str(doc["username"]), str(doc["user_handle"])
-            credential = doc.get("credential")
-            if credential is not None and type(credential) is not str:
+            credential, digest = doc.get("credential"), doc.get("credential_key")
+            if credential is not None and (not _credential_id_ok(credential) or type(digest) is not str):
                 raise TypeError
         except (KeyError, TypeError, ValueError):
             raise ApiError("a stored session record is corrupt", 500) from None
         left = created + self.session_lifetime - t
         if left <= 0 or t - last_seen > self.session_idle:
             return None
+        passkey_version = 0
         if credential is not None:
-            passkey = _load(await self.store.get(CREDENTIALS, credential), "credential record")
-            if passkey is None or passkey.get("user_handle") != user_handle:  # deleted: so is the session
+            passkey_record = await self.store.get(CREDENTIALS, credential)
+            passkey = _load(passkey_record, "credential record")
+            if (
+                passkey_record is None
+                or passkey is None
+                or passkey.get("user_handle") != user_handle
+                or _key_digest(passkey.get("public_key")) != digest
+            ):  # the passkey was deleted: so is the session
                 await self.store.delete(ACCOUNT_SESSIONS, key)
                 return None
+            passkey_version = passkey_record.version
         version = record.version
         if t - last_seen > min(60.0, self.session_idle / 10):
             doc["last_seen"] = t
@@ -222,7 +244,7 @@ class RelyingParty:
                 )  # fmt: skip
             except ConflictError:
                 return await self.session(token, now=now) if await self.store.get(ACCOUNT_SESSIONS, key) else None
-        return AccountSession(key, username, user_handle, created, t, version, credential)
+        return AccountSession(key, username, user_handle, created, t, version, credential, passkey_version)
 
     async def end_session(self, token: str | None) -> None:
         """Sign out: delete the session of ``token`` (nothing when there is none)."""
@@ -241,8 +263,9 @@ class RelyingParty:
         also: Sequence[Write] = (),
     ) -> str:
         """Store a verified registration in one atomic write: the user record when new (or a check that the
-        existing one is unchanged), the credential, its index entry, and ``also`` (an account session). A failed
-        registration (a conflict, a store failure) leaves nothing behind."""
+        existing one is unchanged), the credential, its index entry, and ``also`` (the account session a new account
+        opens, or checks that the session adding the passkey and its own passkey are unchanged: a conflict there is
+        a 409). A failed registration (a conflict, a store failure) leaves nothing behind."""
         cid = websafe_encode(reg.credential_id)
         uh = websafe_encode(user_handle)
         record = await self.store.get(USERS, username)
@@ -278,11 +301,13 @@ class RelyingParty:
         try:
             await self.store.transact(writes)
         except ConflictError as e:
-            if e.namespace == CREDENTIALS:
+            if e.namespace == CREDENTIALS and e.key == cid:
                 raise ApiError("this credential is already registered") from None
             if e.namespace == USERS:
                 raise concurrent from None
-            raise
+            # ``also``: the account session adding the passkey, or the passkey that signed it in, changed meanwhile
+            changed = "the session or the account's passkeys changed meanwhile: add the passkey again"
+            raise ApiError(changed, 409) from None
         return cid
 
     async def credential(self, cid: str) -> tuple[Record, dict[str, JSONValue], StoredCredential] | None:
@@ -363,7 +388,7 @@ class RelyingParty:
     async def _own(self, user_handle: str, cid: str) -> tuple[Record, dict[str, Any]]:
         """The credential ``cid`` if it belongs to ``user_handle``; the same 404 whether it is someone
         else's or does not exist."""
-        if not 0 < len(cid) <= 1400 or cid.strip(_SESSION_ALPHABET):
+        if not _credential_id_ok(cid):
             raise ApiError("no such credential", 404)
         record = await self.store.get(CREDENTIALS, cid)
         doc = _load(record, "credential record")

@@ -306,7 +306,7 @@ async def test_a_session_record_of_an_older_version_and_a_corrupt_one() -> None:
         await register(alice, "alice", Passkey())
         [(key, record)] = await e.store.scan(ACCOUNT_SESSIONS)
         doc = json.loads(record.value)
-        assert isinstance(doc.pop("credential"), str)
+        assert isinstance(doc.pop("credential"), str) and isinstance(doc.pop("credential_key"), str)
         await e.store.put(ACCOUNT_SESSIONS, key, json.dumps(doc).encode())
         assert (await alice.get("/fido2/account")).json()["username"] == "alice"
         doc["credential"] = 7

@@ -188,3 +188,42 @@ def test_register_and_sign_in_in_chromium(server: tuple[int, str]) -> None:
     assert cred_id == first_id == _b64url(browser_cred["credentialId"])
     assert cred["username"] == "alice" and cred["user_handle"] == user["id"] and cred["name"] == "Laptop <b>key</b>"
     assert cred["sign_count"] >= 2 and browser_cred["isResidentCredential"]
+
+
+def test_deleting_the_sessions_passkey_signs_the_page_out(server: tuple[int, str]) -> None:
+    """The page's Delete on the passkey that signed the session in: the page says so, shows the signed-out view,
+    and passkey autofill starts again (a platform passkey then signs in by itself)."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install playwright")
+    port, _ = server
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.add_init_script(
+                "window.mediations = []; const get = navigator.credentials.get.bind(navigator.credentials);"
+                "navigator.credentials.get = (o) => {"
+                " window.mediations.push(o.mediation || 'optional'); return get(o); };"
+            )
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("WebAuthn.enable")
+            first = _authenticator(cdp)
+            page.goto(f"http://localhost:{port}/")
+            page.fill("#username", "alice")
+            assert _click_and_wait(page, "#register") == "registered alice"
+            [first_id] = _passkeys(page)
+            kept = _credentials(cdp, first)
+            cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": first})
+            second = _authenticator(cdp, "internal")  # a platform authenticator: autofill offers it
+            assert _click_and_wait(page, "#add-passkey") == "registered alice"
+            assert "conditional" not in page.evaluate("window.mediations")
+            text = _click_and_wait(page, f"#passkeys li[data-id='{first_id}'] .delete")
+            assert text == "deleted; it had signed you in, so you are signed out", text
+            assert page.is_hidden("#signed-in") and page.is_visible("#signed-out")
+            # autofill started again on the signed-out page: the platform passkey signs in by itself
+            page.wait_for_function(
+                "() => document.getElementById('status').textContent === 'signed in as alice'", timeout=20_000
+            )
+            assert page.evaluate("window.mediations").count("conditional") == 1
+            assert list(_passkeys(page)) != [first_id] and kept and second
+        finally:
+            browser.close()
