@@ -1140,7 +1140,7 @@ def _fido2_account_api() -> Target:
         text = first.decode("utf-8", "replace")
 
         async def scenario() -> None:
-            token, writes = rp.open_session("alice", websafe_encode(b"user-1"), own)
+            token, writes = rp.open_session("alice", websafe_encode(b"user-1"), own, websafe_encode(b"\xa0"))
             await rp.add_credential("alice", b"user-1", registration(ACCOUNT_CREDENTIAL), also=writes)
             await rp.add_credential("alice", b"user-1", registration(b"fuzz-credential-2"))
             url = path
