@@ -58,6 +58,20 @@ def server(tmp_path: Path) -> Iterator[tuple[int, str]]:
         sock.close()
 
 
+def _page(browser: Any) -> tuple[Any, Any]:
+    """A new page that records the mediation of every navigator.credentials.get (``window.mediations``), and its
+    CDP session with the WebAuthn domain on (virtual authenticators)."""
+    page = browser.new_page()
+    page.add_init_script(
+        "window.mediations = []; const get = navigator.credentials.get.bind(navigator.credentials);"
+        "navigator.credentials.get = (o) => {"
+        " window.mediations.push(o.mediation || 'optional'); return get(o); };"
+    )
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    return page, cdp
+
+
 def _click_and_wait(page: Any, button: str) -> str:
     page.evaluate("document.getElementById('status').dataset.state = 'idle'")
     page.click(button)
@@ -114,14 +128,7 @@ def test_register_and_sign_in_in_chromium(server: tuple[int, str]) -> None:
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page()
-            page.add_init_script(  # records the mediation of every navigator.credentials.get
-                "window.mediations = []; const get = navigator.credentials.get.bind(navigator.credentials);"
-                "navigator.credentials.get = (o) => {"
-                " window.mediations.push(o.mediation || 'optional'); return get(o); };"
-            )
-            cdp = page.context.new_cdp_session(page)
-            cdp.send("WebAuthn.enable")
+            page, cdp = _page(browser)
             first = _authenticator(cdp)
             page.goto(f"http://localhost:{port}/")  # localhost: a secure context over plain HTTP
             page.fill("#username", "alice")
@@ -198,14 +205,7 @@ def test_deleting_the_sessions_passkey_signs_the_page_out(server: tuple[int, str
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page()
-            page.add_init_script(
-                "window.mediations = []; const get = navigator.credentials.get.bind(navigator.credentials);"
-                "navigator.credentials.get = (o) => {"
-                " window.mediations.push(o.mediation || 'optional'); return get(o); };"
-            )
-            cdp = page.context.new_cdp_session(page)
-            cdp.send("WebAuthn.enable")
+            page, cdp = _page(browser)
             first = _authenticator(cdp)
             page.goto(f"http://localhost:{port}/")
             page.fill("#username", "alice")
