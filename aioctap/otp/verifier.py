@@ -291,7 +291,8 @@ class OtpVerifier:
         self._states.pop(account, None)
         state.failures += 1
         if state.failures >= self.max_failures:
-            delay = min(self.max_delay, 2.0 ** (state.failures - self.max_failures))
+            # the exponent capped: 2.0 ** 1024 overflows, which would leave the failure unrecorded (no throttle)
+            delay = min(self.max_delay, 2.0 ** min(state.failures - self.max_failures, 64))
             state.throttled_until = self._clock() + delay
         try:
             await self.store.put(NAMESPACE, account, state.dumps(), expected_version=state.version)
