@@ -211,8 +211,8 @@ class _OtpDeviceApi:
         if header is None:
             raise TalerError(401, EC_UNAUTHORIZED, "this endpoint needs 'Authorization: Bearer secret-token:...'")
         scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
+        # an empty secret is malformed: it must never match an administrator token configured as "secret-token:"
+        if scheme.lower() != "bearer" or not _token_secret(token):
             raise TalerError(401, EC_TOKEN_MALFORMED, "the Authorization header must be 'Bearer secret-token:...'")
         digest = _token_hash(token)
         if self._admin_hash is not None and hmac.compare_digest(digest, self._admin_hash):
@@ -485,11 +485,14 @@ def _outage(error: StoreError, code: int) -> TalerError:
     return TalerError(503, code, f"the store is unavailable: {type(error).__name__}")
 
 
-def _token_hash(token: str) -> str:
+def _token_secret(token: str) -> str:
+    """The secret of a bearer token: without the spaces around it and its ``secret-token:`` prefix."""
     token = token.strip()
-    if token.startswith("secret-token:"):
-        token = token[len("secret-token:") :]
-    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+    return token[len("secret-token:") :] if token.startswith("secret-token:") else token
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(_token_secret(token).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _scope_permissions(scope: str) -> frozenset[str]:
