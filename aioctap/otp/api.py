@@ -259,15 +259,19 @@ class _OtpDeviceApi:
         return {"key": key}
 
     async def _unseal(self, device: dict[str, Any]) -> str:
+        return (await self._open(device))[0]
+
+    async def _open(self, device: dict[str, Any]) -> tuple[str, bool]:
+        """The device's OTP key, and whether it is encrypted under an older secret, cost or format."""
         if "enckey" in device:
             if self.context is None:
                 raise TalerError(500, EC_DB_FETCH_FAILED, "the stored OTP key is encrypted and no OTPContext is set")
             try:
-                raw, _ = await anyio.to_thread.run_sync(self.context.decrypt_key, device["enckey"])
+                raw, stale = await anyio.to_thread.run_sync(self.context.decrypt_key, device["enckey"])
             except KeyFormatError:
                 raise TalerError(500, EC_DB_FETCH_FAILED, "the stored OTP key does not decrypt") from None
-            return raw.decode()
-        return str(device["key"])
+            return raw.decode(), stale
+        return str(device["key"]), False
 
     # devices
 
@@ -335,7 +339,10 @@ class _OtpDeviceApi:
         if device.get("ctr") is not None:
             body["otp_ctr"] = device["ctr"]
         if device["algorithm"] == 1 or (device["algorithm"] == 2 and price is not None):
-            code = pos_confirmation(await self._unseal(device), device["algorithm"], now, price)
+            key, stale = await self._open(device)
+            if stale and self.context is not None and self.context.can_encrypt:  # a rotated secret: the current one
+                await self._reseal(f"{instance}/{device_id}", record.version, device, key)
+            code = pos_confirmation(key, device["algorithm"], now, price)
             if code is not None:
                 body["otp_code"] = code
         return _answer(OtpDeviceDetails(**body))

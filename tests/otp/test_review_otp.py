@@ -79,3 +79,34 @@ def test_confirmation_codes_print_as_the_merchant_backend_prints_them() -> None:
     codes = pos_confirmation(key, 1, 630)
     assert codes is not None
     assert codes.split("\n")[2] == "5191635"
+
+
+async def test_a_device_key_under_a_retired_secret_is_re_encrypted() -> None:
+    """api._reseal's docstring: a row 'stored in plain text, or under an older secret' is written again under
+    the context's current secret (OtpVerifier does so for its accounts). The API only ever resealed plain-text
+    rows: after a secret rotation (new default tag) the keys stayed under the old tag, so retiring the old
+    secret made every such device answer 500 (TALER_EC_GENERIC_DB_FETCH_FAILED)."""
+    from aioctap.otp import OTPContext, pos_confirmation
+
+    admin_token = "secret-token:admin-secret-for-review"
+    admin = {"Authorization": f"Bearer {admin_token}"}
+    key = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+    old = OTPContext({"1": "the first application secret"}, encrypt_cost=4)
+    both = OTPContext({"1": "the first application secret", "2": "the second application secret"}, encrypt_cost=4)
+    new = OTPContext({"2": "the second application secret"}, encrypt_cost=4)
+    device = {"otp_device_id": "pos", "otp_device_description": "till", "otp_key": key, "otp_algorithm": 1}
+    async with open_store("memory://") as store:
+
+        def client(context: OTPContext) -> httpx.AsyncClient:
+            app = Starlette(routes=otp_device_routes(store, admin_token=admin_token, context=context))
+            return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
+
+        async with client(old) as c:
+            assert (await c.post("/private/otp-devices", json=device, headers=admin)).status_code == 204
+        async with client(both) as c:  # rotated: "2" is the default now, "1" still readable
+            r = await c.get("/private/otp-devices/pos", params={"faketime": 59}, headers=admin)
+            assert r.status_code == 200 and r.json()["otp_code"] == pos_confirmation(key, 1, 59)
+        async with client(new) as c:  # "1" retired
+            r = await c.get("/private/otp-devices/pos", params={"faketime": 59}, headers=admin)
+            assert r.status_code == 200, r.text
+            assert r.json()["otp_code"] == pos_confirmation(key, 1, 59)
