@@ -148,7 +148,9 @@ def _no_constant(text: str) -> float:
 
 async def _read_json(request: Request) -> dict[str, Any]:
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+    # ASCII digits only (str.isdigit() is also true for Latin-1's superscripts), few enough for int()
+    ok = length is None or (length.isascii() and length.isdigit() and len(length) <= 20 and int(length) <= MAX_BODY)
+    if not ok:
         raise TalerError(413, EC_UPLOAD_EXCEEDS_LIMIT, f"the request body exceeds {MAX_BODY} bytes")
     body = bytearray()
     async for chunk in request.stream():

@@ -110,3 +110,34 @@ async def test_a_device_key_under_a_retired_secret_is_re_encrypted() -> None:
             r = await c.get("/private/otp-devices/pos", params={"faketime": 59}, headers=admin)
             assert r.status_code == 200, r.text
             assert r.json()["otp_code"] == pos_confirmation(key, 1, 59)
+
+
+@pytest.mark.parametrize("length", ["\u00b2", "\u00b9\u00b3", " 5", "-1", "9" * 5000])
+async def test_a_non_ascii_content_length_is_400_or_413_not_500(length: str) -> None:
+    """_read_json checked Content-Length with str.isdigit(), which is true for the Latin-1 superscripts
+    "\u00b2", "\u00b3" and "\u00b9" that int() refuses: the request ended in a ValueError (a 500) instead of a
+    Taler error; so did 5000 ASCII digits (past int()'s 4300-digit limit). Uvicorn's parsers refuse such a header
+    first; other ASGI servers may pass it on."""
+    async with open_store("memory://") as store:
+        app = Starlette(routes=otp_device_routes(store, admin_token="secret-token:a"))
+        sent: list[dict[str, object]] = []
+        messages = [{"type": "http.request", "body": b'{"scope": "all"}', "more_body": False}]
+
+        async def receive() -> dict[str, object]:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, object]) -> None:
+            sent.append(message)
+
+        headers = [
+            (b"authorization", b"Bearer secret-token:a"),
+            (b"content-type", b"application/json"),
+            (b"content-length", length.encode("latin-1")),
+        ]
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+            "path": "/private/token", "raw_path": b"/private/token", "query_string": b"", "root_path": "",
+            "headers": headers, "server": ("test", 80), "client": ("client", 1),
+        }  # fmt: skip
+        await app(scope, receive, send)
+        assert sent[0]["status"] in (400, 413)
