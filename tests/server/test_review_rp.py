@@ -1,0 +1,72 @@
+"""Findings of a review of the relying party as deployed (aioctap server): each a test that failed before its fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from aioctap.server.app import create_app
+from aioctap.stores import MemoryStore
+
+
+def _served_app(monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
+    """The ASGI app ``aioctap server ARGS`` would serve (uvicorn.run captured, nothing listens)."""
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from aioctap.cli import app
+
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda asgi, **kw: served.append(asgi))
+    result = CliRunner().invoke(
+        app, ["server", "--db", "memory://", "--port", "0", *args], env={"AIOCTAP_SECRET_KEY": "k" * 64}
+    )
+    assert result.exit_code == 0, result.output
+    return served[0]
+
+
+@pytest.mark.parametrize(
+    "written", ["https://example.com/", "https://Example.COM", "HTTPS://example.com", "https://example.com:443"]
+)
+async def test_cli_origins_are_the_origins_browsers_send(monkeypatch: pytest.MonkeyPatch, written: str) -> None:
+    """Operator: ``--origin`` accepts a trailing slash, upper case and the default port (origin_error lets them
+    through), but a browser sends the serialized origin (RFC 6454 §6.1: lower-case scheme and host, no default
+    port, no path), and both the Origin check and clientDataJSON.origin (WebAuthn L3 §7.1 step 9) compare
+    exactly: every ceremony result and account change of such a server failed (403 / OriginMismatchError)."""
+    asgi = _served_app(monkeypatch, "--rp-id", "example.com", "--origin", written)
+    assert asgi.state.relying_party.server.origins == ["https://example.com"]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi), base_url="http://example.com") as http:
+        r = await http.post("/fido2/logout", headers={"origin": "https://example.com"})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "al\u0085ice",  # a C1 control character (NEL), which display names and passkey names already refuse
+        "\u202eecila",  # RIGHT-TO-LEFT OVERRIDE: shows as "alice" reversed wherever the name is displayed
+        "alice\u200b",  # ZERO WIDTH SPACE: an account that looks exactly like "alice"
+        "\ufeffalice",  # ZERO WIDTH NO-BREAK SPACE
+        "\u2066alice\u2069",  # directional isolates
+        " alice",  # leading / trailing white space: the page trims it, so its owner can never type it
+        "alice ",
+        "\u00a0alice",
+    ],
+)
+async def test_user_names_without_invisible_or_direction_characters(username: str) -> None:
+    """WebAuthn L3 §5.4.3 (user.name): the RP SHOULD enforce the PRECIS UsernameCasePreserved profile (RFC 8265
+    §3.4), whose IdentifierClass (RFC 8264 §9.1) disallows controls, format characters (bidi overrides, zero-width)
+    and spaces. Each of these names opened an account of its own that displays like another user's (a spoofed
+    account name in the account chooser and on the page)."""
+    app = create_app(MemoryStore(), origin="http://localhost:8000", otp_routes=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000") as http:
+        r = await http.post("/fido2/attestation/options", json={"username": username, "displayName": "A"})
+        assert r.status_code == 400 and "username" in r.json()["errorMessage"], r.text
+        r = await http.post("/fido2/assertion/options", json={"username": username})
+        assert r.status_code == 400, r.text
+        # ordinary names, with inner spaces and non-Latin letters, still work
+        for ok in ("alice", "alice smith", "Ålice", "алиса", "a@b.example"):
+            r = await http.post("/fido2/attestation/options", json={"username": ok, "displayName": ok})
+            assert r.status_code == 200, (ok, r.text)
