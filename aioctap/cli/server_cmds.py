@@ -68,6 +68,20 @@ def default_origin(rp_id: str, port: int) -> str:
     return f"http://localhost:{port}" if rp_id == "localhost" else f"https://{rp_id}"
 
 
+def serialized_origin(origin: str) -> str:
+    """A web origin as browsers send it (RFC 6454 §6.1): lower-case scheme and host, no default port, no path;
+    the Origin check and clientDataJSON.origin compare exactly. ``origin`` passed
+    :func:`aioctap.server.ceremony.origin_error`."""
+    import urllib.parse
+
+    parts = urllib.parse.urlsplit(origin.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    port = "" if parts.port is None or parts.port == {"http": 80, "https": 443}.get(scheme) else f":{parts.port}"
+    return f"{scheme}://{host}{port}"
+
+
 def data_location(url: str) -> str:
     """Where a store URL keeps its data, for people (never a password)."""
     scheme = url.split("://", 1)[0].lower()
@@ -217,6 +231,7 @@ def register(app: typer.Typer) -> None:
                 error = f"RP ID {rp_id!r} is a public suffix: a browser on {o} cannot use it"
             if error is not None:  # a usage error, before anything starts
                 raise typer.BadParameter(error, param_hint="--origin")
+        origins = list(dict.fromkeys(serialized_origin(o) for o in origins))
         if url.startswith("sqlite:///"):
             Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         admin_token = os.environ.get(ADMIN_TOKEN_ENV) or None

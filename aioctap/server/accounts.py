@@ -86,7 +86,7 @@ def account_routes(rp: RelyingParty) -> list[BaseRoute]:
 
     return [
         Route("/fido2/logout", for_relying_party(rp, logout), methods=["POST"]),
-        Route("/fido2/account", account, methods=["GET"]),
-        Route("/fido2/credentials", credentials, methods=["GET"]),
-        Route("/fido2/credentials/{credential_id}", credential, methods=["PATCH", "DELETE"]),
+        Route("/fido2/account", for_relying_party(rp, account), methods=["GET"]),
+        Route("/fido2/credentials", for_relying_party(rp, credentials), methods=["GET"]),
+        Route("/fido2/credentials/{credential_id}", for_relying_party(rp, credential), methods=["PATCH", "DELETE"]),
     ]

@@ -43,8 +43,14 @@ B64URL = pattern_meaning(
     r"^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2}(?:==?)?|[A-Za-z0-9_-]{3}=?)?$", "must be a base64url string"
 )
 SALT = pattern_meaning(r"^[A-Za-z0-9_-]{43}=?$", "must be 32 bytes, base64url (43 characters)")
-# a user name: no C0 control character and no DEL
-USERNAME = pattern_meaning(r"^[^\x00-\x1f\x7f]*$", "must not contain control characters")
+# a user name (WebAuthn L3 §5.4.3: PRECIS UsernameCasePreserved, RFC 8265): no control character (C0, DEL, C1), no
+# invisible formatting character (soft hyphen, bidi marks, overrides and isolates, zero-width characters, BOM), no
+# white space at either end: none can make a name that displays like another's
+_NOT_IN_NAME = r"\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+USERNAME = pattern_meaning(
+    rf"^(?:[^\s{_NOT_IN_NAME}](?:[^{_NOT_IN_NAME}]*[^\s{_NOT_IN_NAME}])?)?$",
+    "must not contain control characters or invisible formatting characters, nor begin or end with white space",
+)
 # free text (display names, a credential's name): no C0, DEL or C1 control character
 TEXT = pattern_meaning(r"^[^\x00-\x1f\x7f-\x9f]*$", "must not contain control characters")
 

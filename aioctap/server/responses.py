@@ -40,20 +40,24 @@ ACCOUNT_COOKIE = "aioctap-account"
 COOKIE_PATH = "/fido2"
 
 
+# every answer depends on the caller's cookies and may hold a session id or the user's passkeys: never cached
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
 def ok(answer: ServerResponse | None = None) -> JSONResponse:
     """An answer as declared (:mod:`aioctap.server.bodies`); by default a bare ServerResponse with status "ok"."""
     if answer is None:
-        return JSONResponse(_OK)
-    return JSONResponse(answer.model_dump(mode="json", exclude_unset=True))
+        return JSONResponse(_OK, headers=_NO_STORE)
+    return JSONResponse(answer.model_dump(mode="json", exclude_unset=True), headers=_NO_STORE)
 
 
 _OK = {"status": "ok", "errorMessage": ""}
 
 
 def failed(message: str, status: int = 400) -> JSONResponse:
-    """A ServerResponse with status "failed"."""
+    """A ServerResponse with status "failed" (not cached either)."""
     body = ServerResponse(status="failed", errorMessage=message or "request failed")
-    return JSONResponse(body.model_dump(mode="json"), status_code=status)
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=_NO_STORE)
 
 
 _RELYING_PARTY = "aioctap.relying_party"  # the request scope's key: see for_relying_party
