@@ -236,7 +236,7 @@ class _OtpDeviceApi:
         )
         if permission is not None and permission not in caller.permissions:
             raise TalerError(
-                401, EC_TOKEN_PERMISSION_INSUFFICIENT, f"the access token lacks the permission {permission}"
+                403, EC_TOKEN_PERMISSION_INSUFFICIENT, f"the access token lacks the permission {permission}"
             )
         return caller
 
@@ -389,15 +389,15 @@ class _OtpDeviceApi:
         scope = ask.scope
         wanted = _scope_permissions(scope)
         if not (caller.admin or "tokens-write" in caller.permissions or caller.refreshable):
-            raise TalerError(401, EC_TOKEN_PERMISSION_INSUFFICIENT, "this token may not create tokens")
+            raise TalerError(403, EC_TOKEN_PERMISSION_INSUFFICIENT, "this token may not create tokens")
         if not wanted <= caller.permissions:
             raise TalerError(
-                401, EC_TOKEN_PERMISSION_INSUFFICIENT, "a token cannot grant more than its own permissions"
+                403, EC_TOKEN_PERMISSION_INSUFFICIENT, "a token cannot grant more than its own permissions"
             )
         refreshable = ask.refreshable or False
         if refreshable and not (caller.admin or caller.refreshable):
             raise TalerError(
-                401, EC_TOKEN_PERMISSION_INSUFFICIENT, "a non-refreshable token cannot create refreshable ones"
+                403, EC_TOKEN_PERMISSION_INSUFFICIENT, "a non-refreshable token cannot create refreshable ones"
             )
         seconds = _duration(ask.duration)
         now = self.clock()
@@ -561,7 +561,8 @@ _ERROR = TalerErrorDetail
 _BEARER = ({"bearer": ()},)
 _TAGS = ("otp-devices",)
 _MALFORMED = Reply("the body, a parameter or the query does not follow its declaration (TALER_EC 22, 25 or 26)", _ERROR)
-_UNAUTHORIZED = Reply("missing, unknown, expired or insufficient bearer token", _ERROR)
+_UNAUTHORIZED = Reply("missing, malformed, unknown or expired bearer token", _ERROR)
+_FORBIDDEN = Reply("the bearer token lacks the permission (TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT)", _ERROR)
 _STORE_DOWN = Reply("the store is unavailable (TALER_EC_GENERIC_DB_STORE_FAILED / _FETCH_FAILED)", _ERROR)
 _TOO_LARGE = Reply(f"the body is larger than {MAX_BODY} bytes", _ERROR)
 _NO_DEVICE = Reply("unknown OTP device (TALER_EC_MERCHANT_GENERIC_OTP_DEVICE_UNKNOWN)", _ERROR)
@@ -576,8 +577,8 @@ def _operations(prefix: str, base: tuple[Parameter, ...]) -> tuple[Operation, ..
     def op(
         method: str, path: str, summary: str, replies: dict[int, Reply], body: Declared, params: tuple[Parameter, ...]
     ) -> Operation:
-        """One bearer-token operation; every one may also answer 400, 401 and 503."""
-        replies = {400: _MALFORMED, 401: _UNAUTHORIZED, 503: _STORE_DOWN, **replies}
+        """One bearer-token operation; every one may also answer 400, 401, 403 and 503."""
+        replies = {400: _MALFORMED, 401: _UNAUTHORIZED, 403: _FORBIDDEN, 503: _STORE_DOWN, **replies}
         replies_in_order: dict[int | str, Reply] = dict(sorted(replies.items()))
         return Operation(method, prefix + path, summary, replies_in_order, body, params, tags=_TAGS, security=_BEARER)
 

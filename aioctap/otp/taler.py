@@ -5,9 +5,10 @@ steps, for the steps t-2 ... t+2) joined by newlines. With algorithm 2 the HOTP 
 replaced by 64 bytes of GNUnet's KDF (HKDF: extract HMAC-SHA512 keyed with the amount in network
 byte order, expand HMAC-SHA256, empty context), binding the code to the price.
 
-Each code is written with its 8 digits, leading zeros included, as an OTP device shows it. Taler's backend
-(``TALER_build_pos_confirmation``, ``util/crypto_confirmation.c``) prints them with ``%llu``: a code below
-10,000,000 has fewer digits there, the same number.
+Each code is written as Taler's merchant backend writes it (``TALER_build_pos_confirmation``,
+``util/crypto_confirmation.c``: ``%llu``), with no leading zeros: a code below 10,000,000 has fewer than 8 digits
+(``5191635``, where an OTP device's display shows ``05191635``). The OTP-devices API's ``otp_code`` "matches exactly
+the string that would be returned as part of a payment confirmation", which is the backend's.
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ def _gnunet_kdf(key: bytes, salt: bytes, length: int = 64) -> bytes:
 def pos_confirmation(key: str, algorithm: int | str, time: int | float, price: str | None = None) -> str | None:
     """The confirmation string a Taler POS shows, or None where the algorithm gives no code.
 
-    Five 8-digit codes, one per line, for the 30-second periods from two before ``time`` to two after it.
+    Five 8-digit codes, one per line, for the 30-second periods from two before ``time`` to two after it, each
+    written as the merchant backend writes it (no leading zeros: ``5191635`` for ``05191635``).
     ``algorithm``: 0 / ``"NONE"``, 1 / ``"TOTP_WITHOUT_PRICE"`` or 2 / ``"TOTP_WITH_PRICE"`` (then ``price``,
     ``"CUR:1.50"``, is bound into the key; without a price there is no code). Synchronous.
 
@@ -145,4 +147,4 @@ def pos_confirmation(key: str, algorithm: int | str, time: int | float, price: s
     step = int(time) // 30
     # the backend moves the time by whole 30 s periods, clamped at the epoch (GNUnet's time
     # subtraction saturates at zero): near it, step 0 stands in for the steps before it
-    return "\n".join(hotp(raw, max(c, 0), 8, "sha1") for c in range(step - 2, step + 3))
+    return "\n".join(str(int(hotp(raw, max(c, 0), 8, "sha1"))) for c in range(step - 2, step + 3))  # %llu

@@ -49,14 +49,10 @@ async def test_an_empty_admin_secret_grants_nothing(configured: str) -> None:
             assert r.status_code == 401 and r.json()["code"] == 43
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="deviation kept: tests/otp/test_api.py asserts 401 for TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT",
-)
 async def test_insufficient_permission_is_403_as_taler_says() -> None:
     """Taler's POST /private/token: ':http:statuscode:`403 Forbidden`: The provided token has insufficient
     permissions for the requested scope. Returned with TALER_EC_GENERIC_TOKEN_PERMISSION_INSUFFICIENT'
-    (and taler_error_codes: code 16 is returned with MHD_HTTP_FORBIDDEN). aioctap answers 401."""
+    (and taler_error_codes: code 16 is returned with MHD_HTTP_FORBIDDEN)."""
     admin = {"Authorization": "Bearer secret-token:admin-secret-for-review"}
     async with open_store("memory://") as store:
         app = Starlette(routes=otp_device_routes(store, admin_token="secret-token:admin-secret-for-review"))
@@ -68,11 +64,10 @@ async def test_insufficient_permission_is_403_as_taler_says() -> None:
             assert r.status_code == 403
 
 
-@pytest.mark.xfail(strict=True, reason="deviation kept and documented in aioctap/otp/taler.py: 8 digits with zeros")
 def test_confirmation_codes_print_as_the_merchant_backend_prints_them() -> None:
     """The seed's OtpDeviceDetails.otp_code 'Matches exactly the string that would be returned as part of a
     payment confirmation'; the merchant backend (util/crypto_confirmation.c, executive_totp) writes each code
-    with "%llu", so a code below 10,000,000 has no leading zero there. aioctap writes "05191635"."""
+    with "%llu", so a code below 10,000,000 has no leading zero there ("5191635", not "05191635")."""
     from aioctap.otp import pos_confirmation
 
     key = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"  # RFC 6238's SHA1 seed "12345678901234567890"
