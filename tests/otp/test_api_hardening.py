@@ -1,4 +1,5 @@
-"""Findings of the OTP review (review-otp): each a failing test before its fix."""
+"""The OTP verifier and the Taler OTP-devices API under attack and against Taler's docs: findings of a review, each a
+test that failed before its fix."""
 
 from __future__ import annotations
 
