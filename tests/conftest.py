@@ -7,6 +7,8 @@
 * The transport and CTAP2 suites (``tests/hid``, ``tests/ctap2``) run each coroutine test twice, on
   asyncio (through pytest-asyncio, as every other async test) and on anyio's trio backend (``[trio]``
   in the test id); ``@pytest.mark.asyncio_only(reason=...)`` keeps one on asyncio.
+* ``raw_post``: a POST through an ASGI app with its headers exactly as given (what an HTTP client library would
+  correct, such as an odd Content-Length), giving the answer's status.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -216,3 +218,32 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
         asyncio.run(create())
         yield base.rsplit("/", 1)[0] + "/" + name
+
+
+# -- raw ASGI requests ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def raw_post() -> Callable[[Any, str, bytes, list[tuple[bytes, bytes]]], Awaitable[int]]:
+    """``await raw_post(app, path, body, headers)``: the status of a POST with exactly these headers."""
+
+    async def post(app: Any, path: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+        sent: list[dict[str, Any]] = []
+        messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+            "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "", "headers": headers,
+            "server": ("localhost", 8000), "client": ("client", 1),
+        }  # fmt: skip
+        await app(scope, receive, send)
+        status: int = sent[0]["status"]
+        return status
+
+    return post
