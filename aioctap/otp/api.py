@@ -260,9 +260,6 @@ class _OtpDeviceApi:
             return {"enckey": await anyio.to_thread.run_sync(self.context.encrypt_key, key.encode())}
         return {"key": key}
 
-    async def _unseal(self, device: dict[str, Any]) -> str:
-        return (await self._open(device))[0]
-
     async def _open(self, device: dict[str, Any]) -> tuple[str, bool]:
         """The device's OTP key, and whether it is encrypted under an older secret, cost or format."""
         if "enckey" in device:
@@ -292,7 +289,7 @@ class _OtpDeviceApi:
             if record is not None:
                 old = json.loads(record.value)
                 same = (old["description"], old["algorithm"], old.get("ctr")) == (description, algorithm, counter)
-                if same and hmac.compare_digest((await self._unseal(old)).encode(), key.encode()):
+                if same and hmac.compare_digest((await self._open(old))[0].encode(), key.encode()):
                     return Response(status_code=204)  # identical re-create: idempotent
             raise TalerError(
                 409, EC_OTP_DEVICE_EXISTS, "an OTP device with this id exists with other details"
