@@ -9,18 +9,25 @@
   in the test id); ``@pytest.mark.asyncio_only(reason=...)`` keeps one on asyncio.
 * ``raw_post``: a POST through an ASGI app with its headers exactly as given (what an HTTP client library would
   correct, such as an odd Content-Length), giving the answer's status.
+* ``python_fido2_source`` (session): the unpacked source distribution of a pinned python-fido2 (its ``tests/``: Yubico's
+  device suite and its unit tests), fetched from the package index once (``pip download --no-binary :all:
+  --no-deps``), checked against its pinned SHA-256 and kept under the user cache directory (``~/.cache/aioctap`` on
+  Linux); ``AIOCTAP_FIDO2_SDIST`` may name a copy of the archive instead.
 """
 
 from __future__ import annotations
 
 import functools
 import glob
+import hashlib
 import inspect
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tarfile
 import tempfile
 import time
 import uuid
@@ -28,6 +35,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import platformdirs
 import pytest
 
 # -- the transport and ctap2 suites on both anyio backends --------------------------------------
@@ -247,3 +255,53 @@ def raw_post() -> Callable[[Any, str, bytes, list[tuple[bytes, bytes]]], Awaitab
         return status
 
     return post
+
+
+# -- python-fido2's source distribution ---------------------------------------------------------
+
+FIDO2_VERSION = "2.2.1"
+FIDO2_SDIST_SHA256 = "85787428a94c3f8eaf72f0ff30afba983b559a1b1b795c93318c81b4ad4062c4"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _fido2_sdist() -> Path:
+    """The pinned source distribution: AIOCTAP_FIDO2_SDIST, the cached copy, or a fresh download (then cached)."""
+    given = os.environ.get("AIOCTAP_FIDO2_SDIST")
+    if given:
+        return Path(given)
+    cache = Path(platformdirs.user_cache_dir("aioctap"))
+    cached = cache / f"fido2-{FIDO2_VERSION}.tar.gz"
+    if cached.exists() and _sha256(cached) == FIDO2_SDIST_SHA256:
+        return cached
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-binary", ":all:", "--no-deps",
+             "--disable-pip-version-check", "-d", tmp, f"fido2=={FIDO2_VERSION}"],
+            check=True, timeout=180,
+        )  # fmt: skip
+        downloaded = Path(tmp) / cached.name
+        os.replace(downloaded, cached)  # same directory: a concurrent run sees the whole file or none
+    return cached
+
+
+@pytest.fixture(scope="session")
+def python_fido2_source() -> Path:
+    """The unpacked source distribution (cached beside it), after checking the archive's SHA-256."""
+    sdist = _fido2_sdist()
+    digest = _sha256(sdist)
+    assert digest == FIDO2_SDIST_SHA256, f"{sdist} is not python-fido2 {FIDO2_VERSION}'s sdist (sha256 {digest})"
+    tree = sdist.parent / f"fido2-{FIDO2_VERSION}-{digest[:12]}"
+    if not (tree / "tests" / "device" / "conftest.py").exists():
+        with tempfile.TemporaryDirectory(dir=sdist.parent) as tmp:
+            with tarfile.open(sdist) as archive:
+                archive.extractall(tmp, filter="data")
+            try:  # a rename: the tree is there whole or not at all
+                os.replace(Path(tmp) / f"fido2-{FIDO2_VERSION}", tree)
+            except OSError:
+                if not (tree / "tests" / "device" / "conftest.py").exists():
+                    raise  # not a concurrent run that got there first
+    return tree

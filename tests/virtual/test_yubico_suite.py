@@ -2,33 +2,26 @@
 ``aioctap virtual --udp``, in one pytest session as it is meant to run, with its unplug/replug prompts as power
 cycles (SIGUSR1; see ``yubico/aioctap_device_plugin.py``).
 
-The source distribution of a pinned python-fido2 is fetched from the package index once
-(``pip download --no-binary :all: --no-deps``), checked against its pinned SHA-256 and kept under the user cache
-directory (``~/.cache/aioctap`` on Linux); ``AIOCTAP_FIDO2_SDIST`` may name a copy of it instead. The suite runs
+The source distribution of a pinned python-fido2 comes from the ``python_fido2_source`` fixture (tests/conftest.py:
+fetched once, checked against its SHA-256, cached). The suite runs
 in a subprocess (about 10 s) and this test fails on any failure or error in it, and on any skip that is not
 listed in :data:`EXPECTED_SKIPS` (README, "Yubico's device suite", says why each is there).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
 import sys
-import tarfile
-import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
-import platformdirs
 import pytest
 
 import aioctap
 
-FIDO2_VERSION = "2.2.1"
-FIDO2_SDIST_SHA256 = "85787428a94c3f8eaf72f0ff30afba983b559a1b1b795c93318c81b4ad4062c4"
 EP_RP_ID = "enterprise.example.com"  # --ep-rp-id: test_ep_vendor's RP, on the authenticator's vendor list
 SUITE_TIMEOUT = 300.0
 PLUGIN_DIR = Path(__file__).parent / "yubico"
@@ -40,51 +33,8 @@ EXPECTED_SKIPS = {
 }
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _sdist() -> Path:
-    """The pinned source distribution: AIOCTAP_FIDO2_SDIST, the cached copy, or a fresh download (then cached)."""
-    given = os.environ.get("AIOCTAP_FIDO2_SDIST")
-    if given:
-        return Path(given)
-    cache = Path(platformdirs.user_cache_dir("aioctap"))
-    cached = cache / f"fido2-{FIDO2_VERSION}.tar.gz"
-    if cached.exists() and _sha256(cached) == FIDO2_SDIST_SHA256:
-        return cached
-    cache.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=cache) as tmp:
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--quiet", "--no-binary", ":all:", "--no-deps",
-             "--disable-pip-version-check", "-d", tmp, f"fido2=={FIDO2_VERSION}"],
-            check=True, timeout=180,
-        )  # fmt: skip
-        downloaded = Path(tmp) / cached.name
-        os.replace(downloaded, cached)  # same directory: a concurrent run sees the whole file or none
-    return cached
-
-
-def _suite_tree() -> Path:
-    """The unpacked source distribution (cached beside it), after checking the archive's SHA-256."""
-    sdist = _sdist()
-    digest = _sha256(sdist)
-    assert digest == FIDO2_SDIST_SHA256, f"{sdist} is not python-fido2 {FIDO2_VERSION}'s sdist (sha256 {digest})"
-    tree = sdist.parent / f"fido2-{FIDO2_VERSION}-{digest[:12]}"
-    if not (tree / "tests" / "device" / "conftest.py").exists():
-        with tempfile.TemporaryDirectory(dir=sdist.parent) as tmp:
-            with tarfile.open(sdist) as archive:
-                archive.extractall(tmp, filter="data")
-            try:  # a rename: the tree is there whole or not at all
-                os.replace(Path(tmp) / f"fido2-{FIDO2_VERSION}", tree)
-            except OSError:
-                if not (tree / "tests" / "device" / "conftest.py").exists():
-                    raise  # not a concurrent run that got there first
-    return tree
-
-
-def test_yubico_device_suite_passes_in_one_session(tmp_path: Path) -> None:
-    tree = _suite_tree()
+def test_yubico_device_suite_passes_in_one_session(tmp_path: Path, python_fido2_source: Path) -> None:
+    tree = python_fido2_source
     report = tmp_path / "junit.xml"
     log = tmp_path / "authenticator.log"
     aioctap_root = Path(aioctap.__file__).resolve().parents[1]  # this checkout's aioctap, not an installed one
@@ -129,4 +79,4 @@ def test_yubico_device_suite_passes_in_one_session(tmp_path: Path) -> None:
     assert not unexpected_skips, f"skipped for no listed reason: {unexpected_skips}"
     assert proc.returncode == 0, output
     assert outcomes["passed"] >= 89, outcomes  # what passes today: fewer means tests stopped running
-    print(f"Yubico device suite (python-fido2 {FIDO2_VERSION}): {dict(outcomes)}")
+    print(f"Yubico device suite (python-fido2 {tree.name}): {dict(outcomes)}")

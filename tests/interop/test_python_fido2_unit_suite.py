@@ -1,0 +1,88 @@
+"""python-fido2's own unit tests (``tests/test_*.py`` of its pinned source distribution, the ``python_fido2_source``
+fixture), ported to aioctap the way a python-fido2 user ports a program, and run against this checkout.
+
+A port is a patch, ``python_fido2_unit/<test file>.patch``, against the upstream file. It may only do what a user
+porting to aioctap does: ``fido2`` becomes ``aioctap`` in imports, ``await`` goes before each call that does I/O
+(and a mocked device becomes an ``AsyncMock``, a ``TestCase`` with such calls an ``IsolatedAsyncioTestCase``). A line
+that has to differ for another reason carries a comment ``# aioctap: <why>``: a deliberate difference, documented in
+README ("Porting from python-fido2").
+
+This test copies the upstream file, applies the patch (``git apply``), runs it with pytest in a subprocess (this
+checkout's aioctap first on the path) and fails on any failure or error, on any skip, and when the patch changes
+more lines than its budget in :data:`PORT_BUDGET` (the port must stay "add await").
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import aioctap
+
+PORTS = Path(__file__).parent / "python_fido2_unit"
+PATCHES = sorted(PORTS.glob("test_*.py.patch"))
+RUN_TIMEOUT = 120.0
+
+# upstream file -> the most lines (removed + added) its port may change
+PORT_BUDGET: dict[str, int] = {
+    "test_utils.py": 2,  # the import: fido2 -> aioctap
+    "test_webauthn.py": 4,
+}
+
+
+def _changed_lines(patch: Path) -> int:
+    lines = patch.read_text().splitlines()
+    return sum(1 for line in lines if line[:1] in "+-" and not line.startswith(("+++", "---")))
+
+
+@pytest.mark.parametrize("patch", PATCHES, ids=[p.name.removesuffix(".patch") for p in PATCHES])
+def test_python_fido2_unit_tests_pass_on_aioctap(patch: Path, tmp_path: Path, python_fido2_source: Path) -> None:
+    name = patch.name.removesuffix(".patch")
+    changed = _changed_lines(patch)
+    assert changed <= PORT_BUDGET[name], f"the port of {name} changes {changed} lines, over {PORT_BUDGET[name]}"
+    tests = tmp_path / "tests"
+    tests.mkdir()
+    (tests / "__init__.py").touch()
+    shutil.copy(python_fido2_source / "tests" / name, tests / name)
+    applied = subprocess.run(
+        ["git", "apply", "--whitespace=nowarn", str(patch)], cwd=tmp_path, capture_output=True, text=True, timeout=30
+    )
+    assert applied.returncode == 0, f"the port does not apply to upstream's {name}: {applied.stderr}"
+
+    report = tmp_path / "junit.xml"
+    aioctap_root = Path(aioctap.__file__).resolve().parents[1]  # this checkout's aioctap, not an installed one
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env["PYTHONPATH"] = str(aioctap_root)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o", "junit_family=xunit2",
+         f"--junitxml={report}", f"tests/{name}"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        stdout, stderr = proc.communicate(timeout=RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        stdout, stderr = proc.communicate()
+        pytest.fail(f"{name} took more than {RUN_TIMEOUT} s:\n{stdout[-8000:]}{stderr[-4000:]}")
+    output = stdout[-8000:] + stderr[-4000:]
+    assert report.exists(), f"{name} did not run (exit status {proc.returncode}):\n{output}"
+    outcomes: Counter[str] = Counter()
+    problems: list[str] = []
+    for case in ET.parse(report).getroot().iter("testcase"):
+        kinds = {child.tag for child in case} & {"failure", "error", "skipped"}
+        kind = "failure" if "failure" in kinds else "error" if "error" in kinds else "skipped" if kinds else "passed"
+        outcomes[kind] += 1
+        if kind != "passed":
+            problems.append(f"{kind}: {case.get('classname')}::{case.get('name')}")
+    assert not problems, "\n".join(problems) + "\n" + output
+    assert proc.returncode == 0, output
+    assert outcomes["passed"] > 0, output
+    print(f"python-fido2's {name} on aioctap: {outcomes['passed']} passed; the port changes {changed} lines")
