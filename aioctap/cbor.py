@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 
 import cbor2
 
-__all__ = ["MAX_DEPTH", "CborError", "decode_from", "dumps", "loads"]
+__all__ = ["MAX_DEPTH", "CborError", "decode", "decode_from", "dumps", "encode", "loads"]
 
 MAX_DEPTH = 16  # an item may sit inside at most this many containers
 _INT_LIMIT = 1 << 64  # CBOR major types 0 and 1 carry -2**64 .. 2**64 - 1 (beyond: bignum tags, not CTAP2)
@@ -52,6 +52,17 @@ def dumps(obj: object) -> bytes:
         return cbor2.dumps(value)
     except (cbor2.CBOREncodeError, ValueError) as e:  # a text string that is not UTF-8 (a lone surrogate)
         raise CborError(f"cannot encode value as CBOR: {e}") from None
+
+
+def encode(data: object) -> bytes:
+    """python-fido2's name (``fido2.cbor.encode``) for :func:`dumps`: canonical CTAP2 CBOR."""
+    return dumps(data)
+
+
+def decode(data: bytes) -> object:
+    """python-fido2's name (``fido2.cbor.decode``): exactly one CBOR item of the CTAP2 profile, canonical or not
+    (python-fido2 does not check the form); trailing bytes are a :class:`CborError`."""
+    return loads(data, strict=False)
 
 
 def _in_ctap2_order(obj: object, depth: int) -> Any:
