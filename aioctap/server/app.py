@@ -36,7 +36,9 @@ Outside the conformance mode a ceremony's result posted from another site's page
 relying party's) is refused with 403, and a body sent with a non-JSON Content-Type with 415 (:mod:`.parse`; one
 without a Content-Type is read as JSON), so no other site can sign a browser in to an account it chose (login
 CSRF). ``conformance=True`` is the FIDO conformance tool's test mode: anyone registers a credential for any user
-name, and options list the user's credentials in ``excludeCredentials`` and ``allowCredentials``.
+name, and options list the user's credentials in ``excludeCredentials`` and ``allowCredentials``. So a ceremony
+there opens no account session: a passkey anyone may add to any user name must not sign anyone in to that account
+(the account routes answer 401).
 
 Ceremony state lives in the store under a random session id, returned as ``fido2SessionId`` and in the
 ``fido2-session`` cookie (HttpOnly, SameSite=Strict), and the result endpoint consumes it with one atomic
@@ -260,10 +262,13 @@ def fido2_routes(
         hint = session.get("username")
         if not conformance and hint and hint != username:
             raise ApiError("this passkey is not registered for that user name")
+        response = ok(CeremonyResult(status="ok", errorMessage="", username=username, credentialId=cid))
+        if conformance:  # anyone may have registered this passkey for this user name: it signs nobody in
+            await rp.update_sign_count(cid, result, record)
+            return response
         uh = websafe_encode(stored.user_handle)
         token, writes = rp.open_session(username, uh, cid, str(doc["public_key"]), replacing=account_token(request))
         await rp.update_sign_count(cid, result, record, also=writes)
-        response = ok(CeremonyResult(status="ok", errorMessage="", username=username, credentialId=cid))
         set_account_cookie(response, request, token, rp.session_lifetime)
         return response
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from aioctap.server.app import create_app
+from aioctap.server.responses import ACCOUNT_COOKIE
 from aioctap.stores import MemoryStore
 
 RawPost = Callable[[Any, str, bytes, list[tuple[bytes, bytes]]], Awaitable[int]]  # the raw_post fixture
@@ -136,13 +137,12 @@ async def test_fido2_routes_in_another_app_clear_the_cookie_as_secure_when_a_pas
         assert "; secure" in r.headers["set-cookie"].lower(), r.headers
 
 
-@pytest.mark.xfail(strict=True, reason="finding: conformance mode opens account sessions (not fixed: a mode decision)")
 async def test_conformance_mode_signs_nobody_in_to_an_account() -> None:
     """``--conformance`` lets anyone register a credential for any user name (the conformance tool's need), yet a
     sign-in there still opens an account session with the account routes behind it: anyone registers a passkey
     for "alice", signs in as her and deletes her passkeys. An operator who points a conformance run at a real
     store (``--conformance --db postgresql://...``) hands out every account. The conformance API needs no account
-    session: expected, no account cookie and 401 from /fido2/account."""
+    session: no account cookie, and 401 from the account routes."""
     from tests.server.test_accounts import ORIGIN, Passkey, register, sign_in
 
     app = create_app(MemoryStore(), origin=ORIGIN, otp_routes=False, conformance=True)
@@ -154,8 +154,12 @@ async def test_conformance_mode_signs_nobody_in_to_an_account() -> None:
         assert (await register(alice, "alice", hers)).status_code == 200
         mine = Passkey()
         assert (await register(mallory, "alice", mine)).status_code == 200  # the conformance mode allows it
-        assert (await sign_in(mallory, mine, "alice")).status_code == 200
+        r = await sign_in(mallory, mine, "alice")
+        assert r.status_code == 200 and ACCOUNT_COOKIE not in r.cookies, r.headers
         assert (await mallory.delete(f"/fido2/credentials/{hers.id}")).status_code == 401
+        assert (await mallory.get("/fido2/account")).status_code == 401
+        assert (await sign_in(alice, hers, "alice")).status_code == 200  # the ceremony itself still works
+        assert (await alice.get("/fido2/account")).status_code == 401
 
 
 @pytest.mark.parametrize("length", ["\u00b2", "\u00b9\u00b3", " 5", "-1", "9" * 5000])
