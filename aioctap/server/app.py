@@ -128,6 +128,8 @@ log = logging.getLogger("aioctap.server")
 STATIC = Path(__file__).parent / "static"
 # one answer whether the user name is taken by someone else or new accounts are closed
 NOT_YOURS = "cannot register a passkey for this user name: sign in to its account first, or choose another user name"
+# the start of the 403's message when adding a passkey needs a fresh sign-in (the page signs in again on it)
+SIGN_IN_AGAIN = "sign in again to add a passkey"
 
 
 def _started(
@@ -193,6 +195,8 @@ def fido2_routes(
                 user_id, account = os.urandom(32), "new"
             elif user is not None and session is not None and session.user_handle == user.get("id"):
                 check_origin(request, rp.server.origins)
+                if not rp.signed_in_recently(session):
+                    raise ApiError(f"{SIGN_IN_AGAIN}: this session signed in over {rp.recent_sign_in:g} s ago", 403)
                 user_id, account = websafe_decode(str(user["id"])), "existing"
                 existing = await rp.credentials(session.user_handle)
             else:
@@ -352,6 +356,7 @@ def create_app(
     registration: Literal["open", "closed"] = "open",
     session_idle: float = 1800.0,
     session_lifetime: float = 12 * 3600.0,
+    recent_sign_in: float = 600.0,
     otp_context: OTPContext | None = None,
     algorithms: Sequence[int] | None = None,
 ) -> Starlette:
@@ -361,7 +366,8 @@ def create_app(
     :func:`aioctap.stores.open_store` and closes at shutdown. ``origin`` defaults to
     ``http://{rp_id}:8000``. ``conformance``: the FIDO conformance tool's test mode (anonymous registration
     for any user name); ``registration``: whether a new user name may open an account; ``session_idle`` and
-    ``session_lifetime``: the account session's idle and absolute lifetimes in seconds. ``otp_context``:
+    ``session_lifetime``: the account session's idle and absolute lifetimes in seconds; ``recent_sign_in``: adding a
+    passkey to an account needs a sign-in of the last so many seconds (403 otherwise). ``otp_context``:
     encrypts the OTP-devices API's keys at rest (rows stored in plain text are encrypted at start-up).
     ``algorithms``: the COSE algorithms offered in ``pubKeyCredParams``, in order of preference (default:
     ES256, EdDSA, ES384, ES512, PS256, RS256; ML-DSA-44/65/87 are -48/-49/-50).
@@ -380,6 +386,7 @@ def create_app(
         Fido2Server(rp_id, origins, rp_name, timeout=timeout, algorithms=algorithms or DEFAULT_ALGORITHMS),
         session_idle=session_idle,
         session_lifetime=session_lifetime,
+        recent_sign_in=recent_sign_in,
     )
 
     page = (STATIC / "index.html").read_text(encoding="utf-8")

@@ -9,7 +9,9 @@ compare-and-set and the new account session). Ceremony sessions are consumed wit
 Account sessions: the browser holds an opaque random token (a cookie); the store keys the session by the
 token's SHA-256, so neither the store nor a log line holds a usable token. A session expires after
 ``session_idle`` seconds without use (the record's TTL, renewed as it is used) and ``session_lifetime``
-seconds after sign-in in any case. A session records the passkey that signed it in (or, for a new account,
+seconds after sign-in in any case; adding a passkey to the account needs a sign-in of the last ``recent_sign_in``
+seconds (a stolen session cookie must not become a passkey of the thief's: OWASP ASVS 4.0 V3.7.1's re-authentication
+before a sensitive action). A session records the passkey that signed it in (or, for a new account,
 the first passkey registered) and ends when that passkey is deleted: deleting a lost or stolen passkey also
 signs out whoever signed in with it. A session stored before sessions recorded their passkey (no
 ``credential`` member) lives on until it expires. The HTTP layer is :mod:`aioctap.server.app`.
@@ -120,14 +122,18 @@ class RelyingParty:
         max_cas_retries: int = 16,
         session_idle: float = 1800.0,
         session_lifetime: float = 12 * 3600.0,
+        recent_sign_in: float = 600.0,
     ) -> None:
         if not 0 < session_idle <= session_lifetime:
             raise ValueError("session_idle must be more than 0 and at most session_lifetime")
+        if not recent_sign_in > 0:
+            raise ValueError("recent_sign_in must be more than 0")
         self.store = store
         self.server = server
         self.max_cas_retries = max_cas_retries
         self.session_idle = session_idle
         self.session_lifetime = session_lifetime
+        self.recent_sign_in = recent_sign_in
 
     def __repr__(self) -> str:
         return f"RelyingParty({self.server!r})"
@@ -195,6 +201,10 @@ class RelyingParty:
         if _token_ok(replacing):
             writes.append(Delete(ACCOUNT_SESSIONS, _session_key(replacing)))
         return token, writes
+
+    def signed_in_recently(self, session: AccountSession, *, now: float | None = None) -> bool:
+        """Whether ``session`` signed in at most ``recent_sign_in`` seconds ago (what adding a passkey needs)."""
+        return (time.time() if now is None else now) - session.created <= self.recent_sign_in
 
     async def session(self, token: str | None, *, now: float | None = None) -> AccountSession | None:
         """The live session of ``token``, or None; its idle expiry is renewed (at most once a minute).

@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,13 +36,14 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[int, str]]:
-    """The app on uvicorn (its own thread and event loop) on 127.0.0.1, storing into a SQLite file."""
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[int, str]]:
+    """The app on uvicorn (its own thread and event loop) on 127.0.0.1, storing into a SQLite file (indirect
+    parametrization: more arguments of create_app)."""
     url = f"sqlite:///{tmp_path / 'rp.db'}"
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = int(sock.getsockname()[1])
-    app = create_app(url, origin=f"http://localhost:{port}", otp_routes=False)
+    app = create_app(url, origin=f"http://localhost:{port}", otp_routes=False, **getattr(request, "param", {}))
     srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
@@ -78,14 +80,23 @@ def _click_and_wait(page: Any, button: str) -> str:
     return _wait(page)
 
 
-def _wait(page: Any) -> str:
+def _wait(page: Any, expected: str = "ok") -> str:
     page.wait_for_function(
         "() => ['ok', 'failed'].includes(document.getElementById('status').dataset.state)", timeout=20_000
     )
     state = page.get_attribute("#status", "data-state")
     text = str(page.text_content("#status"))
-    assert state == "ok", text
+    assert state == expected, text
     return text
+
+
+def _record_statuses(page: Any) -> None:
+    """From now on, every status the page shows goes into ``window.statuses``, in order."""
+    page.evaluate(
+        "window.statuses = []; const status = document.getElementById('status');"
+        "new MutationObserver(() => window.statuses.push(status.textContent))"
+        ".observe(status, {childList: true, characterData: true, subtree: true});"
+    )
 
 
 def _authenticator(cdp: Any, transport: str = "usb", credentials: list[dict[str, Any]] = ()) -> str:  # type: ignore[assignment]
@@ -218,11 +229,7 @@ def test_deleting_the_sessions_passkey_signs_the_page_out(server: tuple[int, str
             assert "conditional" not in page.evaluate("window.mediations")
             # every status the page shows, in order: the autofill that follows the deletion may replace the
             # deletion's message before the test could read it
-            page.evaluate(
-                "window.statuses = []; const status = document.getElementById('status');"
-                "new MutationObserver(() => window.statuses.push(status.textContent))"
-                ".observe(status, {childList: true, characterData: true, subtree: true});"
-            )
+            _record_statuses(page)
             page.click(f"#passkeys li[data-id='{first_id}'] .delete")
             # autofill started again on the signed-out page: the platform passkey signs in by itself
             page.wait_for_function(
@@ -233,5 +240,40 @@ def test_deleting_the_sessions_passkey_signs_the_page_out(server: tuple[int, str
             assert deleted in statuses and statuses.index(deleted) < statuses.index("signed in as alice"), statuses
             assert page.is_visible("#signed-in") and page.evaluate("window.mediations").count("conditional") == 1
             assert list(_passkeys(page)) != [first_id] and kept and second
+        finally:
+            browser.close()
+
+
+@pytest.mark.parametrize("server", [{"recent_sign_in": 5.0}], indirect=True)
+def test_adding_a_passkey_long_after_sign_in_signs_in_again_first(server: tuple[int, str]) -> None:
+    """Adding a passkey needs a recent sign-in: past ``recent_sign_in`` the server answers 403 and the page signs in
+    again with a passkey of the account (a new session), then asks for the new passkey. Here the one security key
+    holds the account's passkey, so the new passkey's creation is then refused (excludeCredentials); with another key
+    plugged in, a click soon after (a fresh sign-in) adds the passkey at once."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed: pip install playwright")
+    port, _ = server
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page, cdp = _page(browser)
+            first = _authenticator(cdp)
+            page.goto(f"http://localhost:{port}/")
+            page.fill("#username", "alice")
+            assert _click_and_wait(page, "#register") == "registered alice"
+            cookie = {c["name"]: c["value"] for c in page.context.cookies()}["aioctap-account"]
+            time.sleep(5.5)
+            _record_statuses(page)
+            page.evaluate("document.getElementById('status').dataset.state = 'idle'")
+            page.click("#add-passkey")
+            assert "already registered" in _wait(page, "failed")  # the one key holds alice's passkey (excluded)
+            statuses = page.evaluate("window.statuses")
+            again = ["sign in again to add a passkey...", "signed in again; adding the passkey..."]
+            assert statuses[1:3] == again, statuses
+            assert page.evaluate("window.mediations") == ["optional"]  # the sign-in again (no autofill for keys)
+            assert {c["name"]: c["value"] for c in page.context.cookies()}["aioctap-account"] != cookie  # new session
+            cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": first})
+            _authenticator(cdp)
+            assert _click_and_wait(page, "#add-passkey") == "registered alice"
+            assert len(_passkeys(page)) == 2 and page.evaluate("window.mediations") == ["optional"]
         finally:
             browser.close()
