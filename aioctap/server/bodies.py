@@ -51,8 +51,13 @@ USERNAME = pattern_meaning(
     rf"^(?:[^\s{_NOT_IN_NAME}](?:[^{_NOT_IN_NAME}]*[^\s{_NOT_IN_NAME}])?)?$",
     "must not contain control characters or invisible formatting characters, nor begin or end with white space",
 )
-# free text (display names, a credential's name): no C0, DEL or C1 control character
-TEXT = pattern_meaning(r"^[^\x00-\x1f\x7f-\x9f]*$", "must not contain control characters")
+# free text (display names, a credential's name): no C0, DEL or C1 control character, and no bidi embedding, override
+# or isolate (U+202A-U+202E, U+2066-U+2069): one left open reorders the text shown after the name ("Trojan Source",
+# CVE-2021-42574); PRECIS FreeformClass (RFC 8264, WebAuthn L3 §5.4.3's Nickname profile) disallows them too
+TEXT = pattern_meaning(
+    r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$",
+    "must not contain control characters nor bidi embeddings, overrides or isolates",
+)
 
 Base64Url = Annotated[str, Field(pattern=B64URL, description="base64url (unpadded in answers)")]
 CredentialId = Annotated[str, Field(min_length=1, pattern=B64URL, description="base64url, not empty")]

@@ -76,6 +76,27 @@ async def test_user_names_without_invisible_or_direction_characters(username: st
             assert r.status_code == 200, (ok, r.text)
 
 
+@pytest.mark.parametrize("override", ["\u202e", "\u202a", "\u2067", "\u2069"])
+async def test_display_and_passkey_names_without_bidi_overrides(override: str) -> None:
+    """A display name or a passkey's name with a bidi embedding, override or isolate left open reorders what the
+    page shows after it ("Trojan Source", CVE-2021-42574): "created" and "last used" of a passkey could read as
+    someone else's. PRECIS FreeformClass (WebAuthn L3 §5.4.3's Nickname profile) disallows them; names in other
+    scripts, emoji sequences (ZWJ) and marks (LRM) stay allowed."""
+    from tests.server.test_accounts import ORIGIN, Passkey, assert_failed, register
+
+    app = create_app(MemoryStore(), origin=ORIGIN, otp_routes=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000") as http:
+        r = await http.post("/fido2/attestation/options", json={"username": "bob", "displayName": f"Bob{override}x"})
+        assert_failed(r, 400, "displayName")
+        passkey = Passkey()
+        assert (await register(http, "alice", passkey)).status_code == 200
+        r = await http.patch(f"/fido2/credentials/{passkey.id}", json={"name": f"key{override}"})
+        assert_failed(r, 400, "name")
+        for fine in ("עליס", "👨\u200d👩\u200d👧", "a\u200eb"):
+            r = await http.patch(f"/fido2/credentials/{passkey.id}", json={"name": fine})
+            assert r.status_code == 200, r.text
+
+
 async def test_fido2_answers_are_not_cached() -> None:
     """The options answers hold the ceremony's session id and challenge, /fido2/account the user's passkeys, every
     answer depends on the caller's cookies: none may be stored by a browser's or a proxy's cache (OWASP ASVS 4.0
