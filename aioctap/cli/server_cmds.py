@@ -68,20 +68,6 @@ def default_origin(rp_id: str, port: int) -> str:
     return f"http://localhost:{port}" if rp_id == "localhost" else f"https://{rp_id}"
 
 
-def serialized_origin(origin: str) -> str:
-    """A web origin as browsers send it (RFC 6454 §6.1): lower-case scheme and host, no default port, no path;
-    the Origin check and clientDataJSON.origin compare exactly. ``origin`` passed
-    :func:`aioctap.server.ceremony.origin_error`."""
-    import urllib.parse
-
-    parts = urllib.parse.urlsplit(origin.strip())
-    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
-    if ":" in host:  # an IPv6 address
-        host = f"[{host}]"
-    port = "" if parts.port is None or parts.port == {"http": 80, "https": 443}.get(scheme) else f":{parts.port}"
-    return f"{scheme}://{host}{port}"
-
-
 def data_location(url: str) -> str:
     """Where a store URL keeps its data, for people (never a password)."""
     scheme = url.split("://", 1)[0].lower()
@@ -210,7 +196,7 @@ def register(app: typer.Typer) -> None:
         """
         import uvicorn
 
-        from ..server.app import create_app
+        from ..server.app import create_app, serialized_origin
         from ..server.ceremony import origin_error
         from ..server.serving import http_protocol
 

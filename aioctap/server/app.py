@@ -51,6 +51,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import urllib.parse
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -121,6 +122,7 @@ __all__ = [
     "failed",
     "fido2_routes",
     "is_authentication_request",
+    "serialized_origin",
 ]
 
 log = logging.getLogger("aioctap.server")
@@ -332,6 +334,21 @@ def fido2_routes(
 # -- the app -----------------------------------------------------------------------------------------------
 
 
+def serialized_origin(origin: str) -> str:
+    """A web origin as browsers send it (RFC 6454 §6.1): lower-case scheme and host, no default port, no path; the
+    Origin check and clientDataJSON.origin (WebAuthn L3 §7.1 step 9) compare exactly."""
+    parts = urllib.parse.urlsplit(origin.strip())
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        return origin  # not a URL: left as it is, to fail the exact comparison (origin_error says why)
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" if port is None or port == default else f"{scheme}://{host}:{port}"
+
+
 async def _encrypt_old_keys(store: Store, context: OTPContext) -> None:
     """At start-up: OTP keys an older version stored in plain text are encrypted (a failure is logged)."""
     try:
@@ -380,7 +397,8 @@ def create_app(
         the_store = opened = OpenedStore(store)
     else:
         the_store = store
-    origins = origin or f"http://{rp_id}:8000"
+    given = [origin] if isinstance(origin, str) else origin or [f"http://{rp_id}:8000"]
+    origins = list(dict.fromkeys(serialized_origin(o) for o in given))  # as browsers write them: compared exactly
     rp = RelyingParty(
         the_store,
         Fido2Server(rp_id, origins, rp_name, timeout=timeout, algorithms=algorithms or DEFAULT_ALGORITHMS),

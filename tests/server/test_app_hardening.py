@@ -46,6 +46,17 @@ async def test_cli_origins_are_the_origins_browsers_send(monkeypatch: pytest.Mon
     assert r.status_code == 200, r.text
 
 
+def test_create_app_takes_origins_as_browsers_write_them() -> None:
+    """The CLI normalized --origin (default port, case, a trailing slash) but create_app compared what it was given
+    exactly with what browsers send (RFC 6454 §6.1 serialization): an app made with ``origin="https://Example.com/"``
+    refused every ceremony result."""
+    app = create_app(MemoryStore(), rp_id="example.com", origin=["HTTPS://Example.com:443/", "https://example.com"])
+    assert app.state.relying_party.server.origins == ["https://example.com"]
+    app = create_app(MemoryStore(), rp_id="example.com", origin="https://a.example.com:8443")
+    assert app.state.relying_party.server.origins == ["https://a.example.com:8443"]
+    assert create_app(MemoryStore()).state.relying_party.server.origins == ["http://localhost:8000"]
+
+
 @pytest.mark.parametrize(
     "username",
     [
