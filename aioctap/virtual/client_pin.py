@@ -58,7 +58,6 @@ class PinState:
         self._key = ec.generate_private_key(ec.SECP256R1())
         self.token: _Token | None = None
         self.consecutive_failures = 0
-        self.uv_consecutive_failures = 0
 
     def __repr__(self) -> str:
         return f"PinState(token={'set' if self.token else 'none'}, failures={self.consecutive_failures})"
