@@ -130,6 +130,9 @@ log = logging.getLogger("aioctap.server")
 STATIC = Path(__file__).parent / "static"
 # one answer whether the user name is taken by someone else or new accounts are closed
 NOT_YOURS = "cannot register a passkey for this user name: sign in to its account first, or choose another user name"
+# the most passkeys one account may hold: each is listed in every registration's excludeCredentials and in the
+# account's page, and an authenticator takes a list of only so many (getInfo maxCredentialCountInList)
+MAX_PASSKEYS = 32
 # the start of the 403's message when adding a passkey needs a fresh sign-in (the page signs in again on it)
 SIGN_IN_AGAIN = "sign in again to add a passkey"
 
@@ -201,6 +204,8 @@ def fido2_routes(
                     raise ApiError(f"{SIGN_IN_AGAIN}: this session signed in over {rp.recent_sign_in:g} s ago", 403)
                 user_id, account = websafe_decode(str(user["id"])), "existing"
                 existing = await rp.credentials(session.user_handle)
+                if len(existing) >= MAX_PASSKEYS:  # (two registrations at once may each take the last place)
+                    raise ApiError(f"this account has {len(existing)} passkeys, the most it may have: delete one", 403)
             else:
                 raise ApiError(NOT_YOURS, 403)
             # sign-in never lists credentials (see start_authentication): every credential must be discoverable

@@ -46,7 +46,8 @@ _VERIFICATION = Reply(
 _NOT_YOURS = Reply(
     "the user name belongs to an account the caller is not signed in to, or new accounts are closed (one answer "
     "for both, with no user handle and no credential id); or the caller's session of that account signed in too long "
-    "ago to add a passkey (errorMessage 'sign in again to add a passkey: ...'; sign in, then start again)",
+    "ago to add a passkey (errorMessage 'sign in again to add a passkey: ...'; sign in, then start again), or the "
+    "account holds the most passkeys it may have (32)",
     ServerResponse,
 )
 _MALFORMED_OR_NO_USER = Reply(

@@ -150,6 +150,24 @@ async def test_adding_a_passkey_needs_a_recent_sign_in(monkeypatch: pytest.Monke
         assert (await register(http, "alice", Passkey())).status_code == 200
 
 
+async def test_an_account_holds_at_most_max_passkeys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each passkey of an account goes into every registration's excludeCredentials and onto its page: a signed-in
+    user (or a stolen cookie) could add passkeys without end, and grow every answer with them."""
+    import aioctap.server.app as app_module
+    from tests.server.test_accounts import ORIGIN, Passkey, assert_failed, register
+
+    monkeypatch.setattr(app_module, "MAX_PASSKEYS", 3)
+    app = create_app(MemoryStore(), origin=ORIGIN, otp_routes=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost:8000") as http:
+        second = Passkey()
+        for passkey in (Passkey(), second, Passkey()):
+            assert (await register(http, "alice", passkey)).status_code == 200
+        r = await http.post("/fido2/attestation/options", json={"username": "alice", "displayName": "A"})
+        assert_failed(r, 403, "3 passkeys, the most it may have")
+        assert (await http.delete(f"/fido2/credentials/{second.id}")).status_code == 200
+        assert (await register(http, "alice", Passkey())).status_code == 200
+
+
 async def test_fido2_routes_in_another_app_clear_the_cookie_as_secure_when_a_passkey_ends_its_session(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
