@@ -104,6 +104,12 @@ class CoseKey(dict[int, Any]):
         return CoseKey._registry.get(alg, UnsupportedKey)
 
     @classmethod
+    def for_name(cls, name: str) -> type[CoseKey]:
+        """The class of the algorithm named ``name`` (its class name, as python-fido2's ``for_name``: ``"ES256"``,
+        ``"EdDSA"``, ``"ESP256"``); :class:`UnsupportedKey` if none has that name."""
+        return next((k for k in CoseKey._registry.values() if k.__name__ == name), UnsupportedKey)
+
+    @classmethod
     def supported_algorithms(cls) -> list[int]:
         """Signature algorithms offered by default, in preference order.
 

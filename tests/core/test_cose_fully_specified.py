@@ -13,7 +13,21 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
 
 from aioctap import cbor
-from aioctap.cose import ES256, ES256K, ES384, ES512, ESP256, ESP384, ESP512, CoseError, CoseKey, Ed448, Ed25519, EdDSA
+from aioctap.cose import (
+    ES256,
+    ES256K,
+    ES384,
+    ES512,
+    ESP256,
+    ESP384,
+    ESP512,
+    CoseError,
+    CoseKey,
+    Ed448,
+    Ed25519,
+    EdDSA,
+    UnsupportedKey,
+)
 
 MSG = b"message to sign"
 
@@ -117,3 +131,12 @@ def test_relying_party_accepts_esp256_when_it_offers_it() -> None:
         verify_registration(response, **kw)  # not offered by default
     result = verify_registration(response, **kw, supported_algorithms=[ESP256.ALGORITHM, -7])
     assert CoseKey.from_bytes(result.credential_public_key)[3] == ESP256.ALGORITHM
+
+
+def test_for_name_is_python_fido2s() -> None:
+    fido2_cose = pytest.importorskip("fido2.cose")
+    for name in ("ES256", "ESP256", "ES384", "ESP384", "ES512", "ESP512", "ES256K", "EdDSA", "Ed25519", "Ed448",
+                 "PS256", "RS256", "RS1", "MLDSA44"):  # fmt: skip
+        ours, theirs = CoseKey.for_name(name), fido2_cose.CoseKey.for_name(name)
+        assert ours.__name__ == theirs.__name__ == name and ours.ALGORITHM == theirs.ALGORITHM
+    assert CoseKey.for_name("NoSuchAlg") is UnsupportedKey and CoseKey.for_name("CoseKey") is UnsupportedKey
