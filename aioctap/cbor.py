@@ -55,8 +55,14 @@ def dumps(obj: object) -> bytes:
 
 
 def encode(data: object) -> bytes:
-    """python-fido2's name (``fido2.cbor.encode``) for :func:`dumps`: canonical CTAP2 CBOR."""
-    return dumps(data)
+    """python-fido2's ``fido2.cbor.encode``: :func:`dumps`, which also takes ``False``/``True`` as map keys, as
+    python-fido2's encoder does (major type 7: after every other key, ``False`` first, CTAP 2.1 §8). aioctap's
+    decoders refuse such keys (outside the profile CTAP2 messages use)."""
+    value = _in_ctap2_order(data, 0, True)
+    try:
+        return cbor2.dumps(value)
+    except (cbor2.CBOREncodeError, ValueError) as e:
+        raise CborError(f"cannot encode value as CBOR: {e}") from None
 
 
 def decode(data: bytes) -> object:
@@ -65,10 +71,10 @@ def decode(data: bytes) -> object:
     return loads(data, strict=False)
 
 
-def _in_ctap2_order(obj: object, depth: int) -> Any:
+def _in_ctap2_order(obj: object, depth: int, bool_keys: bool = False) -> Any:
     """``obj`` as plain values, every map a dict with its keys in CTAP2 canonical order; refuses the rest.
 
-    ``depth`` is the number of containers ``obj`` sits in.
+    ``depth`` is the number of containers ``obj`` sits in; ``bool_keys``: maps may have bool keys (:func:`encode`).
     """
     kind = type(obj)
     if kind in _LEAF_TYPES:
@@ -81,28 +87,31 @@ def _in_ctap2_order(obj: object, depth: int) -> Any:
         if depth >= MAX_DEPTH and obj:
             raise CborError(f"CBOR nesting deeper than {MAX_DEPTH} levels")
         if type(obj) is dict:
-            return _map_in_ctap2_order(obj, depth)
-        return [item if type(item) in _LEAF_TYPES else _in_ctap2_order(item, depth + 1) for item in obj]
+            return _map_in_ctap2_order(obj, depth, bool_keys)
+        return [item if type(item) in _LEAF_TYPES else _in_ctap2_order(item, depth + 1, bool_keys) for item in obj]
     if isinstance(obj, bytes | bytearray | memoryview):  # bytes subclasses (an AAGUID type, say) too
         return bytes(obj)
     if isinstance(obj, int) and kind is not bool:  # IntEnum and the like: encoded as what they are
-        return _in_ctap2_order(int(obj), depth)
+        return _in_ctap2_order(int(obj), depth, bool_keys)
     if isinstance(obj, str):
         return str(obj)
     if isinstance(obj, list | tuple):
-        return _in_ctap2_order(list(obj), depth)
+        return _in_ctap2_order(list(obj), depth, bool_keys)
     if isinstance(obj, Mapping):
-        return _in_ctap2_order(dict(obj), depth)
+        return _in_ctap2_order(dict(obj), depth, bool_keys)
     raise CborError(f"CBOR item of type {kind.__name__} is not allowed in CTAP2")
 
 
-def _map_in_ctap2_order(obj: dict[object, object], depth: int) -> dict[object, object]:
+def _map_in_ctap2_order(obj: dict[object, object], depth: int, bool_keys: bool) -> dict[object, object]:
     keys = list(obj)
     if all(type(key) is int and 0 <= key < _INT_LIMIT for key in keys):
         keys.sort()  # unsigned integers (every CTAP2 command's keys): their order is numeric order
     else:
-        keys = sorted(map(_key, keys), key=_rank)  # type: ignore[arg-type]  # _key gives int | str | bytes
-    return {key: value if type(value := obj[key]) in _LEAF_TYPES else _in_ctap2_order(value, depth + 1) for key in keys}
+        keys = sorted((k if bool_keys and type(k) is bool else _key(k) for k in keys), key=_rank)  # type: ignore[arg-type]
+    return {
+        key: value if type(value := obj[key]) in _LEAF_TYPES else _in_ctap2_order(value, depth + 1, bool_keys)
+        for key in keys
+    }
 
 
 def _key(key: object) -> int | str | bytes:
@@ -136,6 +145,8 @@ def _rank(key: int | str | bytes) -> tuple[int, int, int | str | bytes]:
             return 3, len(key) if key.isascii() else len(key.encode()), key
         except UnicodeEncodeError:
             raise CborError("CBOR text string map key is not valid UTF-8 text") from None
+    if type(key) is bool:  # encode's simple values false (f4) and true (f5): major type 7, after all the others
+        return 7, 0, int(key)
     return 2, len(key), key  # type: ignore[arg-type]  # bytes
 
 

@@ -3,6 +3,10 @@
 A :class:`CoseKey` is a ``dict`` of COSE key parameters (integer labels) with ``verify``.
 ``CoseKey.parse`` picks the class by the ``alg`` (3) member; malformed keys raise
 :class:`CoseError`, never ``KeyError``/``TypeError``.
+
+The fully-specified algorithms of RFC 9864 (:class:`ESP256`, :class:`ESP384`, :class:`ESP512`, :class:`Ed25519`,
+:class:`Ed448`) are python-fido2 2.2's classes of those names: ESP256 is ES256 with its curve fixed by the algorithm
+(P-256; ESP384 P-384, ESP512 P-521), Ed25519 is EdDSA on Ed25519 (the only EdDSA curve aioctap takes for -8).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from typing import Any, ClassVar, Self, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, mldsa, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
@@ -20,8 +24,12 @@ from . import cbor
 
 __all__ = [
     "ES256",
+    "ES256K",
     "ES384",
     "ES512",
+    "ESP256",
+    "ESP384",
+    "ESP512",
     "MLDSA44",
     "MLDSA65",
     "MLDSA87",
@@ -31,6 +39,8 @@ __all__ = [
     "CoseError",
     "CoseKey",
     "EcdhEsHkdf256",
+    "Ed448",
+    "Ed25519",
     "EdDSA",
     "UnsupportedKey",
 ]
@@ -44,7 +54,9 @@ _K = TypeVar("_K")
 
 
 MlDsaPublicKey = mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey
-PublicKey = ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | rsa.RSAPublicKey | MlDsaPublicKey
+PublicKey = (
+    ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey | rsa.RSAPublicKey | MlDsaPublicKey
+)
 
 
 class CoseKey(dict[int, Any]):
@@ -92,8 +104,18 @@ class CoseKey(dict[int, Any]):
         return CoseKey._registry.get(alg, UnsupportedKey)
 
     @classmethod
+    def for_name(cls, name: str) -> type[CoseKey]:
+        """The class of the algorithm named ``name`` (its class name, as python-fido2's ``for_name``: ``"ES256"``,
+        ``"EdDSA"``, ``"ESP256"``); :class:`UnsupportedKey` if none has that name."""
+        return next((k for k in CoseKey._registry.values() if k.__name__ == name), UnsupportedKey)
+
+    @classmethod
     def supported_algorithms(cls) -> list[int]:
-        """Signature algorithms this module can verify, in preference order."""
+        """Signature algorithms offered by default, in preference order.
+
+        Every one of them verifies. The fully-specified algorithms (RFC 9864: ESP256, ESP384, ESP512, Ed25519,
+        Ed448) and ES256K verify too but are not listed, as in python-fido2: a relying party offers them by
+        naming them."""
         return [a for a in (-7, -8, -35, -36, -37, -257, -48, -49, -50, -65535) if a in CoseKey._registry]
 
     @staticmethod
@@ -193,6 +215,12 @@ class ES256(_EcKey):
     ALGORITHM = -7
 
 
+class ESP256(ES256):
+    """ECDSA with SHA-256 on P-256, fully specified (RFC 9864 §2.1): the same key and signature as ES256."""
+
+    ALGORITHM = -9
+
+
 class ES384(_EcKey):
     """ECDSA with SHA-384 on P-384."""
 
@@ -203,6 +231,12 @@ class ES384(_EcKey):
     _SIZE = 48
 
 
+class ESP384(ES384):
+    """ECDSA with SHA-384 on P-384, fully specified (RFC 9864 §2.1)."""
+
+    ALGORITHM = -51
+
+
 class ES512(_EcKey):
     """ECDSA with SHA-512 on P-521."""
 
@@ -211,6 +245,20 @@ class ES512(_EcKey):
     _CRV = 3
     _ECDSA = ec.ECDSA(hashes.SHA512())
     _SIZE = 66
+
+
+class ESP512(ES512):
+    """ECDSA with SHA-512 on P-521, fully specified (RFC 9864 §2.1)."""
+
+    ALGORITHM = -52
+
+
+class ES256K(_EcKey):
+    """ECDSA with SHA-256 on secp256k1 (RFC 8812 §3.2, crv 8)."""
+
+    ALGORITHM = -47
+    _CURVE = ec.SECP256K1
+    _CRV = 8
 
 
 class EcdhEsHkdf256(_EcKey):
@@ -244,6 +292,35 @@ class EdDSA(CoseKey):
         if not isinstance(public_key, ed25519.Ed25519PublicKey):
             raise CoseError("EdDSA needs an Ed25519 key")
         return cls({1: 1, 3: cls.ALGORITHM, -1: 6, -2: public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)})
+
+
+class Ed25519(EdDSA):
+    """Ed25519, fully specified (RFC 9864 §2.2): the same key and signature as EdDSA on crv 6."""
+
+    ALGORITHM = -19
+
+
+class Ed448(CoseKey):
+    """Ed448, fully specified (RFC 9864 §2.2; OKP, crv 7)."""
+
+    ALGORITHM = -53
+    _SIGNATURE = "Ed448"
+
+    def _validate(self) -> None:
+        if self.get(1) != 1 or self.get(-1) != 7:
+            raise CoseError("Ed448 COSE key must have kty (1) = 1 (OKP) and crv (-1) = 7 (Ed448)")
+        self._member(-2, bytes, "x", 57)
+
+    def public_key(self) -> ed448.Ed448PublicKey:
+        """The key as a ``cryptography`` Ed448 public key (cached)."""
+        return self._cached_key("Ed448", lambda key: ed448.Ed448PublicKey.from_public_bytes(key[-2]))
+
+    @classmethod
+    def from_cryptography_key(cls, public_key: object) -> CoseKey:
+        """The OKP COSE key (RFC 9053 §7.2) of an Ed448 public key."""
+        if not isinstance(public_key, ed448.Ed448PublicKey):
+            raise CoseError("Ed448 needs an Ed448 key")
+        return cls({1: 1, 3: cls.ALGORITHM, -1: 7, -2: public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)})
 
 
 class _MlDsaKey(CoseKey):

@@ -41,7 +41,9 @@ def verify_rp_id(rp_id: str, origin: str) -> bool:
 
     The origin must be a secure context, and the RP ID must be "a registrable domain suffix of or equal to" its
     host (HTML): the host itself, or, for a domain host, a dot-suffix of it that is not a public suffix (``com``,
-    ``co.uk``, ``github.io``). An IP address only ever matches itself.
+    ``co.uk``, ``github.io``). An IP address only ever matches itself. ``localhost`` is an RP ID for its
+    subdomains too (``http://app.localhost``; as in python-fido2 and browsers: the PSL's default rule would make it a
+    public suffix, but RFC 6761 reserves those names for loopback).
     """
     try:
         parts = urlsplit(origin)
@@ -59,6 +61,8 @@ def verify_rp_id(rp_id: str, origin: str) -> bool:
         return True
     if not host.endswith("." + rp_id):
         return False
+    if rp_id == "localhost":  # RFC 6761 §6.3: every *.localhost name is this machine's loopback, not a public suffix's
+        return True
     psl = _public_suffix_list()
     if psl.is_public(rp_id):
         return False

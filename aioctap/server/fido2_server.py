@@ -18,7 +18,7 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 
-from ..cose import CoseError, CoseKey
+from ..cose import CoseError
 from ..rpid import verify_rp_id
 from ..webauthn import (
     AttestationConveyancePreference,
@@ -54,6 +54,10 @@ log = logging.getLogger(__name__)
 VerifyAttestation = Callable[[AttestationObject, bytes], None]
 VerifyOrigin = Callable[[str], bool]
 State = dict[str, str | None]
+# pubKeyCredParams by default: python-fido2's list (its CoseKey.supported_algorithms()): ES256, EdDSA, ES384, ES512,
+# PS256, RS256, ES256K, ML-DSA-44/65/87; not RS1 (SHA-1, for legacy TPM attestation only). A fully-specified algorithm
+# (ESP256 -9, Ed25519 -19, ...) is accepted once the RP lists it in ``allowed_algorithms``.
+_OFFERED = (-7, -8, -35, -36, -37, -257, -47, -48, -49, -50)
 _Credentials = Sequence[AttestedCredentialData | PublicKeyCredentialDescriptor | Mapping[str, object]]
 
 
@@ -117,8 +121,7 @@ class Fido2Server:
         self.timeout: int | None = None
         self.attestation = AttestationConveyancePreference.parse(attestation)
         self.allowed_algorithms = [
-            PublicKeyCredentialParameters(type=PublicKeyCredentialType.PUBLIC_KEY, alg=alg)
-            for alg in CoseKey.supported_algorithms()
+            PublicKeyCredentialParameters(type=PublicKeyCredentialType.PUBLIC_KEY, alg=alg) for alg in _OFFERED
         ]
         self._verify_attestation = verify_attestation or _ignore_attestation
 

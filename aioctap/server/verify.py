@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from .. import cbor
-from ..cose import ES256, CoseError, CoseKey
+from ..cose import ES256, ES256K, ESP256, ESP384, ESP512, CoseError, CoseKey, Ed448, Ed25519
 from ..webauthn import (
     _PAD,  # websafe_decode's tables: verify_authentication inlines it
     _URL_TO_STD,
@@ -66,6 +66,10 @@ __all__ = [
 ]
 
 DEFAULT_ALGORITHMS = (-7, -8, -35, -36, -37, -257)
+# what a relying party may offer: every algorithm aioctap.cose verifies (also the fully-specified ones, RFC 9864)
+_VERIFIABLE = frozenset(
+    (*CoseKey.supported_algorithms(), *(k.ALGORITHM for k in (ESP256, ESP384, ESP512, Ed25519, Ed448, ES256K)))
+)
 MAX_CREDENTIAL_ID = 1023
 
 
@@ -375,7 +379,7 @@ def verify_registration(
     if allowed_extensions is not None:
         _check_extensions(cred, auth_data.extensions, allowed_extensions)
     alg = cred_data.public_key.get(3)
-    if alg not in supported_algorithms or alg not in CoseKey.supported_algorithms():
+    if alg not in supported_algorithms or alg not in _VERIFIABLE:
         raise UnsupportedAlgorithmError(f"credential public key algorithm {alg} is not accepted")
     when = now or datetime.datetime.now(datetime.UTC)  # a naive time is UTC: verify_attestation says so
     if metadata is not None:

@@ -702,3 +702,27 @@ def test_fast_path_takes_every_canonical_map_and_array(value: Any) -> None:
 @pytest.mark.parametrize("value", [ASSERTION_REQUEST, ASSERTION_RESPONSE, COSE_KEY])
 def test_fast_path_takes_the_hot_messages(value: Any) -> None:
     assert _fast_path(cbor.dumps(value)) == ("ok", cbor.dumps(value))
+
+
+def test_encode_takes_bool_map_keys_as_python_fido2s_does() -> None:
+    # python-fido2's encoder sorts them after every other key (major type 7, CTAP 2.1 §8): false (f4), then true (f5)
+    assert cbor.encode({True: 0, False: 0}) == bytes.fromhex("a2f400f500")
+    assert cbor.encode({True: 1, "a": 2, 3: [{False: None}]}) == bytes.fromhex("a3 03 81 a1 f4 f6 61 61 02 f5 01")
+    assert cbor.encode({"a": 1, 2: b"x"}) == cbor.dumps({"a": 1, 2: b"x"})
+    mixed = {True: 1, "a": 2, 3: [{False: 0}], -1: b"x", b"k": 0}
+    assert cbor.encode(mixed) == fido2_cbor.encode(mixed) == bytes.fromhex("a50381a1f400204178416b00616102f501")
+    with pytest.raises(cbor.CborError, match="map key of type bool"):
+        cbor.dumps({True: 0})  # aioctap's own encoder stays within the profile CTAP2 messages use
+    for decode in (cbor.decode, cbor.loads):
+        with pytest.raises(cbor.CborError, match="map key of type bool"):
+            decode(bytes.fromhex("a2f400f500"))
+    with pytest.raises(cbor.CborError, match="map key of type NoneType"):
+        cbor.encode({None: 0})
+
+
+def test_decode_from_is_strict_unless_asked() -> None:
+    # python-fido2's decode_from takes any form; aioctap's wants the canonical one unless strict=False (README)
+    assert cbor.decode_from(bytes.fromhex("a10102ff")) == ({1: 2}, b"\xff")
+    with pytest.raises(cbor.CborError, match="canonical"):
+        cbor.decode_from(bytes.fromhex("a2030401020a"))
+    assert cbor.decode_from(bytes.fromhex("a2030401020a"), strict=False) == ({3: 4, 1: 2}, b"\x0a")

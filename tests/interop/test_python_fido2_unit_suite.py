@@ -15,6 +15,7 @@ more lines than its budget in :data:`PORT_BUDGET` (the port must stay "add await
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -35,12 +36,25 @@ RUN_TIMEOUT = 120.0
 PORT_BUDGET: dict[str, int] = {
     "test_utils.py": 2,  # the import: fido2 -> aioctap
     "test_webauthn.py": 4,
+    "test_cbor.py": 2,  # the import
+    "test_rpid.py": 2,  # the import
+    "test_cose.py": 4,  # the imports
+    # the imports; the made-up challenge "GAZPACHO!" is not base64url (aioctap decodes strictly) and
+    # AttestedCredentialData is a dataclass built by unpack_from, not a bytes subclass (README lists both)
+    "test_server.py": 12,
 }
 
 
 def _changed_lines(patch: Path) -> int:
     lines = patch.read_text().splitlines()
     return sum(1 for line in lines if line[:1] in "+-" and not line.startswith(("+++", "---")))
+
+
+def _apply(patch: Path, root: Path) -> None:
+    applied = subprocess.run(
+        ["git", "apply", "--whitespace=nowarn", str(patch)], cwd=root, capture_output=True, text=True, timeout=30
+    )
+    assert applied.returncode == 0, f"the port {patch.name} does not apply to upstream's file: {applied.stderr}"
 
 
 @pytest.mark.parametrize("patch", PATCHES, ids=[p.name.removesuffix(".patch") for p in PATCHES])
@@ -52,10 +66,14 @@ def test_python_fido2_unit_tests_pass_on_aioctap(patch: Path, tmp_path: Path, py
     tests.mkdir()
     (tests / "__init__.py").touch()
     shutil.copy(python_fido2_source / "tests" / name, tests / name)
-    applied = subprocess.run(
-        ["git", "apply", "--whitespace=nowarn", str(patch)], cwd=tmp_path, capture_output=True, text=True, timeout=30
-    )
-    assert applied.returncode == 0, f"the port does not apply to upstream's {name}: {applied.stderr}"
+    _apply(patch, tmp_path)
+    # the upstream test modules it imports data from (test_server.py: ``from .test_ctap2 import _CRED_ID``), ported
+    # when they have a port (else as published: only their constants are used, and python-fido2 is installed)
+    siblings = re.findall(r"^from \.(\w+) import", (tests / name).read_text(), re.MULTILINE)
+    for sibling in (f"{module}.py" for module in siblings):
+        shutil.copy(python_fido2_source / "tests" / sibling, tests / sibling)
+        if (PORTS / f"{sibling}.patch").exists():
+            _apply(PORTS / f"{sibling}.patch", tmp_path)
 
     report = tmp_path / "junit.xml"
     aioctap_root = Path(aioctap.__file__).resolve().parents[1]  # this checkout's aioctap, not an installed one

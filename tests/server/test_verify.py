@@ -498,3 +498,15 @@ def test_client_data_limited_verification_and_full_parse_agree() -> None:
     for client_data, error in rejected:
         with pytest.raises(error):
             verify_authentication(signed(client_data), **kw)
+
+
+def test_localhost_is_an_rp_id_for_its_subdomains() -> None:
+    # python-fido2's rule (its test_rpid.py) and browsers': *.localhost is a secure context and "localhost" an RP ID
+    # for it (RFC 6761 §6.3 reserves the names for loopback; the PSL's default rule alone would call it public)
+    assert verify_rp_id("localhost", "http://example.localhost")
+    assert verify_rp_id("localhost", "https://a.b.localhost:8443")
+    assert verify_rp_id("example.localhost", "http://example.localhost")
+    assert not verify_rp_id("localhost", "http://")
+    assert not verify_rp_id("localhost", "http://localhost.example.com")
+    assert not verify_rp_id("localhost", "http://example-localhost")
+    assert not verify_rp_id("other.localhost", "http://example.localhost")
