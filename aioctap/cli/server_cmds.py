@@ -20,7 +20,8 @@ DB_HELP = (
 )
 
 
-#: the COSE algorithms ``--algorithm`` takes by name (RFC 9053, RFC 8230, FIPS 204 / draft-ietf-cose-dilithium)
+#: the COSE algorithms ``--algorithm`` takes by name (RFC 9053, RFC 8230, FIPS 204 / draft-ietf-cose-dilithium, the
+#: fully-specified ones of RFC 9864, ES256K of RFC 8812)
 ALGORITHM_NAMES = {
     "ES256": -7,
     "EdDSA": -8,
@@ -31,6 +32,12 @@ ALGORITHM_NAMES = {
     "ML-DSA-44": -48,
     "ML-DSA-65": -49,
     "ML-DSA-87": -50,
+    "ESP256": -9,
+    "ESP384": -51,
+    "ESP512": -52,
+    "Ed25519": -19,
+    "Ed448": -53,
+    "ES256K": -47,
 }
 
 ALGORITHM_HELP = (

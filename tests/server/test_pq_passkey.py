@@ -54,5 +54,6 @@ async def test_ml_dsa_passkey_through_the_server(name: str, alg: int) -> None:
 
 def test_algorithm_option_names() -> None:
     assert parse_algorithms(["ES256", "ML-DSA-65", "-8", "ES256"]) == [-7, -49, -8]
+    assert parse_algorithms(["ESP256", "Ed25519", "-51", "ES256K"]) == [-9, -19, -51, -47]  # RFC 9864, RFC 8812
     with pytest.raises(typer.BadParameter):
         parse_algorithms(["RSA-1024"])
