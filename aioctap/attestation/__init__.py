@@ -2,8 +2,9 @@
 
 ``Attestation.for_type(fmt)()`` gives the verifier of one statement format; ``verify(statement, auth_data,
 client_data_hash)`` returns an :class:`AttestationResult` (python-fido2's :class:`AttestationType` and DER trust
-path) or raises python-fido2's exceptions. Every check is aioctap's (:func:`aioctap.server.attestation.
-verify_attestation`, WebAuthn L3 §8); this module only translates names, results and errors. aioctap's errors map
+path) or raises python-fido2's exceptions. Every check is aioctap's
+(:func:`aioctap.server.attestation.verify_attestation`, WebAuthn L3 §8); this module only translates names,
+results and errors. aioctap's errors map
 onto python-fido2's: a malformed statement or a certificate that breaks its format's rules is :class:`InvalidData`,
 a signature that does not verify :class:`InvalidSignature`, a chain that reaches no trusted root
 :class:`UntrustedAttestation`, an unknown format :class:`UnsupportedType`. Each is also an
@@ -129,8 +130,8 @@ def _translate(e: AttestationError, auth_data: object, fmt: str) -> InvalidAttes
 def verify_x509_chain(chain: Sequence[bytes], *, now: datetime.datetime | None = None) -> None:
     """Verify a chain of DER certificates, leaf first: each is signed by the next, and the path is valid at ``now``.
 
-    aioctap's RFC 5280 path validation (:func:`aioctap.server.attestation._common.verify_chain`) with the last
-    certificate as the anchor: :class:`InvalidSignature` if the path does not verify (a signature, a validity
+    aioctap's RFC 5280 path validation (the one its attestation formats use) with the last certificate as the
+    anchor: :class:`InvalidSignature` if the path does not verify (a signature, a validity
     period, a CA constraint), :class:`InvalidData` if a certificate does not parse.
     """
     if not chain:
