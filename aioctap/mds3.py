@@ -19,7 +19,7 @@ import contextvars
 import datetime
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from cryptography import x509
 
@@ -103,8 +103,21 @@ def _float(value: object) -> float:
     return float(value)
 
 
+# the JSON form of what each converter parses (item access gives the BLOB's encoding back)
+_SERIALIZE: dict[Callable[[object], object], Callable[[Any], object]] = {
+    _b64: lambda v: base64.b64encode(v).decode(),
+    _b64_list: lambda vs: [base64.b64encode(v).decode() for v in vs],
+    _hex: lambda v: v.hex(),
+    _hex_list: lambda vs: [v.hex() for v in vs],
+    _date: lambda v: v.isoformat(),
+    _aaguid: str,
+    _float: lambda v: v,
+}
+
+
 class _MdsObject(_JsonDataObject):
-    """A MDS3 dictionary: the JSON members that are not base64url (dates, base64, hex, UUIDs) converted first."""
+    """A MDS3 dictionary: the JSON members that are not base64url (dates, base64, hex, UUIDs) converted first, and
+    given back in their MDS3 form by item access."""
 
     _CONVERT: ClassVar[Mapping[str, Callable[[object], object]]] = {}
 
@@ -112,6 +125,12 @@ class _MdsObject(_JsonDataObject):
     def _parse_from_dict(cls, data: Mapping[str, object]) -> Self:
         converted = {k: cls._CONVERT[k](v) if k in cls._CONVERT and v is not None else v for k, v in data.items()}
         return super()._parse_from_dict(converted)
+
+    def __getitem__(self, key: str) -> Any:
+        parse = self._CONVERT.get(key)
+        if parse is None:
+            return super().__getitem__(key)
+        return _SERIALIZE[parse](self._members()[key])
 
 
 @dataclass(eq=False, frozen=True)

@@ -240,6 +240,8 @@ async def test_mds_verifier_over_a_blob() -> None:
     assert isinstance(found.status_reports[0], StatusReport)
     assert found.status_reports[0].status == aioctap.mds3.AuthenticatorStatus.FIDO_CERTIFIED_L1
     assert found.status_reports[0].effective_date == datetime.date(2024, 1, 1)
+    assert json.loads(json.dumps(dict(found))) == entry  # item access gives the BLOB's JSON back
+    assert MetadataBlobPayloadEntry.from_dict(dict(found))["aaguid"] == str(Aaguid(aaguid))
 
     mds = MdsAttestationVerifier(payload)
     assert mds.find_entry_by_aaguid(aaguid) is found
