@@ -25,8 +25,8 @@ from cryptography import x509
 
 from .attestation import Attestation, AttestationResult, AttestationVerifier, UntrustedAttestation
 from .server.attestation._common import load_der
-from .server.errors import AttestationError, MetadataError
-from .server.mds import key_identifier, parse_metadata_blob
+from .server.errors import AttestationError, AuthenticatorStatusError, MetadataError
+from .server.mds import MetadataBlob, MetadataEntry, key_identifier, parse_metadata_blob
 from .webauthn import Aaguid, AttestationObject, AuthenticatorData, _StringEnum
 
 # isort: split
@@ -454,7 +454,9 @@ class MdsAttestationVerifier(AttestationVerifier):
     ``entry_filter`` leaves entries out of every lookup (default: :func:`filter_revoked`); ``attestation_filter``
     fails the verification of an attestation whose entry and trust path it refuses (default:
     :func:`filter_attestation_key_compromised`; it is not applied by the ``find_entry_by_*`` methods). Passing
-    None removes a filter.
+    None removes a filter. Whatever the filters, an attestation whose entry's latest status in effect is revoked or
+    compromised (:data:`aioctap.server.mds.REJECTED_STATUSES`) is :class:`~aioctap.attestation.UntrustedAttestation`,
+    as in aioctap's own ceremonies.
     """
 
     def __init__(
@@ -498,6 +500,10 @@ class MdsAttestationVerifier(AttestationVerifier):
             return None
         if self._attestation_filter is not None and not self._attestation_filter(entry, attestation_result.trust_path):
             return None
+        try:  # aioctap's rule too: the latest status in effect must not be revoked or compromised
+            MetadataBlob.check_status(MetadataEntry.parse(dict(entry)), datetime.datetime.now(datetime.UTC).date())
+        except AuthenticatorStatusError as e:
+            raise UntrustedAttestation(str(e)) from e
         try:
             issuer = load_der(attestation_result.trust_path[-1], "trust path").issuer
         except AttestationError:

@@ -255,14 +255,22 @@ async def test_mds_verifier_over_a_blob() -> None:
     with pytest.raises(UntrustedAttestation):
         mds2.verify_attestation(result.response.attestation_object, cdh)
 
+    bypass = {**entry, "statusReports": [{"status": "USER_VERIFICATION_BYPASS", "effectiveDate": "2024-02-01"}]}
+    blob3, root3 = _jws({"legalHeader": "", "no": 5, "nextUpdate": next_update, "entries": [bypass]})
+    mds3 = MdsAttestationVerifier(parse_blob(blob3, root3), entry_filter=None, attestation_filter=None)
+    assert mds3.find_entry_by_aaguid(aaguid) is not None  # found, but aioctap's status rule refuses it
+    with pytest.raises(UntrustedAttestation, match="USER_VERIFICATION_BYPASS"):
+        mds3.verify_attestation(result.response.attestation_object, cdh)
+    assert mds3.find_entry(result.response.attestation_object, cdh) is None
+
     with pytest.raises(MetadataError):
         parse_blob(blob, None)  # aioctap verifies every BLOB
     with pytest.raises(MetadataError):
         parse_blob(blob, root2)  # another root
-    stale, root3 = _jws({"legalHeader": "", "no": 5, "nextUpdate": "2020-01-01", "entries": [entry]})
+    stale, root4 = _jws({"legalHeader": "", "no": 6, "nextUpdate": "2020-01-01", "entries": [entry]})
     with pytest.raises(MetadataError, match="stale"):
-        parse_blob(stale, root3)
-    assert parse_blob(stale, root3, allow_expired=True).no == 5
+        parse_blob(stale, root4)
+    assert parse_blob(stale, root4, allow_expired=True).no == 6
 
 
 @pytest.mark.parametrize(
