@@ -116,8 +116,6 @@ def _now(now: datetime.datetime | None) -> datetime.datetime:
 
 def _translate(e: AttestationError, auth_data: object, fmt: str) -> InvalidAttestation:
     """python-fido2's exception for one of aioctap's attestation errors."""
-    if isinstance(e, InvalidAttestation):
-        return e
     if isinstance(e, UnsupportedAttestationFormatError):
         return UnsupportedType(auth_data, fmt)
     if isinstance(e, UntrustedAttestationError):
@@ -216,6 +214,8 @@ class _FormatAttestation(Attestation):
         fmt = self.FORMAT or ""
         try:
             res = _verify_attestation(fmt, statement, auth_data, client_data_hash, now=_now(now))
+        except InvalidAttestation:
+            raise
         except AttestationError as e:
             raise _translate(e, auth_data, fmt) from e
         path = [c.public_bytes(Encoding.DER) for c in res.trust_path]
@@ -300,7 +300,11 @@ class AttestationVerifier(abc.ABC):
                 verifier = at
                 break
         when = _now(now)
-        result = verifier.verify(attestation_object.att_stmt, attestation_object.auth_data, client_data_hash, now=when)
+        args = (attestation_object.att_stmt, attestation_object.auth_data, client_data_hash)
+        if isinstance(verifier, _FormatAttestation | UnsupportedAttestation):
+            result = verifier.verify(*args, now=when)
+        else:  # a python-fido2 style Attestation subclass: verify(statement, auth_data, client_data_hash)
+            result = verifier.verify(*args)
         ca = self.ca_lookup(result, attestation_object.auth_data)
         if not ca:
             raise UntrustedAttestation("No root found for Authenticator")

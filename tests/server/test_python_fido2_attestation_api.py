@@ -120,8 +120,8 @@ async def test_packed_result_and_error_translation() -> None:
 
 
 class _Root(AttestationVerifier):
-    def __init__(self, root: bytes | None) -> None:
-        super().__init__()
+    def __init__(self, root: bytes | None, attestation_types: list[Attestation] | None = None) -> None:
+        super().__init__(attestation_types)
         self.root = root
         self.seen: list[AttestationResult] = []
 
@@ -293,3 +293,20 @@ def test_ml_dsa_attestation_keys(cls: Any, alg: int) -> None:
         verify_with_cert(cert, -48 if alg != -48 else -50, key.sign(b"data"), b"data")
     with pytest.raises(AttestationSignatureError):
         verify_with_cert(cert, -7, key.sign(b"data"), b"data")
+
+
+async def test_attestation_verifier_with_a_python_fido2_style_attestation_type() -> None:
+    """A user's Attestation subclass written for python-fido2 (verify without ``now``) still plugs in."""
+    auth = VirtualAuthenticator()
+    result, cdh = await _register(auth)
+    calls: list[str] = []
+
+    class MyPacked(Attestation):
+        def verify(self, statement: Any, auth_data: Any, client_data_hash: bytes) -> AttestationResult:  # type: ignore[override]
+            calls.append("verify")
+            return PackedAttestation().verify(statement, auth_data, client_data_hash)
+
+    MyPacked.FORMAT = "packed"
+    verifier = _Root(auth.attestation_root, [MyPacked()])
+    verifier(result.response.attestation_object, cdh)
+    assert calls == ["verify"]
