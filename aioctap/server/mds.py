@@ -112,6 +112,8 @@ class MetadataEntry:
     status_reports: tuple[StatusReport, ...]
     time_of_last_status_change: datetime.date | None
     attestation_roots: tuple[x509.Certificate, ...] = field(default=(), repr=False)
+    raw: Mapping[str, JSONValue] = field(default_factory=dict, repr=False, compare=False)
+    """The entry's JSON object as the verified BLOB holds it (members this class does not parse included)."""
 
     @classmethod
     def parse(cls, obj: object) -> MetadataEntry:
@@ -153,6 +155,7 @@ class MetadataEntry:
             tuple(StatusReport.parse(r) for r in reports),
             _date(obj.get("timeOfLastStatusChange"), "timeOfLastStatusChange"),
             roots,
+            dict(obj),
         )
 
     def status_at(self, now: datetime.date) -> str | None:

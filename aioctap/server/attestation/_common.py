@@ -12,7 +12,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa
 from cryptography.x509 import verification as xv
 from cryptography.x509.oid import ObjectIdentifier
 
@@ -171,6 +171,10 @@ _HASHES: dict[int, hashes.HashAlgorithm] = {
     -37: hashes.SHA256(), -38: hashes.SHA384(), -39: hashes.SHA512(), -8: hashes.SHA512(),
 }  # fmt: skip
 _EC_ALGS, _RSA_PKCS1_ALGS = (-7, -35, -36), (-257, -258, -259, -65535)
+# ML-DSA-44/65/87 (COSE -48/-49/-50): the certificate key's parameter set must be the one alg names
+_MLDSA_KEYS: dict[int, type[mldsa.MLDSA44PublicKey | mldsa.MLDSA65PublicKey | mldsa.MLDSA87PublicKey]] = {
+    -48: mldsa.MLDSA44PublicKey, -49: mldsa.MLDSA65PublicKey, -50: mldsa.MLDSA87PublicKey,
+}  # fmt: skip
 
 
 def hash_for_alg(alg: int) -> Callable[[bytes], bytes]:
@@ -209,6 +213,8 @@ def verify_with_cert(
                 raise AttestationSignatureError(f"{what}: alg {alg} does not fit the certificate's RSA key")
         elif isinstance(key, ed25519.Ed25519PublicKey) and alg == -8:
             key.verify(signature, data)
+        elif alg in _MLDSA_KEYS and isinstance(key, _MLDSA_KEYS[alg]):
+            key.verify(signature, data)  # FIPS 204, empty context (draft-ietf-cose-dilithium)
         else:
             raise AttestationSignatureError(f"{what}: certificate key type {type(key).__name__} is not supported")
     except InvalidSignature:

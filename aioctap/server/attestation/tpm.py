@@ -37,6 +37,7 @@ __all__ = [
     "TPM_ST_ATTEST_CERTIFY",
     "TpmAlg",
     "TpmEccCurve",
+    "TpmTruncatedError",
     "TpmsAttest",
     "TpmtPublic",
     "check_aik_certificate",
@@ -92,6 +93,14 @@ _CURVES: dict[int, type[ec.EllipticCurve]] = {
 _COSE_CRV: dict[int, int] = {TpmEccCurve.NIST_P256: 1, TpmEccCurve.NIST_P384: 2, TpmEccCurve.NIST_P521: 3}
 
 
+class TpmTruncatedError(MalformedAttestationError):
+    """A TPM structure ends before a field it announces: ``need`` bytes were to be read at ``pos``, ``had`` remain."""
+
+    def __init__(self, what: str, pos: int, need: int, had: int) -> None:
+        super().__init__(f"{what}: truncated at byte {pos} (needed {need} more)")
+        self.need, self.had = need, had
+
+
 class _Reader:
     """Big-endian reader over TPM marshalled bytes; running short is a MalformedAttestationError."""
 
@@ -102,7 +111,7 @@ class _Reader:
 
     def take(self, n: int) -> bytes:
         if self.pos + n > len(self.data):
-            raise MalformedAttestationError(f"{self.what}: truncated at byte {self.pos} (needed {n} more)")
+            raise TpmTruncatedError(self.what, self.pos, n, len(self.data) - self.pos)
         out = self.data[self.pos : self.pos + n]
         self.pos += n
         return out
