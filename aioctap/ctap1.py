@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError, dataclass
 from enum import IntEnum, unique
+from typing import overload
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -13,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from .ctap import CtapDevice
 from .hid.protocol import CTAPHID
+from .utils import websafe_decode, websafe_encode
 
 __all__ = [
     "APDU",
@@ -96,39 +98,99 @@ class U2fResponseError(ValueError):
     """A U2F response is malformed."""
 
 
-@dataclass(frozen=True)
-class RegistrationData:
-    """U2F registration response: public key, key handle, attestation certificate, signature."""
+_REGISTRATION_MEMBERS = ("public_key", "key_handle", "certificate", "signature")
+
+
+def _parse_registration(data: bytes) -> tuple[bytes, bytes, bytes, bytes]:
+    """(public key, key handle, certificate, signature) of a U2F registration response message."""
+    if len(data) < 67 or data[0] != 0x05:
+        raise U2fResponseError("U2F registration response must start with 0x05 and hold a 65-byte key")
+    public_key = data[1:66]
+    kh_len = data[66]
+    if len(data) < 67 + kh_len + 4:
+        raise U2fResponseError("U2F registration response is truncated")
+    key_handle = data[67 : 67 + kh_len]
+    rest = data[67 + kh_len :]
+    if rest[0] != 0x30:
+        raise U2fResponseError("attestation certificate is not DER")
+    if rest[1] & 0x80:
+        n = rest[1] & 0x7F
+        if n == 0 or n > 3 or len(rest) < 2 + n:
+            raise U2fResponseError("attestation certificate has an invalid DER length")
+        cert_len = 2 + n + int.from_bytes(rest[2 : 2 + n], "big")
+    else:
+        cert_len = 2 + rest[1]
+    if len(rest) <= cert_len:
+        raise U2fResponseError("U2F registration response has no signature")
+    return public_key, key_handle, rest[:cert_len], rest[cert_len:]
+
+
+class RegistrationData(bytes):
+    """U2F registration response: public key, key handle, attestation certificate, signature.
+
+    As python-fido2's, the response message's bytes: ``RegistrationData(data)`` parses them (bad bytes raise
+    :class:`U2fResponseError`, a ``ValueError``); ``RegistrationData(public_key, key_handle, certificate, signature)``
+    builds them from the members. Immutable; equal when the bytes are.
+    """
 
     public_key: bytes
     key_handle: bytes
     certificate: bytes
     signature: bytes
 
+    @overload
+    def __new__(cls, data: bytes, /) -> RegistrationData: ...
+    @overload
+    def __new__(
+        cls, public_key: bytes, key_handle: bytes, certificate: bytes, signature: bytes
+    ) -> RegistrationData: ...
+    def __new__(
+        cls,
+        public_key: bytes,
+        key_handle: bytes | None = None,
+        certificate: bytes | None = None,
+        signature: bytes | None = None,
+    ) -> RegistrationData:
+        if key_handle is None and certificate is None and signature is None:
+            data = bytes(public_key)
+            members = _parse_registration(data)
+        elif key_handle is None or certificate is None or signature is None:
+            raise TypeError("RegistrationData takes the response bytes or all four members")
+        else:
+            if len(key_handle) > 255:
+                raise U2fResponseError("a U2F key handle is at most 255 bytes")
+            members = (bytes(public_key), bytes(key_handle), bytes(certificate), bytes(signature))
+            data = b"\x05" + members[0] + bytes([len(key_handle)]) + members[1] + members[2] + members[3]
+        self = super().__new__(cls, data)
+        for name, value in zip(_REGISTRATION_MEMBERS, members, strict=True):
+            object.__setattr__(self, name, value)
+        return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __repr__(self) -> str:
+        members = ", ".join(f"{name}={getattr(self, name)!r}" for name in _REGISTRATION_MEMBERS)
+        return f"RegistrationData({members})"
+
     @classmethod
     def from_bytes(cls, data: bytes) -> RegistrationData:
         """Parse a U2F registration response message (FIDO U2F Raw Message Formats §4.3); bad bytes raise
         U2fResponseError."""
-        if len(data) < 67 or data[0] != 0x05:
-            raise U2fResponseError("U2F registration response must start with 0x05 and hold a 65-byte key")
-        public_key = data[1:66]
-        kh_len = data[66]
-        if len(data) < 67 + kh_len + 4:
-            raise U2fResponseError("U2F registration response is truncated")
-        key_handle = data[67 : 67 + kh_len]
-        rest = data[67 + kh_len :]
-        if rest[0] != 0x30:
-            raise U2fResponseError("attestation certificate is not DER")
-        if rest[1] & 0x80:
-            n = rest[1] & 0x7F
-            if n == 0 or n > 3 or len(rest) < 2 + n:
-                raise U2fResponseError("attestation certificate has an invalid DER length")
-            cert_len = 2 + n + int.from_bytes(rest[2 : 2 + n], "big")
-        else:
-            cert_len = 2 + rest[1]
-        if len(rest) <= cert_len:
-            raise U2fResponseError("U2F registration response has no signature")
-        return cls(public_key, key_handle, rest[:cert_len], rest[cert_len:])
+        return cls(data)
+
+    @property
+    def b64(self) -> str:
+        """The response bytes, websafe base64 (python-fido2's ``RegistrationData.b64``)."""
+        return websafe_encode(self)
+
+    @classmethod
+    def from_b64(cls, data: str) -> RegistrationData:
+        """Parse websafe base64 response bytes (python-fido2's ``RegistrationData.from_b64``)."""
+        return cls(websafe_decode(data))
 
     def verify(self, app_param: bytes, client_param: bytes) -> None:
         """Check the attestation signature: ``InvalidSignature``, or :class:`U2fResponseError` for a bad certificate."""
@@ -186,10 +248,8 @@ class Ctap1:
 
     async def send_apdu(self, cla: int = 0, ins: int = 0, p1: int = 0, p2: int = 0, data: bytes = b"") -> bytes:
         """Send an extended-length APDU; status words other than 0x9000 raise :class:`ApduError`."""
-        apdu = struct.pack(">BBBB", cla, ins, p1, p2)
-        if data:
-            apdu += struct.pack(">BH", 0, len(data)) + data
-        apdu += b"\x00\x00"
+        # extended length, Lc always present (as python-fido2 sends it, also for no data), Le = 0x0000
+        apdu = struct.pack(">BBBBBH", cla, ins, p1, p2, 0, len(data)) + data + b"\x00\x00"
         response = await self.device.call(CTAPHID.MSG, apdu)
         if len(response) < 2:
             raise U2fResponseError("U2F response shorter than a status word")
@@ -204,7 +264,7 @@ class Ctap1:
 
     async def register(self, client_param: bytes, app_param: bytes) -> RegistrationData:
         """U2F_REGISTER: create a key pair for ``app_param`` (needs a touch; raises ApduError until touched)."""
-        return RegistrationData.from_bytes(await self.send_apdu(ins=Ctap1.INS.REGISTER, data=client_param + app_param))
+        return RegistrationData(await self.send_apdu(ins=Ctap1.INS.REGISTER, data=client_param + app_param))
 
     async def authenticate(
         self, client_param: bytes, app_param: bytes, key_handle: bytes, check_only: bool = False

@@ -89,3 +89,48 @@ def test_signature_parser(data: bytes) -> None:
     assert parsed.user_presence == data[0] and parsed.signature == data[5:]
     with pytest.raises(U2fResponseError, match="P-256"):
         parsed.verify(APP, CHAL, b"\x04" + b"\x00" * 64)
+
+
+def _registration_bytes() -> bytes:
+    cert = bytes.fromhex("3003020101")  # a DER SEQUENCE, 5 bytes
+    return b"\x05" + b"\x04" + b"\x11" * 64 + b"\x03kh!" + cert + b"sig"
+
+
+def test_registration_data_is_python_fido2s_bytes() -> None:
+    data = _registration_bytes()
+    reg = RegistrationData(data)
+    assert isinstance(reg, bytes) and reg == data and bytes(reg) == data
+    assert reg.public_key == b"\x04" + b"\x11" * 64 and reg.key_handle == b"kh!"
+    assert reg.certificate == bytes.fromhex("3003020101") and reg.signature == b"sig"
+    assert RegistrationData.from_bytes(data) == reg
+    assert RegistrationData.from_b64(reg.b64) == reg
+    built = RegistrationData(reg.public_key, reg.key_handle, reg.certificate, reg.signature)
+    assert built == reg and built.key_handle == b"kh!"
+    by_name = RegistrationData(public_key=reg.public_key, key_handle=b"k", certificate=b"c", signature=b"s")
+    assert bytes(by_name) == b"\x05" + reg.public_key + b"\x01kcs" and by_name.certificate == b"c"
+    assert "key_handle=b'kh!'" in repr(reg)
+
+
+def test_registration_data_is_immutable_and_checked() -> None:
+    reg = RegistrationData(_registration_bytes())
+    with pytest.raises(AttributeError):
+        reg.key_handle = b"other"  # type: ignore[misc]
+    with pytest.raises(U2fResponseError):
+        RegistrationData(b"\x06" + _registration_bytes()[1:])
+    with pytest.raises(ValueError):
+        RegistrationData(b"\x04" * 65, b"k" * 256, b"c", b"s")
+    with pytest.raises(TypeError):
+        RegistrationData(b"\x04" * 65, b"k")  # type: ignore[call-overload]
+
+
+async def test_send_apdu_always_sends_lc() -> None:
+    class Device:
+        sent: list[bytes] = []
+
+        async def call(self, cmd: int, data: bytes = b"", *, on_keepalive: object = None) -> bytes:
+            self.sent.append(data)
+            return b"U2F_V2\x90\x00"
+
+    device = Device()
+    assert await Ctap1(device).get_version() == "U2F_V2"  # type: ignore[arg-type]
+    assert device.sent == [b"\x00\x03\x00\x00\x00\x00\x00\x00\x00"]  # extended length, Lc = 0, Le = 0

@@ -34,6 +34,8 @@ RUN_TIMEOUT = 120.0
 
 # upstream file -> the most lines (removed + added) its port may change
 PORT_BUDGET: dict[str, int] = {
+    "test_ctap1.py": 38,  # the import, await, AsyncMock device, IsolatedAsyncioTestCase
+    "test_hid.py": 2,  # the import
     "test_utils.py": 2,  # the import: fido2 -> aioctap
     "test_webauthn.py": 4,
     "test_cbor.py": 2,  # the import

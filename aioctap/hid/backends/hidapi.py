@@ -24,6 +24,7 @@ from typing import Literal, NamedTuple, Protocol, Self
 import anyio
 import anyio.to_thread
 
+from ..base import FIDO_USAGE, FIDO_USAGE_PAGE
 from ..device import CtapHidDevice, HidDescriptor
 from ..protocol import CTAPHID, InitResponse
 from ..router import DEFAULT_TIMEOUT, HidConnection
@@ -39,8 +40,6 @@ __all__ = [
     "watch_devices",
 ]
 
-FIDO_USAGE_PAGE = 0xF1D0
-FIDO_USAGE = 0x01
 #: how long one read blocks (ms) before the reader thread looks whether its handle is being closed
 READ_TIMEOUT_MS = 100
 
