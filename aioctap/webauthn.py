@@ -14,9 +14,9 @@ import json
 import struct
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import FrozenInstanceError
 from enum import IntFlag, StrEnum, unique
-from typing import Self
+from typing import Self, overload
 
 from . import cbor
 from ._redact import redact
@@ -135,21 +135,58 @@ Aaguid.NONE = Aaguid(b"\0" * 16)
 _ATTESTED_HEAD = struct.Struct(">16sH")  # aaguid, credentialIdLength
 
 
-@dataclass(frozen=True, slots=True)
-class AttestedCredentialData:
-    """§6.5.1: aaguid || credentialIdLength (u16) || credentialId || credentialPublicKey (COSE)."""
+class AttestedCredentialData(bytes):
+    """§6.5.1: aaguid || credentialIdLength (u16) || credentialId || credentialPublicKey (COSE).
+
+    As python-fido2's, the encoded bytes with parsed members: ``AttestedCredentialData(data)`` parses them (all of
+    ``data``; bad bytes raise :class:`WebAuthnDataError`, a ``ValueError``), and
+    ``AttestedCredentialData(aaguid, credential_id, public_key)`` encodes the members. Immutable; equal when the
+    bytes are.
+    """
 
     aaguid: Aaguid
     credential_id: bytes
     public_key: CoseKey
 
-    def __bytes__(self) -> bytes:
+    @overload
+    def __new__(cls, data: bytes, /) -> AttestedCredentialData: ...
+    @overload
+    def __new__(cls, aaguid: bytes, credential_id: bytes, public_key: CoseKey) -> AttestedCredentialData: ...
+    def __new__(
+        cls, aaguid: bytes, credential_id: bytes | None = None, public_key: CoseKey | None = None
+    ) -> AttestedCredentialData:
+        if credential_id is None and public_key is None:
+            parsed, rest = cls.unpack_from(aaguid)
+            if rest:
+                raise WebAuthnDataError(f"{len(rest)} unexpected trailing bytes after the attested credential data")
+            return parsed
+        if credential_id is None or public_key is None:
+            raise TypeError("AttestedCredentialData takes its bytes or aaguid, credential_id and public_key")
+        if len(credential_id) > 0xFFFF:
+            raise CredentialIdLengthError(f"credential ID of {len(credential_id)} bytes does not fit its length")
+        aaguid = aaguid if isinstance(aaguid, Aaguid) else Aaguid(aaguid)
+        data = aaguid + struct.pack(">H", len(credential_id)) + credential_id + cbor.dumps(dict(public_key))
+        return cls._of(data, aaguid, bytes(credential_id), public_key)
+
+    @classmethod
+    def _of(cls, data: bytes, aaguid: Aaguid, credential_id: bytes, public_key: CoseKey) -> AttestedCredentialData:
+        obj = bytes.__new__(cls, data)
+        obj.__dict__.update(aaguid=aaguid, credential_id=credential_id, public_key=public_key)
+        return obj
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise FrozenInstanceError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise FrozenInstanceError(f"cannot delete field {name!r}")
+
+    def __repr__(self) -> str:
         return (
-            bytes(self.aaguid)
-            + struct.pack(">H", len(self.credential_id))
-            + self.credential_id
-            + cbor.dumps(dict(self.public_key))
+            f"AttestedCredentialData(aaguid={self.aaguid!r}, credential_id={self.credential_id!r}, "
+            f"public_key={self.public_key!r})"
         )
+
+    __str__ = __repr__  # not bytes' own str()
 
     @classmethod
     def create(cls, aaguid: bytes, credential_id: bytes, public_key: CoseKey) -> AttestedCredentialData:
@@ -179,7 +216,8 @@ class AttestedCredentialData:
         except (cbor.CborError, CoseError) as e:
             raise WebAuthnDataError(f"invalid credential public key: {e}") from None
         # the AAGUID is 16 bytes by construction: skip Aaguid's own length check
-        return cls(bytes.__new__(Aaguid, aaguid), data[18:end], key), rest
+        size = len(data) - len(rest)
+        return cls._of(data[:size], bytes.__new__(Aaguid, aaguid), bytes(data[18:end]), key), rest
 
 
 _AUTH_DATA_HEAD = struct.Struct(">32sBI")  # rpIdHash, flags, signCount

@@ -9,6 +9,7 @@ Both run the same code for a ceremony on a device (:mod:`._core`).
 
 from __future__ import annotations
 
+from ..ctap2 import Ctap2 as Ctap2  # where Fido2Client finds it (python-fido2's tests patch fido2.client.Ctap2)
 from ..rpid import verify_rp_id
 from ._core import ClientError, PinRequiredError
 from ._fido2 import (

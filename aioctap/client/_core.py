@@ -492,6 +492,7 @@ async def register(
     *,
     ctap: Ctap2 | None = None,
     enterprise_rp_ids: Sequence[str] | None = None,
+    ctap1: Ctap1 | None = None,
 ) -> Registration:
     """authenticatorMakeCredential for one create() (L3 §5.1.3 step 20, CTAP 2.1 §6.1), CTAP1 on U2F-only devices.
 
@@ -505,7 +506,7 @@ async def register(
             ClientError.ERR.DEVICE_INELIGIBLE, "the RP asked for a platform authenticator; this one is cross-platform"
         )
     if not device.capabilities & CAPABILITY.CBOR:
-        return await _register_u2f(device, request, client_data)
+        return await _register_u2f(device, request, client_data, ctap1)
     ctap = ctap or await Ctap2.create(device)
     protocol = _pin_protocol(ctap)
     can_rk = bool(ctap.info.options.get("rk"))
@@ -542,16 +543,16 @@ async def register(
         pin_uv_param, pin_uv_protocol = _pin_uv_auth(protocol, token, client_data.hash)
         try:
             att = await ctap.make_credential(
-                client_data.hash,
+                client_data.hash,  # positional, as python-fido2's client calls it (tests assert the call)
                 ctap_rp,
                 request.user,
                 request.params,
-                exclude_list=[excluded] if excluded else None,
-                extensions=ext_inputs or None,
-                options=options_map or None,
-                pin_uv_param=pin_uv_param,
-                pin_uv_protocol=pin_uv_protocol,
-                enterprise_attestation=ep,
+                [excluded] if excluded else None,
+                ext_inputs or None,
+                options_map or None,
+                pin_uv_param,
+                pin_uv_protocol,
+                ep,
                 on_keepalive=prompts.on_keepalive,
             )
             break
@@ -564,8 +565,10 @@ async def register(
     return Registration(client_data, _conveyed(att, request.attestation), cred, ext_out)
 
 
-async def _register_u2f(device: CtapDevice, request: CreationRequest, client_data: CollectedClientData) -> Registration:
-    ctap1 = Ctap1(device)
+async def _register_u2f(
+    device: CtapDevice, request: CreationRequest, client_data: CollectedClientData, ctap1: Ctap1 | None
+) -> Registration:
+    ctap1 = Ctap1(device) if ctap1 is None else ctap1
     app_param = hashlib.sha256(request.rp_id.encode()).digest()
     for d in request.exclude:
         try:
@@ -591,6 +594,7 @@ async def authenticate(
     *,
     ctap: Ctap2 | None = None,
     every: bool = False,
+    ctap1: Ctap1 | None = None,
 ) -> Assertions:
     """authenticatorGetAssertion for one get() (L3 §5.1.4.2, CTAP 2.1 §6.2), CTAP1 on U2F-only devices.
 
@@ -598,7 +602,7 @@ async def authenticate(
     authenticatorGetNextAssertion, CTAP 2.1 §6.3), as python-fido2's ``AssertionSelection`` offers them.
     """
     if not device.capabilities & CAPABILITY.CBOR:
-        return await _authenticate_u2f(device, request, client_data)
+        return await _authenticate_u2f(device, request, client_data, ctap1)
     ctap = ctap or await Ctap2.create(device)
     rp_id, allow = request.rp_id, request.allow
     protocol = _pin_protocol(ctap)
@@ -638,11 +642,11 @@ async def authenticate(
 
 
 async def _authenticate_u2f(
-    device: CtapDevice, request: RequestRequest, client_data: CollectedClientData
+    device: CtapDevice, request: RequestRequest, client_data: CollectedClientData, ctap1: Ctap1 | None
 ) -> Assertions:
     if not request.allow:
         raise ClientError(ClientError.ERR.CONFIGURATION_UNSUPPORTED, "U2F authenticators need allowCredentials")
-    ctap1 = Ctap1(device)
+    ctap1 = Ctap1(device) if ctap1 is None else ctap1
     app_param = hashlib.sha256(request.rp_id.encode()).digest()
     for d in request.allow:
         try:

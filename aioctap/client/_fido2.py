@@ -23,7 +23,7 @@ from anyio.abc import TaskGroup
 
 from .._concurrency import task_group
 from ..ctap import CtapDevice, CtapError
-from ..ctap1 import ApduError
+from ..ctap1 import ApduError, Ctap1
 from ..ctap2.base import AssertionResponse, Ctap2, Info
 from ..ctap2.extensions import OUTPUT_CLASSES, Ctap2Extension, default_extensions
 from ..ctap2.pin import ClientPin
@@ -232,6 +232,20 @@ def _rich_outputs(outputs: Mapping[str, object]) -> dict[str, object]:
     return out
 
 
+class _Backend:
+    """python-fido2's ``Fido2Client._backend``: the session a U2F-only device is spoken to with (``ctap1``)."""
+
+    def __init__(self, ctap1: Ctap1) -> None:
+        self.ctap1 = ctap1
+
+
+def _ctap2_class() -> type[Ctap2]:
+    """``aioctap.client.Ctap2`` looked up when used: tests patch it there, as python-fido2's patch ``fido2.client``."""
+    from . import Ctap2 as ctap2_class
+
+    return ctap2_class
+
+
 class Fido2Client:
     """python-fido2's ``Fido2Client(device, client_data_collector, user_interaction=..., extensions=...)``.
 
@@ -253,6 +267,7 @@ class Fido2Client:
         self._enterprise_rpid_list: Sequence[str] | None = None
         self._ctap2: Ctap2 | None = None
         self._info: Info | None = None
+        self._backend = _Backend(Ctap1(device))
 
     def __repr__(self) -> str:
         return f"Fido2Client(device={self.device!r})"
@@ -261,8 +276,9 @@ class Fido2Client:
         if self._info is None:
             if self.device.capabilities & CAPABILITY.CBOR:
                 try:
-                    self._ctap2 = await Ctap2.create(self.device)
-                    self._info = self._ctap2.info
+                    ctap2 = _ctap2_class()(self.device)
+                    self._info = await ctap2.get_info()
+                    self._ctap2 = ctap2
                 except CtapError as e:
                     raise ctap2client_err(e) from None
             else:
@@ -325,6 +341,7 @@ class Fido2Client:
                     prompts,
                     ctap=self._ctap2,
                     enterprise_rp_ids=self._enterprise_rpid_list,
+                    ctap1=self._backend.ctap1,
                 )
             )
 
@@ -348,7 +365,14 @@ class Fido2Client:
 
         async def body(prompts: Prompts) -> AssertionSelection:
             found = await authenticate(
-                self.device, request, client_data, self._extensions, prompts, ctap=self._ctap2, every=True
+                self.device,
+                request,
+                client_data,
+                self._extensions,
+                prompts,
+                ctap=self._ctap2,
+                every=True,
+                ctap1=self._backend.ctap1,
             )
             return AssertionSelection._from(found)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import AsyncGenerator, Generator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, TypeAlias, TypeVar, cast
 
 from .. import cbor
@@ -38,6 +38,11 @@ def args(*params: object) -> dict[int, object]:
 def _map_or_none(value: Mapping[Any, object] | None) -> dict[Any, object] | None:
     """``value`` as a plain dict for CBOR, or None when it is absent or empty (so ``args`` drops it)."""
     return dict(value) if value else None
+
+
+def _plain(value: object) -> object:
+    """A mapping as a plain dict for CBOR; any other value as it is (python-fido2 encodes what it is given)."""
+    return dict(value) if isinstance(value, Mapping) and type(value) is not dict else value
 
 
 def _maps_or_none(values: Sequence[Mapping[str, object]] | None) -> list[dict[str, object]] | None:
@@ -102,6 +107,15 @@ class Info:
     authenticator_config_commands: list[int] | None = None
     data: dict[int, object] = field(default_factory=dict, repr=False)
 
+    def __getitem__(self, key: int) -> object:
+        """The member with CBOR key ``key`` (python-fido2's ``info[0x01]``): ``info[4]`` is ``info.options``;
+        ``KeyError`` for an unknown key or an absent (None) member."""
+        names = _INFO_MEMBERS
+        value = getattr(self, names[key - 1]) if 1 <= key <= len(names) else None
+        if value is None:
+            raise KeyError(key)
+        return value
+
     def get_identifier(self, pin_token: bytes) -> bytes | None:
         """encIdentifier (CTAP 2.2 §6.4) decrypted with a persistent pinUvAuthToken (``pcmr`` permission): an
         identifier of the authenticator; None when the authenticator gave none. CtapResponseError if malformed."""
@@ -163,6 +177,10 @@ class Info:
             else None,
             data=dict(data),
         )
+
+
+#: Info's members in CBOR key order (1: versions ... 31: authenticatorConfigCommands), python-fido2's field keys
+_INFO_MEMBERS = tuple(f.name for f in fields(Info) if f.name != "data")
 
 
 def _open_member(sealed: bytes | None, info: bytes, pin_token: bytes) -> bytes | None:
@@ -316,7 +334,7 @@ class Ctap2:
         """Send one CTAP2 command and decode the CBOR response map; a non-zero status raises ``CtapError``."""
         request = struct.pack(">B", cmd)
         if data is not None:
-            request += cbor.dumps(data if type(data) is dict else dict(data))
+            request += cbor.dumps(_plain(data))
         response = await self.device.call(CTAPHID.CBOR, request, on_keepalive=on_keepalive)
         if not response:
             raise CtapResponseError("empty CTAP2 response")
@@ -390,9 +408,9 @@ class Ctap2:
         """authenticatorMakeCredential (§6.1)."""
         request = args(
             client_data_hash,
-            dict(rp),
-            dict(user),
-            [dict(k) for k in key_params],
+            _plain(rp),
+            _plain(user),
+            [_plain(k) for k in key_params] if isinstance(key_params, Sequence) else key_params,
             _maps_or_none(exclude_list),
             _map_or_none(extensions),
             _map_or_none(options),

@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeAlias
 
 from cryptography.hazmat.primitives import hashes
@@ -333,15 +334,16 @@ class ClientPin:
             raise PinProtocolError("PIN must be at least 4 characters")
         key_agreement, shared = await self._get_shared_secret()
         new_pin_enc = self.protocol.encrypt(shared, padded.ljust(64, b"\0"))
-        pin_hash_enc = None if old_pin is None else self.protocol.encrypt(shared, _pin_hash(old_pin))
-        await self.ctap.client_pin(
+        pin_hash_enc = b"" if old_pin is None else self.protocol.encrypt(shared, _pin_hash(old_pin))
+        call = partial(
+            self.ctap.client_pin,
             self.protocol.VERSION,
             sub_cmd,
             key_agreement=key_agreement,
-            pin_hash_enc=pin_hash_enc,
             new_pin_enc=new_pin_enc,
-            pin_uv_param=self.protocol.authenticate(shared, new_pin_enc + (pin_hash_enc or b"")),
+            pin_uv_param=self.protocol.authenticate(shared, new_pin_enc + pin_hash_enc),
         )
+        await (call(pin_hash_enc=pin_hash_enc) if pin_hash_enc else call())  # python-fido2's calls: as keywords
 
     async def set_pin(self, pin: str) -> None:
         """setPIN: only when no PIN is set."""

@@ -132,3 +132,24 @@ def test_aaguid() -> None:
     assert Aaguid.parse("11111111-1111-1111-1111-111111111111") == b"\x11" * 16
     with pytest.raises(WebAuthnDataError):
         Aaguid(b"short")
+
+
+def test_attested_credential_data_is_python_fido2s_bytes() -> None:
+    acd = AttestedCredentialData.create(b"\x11" * 16, b"cred-id", _key())
+    raw = bytes(acd)
+    assert isinstance(acd, bytes) and acd == raw and type(raw) is bytes
+    parsed = AttestedCredentialData(raw)
+    assert parsed == acd and parsed.credential_id == b"cred-id" and parsed.aaguid == b"\x11" * 16
+    assert parsed.public_key == acd.public_key and isinstance(parsed.aaguid, Aaguid)
+    assert AttestedCredentialData(acd.aaguid, acd.credential_id, acd.public_key) == raw
+    assert "credential_id=b'cred-id'" in repr(acd) and str(acd) == repr(acd)
+    with pytest.raises(AttributeError):
+        acd.credential_id = b"other"  # type: ignore[misc]
+    with pytest.raises(WebAuthnDataError, match="trailing"):
+        AttestedCredentialData(raw + b"\x00")
+    with pytest.raises(WebAuthnDataError):
+        AttestedCredentialData(raw[:17])
+    with pytest.raises(TypeError):
+        AttestedCredentialData(b"\x11" * 16, b"cred-id")  # type: ignore[call-overload]
+    rest = b"tail"
+    assert AttestedCredentialData.unpack_from(raw + rest) == (acd, rest)
