@@ -62,3 +62,39 @@ async def test_set_and_change_pin_call_client_pin_with_python_fido2s_keywords() 
         protocol = PinProtocolV1()
         assert kwargs["pin_uv_param"] == protocol.authenticate(SHARED, kwargs["new_pin_enc"] + kwargs["pin_hash_enc"])
     assert ctap.client_pin.call_args.args == (1, ClientPin.CMD.CHANGE_PIN)
+
+
+async def test_fido2_client_uses_the_patchable_ctap2_and_its_backends_ctap1() -> None:
+    """python-fido2's tests patch ``fido2.client.Ctap2`` and set ``client._backend.ctap1``: both work here."""
+    import hashlib
+
+    from aioctap.client import DefaultClientDataCollector, Fido2Client
+    from aioctap.ctap1 import Ctap1
+    from aioctap.hid import CAPABILITY
+    from aioctap.virtual import VirtualAuthenticator, open_virtual_device
+
+    collector = DefaultClientDataCollector("https://example.com")
+    options = {
+        "rp": {"id": "example.com", "name": "Example"},
+        "user": {"id": b"user", "name": "user"},
+        "challenge": b"challenge-challenge",
+        "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+    }
+    ctap2 = mock.AsyncMock()
+    ctap2.get_info.return_value = Info.from_dict(INFO)
+    with mock.patch("aioctap.client.Ctap2", return_value=ctap2) as patched:
+        device = mock.Mock(capabilities=CAPABILITY.CBOR)
+        client = await Fido2Client(device, collector)
+        patched.assert_called_once_with(device)
+        assert client.info == ctap2.get_info.return_value and client._ctap2 is ctap2
+    auth = VirtualAuthenticator()
+    auth.capabilities = CAPABILITY.WINK  # no CBOR: a U2F-only key
+    async with open_virtual_device(authenticator=auth) as dev:
+        client = await Fido2Client(dev, collector)
+        assert isinstance(client._backend.ctap1, Ctap1) and client.info.versions == ["U2F_V2"]
+        spy = mock.AsyncMock(wraps=client._backend.ctap1)
+        client._backend.ctap1 = spy
+        result = await client.make_credential({**options, "attestation": "direct"})
+        spy.register.assert_called_once()
+        assert spy.register.call_args.args[1] == hashlib.sha256(b"example.com").digest()
+        assert result.response.attestation_object.fmt == "fido-u2f"
