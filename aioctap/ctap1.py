@@ -172,6 +172,10 @@ class RegistrationData(bytes):
     def __delattr__(self, name: str) -> None:
         raise FrozenInstanceError(f"cannot delete field {name!r}")
 
+    def __getnewargs__(self) -> tuple[bytes, bytes, bytes, bytes]:  # type: ignore[override]
+        # copy and pickle rebuild from the members (they need not parse back: a test's certificate may not be DER)
+        return self.public_key, self.key_handle, self.certificate, self.signature
+
     def __repr__(self) -> str:
         members = ", ".join(f"{name}={getattr(self, name)!r}" for name in _REGISTRATION_MEMBERS)
         return f"RegistrationData({members})"

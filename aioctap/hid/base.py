@@ -4,8 +4,9 @@ from __future__ import annotations
 
 __all__ = ["FIDO_USAGE", "FIDO_USAGE_PAGE", "parse_report_descriptor"]
 
-#: the FIDO Alliance HID usage page and the CTAPHID usage (CTAP 2.1 §11.2.8.1)
+#: the FIDO Alliance HID usage page (CTAP 2.1 §11.2.8.1)
 FIDO_USAGE_PAGE = 0xF1D0
+#: the CTAPHID usage on that page
 FIDO_USAGE = 0x01
 
 # HID 1.11 §6.2.2: an item's prefix byte is tag (4 bits), type (2 bits), size (2 bits: 0, 1, 2 or 4 bytes)

@@ -153,3 +153,12 @@ def test_attested_credential_data_is_python_fido2s_bytes() -> None:
         AttestedCredentialData(b"\x11" * 16, b"cred-id")  # type: ignore[call-overload]
     rest = b"tail"
     assert AttestedCredentialData.unpack_from(raw + rest) == (acd, rest)
+
+
+def test_attested_credential_data_copies_and_pickles() -> None:
+    import copy
+    import pickle
+
+    acd = AttestedCredentialData.create(b"\x11" * 16, b"cred-id", _key())
+    for again in (copy.copy(acd), copy.deepcopy(acd), pickle.loads(pickle.dumps(acd))):
+        assert again == acd and type(again) is AttestedCredentialData and again.public_key == acd.public_key

@@ -134,3 +134,12 @@ async def test_send_apdu_always_sends_lc() -> None:
     device = Device()
     assert await Ctap1(device).get_version() == "U2F_V2"  # type: ignore[arg-type]
     assert device.sent == [b"\x00\x03\x00\x00\x00\x00\x00\x00\x00"]  # extended length, Lc = 0, Le = 0
+
+
+def test_registration_data_copies_and_pickles() -> None:
+    import copy
+    import pickle
+
+    built = RegistrationData(b"\x04" * 65, b"kh", b"not DER", b"sig")  # members that would not parse back
+    for again in (copy.copy(built), copy.deepcopy(built), pickle.loads(pickle.dumps(built))):
+        assert again == built and type(again) is RegistrationData and again.certificate == b"not DER"
