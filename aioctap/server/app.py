@@ -341,9 +341,12 @@ def fido2_routes(
 
 def serialized_origin(origin: str) -> str:
     """A web origin as browsers send it (RFC 6454 §6.1): lower-case scheme and host, no default port, no path; the
-    Origin check and clientDataJSON.origin (WebAuthn L3 §7.1 step 9) compare exactly."""
+    Origin check and clientDataJSON.origin (WebAuthn L3 §7.1 step 9) compare exactly. Any other origin (an Android
+    app's ``android:apk-key-hash:...``) is left as it is."""
     parts = urllib.parse.urlsplit(origin.strip())
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if scheme not in ("http", "https"):
+        return origin
     if ":" in host:  # an IPv6 address
         host = f"[{host}]"
     try:

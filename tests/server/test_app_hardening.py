@@ -55,6 +55,9 @@ def test_create_app_takes_origins_as_browsers_write_them() -> None:
     app = create_app(MemoryStore(), rp_id="example.com", origin="https://a.example.com:8443")
     assert app.state.relying_party.server.origins == ["https://a.example.com:8443"]
     assert create_app(MemoryStore()).state.relying_party.server.origins == ["http://localhost:8000"]
+    android = "android:apk-key-hash:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8"  # an app's origin: as it is
+    app = create_app(MemoryStore(), rp_id="example.com", origin=["https://example.com", android])
+    assert app.state.relying_party.server.origins == ["https://example.com", android]
 
 
 @pytest.mark.parametrize(
