@@ -26,8 +26,8 @@ from cryptography import x509
 from .attestation import Attestation, AttestationResult, AttestationVerifier, UntrustedAttestation
 from .server.attestation._common import load_der
 from .server.errors import AttestationError, AuthenticatorStatusError, MetadataError
-from .server.mds import MetadataBlob, MetadataEntry, key_identifier, parse_metadata_blob
-from .webauthn import Aaguid, AttestationObject, AuthenticatorData, _StringEnum
+from .server.mds import AuthenticatorStatus, MetadataBlob, MetadataEntry, key_identifier, parse_metadata_blob
+from .webauthn import Aaguid, AttestationObject, AuthenticatorData
 
 # isort: split
 from ._webauthn_types import _JsonDataObject  # after .webauthn, which initialises it
@@ -246,31 +246,6 @@ class EcdaaTrustAnchor(_MdsObject):
     sx: str
     sy: str
     g1_curve: str = field(metadata={"name": "G1Curve"})
-
-
-class AuthenticatorStatus(_StringEnum):
-    """MDS3 AuthenticatorStatus (python-fido2's member names)."""
-
-    NOT_FIDO_CERTIFIED = "NOT_FIDO_CERTIFIED"
-    FIDO_CERTIFIED = "FIDO_CERTIFIED"
-    USER_VERIFICATION_BYPASS = "USER_VERIFICATION_BYPASS"
-    ATTESTATION_KEY_COMPROMISE = "ATTESTATION_KEY_COMPROMISE"
-    USER_KEY_REMOTE_COMPROMISE = "USER_KEY_REMOTE_COMPROMISE"
-    USER_KEY_PHYSICAL_COMPROMISE = "USER_KEY_PHYSICAL_COMPROMISE"
-    UPDATE_AVAILABLE = "UPDATE_AVAILABLE"
-    RETIRED = "RETIRED"
-    REVOKED = "REVOKED"
-    SELF_ASSERTION_SUBMITTED = "SELF_ASSERTION_SUBMITTED"
-    FIDO_CERTIFIED_L1 = "FIDO_CERTIFIED_L1"
-    FIDO_CERTIFIED_L1plus = "FIDO_CERTIFIED_L1plus"
-    FIDO_CERTIFIED_L2 = "FIDO_CERTIFIED_L2"
-    FIDO_CERTIFIED_L2plus = "FIDO_CERTIFIED_L2plus"
-    FIDO_CERTIFIED_L3 = "FIDO_CERTIFIED_L3"
-    FIDO_CERTIFIED_L3plus = "FIDO_CERTIFIED_L3plus"
-    FIPS140_CERTIFIED_L1 = "FIPS140_CERTIFIED_L1"
-    FIPS140_CERTIFIED_L2 = "FIPS140_CERTIFIED_L2"
-    FIPS140_CERTIFIED_L3 = "FIPS140_CERTIFIED_L3"
-    FIPS140_CERTIFIED_L4 = "FIPS140_CERTIFIED_L4"
 
 
 @dataclass(eq=False, frozen=True)

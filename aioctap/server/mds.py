@@ -14,13 +14,12 @@ import binascii
 import datetime
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, cast
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 
-from ..webauthn import Aaguid, JSONValue, WebAuthnDataError
+from ..webauthn import Aaguid, JSONValue, WebAuthnDataError, _StringEnum
 from .attestation import TrustAnchors
 from .attestation._common import verify_chain
 from .attestation.android_safetynet import Jws
@@ -37,8 +36,9 @@ __all__ = [
 ]
 
 
-class AuthenticatorStatus(StrEnum):
-    """FIDO Metadata Service v3 §3.1.4 AuthenticatorStatus."""
+class AuthenticatorStatus(_StringEnum):
+    """FIDO Metadata Service v3 §3.1.4 AuthenticatorStatus (``parse`` gives None for a status this version does not
+    know). The ``...plus`` levels also have python-fido2's member names (``FIDO_CERTIFIED_L1plus``), as aliases."""
 
     NOT_FIDO_CERTIFIED = "NOT_FIDO_CERTIFIED"
     FIDO_CERTIFIED = "FIDO_CERTIFIED"
@@ -47,6 +47,7 @@ class AuthenticatorStatus(StrEnum):
     USER_KEY_REMOTE_COMPROMISE = "USER_KEY_REMOTE_COMPROMISE"
     USER_KEY_PHYSICAL_COMPROMISE = "USER_KEY_PHYSICAL_COMPROMISE"
     UPDATE_AVAILABLE = "UPDATE_AVAILABLE"
+    RETIRED = "RETIRED"
     REVOKED = "REVOKED"
     SELF_ASSERTION_SUBMITTED = "SELF_ASSERTION_SUBMITTED"
     FIDO_CERTIFIED_L1 = "FIDO_CERTIFIED_L1"
@@ -55,6 +56,13 @@ class AuthenticatorStatus(StrEnum):
     FIDO_CERTIFIED_L2PLUS = "FIDO_CERTIFIED_L2plus"
     FIDO_CERTIFIED_L3 = "FIDO_CERTIFIED_L3"
     FIDO_CERTIFIED_L3PLUS = "FIDO_CERTIFIED_L3plus"
+    FIPS140_CERTIFIED_L1 = "FIPS140_CERTIFIED_L1"
+    FIPS140_CERTIFIED_L2 = "FIPS140_CERTIFIED_L2"
+    FIPS140_CERTIFIED_L3 = "FIPS140_CERTIFIED_L3"
+    FIPS140_CERTIFIED_L4 = "FIPS140_CERTIFIED_L4"
+    FIDO_CERTIFIED_L1plus = "FIDO_CERTIFIED_L1plus"  # python-fido2's names: aliases of the ...PLUS members
+    FIDO_CERTIFIED_L2plus = "FIDO_CERTIFIED_L2plus"
+    FIDO_CERTIFIED_L3plus = "FIDO_CERTIFIED_L3plus"
 
 
 REJECTED_STATUSES = frozenset(
