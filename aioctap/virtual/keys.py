@@ -4,8 +4,9 @@ Credentials are stateless where the spec allows. A credential ID (version 2, 34 
 
     version (0x02) | attributes (1 byte) | nonce (16 random bytes) | tag (16 bytes)
 
-where the attributes byte holds the algorithm (bits 0-1 and 7: ES256, EdDSA, RS256, -, ES384, ES512, PS256, and
-7 for ML-DSA, its parameter set in the nonce's first byte: 0, 1, 2 for ML-DSA-44, -65, -87), the credProtect level
+where the attributes byte holds the algorithm (bits 0-1 and 7: ES256, EdDSA, RS256, 3, ES384, ES512, PS256, and
+7 for ML-DSA, its parameter set in the nonce's first byte: 0, 1, 2 for ML-DSA-44, -65, -87; 3 for the fully-specified
+ESP256 and Ed25519 of RFC 9864, 0 and 1 in the nonce's first byte, keys as ES256's and EdDSA's), the credProtect level
 (bits 2-3), hmac-secret (bit 4), discoverable (bit 5) and thirdPartyPayment (bit 6, CTAP 2.2), and the tag is
 HMAC-SHA-256 under a key derived from the master key over the first 18 bytes and the RP ID hash, truncated to 16
 bytes. The private key is derived from the same 18 bytes and the RP ID hash under a second derived key (the P-256
@@ -29,7 +30,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, mldsa, padding, rsa, utils
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from ..cose import ES256, ES384, ES512, MLDSA44, MLDSA65, MLDSA87, PS256, RS256, CoseKey, EdDSA
+from ..cose import ES256, ES384, ES512, ESP256, MLDSA44, MLDSA65, MLDSA87, PS256, RS256, CoseKey, Ed25519, EdDSA
 from . import encoding
 from .common import StateError
 
@@ -38,10 +39,15 @@ __all__ = ["CRED_ID_LENGTH", "CRED_VERSION", "SUPPORTED_ALGORITHMS", "Credential
 CRED_VERSION = 2  # the credential IDs made now (derived keys, module docstring); version 1 IDs still open
 SEALED_CRED_VERSION = 1  # the earlier IDs: key and attributes sealed with AES-GCM
 CRED_ID_LENGTH = 34
-# attribute bits 0-1 and, as bit 2 of the index, bit 7: index 3 is never made, 7 is ML-DSA (ML_DSA_ALGS)
+# attribute bits 0-1 and, as bit 2 of the index, bit 7: index 3 is the fully-specified algorithms, 7 ML-DSA, each
+# naming its member by the first byte of the ID's nonce (NONCE_NAMED)
 _CRED_ALGS = (-7, -8, -257, None, -35, -36, -37, None)
 _ML_DSA_INDEX = 7
-ML_DSA_ALGS = (-48, -49, -50)  # by the first byte of the ID's nonce
+ML_DSA_ALGS = (-48, -49, -50)
+FULLY_SPECIFIED_ALGS = (-9, -19)  # ESP256, Ed25519 (RFC 9864): the keys and signatures of ES256 and EdDSA
+NONCE_NAMED = {3: FULLY_SPECIFIED_ALGS, _ML_DSA_INDEX: ML_DSA_ALGS}
+_P256_ALGS = (-7, -9)  # ES256, ESP256
+_ED25519_ALGS = (-8, -19)  # EdDSA (on Ed25519), Ed25519
 RSA_ALGS = (-257, -37)
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _P384_ORDER = int(
@@ -51,8 +57,8 @@ _P521_ORDER = int(
     "01FF" + "FFFFFFFF" * 7 + "FFFFFFFA51868783BF2F966B7FCC0148F709A5D03BB5C9B8899C47AEBB6FB71E91386409", 16
 )
 # the group orders of P-384 and P-521 (SEC 2 §2.5.1, §2.6.1); tests/virtual check them against cryptography
-# ES256, EdDSA, RS256, ES384, ES512, PS256, ML-DSA-44, ML-DSA-65, ML-DSA-87
-SUPPORTED_ALGORITHMS = (-7, -8, -257, -35, -36, -37, -48, -49, -50)
+# ES256, EdDSA, RS256, ES384, ES512, PS256, ML-DSA-44, ML-DSA-65, ML-DSA-87, ESP256, Ed25519
+SUPPORTED_ALGORITHMS = (-7, -8, -257, -35, -36, -37, -48, -49, -50, -9, -19)
 # ES256 signs SHA-256(message) given as a digest: the same signature, but hashlib's hash of the short
 # authenticatorData || clientDataHash costs less than OpenSSL's digest context set up in the sign call
 _ECDSA_PREHASHED = ec.ECDSA(utils.Prehashed(hashes.SHA256()))
@@ -66,6 +72,7 @@ _EC_ALGS: dict[int, tuple[ec.EllipticCurve, ec.ECDSA, int, int]] = {
 _PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.MAX_LENGTH)
 _COSE_TYPES: dict[int, type[CoseKey]] = {
     -7: ES256, -8: EdDSA, -257: RS256, -35: ES384, -36: ES512, -37: PS256, -48: MLDSA44, -49: MLDSA65, -50: MLDSA87,
+    -9: ESP256, -19: Ed25519,
 }  # fmt: skip
 _ML_DSA_KEYS: dict[int, type[mldsa.MLDSA44PrivateKey | mldsa.MLDSA65PrivateKey | mldsa.MLDSA87PrivateKey]] = {
     -48: mldsa.MLDSA44PrivateKey, -49: mldsa.MLDSA65PrivateKey, -50: mldsa.MLDSA87PrivateKey,
@@ -81,11 +88,20 @@ PrivateKey = (
 _sha256 = hashlib.sha256
 
 
+def nonce_first(alg: int) -> int | None:
+    """The first byte of the nonce of a credential ID of ``alg`` when the ID names ``alg`` by it (module docstring)."""
+    for algs in NONCE_NAMED.values():
+        if alg in algs:
+            return algs.index(alg)
+    return None
+
+
 def attributes_byte(alg: int, cred_protect: int, hmac_secret: bool, resident: bool, third_party_payment: bool) -> int:
     """The attributes byte of a credential ID (module docstring)."""
-    if (alg not in _CRED_ALGS and alg not in ML_DSA_ALGS) or cred_protect not in (1, 2, 3):
+    named = [index for index, algs in NONCE_NAMED.items() if alg in algs]
+    if (alg not in _CRED_ALGS and not named) or cred_protect not in (1, 2, 3):
         raise ValueError("a credential of an unknown algorithm or credProtect level")
-    index = _ML_DSA_INDEX if alg in ML_DSA_ALGS else _CRED_ALGS.index(alg)
+    index = named[0] if named else _CRED_ALGS.index(alg)
     return (
         index & 3 | (index & 4) << 5 | cred_protect << 2 | hmac_secret << 4 | resident << 5 | third_party_payment << 6
     )
@@ -98,12 +114,15 @@ def is_derived_id(credential_id: bytes) -> bool:
 
 def from_attributes(value: int, nonce_first: int) -> tuple[int, int, bool, bool, bool] | None:
     """(alg, credProtect, hmac-secret, discoverable, thirdPartyPayment) of an attributes byte (and the first byte of
-    the nonce, which names the ML-DSA parameter set), None for one never made."""
+    the nonce, which names an ML-DSA parameter set or a fully-specified algorithm), None for one never made."""
     index = value & 3 | (value & 0x80) >> 5
-    if index == _ML_DSA_INDEX:
-        alg = ML_DSA_ALGS[nonce_first] if nonce_first < len(ML_DSA_ALGS) else None
-    else:
+    named = NONCE_NAMED.get(index)
+    if named is None:
         alg = _CRED_ALGS[index]
+    elif nonce_first < len(named):
+        alg = named[nonce_first]
+    else:
+        return None
     if alg is None or not value & 0x0C:
         return None
     return alg, value >> 2 & 3, bool(value & 0x10), bool(value & 0x20), bool(value & 0x40)
@@ -126,10 +145,10 @@ class CredentialKeys:
     def private(self, alg: int, header: bytes, rp_id_hash: bytes) -> bytes:
         """The Ed25519 or ML-DSA seed, or the P-256 / P-384 scalar (64 bytes reduced: no bias worth the name), or
         the P-521 one (128 bytes reduced)."""
-        if alg == -8 or alg in ML_DSA_ALGS:
+        if alg in _ED25519_ALGS or alg in ML_DSA_ALGS:
             return hmac.digest(self._seed, header + rp_id_hash, "sha256")
         wide = hmac.digest(self._seed, header + rp_id_hash, "sha512")
-        if alg == -7:
+        if alg in _P256_ALGS:
             return (int.from_bytes(wide, "big") % (_P256_ORDER - 1) + 1).to_bytes(32, "big")
         _, _, size, order = _EC_ALGS[alg]
         if alg == -36:
@@ -174,7 +193,7 @@ class CredentialKey:
         if self._key is not None:
             return self._key
         key: PrivateKey
-        if self.alg == -8:
+        if self.alg in _ED25519_ALGS:
             key = ed25519.Ed25519PrivateKey.from_private_bytes(self.private)
         elif self.alg in _ML_DSA_KEYS:
             key = _ML_DSA_KEYS[self.alg].from_seed_bytes(self.private)
@@ -184,7 +203,7 @@ class CredentialKey:
                 raise StateError("RSA credential key is not an RSA key")
             key = loaded
         else:
-            curve = _EC_ALGS[self.alg][0] if self.alg != -7 else _P256
+            curve = _P256 if self.alg in _P256_ALGS else _EC_ALGS[self.alg][0]
             key = ec.derive_private_key(int.from_bytes(self.private, "big"), curve)
         self._key = key
         return key
@@ -209,10 +228,10 @@ class CredentialKey:
         RSASSA-PKCS1-v1_5/SHA-256, RSASSA-PSS/SHA-256 or ML-DSA (an empty context)."""
         key: Any = self._key if self._key is not None else self.private_key()
         alg = self.alg  # the key's type follows alg (private_key): no isinstance checks nor casts on the hot path
-        if alg == -7:
+        if alg == -7 or alg == -9:
             signature: bytes = key.sign(_sha256(message).digest(), _ECDSA_PREHASHED)
             return signature
-        if alg == -8:
+        if alg == -8 or alg == -19:
             signature = key.sign(message)
             return signature
         if alg == -257:
@@ -235,11 +254,11 @@ class CredentialKey:
 
     @classmethod
     def generate(cls, alg: int, **attrs: Unpack[CredentialAttributes]) -> CredentialKey:
-        """A new key for COSE algorithm ``alg`` (-7 ES256, -8 EdDSA, -257 RS256, -37 PS256); ``attrs`` set the
-        other fields."""
+        """A new key for COSE algorithm ``alg`` (-7 ES256 or -9 ESP256, -8 EdDSA or -19 Ed25519, -257 RS256, -37
+        PS256); ``attrs`` set the other fields."""
         key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | rsa.RSAPrivateKey
         public: CoseKey | None = None
-        if alg == -8:
+        if alg in _ED25519_ALGS:
             key = ed25519.Ed25519PrivateKey.generate()
             private = key.private_bytes_raw()
         elif alg in RSA_ALGS:
@@ -252,7 +271,7 @@ class CredentialKey:
             # one conversion gives both the scalar and the public point (each costs as much as the other)
             numbers = key.private_numbers()
             private = numbers.private_value.to_bytes(32, "big")
-            public = _es256(numbers.public_numbers)
+            public = _es256(numbers.public_numbers) if alg == -7 else None  # (ESP256's: made when asked for)
         return cls(alg, private, _key=key, _public=public, **attrs)
 
     def __repr__(self) -> str:

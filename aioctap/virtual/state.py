@@ -20,7 +20,6 @@ from .attestation import make_attestation, make_enterprise_attestation
 from .common import StateError
 from .keys import (
     CRED_VERSION,
-    ML_DSA_ALGS,
     RSA_ALGS,
     SEALED_CRED_VERSION,
     CredentialAttributes,
@@ -29,6 +28,7 @@ from .keys import (
     attributes_byte,
     from_attributes,
     is_derived_id,
+    nonce_first,
 )
 
 __all__ = ["AuthenticatorState", "ResidentCredential"]
@@ -177,8 +177,9 @@ class AuthenticatorState:
         kept in the state under the ID's nonce.
         """
         attributes = attributes_byte(alg, cred_protect, hmac_secret, resident, third_party_payment)
-        if alg in ML_DSA_ALGS:  # the nonce's first byte names the parameter set (module docstring)
-            header = bytes([CRED_VERSION, attributes, ML_DSA_ALGS.index(alg)]) + os.urandom(15)
+        named = nonce_first(alg)
+        if named is not None:  # the nonce's first byte names the algorithm in its family (keys' module docstring)
+            header = bytes([CRED_VERSION, attributes, named]) + os.urandom(15)
         else:
             header = bytes([CRED_VERSION, attributes]) + os.urandom(16)
         keys = self._credential_keys()

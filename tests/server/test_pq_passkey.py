@@ -1,6 +1,7 @@
 """A post-quantum passkey (ML-DSA, FIPS 204; COSE -48/-49/-50) registered and used through the relying-party
 server (issue 16): the app offering ML-DSA first, the software authenticator making the key, the server
-verifying the registration and the sign-in over HTTP (ASGI)."""
+verifying the registration and the sign-in over HTTP (ASGI). The same for the fully-specified ESP256 and Ed25519
+(RFC 9864; COSE -9/-19)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from aioctap.webauthn import AuthenticatorData, websafe_decode, websafe_encode
 ORIGIN = "http://localhost:8000"
 
 
-@pytest.mark.parametrize(("name", "alg"), [("ML-DSA-44", -48), ("ML-DSA-65", -49), ("ML-DSA-87", -50)])
+@pytest.mark.parametrize(
+    ("name", "alg"), [("ML-DSA-44", -48), ("ML-DSA-65", -49), ("ML-DSA-87", -50), ("ESP256", -9), ("Ed25519", -19)]
+)
 async def test_ml_dsa_passkey_through_the_server(name: str, alg: int) -> None:
     app = create_app(MemoryStore(), origin=ORIGIN, otp_routes=False, algorithms=parse_algorithms([name, "ES256"]))
     async with (
@@ -34,7 +37,7 @@ async def test_ml_dsa_passkey_through_the_server(name: str, alg: int) -> None:
         attestation = cbor.loads(websafe_decode(credential["response"]["attestationObject"]))
         auth_data = AuthenticatorData(attestation["authData"])
         assert auth_data.credential_data is not None
-        assert auth_data.credential_data.public_key[3] == alg  # the authenticator made an ML-DSA key
+        assert auth_data.credential_data.public_key[3] == alg  # the authenticator made a key of that algorithm
         r = await browser.post("/fido2/attestation/result", json=credential)
         assert r.status_code == 200, r.text
         await browser.post("/fido2/logout")

@@ -201,7 +201,8 @@ async def test_assertions_with_pin_algorithms_and_management() -> None:
         from fido2.cose import CoseKey as Fido2CoseKey
 
         ctap = Ctap2(dev)
-        algorithms = (-7, -8, -257, -35, -36, -37, -48, -49, -50)  # ES256 ... PS256, ML-DSA-44/65/87
+        # ES256 ... PS256, ML-DSA-44/65/87, ESP256 and Ed25519 (RFC 9864)
+        algorithms = (-7, -8, -257, -35, -36, -37, -48, -49, -50, -9, -19)
         assert [a["alg"] for a in ctap.info.algorithms or []] == list(algorithms)
         cp = ClientPin(ctap)
         cp.set_pin(PIN)
@@ -221,7 +222,7 @@ async def test_assertions_with_pin_algorithms_and_management() -> None:
         assertions = ctap.get_assertions(
             "example.com", cdh, pin_uv_param=cp.protocol.authenticate(token, cdh), pin_uv_protocol=cp.protocol.VERSION
         )
-        assert [a.user["name"] for a in assertions] == [f"u{i}" for i in range(8, -1, -1)]  # with UV: the whole user
+        assert [a.user["name"] for a in assertions] == [f"u{i}" for i in range(10, -1, -1)]  # with UV: the whole user
         for a in assertions:
             assert a.auth_data.is_user_verified()
             a.verify(cdh, keys[a.credential["id"]])
@@ -232,7 +233,7 @@ async def test_assertions_with_pin_algorithms_and_management() -> None:
         cm.update_user_info(creds[0][CredentialManagement.RESULT.CREDENTIAL_ID], {"id": b"\x00", "name": "new"})
         cm.delete_cred(creds[1][CredentialManagement.RESULT.CREDENTIAL_ID])
         assert sorted(c[CredentialManagement.RESULT.USER]["name"] for c in cm.enumerate_creds(rp_hash)) == [
-            "new", "u2", "u3", "u4", "u5", "u6", "u7", "u8",
+            "new", "u10", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9",
         ]  # fmt: skip
         ctap.selection()
         ctap.reset()  # within 10 s of power-up

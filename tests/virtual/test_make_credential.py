@@ -41,7 +41,7 @@ async def test_get_info_has_every_member(make_rig: Any) -> None:
         assert info[31] == [0x01, 0x02, 0x03, 0xFF]
         assert info[1] == ["FIDO_2_0", "FIDO_2_1", "U2F_V2"]
         assert info[6] == [2, 1]
-        assert [a["alg"] for a in info[10]] == [-7, -8, -257, -35, -36, -37, -48, -49, -50]
+        assert [a["alg"] for a in info[10]] == [-7, -8, -257, -35, -36, -37, -48, -49, -50, -9, -19]
         assert info[3] == rig.auth.state.aaguid and len(info[3]) == 16
         options = info[4]
         for name in ("rk", "up", "pinUvAuthToken", "credMgmt", "perCredMgmtRO", "largeBlobs", "authnrCfg",
@@ -81,7 +81,7 @@ async def test_get_info_follows_configuration(make_rig: Any) -> None:
         assert "U2F_V2" not in info.versions  # alwaysUv disables U2F
 
 
-@pytest.mark.parametrize("alg", [-7, -8, -257, -35, -36, -37, -48, -49, -50])
+@pytest.mark.parametrize("alg", [-7, -8, -257, -35, -36, -37, -48, -49, -50, -9, -19])
 async def test_algorithms_packed_attestation_and_assertion(make_rig: Any, alg: int) -> None:
     async with make_rig() as rig:
         att = await rig.make(key_params=[{"type": "public-key", "alg": -999}, {"type": "public-key", "alg": alg}])
@@ -100,14 +100,15 @@ async def test_algorithms_packed_attestation_and_assertion(make_rig: Any, alg: i
         assertion.verify(CDH, CoseKey.parse(dict(cred.public_key)))
 
 
-@pytest.mark.parametrize("alg", [-35, -36, -37, -48, -49, -50])
+@pytest.mark.parametrize("alg", [-35, -36, -37, -48, -49, -50, -9, -19])
 async def test_more_algorithms_survive_a_restart_and_python_fido2_verifies_them(
     make_rig: Any, tmp_path: Any, alg: int
 ) -> None:
-    """ES384 (P-384), ES512 (P-521), PS256 and ML-DSA-44/65/87 credentials: made (self attestation: the largest
-    responses, ML-DSA-87's included, fit maxMsgSize), used after a restart (EC and ML-DSA keys derived from the ID
-    again, the RSA key read from the state file), their signatures checked by python-fido2's COSE classes (PS256:
-    the salt as long as the key allows, which python-fido2 and py_webauthn verify with)."""
+    """ES384 (P-384), ES512 (P-521), PS256, ML-DSA-44/65/87, ESP256 and Ed25519 (RFC 9864) credentials: made
+    (self attestation: the largest responses, ML-DSA-87's included, fit maxMsgSize), used after a restart (EC, EdDSA
+    and ML-DSA keys derived from the ID again, the RSA key read from the state file), their signatures checked by
+    python-fido2's COSE classes (PS256: the salt as long as the key allows, which python-fido2 and py_webauthn verify
+    with)."""
     from fido2.cose import CoseKey as Fido2CoseKey
 
     path = str(tmp_path / "auth.state")
