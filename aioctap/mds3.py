@@ -100,7 +100,10 @@ def _aaguid(value: object) -> Aaguid:
 def _float(value: object) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise ValueError("expected a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # a JSON integer of hundreds of digits
+        raise ValueError("number out of range") from None
 
 
 # the JSON form of what each converter parses (item access gives the BLOB's encoding back)
@@ -477,7 +480,7 @@ class MdsAttestationVerifier(AttestationVerifier):
             return None
         try:  # aioctap's rule too: the latest status in effect must not be revoked or compromised
             MetadataBlob.check_status(MetadataEntry.parse(dict(entry)), datetime.datetime.now(datetime.UTC).date())
-        except AuthenticatorStatusError as e:
+        except (AuthenticatorStatusError, MetadataError) as e:  # MetadataError: an entry built by hand, malformed
             raise UntrustedAttestation(str(e)) from e
         try:
             issuer = load_der(attestation_result.trust_path[-1], "trust path").issuer

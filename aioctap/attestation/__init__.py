@@ -268,6 +268,13 @@ def _default_attestations() -> list[Attestation]:
     return [cls() for fmt, cls in Attestation._formats.items() if fmt != "none"]
 
 
+def _der(value: object, what: str) -> bytes:
+    """``value`` (a subclass's answer) as DER bytes; anything but bytes-like is :class:`UntrustedAttestation`."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise UntrustedAttestation(f"{what} is a {type(value).__name__}, not DER bytes")
+
+
 class AttestationVerifier(abc.ABC):
     """Verifies attestation against trusted roots: override :meth:`ca_lookup` to give the root of a trust path.
 
@@ -309,8 +316,8 @@ class AttestationVerifier(abc.ABC):
         if not ca:
             raise UntrustedAttestation("No root found for Authenticator")
         try:
-            certs = [load_der(der, "trust path") for der in result.trust_path]
-            root = load_der(ca, "root certificate")
+            certs = [load_der(_der(der, "a trust path certificate"), "trust path") for der in result.trust_path]
+            root = load_der(_der(ca, "ca_lookup's root"), "root certificate")
             if certs and not verify_chain(certs, [root], when):
                 raise UntrustedAttestation("the trust path does not lead to the root")
             if not certs:
