@@ -152,6 +152,8 @@ class RegistrationData(bytes):
         signature: bytes | None = None,
     ) -> RegistrationData:
         if key_handle is None and certificate is None and signature is None:
+            if not isinstance(public_key, bytes | bytearray | memoryview):  # bytes(n) would make n zero bytes
+                raise U2fResponseError(f"U2F registration response must be bytes, got {type(public_key).__name__}")
             data = bytes(public_key)
             members = _parse_registration(data)
         elif key_handle is None or certificate is None or signature is None:

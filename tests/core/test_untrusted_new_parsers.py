@@ -58,6 +58,19 @@ def test_malformed_registration_data(data: bytes, what: str) -> None:
         RegistrationData.from_bytes(data)
 
 
+@pytest.mark.parametrize("value", ["x" * 100, 10**12, None, 1.5, [5] * 100])
+def test_registration_data_of_a_non_bytes_value(value: Any) -> None:
+    # 10**12 was bytes(10**12): a terabyte of zeros allocated before the parse; None and str were TypeErrors
+    with pytest.raises(U2fResponseError, match="must be bytes"):
+        RegistrationData(value)
+
+
+@pytest.mark.parametrize("value", ["x" * 100, 10**12, None, [5] * 100])
+def test_attested_credential_data_of_a_non_bytes_value(value: Any) -> None:
+    with pytest.raises(WebAuthnDataError, match="must be bytes"):
+        AttestedCredentialData(value)
+
+
 @pytest.mark.parametrize("text", ["", "!!!!", "é", "AAA", "A" * 5, 5, None, b"\xff"])
 def test_registration_data_from_bad_b64(text: Any) -> None:
     with pytest.raises(U2fResponseError):
