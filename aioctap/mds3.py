@@ -106,6 +106,22 @@ def _float(value: object) -> float:
         raise ValueError("number out of range") from None
 
 
+_MAX_JSON_DEPTH = 16  # authenticatorGetInfo is CTAP2 getInfo as JSON: cbor.MAX_DEPTH bounds it as it does CBOR
+
+
+def _json_object(value: object) -> dict[str, object]:
+    """A JSON object kept as it is (authenticatorGetInfo), nested at most :data:`_MAX_JSON_DEPTH` levels deep: item
+    access walks it recursively."""
+    if not isinstance(value, dict):
+        raise ValueError("expected an object")
+    level: list[object] = [value]
+    for _ in range(_MAX_JSON_DEPTH):
+        level = [v for c in level if isinstance(c, dict | list) for v in (c.values() if isinstance(c, dict) else c)]
+        if not level:
+            return value
+    raise ValueError(f"nested deeper than {_MAX_JSON_DEPTH} levels")
+
+
 # the JSON form of what each converter parses (item access gives the BLOB's encoding back)
 _SERIALIZE: dict[Callable[[object], object], Callable[[Any], object]] = {
     _b64: lambda v: base64.b64encode(v).decode(),
@@ -115,6 +131,7 @@ _SERIALIZE: dict[Callable[[object], object], Callable[[Any], object]] = {
     _date: lambda v: v.isoformat(),
     _aaguid: str,
     _float: lambda v: v,
+    _json_object: lambda v: v,
 }
 
 
@@ -334,6 +351,7 @@ class MetadataStatement(_MdsObject):
         "attestationRootCertificates": _b64_list,
         "aaguid": _aaguid,
         "attestationCertificateKeyIdentifiers": _hex_list,
+        "authenticatorGetInfo": _json_object,
     }
 
 

@@ -88,6 +88,10 @@ BAD_MEMBERS: list[tuple[str, Any]] = [
     ("metadataStatement", {**STATEMENT, "authenticatorVersion": 1.5}),
     ("metadataStatement", {**STATEMENT, "tcDisplayPNGCharacteristics": [{"width": 1}]}),
     ("metadataStatement", {**STATEMENT, "isKeyRestricted": "yes"}),
+    # kept as JSON and walked recursively by item access: 400 levels were a RecursionError in dict(entry)
+    ("metadataStatement", {**STATEMENT, "authenticatorGetInfo": {"x": _deep(400)}}),
+    ("metadataStatement", {**STATEMENT, "authenticatorGetInfo": {"x": _deep(16)}}),
+    ("metadataStatement", {**STATEMENT, "authenticatorGetInfo": [1]}),
     ("biometricStatusReports", [{"certLevel": 1}]),
 ]  # fmt: skip
 
@@ -102,6 +106,15 @@ def test_malformed_entry_member(member: str, value: Any) -> None:
 def test_missing_required_member(member: str) -> None:
     with pytest.raises(ValueError, match="status"):
         MetadataBlobPayloadEntry.from_dict({k: v for k, v in ENTRY.items() if k != member})
+
+
+def test_get_info_is_kept_as_json() -> None:
+    info = {"versions": ["FIDO_2_0"], "options": {"rk": True}, "x": _deep(14)}
+    entry = MetadataBlobPayloadEntry.from_dict(
+        {**ENTRY, "metadataStatement": {**STATEMENT, "authenticatorGetInfo": info}}
+    )
+    assert entry.metadata_statement is not None and entry.metadata_statement.authenticator_get_info == info
+    assert dict(entry)["metadataStatement"]["authenticatorGetInfo"] == info
 
 
 def test_unknown_status_and_huge_numbers() -> None:
