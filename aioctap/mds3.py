@@ -24,13 +24,14 @@ from typing import Any, ClassVar, Self
 from cryptography import x509
 
 from .attestation import Attestation, AttestationResult, AttestationVerifier, UntrustedAttestation
+from .cbor import MAX_DEPTH
 from .server.attestation._common import load_der
 from .server.errors import AttestationError, AuthenticatorStatusError, MetadataError
 from .server.mds import AuthenticatorStatus, MetadataBlob, MetadataEntry, key_identifier, parse_metadata_blob
 from .webauthn import Aaguid, AttestationObject, AuthenticatorData
 
 # isort: split
-from ._webauthn_types import _JsonDataObject  # after .webauthn, which initialises it
+from ._webauthn_types import _JsonDataObject, _nested_deeper  # after .webauthn, which initialises it
 
 __all__ = [
     "AuthenticatorStatus",
@@ -106,20 +107,14 @@ def _float(value: object) -> float:
         raise ValueError("number out of range") from None
 
 
-_MAX_JSON_DEPTH = 16  # authenticatorGetInfo is CTAP2 getInfo as JSON: cbor.MAX_DEPTH bounds it as it does CBOR
-
-
 def _json_object(value: object) -> dict[str, object]:
-    """A JSON object kept as it is (authenticatorGetInfo), nested at most :data:`_MAX_JSON_DEPTH` levels deep: item
+    """A JSON object kept as it is (authenticatorGetInfo: CTAP2 getInfo, nested no deeper than CBOR may be): item
     access walks it recursively."""
     if not isinstance(value, dict):
         raise ValueError("expected an object")
-    level: list[object] = [value]
-    for _ in range(_MAX_JSON_DEPTH):
-        level = [v for c in level if isinstance(c, dict | list) for v in (c.values() if isinstance(c, dict) else c)]
-        if not level:
-            return value
-    raise ValueError(f"nested deeper than {_MAX_JSON_DEPTH} levels")
+    if _nested_deeper(value):
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    return value
 
 
 # the JSON form of what each converter parses (item access gives the BLOB's encoding back)

@@ -301,3 +301,30 @@ def test_cbor_encode_deep_and_self_referencing() -> None:
     for value in (deep, loop, {1: deep}, {True: loop}, object(), {object(): 1}, {(1, 2): 1}):
         with pytest.raises(cbor.CborError):
             cbor.encode(value)
+
+
+# -- webauthn JSON: client extension outputs from a browser -----------------------------------------------
+
+
+def test_deeply_nested_extension_outputs_are_refused() -> None:
+    from aioctap.webauthn import RegistrationResponse, websafe_encode
+
+    deep: Any = []
+    for _ in range(900):  # json.loads takes this; item access and repr recursed past the limit (RecursionError)
+        deep = [deep]
+    body = {
+        "id": "AAAA",
+        "rawId": "AAAA",
+        "type": "public-key",
+        "response": {
+            "clientDataJSON": websafe_encode(
+                b'{"type":"webauthn.create","challenge":"AAAA","origin":"https://a.example"}'
+            ),
+            "attestationObject": websafe_encode(cbor.dumps({"fmt": "none", "authData": bytes(37), "attStmt": {}})),
+        },
+        "clientExtensionResults": {"credProps": {"rk": True}, "x": deep},
+    }
+    with pytest.raises(ValueError, match="nested deeper than 16"):
+        RegistrationResponse.from_dict(body)
+    body["clientExtensionResults"] = {"credProps": {"rk": True}}
+    assert dict(RegistrationResponse.from_dict(body))["clientExtensionResults"] == {"credProps": {"rk": True}}
