@@ -312,11 +312,13 @@ class AttestationVerifier(abc.ABC):
             result = verifier.verify(*args, now=when)
         else:  # a python-fido2 style Attestation subclass: verify(statement, auth_data, client_data_hash)
             result = verifier.verify(*args)
+            # its trust path as DER bytes before any ca_lookup reads it (MdsAttestationVerifier's loads them)
+            result.trust_path = [_der(der, "a trust path certificate") for der in result.trust_path]
         ca = self.ca_lookup(result, attestation_object.auth_data)
         if not ca:
             raise UntrustedAttestation("No root found for Authenticator")
         try:
-            certs = [load_der(_der(der, "a trust path certificate"), "trust path") for der in result.trust_path]
+            certs = [load_der(der, "trust path") for der in result.trust_path]
             root = load_der(_der(ca, "ca_lookup's root"), "root certificate")
             if certs and not verify_chain(certs, [root], when):
                 raise UntrustedAttestation("the trust path does not lead to the root")

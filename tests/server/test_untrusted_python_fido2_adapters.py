@@ -310,3 +310,9 @@ def test_a_python_fido2_attestation_giving_a_trust_path_of_garbage(registration:
     verifier._attestation_types = [Garbage()]  # type: ignore[list-item]
     with pytest.raises(UntrustedAttestation, match="str, not DER"):
         verifier.verify_attestation(att, cdh)
+    # MdsAttestationVerifier's ca_lookup loads the trust path's certificates: it never sees the str
+    entry = MetadataBlobPayloadEntry.from_dict({**ENTRY, "aaguid": str(att.auth_data.credential_data.aaguid)})
+    payload = type("P", (), {"entries": [entry]})()
+    mds = MdsAttestationVerifier(payload, attestation_types=[Garbage()])  # type: ignore[list-item]
+    with pytest.raises(UntrustedAttestation, match="str, not DER"):
+        mds.verify_attestation(att, cdh)
