@@ -164,6 +164,22 @@ def _optional_inner(t: Any) -> Any:
     return t
 
 
+def _nested_deeper(value: object, limit: int = cbor.MAX_DEPTH) -> bool:
+    """Whether JSON-like ``value`` has containers nested more than ``limit`` deep (checked without recursion: what
+    passes can be walked recursively, as item access and repr do)."""
+    level = [value]
+    for _ in range(limit + 1):
+        level = [
+            v
+            for c in level
+            if isinstance(c, Mapping | list | tuple)
+            for v in (c.values() if isinstance(c, Mapping) else c)
+        ]
+        if not level:
+            return False
+    return True
+
+
 def _parse_value(t: Any, value: Any) -> Any:
     """``value`` (JSON form or already the right type) as the annotated type ``t``."""
     t = _optional_inner(t)
@@ -186,6 +202,8 @@ def _parse_value(t: Any, value: Any) -> Any:
     if isinstance(value, t):
         return value
     if issubclass(t, AuthenticationExtensionsClientOutputs) and isinstance(value, Mapping):
+        if _nested_deeper(value):  # a browser's JSON: item access and repr walk it recursively
+            raise ValueError(f"extension outputs nested deeper than {cbor.MAX_DEPTH} levels")
         return t(value)
     if issubclass(t, _StringEnum):
         return t.parse(value)

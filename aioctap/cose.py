@@ -149,6 +149,11 @@ class CoseKey(dict[int, Any]):
             raise CoseError(f"COSE key member {name} ({label}) must be {length} bytes, got {len(value)}")
         return value
 
+    def _has(self, label: int, value: int) -> bool:
+        """Whether member ``label`` is the integer ``value`` (CBOR true is not 1)."""
+        member = self.get(label)
+        return isinstance(member, int) and not isinstance(member, bool) and member == value
+
     def _cached_key(self, what: str, load: Callable[[Self], _K]) -> _K:
         """``load(self)``'s key, made once per COSE key; a malformed one raises CoseError."""
         cached = self.__dict__.get("_pub")
@@ -172,9 +177,9 @@ class _EcKey(CoseKey):
     _SIZE: ClassVar[int] = 32
 
     def _validate(self) -> None:
-        if self.get(1) != 2:
+        if not self._has(1, 2):
             raise CoseError("EC2 COSE key must have kty (1) = 2")
-        if self.get(-1) != self._CRV:
+        if not self._has(-1, self._CRV):
             raise CoseError(f"COSE key for alg {self.ALGORITHM} must use crv {self._CRV}, got {self.get(-1)!r}")
         self._member(-2, bytes, "x", self._SIZE)
         self._member(-3, bytes, "y", self._SIZE)
@@ -278,7 +283,7 @@ class EdDSA(CoseKey):
     _SIGNATURE = "Ed25519"
 
     def _validate(self) -> None:
-        if self.get(1) != 1 or self.get(-1) != 6:
+        if not self._has(1, 1) or not self._has(-1, 6):
             raise CoseError("EdDSA COSE key must have kty (1) = 1 (OKP) and crv (-1) = 6 (Ed25519)")
         self._member(-2, bytes, "x", 32)
 
@@ -307,7 +312,7 @@ class Ed448(CoseKey):
     _SIGNATURE = "Ed448"
 
     def _validate(self) -> None:
-        if self.get(1) != 1 or self.get(-1) != 7:
+        if not self._has(1, 1) or not self._has(-1, 7):
             raise CoseError("Ed448 COSE key must have kty (1) = 1 (OKP) and crv (-1) = 7 (Ed448)")
         self._member(-2, bytes, "x", 57)
 
@@ -332,7 +337,7 @@ class _MlDsaKey(CoseKey):
     _SIZE: ClassVar[int]
 
     def _validate(self) -> None:
-        if self.get(1) != 7:
+        if not self._has(1, 7):
             raise CoseError("ML-DSA COSE key must have kty (1) = 7 (AKP)")
         self._member(-1, bytes, "pub", self._SIZE)
 
@@ -378,7 +383,7 @@ class _RsaKey(CoseKey):
     _PADDING: ClassVar[padding.AsymmetricPadding] = padding.PKCS1v15()
 
     def _validate(self) -> None:
-        if self.get(1) != 3:
+        if not self._has(1, 3):
             raise CoseError("RSA COSE key must have kty (1) = 3")
         n = self._member(-1, bytes, "n")
         e = self._member(-2, bytes, "e")

@@ -152,6 +152,8 @@ class RegistrationData(bytes):
         signature: bytes | None = None,
     ) -> RegistrationData:
         if key_handle is None and certificate is None and signature is None:
+            if not isinstance(public_key, bytes | bytearray | memoryview):  # bytes(n) would make n zero bytes
+                raise U2fResponseError(f"U2F registration response must be bytes, got {type(public_key).__name__}")
             data = bytes(public_key)
             members = _parse_registration(data)
         elif key_handle is None or certificate is None or signature is None:
@@ -193,8 +195,13 @@ class RegistrationData(bytes):
 
     @classmethod
     def from_b64(cls, data: str) -> RegistrationData:
-        """Parse websafe base64 response bytes (python-fido2's ``RegistrationData.from_b64``)."""
-        return cls(websafe_decode(data))
+        """Parse websafe base64 response bytes (python-fido2's ``RegistrationData.from_b64``); bad base64 or bytes
+        raise :class:`U2fResponseError`."""
+        try:
+            raw = websafe_decode(data)
+        except ValueError as e:  # WebAuthnDataError: not base64url, not ASCII, not a string
+            raise U2fResponseError(f"U2F registration response is not websafe base64: {e}") from None
+        return cls(raw)
 
     def verify(self, app_param: bytes, client_param: bytes) -> None:
         """Check the attestation signature: ``InvalidSignature``, or :class:`U2fResponseError` for a bad certificate."""

@@ -24,13 +24,14 @@ from typing import Any, ClassVar, Self
 from cryptography import x509
 
 from .attestation import Attestation, AttestationResult, AttestationVerifier, UntrustedAttestation
+from .cbor import MAX_DEPTH
 from .server.attestation._common import load_der
 from .server.errors import AttestationError, AuthenticatorStatusError, MetadataError
 from .server.mds import AuthenticatorStatus, MetadataBlob, MetadataEntry, key_identifier, parse_metadata_blob
 from .webauthn import Aaguid, AttestationObject, AuthenticatorData
 
 # isort: split
-from ._webauthn_types import _JsonDataObject  # after .webauthn, which initialises it
+from ._webauthn_types import _JsonDataObject, _nested_deeper  # after .webauthn, which initialises it
 
 __all__ = [
     "AuthenticatorStatus",
@@ -100,7 +101,20 @@ def _aaguid(value: object) -> Aaguid:
 def _float(value: object) -> float:
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise ValueError("expected a number")
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # a JSON integer of hundreds of digits
+        raise ValueError("number out of range") from None
+
+
+def _json_object(value: object) -> dict[str, object]:
+    """A JSON object kept as it is (authenticatorGetInfo: CTAP2 getInfo, nested no deeper than CBOR may be): item
+    access walks it recursively."""
+    if not isinstance(value, dict):
+        raise ValueError("expected an object")
+    if _nested_deeper(value):
+        raise ValueError(f"nested deeper than {MAX_DEPTH} levels")
+    return value
 
 
 # the JSON form of what each converter parses (item access gives the BLOB's encoding back)
@@ -112,6 +126,7 @@ _SERIALIZE: dict[Callable[[object], object], Callable[[Any], object]] = {
     _date: lambda v: v.isoformat(),
     _aaguid: str,
     _float: lambda v: v,
+    _json_object: lambda v: v,
 }
 
 
@@ -331,6 +346,7 @@ class MetadataStatement(_MdsObject):
         "attestationRootCertificates": _b64_list,
         "aaguid": _aaguid,
         "attestationCertificateKeyIdentifiers": _hex_list,
+        "authenticatorGetInfo": _json_object,
     }
 
 
@@ -477,7 +493,7 @@ class MdsAttestationVerifier(AttestationVerifier):
             return None
         try:  # aioctap's rule too: the latest status in effect must not be revoked or compromised
             MetadataBlob.check_status(MetadataEntry.parse(dict(entry)), datetime.datetime.now(datetime.UTC).date())
-        except AuthenticatorStatusError as e:
+        except (AuthenticatorStatusError, MetadataError) as e:  # MetadataError: an entry built by hand, malformed
             raise UntrustedAttestation(str(e)) from e
         try:
             issuer = load_der(attestation_result.trust_path[-1], "trust path").issuer

@@ -156,6 +156,8 @@ class AttestedCredentialData(bytes):
         cls, aaguid: bytes, credential_id: bytes | None = None, public_key: CoseKey | None = None
     ) -> AttestedCredentialData:
         if credential_id is None and public_key is None:
+            if not isinstance(aaguid, bytes | bytearray | memoryview):
+                raise WebAuthnDataError(f"attested credential data must be bytes, got {type(aaguid).__name__}")
             parsed, rest = cls.unpack_from(aaguid)
             if rest:
                 raise WebAuthnDataError(f"{len(rest)} unexpected trailing bytes after the attested credential data")

@@ -432,6 +432,40 @@ def vector_seeds(seeds: Seeds) -> None:
              [base64.b64encode(leaf_der).decode()], "description": "fuzz"}}  # fmt: skip
     blob = {"no": 3, "nextUpdate": "2031-01-01", "legalHeader": "fuzz", "entries": [entry]}
     _add(seeds, "attestation_structures", b"\x03" + jws({"nonce": "x", "ctsProfileMatch": True}), b"\x05" + jws(blob))
+    # one whose statement has every member python-fido2's MetadataStatement requires (aioctap.mds3 parses it)
+    statement = {**entry["metadataStatement"], "authenticatorVersion": 1, "schema": 3, "upv": [{"major": 1,
+                 "minor": 1}], "attestationTypes": ["basic_full"], "userVerificationDetails": [[{
+                 "userVerificationMethod": "fingerprint_internal", "baDesc": {"selfAttestedFRR": 0.001}}]],
+                 "keyProtection": ["hardware"], "matcherProtection": ["on_chip"], "attachmentHint": ["external"],
+                 "tcDisplay": [], "aaguid": entry["aaguid"]}  # fmt: skip
+    full = {**blob, "entries": [{**entry, "metadataStatement": statement}]}
+    _add(seeds, "attestation_structures", b"\x05" + jws(full))
+
+
+def python_fido2_name_seeds(seeds: Seeds) -> None:
+    """HID report descriptors (hid_report_descriptor) and COSE keys of the fully-specified algorithms (cose)."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519
+
+    from aioctap.cose import ES256K, ESP256, ESP384, ESP512, Ed448, Ed25519
+
+    yubikey = bytes.fromhex("06d0f10901a1010920150026ff007508954081020921150026ff00750895409102c0")
+    _add(
+        seeds,
+        "hid_report_descriptor",
+        yubikey,
+        bytes.fromhex("07d0f100000901a101750895208102750896800091 02c0".replace(" ", "")),  # 4-byte items
+        bytes.fromhex("fe0100aa") + yubikey,  # a long item first
+        bytes.fromhex("05010902a1010901a1000509190129051500250195057501810295017503810105010930093109381581257f750895038106c0c0"),
+    )  # fmt: skip
+    keys = [
+        ESP256.from_cryptography_key(ec.derive_private_key(11, ec.SECP256R1()).public_key()),
+        ESP384.from_cryptography_key(ec.derive_private_key(11, ec.SECP384R1()).public_key()),
+        ESP512.from_cryptography_key(ec.derive_private_key(11, ec.SECP521R1()).public_key()),
+        ES256K.from_cryptography_key(ec.derive_private_key(11, ec.SECP256K1()).public_key()),
+        Ed25519.from_cryptography_key(ed25519.Ed25519PrivateKey.from_private_bytes(b"\x0b" * 32).public_key()),
+        Ed448.from_cryptography_key(ed448.Ed448PrivateKey.from_private_bytes(b"\x0b" * 57).public_key()),
+    ]
+    _add(seeds, "cose", *(cbor.dumps(dict(key)) for key in keys))
 
 
 def otp_seeds(seeds: Seeds) -> None:
@@ -508,7 +542,7 @@ async def build() -> Seeds:
     seeds: Seeds = {}
     steps: list[Callable[[Seeds], Any]] = [
         webauthn_seeds, ctap2_response_seeds, u2f_seeds, hid_seeds, virtual_request_seeds, certificate_seeds,
-        vector_seeds, otp_seeds, api_seeds,
+        vector_seeds, otp_seeds, api_seeds, python_fido2_name_seeds,
     ]  # fmt: skip
     for step in steps:
         result = step(seeds)

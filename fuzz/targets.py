@@ -260,6 +260,20 @@ def _client_data() -> Target:
 # -- CTAPHID ---------------------------------------------------------------------------------------------
 
 
+@target("hid_report_descriptor")
+def _hid_report_descriptor() -> Target:
+    """A device's HID report descriptor into ``hid.base.parse_report_descriptor`` (python-fido2's name)."""
+    from aioctap.hid.base import parse_report_descriptor
+
+    def run(data: bytes) -> None:
+        sizes = parse_report_descriptor(data)
+        assert all(0 <= size <= 0xFFFF for size in sizes), sizes  # no report a host should not allocate
+
+    tokens = (b"\x06\xd0\xf1", b"\x09\x01", b"\xa1\x01", b"\x75\x08", b"\x95\x40", b"\x81\x02", b"\x91\x02",
+              b"\xc0", b"\xfe", b"\x77\xff\xff\xff\xff", b"\x97\xff\xff\xff\xff")  # fmt: skip
+    return Target("hid_report_descriptor", run, (ValueError,), tokens=tokens)
+
+
 @target("ctaphid_host")
 def _ctaphid_host() -> Target:
     """Reports from a (hostile) device into the host core: events or drops, never a crash.
@@ -781,7 +795,8 @@ def _attestation_certificate() -> Target:
 @target("attestation_structures")
 def _attestation_structures() -> Target:
     """Selector byte + bytes into the attestation formats' own parsers: TPM certInfo (0) and pubArea (1),
-    android-key KeyDescription (2), compact JWS (3), the DER reader (4) and a FIDO MDS3 BLOB (5)."""
+    android-key KeyDescription (2), compact JWS (3), the DER reader (4) and a FIDO MDS3 BLOB (5: aioctap.server.mds and
+    aioctap.mds3's python-fido2 dataclasses)."""
     _require("aioctap.server.attestation.tpm")
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -794,7 +809,8 @@ def _attestation_structures() -> Target:
     from aioctap.server.errors import AttestationError, MetadataError
     from aioctap.webauthn import AttestedCredentialData
 
-    root = x509.load_der_x509_certificate(_root_certificate())
+    root_der = _root_certificate()
+    root = x509.load_der_x509_certificate(root_der)
     cred = AttestedCredentialData.create(
         b"\x01" * 16, b"\x09" * 16, ES256.from_cryptography_key(ec.derive_private_key(7, ec.SECP256R1()).public_key())
     )
@@ -834,6 +850,11 @@ def _attestation_structures() -> Target:
             for entry in blob.entries:
                 blob.trust_anchors(entry)
                 blob.check_status(entry, NOW.date())
+            # python-fido2's dataclasses over the same verified payload (aioctap.mds3): MetadataError or parsed
+            from aioctap.mds3 import parse_blob
+
+            for parsed in parse_blob(body, root_der, now=NOW, allow_expired=True).entries:
+                dict(parsed)
 
     return Target("attestation_structures", run, (AttestationError, MetadataError), max_len=8192)
 

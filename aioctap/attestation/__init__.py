@@ -268,6 +268,13 @@ def _default_attestations() -> list[Attestation]:
     return [cls() for fmt, cls in Attestation._formats.items() if fmt != "none"]
 
 
+def _der(value: object, what: str) -> bytes:
+    """``value`` (a subclass's answer) as DER bytes; anything but bytes-like is :class:`UntrustedAttestation`."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise UntrustedAttestation(f"{what} is a {type(value).__name__}, not DER bytes")
+
+
 class AttestationVerifier(abc.ABC):
     """Verifies attestation against trusted roots: override :meth:`ca_lookup` to give the root of a trust path.
 
@@ -305,12 +312,14 @@ class AttestationVerifier(abc.ABC):
             result = verifier.verify(*args, now=when)
         else:  # a python-fido2 style Attestation subclass: verify(statement, auth_data, client_data_hash)
             result = verifier.verify(*args)
+            # its trust path as DER bytes before any ca_lookup reads it (MdsAttestationVerifier's loads them)
+            result.trust_path = [_der(der, "a trust path certificate") for der in result.trust_path]
         ca = self.ca_lookup(result, attestation_object.auth_data)
         if not ca:
             raise UntrustedAttestation("No root found for Authenticator")
         try:
             certs = [load_der(der, "trust path") for der in result.trust_path]
-            root = load_der(ca, "root certificate")
+            root = load_der(_der(ca, "ca_lookup's root"), "root certificate")
             if certs and not verify_chain(certs, [root], when):
                 raise UntrustedAttestation("the trust path does not lead to the root")
             if not certs:
