@@ -71,16 +71,20 @@ def make_blob(
     key: Any = SIGNER_KEY,
     chain: tuple[x509.Certificate, ...] = (SIGNER,),
     payload: dict[str, Any] | None = None,
+    body: bytes | None = None,
 ) -> str:
+    """A BLOB signed (ES256, r||s) by ``key`` with ``chain`` in its header; ``body``: the payload's bytes as given
+    (malformed ones too) instead of the JSON of ``entries``, ``next_update`` and ``payload``."""
     header = {"alg": "ES256", "typ": "JWT", "x5c": [_der_b64(c) for c in chain]}
-    body = {
-        "legalHeader": "test",
-        "no": 7,
-        "nextUpdate": (next_update or (NOW + datetime.timedelta(days=7)).date()).isoformat(),
-        "entries": entries,
-        **(payload or {}),
-    }
-    signing_input = f"{_b64u(json.dumps(header).encode())}.{_b64u(json.dumps(body).encode())}"
+    if body is None:
+        body = json.dumps({
+            "legalHeader": "test",
+            "no": 7,
+            "nextUpdate": (next_update or (NOW + datetime.timedelta(days=7)).date()).isoformat(),
+            "entries": entries,
+            **(payload or {}),
+        }).encode()  # fmt: skip
+    signing_input = f"{_b64u(json.dumps(header).encode())}.{_b64u(body)}"
     r, s = decode_dss_signature(key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
     return f"{signing_input}.{_b64u(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 

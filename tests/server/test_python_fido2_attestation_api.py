@@ -44,6 +44,7 @@ from aioctap.server.attestation._common import verify_with_cert
 from aioctap.server.errors import AttestationError, AttestationSignatureError, MetadataError
 from aioctap.virtual import VirtualAuthenticator, open_virtual_device
 from aioctap.webauthn import Aaguid, AttestationObject, AuthenticatorData, RegistrationResponse
+from tests.server.test_mds import OTHER_ROOT, ROOT, make_blob
 
 RP = {"id": "example.com", "name": "Example RP"}
 USER = {"id": b"user_id", "name": "A. User"}
@@ -180,36 +181,8 @@ def test_tpm_parsers() -> None:
 
 
 def _jws(payload: dict[str, Any]) -> tuple[bytes, bytes]:
-    """A MDS3 BLOB signed (ES256, r||s) by a leaf of a fresh root, and that root."""
-    root_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    root_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "MDS test root")])
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "MDS test signer")])
-    now = datetime.datetime.now(datetime.UTC)
-    root = (
-        x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name).public_key(root_key.public_key())
-        .serial_number(7).not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(root_key, hashes.SHA256())
-    )  # fmt: skip
-    leaf = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(root_name).public_key(key.public_key())
-        .serial_number(8).not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(root_key, hashes.SHA256())
-    )  # fmt: skip
-    der = leaf.public_bytes(serialization.Encoding.DER)
-
-    def b64u(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-    header = {"alg": "ES256", "typ": "JWT", "x5c": [base64.b64encode(der).decode()]}
-    signing_input = f"{b64u(json.dumps(header).encode())}.{b64u(json.dumps(payload).encode())}".encode()
-    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-
-    r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
-    signature = b64u(r.to_bytes(32, "big") + s.to_bytes(32, "big")).encode()
-    return signing_input + b"." + signature, root.public_bytes(serialization.Encoding.DER)
+    """A BLOB of ``payload`` signed under test_mds's root, and that root (DER)."""
+    return make_blob([], body=json.dumps(payload).encode()).encode(), ROOT.public_bytes(serialization.Encoding.DER)
 
 
 async def test_mds_verifier_over_a_blob() -> None:
@@ -266,7 +239,7 @@ async def test_mds_verifier_over_a_blob() -> None:
     with pytest.raises(MetadataError):
         parse_blob(blob, None)  # aioctap verifies every BLOB
     with pytest.raises(MetadataError):
-        parse_blob(blob, root2)  # another root
+        parse_blob(blob, OTHER_ROOT.public_bytes(serialization.Encoding.DER))  # another root
     stale, root4 = _jws({"legalHeader": "", "no": 6, "nextUpdate": "2020-01-01", "entries": [entry]})
     with pytest.raises(MetadataError, match="stale"):
         parse_blob(stale, root4)

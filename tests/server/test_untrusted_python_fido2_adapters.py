@@ -12,10 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,6 +32,7 @@ from aioctap.server import Fido2Server
 from aioctap.server.errors import MetadataError
 from aioctap.virtual import VirtualAuthenticator, open_virtual_device
 from aioctap.webauthn import AuthenticatorData
+from tests.server.test_mds import ROOT, make_blob
 
 RP = {"id": "example.com", "name": "Example RP"}
 USER = {"id": b"user_id", "name": "A. User"}
@@ -166,38 +164,9 @@ def test_statement_of_any_json(statement: dict[str, Any]) -> None:
 
 
 def _jws(payload: object) -> tuple[bytes, bytes]:
-    """A MDS3 BLOB signed (ES256, r||s) by a leaf of a fresh root, and that root."""
-    root_key, key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
-    root_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "MDS test root")])
-    name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, "MDS test signer")])
-    now = datetime.datetime.now(datetime.UTC)
-    root = (
-        x509.CertificateBuilder().subject_name(root_name).issuer_name(root_name).public_key(root_key.public_key())
-        .serial_number(7).not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(root_key, hashes.SHA256())
-    )  # fmt: skip
-    leaf = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(root_name).public_key(key.public_key())
-        .serial_number(8).not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(root_key, hashes.SHA256())
-    )  # fmt: skip
-
-    def b64u(data: bytes) -> str:
-        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-    header = {
-        "alg": "ES256",
-        "typ": "JWT",
-        "x5c": [base64.b64encode(leaf.public_bytes(serialization.Encoding.DER)).decode()],
-    }
+    """A BLOB of ``payload`` (JSON, or bytes as they are) signed under test_mds's root, and that root (DER)."""
     body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-    signing_input = f"{b64u(json.dumps(header).encode())}.{b64u(body)}".encode()
-    r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
-    signature = b64u(r.to_bytes(32, "big") + s.to_bytes(32, "big")).encode()
-    return signing_input + b"." + signature, root.public_bytes(serialization.Encoding.DER)
+    return make_blob([], body=body).encode(), ROOT.public_bytes(serialization.Encoding.DER)
 
 
 NEXT = (datetime.date.today() + datetime.timedelta(days=10)).isoformat()
