@@ -13,6 +13,8 @@
   device suite and its unit tests), fetched from the package index once (``pip download --no-binary :all:
   --no-deps``), checked against its pinned SHA-256 and kept under the user cache directory (``~/.cache/aioctap`` on
   Linux); ``AIOCTAP_FIDO2_SDIST`` may name a copy of the archive instead.
+* ``run_pytest``: another project's test suite in a pytest subprocess of its own (its process group killed on a
+  timeout), giving each test case's outcome from its JUnit report.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ import tarfile
 import tempfile
 import time
 import uuid
+import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -305,3 +309,49 @@ def python_fido2_source() -> Path:
                 if not (tree / "tests" / "device" / "conftest.py").exists():
                     raise  # not a concurrent run that got there first
     return tree
+
+
+# -- another project's suite in a pytest subprocess ---------------------------------------------
+
+
+@dataclass
+class PytestRun:
+    """What a :func:`run_pytest` run gave: every test case as (name, outcome, skip reason), outcome one of passed,
+    failure, error, skipped; the end of its output; its exit status."""
+
+    cases: list[tuple[str, str, str]]
+    output: str
+    returncode: int
+
+
+@pytest.fixture
+def run_pytest(tmp_path: Path) -> Callable[..., PytestRun]:
+    def run(args: list[str], *, cwd: Path, env: dict[str, str], timeout: float, what: str) -> PytestRun:
+        """``python -m pytest args`` in ``cwd`` with ``env``: in a session of its own, so that on a timeout the whole
+        group goes (with any process the suite started), and a failure saying ``what`` took too long."""
+        report = tmp_path / "junit.xml"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o", "junit_family=xunit2",
+             f"--junitxml={report}", *args],
+            cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        )  # fmt: skip
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            stdout, stderr = proc.communicate()
+            pytest.fail(f"{what} took more than {timeout} s:\n{stdout[-8000:]}{stderr[-4000:]}")
+        output = stdout[-8000:] + stderr[-4000:]
+        assert report.exists(), f"{what} did not run (exit status {proc.returncode}):\n{output}"
+        cases = []
+        for case in ET.parse(report).getroot().iter("testcase"):
+            kinds = {child.tag for child in case} & {"failure", "error", "skipped"}
+            kind = (
+                "failure" if "failure" in kinds else "error" if "error" in kinds else "skipped" if kinds else "passed"
+            )
+            skipped = case.find("skipped")
+            reason = (skipped.get("message") or "").removeprefix("Skipped: ") if skipped is not None else ""
+            cases.append((f"{case.get('classname')}::{case.get('name')}", kind, reason))
+        return PytestRun(cases, output, proc.returncode)
+
+    return run

@@ -17,16 +17,17 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
-import xml.etree.ElementTree as ET
-from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 import aioctap
+
+if TYPE_CHECKING:
+    from tests.conftest import PytestRun
 
 PORTS = Path(__file__).parent / "python_fido2_unit"
 PATCHES = sorted(PORTS.glob("test_*.py.patch"))
@@ -71,7 +72,9 @@ def _apply(patch: Path, root: Path) -> None:
 
 
 @pytest.mark.parametrize("patch", PATCHES, ids=[p.name.removesuffix(".patch") for p in PATCHES])
-def test_python_fido2_unit_tests_pass_on_aioctap(patch: Path, tmp_path: Path, python_fido2_source: Path) -> None:
+def test_python_fido2_unit_tests_pass_on_aioctap(
+    patch: Path, tmp_path: Path, python_fido2_source: Path, run_pytest: Callable[..., PytestRun]
+) -> None:
     name = patch.name.removesuffix(".patch")
     changed = _changed_lines(patch)
     assert changed <= PORT_BUDGET[name], f"the port of {name} changes {changed} lines, over {PORT_BUDGET[name]}"
@@ -88,32 +91,14 @@ def test_python_fido2_unit_tests_pass_on_aioctap(patch: Path, tmp_path: Path, py
         if (PORTS / f"{sibling}.patch").exists():
             _apply(PORTS / f"{sibling}.patch", tmp_path)
 
-    report = tmp_path / "junit.xml"
     aioctap_root = Path(aioctap.__file__).resolve().parents[1]  # this checkout's aioctap, not an installed one
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["PYTHONPATH"] = str(aioctap_root)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o", "junit_family=xunit2",
-         f"--junitxml={report}", f"tests/{name}"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
-    try:
-        stdout, stderr = proc.communicate(timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        stdout, stderr = proc.communicate()
-        pytest.fail(f"{name} took more than {RUN_TIMEOUT} s:\n{stdout[-8000:]}{stderr[-4000:]}")
-    output = stdout[-8000:] + stderr[-4000:]
-    assert report.exists(), f"{name} did not run (exit status {proc.returncode}):\n{output}"
-    outcomes: Counter[str] = Counter()
-    problems: list[str] = []
-    for case in ET.parse(report).getroot().iter("testcase"):
-        kinds = {child.tag for child in case} & {"failure", "error", "skipped"}
-        kind = "failure" if "failure" in kinds else "error" if "error" in kinds else "skipped" if kinds else "passed"
-        outcomes[kind] += 1
-        if kind != "passed":
-            problems.append(f"{kind}: {case.get('classname')}::{case.get('name')}")
+    run = run_pytest([f"tests/{name}"], cwd=tmp_path, env=env, timeout=RUN_TIMEOUT, what=name)
+    problems = [f"{kind}: {case}" for case, kind, _ in run.cases if kind != "passed"]
+    passed = len(run.cases) - len(problems)
+    output = run.output
     assert not problems, "\n".join(problems) + "\n" + output
-    assert proc.returncode == 0, output
-    assert outcomes["passed"] > 0, output
-    print(f"python-fido2's {name} on aioctap: {outcomes['passed']} passed; the port changes {changed} lines")
+    assert run.returncode == 0, output
+    assert passed > 0, output
+    print(f"python-fido2's {name} on aioctap: {passed} passed; the port changes {changed} lines")

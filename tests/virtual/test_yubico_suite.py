@@ -11,16 +11,15 @@ listed in :data:`EXPECTED_SKIPS` (README, "Yubico's device suite", says why each
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 import aioctap
+
+if TYPE_CHECKING:
+    from tests.conftest import PytestRun
 
 EP_RP_ID = "enterprise.example.com"  # --ep-rp-id: test_ep_vendor's RP, on the authenticator's vendor list
 SUITE_TIMEOUT = 300.0
@@ -33,50 +32,28 @@ EXPECTED_SKIPS = {
 }
 
 
-def test_yubico_device_suite_passes_in_one_session(tmp_path: Path, python_fido2_source: Path) -> None:
+def test_yubico_device_suite_passes_in_one_session(
+    tmp_path: Path, python_fido2_source: Path, run_pytest: Callable[..., PytestRun]
+) -> None:
     tree = python_fido2_source
-    report = tmp_path / "junit.xml"
     log = tmp_path / "authenticator.log"
     aioctap_root = Path(aioctap.__file__).resolve().parents[1]  # this checkout's aioctap, not an installed one
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "AIOCTAP_VIRTUAL_KEY"))}
     # the suite's own python-fido2 (the sdist's) first, then the plugin, then aioctap
     env["PYTHONPATH"] = os.pathsep.join([str(tree), str(PLUGIN_DIR), str(aioctap_root)])
     env["AIOCTAP_DEVICE_LOG"] = str(log)
-    # its own session: on a timeout the whole group goes, the plugin's aioctap virtual process with it
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-p", "aioctap_device_plugin", "-p", "no:cacheprovider", "-q",
-         "-o", "junit_family=xunit2", f"--junitxml={report}", "--ep-rp-id", EP_RP_ID, "tests/device"],
-        cwd=tree, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    run = run_pytest(
+        ["-p", "aioctap_device_plugin", "--ep-rp-id", EP_RP_ID, "tests/device"],
+        cwd=tree, env=env, timeout=SUITE_TIMEOUT, what="the suite",
     )  # fmt: skip
-    try:
-        stdout, stderr = proc.communicate(timeout=SUITE_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        stdout, stderr = proc.communicate()
-        pytest.fail(f"the suite took more than {SUITE_TIMEOUT} s:\n{stdout[-8000:]}{stderr[-4000:]}")
-    output = stdout[-8000:] + stderr[-4000:]
-    assert report.exists(), f"the suite did not run (exit status {proc.returncode}):\n{output}"
-    outcomes: Counter[str] = Counter()
-    problems: list[str] = []
-    unexpected_skips: list[str] = []
-    for case in ET.parse(report).getroot().iter("testcase"):
-        name = f"{case.get('classname')}::{case.get('name')}"
-        kinds = {child.tag for child in case} & {"failure", "error", "skipped"}
-        if kinds & {"failure", "error"}:
-            outcomes["failed" if "failure" in kinds else "error"] += 1
-            problems.append(name)
-        elif "skipped" in kinds:
-            outcomes["skipped"] += 1
-            skipped = case.find("skipped")
-            reason = (skipped.get("message") or "") if skipped is not None else ""
-            reason = reason.removeprefix("Skipped: ")
-            if reason not in EXPECTED_SKIPS:
-                unexpected_skips.append(f"{name}: {reason}")
-        else:
-            outcomes["passed"] += 1
+    outcomes = Counter(kind for _, kind, _ in run.cases)
+    problems = [name for name, kind, _ in run.cases if kind in ("failure", "error")]
+    unexpected_skips = [
+        f"{name}: {why}" for name, kind, why in run.cases if kind == "skipped" and why not in EXPECTED_SKIPS
+    ]
     log_tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
-    assert not problems, f"failed: {problems}\n{output}\nauthenticator log:\n{log_tail}"
+    assert not problems, f"failed: {problems}\n{run.output}\nauthenticator log:\n{log_tail}"
     assert not unexpected_skips, f"skipped for no listed reason: {unexpected_skips}"
-    assert proc.returncode == 0, output
+    assert run.returncode == 0, run.output
     assert outcomes["passed"] >= 89, outcomes  # what passes today: fewer means tests stopped running
     print(f"Yubico device suite (python-fido2 {tree.name}): {dict(outcomes)}")
